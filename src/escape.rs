@@ -1,0 +1,80 @@
+//! Escaping strings that come from logs for where they go. Table-tested.
+
+/// Characters a terminal would act on: C0/C1 controls, DEL, and bidirectional overrides
+/// (which can make text read differently from what it is).
+fn is_dangerous(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// For the terminal: dangerous characters become visible `\u{..}` escapes.
+pub fn terminal(s: &str) -> String {
+    if !s.chars().any(is_dangerous) {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if is_dangerous(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// For a Markdown table cell: nothing in it may end the cell, open a link, emphasis, code span
+/// or HTML tag, and controls are made visible.
+pub fn markdown(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in terminal(s).chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '|' => out.push_str("&#124;"),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '#' | '~' | '!' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terminal_table() {
+        let cases = [
+            ("us-east-1", "us-east-1"),
+            ("a\u{1b}[31mred", "a\\u{1b}[31mred"),
+            ("line\nbreak\r", "line\\u{a}break\\u{d}"),
+            ("tab\there", "tab\\u{9}here"),
+            ("bidi\u{202E}txt", "bidi\\u{202e}txt"),
+            ("c1\u{9b}x", "c1\\u{9b}x"),
+            ("ünïcode ok", "ünïcode ok"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(terminal(input), want, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn markdown_table() {
+        let cases = [
+            ("anthropic.claude-3-haiku-20240307-v1:0", "anthropic.claude-3-haiku-20240307-v1:0"),
+            ("a|b", "a&#124;b"),
+            ("<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;"),
+            ("[x](http://e)", "\\[x\\](http://e)"),
+            ("`code` *b* _i_", "\\`code\\` \\*b\\* \\_i\\_"),
+            ("new\nline", "new\\\\u{a}line"),
+            ("&amp;", "&amp;amp;"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(markdown(input), want, "{input:?}");
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! Residency policy (contract section 4): the first rule whose `source` glob matches applies.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::{glob, invalid, read_to_string, InputError};
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    pub source: String,
+    pub allow: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub rules: Vec<Rule>,
+    /// The file name as the user gave it, for `residency.policy`.
+    pub name: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    rule: Vec<Rule>,
+}
+
+/// The verdict for one record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// No rule's source matches: not checked.
+    NotChecked,
+    Allowed,
+    Violation,
+    /// A rule applies but where the request ran is unknown.
+    Unverifiable,
+}
+
+impl Policy {
+    pub fn load(path: &Path) -> Result<Policy, InputError> {
+        Policy::parse(&read_to_string(path)?, path)
+    }
+
+    pub fn parse(text: &str, path: &Path) -> Result<Policy, InputError> {
+        let file: File = toml::from_str(text).map_err(|e| invalid(path, e.to_string()))?;
+        if file.rule.is_empty() {
+            return Err(invalid(path, "no [[rule]] entries: a policy needs at least one"));
+        }
+        Ok(Policy { rules: file.rule, name: path.display().to_string() })
+    }
+
+    pub fn verdict(&self, source_region: &str, inference_region: Option<&str>) -> Verdict {
+        let Some(rule) = self.rules.iter().find(|r| glob::matches(&r.source, source_region)) else {
+            return Verdict::NotChecked;
+        };
+        match inference_region {
+            None => Verdict::Unverifiable,
+            Some(ir) if rule.allow.iter().any(|a| glob::matches(a, ir)) => Verdict::Allowed,
+            Some(_) => Verdict::Violation,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verdict_table() {
+        let text = r#"
+[[rule]]
+source = "eu-central-1"
+allow = ["eu-central-1"]
+[[rule]]
+source = "eu-*"
+allow = ["eu-*"]
+[[rule]]
+source = "us-*"
+allow = ["us-east-*", "us-west-2"]
+"#;
+        let p = Policy::parse(text, Path::new("policy.toml")).unwrap();
+        let cases = [
+            ("eu-west-1", Some("eu-west-3"), Verdict::Allowed),
+            ("eu-west-1", Some("us-east-1"), Verdict::Violation),
+            ("eu-west-1", None, Verdict::Unverifiable),
+            ("eu-central-1", Some("eu-west-1"), Verdict::Violation), // first rule wins
+            ("eu-central-1", Some("eu-central-1"), Verdict::Allowed),
+            ("us-east-1", Some("us-east-2"), Verdict::Allowed),
+            ("us-east-1", Some("us-west-1"), Verdict::Violation),
+            ("ap-northeast-1", Some("us-east-1"), Verdict::NotChecked),
+            ("ap-northeast-1", None, Verdict::NotChecked),
+        ];
+        for (src, ir, want) in cases {
+            assert_eq!(p.verdict(src, ir), want, "{src} -> {ir:?}");
+        }
+    }
+
+    #[test]
+    fn empty_or_malformed_policy_is_an_error() {
+        assert!(Policy::parse("", Path::new("p.toml")).is_err());
+        assert!(Policy::parse("[[rule]]\nsource = \"eu-*\"", Path::new("p.toml")).is_err());
+        assert!(Policy::parse("[[rule]]\nsource=\"x\"\nallow=[]\nextra=1", Path::new("p.toml")).is_err());
+    }
+}

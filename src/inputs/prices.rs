@@ -1,0 +1,191 @@
+//! Prices (contract section 4): USD per million tokens by model, source region and tier.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use super::{invalid, read_to_string, InputError};
+
+/// The bundled table and the day its prices were taken from the public Bedrock price list.
+pub const DEFAULT_PRICES_CSV: &str = include_str!("default_prices.csv");
+pub const DEFAULT_PRICES_DATE: &str = "2026-11-01";
+
+/// Which price tier a record is billed in: global profiles have their own prices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Tier {
+    Global,
+    Regional,
+}
+
+impl Tier {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::Global => "global",
+            Tier::Regional => "regional",
+        }
+    }
+}
+
+/// USD per million tokens.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Price {
+    pub input: f64,
+    pub output: f64,
+    pub cache_read: f64,
+    pub cache_write: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Prices {
+    /// model -> rows for that model: (region or None for `*`, tier or None for `*`, price)
+    rows: HashMap<String, Vec<(Option<String>, Option<Tier>, Price)>>,
+    /// "default table of 2026-11-01" or the file name.
+    pub source: String,
+}
+
+impl Prices {
+    pub fn default_table() -> Prices {
+        let mut p = Prices::parse(DEFAULT_PRICES_CSV, Path::new("default prices"))
+            .expect("the bundled price table parses (unit-tested)");
+        p.source = format!("bundled price table of {DEFAULT_PRICES_DATE}");
+        p
+    }
+
+    pub fn load(path: &Path) -> Result<Prices, InputError> {
+        Prices::parse(&read_to_string(path)?, path)
+    }
+
+    pub fn parse(text: &str, path: &Path) -> Result<Prices, InputError> {
+        let mut reader =
+            csv::ReaderBuilder::new().trim(csv::Trim::All).comment(Some(b'#')).from_reader(text.as_bytes());
+        let headers = reader.headers().map_err(|e| invalid(path, e.to_string()))?.clone();
+        let want = ["model", "region", "tier", "input", "output", "cache_read", "cache_write"];
+        if headers.iter().collect::<Vec<_>>() != want {
+            return Err(invalid(path, format!("header must be `{}`", want.join(","))));
+        }
+        let mut rows: HashMap<String, Vec<(Option<String>, Option<Tier>, Price)>> = HashMap::new();
+        for (i, rec) in reader.records().enumerate() {
+            let line = i + 2;
+            let rec = rec.map_err(|e| invalid(path, format!("line {line}: {e}")))?;
+            let num = |idx: usize, name: &str| -> Result<Option<f64>, InputError> {
+                let cell = rec.get(idx).unwrap_or("");
+                if cell.is_empty() {
+                    return Ok(None);
+                }
+                match cell.parse::<f64>() {
+                    Ok(v) if v.is_finite() && v >= 0.0 => Ok(Some(v)),
+                    _ => Err(invalid(path, format!("line {line}: `{name}` must be a non-negative number"))),
+                }
+            };
+            let model = rec.get(0).unwrap_or("").to_string();
+            if model.is_empty() {
+                return Err(invalid(path, format!("line {line}: empty model")));
+            }
+            let region = match rec.get(1).unwrap_or("") {
+                "*" => None,
+                "" => return Err(invalid(path, format!("line {line}: region must be a region or `*`"))),
+                r => Some(r.to_string()),
+            };
+            let tier = match rec.get(2).unwrap_or("") {
+                "*" => None,
+                "global" => Some(Tier::Global),
+                "regional" => Some(Tier::Regional),
+                _ => return Err(invalid(path, format!("line {line}: tier must be global, regional or `*`"))),
+            };
+            let input =
+                num(3, "input")?.ok_or_else(|| invalid(path, format!("line {line}: input price is required")))?;
+            let output =
+                num(4, "output")?.ok_or_else(|| invalid(path, format!("line {line}: output price is required")))?;
+            // Empty cache cells: the contract's default ratios to the input price.
+            let price = Price {
+                input,
+                output,
+                cache_read: num(5, "cache_read")?.unwrap_or(input * 0.1),
+                cache_write: num(6, "cache_write")?.unwrap_or(input * 1.25),
+            };
+            let entry = rows.entry(model.clone()).or_default();
+            if entry.iter().any(|(r, t, _)| *r == region && *t == tier) {
+                return Err(invalid(
+                    path,
+                    format!("line {line}: a second row for {model} with the same region and tier"),
+                ));
+            }
+            entry.push((region, tier, price));
+        }
+        Ok(Prices { rows, source: path.display().to_string() })
+    }
+
+    /// The most specific row: an exact region beats `*`, then an exact tier beats `*`.
+    pub fn lookup(&self, model: &str, source_region: &str, tier: Tier) -> Option<Price> {
+        let rows = self.rows.get(model)?;
+        rows.iter()
+            .filter(|(r, t, _)| r.as_deref().is_none_or(|r| r == source_region) && t.is_none_or(|t| t == tier))
+            .max_by_key(|(r, t, _)| 2 * u8::from(r.is_some()) + u8::from(t.is_some()))
+            .map(|(_, _, p)| *p)
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.values().map(Vec::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TABLE: &str = "model,region,tier,input,output,cache_read,cache_write
+m,*,*,3.0,15.0,0.3,3.75
+m,*,regional,3.3,16.5,,
+m,eu-west-1,*,4.0,20.0,0.4,5.0
+m,eu-west-1,global,3.5,17.0,0.35,4.5
+";
+
+    #[test]
+    fn most_specific_row_wins() {
+        let p = Prices::parse(TABLE, Path::new("p.csv")).unwrap();
+        let cases = [
+            ("us-east-1", Tier::Global, 3.0),
+            ("us-east-1", Tier::Regional, 3.3),
+            ("eu-west-1", Tier::Regional, 4.0),
+            ("eu-west-1", Tier::Global, 3.5),
+        ];
+        for (region, tier, want) in cases {
+            assert_eq!(p.lookup("m", region, tier).unwrap().input, want, "{region} {tier:?}");
+        }
+        assert_eq!(p.lookup("other", "us-east-1", Tier::Regional), None);
+    }
+
+    #[test]
+    fn empty_cache_cells_default_to_ratios_of_input() {
+        let p = Prices::parse(TABLE, Path::new("p.csv")).unwrap();
+        let got = p.lookup("m", "us-east-1", Tier::Regional).unwrap();
+        assert!((got.cache_read - 0.33).abs() < 1e-12);
+        assert!((got.cache_write - 4.125).abs() < 1e-12);
+    }
+
+    #[test]
+    fn bad_tables_name_file_and_line() {
+        let cases = [
+            "model,region,tier,input,output\nm,*,*,1,2",
+            "model,region,tier,input,output,cache_read,cache_write\nm,*,cheap,1,2,,",
+            "model,region,tier,input,output,cache_read,cache_write\nm,*,*,-1,2,,",
+            "model,region,tier,input,output,cache_read,cache_write\nm,*,*,1,2,,\nm,*,*,1,2,,",
+            "model,region,tier,input,output,cache_read,cache_write\nm,*,*,,2,,",
+        ];
+        for text in cases {
+            let err = Prices::parse(text, Path::new("p.csv")).unwrap_err().to_string();
+            assert!(err.starts_with("p.csv: "), "{err}");
+        }
+    }
+
+    #[test]
+    fn bundled_table_parses() {
+        let p = Prices::default_table();
+        assert!(p.len() > 20);
+        let sonnet = p.lookup("anthropic.claude-sonnet-4-20250514-v1:0", "us-east-1", Tier::Regional).unwrap();
+        assert_eq!((sonnet.input, sonnet.output), (3.0, 15.0));
+    }
+}

@@ -1,0 +1,63 @@
+//! mila, the Model-Invocation Log Analyzer.
+//!
+//! Data flows one way: `source` (lines with their origin) -> `record::parse` -> `frame`
+//! -> `analysis` (lazy plans) -> `summary` -> `render` (bytes) -> `output` (files).
+
+pub mod analysis;
+pub mod cli;
+pub mod commands;
+pub mod escape;
+pub mod frame;
+pub mod inputs;
+pub mod load;
+pub mod output;
+pub mod record;
+pub mod render;
+pub mod sample;
+pub mod settings;
+pub mod source;
+pub mod summary;
+pub mod window;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// How a command that ran ends. Errors (exit 2) are the `Err` side of `run`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// 0: it ran.
+    Ok,
+    /// 1: `check` found violations.
+    Violations,
+}
+
+/// Parses the command line, runs, and decides the exit status: the one place that does.
+pub fn main() -> ExitCode {
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // --help and --version are not errors; bad arguments are "could not run".
+            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+        }
+    };
+    match run(cli) {
+        Ok(Status::Ok) => ExitCode::SUCCESS,
+        Ok(Status::Violations) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("mila: error: {}", escape::terminal(&format!("{e:#}")));
+            ExitCode::from(2)
+        }
+    }
+}
+
+pub fn run(cli: cli::Cli) -> anyhow::Result<Status> {
+    match settings::from_cli(cli, chrono::Utc::now())? {
+        settings::Settings::Report(s) => commands::report(s),
+        settings::Settings::Check(s) => commands::check(s),
+        settings::Settings::Query(s) => commands::query(s),
+        settings::Settings::Sample(s) => commands::sample(s),
+        settings::Settings::Prices(p) => commands::prices(&p),
+    }
+}

@@ -1,0 +1,200 @@
+//! Model-id canonicalisation: what kind of id the caller wrote and which base model it names.
+//! Pure and table-tested; the one place that knows Bedrock's id and ARN shapes.
+
+/// How the caller addressed the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ModelIdKind {
+    FoundationModel,
+    GeoProfile,
+    GlobalProfile,
+    ApplicationProfile,
+    Other,
+}
+
+impl ModelIdKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModelIdKind::FoundationModel => "foundation-model",
+            ModelIdKind::GeoProfile => "geo-profile",
+            ModelIdKind::GlobalProfile => "global-profile",
+            ModelIdKind::ApplicationProfile => "application-profile",
+            ModelIdKind::Other => "other",
+        }
+    }
+}
+
+/// Geography prefixes of system-defined cross-region inference profiles.
+/// `us-gov.` must be tried before nothing else matches it by accident; none of these is a prefix of another.
+const GEO_PREFIXES: &[&str] = &["us.", "eu.", "apac.", "jp.", "au.", "ca.", "us-gov.", "in."];
+const GLOBAL_PREFIX: &str = "global.";
+
+/// The result of reading a model id: its kind and the base model (a foundation-model id, or the
+/// id unchanged where there is nothing to strip, e.g. an application-profile ARN).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Canonical<'a> {
+    pub kind: ModelIdKind,
+    pub base: &'a str,
+}
+
+/// Strips a system profile's geography prefix from a bare id.
+fn classify_bare(id: &str) -> Canonical<'_> {
+    if let Some(rest) = id.strip_prefix(GLOBAL_PREFIX) {
+        return Canonical { kind: ModelIdKind::GlobalProfile, base: rest };
+    }
+    for p in GEO_PREFIXES {
+        if let Some(rest) = id.strip_prefix(p) {
+            return Canonical { kind: ModelIdKind::GeoProfile, base: rest };
+        }
+    }
+    // Foundation-model ids are `provider.name...`; anything else is not one we can read.
+    if id.contains('.') && !id.contains('/') && !id.contains(' ') {
+        Canonical { kind: ModelIdKind::FoundationModel, base: id }
+    } else {
+        Canonical { kind: ModelIdKind::Other, base: id }
+    }
+}
+
+/// Reads a model id as the caller wrote it: a bare id, a system-profile id, or one of their ARNs
+/// (any partition), or an application-inference-profile ARN.
+pub fn canonicalise(model_id: &str) -> Canonical<'_> {
+    let id = model_id.trim();
+    let Some(resource) = bedrock_arn_resource(id) else {
+        if id.starts_with("arn:") {
+            return Canonical { kind: ModelIdKind::Other, base: id };
+        }
+        return classify_bare(id);
+    };
+    let (rtype, name) = match resource.split_once('/') {
+        Some(pair) => pair,
+        None => return Canonical { kind: ModelIdKind::Other, base: id },
+    };
+    match rtype {
+        "foundation-model" => Canonical { kind: ModelIdKind::FoundationModel, base: name },
+        "inference-profile" => match classify_bare(name) {
+            c @ Canonical { kind: ModelIdKind::GeoProfile | ModelIdKind::GlobalProfile, .. } => c,
+            _ => Canonical { kind: ModelIdKind::Other, base: id },
+        },
+        "application-inference-profile" => Canonical { kind: ModelIdKind::ApplicationProfile, base: id },
+        _ => Canonical { kind: ModelIdKind::Other, base: id },
+    }
+}
+
+/// `arn:<partition>:bedrock:<region>:<account>:<resource>` -> `<resource>`.
+fn bedrock_arn_resource(id: &str) -> Option<&str> {
+    let mut parts = id.splitn(6, ':');
+    let (arn, _partition, service) = (parts.next()?, parts.next()?, parts.next()?);
+    if arn != "arn" || service != "bedrock" {
+        return None;
+    }
+    let (_region, _account) = (parts.next()?, parts.next()?);
+    parts.next()
+}
+
+/// Where a request ran, as far as the record tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Route {
+    Local,
+    Rerouted,
+    Unknown,
+}
+
+impl Route {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Route::Local => "local",
+            Route::Rerouted => "rerouted",
+            Route::Unknown => "unknown",
+        }
+    }
+}
+
+/// Contract section 3: route and inference region. `profile_regions` is the resolved
+/// application profile's `regions`, when the model id is one and the profiles file knows it.
+/// Old cross-region records lack `inferenceRegion`: those are never guessed.
+pub fn route<'a>(
+    source_region: &'a str,
+    inference_region: Option<&'a str>,
+    kind: ModelIdKind,
+    profile_regions: Option<&[String]>,
+) -> (Route, Option<&'a str>) {
+    if let Some(ir) = inference_region.filter(|r| !r.is_empty()) {
+        let route = if ir == source_region { Route::Local } else { Route::Rerouted };
+        return (route, Some(ir));
+    }
+    let stays_home = match kind {
+        ModelIdKind::FoundationModel => true,
+        ModelIdKind::ApplicationProfile => {
+            matches!(profile_regions, Some([only]) if only == source_region)
+        }
+        _ => false,
+    };
+    if stays_home {
+        (Route::Local, Some(source_region))
+    } else {
+        (Route::Unknown, None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ModelIdKind::*;
+    use super::*;
+
+    #[test]
+    fn canonicalise_table() {
+        let app = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3d4e5f6";
+        let cases: &[(&str, ModelIdKind, &str)] = &[
+            ("anthropic.claude-3-haiku-20240307-v1:0", FoundationModel, "anthropic.claude-3-haiku-20240307-v1:0"),
+            ("amazon.titan-embed-text-v2:0", FoundationModel, "amazon.titan-embed-text-v2:0"),
+            ("us.amazon.nova-lite-v1:0", GeoProfile, "amazon.nova-lite-v1:0"),
+            ("eu.anthropic.claude-sonnet-4-5-20250929-v1:0", GeoProfile, "anthropic.claude-sonnet-4-5-20250929-v1:0"),
+            ("apac.anthropic.claude-3-5-sonnet-20240620-v1:0", GeoProfile, "anthropic.claude-3-5-sonnet-20240620-v1:0"),
+            ("jp.anthropic.claude-sonnet-4-5-20250929-v1:0", GeoProfile, "anthropic.claude-sonnet-4-5-20250929-v1:0"),
+            ("au.anthropic.claude-haiku-4-5-20251001-v1:0", GeoProfile, "anthropic.claude-haiku-4-5-20251001-v1:0"),
+            ("ca.amazon.nova-pro-v1:0", GeoProfile, "amazon.nova-pro-v1:0"),
+            ("us-gov.anthropic.claude-3-5-sonnet-20240620-v1:0", GeoProfile, "anthropic.claude-3-5-sonnet-20240620-v1:0"),
+            ("in.amazon.nova-micro-v1:0", GeoProfile, "amazon.nova-micro-v1:0"),
+            ("global.anthropic.claude-opus-4-5-20251101-v1:0", GlobalProfile, "anthropic.claude-opus-4-5-20251101-v1:0"),
+            ("arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-3-haiku-20240307-v1:0", FoundationModel, "anthropic.claude-3-haiku-20240307-v1:0"),
+            ("arn:aws:bedrock:us-west-2:123456789012:inference-profile/us.anthropic.claude-3-7-sonnet-20250219-v1:0", GeoProfile, "anthropic.claude-3-7-sonnet-20250219-v1:0"),
+            ("arn:aws:bedrock:us-east-1:123456789012:inference-profile/global.anthropic.claude-sonnet-4-5-20250929-v1:0", GlobalProfile, "anthropic.claude-sonnet-4-5-20250929-v1:0"),
+            ("arn:aws-us-gov:bedrock:us-gov-west-1:123456789012:inference-profile/us-gov.anthropic.claude-3-5-sonnet-20240620-v1:0", GeoProfile, "anthropic.claude-3-5-sonnet-20240620-v1:0"),
+            (app, ApplicationProfile, app),
+            ("arn:aws:bedrock:us-east-1:123456789012:provisioned-model/abc123", Other, "arn:aws:bedrock:us-east-1:123456789012:provisioned-model/abc123"),
+            ("arn:aws:sagemaker:us-east-1:123456789012:endpoint/x", Other, "arn:aws:sagemaker:us-east-1:123456789012:endpoint/x"),
+            ("arn:aws:bedrock:us-east-1", Other, "arn:aws:bedrock:us-east-1"),
+            ("mystery", Other, "mystery"),
+            ("  us.amazon.nova-lite-v1:0 ", GeoProfile, "amazon.nova-lite-v1:0"),
+        ];
+        for (id, kind, base) in cases {
+            let c = canonicalise(id);
+            assert_eq!((c.kind, c.base), (*kind, *base), "model id {id}");
+        }
+    }
+
+    #[test]
+    fn route_table() {
+        let one = vec!["us-east-1".to_string()];
+        let many = vec!["us-east-1".to_string(), "us-west-2".to_string()];
+        let other = vec!["us-west-2".to_string()];
+        type Case<'a> = (Option<&'a str>, ModelIdKind, Option<&'a [String]>, Route, Option<&'a str>);
+        let cases: &[Case] = &[
+            (Some("us-east-1"), GeoProfile, None, Route::Local, Some("us-east-1")),
+            (Some("us-west-2"), GeoProfile, None, Route::Rerouted, Some("us-west-2")),
+            (Some("us-west-2"), FoundationModel, None, Route::Rerouted, Some("us-west-2")),
+            (None, FoundationModel, None, Route::Local, Some("us-east-1")),
+            (Some(""), FoundationModel, None, Route::Local, Some("us-east-1")),
+            (None, GeoProfile, None, Route::Unknown, None),
+            (None, GlobalProfile, None, Route::Unknown, None),
+            (None, ApplicationProfile, None, Route::Unknown, None),
+            (None, ApplicationProfile, Some(&one), Route::Local, Some("us-east-1")),
+            (None, ApplicationProfile, Some(&many), Route::Unknown, None),
+            (None, ApplicationProfile, Some(&other), Route::Unknown, None),
+            (None, Other, None, Route::Unknown, None),
+        ];
+        for (ir, kind, regions, want_route, want_region) in cases {
+            let got = route("us-east-1", *ir, *kind, *regions);
+            assert_eq!(got, (*want_route, *want_region), "{ir:?} {kind:?} {regions:?}");
+        }
+    }
+}

@@ -1,0 +1,477 @@
+//! `&[u8] -> Record`: the one place that knows the JSON shapes of ModelInvocationLog records.
+//!
+//! Only the fields a Record needs are deserialised; prompt and completion bodies are skipped
+//! with `IgnoredAny` (no tree is built for them) and latency is read in the same pass.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+
+use super::model_id::{canonicalise, route, ModelIdKind};
+use super::Record;
+use crate::inputs::profiles::Profiles;
+
+/// Why a line was not taken. Messages name fields and positions, never the line's content,
+/// because the content may be prompt text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Reject {
+    #[error("not valid JSON (column {column})")]
+    NotJson { column: usize },
+    #[error("truncated JSON (line ends inside a value)")]
+    Truncated,
+    #[error("not a JSON object")]
+    NotObject,
+    #[error("not a ModelInvocationLog (schemaType is another value)")]
+    OtherSchema,
+    #[error("missing required field `{0}`")]
+    MissingField(&'static str),
+    #[error("wrong type for field `{0}`")]
+    WrongType(String),
+    #[error("timestamp is not RFC 3339")]
+    BadTimestamp,
+}
+
+impl Reject {
+    /// A stable label to count rejections by.
+    pub fn kind(&self) -> String {
+        match self {
+            Reject::NotJson { .. } => "not valid JSON".to_string(),
+            other => other.to_string(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Raw<'a> {
+    #[serde(borrow)]
+    timestamp: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    request_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    account_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    region: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    operation: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    model_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    inference_region: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    error_code: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    schema_type: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    identity: Option<Identity<'a>>,
+    input: Option<Input>,
+    output: Option<Output>,
+    request_metadata: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Deserialize)]
+struct Identity<'a> {
+    #[serde(borrow)]
+    arn: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Input {
+    input_token_count: Option<u64>,
+    cache_read_input_token_count: Option<u64>,
+    cache_write_input_token_count: Option<u64>,
+    input_body_s3_path: Option<IgnoredAny>,
+    // inputBodyJson is an unknown field here, so serde skips it without building it.
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Output {
+    output_token_count: Option<u64>,
+    output_body_s3_path: Option<IgnoredAny>,
+    output_body_json: Option<Body>,
+}
+
+/// What mila reads out of an output body, whether it is one object (Converse, InvokeModel)
+/// or the array of decoded stream chunks (InvokeModelWithResponseStream).
+#[derive(Default, Debug)]
+struct Body {
+    converse_latency_ms: Option<u64>,
+    stop_reason: Option<String>,
+    metrics: Option<StreamMetrics>,
+}
+
+#[derive(Deserialize, Default, Debug, Clone, Copy)]
+#[serde(rename_all = "camelCase")]
+struct StreamMetrics {
+    invocation_latency: Option<u64>,
+    first_byte_latency: Option<u64>,
+    cache_read_input_token_count: Option<u64>,
+    cache_write_input_token_count: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ConverseMetrics {
+    latency_ms: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct Delta {
+    stop_reason: Option<String>,
+}
+
+const METRICS_KEY: &str = "amazon-bedrock-invocationMetrics";
+
+impl<'de> Deserialize<'de> for Body {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(BodyVisitor)
+    }
+}
+
+struct BodyVisitor;
+
+impl<'de> Visitor<'de> for BodyVisitor {
+    type Value = Body;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an output body")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Body, A::Error> {
+        let mut body = Body::default();
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match key.as_ref() {
+                "metrics" => {
+                    if let Some(m) = map.next_value::<Option<Lenient<ConverseMetrics>>>()? {
+                        body.converse_latency_ms = m.0.and_then(|m| m.latency_ms);
+                    }
+                }
+                "stopReason" | "stop_reason" => {
+                    if let Some(s) = map.next_value::<Lenient<String>>()?.0 {
+                        body.stop_reason = Some(s);
+                    }
+                }
+                METRICS_KEY => body.metrics = map.next_value::<Option<StreamMetrics>>()?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(body)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Body, A::Error> {
+        let mut body = Body::default();
+        while let Some(chunk) = seq.next_element::<Chunk>()? {
+            if chunk.metrics.is_some() {
+                body.metrics = chunk.metrics;
+            }
+            if chunk.stop_reason.is_some() {
+                body.stop_reason = chunk.stop_reason;
+            }
+        }
+        Ok(body)
+    }
+
+    // Bodies of other shapes (text, null, numbers) carry nothing mila reads.
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Body, E> {
+        Ok(Body::default())
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Body, E> {
+        Ok(Body::default())
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Body, E> {
+        Ok(Body::default())
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Body, E> {
+        Ok(Body::default())
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Body, E> {
+        Ok(Body::default())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Body, E> {
+        Ok(Body::default())
+    }
+}
+
+/// One element of a streamed body: metrics on the last chunk, stop reason on `message_delta`.
+#[derive(Default)]
+struct Chunk {
+    metrics: Option<StreamMetrics>,
+    stop_reason: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for Chunk {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let body = d.deserialize_any(ChunkVisitor)?;
+        Ok(body)
+    }
+}
+
+struct ChunkVisitor;
+
+impl<'de> Visitor<'de> for ChunkVisitor {
+    type Value = Chunk;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a stream chunk")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Chunk, A::Error> {
+        let mut chunk = Chunk::default();
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match key.as_ref() {
+                METRICS_KEY => chunk.metrics = map.next_value::<Option<StreamMetrics>>()?,
+                "delta" => {
+                    if let Some(d) = map.next_value::<Lenient<Delta>>()?.0 {
+                        chunk.stop_reason = d.stop_reason;
+                    }
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(chunk)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Chunk, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Chunk::default())
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Chunk, E> {
+        Ok(Chunk::default())
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Chunk, E> {
+        Ok(Chunk::default())
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Chunk, E> {
+        Ok(Chunk::default())
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Chunk, E> {
+        Ok(Chunk::default())
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Chunk, E> {
+        Ok(Chunk::default())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Chunk, E> {
+        Ok(Chunk::default())
+    }
+}
+
+/// Inside a model's own body, shapes vary by provider: a `delta` or `stopReason` of an unexpected
+/// type is not the log's fault, so it is read as absent instead of rejecting the record.
+struct Lenient<T>(Option<T>);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Lenient<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // Buffering is fine here: these values are a few bytes (never a prompt body).
+        let v = serde_json::Value::deserialize(d)?;
+        Ok(Lenient(T::deserialize(v).ok()))
+    }
+}
+
+/// Latency by operation (contract section 3): Converse and ConverseStream log `metrics.latencyMs`,
+/// InvokeModelWithResponseStream logs `invocationLatency` in its stream metrics, InvokeModel nothing.
+pub fn latency_for(operation: &str, converse_latency_ms: Option<u64>, stream_latency_ms: Option<u64>) -> Option<u64> {
+    match operation {
+        "Converse" | "ConverseStream" => converse_latency_ms,
+        "InvokeModelWithResponseStream" => stream_latency_ms,
+        _ => None,
+    }
+}
+
+/// Parses an RFC 3339 timestamp (seconds or fractions, `Z` or an offset) to epoch milliseconds.
+pub fn parse_timestamp_ms(s: &str) -> Option<i64> {
+    chrono::DateTime::parse_from_rfc3339(s).ok().map(|t| t.timestamp_millis())
+}
+
+fn required<'a>(v: &'a Option<Cow<'a, str>>, name: &'static str) -> Result<&'a str, Reject> {
+    match v.as_deref() {
+        Some(s) if !s.is_empty() => Ok(s),
+        _ => Err(Reject::MissingField(name)),
+    }
+}
+
+/// Parses one line (already without BOM, CR and newline) into a Record.
+pub fn parse_line(line: &[u8], profiles: &Profiles) -> Result<Record, Reject> {
+    let raw: Raw = match serde_json::from_slice(line) {
+        Ok(raw) => raw,
+        Err(e) => return Err(diagnose(line, &e)),
+    };
+    if let Some(s) = raw.schema_type.as_deref() {
+        if s != "ModelInvocationLog" {
+            return Err(Reject::OtherSchema);
+        }
+    }
+    let timestamp = required(&raw.timestamp, "timestamp")?;
+    let request_id = required(&raw.request_id, "requestId")?;
+    let region = required(&raw.region, "region")?;
+    let operation = required(&raw.operation, "operation")?;
+    let model_id = required(&raw.model_id, "modelId")?;
+    let timestamp_ms = parse_timestamp_ms(timestamp).ok_or(Reject::BadTimestamp)?;
+
+    let canonical = canonicalise(model_id);
+    let profile = match canonical.kind {
+        ModelIdKind::ApplicationProfile => profiles.get(canonical.base),
+        _ => None,
+    };
+    let model = match profile {
+        Some(p) => canonicalise(&p.model).base.to_string(),
+        None => canonical.base.to_string(),
+    };
+    let (route, inference_region) =
+        route(region, raw.inference_region.as_deref(), canonical.kind, profile.map(|p| p.regions.as_slice()));
+
+    let input = raw.input.as_ref();
+    let output = raw.output.as_ref();
+    let body = output.and_then(|o| o.output_body_json.as_ref());
+    let metrics = body.and_then(|b| b.metrics);
+    let cache_read = input
+        .and_then(|i| i.cache_read_input_token_count)
+        .or_else(|| metrics.and_then(|m| m.cache_read_input_token_count));
+    let cache_write = input
+        .and_then(|i| i.cache_write_input_token_count)
+        .or_else(|| metrics.and_then(|m| m.cache_write_input_token_count));
+
+    Ok(Record {
+        timestamp_ms,
+        request_id: request_id.to_string(),
+        account_id: raw.account_id.as_deref().map(str::to_string),
+        identity_arn: raw.identity.as_ref().and_then(|i| i.arn.as_deref()).map(str::to_string),
+        source_region: region.to_string(),
+        operation: operation.to_string(),
+        model_id: model_id.to_string(),
+        model_id_kind: canonical.kind,
+        model,
+        route,
+        inference_region: inference_region.map(str::to_string),
+        input_tokens: input.and_then(|i| i.input_token_count).unwrap_or(0),
+        output_tokens: output.and_then(|o| o.output_token_count).unwrap_or(0),
+        cache_read_tokens: cache_read.unwrap_or(0),
+        cache_write_tokens: cache_write.unwrap_or(0),
+        latency_ms: latency_for(
+            operation,
+            body.and_then(|b| b.converse_latency_ms),
+            metrics.and_then(|m| m.invocation_latency),
+        ),
+        first_byte_ms: metrics.and_then(|m| m.first_byte_latency),
+        error_code: raw.error_code.as_deref().filter(|s| !s.is_empty()).map(str::to_string),
+        stop_reason: body.and_then(|b| b.stop_reason.clone()),
+        request_metadata: raw.request_metadata.unwrap_or_default(),
+        body_in_s3: input.is_some_and(|i| i.input_body_s3_path.is_some())
+            || output.is_some_and(|o| o.output_body_s3_path.is_some()),
+    })
+}
+
+/// Turns a serde error into a Reject that names the offending field without quoting its value.
+/// Runs only on the error path, so re-reading the line as a tree costs nothing on good input.
+fn diagnose(line: &[u8], err: &serde_json::Error) -> Reject {
+    use serde_json::error::Category;
+    match err.classify() {
+        Category::Eof => return Reject::Truncated,
+        Category::Syntax | Category::Io => return Reject::NotJson { column: err.column() },
+        Category::Data => {}
+    }
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(line) else {
+        return Reject::NotJson { column: err.column() };
+    };
+    let Some(obj) = value.as_object() else {
+        return Reject::NotObject;
+    };
+    wrong_type_field(obj).map(Reject::WrongType).unwrap_or(Reject::WrongType("?".into()))
+}
+
+/// The first field whose JSON type is not what the contract says.
+fn wrong_type_field(obj: &serde_json::Map<String, serde_json::Value>) -> Option<String> {
+    use serde_json::Value;
+    let is_str = |v: &Value| v.is_string() || v.is_null();
+    let is_count = |v: &Value| v.is_u64() || v.is_null();
+    for key in [
+        "timestamp",
+        "requestId",
+        "accountId",
+        "region",
+        "operation",
+        "modelId",
+        "inferenceRegion",
+        "errorCode",
+        "schemaType",
+    ] {
+        if obj.get(key).is_some_and(|v| !is_str(v)) {
+            return Some(key.to_string());
+        }
+    }
+    for (parent, keys) in [
+        ("identity", &["arn"][..]),
+        ("input", &["inputTokenCount", "cacheReadInputTokenCount", "cacheWriteInputTokenCount"][..]),
+        ("output", &["outputTokenCount"][..]),
+    ] {
+        let Some(v) = obj.get(parent) else { continue };
+        let Some(inner) = v.as_object() else {
+            if v.is_null() {
+                continue;
+            }
+            return Some(parent.to_string());
+        };
+        for key in keys {
+            let ok = if *key == "arn" { is_str } else { is_count };
+            if inner.get(*key).is_some_and(|v| !ok(v)) {
+                return Some(format!("{parent}.{key}"));
+            }
+        }
+    }
+    if let Some(m) = obj.get("requestMetadata") {
+        let ok = m.is_null() || m.as_object().is_some_and(|o| o.values().all(Value::is_string));
+        if !ok {
+            return Some("requestMetadata".to_string());
+        }
+    }
+    let body = obj.get("output").and_then(|o| o.get("outputBodyJson"));
+    if body.is_some() {
+        return Some("output.outputBodyJson".to_string());
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latency_table() {
+        let cases = [
+            ("Converse", Some(842), None, Some(842)),
+            ("ConverseStream", Some(302), None, Some(302)),
+            ("Converse", None, None, None),
+            ("InvokeModel", Some(5), Some(6), None),
+            ("InvokeModelWithResponseStream", None, Some(9876), Some(9876)),
+            ("InvokeModelWithResponseStream", Some(1), None, None),
+            ("ApplyGuardrail", Some(1), Some(2), None),
+        ];
+        for (op, converse, stream, want) in cases {
+            assert_eq!(latency_for(op, converse, stream), want, "{op}");
+        }
+    }
+
+    #[test]
+    fn timestamp_table() {
+        let cases = [
+            ("2025-10-02T08:14:31Z", Some(1_759_392_871_000)),
+            ("2025-10-02T08:14:31.250Z", Some(1_759_392_871_250)),
+            ("2025-10-02T08:14:31.250123Z", Some(1_759_392_871_250)),
+            ("2025-10-02T10:14:31+02:00", Some(1_759_392_871_000)),
+            ("2025-10-02 08:14:31", None),
+            ("2025-10-02", None),
+            ("", None),
+        ];
+        for (s, want) in cases {
+            assert_eq!(parse_timestamp_ms(s), want, "{s}");
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! Summary (or a result table) -> bytes. Renderers never write files or print.
+
+pub mod json;
+pub mod markdown;
+pub mod table;
+pub mod terminal;
+
+pub(crate) fn pct(rate: f64) -> String {
+    format!("{:.1}%", rate * 100.0)
+}
+
+pub(crate) fn usd(v: f64) -> String {
+    format!("${v:.4}")
+}
+
+pub(crate) fn opt_int(v: Option<i64>) -> String {
+    v.map_or_else(|| "-".to_string(), |v| v.to_string())
+}

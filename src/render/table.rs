@@ -1,0 +1,143 @@
+//! A result table (violations, query results) as an aligned terminal table, CSV or JSON.
+
+use polars::prelude::*;
+
+use crate::escape;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Text(String),
+}
+
+impl Cell {
+    fn text(&self) -> String {
+        match self {
+            Cell::Null => String::new(),
+            Cell::Bool(b) => b.to_string(),
+            Cell::Int(i) => i.to_string(),
+            Cell::Float(f) => f.to_string(),
+            Cell::Text(s) => s.clone(),
+        }
+    }
+
+    fn json(&self) -> serde_json::Value {
+        match self {
+            Cell::Null => serde_json::Value::Null,
+            Cell::Bool(b) => (*b).into(),
+            Cell::Int(i) => (*i).into(),
+            Cell::Float(f) => serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into),
+            Cell::Text(s) => s.clone().into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Table {
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+impl Table {
+    pub fn from_frame(df: &DataFrame) -> PolarsResult<Table> {
+        let headers = df.get_column_names().iter().map(|n| n.to_string()).collect();
+        let mut rows = vec![Vec::with_capacity(df.width()); df.height()];
+        for column in df.columns() {
+            for (i, row) in rows.iter_mut().enumerate() {
+                row.push(cell(column.get(i)?));
+            }
+        }
+        Ok(Table { headers, rows })
+    }
+
+    /// Aligned columns; every cell escaped for the terminal.
+    pub fn to_terminal(&self) -> Vec<u8> {
+        let texts: Vec<Vec<String>> =
+            self.rows.iter().map(|r| r.iter().map(|c| escape::terminal(&c.text())).collect()).collect();
+        let mut widths: Vec<usize> = self.headers.iter().map(|h| h.chars().count()).collect();
+        for row in &texts {
+            for (w, t) in widths.iter_mut().zip(row) {
+                *w = (*w).max(t.chars().count());
+            }
+        }
+        let mut out = String::new();
+        let line = |cells: &[String], out: &mut String| {
+            let padded: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+            out.push_str(padded.join("  ").trim_end());
+            out.push('\n');
+        };
+        line(&self.headers, &mut out);
+        line(&widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>(), &mut out);
+        for row in &texts {
+            line(row, &mut out);
+        }
+        out.into_bytes()
+    }
+
+    pub fn to_csv(&self) -> Vec<u8> {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let _ = w.write_record(&self.headers);
+        for row in &self.rows {
+            let _ = w.write_record(row.iter().map(Cell::text));
+        }
+        w.into_inner().unwrap_or_default()
+    }
+
+    /// An array of objects, one per row.
+    pub fn to_json(&self) -> Vec<u8> {
+        let rows: Vec<serde_json::Map<String, serde_json::Value>> =
+            self.rows.iter().map(|r| self.headers.iter().cloned().zip(r.iter().map(Cell::json)).collect()).collect();
+        let mut out = serde_json::to_vec_pretty(&rows).unwrap_or_default();
+        out.push(b'\n');
+        out
+    }
+}
+
+fn cell(v: AnyValue) -> Cell {
+    match v {
+        AnyValue::Null => Cell::Null,
+        AnyValue::Boolean(b) => Cell::Bool(b),
+        AnyValue::String(s) => Cell::Text(s.to_string()),
+        AnyValue::StringOwned(s) => Cell::Text(s.to_string()),
+        AnyValue::Int8(i) => Cell::Int(i.into()),
+        AnyValue::Int16(i) => Cell::Int(i.into()),
+        AnyValue::Int32(i) => Cell::Int(i.into()),
+        AnyValue::Int64(i) => Cell::Int(i),
+        AnyValue::UInt8(i) => Cell::Int(i.into()),
+        AnyValue::UInt16(i) => Cell::Int(i.into()),
+        AnyValue::UInt32(i) => Cell::Int(i.into()),
+        AnyValue::UInt64(i) => i64::try_from(i).map_or(Cell::Float(i as f64), Cell::Int),
+        AnyValue::Float32(f) => Cell::Float(f.into()),
+        AnyValue::Float64(f) => Cell::Float(f),
+        AnyValue::Datetime(ms, TimeUnit::Milliseconds, _) => Cell::Text(crate::window::rfc3339(ms)),
+        other => Cell::Text(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Table {
+        Table {
+            headers: vec!["id".into(), "n".into()],
+            rows: vec![vec![Cell::Text("a\u{1b}[2J,\"x\"".into()), Cell::Int(3)], vec![Cell::Null, Cell::Float(0.5)]],
+        }
+    }
+
+    #[test]
+    fn terminal_escapes_and_aligns() {
+        let got = String::from_utf8(sample().to_terminal()).unwrap();
+        assert_eq!(got, "id              n\n--------------  ---\na\\u{1b}[2J,\"x\"  3\n                0.5\n");
+    }
+
+    #[test]
+    fn csv_quotes_and_json_types() {
+        assert_eq!(String::from_utf8(sample().to_csv()).unwrap(), "id,n\n\"a\u{1b}[2J,\"\"x\"\"\",3\n,0.5\n");
+        let v: serde_json::Value = serde_json::from_slice(&sample().to_json()).unwrap();
+        assert_eq!(v, serde_json::json!([{"id": "a\u{1b}[2J,\"x\"", "n": 3}, {"id": null, "n": 0.5}]));
+    }
+}

@@ -1,0 +1,172 @@
+//! Bytes to lines: gzip detection by magic bytes, streaming decompression (multi-member gzip
+//! read whole), and line splitting that ignores a BOM, CR before LF and blank lines.
+
+use std::io::{self, BufRead, BufReader, Read};
+
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+const BUF: usize = 256 * 1024;
+
+/// Compression, decided by the first bytes only (names lie: `.json` files may be gzip and back).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    Gzip,
+    None,
+}
+
+pub fn detect(first_bytes: &[u8]) -> Compression {
+    if first_bytes.starts_with(&GZIP_MAGIC) {
+        Compression::Gzip
+    } else {
+        Compression::None
+    }
+}
+
+/// Wraps a reader so that it yields decompressed bytes.
+pub fn decompressed<'a, R: Read + 'a>(reader: R) -> io::Result<(Compression, Box<dyn BufRead + 'a>)> {
+    let mut buffered = BufReader::with_capacity(BUF, reader);
+    let kind = detect(buffered.fill_buf()?);
+    let out: Box<dyn BufRead + 'a> = match kind {
+        Compression::Gzip => Box::new(BufReader::with_capacity(BUF, flate2::bufread::MultiGzDecoder::new(buffered))),
+        Compression::None => Box::new(buffered),
+    };
+    Ok((kind, out))
+}
+
+/// What happened while splitting a stream into lines.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct LineStats {
+    /// Non-blank lines handed to the callback.
+    pub lines: u64,
+    /// Last physical line number read.
+    pub last_line: u64,
+}
+
+/// A read error part-way, with the partial line that was cut short (if any, non-blank).
+#[derive(Debug)]
+pub struct ReadFailure {
+    pub error: io::Error,
+    pub at_line: u64,
+    pub partial_line: bool,
+}
+
+/// Calls `f(line_number, line)` for every non-blank line, with BOM (first line only) and the
+/// trailing CR removed. On a read error returns what was read so far and the failure.
+pub fn for_each_line<R: BufRead + ?Sized>(
+    reader: &mut R,
+    mut f: impl FnMut(u64, &[u8]),
+) -> (LineStats, Option<ReadFailure>) {
+    let mut stats = LineStats::default();
+    let mut buf = Vec::with_capacity(64 * 1024);
+    loop {
+        buf.clear();
+        match reader.read_until(b'\n', &mut buf) {
+            Ok(0) => return (stats, None),
+            Ok(_) => {
+                stats.last_line += 1;
+                let line = trim_line(&buf, stats.last_line == 1);
+                if !is_blank(line) {
+                    stats.lines += 1;
+                    f(stats.last_line, line);
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(error) => {
+                let partial = !is_blank(trim_line(&buf, stats.last_line == 0));
+                return (
+                    stats.clone(),
+                    Some(ReadFailure { error, at_line: stats.last_line + 1, partial_line: partial }),
+                );
+            }
+        }
+    }
+}
+
+fn trim_line(raw: &[u8], first: bool) -> &[u8] {
+    let mut line = raw;
+    if first {
+        line = line.strip_prefix(BOM).unwrap_or(line);
+    }
+    line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+fn is_blank(line: &[u8]) -> bool {
+    line.iter().all(u8::is_ascii_whitespace)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flate2::{write::GzEncoder, Compression as Level};
+    use std::io::Write;
+
+    fn gz(data: &[u8]) -> Vec<u8> {
+        let mut e = GzEncoder::new(Vec::new(), Level::fast());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    fn lines_of(bytes: &[u8]) -> (Vec<(u64, String)>, LineStats, Option<String>) {
+        let (_, mut r) = decompressed(bytes).unwrap();
+        let mut out = Vec::new();
+        let (stats, fail) = for_each_line(&mut r, |n, l| out.push((n, String::from_utf8_lossy(l).into_owned())));
+        (out, stats, fail.map(|f| format!("{}@{}:{}", f.error.kind(), f.at_line, f.partial_line)))
+    }
+
+    #[test]
+    fn detect_table() {
+        let cases: &[(&[u8], Compression)] = &[
+            (&[0x1f, 0x8b, 8, 0], Compression::Gzip),
+            (b"{\"a\":1}", Compression::None),
+            (&[0x1f], Compression::None),
+            (b"", Compression::None),
+            (b"\xEF\xBB\xBF{", Compression::None),
+        ];
+        for (bytes, want) in cases {
+            assert_eq!(detect(bytes), *want, "{bytes:?}");
+        }
+    }
+
+    #[test]
+    fn splitting_table() {
+        type Case<'a> = (&'a [u8], &'a [(u64, &'a str)]);
+        let cases: &[Case] = &[
+            (b"a\nb\n", &[(1, "a"), (2, "b")]),
+            (b"a\r\nb\r\n", &[(1, "a"), (2, "b")]),
+            (b"a\nb", &[(1, "a"), (2, "b")]),
+            (b"\xEF\xBB\xBFa\nb\n", &[(1, "a"), (2, "b")]),
+            (b"a\n\n  \r\nb\n", &[(1, "a"), (4, "b")]),
+            (b"", &[]),
+            (b"\n\n", &[]),
+        ];
+        for (input, want) in cases {
+            let (got, stats, fail) = lines_of(input);
+            let want: Vec<(u64, String)> = want.iter().map(|(n, s)| (*n, s.to_string())).collect();
+            assert_eq!(got, want, "{input:?}");
+            assert_eq!(stats.lines as usize, want.len());
+            assert_eq!(fail, None);
+        }
+    }
+
+    #[test]
+    fn gzip_by_magic_and_multi_member() {
+        let mut two = gz(b"a\nb\n");
+        two.extend(gz(b"c\n"));
+        let (got, _, fail) = lines_of(&two);
+        assert_eq!(got.iter().map(|(_, l)| l.as_str()).collect::<Vec<_>>(), ["a", "b", "c"]);
+        assert_eq!(fail, None);
+    }
+
+    #[test]
+    fn truncated_gzip_keeps_what_was_read_and_reports_the_rest() {
+        let body: Vec<u8> =
+            (0..2000).flat_map(|i| format!("line number {i} with some padding text\n").into_bytes()).collect();
+        let whole = gz(&body);
+        let cut = &whole[..whole.len() / 2];
+        let (got, stats, fail) = lines_of(cut);
+        assert!(!got.is_empty() && got.len() < 2000, "{}", got.len());
+        assert_eq!(stats.lines as usize, got.len());
+        assert!(fail.unwrap().starts_with("unexpected end of file@"));
+    }
+}

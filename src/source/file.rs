@@ -1,0 +1,118 @@
+//! Local files: paths, directories (walked recursively in a deterministic order) and stdin.
+
+use std::path::{Path, PathBuf};
+
+use super::{SourceError, SourceSpec, Unit};
+
+/// The units a set of sources expands to, and the files passed over.
+#[derive(Debug, Default)]
+pub struct Expanded {
+    pub units: Vec<Unit>,
+    pub skipped: Vec<PathBuf>,
+}
+
+/// Is this file, met while walking a directory, an invocation-log file? Sidecar bodies under a
+/// `data/` folder, the permission-check object and anything without a JSON name are not.
+pub fn is_log_file(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("").to_ascii_lowercase();
+    let stem = name.strip_suffix(".gz").unwrap_or(&name);
+    let json_name = [".json", ".jsonl", ".ndjson"].iter().any(|ext| stem.ends_with(ext));
+    let in_data_dir = path.parent().and_then(Path::file_name).is_some_and(|d| d == "data");
+    json_name && !in_data_dir
+}
+
+pub fn expand(sources: &[SourceSpec]) -> Result<Expanded, SourceError> {
+    let mut out = Expanded::default();
+    for spec in sources {
+        match spec {
+            SourceSpec::Stdin => out.units.push(Unit::Stdin),
+            SourceSpec::Path(path) => {
+                let meta = std::fs::metadata(path).map_err(|source| match source.kind() {
+                    std::io::ErrorKind::NotFound => SourceError::Missing { path: path.clone() },
+                    _ => SourceError::Unreadable { path: path.clone(), source },
+                })?;
+                if meta.is_dir() {
+                    walk(path, &mut out)?;
+                } else {
+                    // A file named on the command line is read whatever its name: the user chose it.
+                    out.units.push(Unit::File(path.clone()));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Expanded) -> Result<(), SourceError> {
+    let unreadable = |source| SourceError::Unreadable { path: dir.to_path_buf(), source };
+    let mut entries = std::fs::read_dir(dir).map_err(unreadable)?.collect::<Result<Vec<_>, _>>().map_err(unreadable)?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let path = entry.path();
+        let file_type = entry.file_type().map_err(|source| SourceError::Unreadable { path: path.clone(), source })?;
+        if file_type.is_dir() {
+            walk(&path, out)?;
+        } else if file_type.is_symlink() && path.is_dir() {
+            // Linked directories are not followed (as fd and ripgrep do by default): no loops.
+            out.skipped.push(path);
+        } else if is_log_file(&path) {
+            out.units.push(Unit::File(path));
+        } else {
+            out.skipped.push(path);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_file_table() {
+        let cases = [
+            ("p/AWSLogs/1/BedrockModelInvocationLogs/us-east-1/2026/11/09/00/20261109T000512345Z_0123456789abcdef.json.gz", true),
+            ("p/AWSLogs/1/BedrockModelInvocationLogs/us-east-1/2026/11/09/00/data/abc_input.json.gz", false),
+            ("p/AWSLogs/1/BedrockModelInvocationLogs/us-east-1/2026/11/09/00/data/abc_output.json.gz", false),
+            ("p/AWSLogs/1/BedrockModelInvocationLogs/amazon-bedrock-logs-permission-check", false),
+            ("logs/export.jsonl", true),
+            ("logs/export.NDJSON", true),
+            ("logs/export.ndjson.gz", true),
+            ("logs/one.json", true),
+            ("logs/readme.txt", false),
+            ("logs/archive.tar.gz", false),
+            ("logs/.DS_Store", false),
+        ];
+        for (p, want) in cases {
+            assert_eq!(is_log_file(Path::new(p)), want, "{p}");
+        }
+    }
+
+    #[test]
+    fn walk_is_sorted_and_counts_skips() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["b/2.json", "a/1.jsonl", "a/data/x_input.json.gz", "c.txt", "b/10.json"] {
+            let p = dir.path().join(name);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, b"").unwrap();
+        }
+        let got = expand(&[SourceSpec::Path(dir.path().to_path_buf())]).unwrap();
+        let rel = |p: &Path| p.strip_prefix(dir.path()).unwrap().display().to_string();
+        let units: Vec<String> = got
+            .units
+            .iter()
+            .map(|u| match u {
+                Unit::File(p) => rel(p),
+                Unit::Stdin => "-".into(),
+            })
+            .collect();
+        assert_eq!(units, ["a/1.jsonl", "b/10.json", "b/2.json"]);
+        assert_eq!(got.skipped.iter().map(|p| rel(p)).collect::<Vec<_>>(), ["a/data/x_input.json.gz", "c.txt"]);
+    }
+
+    #[test]
+    fn missing_path_is_an_error_naming_it() {
+        let err = expand(&[SourceSpec::Path("/no/such/place".into())]).unwrap_err();
+        assert_eq!(err.to_string(), "source /no/such/place: no such file or directory");
+    }
+}

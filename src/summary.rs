@@ -1,0 +1,412 @@
+//! Analyses -> the Summary that serialises to `summary.json` (contract section 5). Every
+//! renderer reads this struct, so Markdown, terminal and JSON always show the same numbers.
+//! Fields beyond the contract are additions; none of the contract's fields is renamed.
+
+use polars::prelude::*;
+use serde::Serialize;
+
+use crate::analysis::{cost, errors, latency, read, rerouting, residency, tokens};
+use crate::frame::col;
+use crate::inputs::policy::Policy;
+use crate::inputs::prices::Prices;
+use crate::inputs::profiles::Profiles;
+use crate::load::LoadStats;
+use crate::window::Window;
+
+pub const SCHEMA: &str = "mila.summary/1";
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Summary {
+    pub schema: &'static str,
+    pub window: WindowOut,
+    pub records: Records,
+    pub rerouting: Rerouting,
+    pub latency: Latency,
+    pub tokens: Tokens,
+    pub cost: Cost,
+    pub residency: Option<Residency>,
+    pub errors: Errors,
+    pub input: Input,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct WindowOut {
+    pub since: Option<String>,
+    pub until: Option<String>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Records {
+    pub lines: u64,
+    pub parsed: u64,
+    pub rejected: u64,
+    pub duplicates: u64,
+    pub invocation_errors: u64,
+    pub skipped_objects: u64,
+    pub outside_window: u64,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Rerouting {
+    pub requests: u64,
+    pub local: u64,
+    pub rerouted: u64,
+    pub unknown: u64,
+    pub rate: f64,
+    pub by_source_region: Vec<RegionRoutes>,
+    pub flows: Vec<Flow>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct RegionRoutes {
+    pub source_region: String,
+    pub requests: u64,
+    pub local: u64,
+    pub rerouted: u64,
+    pub unknown: u64,
+    pub rate: f64,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Flow {
+    pub source_region: String,
+    pub inference_region: Option<String>,
+    pub requests: u64,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Latency {
+    pub known: u64,
+    /// Successful calls with a known inference region, latency known or not.
+    pub calls: u64,
+    pub by_inference_region: Vec<LatencyRow>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct LatencyRow {
+    pub inference_region: String,
+    pub requests: u64,
+    pub p50_ms: Option<i64>,
+    pub p90_ms: Option<i64>,
+    pub p99_ms: Option<i64>,
+    pub mean_ms: Option<f64>,
+    pub calls: u64,
+    /// requests / calls: the share of calls whose latency the logs record.
+    pub coverage: f64,
+    pub first_byte_p50_ms: Option<i64>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Tokens {
+    pub by_model: Vec<TokenRow>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct TokenRow {
+    pub model: String,
+    pub requests: u64,
+    pub input: u64,
+    pub output: u64,
+    pub cache_read: u64,
+    pub cache_write: u64,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Cost {
+    pub currency: &'static str,
+    pub total: f64,
+    pub unpriced_requests: u64,
+    pub by_model: Vec<CostModel>,
+    pub by_tag: Vec<CostTag>,
+    pub prices: String,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct CostModel {
+    pub model: String,
+    pub usd: f64,
+    pub requests: u64,
+    pub unpriced_requests: u64,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct CostTag {
+    pub key: String,
+    pub value: String,
+    pub usd: f64,
+    pub requests: u64,
+    pub unpriced_requests: u64,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Residency {
+    pub policy: String,
+    pub violations: u64,
+    pub unverifiable: u64,
+    pub checked: u64,
+    pub by_source_region: Vec<ResidencyRow>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct ResidencyRow {
+    pub source_region: String,
+    pub violations: u64,
+    pub unverifiable: u64,
+    pub checked: u64,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Errors {
+    pub by_code: Vec<ErrorRow>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct ErrorRow {
+    pub error_code: String,
+    pub requests: u64,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Input {
+    /// Files, objects or streams read.
+    pub units_read: u64,
+    pub rejects: Vec<RejectRow>,
+    pub problems: Vec<ProblemRow>,
+    pub skipped_examples: Vec<String>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct RejectRow {
+    pub reason: String,
+    pub lines: u64,
+    pub first: Vec<String>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct ProblemRow {
+    pub source: String,
+    pub message: String,
+}
+
+/// The user's inputs that analyses need.
+pub struct Inputs<'a> {
+    pub prices: &'a Prices,
+    pub profiles: &'a Profiles,
+    pub policy: Option<&'a Policy>,
+}
+
+fn u(v: Option<i64>) -> u64 {
+    v.unwrap_or(0).max(0) as u64
+}
+
+fn s(v: Option<String>) -> String {
+    v.unwrap_or_default()
+}
+
+fn ratio(num: u64, den: u64) -> f64 {
+    if den == 0 {
+        0.0
+    } else {
+        num as f64 / den as f64
+    }
+}
+
+pub fn build(frame: &DataFrame, stats: &LoadStats, window: Window, inputs: &Inputs) -> PolarsResult<Summary> {
+    let lf = frame.clone().lazy();
+
+    let by_src = rerouting::by_source_region(lf.clone()).collect()?;
+    let by_source_region: Vec<RegionRoutes> = zip5(
+        read::strs(&by_src, col::SOURCE_REGION)?,
+        read::ints(&by_src, rerouting::REQUESTS)?,
+        read::ints(&by_src, rerouting::LOCAL)?,
+        read::ints(&by_src, rerouting::REROUTED)?,
+        read::ints(&by_src, rerouting::UNKNOWN)?,
+    )
+    .map(|(src, req, loc, rer, unk)| RegionRoutes {
+        source_region: s(src),
+        requests: u(req),
+        local: u(loc),
+        rerouted: u(rer),
+        unknown: u(unk),
+        rate: ratio(u(rer), u(req)),
+    })
+    .collect();
+    let sum = |f: fn(&RegionRoutes) -> u64| by_source_region.iter().map(f).sum::<u64>();
+    let (requests, rerouted) = (sum(|r| r.requests), sum(|r| r.rerouted));
+
+    let flows_df = rerouting::flows(lf.clone()).collect()?;
+    let flows = read::strs(&flows_df, col::SOURCE_REGION)?
+        .into_iter()
+        .zip(read::strs(&flows_df, col::INFERENCE_REGION)?)
+        .zip(read::ints(&flows_df, rerouting::REQUESTS)?)
+        .map(|((src, inf), n)| Flow { source_region: s(src), inference_region: inf, requests: u(n) })
+        .collect();
+
+    let lat = latency::by_inference_region(lf.clone()).collect()?;
+    let lat_rows: Vec<LatencyRow> = {
+        let regions = read::strs(&lat, col::INFERENCE_REGION)?;
+        let calls = read::ints(&lat, latency::CALLS)?;
+        let known = read::ints(&lat, latency::REQUESTS)?;
+        let (p50, p90, p99) =
+            (read::ints(&lat, latency::P50)?, read::ints(&lat, latency::P90)?, read::ints(&lat, latency::P99)?);
+        let mean = read::floats(&lat, latency::MEAN)?;
+        let fb = read::ints(&lat, latency::FIRST_BYTE_P50)?;
+        (0..lat.height())
+            .map(|i| LatencyRow {
+                inference_region: s(regions[i].clone()),
+                requests: u(known[i]),
+                p50_ms: p50[i],
+                p90_ms: p90[i],
+                p99_ms: p99[i],
+                mean_ms: mean[i],
+                calls: u(calls[i]),
+                coverage: ratio(u(known[i]), u(calls[i])),
+                first_byte_p50_ms: fb[i],
+            })
+            .collect()
+    };
+
+    let tok = tokens::by_model(lf.clone()).collect()?;
+    let token_rows = {
+        let models = read::strs(&tok, col::MODEL)?;
+        let cols: Vec<Vec<Option<i64>>> =
+            [tokens::REQUESTS, tokens::INPUT, tokens::OUTPUT, tokens::CACHE_READ, tokens::CACHE_WRITE]
+                .iter()
+                .map(|c| read::ints(&tok, c))
+                .collect::<PolarsResult<_>>()?;
+        (0..tok.height())
+            .map(|i| TokenRow {
+                model: s(models[i].clone()),
+                requests: u(cols[0][i]),
+                input: u(cols[1][i]),
+                output: u(cols[2][i]),
+                cache_read: u(cols[3][i]),
+                cache_write: u(cols[4][i]),
+            })
+            .collect()
+    };
+
+    let priced = cost::priced(lf.clone(), inputs.prices)?.cache();
+    let cm = cost::by_model(priced.clone()).collect()?;
+    let cost_models: Vec<CostModel> = {
+        let models = read::strs(&cm, col::MODEL)?;
+        let usd = read::floats(&cm, cost::USD)?;
+        let req = read::ints(&cm, cost::REQUESTS)?;
+        let unp = read::ints(&cm, cost::UNPRICED)?;
+        (0..cm.height())
+            .map(|i| CostModel {
+                model: s(models[i].clone()),
+                usd: usd[i].unwrap_or(0.0),
+                requests: u(req[i]),
+                unpriced_requests: u(unp[i]),
+            })
+            .collect()
+    };
+    let ct = cost::by_tag(priced, inputs.profiles)?.collect()?;
+    let cost_tags = {
+        let keys = read::strs(&ct, cost::TAG_KEY)?;
+        let values = read::strs(&ct, cost::TAG_VALUE)?;
+        let usd = read::floats(&ct, cost::USD)?;
+        let req = read::ints(&ct, cost::REQUESTS)?;
+        let unp = read::ints(&ct, cost::UNPRICED)?;
+        (0..ct.height())
+            .map(|i| CostTag {
+                key: s(keys[i].clone()),
+                value: s(values[i].clone()),
+                usd: usd[i].unwrap_or(0.0),
+                requests: u(req[i]),
+                unpriced_requests: u(unp[i]),
+            })
+            .collect()
+    };
+
+    let residency = match inputs.policy {
+        None => None,
+        Some(policy) => {
+            let rs = residency::by_source_region(residency::with_verdict(lf.clone(), policy)?).collect()?;
+            let regions = read::strs(&rs, col::SOURCE_REGION)?;
+            let v = read::ints(&rs, residency::VIOLATIONS)?;
+            let un = read::ints(&rs, residency::UNVERIFIABLE)?;
+            let ch = read::ints(&rs, residency::CHECKED)?;
+            let rows: Vec<ResidencyRow> = (0..rs.height())
+                .map(|i| ResidencyRow {
+                    source_region: s(regions[i].clone()),
+                    violations: u(v[i]),
+                    unverifiable: u(un[i]),
+                    checked: u(ch[i]),
+                })
+                .collect();
+            Some(Residency {
+                policy: policy.name.clone(),
+                violations: rows.iter().map(|r| r.violations).sum(),
+                unverifiable: rows.iter().map(|r| r.unverifiable).sum(),
+                checked: rows.iter().map(|r| r.checked).sum(),
+                by_source_region: rows,
+            })
+        }
+    };
+
+    let err = errors::by_code(lf).collect()?;
+    let error_rows: Vec<ErrorRow> = read::strs(&err, col::ERROR_CODE)?
+        .into_iter()
+        .zip(read::ints(&err, errors::REQUESTS)?)
+        .map(|(c, n)| ErrorRow { error_code: s(c), requests: u(n) })
+        .collect();
+
+    Ok(Summary {
+        schema: SCHEMA,
+        window: WindowOut { since: window.since_rfc3339(), until: window.until_rfc3339() },
+        records: Records {
+            lines: stats.lines,
+            parsed: stats.parsed(),
+            rejected: stats.rejected,
+            duplicates: stats.duplicates,
+            invocation_errors: error_rows.iter().map(|r| r.requests).sum(),
+            skipped_objects: stats.skipped_objects,
+            outside_window: stats.outside_window,
+        },
+        rerouting: Rerouting {
+            requests,
+            local: sum(|r| r.local),
+            rerouted,
+            unknown: sum(|r| r.unknown),
+            rate: ratio(rerouted, requests),
+            by_source_region,
+            flows,
+        },
+        latency: Latency {
+            known: lat_rows.iter().map(|r| r.requests).sum(),
+            calls: lat_rows.iter().map(|r| r.calls).sum(),
+            by_inference_region: lat_rows.into_iter().filter(|r| r.requests > 0).collect(),
+        },
+        tokens: Tokens { by_model: token_rows },
+        cost: Cost {
+            currency: "USD",
+            total: cost_models.iter().map(|m| m.usd).sum(),
+            unpriced_requests: cost_models.iter().map(|m| m.unpriced_requests).sum(),
+            by_model: cost_models,
+            by_tag: cost_tags,
+            prices: inputs.prices.source.clone(),
+        },
+        residency,
+        errors: Errors { by_code: error_rows },
+        input: Input {
+            units_read: stats.units_read,
+            rejects: stats
+                .rejects
+                .iter()
+                .map(|(reason, g)| RejectRow { reason: reason.clone(), lines: g.count, first: g.first.clone() })
+                .collect(),
+            problems: stats
+                .problems
+                .iter()
+                .map(|p| ProblemRow { source: p.unit.to_string(), message: p.message.clone() })
+                .collect(),
+            skipped_examples: stats.skipped_examples.clone(),
+        },
+    })
+}
+
+fn zip5<A, B, C, D, E>(a: Vec<A>, b: Vec<B>, c: Vec<C>, d: Vec<D>, e: Vec<E>) -> impl Iterator<Item = (A, B, C, D, E)> {
+    a.into_iter().zip(b).zip(c).zip(d).zip(e).map(|((((a, b), c), d), e)| (a, b, c, d, e))
+}

@@ -27,7 +27,9 @@ anthropic.claude-3-7-sonnet-20250219-v1:0,*,*,3,15,0.3,3.75
 const POLICY: &str = "[[rule]]\nsource = \"eu-*\"\nallow = [\"eu-*\"]\n[[rule]]\nsource = \"us-*\"\nallow = [\"us-east-1\", \"us-west-2\"]\n";
 
 /// (arn, model, regions, tags): the first three profiles the generator uses; the fourth stays unresolved.
-fn profiles() -> Vec<(String, String, Vec<String>, BTreeMap<String, String>)> {
+type TestProfile = (String, String, Vec<String>, BTreeMap<String, String>);
+
+fn profiles() -> Vec<TestProfile> {
     let p = mila::sample::APP_PROFILES;
     let tags = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     vec![

@@ -34,10 +34,13 @@ pub struct Price {
     pub cache_write: f64,
 }
 
+/// One price row: region (None for `*`), tier (None for `*`), price.
+type Row = (Option<String>, Option<Tier>, Price);
+
 #[derive(Debug, Clone)]
 pub struct Prices {
     /// model -> rows for that model: (region or None for `*`, tier or None for `*`, price)
-    rows: HashMap<String, Vec<(Option<String>, Option<Tier>, Price)>>,
+    rows: HashMap<String, Vec<Row>>,
     /// "default table of 2026-11-01" or the file name.
     pub source: String,
 }
@@ -62,7 +65,7 @@ impl Prices {
         if headers.iter().collect::<Vec<_>>() != want {
             return Err(invalid(path, format!("header must be `{}`", want.join(","))));
         }
-        let mut rows: HashMap<String, Vec<(Option<String>, Option<Tier>, Price)>> = HashMap::new();
+        let mut rows: HashMap<String, Vec<Row>> = HashMap::new();
         for (i, rec) in reader.records().enumerate() {
             let line = i + 2;
             let rec = rec.map_err(|e| invalid(path, format!("line {line}: {e}")))?;

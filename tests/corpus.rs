@@ -263,7 +263,7 @@ fn expected(root: &Path) -> Expected {
 
 #[test]
 fn summary_equals_an_independent_count_of_a_generated_corpus() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempdir();
     let corpus = dir.path().join("bucket");
     ok(&["sample", "--out", &corpus.display().to_string(), "--records", "4000", "--seed", "42"]);
     std::fs::write(dir.path().join("prices.csv"), PRICES).unwrap();
@@ -376,7 +376,7 @@ fn summary_equals_an_independent_count_of_a_generated_corpus() {
 
 #[test]
 fn sample_is_deterministic_for_a_seed() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempdir();
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
     for d in [&a, &b] {
         ok(&["sample", "--out", &d.display().to_string(), "--records", "300", "--seed", "7"]);

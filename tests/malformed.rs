@@ -33,7 +33,7 @@ fn rejects(s: &serde_json::Value) -> std::collections::BTreeMap<String, (u64, Ve
 
 #[test]
 fn each_kind_of_bad_line_is_rejected_with_its_location() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempdir();
     let lines = [
         good("a"),
         good("b")[..60].to_string(),                   // 2: truncated line
@@ -74,7 +74,7 @@ fn each_kind_of_bad_line_is_rejected_with_its_location() {
 
 #[test]
 fn bom_crlf_and_missing_final_newline_are_fine() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempdir();
     let text = format!("\u{feff}{}\r\n\r\n{}\r\n{}", good("a"), good("b"), good("c"));
     std::fs::write(dir.path().join("windows.json"), text).unwrap();
     let s = report(dir.path());
@@ -85,7 +85,7 @@ fn bom_crlf_and_missing_final_newline_are_fine() {
 
 #[test]
 fn truncated_and_empty_gzip_are_reported_and_the_rest_is_read() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempdir();
     let many: String = (0..3000).map(|i| good(&format!("t{i}")) + "\n").collect();
     let whole = gz(many.as_bytes());
     std::fs::write(dir.path().join("a_truncated.json.gz"), &whole[..whole.len() * 2 / 3]).unwrap();
@@ -115,7 +115,7 @@ fn truncated_and_empty_gzip_are_reported_and_the_rest_is_read() {
 
 #[test]
 fn duplicates_are_dropped_first_read_wins_and_counted() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempdir();
     std::fs::write(dir.path().join("1.jsonl"), good("x") + "\n" + &good("y") + "\n").unwrap();
     let second = good("x").replace("\"inputTokenCount\":5", "\"inputTokenCount\":500");
     std::fs::write(dir.path().join("2.jsonl"), second + "\n").unwrap();
@@ -129,7 +129,7 @@ fn duplicates_are_dropped_first_read_wins_and_counted() {
 
 #[test]
 fn non_log_files_are_skipped_and_counted() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempdir();
     let hour = dir.path().join("AWSLogs/1/BedrockModelInvocationLogs/us-east-1/2026/11/10/08");
     std::fs::create_dir_all(hour.join("data")).unwrap();
     std::fs::write(hour.join("20261110T080000000Z_00000000000000aa.json.gz"), gz((good("a") + "\n").as_bytes()))
@@ -158,7 +158,7 @@ fn stdin_is_a_source() {
 
 #[test]
 fn window_filters_records_and_is_reported() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempdir();
     let early = good("early").replace("2026-11-10T08:00:00Z", "2026-11-08T23:59:59Z");
     let late = good("late").replace("2026-11-10T08:00:00Z", "2026-11-16T00:00:00Z");
     std::fs::write(dir.path().join("w.jsonl"), [early, good("in"), late].join("\n")).unwrap();
@@ -188,4 +188,26 @@ fn unusable_arguments_exit_2_with_a_clear_message() {
         assert!(r.stderr.contains(message), "{args:?}: {}", r.stderr);
     }
     assert_eq!(mila(&["--help"]).code, 0);
+}
+
+#[test]
+fn walk_is_sorted_and_counts_skips() {
+    let dir = tempdir();
+    for name in ["b/2.json", "a/1.jsonl", "a/data/x_input.json.gz", "c.txt", "b/10.json"] {
+        let p = dir.path().join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, b"").unwrap();
+    }
+    let got = mila::source::file::expand(&[mila::source::SourceSpec::Path(dir.path().to_path_buf())]).unwrap();
+    let rel = |p: &std::path::Path| p.strip_prefix(dir.path()).unwrap().display().to_string();
+    let units: Vec<String> = got
+        .units
+        .iter()
+        .map(|u| match u {
+            mila::source::Unit::File(p) => rel(p),
+            mila::source::Unit::Stdin => "-".into(),
+        })
+        .collect();
+    assert_eq!(units, ["a/1.jsonl", "b/10.json", "b/2.json"]);
+    assert_eq!(got.skipped.iter().map(|p| rel(p)).collect::<Vec<_>>(), ["a/data/x_input.json.gz", "c.txt"]);
 }

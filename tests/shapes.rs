@@ -397,7 +397,7 @@ fn check_lists_violations_and_exits_1() {
 
 #[test]
 fn reports_written_to_out_agree_with_stdout_and_leak_no_bodies() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempdir();
     let out = dir.path().join("rep");
     let r = ok(&[
         "report",

@@ -89,28 +89,6 @@ mod tests {
     }
 
     #[test]
-    fn walk_is_sorted_and_counts_skips() {
-        let dir = tempfile::tempdir().unwrap();
-        for name in ["b/2.json", "a/1.jsonl", "a/data/x_input.json.gz", "c.txt", "b/10.json"] {
-            let p = dir.path().join(name);
-            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-            std::fs::write(p, b"").unwrap();
-        }
-        let got = expand(&[SourceSpec::Path(dir.path().to_path_buf())]).unwrap();
-        let rel = |p: &Path| p.strip_prefix(dir.path()).unwrap().display().to_string();
-        let units: Vec<String> = got
-            .units
-            .iter()
-            .map(|u| match u {
-                Unit::File(p) => rel(p),
-                Unit::Stdin => "-".into(),
-            })
-            .collect();
-        assert_eq!(units, ["a/1.jsonl", "b/10.json", "b/2.json"]);
-        assert_eq!(got.skipped.iter().map(|p| rel(p)).collect::<Vec<_>>(), ["a/data/x_input.json.gz", "c.txt"]);
-    }
-
-    #[test]
     fn missing_path_is_an_error_naming_it() {
         let err = expand(&[SourceSpec::Path("/no/such/place".into())]).unwrap_err();
         assert_eq!(err.to_string(), "source /no/such/place: no such file or directory");

@@ -70,9 +70,10 @@ pub fn report(s: settings::Report) -> Result<Status> {
 pub fn check(s: settings::Check) -> Result<Status> {
     let loaded = load_input(&s.input)?;
     warn_about_input(&loaded.stats);
-    let judged = residency::with_verdict(loaded.frame.lazy(), &s.policy)?.cache();
-    let violations = residency::violations(judged.clone()).collect()?;
-    let counts = residency::by_source_region(judged).collect()?;
+    let lf = loaded.frame.lazy();
+    let pairs = residency::pairs(lf.clone(), &s.policy)?;
+    let violations = residency::violations(lf, &pairs).collect()?;
+    let counts = residency::by_source_region(&pairs).collect()?;
     let sum =
         |name: &str| -> Result<i64> { Ok(crate::analysis::read::ints(&counts, name)?.into_iter().flatten().sum()) };
     let (unverifiable, checked) = (sum(residency::UNVERIFIABLE)?, sum(residency::CHECKED)?);

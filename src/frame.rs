@@ -1,6 +1,6 @@
 //! Records -> the polars frame. Column names live here and nowhere else.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use polars::prelude::*;
 
@@ -31,31 +31,102 @@ pub mod col {
     pub const BODY_IN_S3: &str = "body_in_s3";
 }
 
+/// A low-cardinality string column: values interned once, rows stored as 4-byte codes.
+/// The polars column is made by gathering from the small dictionary, so its string views share
+/// the dictionary's bytes instead of copying every value (memory stays flat per row).
+#[derive(Default)]
+struct Interned {
+    index: HashMap<Box<str>, IdxSize>,
+    values: Vec<Box<str>>,
+    codes: Vec<IdxSize>,
+}
+
+const NULL_CODE: IdxSize = IdxSize::MAX;
+
+impl Interned {
+    fn push(&mut self, v: Option<&str>) {
+        let code = match v {
+            None => NULL_CODE,
+            Some(v) => match self.index.get(v) {
+                Some(&c) => c,
+                None => {
+                    let c = self.values.len() as IdxSize;
+                    self.values.push(v.into());
+                    self.index.insert(v.into(), c);
+                    c
+                }
+            },
+        };
+        self.codes.push(code);
+    }
+
+    fn finish(self, name: &str) -> PolarsResult<Column> {
+        let dict = StringChunked::from_iter_values(name.into(), self.values.iter().map(|v| &**v));
+        let idx: IdxCa = self.codes.into_iter().map(|c| (c != NULL_CODE).then_some(c)).collect();
+        Ok(dict.take(&idx)?.into_series().into())
+    }
+}
+
+/// Unique strings (request ids) in one arena: no allocation per row.
+#[derive(Default)]
+struct Arena {
+    bytes: String,
+    ends: Vec<usize>,
+}
+
+impl Arena {
+    fn push(&mut self, v: &str) {
+        self.bytes.push_str(v);
+        self.ends.push(self.bytes.len());
+    }
+
+    fn finish(self, name: &str) -> Column {
+        let mut start = 0;
+        let values = self.ends.iter().map(|&end| {
+            let v = &self.bytes[start..end];
+            start = end;
+            v
+        });
+        StringChunked::from_iter_values(name.into(), values).into_series().into()
+    }
+}
+
+/// 128 bits of a request id: two independent SipHashes. A collision (which would drop a
+/// record as a duplicate) is about 2^-128 per pair, and the set costs 16 bytes a record.
+fn id_hash(id: &str) -> u128 {
+    use std::hash::{Hash, Hasher};
+    let mut a = std::hash::DefaultHasher::new();
+    id.hash(&mut a);
+    let mut b = std::hash::DefaultHasher::new();
+    (0x6d69_6c61_u32, id).hash(&mut b);
+    (u128::from(a.finish()) << 64) | u128::from(b.finish())
+}
+
 /// Appends records column by column, dropping repeated request ids (the first one read wins).
 #[derive(Default)]
 pub struct FrameBuilder {
-    seen: HashSet<Box<str>>,
+    seen: HashSet<u128>,
     pub duplicates: u64,
     timestamp: Vec<i64>,
-    request_id: Vec<String>,
-    account_id: Vec<Option<String>>,
-    identity_arn: Vec<Option<String>>,
-    source_region: Vec<String>,
-    operation: Vec<String>,
-    model_id: Vec<String>,
-    model_id_kind: Vec<&'static str>,
-    model: Vec<String>,
-    route: Vec<&'static str>,
-    inference_region: Vec<Option<String>>,
+    request_id: Arena,
+    account_id: Interned,
+    identity_arn: Interned,
+    source_region: Interned,
+    operation: Interned,
+    model_id: Interned,
+    model_id_kind: Interned,
+    model: Interned,
+    route: Interned,
+    inference_region: Interned,
     input_tokens: Vec<i64>,
     output_tokens: Vec<i64>,
     cache_read_tokens: Vec<i64>,
     cache_write_tokens: Vec<i64>,
     latency_ms: Vec<Option<i64>>,
     first_byte_ms: Vec<Option<i64>>,
-    error_code: Vec<Option<String>>,
-    stop_reason: Vec<Option<String>>,
-    request_metadata: Vec<String>,
+    error_code: Interned,
+    stop_reason: Interned,
+    request_metadata: Interned,
     body_in_s3: Vec<bool>,
 }
 
@@ -73,31 +144,36 @@ impl FrameBuilder {
     }
 
     /// Adds a record unless its request id was seen before; returns whether it was added.
-    pub fn push(&mut self, r: Record) -> bool {
-        if !self.seen.insert(r.request_id.as_str().into()) {
+    pub fn push(&mut self, r: &Record) -> bool {
+        if !self.seen.insert(id_hash(&r.request_id)) {
             self.duplicates += 1;
             return false;
         }
         self.timestamp.push(r.timestamp_ms);
-        self.request_id.push(r.request_id);
-        self.account_id.push(r.account_id);
-        self.identity_arn.push(r.identity_arn);
-        self.source_region.push(r.source_region);
-        self.operation.push(r.operation);
-        self.model_id.push(r.model_id);
-        self.model_id_kind.push(r.model_id_kind.as_str());
-        self.model.push(r.model);
-        self.route.push(r.route.as_str());
-        self.inference_region.push(r.inference_region);
+        self.request_id.push(&r.request_id);
+        self.account_id.push(r.account_id.as_deref());
+        self.identity_arn.push(r.identity_arn.as_deref());
+        self.source_region.push(Some(&r.source_region));
+        self.operation.push(Some(&r.operation));
+        self.model_id.push(Some(&r.model_id));
+        self.model_id_kind.push(Some(r.model_id_kind.as_str()));
+        self.model.push(Some(&r.model));
+        self.route.push(Some(r.route.as_str()));
+        self.inference_region.push(r.inference_region.as_deref());
         self.input_tokens.push(count(r.input_tokens));
         self.output_tokens.push(count(r.output_tokens));
         self.cache_read_tokens.push(count(r.cache_read_tokens));
         self.cache_write_tokens.push(count(r.cache_write_tokens));
         self.latency_ms.push(r.latency_ms.map(count));
         self.first_byte_ms.push(r.first_byte_ms.map(count));
-        self.error_code.push(r.error_code);
-        self.stop_reason.push(r.stop_reason);
-        self.request_metadata.push(serde_json::to_string(&r.request_metadata).unwrap_or_default());
+        self.error_code.push(r.error_code.as_deref());
+        self.stop_reason.push(r.stop_reason.as_deref());
+        let metadata = if r.request_metadata.is_empty() {
+            "{}".to_string()
+        } else {
+            serde_json::to_string(&r.request_metadata).unwrap_or_default()
+        };
+        self.request_metadata.push(Some(&metadata));
         self.body_in_s3.push(r.body_in_s3);
         true
     }
@@ -107,25 +183,25 @@ impl FrameBuilder {
         let ts = Series::new(col::TIMESTAMP.into(), self.timestamp).into_datetime(TimeUnit::Milliseconds, None);
         let columns: Vec<Column> = vec![
             ts.into(),
-            Column::new(col::REQUEST_ID.into(), self.request_id),
-            Column::new(col::ACCOUNT_ID.into(), self.account_id),
-            Column::new(col::IDENTITY_ARN.into(), self.identity_arn),
-            Column::new(col::SOURCE_REGION.into(), self.source_region),
-            Column::new(col::OPERATION.into(), self.operation),
-            Column::new(col::MODEL_ID.into(), self.model_id),
-            Column::new(col::MODEL_ID_KIND.into(), self.model_id_kind),
-            Column::new(col::MODEL.into(), self.model),
-            Column::new(col::ROUTE.into(), self.route),
-            Column::new(col::INFERENCE_REGION.into(), self.inference_region),
+            self.request_id.finish(col::REQUEST_ID),
+            self.account_id.finish(col::ACCOUNT_ID)?,
+            self.identity_arn.finish(col::IDENTITY_ARN)?,
+            self.source_region.finish(col::SOURCE_REGION)?,
+            self.operation.finish(col::OPERATION)?,
+            self.model_id.finish(col::MODEL_ID)?,
+            self.model_id_kind.finish(col::MODEL_ID_KIND)?,
+            self.model.finish(col::MODEL)?,
+            self.route.finish(col::ROUTE)?,
+            self.inference_region.finish(col::INFERENCE_REGION)?,
             Column::new(col::INPUT_TOKENS.into(), self.input_tokens),
             Column::new(col::OUTPUT_TOKENS.into(), self.output_tokens),
             Column::new(col::CACHE_READ_TOKENS.into(), self.cache_read_tokens),
             Column::new(col::CACHE_WRITE_TOKENS.into(), self.cache_write_tokens),
             Column::new(col::LATENCY_MS.into(), self.latency_ms),
             Column::new(col::FIRST_BYTE_MS.into(), self.first_byte_ms),
-            Column::new(col::ERROR_CODE.into(), self.error_code),
-            Column::new(col::STOP_REASON.into(), self.stop_reason),
-            Column::new(col::REQUEST_METADATA.into(), self.request_metadata),
+            self.error_code.finish(col::ERROR_CODE)?,
+            self.stop_reason.finish(col::STOP_REASON)?,
+            self.request_metadata.finish(col::REQUEST_METADATA)?,
             Column::new(col::BODY_IN_S3.into(), self.body_in_s3),
         ];
         DataFrame::new(height, columns)

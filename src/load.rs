@@ -82,7 +82,7 @@ pub fn load(sources: &[SourceSpec], window: Window, profiles: &Profiles) -> anyh
         let results: Vec<UnitResult> = chunk.par_iter().map(|u| read_unit(u, window, profiles)).collect();
         for r in results {
             merge(&mut stats, r.stats);
-            for rec in r.records {
+            for rec in &r.records {
                 builder.push(rec);
             }
         }

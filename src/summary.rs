@@ -286,7 +286,7 @@ pub fn build(frame: &DataFrame, stats: &LoadStats, window: Window, inputs: &Inpu
             .collect()
     };
 
-    let priced = cost::priced(lf.clone(), inputs.prices)?.cache();
+    let priced = cost::priced(lf.clone(), inputs.prices)?;
     let cm = cost::by_model(priced.clone()).collect()?;
     let cost_models: Vec<CostModel> = {
         let models = read::strs(&cm, col::MODEL)?;
@@ -323,7 +323,7 @@ pub fn build(frame: &DataFrame, stats: &LoadStats, window: Window, inputs: &Inpu
     let residency = match inputs.policy {
         None => None,
         Some(policy) => {
-            let rs = residency::by_source_region(residency::with_verdict(lf.clone(), policy)?).collect()?;
+            let rs = residency::by_source_region(&residency::pairs(lf.clone(), policy)?).collect()?;
             let regions = read::strs(&rs, col::SOURCE_REGION)?;
             let v = read::ints(&rs, residency::VIOLATIONS)?;
             let un = read::ints(&rs, residency::UNVERIFIABLE)?;

@@ -1,5 +1,8 @@
-//! Cost: each record priced by (base model, source region, tier); failed calls cost nothing;
-//! records with no matching price row stay unpriced (null), never silently zero.
+//! Cost: records are priced by (base model, source region, tier); failed calls cost nothing;
+//! records with no matching price row stay unpriced, never silently zero.
+//!
+//! Cost is linear in token counts, so tokens are summed per pricing key first and only those few
+//! groups are priced and joined: the frame itself is never copied by a join.
 
 use polars::prelude::*;
 
@@ -16,10 +19,9 @@ pub const TAG_KEY: &str = "key";
 pub const TAG_VALUE: &str = "value";
 pub const UNTAGGED: &str = "(untagged)";
 
-const P_IN: &str = "_price_input";
-const P_OUT: &str = "_price_output";
-const P_CR: &str = "_price_cache_read";
-const P_CW: &str = "_price_cache_write";
+const BILLED: [&str; 4] = [col::INPUT_TOKENS, col::OUTPUT_TOKENS, col::CACHE_READ_TOKENS, col::CACHE_WRITE_TOKENS];
+const PRICE: [&str; 4] = ["_price_input", "_price_output", "_price_cache_read", "_price_cache_write"];
+const OK_REQUESTS: &str = "_ok_requests";
 
 /// The tier a record is billed in: global profiles have global prices, everything else regional.
 pub fn tier_of(model_id_kind: &str) -> Tier {
@@ -30,54 +32,55 @@ pub fn tier_of(model_id_kind: &str) -> Tier {
     }
 }
 
-/// Adds `usd` to every record: 0 for failed calls, null where no price row matches.
+/// One row per pricing key and model id: requests, usd (priced part), unpriced requests.
 pub fn priced(lf: LazyFrame, prices: &Prices) -> PolarsResult<LazyFrame> {
-    let keys = [col::MODEL, col::SOURCE_REGION, col::MODEL_ID_KIND];
-    // Price lookup runs once per distinct key, not per record.
-    let distinct = lf.clone().select(keys.map(col)).unique(None, UniqueKeepStrategy::Any).collect()?;
-    let models = super::read::strs(&distinct, col::MODEL)?;
-    let regions = super::read::strs(&distinct, col::SOURCE_REGION)?;
-    let kinds = super::read::strs(&distinct, col::MODEL_ID_KIND)?;
+    // The base model and the id's kind follow from the model id, so two keys are enough
+    // (fewer, shorter group keys keep the group-by's row encoding small).
+    let keys = [col::MODEL_ID, col::SOURCE_REGION];
+    let ok = col(col::ERROR_CODE).is_null();
+    let mut aggs = vec![
+        col(col::MODEL).first().alias(col::MODEL),
+        col(col::MODEL_ID_KIND).first().alias(col::MODEL_ID_KIND),
+        count_rows().alias(REQUESTS),
+        count_where(ok.clone()).alias(OK_REQUESTS),
+    ];
+    // Failed calls cost nothing: only successful calls' tokens are billed.
+    aggs.extend(BILLED.map(|c| when(ok.clone()).then(col(c)).otherwise(lit(0i64)).sum().alias(c)));
+    let usage = lf.group_by(keys.map(col)).agg(aggs).collect()?;
+
+    let models = super::read::strs(&usage, col::MODEL)?;
+    let regions = super::read::strs(&usage, col::SOURCE_REGION)?;
+    let kinds = super::read::strs(&usage, col::MODEL_ID_KIND)?;
     let mut cols: [Vec<Option<f64>>; 4] = Default::default();
     for ((m, r), k) in models.iter().zip(&regions).zip(&kinds) {
         let (m, r, k) = (m.as_deref().unwrap_or(""), r.as_deref().unwrap_or(""), k.as_deref().unwrap_or(""));
-        let p = prices.lookup(m, r, tier_of(k));
-        for (c, v) in cols
-            .iter_mut()
-            .zip(p.map(|p| [p.input, p.output, p.cache_read, p.cache_write]).map_or([None; 4], |a| a.map(Some)))
-        {
-            c.push(v);
+        let p = prices.lookup(m, r, tier_of(k)).map(|p| [p.input, p.output, p.cache_read, p.cache_write]);
+        for (i, c) in cols.iter_mut().enumerate() {
+            c.push(p.map(|p| p[i]));
         }
     }
-    let [pi, po, pcr, pcw] = cols;
-    let table = DataFrame::new(
-        distinct.height(),
-        vec![
-            Column::new(col::MODEL.into(), models),
-            Column::new(col::SOURCE_REGION.into(), regions),
-            Column::new(col::MODEL_ID_KIND.into(), kinds),
-            Column::new(P_IN.into(), pi),
-            Column::new(P_OUT.into(), po),
-            Column::new(P_CR.into(), pcr),
-            Column::new(P_CW.into(), pcw),
-        ],
-    )?;
-    let on: Vec<Expr> = keys.map(col).to_vec();
-    let joined = lf.join(table.lazy(), on.clone(), on, JoinArgs::new(JoinType::Left));
-    let tokens = |c: &str, p: &str| col(c).cast(DataType::Float64) * col(p);
-    let usd = (tokens(col::INPUT_TOKENS, P_IN)
-        + tokens(col::OUTPUT_TOKENS, P_OUT)
-        + tokens(col::CACHE_READ_TOKENS, P_CR)
-        + tokens(col::CACHE_WRITE_TOKENS, P_CW))
-        / lit(1_000_000.0);
-    let usd = when(col(col::ERROR_CODE).is_not_null()).then(lit(0.0)).otherwise(usd).alias(USD);
-    Ok(joined
-        .with_column(usd)
-        .drop(Selector::ByName { names: [P_IN, P_OUT, P_CR, P_CW].map(PlSmallStr::from).into(), strict: true }))
+    let mut usage = usage;
+    for (name, values) in PRICE.iter().zip(cols) {
+        usage.with_column(Column::new((*name).into(), values))?;
+    }
+    let billed = BILLED
+        .iter()
+        .zip(PRICE)
+        .map(|(t, p)| col(*t).cast(DataType::Float64) * col(p))
+        .reduce(|a, b| a + b)
+        .expect("four terms");
+    let priced = col(PRICE[0]).is_not_null();
+    Ok(usage.lazy().select([
+        col(col::MODEL_ID),
+        col(col::MODEL),
+        col(REQUESTS),
+        when(priced.clone()).then(billed / lit(1_000_000.0)).otherwise(lit(0.0)).alias(USD),
+        when(priced).then(lit(0i64)).otherwise(col(OK_REQUESTS)).alias(UNPRICED),
+    ]))
 }
 
 fn cost_aggs() -> [Expr; 3] {
-    [count_rows().alias(REQUESTS), col(USD).sum().alias(USD), count_where(col(USD).is_null()).alias(UNPRICED)]
+    [col(REQUESTS).sum().alias(REQUESTS), col(USD).sum().alias(USD), col(UNPRICED).sum().alias(UNPRICED)]
 }
 
 /// Per base model: requests, usd over priced records, unpriced requests. Input: `priced`.

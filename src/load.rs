@@ -6,9 +6,8 @@ use std::fs::File;
 use std::io::Read;
 
 use polars::prelude::DataFrame;
-use rayon::prelude::*;
 
-use crate::frame::FrameBuilder;
+use crate::frame::{id_hash, FrameBuilder};
 use crate::inputs::profiles::Profiles;
 use crate::record::{parse_line, Record};
 use crate::source::decode::{self, Compression};
@@ -59,7 +58,8 @@ impl LoadStats {
 /// What one unit yielded.
 #[derive(Default)]
 struct UnitResult {
-    records: Vec<Record>,
+    /// Records with their request-id hash, computed here on the worker.
+    records: Vec<(u128, Record)>,
     stats: LoadStats,
 }
 
@@ -76,20 +76,66 @@ pub fn load(sources: &[SourceSpec], window: Window, profiles: &Profiles) -> anyh
         ..LoadStats::default()
     };
     let mut builder = FrameBuilder::default();
-    // Bounded batches keep memory to a few units' records while both cores stay busy.
-    let batch = (rayon::current_num_threads() * 4).max(8);
-    for chunk in expanded.units.chunks(batch) {
-        let results: Vec<UnitResult> = chunk.par_iter().map(|u| read_unit(u, window, profiles)).collect();
-        for r in results {
+    for_each_in_order(
+        &expanded.units,
+        |u| read_unit(u, window, profiles),
+        |r| {
             merge(&mut stats, r.stats);
-            for rec in &r.records {
-                builder.push(rec);
+            for (hash, rec) in &r.records {
+                builder.push(*hash, rec);
             }
-        }
-    }
+        },
+    );
     stats.duplicates = builder.duplicates;
     let frame = builder.finish()?;
     Ok(Loaded { frame, stats })
+}
+
+/// Runs `work` on every item on all cores and hands the results to `merge` in input order, as
+/// they complete. Workers stay at most `WINDOW` items ahead of the merge, which bounds memory.
+fn for_each_in_order<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync, mut merge: impl FnMut(R)) {
+    use std::collections::BTreeMap;
+    use std::sync::{mpsc, Condvar, Mutex};
+    const WINDOW: usize = 16;
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).min(items.len().max(1));
+    // (next item to hand out, items merged so far)
+    let progress = Mutex::new((0usize, 0usize));
+    let advanced = Condvar::new();
+    let (tx, rx) = mpsc::channel::<(usize, R)>();
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            let tx = tx.clone();
+            let (progress, advanced, work) = (&progress, &advanced, &work);
+            scope.spawn(move || loop {
+                let index = {
+                    let mut p = progress.lock().expect("no worker panics while holding the lock");
+                    while p.0 < items.len() && p.0 >= p.1 + WINDOW {
+                        p = advanced.wait(p).expect("lock");
+                    }
+                    if p.0 >= items.len() {
+                        return;
+                    }
+                    p.0 += 1;
+                    p.0 - 1
+                };
+                if tx.send((index, work(&items[index]))).is_err() {
+                    return;
+                }
+            });
+        }
+        drop(tx);
+        let mut pending = BTreeMap::new();
+        let mut next = 0;
+        for (index, result) in rx {
+            pending.insert(index, result);
+            while let Some(result) = pending.remove(&next) {
+                merge(result);
+                next += 1;
+                progress.lock().expect("lock").1 = next;
+                advanced.notify_all();
+            }
+        }
+    });
 }
 
 fn merge(into: &mut LoadStats, from: LoadStats) {
@@ -140,7 +186,7 @@ fn read_unit(unit: &Unit, window: Window, profiles: &Profiles) -> UnitResult {
         match parse_line(line, profiles) {
             Ok(rec) if window.contains(rec.timestamp_ms) => {
                 out.stats.lines += 1;
-                out.records.push(rec);
+                out.records.push((id_hash(&rec.request_id), rec));
             }
             Ok(_) => out.stats.outside_window += 1,
             Err(reject) => {

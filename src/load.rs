@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Read;
+use std::sync::Arc;
 
 use polars::prelude::DataFrame;
 
@@ -152,50 +153,91 @@ fn merge(into: &mut LoadStats, from: LoadStats) {
     into.problems.extend(from.problems);
 }
 
+/// Objects up to this size are read and inflated whole (fastest); larger files stream.
+const WHOLE_OBJECT_LIMIT: u64 = 64 << 20;
+
+thread_local! {
+    /// Per-worker buffers for whole objects, reused from one object to the next.
+    static BUFFERS: std::cell::RefCell<(Vec<u8>, Vec<u8>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+}
+
 fn read_unit(unit: &Unit, window: Window, profiles: &Profiles) -> UnitResult {
     let name = unit.name();
     let mut out = UnitResult::default();
     let problem = |message: String| Problem { unit: name.clone(), message };
-    let reader: Box<dyn Read> = match unit {
-        Unit::Stdin => Box::new(std::io::stdin().lock()),
+    let mut file = match unit {
+        Unit::Stdin => {
+            stream_lines(&name, std::io::stdin().lock(), window, profiles, &mut out);
+            return out;
+        }
         Unit::File(path) => match File::open(path) {
-            Ok(f) => {
-                let gz_name = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz"));
-                if gz_name && f.metadata().is_ok_and(|m| m.len() == 0) {
-                    out.stats.problems.push(problem("empty file (0 bytes) where a gzip object was expected".into()));
-                    return out;
-                }
-                Box::new(f)
-            }
+            Ok(f) => f,
             Err(e) => {
                 out.stats.problems.push(problem(format!("cannot open: {e}")));
                 return out;
             }
         },
     };
+    let size = file.metadata().map(|m| m.len()).unwrap_or(u64::MAX);
+    if size == 0 && matches!(unit, Unit::File(p) if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz"))) {
+        out.stats.problems.push(problem("empty file (0 bytes) where a gzip object was expected".into()));
+        return out;
+    }
+    if size > WHOLE_OBJECT_LIMIT {
+        stream_lines(&name, file, window, profiles, &mut out);
+        return out;
+    }
+    BUFFERS.with_borrow_mut(|(raw, inflated)| {
+        raw.clear();
+        if let Err(e) = file.read_to_end(raw) {
+            out.stats.problems.push(problem(format!("cannot read: {e}")));
+            return;
+        }
+        out.stats.units_read = 1;
+        let text: &[u8] = match decode::detect(raw) {
+            Compression::None => raw,
+            Compression::Gzip => match decode::gunzip_all(raw, inflated) {
+                Ok(()) => inflated,
+                Err(_) => {
+                    // Damaged: stream it instead, which keeps every line before the damage
+                    // and says where it stopped.
+                    out.stats.units_read = 0;
+                    stream_lines(&name, &raw[..], window, profiles, &mut out);
+                    return;
+                }
+            },
+        };
+        decode::for_each_line_in(text, |n, line| take_line(&name, n, line, window, profiles, &mut out));
+    });
+    out
+}
+
+fn take_line(name: &Arc<str>, n: u64, line: &[u8], window: Window, profiles: &Profiles, out: &mut UnitResult) {
+    match parse_line(line, profiles) {
+        Ok(rec) if window.contains(rec.timestamp_ms) => {
+            out.stats.lines += 1;
+            out.records.push((id_hash(&rec.request_id), rec));
+        }
+        Ok(_) => out.stats.outside_window += 1,
+        Err(reject) => {
+            out.stats.lines += 1;
+            out.stats.reject(reject.kind(), &Origin { unit: name.clone(), line: n });
+        }
+    }
+}
+
+/// Reads a unit as a stream: standard input, files too big to hold, and damaged objects.
+fn stream_lines(name: &Arc<str>, reader: impl Read, window: Window, profiles: &Profiles, out: &mut UnitResult) {
+    let problem = |message: String| Problem { unit: name.clone(), message };
     let (compression, mut lines) = match decode::decompressed(reader) {
         Ok(x) => x,
         Err(e) => {
             out.stats.problems.push(problem(format!("cannot read: {e}")));
-            return out;
+            return;
         }
     };
     out.stats.units_read = 1;
-    let (line_stats, failure) = decode::for_each_line(&mut lines, |n, line| {
-        let origin = || Origin { unit: name.clone(), line: n };
-        match parse_line(line, profiles) {
-            Ok(rec) if window.contains(rec.timestamp_ms) => {
-                out.stats.lines += 1;
-                out.records.push((id_hash(&rec.request_id), rec));
-            }
-            Ok(_) => out.stats.outside_window += 1,
-            Err(reject) => {
-                out.stats.lines += 1;
-                out.stats.reject(reject.kind(), &origin());
-            }
-        }
-    });
-    let partial = failure.as_ref().is_some_and(|f| f.partial_line);
+    let (_, failure) = decode::for_each_line(&mut lines, |n, line| take_line(name, n, line, window, profiles, out));
     if let Some(f) = failure {
         let what = match compression {
             Compression::Gzip => "gzip stream is corrupt or truncated",
@@ -210,6 +252,4 @@ fn read_unit(unit: &Unit, window: Window, profiles: &Profiles) -> UnitResult {
             out.stats.reject("cut off by a read error".into(), &Origin { unit: name.clone(), line: f.at_line });
         }
     }
-    debug_assert_eq!(out.stats.lines + out.stats.outside_window, line_stats.lines + u64::from(partial));
-    out
 }

@@ -33,6 +33,97 @@ pub fn decompressed<'a, R: Read + 'a>(reader: R) -> io::Result<(Compression, Box
     Ok((kind, out))
 }
 
+/// Why a whole-object inflate failed; the caller falls back to streaming to keep what it can.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GunzipError {
+    /// Corrupt or truncated: libdeflate cannot say which, nor where.
+    BadData,
+    TooLarge,
+}
+
+/// An owned libdeflate decompressor (one per worker thread).
+struct Inflater(std::ptr::NonNull<libdeflate_sys::libdeflate_decompressor>);
+
+impl Inflater {
+    fn new() -> Inflater {
+        // SAFETY: allocation has no preconditions; null means out of memory.
+        let p = unsafe { libdeflate_sys::libdeflate_alloc_decompressor() };
+        Inflater(std::ptr::NonNull::new(p).expect("libdeflate could not allocate a decompressor"))
+    }
+}
+
+impl Drop for Inflater {
+    fn drop(&mut self) {
+        // SAFETY: the pointer came from libdeflate_alloc_decompressor and is freed once.
+        unsafe { libdeflate_sys::libdeflate_free_decompressor(self.0.as_ptr()) }
+    }
+}
+
+thread_local! {
+    static INFLATER: std::cell::RefCell<Inflater> = std::cell::RefCell::new(Inflater::new());
+}
+
+/// Inflates every gzip member of a whole object into `out` (cleared first) with libdeflate.
+/// The last member's size field is the first guess for the output; the buffer doubles as needed.
+pub fn gunzip_all(data: &[u8], out: &mut Vec<u8>) -> Result<(), GunzipError> {
+    const LIMIT: usize = 1 << 34;
+    out.clear();
+    let last_isize =
+        data.len().checked_sub(4).map_or(0, |i| u32::from_le_bytes(data[i..].try_into().unwrap()) as usize);
+    let mut room = last_isize.max(data.len() * 4).max(4096);
+    let mut pos = 0;
+    INFLATER.with_borrow_mut(|inflater| {
+        while pos < data.len() {
+            // Zero padding after the last member (some writers add it) is not another member.
+            if data[pos..].iter().all(|&b| b == 0) {
+                break;
+            }
+            out.reserve(room);
+            let spare = out.spare_capacity_mut();
+            let (mut used_in, mut used_out) = (0usize, 0usize);
+            // SAFETY: input and output are valid for the lengths given; libdeflate writes at most
+            // `spare.len()` bytes and reports how many through `used_out`.
+            let ret = unsafe {
+                libdeflate_sys::libdeflate_gzip_decompress_ex(
+                    inflater.0.as_ptr(),
+                    data[pos..].as_ptr().cast(),
+                    data.len() - pos,
+                    spare.as_mut_ptr().cast(),
+                    spare.len(),
+                    &mut used_in,
+                    &mut used_out,
+                )
+            };
+            match ret {
+                libdeflate_sys::libdeflate_result_LIBDEFLATE_SUCCESS => {
+                    // SAFETY: libdeflate initialised `used_out` bytes of the spare capacity.
+                    unsafe { out.set_len(out.len() + used_out) };
+                    pos += used_in;
+                }
+                libdeflate_sys::libdeflate_result_LIBDEFLATE_INSUFFICIENT_SPACE if room < LIMIT => room *= 2,
+                libdeflate_sys::libdeflate_result_LIBDEFLATE_INSUFFICIENT_SPACE => return Err(GunzipError::TooLarge),
+                _ => return Err(GunzipError::BadData),
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Calls `f(line_number, line)` for every non-blank line of an in-memory buffer, with the same
+/// rules as `for_each_line`. Returns the number of non-blank lines.
+pub fn for_each_line_in(buf: &[u8], mut f: impl FnMut(u64, &[u8])) -> u64 {
+    let mut lines = 0;
+    let body = buf.strip_suffix(b"\n").unwrap_or(buf);
+    for (i, raw) in body.split(|&b| b == b'\n').enumerate() {
+        let line = trim_line(raw, i == 0);
+        if !is_blank(line) {
+            lines += 1;
+            f(i as u64 + 1, line);
+        }
+    }
+    lines
+}
+
 /// What happened while splitting a stream into lines.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct LineStats {
@@ -147,6 +238,34 @@ mod tests {
             assert_eq!(stats.lines as usize, want.len());
             assert_eq!(fail, None);
         }
+    }
+
+    /// The in-memory splitter and the streaming one agree on every case.
+    #[test]
+    fn in_memory_splitting_matches_streaming() {
+        let cases: &[&[u8]] =
+            &[b"a\nb\n", b"a\r\nb\r\n", b"a\nb", b"\xEF\xBB\xBFa\nb\n", b"a\n\n  \r\nb\n", b"", b"\n\n", b"\n", b"x"];
+        for input in cases {
+            let (want, stats, _) = lines_of(input);
+            let mut got = Vec::new();
+            let n = for_each_line_in(input, |n, l| got.push((n, String::from_utf8_lossy(l).into_owned())));
+            assert_eq!(got, want, "{input:?}");
+            assert_eq!(n, stats.lines);
+        }
+    }
+
+    #[test]
+    fn gunzip_all_reads_every_member_and_rejects_damage() {
+        let mut two = gz(b"a\nb\n");
+        two.extend(gz(&vec![b'c'; 100_000]));
+        two.extend([0, 0, 0, 0]);
+        let mut out = Vec::new();
+        gunzip_all(&two, &mut out).unwrap();
+        assert_eq!(out.len(), 4 + 100_000);
+        assert!(out.starts_with(b"a\nb\nccc"));
+        let whole = gz(&vec![b'x'; 50_000]);
+        assert_eq!(gunzip_all(&whole[..whole.len() / 2], &mut out), Err(GunzipError::BadData));
+        assert_eq!(gunzip_all(b"\x1f\x8bnot really", &mut out), Err(GunzipError::BadData));
     }
 
     #[test]

@@ -44,20 +44,38 @@ struct Interned {
 const NULL_CODE: IdxSize = IdxSize::MAX;
 
 impl Interned {
+    fn code(&mut self, v: Option<&str>) -> IdxSize {
+        let Some(v) = v else { return NULL_CODE };
+        if let Some(&c) = self.index.get(v) {
+            return c;
+        }
+        let c = self.values.len() as IdxSize;
+        self.values.push(v.into());
+        self.index.insert(v.into(), c);
+        c
+    }
+
     fn push(&mut self, v: Option<&str>) {
-        let code = match v {
-            None => NULL_CODE,
-            Some(v) => match self.index.get(v) {
-                Some(&c) => c,
-                None => {
-                    let c = self.values.len() as IdxSize;
-                    self.values.push(v.into());
-                    self.index.insert(v.into(), c);
-                    c
-                }
-            },
-        };
-        self.codes.push(code);
+        let c = self.code(v);
+        self.codes.push(c);
+    }
+
+    /// Appends row `i` of another column, translating its code through `table` (other's code ->
+    /// this column's code), which fills once per distinct value.
+    fn push_from(&mut self, other: &Interned, i: usize, table: &mut Vec<IdxSize>) {
+        let theirs = other.codes[i];
+        if theirs == NULL_CODE {
+            self.codes.push(NULL_CODE);
+            return;
+        }
+        let slot = theirs as usize;
+        if table.len() <= slot {
+            table.resize(other.values.len(), NULL_CODE);
+        }
+        if table[slot] == NULL_CODE {
+            table[slot] = self.code(Some(&other.values[slot]));
+        }
+        self.codes.push(table[slot]);
     }
 
     fn finish(self, name: &str) -> PolarsResult<Column> {
@@ -80,14 +98,13 @@ impl Arena {
         self.ends.push(self.bytes.len());
     }
 
+    fn get(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.bytes[start..self.ends[i]]
+    }
+
     fn finish(self, name: &str) -> Column {
-        let mut start = 0;
-        let values = self.ends.iter().map(|&end| {
-            let v = &self.bytes[start..end];
-            start = end;
-            v
-        });
-        StringChunked::from_iter_values(name.into(), values).into_series().into()
+        StringChunked::from_iter_values(name.into(), (0..self.ends.len()).map(|i| self.get(i))).into_series().into()
     }
 }
 
@@ -115,108 +132,180 @@ impl std::hash::Hasher for PassThrough {
 
 type IdSet = HashSet<u128, std::hash::BuildHasherDefault<PassThrough>>;
 
-/// Appends records column by column, dropping repeated request ids (the first one read wins).
-#[derive(Default)]
-pub struct FrameBuilder {
-    seen: IdSet,
-    pub duplicates: u64,
-    timestamp: Vec<i64>,
-    request_id: Arena,
-    account_id: Interned,
-    identity_arn: Interned,
-    source_region: Interned,
-    operation: Interned,
-    model_id: Interned,
-    model_id_kind: Interned,
-    model: Interned,
-    route: Interned,
-    inference_region: Interned,
-    input_tokens: Vec<i64>,
-    output_tokens: Vec<i64>,
-    cache_read_tokens: Vec<i64>,
-    cache_write_tokens: Vec<i64>,
-    latency_ms: Vec<Option<i64>>,
-    first_byte_ms: Vec<Option<i64>>,
-    error_code: Interned,
-    stop_reason: Interned,
-    request_metadata: Interned,
-    body_in_s3: Vec<bool>,
-}
+/// The string columns kept as dictionaries, in this order.
+const INTERNED: [&str; 12] = [
+    col::ACCOUNT_ID,
+    col::IDENTITY_ARN,
+    col::SOURCE_REGION,
+    col::OPERATION,
+    col::MODEL_ID,
+    col::MODEL_ID_KIND,
+    col::MODEL,
+    col::ROUTE,
+    col::INFERENCE_REGION,
+    col::ERROR_CODE,
+    col::STOP_REASON,
+    col::REQUEST_METADATA,
+];
+
+/// The frame's columns, in contract order.
+const ORDER: [&str; 21] = [
+    col::TIMESTAMP,
+    col::REQUEST_ID,
+    col::ACCOUNT_ID,
+    col::IDENTITY_ARN,
+    col::SOURCE_REGION,
+    col::OPERATION,
+    col::MODEL_ID,
+    col::MODEL_ID_KIND,
+    col::MODEL,
+    col::ROUTE,
+    col::INFERENCE_REGION,
+    col::INPUT_TOKENS,
+    col::OUTPUT_TOKENS,
+    col::CACHE_READ_TOKENS,
+    col::CACHE_WRITE_TOKENS,
+    col::LATENCY_MS,
+    col::FIRST_BYTE_MS,
+    col::ERROR_CODE,
+    col::STOP_REASON,
+    col::REQUEST_METADATA,
+    col::BODY_IN_S3,
+];
 
 fn count(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
-impl FrameBuilder {
+/// Column storage, for one unit's batch and for the whole frame alike.
+#[derive(Default)]
+struct Columns {
+    timestamp: Vec<i64>,
+    request_id: Arena,
+    strings: [Interned; INTERNED.len()],
+    /// input, output, cache read, cache write
+    tokens: [Vec<i64>; 4],
+    latency_ms: Vec<Option<i64>>,
+    first_byte_ms: Vec<Option<i64>>,
+    body_in_s3: Vec<bool>,
+}
+
+impl Columns {
+    fn push(&mut self, r: &Record) {
+        self.timestamp.push(r.timestamp_ms);
+        self.request_id.push(&r.request_id);
+        let strings: [Option<&str>; INTERNED.len()] = [
+            r.account_id.as_deref(),
+            r.identity_arn.as_deref(),
+            Some(&r.source_region),
+            Some(&r.operation),
+            Some(&r.model_id),
+            Some(r.model_id_kind.as_str()),
+            Some(&r.model),
+            Some(r.route.as_str()),
+            r.inference_region.as_deref(),
+            r.error_code.as_deref(),
+            r.stop_reason.as_deref(),
+            Some(&r.request_metadata),
+        ];
+        for (c, v) in self.strings.iter_mut().zip(strings) {
+            c.push(v);
+        }
+        let tokens = [r.input_tokens, r.output_tokens, r.cache_read_tokens, r.cache_write_tokens];
+        for (c, v) in self.tokens.iter_mut().zip(tokens) {
+            c.push(count(v));
+        }
+        self.latency_ms.push(r.latency_ms.map(count));
+        self.first_byte_ms.push(r.first_byte_ms.map(count));
+        self.body_in_s3.push(r.body_in_s3);
+    }
+
+    fn push_from(&mut self, other: &Columns, i: usize, tables: &mut [Vec<IdxSize>; INTERNED.len()]) {
+        self.timestamp.push(other.timestamp[i]);
+        self.request_id.push(other.request_id.get(i));
+        for ((c, o), t) in self.strings.iter_mut().zip(&other.strings).zip(tables.iter_mut()) {
+            c.push_from(o, i, t);
+        }
+        for (c, o) in self.tokens.iter_mut().zip(&other.tokens) {
+            c.push(o[i]);
+        }
+        self.latency_ms.push(other.latency_ms[i]);
+        self.first_byte_ms.push(other.first_byte_ms[i]);
+        self.body_in_s3.push(other.body_in_s3[i]);
+    }
+
+    fn finish(self) -> PolarsResult<DataFrame> {
+        let height = self.timestamp.len();
+        let mut columns: Vec<Column> = Vec::with_capacity(ORDER.len());
+        columns.push(
+            Series::new(col::TIMESTAMP.into(), self.timestamp).into_datetime(TimeUnit::Milliseconds, None).into(),
+        );
+        columns.push(self.request_id.finish(col::REQUEST_ID));
+        for (c, name) in self.strings.into_iter().zip(INTERNED) {
+            columns.push(c.finish(name)?);
+        }
+        let token_names = [col::INPUT_TOKENS, col::OUTPUT_TOKENS, col::CACHE_READ_TOKENS, col::CACHE_WRITE_TOKENS];
+        for (c, name) in self.tokens.into_iter().zip(token_names) {
+            columns.push(Column::new(name.into(), c));
+        }
+        columns.push(Column::new(col::LATENCY_MS.into(), self.latency_ms));
+        columns.push(Column::new(col::FIRST_BYTE_MS.into(), self.first_byte_ms));
+        columns.push(Column::new(col::BODY_IN_S3.into(), self.body_in_s3));
+        DataFrame::new(height, columns)?.select(ORDER)
+    }
+}
+
+/// One unit's records, built on the worker that parsed them, with their request-id hashes.
+#[derive(Default)]
+pub struct Batch {
+    hashes: Vec<u128>,
+    cols: Columns,
+}
+
+impl Batch {
+    pub fn push(&mut self, r: &Record) {
+        self.hashes.push(id_hash(&r.request_id));
+        self.cols.push(r);
+    }
+
     pub fn len(&self) -> usize {
-        self.timestamp.len()
+        self.hashes.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.timestamp.is_empty()
+        self.hashes.is_empty()
+    }
+}
+
+/// Merges batches in input order, dropping repeated request ids (the first one read wins).
+#[derive(Default)]
+pub struct FrameBuilder {
+    seen: IdSet,
+    pub duplicates: u64,
+    cols: Columns,
+}
+
+impl FrameBuilder {
+    pub fn len(&self) -> usize {
+        self.cols.timestamp.len()
     }
 
-    /// Adds a record unless its request id (`id_hash`) was seen before; returns whether it was added.
-    pub fn push(&mut self, id_hash: u128, r: &Record) -> bool {
-        if !self.seen.insert(id_hash) {
-            self.duplicates += 1;
-            return false;
+    pub fn is_empty(&self) -> bool {
+        self.cols.timestamp.is_empty()
+    }
+
+    pub fn append(&mut self, batch: &Batch) {
+        let mut tables: [Vec<IdxSize>; INTERNED.len()] = Default::default();
+        for (i, hash) in batch.hashes.iter().enumerate() {
+            if self.seen.insert(*hash) {
+                self.cols.push_from(&batch.cols, i, &mut tables);
+            } else {
+                self.duplicates += 1;
+            }
         }
-        self.timestamp.push(r.timestamp_ms);
-        self.request_id.push(&r.request_id);
-        self.account_id.push(r.account_id.as_deref());
-        self.identity_arn.push(r.identity_arn.as_deref());
-        self.source_region.push(Some(&r.source_region));
-        self.operation.push(Some(&r.operation));
-        self.model_id.push(Some(&r.model_id));
-        self.model_id_kind.push(Some(r.model_id_kind.as_str()));
-        self.model.push(Some(&r.model));
-        self.route.push(Some(r.route.as_str()));
-        self.inference_region.push(r.inference_region.as_deref());
-        self.input_tokens.push(count(r.input_tokens));
-        self.output_tokens.push(count(r.output_tokens));
-        self.cache_read_tokens.push(count(r.cache_read_tokens));
-        self.cache_write_tokens.push(count(r.cache_write_tokens));
-        self.latency_ms.push(r.latency_ms.map(count));
-        self.first_byte_ms.push(r.first_byte_ms.map(count));
-        self.error_code.push(r.error_code.as_deref());
-        self.stop_reason.push(r.stop_reason.as_deref());
-        let metadata = if r.request_metadata.is_empty() {
-            "{}".to_string()
-        } else {
-            serde_json::to_string(&r.request_metadata).unwrap_or_default()
-        };
-        self.request_metadata.push(Some(&metadata));
-        self.body_in_s3.push(r.body_in_s3);
-        true
     }
 
     pub fn finish(self) -> PolarsResult<DataFrame> {
-        let height = self.timestamp.len();
-        let ts = Series::new(col::TIMESTAMP.into(), self.timestamp).into_datetime(TimeUnit::Milliseconds, None);
-        let columns: Vec<Column> = vec![
-            ts.into(),
-            self.request_id.finish(col::REQUEST_ID),
-            self.account_id.finish(col::ACCOUNT_ID)?,
-            self.identity_arn.finish(col::IDENTITY_ARN)?,
-            self.source_region.finish(col::SOURCE_REGION)?,
-            self.operation.finish(col::OPERATION)?,
-            self.model_id.finish(col::MODEL_ID)?,
-            self.model_id_kind.finish(col::MODEL_ID_KIND)?,
-            self.model.finish(col::MODEL)?,
-            self.route.finish(col::ROUTE)?,
-            self.inference_region.finish(col::INFERENCE_REGION)?,
-            Column::new(col::INPUT_TOKENS.into(), self.input_tokens),
-            Column::new(col::OUTPUT_TOKENS.into(), self.output_tokens),
-            Column::new(col::CACHE_READ_TOKENS.into(), self.cache_read_tokens),
-            Column::new(col::CACHE_WRITE_TOKENS.into(), self.cache_write_tokens),
-            Column::new(col::LATENCY_MS.into(), self.latency_ms),
-            Column::new(col::FIRST_BYTE_MS.into(), self.first_byte_ms),
-            self.error_code.finish(col::ERROR_CODE)?,
-            self.stop_reason.finish(col::STOP_REASON)?,
-            self.request_metadata.finish(col::REQUEST_METADATA)?,
-            Column::new(col::BODY_IN_S3.into(), self.body_in_s3),
-        ];
-        DataFrame::new(height, columns)
+        self.cols.finish()
     }
 }

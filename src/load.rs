@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use polars::prelude::DataFrame;
 
-use crate::frame::{id_hash, FrameBuilder};
+use crate::frame::{Batch, FrameBuilder};
 use crate::inputs::profiles::Profiles;
-use crate::record::{parse_line, Record};
+use crate::record::parse_line;
 use crate::source::decode::{self, Compression};
 use crate::source::{file, Origin, Problem, SourceSpec, Unit};
 use crate::window::Window;
@@ -59,8 +59,8 @@ impl LoadStats {
 /// What one unit yielded.
 #[derive(Default)]
 struct UnitResult {
-    /// Records with their request-id hash, computed here on the worker.
-    records: Vec<(u128, Record)>,
+    /// The unit's records as columns, built here on the worker.
+    batch: Batch,
     stats: LoadStats,
 }
 
@@ -82,9 +82,7 @@ pub fn load(sources: &[SourceSpec], window: Window, profiles: &Profiles) -> anyh
         |u| read_unit(u, window, profiles),
         |r| {
             merge(&mut stats, r.stats);
-            for (hash, rec) in &r.records {
-                builder.push(*hash, rec);
-            }
+            builder.append(&r.batch);
         },
     );
     stats.duplicates = builder.duplicates;
@@ -216,7 +214,7 @@ fn take_line(name: &Arc<str>, n: u64, line: &[u8], window: Window, profiles: &Pr
     match parse_line(line, profiles) {
         Ok(rec) if window.contains(rec.timestamp_ms) => {
             out.stats.lines += 1;
-            out.records.push((id_hash(&rec.request_id), rec));
+            out.batch.push(&rec);
         }
         Ok(_) => out.stats.outside_window += 1,
         Err(reject) => {

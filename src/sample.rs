@@ -597,8 +597,8 @@ mod tests {
             let g = one_record(&mut rng, 1_762_646_400_000);
             let r =
                 crate::record::parse_line(g.line.as_bytes(), &profiles).unwrap_or_else(|e| panic!("{e}: {}", g.line));
-            assert!(ids.insert(r.request_id), "request ids are unique");
-            ops.insert(r.operation);
+            assert!(ids.insert(r.request_id.into_owned()), "request ids are unique");
+            ops.insert(r.operation.into_owned());
         }
         assert_eq!(ops.len(), 4, "{ops:?}");
     }

@@ -3,34 +3,36 @@
 pub mod model_id;
 pub mod parse;
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
 
 pub use model_id::{ModelIdKind, Route};
 pub use parse::{parse_line, Reject};
 
-/// One ModelInvocationLog record as the frame needs it (contract section 3).
+/// One ModelInvocationLog record as the frame needs it (contract section 3). Strings borrow from
+/// the line (or the profiles file) wherever JSON escapes allow, so parsing allocates little.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Record {
+pub struct Record<'a> {
     /// Milliseconds since the Unix epoch, UTC.
     pub timestamp_ms: i64,
-    pub request_id: String,
-    pub account_id: Option<String>,
-    pub identity_arn: Option<String>,
-    pub source_region: String,
-    pub operation: String,
-    pub model_id: String,
+    pub request_id: Cow<'a, str>,
+    pub account_id: Option<Cow<'a, str>>,
+    pub identity_arn: Option<Cow<'a, str>>,
+    pub source_region: Cow<'a, str>,
+    pub operation: Cow<'a, str>,
+    pub model_id: Cow<'a, str>,
     pub model_id_kind: ModelIdKind,
-    pub model: String,
+    pub model: Cow<'a, str>,
     pub route: Route,
-    pub inference_region: Option<String>,
+    pub inference_region: Option<Cow<'a, str>>,
     pub input_tokens: u64,
     pub output_tokens: u64,
     pub cache_read_tokens: u64,
     pub cache_write_tokens: u64,
     pub latency_ms: Option<u64>,
     pub first_byte_ms: Option<u64>,
-    pub error_code: Option<String>,
-    pub stop_reason: Option<String>,
-    pub request_metadata: BTreeMap<String, String>,
+    pub error_code: Option<Cow<'a, str>>,
+    pub stop_reason: Option<Cow<'a, str>>,
+    /// The caller's `requestMetadata` as a JSON object with sorted keys (`{}` when absent).
+    pub request_metadata: Cow<'a, str>,
     pub body_in_s3: bool,
 }

@@ -68,8 +68,10 @@ struct Raw<'a> {
     #[serde(borrow)]
     identity: Option<Identity<'a>>,
     input: Option<Input>,
-    output: Option<Output>,
-    request_metadata: Option<BTreeMap<String, String>>,
+    #[serde(borrow)]
+    output: Option<Output<'a>>,
+    #[serde(borrow)]
+    request_metadata: Option<BTreeMap<Cow<'a, str>, Cow<'a, str>>>,
 }
 
 #[derive(Deserialize)]
@@ -90,18 +92,19 @@ struct Input {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Output {
+struct Output<'a> {
     output_token_count: Option<u64>,
     output_body_s3_path: Option<IgnoredAny>,
-    output_body_json: Option<Body>,
+    #[serde(borrow)]
+    output_body_json: Option<Body<'a>>,
 }
 
 /// What mila reads out of an output body, whether it is one object (Converse, InvokeModel)
 /// or the array of decoded stream chunks (InvokeModelWithResponseStream).
 #[derive(Default, Debug)]
-struct Body {
+struct Body<'a> {
     converse_latency_ms: Option<u64>,
-    stop_reason: Option<String>,
+    stop_reason: Option<Cow<'a, str>>,
     metrics: Option<StreamMetrics>,
 }
 
@@ -121,13 +124,14 @@ struct ConverseMetrics {
 }
 
 #[derive(Deserialize)]
-struct Delta {
-    stop_reason: Option<String>,
+struct Delta<'a> {
+    #[serde(borrow)]
+    stop_reason: Option<StrOrSkip<'a>>,
 }
 
 const METRICS_KEY: &str = "amazon-bedrock-invocationMetrics";
 
-impl<'de> Deserialize<'de> for Body {
+impl<'de: 'a, 'a> Deserialize<'de> for Body<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         d.deserialize_any(BodyVisitor)
     }
@@ -136,13 +140,13 @@ impl<'de> Deserialize<'de> for Body {
 struct BodyVisitor;
 
 impl<'de> Visitor<'de> for BodyVisitor {
-    type Value = Body;
+    type Value = Body<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("an output body")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Body, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Body<'de>, A::Error> {
         let mut body = Body::default();
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
             match key.as_ref() {
@@ -152,7 +156,7 @@ impl<'de> Visitor<'de> for BodyVisitor {
                     }
                 }
                 "stopReason" | "stop_reason" => {
-                    if let Some(s) = map.next_value::<Lenient<String>>()?.0 {
+                    if let Some(s) = map.next_value::<StrOrSkip>()?.0 {
                         body.stop_reason = Some(s);
                     }
                 }
@@ -165,7 +169,7 @@ impl<'de> Visitor<'de> for BodyVisitor {
         Ok(body)
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Body, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Body<'de>, A::Error> {
         let mut body = Body::default();
         while let Some(chunk) = seq.next_element::<Chunk>()? {
             if chunk.metrics.is_some() {
@@ -179,34 +183,34 @@ impl<'de> Visitor<'de> for BodyVisitor {
     }
 
     // Bodies of other shapes (text, null, numbers) carry nothing mila reads.
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Body, E> {
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Body<'de>, E> {
         Ok(Body::default())
     }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Body, E> {
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Body<'de>, E> {
         Ok(Body::default())
     }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Body, E> {
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Body<'de>, E> {
         Ok(Body::default())
     }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Body, E> {
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Body<'de>, E> {
         Ok(Body::default())
     }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Body, E> {
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Body<'de>, E> {
         Ok(Body::default())
     }
-    fn visit_unit<E: de::Error>(self) -> Result<Body, E> {
+    fn visit_unit<E: de::Error>(self) -> Result<Body<'de>, E> {
         Ok(Body::default())
     }
 }
 
 /// One element of a streamed body: metrics on the last chunk, stop reason on `message_delta`.
 #[derive(Default)]
-struct Chunk {
+struct Chunk<'a> {
     metrics: Option<StreamMetrics>,
-    stop_reason: Option<String>,
+    stop_reason: Option<Cow<'a, str>>,
 }
 
-impl<'de> Deserialize<'de> for Chunk {
+impl<'de: 'a, 'a> Deserialize<'de> for Chunk<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let body = d.deserialize_any(ChunkVisitor)?;
         Ok(body)
@@ -216,20 +220,20 @@ impl<'de> Deserialize<'de> for Chunk {
 struct ChunkVisitor;
 
 impl<'de> Visitor<'de> for ChunkVisitor {
-    type Value = Chunk;
+    type Value = Chunk<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a stream chunk")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Chunk, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Chunk<'de>, A::Error> {
         let mut chunk = Chunk::default();
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
             match key.as_ref() {
                 METRICS_KEY => chunk.metrics = map.next_value::<Option<StreamMetrics>>()?,
                 "delta" => {
                     if let Some(d) = map.next_value::<Lenient<Delta>>()?.0 {
-                        chunk.stop_reason = d.stop_reason;
+                        chunk.stop_reason = d.stop_reason.and_then(|s| s.0);
                     }
                 }
                 _ => {
@@ -240,39 +244,87 @@ impl<'de> Visitor<'de> for ChunkVisitor {
         Ok(chunk)
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Chunk, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Chunk<'de>, A::Error> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
         Ok(Chunk::default())
     }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Chunk, E> {
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Chunk<'de>, E> {
         Ok(Chunk::default())
     }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Chunk, E> {
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Chunk<'de>, E> {
         Ok(Chunk::default())
     }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Chunk, E> {
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Chunk<'de>, E> {
         Ok(Chunk::default())
     }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Chunk, E> {
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Chunk<'de>, E> {
         Ok(Chunk::default())
     }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Chunk, E> {
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Chunk<'de>, E> {
         Ok(Chunk::default())
     }
-    fn visit_unit<E: de::Error>(self) -> Result<Chunk, E> {
+    fn visit_unit<E: de::Error>(self) -> Result<Chunk<'de>, E> {
         Ok(Chunk::default())
     }
 }
 
-/// Inside a model's own body, shapes vary by provider: a `delta` or `stopReason` of an unexpected
-/// type is not the log's fault, so it is read as absent instead of rejecting the record.
+/// Inside a model's own body, shapes vary by provider: a `delta` or `metrics` of an unexpected
+/// shape is not the log's fault, so it is read as absent instead of rejecting the record.
+/// The value is borrowed raw (no allocation) and read again: these values are a few bytes.
 struct Lenient<T>(Option<T>);
 
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Lenient<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        // Buffering is fine here: these values are a few bytes (never a prompt body).
-        let v = serde_json::Value::deserialize(d)?;
-        Ok(Lenient(T::deserialize(v).ok()))
+        let raw: &'de serde_json::value::RawValue = Deserialize::deserialize(d)?;
+        Ok(Lenient(serde_json::from_str(raw.get()).ok()))
+    }
+}
+
+/// A string, borrowed where it has no escapes; any other value is skipped and read as absent.
+struct StrOrSkip<'a>(Option<Cow<'a, str>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for StrOrSkip<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StrOrSkipVisitor)
+    }
+}
+
+struct StrOrSkipVisitor;
+
+impl<'de> Visitor<'de> for StrOrSkipVisitor {
+    type Value = StrOrSkip<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any value")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(StrOrSkip(Some(Cow::Borrowed(v))))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(StrOrSkip(Some(Cow::Owned(v.to_string()))))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(StrOrSkip(None))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(StrOrSkip(None))
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(StrOrSkip(None))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(StrOrSkip(None))
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(StrOrSkip(None))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(StrOrSkip(None))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(StrOrSkip(None))
     }
 }
 
@@ -291,16 +343,27 @@ pub fn parse_timestamp_ms(s: &str) -> Option<i64> {
     chrono::DateTime::parse_from_rfc3339(s).ok().map(|t| t.timestamp_millis())
 }
 
-fn required<'a>(v: &'a Option<Cow<'a, str>>, name: &'static str) -> Result<&'a str, Reject> {
-    match v.as_deref() {
+fn required<'a>(v: Option<Cow<'a, str>>, name: &'static str) -> Result<Cow<'a, str>, Reject> {
+    match v {
         Some(s) if !s.is_empty() => Ok(s),
         _ => Err(Reject::MissingField(name)),
     }
 }
 
+/// Keeps the borrow when `part` lies inside `whole` (as canonical model ids do).
+fn sub<'a>(whole: &Cow<'a, str>, part: &str) -> Cow<'a, str> {
+    match whole {
+        Cow::Borrowed(w) => {
+            let start = part.as_ptr() as usize - w.as_ptr() as usize;
+            Cow::Borrowed(&w[start..start + part.len()])
+        }
+        Cow::Owned(_) => Cow::Owned(part.to_string()),
+    }
+}
+
 /// Parses one line (already without BOM, CR and newline) into a Record.
-pub fn parse_line(line: &[u8], profiles: &Profiles) -> Result<Record, Reject> {
-    let raw: Raw = match serde_json::from_slice(line) {
+pub fn parse_line<'a>(line: &'a [u8], profiles: &'a Profiles) -> Result<Record<'a>, Reject> {
+    let raw: Raw<'a> = match serde_json::from_slice(line) {
         Ok(raw) => raw,
         Err(e) => return Err(diagnose(line, &e)),
     };
@@ -309,63 +372,71 @@ pub fn parse_line(line: &[u8], profiles: &Profiles) -> Result<Record, Reject> {
             return Err(Reject::OtherSchema);
         }
     }
-    let timestamp = required(&raw.timestamp, "timestamp")?;
-    let request_id = required(&raw.request_id, "requestId")?;
-    let region = required(&raw.region, "region")?;
-    let operation = required(&raw.operation, "operation")?;
-    let model_id = required(&raw.model_id, "modelId")?;
-    let timestamp_ms = parse_timestamp_ms(timestamp).ok_or(Reject::BadTimestamp)?;
+    let timestamp = required(raw.timestamp, "timestamp")?;
+    let request_id = required(raw.request_id, "requestId")?;
+    let region = required(raw.region, "region")?;
+    let operation = required(raw.operation, "operation")?;
+    let model_id = required(raw.model_id, "modelId")?;
+    let timestamp_ms = parse_timestamp_ms(&timestamp).ok_or(Reject::BadTimestamp)?;
 
-    let canonical = canonicalise(model_id);
-    let profile = match canonical.kind {
-        ModelIdKind::ApplicationProfile => profiles.get(canonical.base),
+    let canonical = canonicalise(&model_id);
+    let (kind, base) = (canonical.kind, canonical.base);
+    let profile = match kind {
+        ModelIdKind::ApplicationProfile => profiles.get(base),
         _ => None,
     };
     let model = match profile {
-        Some(p) => canonicalise(&p.model).base.to_string(),
-        None => canonical.base.to_string(),
+        Some(p) => Cow::Borrowed(canonicalise(&p.model).base),
+        None => sub(&model_id, base),
     };
-    let (route, inference_region) =
-        route(region, raw.inference_region.as_deref(), canonical.kind, profile.map(|p| p.regions.as_slice()));
+    let inference_region = raw.inference_region.filter(|r| !r.is_empty());
+    let (route, ran_in) = route(&region, inference_region.as_deref(), kind, profile.map(|p| p.regions.as_slice()));
+    let ran_in = match ran_in {
+        None => None,
+        Some(_) if inference_region.is_some() => inference_region,
+        Some(_) => Some(region.clone()),
+    };
 
     let input = raw.input.as_ref();
-    let output = raw.output.as_ref();
-    let body = output.and_then(|o| o.output_body_json.as_ref());
-    let metrics = body.and_then(|b| b.metrics);
+    let output = raw.output;
+    let output_tokens = output.as_ref().and_then(|o| o.output_token_count);
+    let body_in_s3 = input.is_some_and(|i| i.input_body_s3_path.is_some())
+        || output.as_ref().is_some_and(|o| o.output_body_s3_path.is_some());
+    let body = output.and_then(|o| o.output_body_json).unwrap_or_default();
+    let metrics = body.metrics;
     let cache_read = input
         .and_then(|i| i.cache_read_input_token_count)
         .or_else(|| metrics.and_then(|m| m.cache_read_input_token_count));
     let cache_write = input
         .and_then(|i| i.cache_write_input_token_count)
         .or_else(|| metrics.and_then(|m| m.cache_write_input_token_count));
+    let request_metadata = match raw.request_metadata {
+        Some(m) if !m.is_empty() => Cow::Owned(serde_json::to_string(&m).unwrap_or_default()),
+        _ => Cow::Borrowed("{}"),
+    };
 
     Ok(Record {
         timestamp_ms,
-        request_id: request_id.to_string(),
-        account_id: raw.account_id.as_deref().map(str::to_string),
-        identity_arn: raw.identity.as_ref().and_then(|i| i.arn.as_deref()).map(str::to_string),
-        source_region: region.to_string(),
-        operation: operation.to_string(),
-        model_id: model_id.to_string(),
-        model_id_kind: canonical.kind,
+        latency_ms: latency_for(&operation, body.converse_latency_ms, metrics.and_then(|m| m.invocation_latency)),
+        request_id,
+        account_id: raw.account_id,
+        identity_arn: raw.identity.and_then(|i| i.arn),
+        source_region: region,
+        operation,
+        model_id_kind: kind,
         model,
+        model_id,
         route,
-        inference_region: inference_region.map(str::to_string),
+        inference_region: ran_in,
         input_tokens: input.and_then(|i| i.input_token_count).unwrap_or(0),
-        output_tokens: output.and_then(|o| o.output_token_count).unwrap_or(0),
+        output_tokens: output_tokens.unwrap_or(0),
         cache_read_tokens: cache_read.unwrap_or(0),
         cache_write_tokens: cache_write.unwrap_or(0),
-        latency_ms: latency_for(
-            operation,
-            body.and_then(|b| b.converse_latency_ms),
-            metrics.and_then(|m| m.invocation_latency),
-        ),
         first_byte_ms: metrics.and_then(|m| m.first_byte_latency),
-        error_code: raw.error_code.as_deref().filter(|s| !s.is_empty()).map(str::to_string),
-        stop_reason: body.and_then(|b| b.stop_reason.clone()),
-        request_metadata: raw.request_metadata.unwrap_or_default(),
-        body_in_s3: input.is_some_and(|i| i.input_body_s3_path.is_some())
-            || output.is_some_and(|o| o.output_body_s3_path.is_some()),
+        error_code: raw.error_code.filter(|s| !s.is_empty()),
+        stop_reason: body.stop_reason,
+        request_metadata,
+        body_in_s3,
     })
 }
 

@@ -112,14 +112,16 @@ pub fn gunzip_all(data: &[u8], out: &mut Vec<u8>) -> Result<(), GunzipError> {
 /// Calls `f(line_number, line)` for every non-blank line of an in-memory buffer, with the same
 /// rules as `for_each_line`. Returns the number of non-blank lines.
 pub fn for_each_line_in(buf: &[u8], mut f: impl FnMut(u64, &[u8])) -> u64 {
-    let mut lines = 0;
-    let body = buf.strip_suffix(b"\n").unwrap_or(buf);
-    for (i, raw) in body.split(|&b| b == b'\n').enumerate() {
-        let line = trim_line(raw, i == 0);
+    let (mut lines, mut number, mut start) = (0, 0u64, 0);
+    while start < buf.len() {
+        let end = memchr::memchr(b'\n', &buf[start..]).map_or(buf.len(), |i| start + i);
+        number += 1;
+        let line = trim_line(&buf[start..end], number == 1);
         if !is_blank(line) {
             lines += 1;
-            f(i as u64 + 1, line);
+            f(number, line);
         }
+        start = end + 1;
     }
     lines
 }

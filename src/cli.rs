@@ -42,22 +42,29 @@ pub struct WindowArgs {
     pub week: Option<String>,
 }
 
+/// What every command that reads logs takes.
 #[derive(Debug, Args)]
-pub struct ReportArgs {
+pub struct InputArgs {
     /// Files, directories or `-` for NDJSON on standard input
     #[arg(value_name = "SOURCE", required = true)]
     pub sources: Vec<String>,
     #[command(flatten)]
     pub window: WindowArgs,
+    /// Application inference profiles TOML
+    #[arg(long, value_name = "FILE")]
+    pub profiles: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
     /// Write summary.json and report.md into this directory
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Prices CSV (default: the bundled, dated table; see `mila prices`)
     #[arg(long, value_name = "FILE")]
     pub prices: Option<PathBuf>,
-    /// Application inference profiles TOML
-    #[arg(long, value_name = "FILE")]
-    pub profiles: Option<PathBuf>,
     /// Residency policy TOML
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
@@ -77,12 +84,8 @@ pub struct CheckArgs {
     /// Residency policy TOML
     #[arg(long, value_name = "FILE")]
     pub policy: PathBuf,
-    #[arg(value_name = "SOURCE", required = true)]
-    pub sources: Vec<String>,
     #[command(flatten)]
-    pub window: WindowArgs,
-    #[arg(long, value_name = "FILE")]
-    pub profiles: Option<PathBuf>,
+    pub input: InputArgs,
     #[arg(long, value_enum, default_value_t = TableFormat::Table)]
     pub format: TableFormat,
     /// Also exit 1 when requests whose inference region is unknown fall under a rule
@@ -102,12 +105,8 @@ pub struct QueryArgs {
     /// A file of SQL over the table `invocations` (see queries/)
     #[arg(value_name = "FILE.sql")]
     pub sql: PathBuf,
-    #[arg(value_name = "SOURCE", required = true)]
-    pub sources: Vec<String>,
     #[command(flatten)]
-    pub window: WindowArgs,
-    #[arg(long, value_name = "FILE")]
-    pub profiles: Option<PathBuf>,
+    pub input: InputArgs,
     #[arg(long, value_enum, default_value_t = TableFormat::Table)]
     pub format: TableFormat,
 }

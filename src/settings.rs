@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Utc};
 
-use crate::cli::{Cli, Command, WindowArgs};
+use crate::cli::{Cli, Command, InputArgs, WindowArgs};
 use crate::inputs::policy::Policy;
 use crate::inputs::prices::Prices;
 use crate::inputs::profiles::Profiles;
@@ -61,20 +61,20 @@ pub struct Sample {
 pub fn from_cli(cli: Cli, now: DateTime<Utc>) -> Result<Settings> {
     Ok(match cli.command {
         Command::Report(a) => Settings::Report(Report {
-            input: input(&a.sources, &a.window, a.profiles.as_deref(), now)?,
+            input: input(&a.input, now)?,
             out: a.out,
             prices: prices(a.prices.as_deref())?,
             policy: a.policy.as_deref().map(Policy::load).transpose()?,
             format: a.format,
         }),
         Command::Check(a) => Settings::Check(Check {
-            input: input(&a.sources, &a.window, a.profiles.as_deref(), now)?,
+            input: input(&a.input, now)?,
             policy: Policy::load(&a.policy)?,
             format: a.format,
             fail_on_unverifiable: a.fail_on_unverifiable,
         }),
         Command::Query(a) => Settings::Query(Query {
-            input: input(&a.sources, &a.window, a.profiles.as_deref(), now)?,
+            input: input(&a.input, now)?,
             sql: std::fs::read_to_string(&a.sql)
                 .with_context(|| format!("cannot read SQL file {}", a.sql.display()))?,
             sql_path: a.sql,
@@ -98,11 +98,11 @@ fn prices(path: Option<&std::path::Path>) -> Result<Prices> {
     })
 }
 
-fn input(sources: &[String], w: &WindowArgs, profiles: Option<&std::path::Path>, now: DateTime<Utc>) -> Result<Input> {
+fn input(a: &InputArgs, now: DateTime<Utc>) -> Result<Input> {
     Ok(Input {
-        sources: sources.iter().map(|s| source(s)).collect::<Result<_>>()?,
-        window: window_of(w, now)?,
-        profiles: match profiles {
+        sources: a.sources.iter().map(|s| source(s)).collect::<Result<_>>()?,
+        window: window_of(&a.window, now)?,
+        profiles: match &a.profiles {
             Some(p) => Profiles::load(p)?,
             None => Profiles::default(),
         },

@@ -8,20 +8,16 @@ fn fx(name: &str) -> String {
     fixtures().join(name).display().to_string()
 }
 
+/// `mila report` on the shape fixtures with their prices and profiles, plus `extra` arguments.
+fn report_with(extra: &[&str]) -> Run {
+    let (shapes, prices, profiles) = (fx("shapes"), fx("shapes.prices.csv"), fx("shapes.profiles.toml"));
+    let mut args = vec!["report", &shapes, "--format", "json", "--prices", &prices, "--profiles", &profiles];
+    args.extend_from_slice(extra);
+    ok(&args)
+}
+
 fn report() -> serde_json::Value {
-    ok(&[
-        "report",
-        &fx("shapes"),
-        "--format",
-        "json",
-        "--prices",
-        &fx("shapes.prices.csv"),
-        "--profiles",
-        &fx("shapes.profiles.toml"),
-        "--policy",
-        &fx("shapes.policy.toml"),
-    ])
-    .json()
+    report_with(&["--policy", &fx("shapes.policy.toml")]).json()
 }
 
 #[test]
@@ -399,18 +395,7 @@ fn check_lists_violations_and_exits_1() {
 fn reports_written_to_out_agree_with_stdout_and_leak_no_bodies() {
     let dir = tempdir();
     let out = dir.path().join("rep");
-    let r = ok(&[
-        "report",
-        &fx("shapes"),
-        "--out",
-        &out.display().to_string(),
-        "--format",
-        "json",
-        "--prices",
-        &fx("shapes.prices.csv"),
-        "--profiles",
-        &fx("shapes.profiles.toml"),
-    ]);
+    let r = report_with(&["--out", &out.display().to_string()]);
     let written = std::fs::read_to_string(out.join("summary.json")).unwrap();
     assert_eq!(written, r.stdout);
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();

@@ -129,6 +129,34 @@ struct Delta<'a> {
     stop_reason: Option<StrOrSkip<'a>>,
 }
 
+/// Scalar values where mila expects an object or array carry nothing it reads: they are read as
+/// `$empty` instead of failing the record.
+macro_rules! ignore_scalars {
+    ($value:ty, $empty:expr, and strings) => {
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<$value, E> {
+            Ok($empty)
+        }
+        ignore_scalars!($value, $empty);
+    };
+    ($value:ty, $empty:expr) => {
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<$value, E> {
+            Ok($empty)
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<$value, E> {
+            Ok($empty)
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<$value, E> {
+            Ok($empty)
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<$value, E> {
+            Ok($empty)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<$value, E> {
+            Ok($empty)
+        }
+    };
+}
+
 const METRICS_KEY: &str = "amazon-bedrock-invocationMetrics";
 
 impl<'de: 'a, 'a> Deserialize<'de> for Body<'a> {
@@ -182,25 +210,7 @@ impl<'de> Visitor<'de> for BodyVisitor {
         Ok(body)
     }
 
-    // Bodies of other shapes (text, null, numbers) carry nothing mila reads.
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Body<'de>, E> {
-        Ok(Body::default())
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Body<'de>, E> {
-        Ok(Body::default())
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Body<'de>, E> {
-        Ok(Body::default())
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Body<'de>, E> {
-        Ok(Body::default())
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Body<'de>, E> {
-        Ok(Body::default())
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Body<'de>, E> {
-        Ok(Body::default())
-    }
+    ignore_scalars!(Body<'de>, Body::default(), and strings);
 }
 
 /// One element of a streamed body: metrics on the last chunk, stop reason on `message_delta`.
@@ -248,24 +258,7 @@ impl<'de> Visitor<'de> for ChunkVisitor {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
         Ok(Chunk::default())
     }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Chunk<'de>, E> {
-        Ok(Chunk::default())
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Chunk<'de>, E> {
-        Ok(Chunk::default())
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Chunk<'de>, E> {
-        Ok(Chunk::default())
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Chunk<'de>, E> {
-        Ok(Chunk::default())
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Chunk<'de>, E> {
-        Ok(Chunk::default())
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Chunk<'de>, E> {
-        Ok(Chunk::default())
-    }
+    ignore_scalars!(Chunk<'de>, Chunk::default(), and strings);
 }
 
 /// Inside a model's own body, shapes vary by provider: a `delta` or `metrics` of an unexpected
@@ -311,21 +304,7 @@ impl<'de> Visitor<'de> for StrOrSkipVisitor {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
         Ok(StrOrSkip(None))
     }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(StrOrSkip(None))
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(StrOrSkip(None))
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(StrOrSkip(None))
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(StrOrSkip(None))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(StrOrSkip(None))
-    }
+    ignore_scalars!(StrOrSkip<'de>, StrOrSkip(None));
 }
 
 /// Latency by operation (contract section 3): Converse and ConverseStream log `metrics.latencyMs`,

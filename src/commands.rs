@@ -118,17 +118,6 @@ pub fn sample(s: settings::Sample) -> Result<Status> {
 }
 
 pub fn prices(p: &Prices) -> Result<Status> {
-    let mut out = format!("# {}\n", p.source);
-    let text = if p.source.starts_with("bundled") {
-        crate::inputs::prices::DEFAULT_PRICES_CSV.to_string()
-    } else {
-        String::new()
-    };
-    if text.is_empty() {
-        out.push_str(&format!("{} price rows; USD per million tokens\n", p.len()));
-    } else {
-        out.push_str(&text);
-    }
-    stdout(out.as_bytes())?;
+    stdout(format!("# {}; USD per million tokens\n{}", p.source, p.to_csv()).as_bytes())?;
     Ok(Status::Ok)
 }

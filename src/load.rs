@@ -74,6 +74,7 @@ pub fn load(sources: &[SourceSpec], window: Window, profiles: &Profiles) -> anyh
     let mut stats = LoadStats {
         skipped_objects: expanded.skipped.len() as u64,
         skipped_examples: expanded.skipped.iter().take(FIRST_LOCATIONS).map(|p| p.display().to_string()).collect(),
+        problems: expanded.problems,
         ..LoadStats::default()
     };
     let mut builder = FrameBuilder::default();

@@ -126,6 +126,29 @@ impl Prices {
             .map(|(_, _, p)| *p)
     }
 
+    /// The table as CSV, sorted, with the empty-cell defaults filled in: what is in force.
+    pub fn to_csv(&self) -> String {
+        let mut rows: Vec<String> = self
+            .rows
+            .iter()
+            .flat_map(|(model, rows)| {
+                rows.iter().map(move |(r, t, p)| {
+                    format!(
+                        "{model},{},{},{},{},{},{}",
+                        r.as_deref().unwrap_or("*"),
+                        t.map_or("*", Tier::as_str),
+                        p.input,
+                        p.output,
+                        p.cache_read,
+                        p.cache_write
+                    )
+                })
+            })
+            .collect();
+        rows.sort();
+        format!("model,region,tier,input,output,cache_read,cache_write\n{}\n", rows.join("\n"))
+    }
+
     pub fn len(&self) -> usize {
         self.rows.values().map(Vec::len).sum()
     }
@@ -182,6 +205,14 @@ m,eu-west-1,global,3.5,17.0,0.35,4.5
             let err = Prices::parse(text, Path::new("p.csv")).unwrap_err().to_string();
             assert!(err.starts_with("p.csv: "), "{err}");
         }
+    }
+
+    #[test]
+    fn to_csv_round_trips() {
+        let p = Prices::parse(TABLE, Path::new("p.csv")).unwrap();
+        let again = Prices::parse(&p.to_csv(), Path::new("again.csv")).unwrap();
+        assert_eq!(again.to_csv(), p.to_csv());
+        assert!(p.to_csv().contains("m,*,regional,3.3,16.5,0.33,4.125\n"), "{}", p.to_csv());
     }
 
     #[test]

@@ -2,13 +2,15 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{SourceError, SourceSpec, Unit};
+use super::{Problem, SourceError, SourceSpec, Unit};
 
-/// The units a set of sources expands to, and the files passed over.
+/// The units a set of sources expands to, the files passed over, and folders that could not
+/// be listed (reported, not fatal: the rest of the tree is still read).
 #[derive(Debug, Default)]
 pub struct Expanded {
     pub units: Vec<Unit>,
     pub skipped: Vec<PathBuf>,
+    pub problems: Vec<Problem>,
 }
 
 /// Is this file, met while walking a directory, an invocation-log file? Sidecar bodies under a
@@ -32,7 +34,7 @@ pub fn expand(sources: &[SourceSpec]) -> Result<Expanded, SourceError> {
                     _ => SourceError::Unreadable { path: path.clone(), source },
                 })?;
                 if meta.is_dir() {
-                    walk(path, &mut out)?;
+                    walk(path, &mut out);
                 } else {
                     // A file named on the command line is read whatever its name: the user chose it.
                     out.units.push(Unit::File(path.clone()));
@@ -43,15 +45,22 @@ pub fn expand(sources: &[SourceSpec]) -> Result<Expanded, SourceError> {
     Ok(out)
 }
 
-fn walk(dir: &Path, out: &mut Expanded) -> Result<(), SourceError> {
-    let unreadable = |source| SourceError::Unreadable { path: dir.to_path_buf(), source };
-    let mut entries = std::fs::read_dir(dir).map_err(unreadable)?.collect::<Result<Vec<_>, _>>().map_err(unreadable)?;
-    entries.sort_by_key(|e| e.file_name());
-    for entry in entries {
-        let path = entry.path();
-        let file_type = entry.file_type().map_err(|source| SourceError::Unreadable { path: path.clone(), source })?;
+fn walk(dir: &Path, out: &mut Expanded) {
+    let listed = std::fs::read_dir(dir).and_then(|entries| {
+        entries.map(|e| e.and_then(|e| Ok((e.path(), e.file_type()?)))).collect::<Result<Vec<_>, _>>()
+    });
+    let mut entries = match listed {
+        Ok(entries) => entries,
+        Err(e) => {
+            out.problems
+                .push(Problem { unit: dir.display().to_string().into(), message: format!("cannot list folder: {e}") });
+            return;
+        }
+    };
+    entries.sort_by(|a, b| a.0.file_name().cmp(&b.0.file_name()));
+    for (path, file_type) in entries {
         if file_type.is_dir() {
-            walk(&path, out)?;
+            walk(&path, out);
         } else if file_type.is_symlink() && path.is_dir() {
             // Linked directories are not followed (as fd and ripgrep do by default): no loops.
             out.skipped.push(path);
@@ -61,7 +70,6 @@ fn walk(dir: &Path, out: &mut Expanded) -> Result<(), SourceError> {
             out.skipped.push(path);
         }
     }
-    Ok(())
 }
 
 #[cfg(test)]

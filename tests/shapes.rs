@@ -418,3 +418,36 @@ fn reports_written_to_out_agree_with_stdout_and_leak_no_bodies() {
         assert!(!text.contains("SECRET"), "a body leaked into a report");
     }
 }
+
+/// The shipped queries run under polars SQL and give the hand-checked answers on the fixtures.
+#[test]
+fn shipped_queries_run() {
+    let query = |name: &str| {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("queries").join(name);
+        ok(&["query", &path.display().to_string(), &fx("shapes"), "--format", "json"]).json()
+    };
+    assert_eq!(
+        query("error_codes_by_model.sql"),
+        json!([{"model": "anthropic.claude-sonnet-4-5-20250929-v1:0", "error_code": "ModelTimeoutException", "requests": 1}])
+    );
+    let top = query("top_identities_by_tokens.sql");
+    assert_eq!(top.as_array().unwrap().len(), 10);
+    assert_eq!(top[0]["identity_arn"], "arn:aws:sts::111122223333:assumed-role/CodingAgent/u-1");
+    assert_eq!(top[0]["total_tokens"], 1500);
+    let hourly = query("hourly_requests_by_inference_region.sql");
+    let hourly = by_key(&hourly, &["hour", "inference_region"]);
+    assert_eq!(hourly.len(), 10, "{hourly:?}");
+    assert_eq!(
+        (
+            hourly["2026-11-10 08:00|us-east-2"]["requests"].as_u64(),
+            hourly["2026-11-10 08:00|us-east-2"]["rerouted"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+    assert_eq!(hourly["2026-11-10 09:00|null"]["requests"], 1);
+    let by_model = query("rerouting_by_model.sql");
+    let by_model = by_key(&by_model, &["model", "model_id_kind"]);
+    assert_eq!(by_model.len(), 6, "{by_model:?}"); // application profiles unresolved without --profiles
+    assert_eq!(by_model["anthropic.claude-sonnet-4-5-20250929-v1:0|global-profile"]["rerouted"], 1);
+    assert_eq!(by_model["anthropic.claude-sonnet-4-5-20250929-v1:0|geo-profile"]["unknown"], 1);
+}

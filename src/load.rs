@@ -152,8 +152,12 @@ fn merge(into: &mut LoadStats, from: LoadStats) {
     into.problems.extend(from.problems);
 }
 
-/// Objects up to this size are read and inflated whole (fastest); larger files stream.
-const WHOLE_OBJECT_LIMIT: u64 = 64 << 20;
+/// Objects up to this size (compressed) are read and inflated whole, which is fastest; larger
+/// files, and objects that inflate past `INFLATED_LIMIT`, stream instead, so memory stays bounded.
+const WHOLE_OBJECT_LIMIT: u64 = 8 << 20;
+const INFLATED_LIMIT: usize = 64 << 20;
+/// Buffers grown past this by a large object are released afterwards.
+const KEEP_BUFFER: usize = 16 << 20;
 
 thread_local! {
     /// Per-worker buffers for whole objects, reused from one object to the next.
@@ -195,11 +199,12 @@ fn read_unit(unit: &Unit, window: Window, profiles: &Profiles) -> UnitResult {
         out.stats.units_read = 1;
         let text: &[u8] = match decode::detect(raw) {
             Compression::None => raw,
-            Compression::Gzip => match decode::gunzip_all(raw, inflated) {
+            Compression::Gzip => match decode::gunzip_all(raw, inflated, INFLATED_LIMIT) {
                 Ok(()) => inflated,
                 Err(_) => {
-                    // Damaged: stream it instead, which keeps every line before the damage
-                    // and says where it stopped.
+                    // Too large to hold, or damaged: stream it instead, which also keeps every
+                    // line before any damage and says where it stopped.
+                    inflated.clear();
                     out.stats.units_read = 0;
                     stream_lines(&name, &raw[..], window, profiles, &mut out);
                     return;
@@ -207,6 +212,13 @@ fn read_unit(unit: &Unit, window: Window, profiles: &Profiles) -> UnitResult {
             },
         };
         decode::for_each_line_in(text, |n, line| take_line(&name, n, line, window, profiles, &mut out));
+    });
+    BUFFERS.with_borrow_mut(|(raw, inflated)| {
+        for buf in [raw, inflated] {
+            if buf.capacity() > KEEP_BUFFER {
+                *buf = Vec::new();
+            }
+        }
     });
     out
 }

@@ -63,14 +63,14 @@ thread_local! {
     static INFLATER: std::cell::RefCell<Inflater> = std::cell::RefCell::new(Inflater::new());
 }
 
-/// Inflates every gzip member of a whole object into `out` (cleared first) with libdeflate.
-/// The last member's size field is the first guess for the output; the buffer doubles as needed.
-pub fn gunzip_all(data: &[u8], out: &mut Vec<u8>) -> Result<(), GunzipError> {
-    const LIMIT: usize = 1 << 34;
+/// Inflates every gzip member of a whole object into `out` (cleared first) with libdeflate, up to
+/// `limit` bytes of output. The last member's size field is the first guess for the output; the
+/// buffer doubles as needed.
+pub fn gunzip_all(data: &[u8], out: &mut Vec<u8>, limit: usize) -> Result<(), GunzipError> {
     out.clear();
     let last_isize =
         data.len().checked_sub(4).map_or(0, |i| u32::from_le_bytes(data[i..].try_into().unwrap()) as usize);
-    let mut room = last_isize.max(data.len() * 4).max(4096);
+    let mut room = last_isize.max(data.len() * 4).clamp(4096, limit.max(4096));
     let mut pos = 0;
     INFLATER.with_borrow_mut(|inflater| {
         while pos < data.len() {
@@ -100,7 +100,9 @@ pub fn gunzip_all(data: &[u8], out: &mut Vec<u8>) -> Result<(), GunzipError> {
                     unsafe { out.set_len(out.len() + used_out) };
                     pos += used_in;
                 }
-                libdeflate_sys::libdeflate_result_LIBDEFLATE_INSUFFICIENT_SPACE if room < LIMIT => room *= 2,
+                libdeflate_sys::libdeflate_result_LIBDEFLATE_INSUFFICIENT_SPACE if out.len() + room < limit => {
+                    room = (room * 2).min(limit - out.len())
+                }
                 libdeflate_sys::libdeflate_result_LIBDEFLATE_INSUFFICIENT_SPACE => return Err(GunzipError::TooLarge),
                 _ => return Err(GunzipError::BadData),
             }
@@ -262,12 +264,14 @@ mod tests {
         two.extend(gz(&vec![b'c'; 100_000]));
         two.extend([0, 0, 0, 0]);
         let mut out = Vec::new();
-        gunzip_all(&two, &mut out).unwrap();
+        gunzip_all(&two, &mut out, 1 << 20).unwrap();
         assert_eq!(out.len(), 4 + 100_000);
         assert!(out.starts_with(b"a\nb\nccc"));
         let whole = gz(&vec![b'x'; 50_000]);
-        assert_eq!(gunzip_all(&whole[..whole.len() / 2], &mut out), Err(GunzipError::BadData));
-        assert_eq!(gunzip_all(b"\x1f\x8bnot really", &mut out), Err(GunzipError::BadData));
+        assert_eq!(gunzip_all(&whole[..whole.len() / 2], &mut out, 1 << 20), Err(GunzipError::BadData));
+        assert_eq!(gunzip_all(b"\x1f\x8bnot really", &mut out, 1 << 20), Err(GunzipError::BadData));
+        // Past the limit the caller streams instead of holding it all.
+        assert_eq!(gunzip_all(&whole, &mut out, 10_000), Err(GunzipError::TooLarge));
     }
 
     #[test]

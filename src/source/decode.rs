@@ -79,7 +79,9 @@ pub fn gunzip_all(data: &[u8], out: &mut Vec<u8>, limit: usize) -> Result<(), Gu
                 break;
             }
             out.reserve(room);
-            let spare = out.spare_capacity_mut();
+            // The spare capacity may exceed what was asked for (a reused buffer): cap it.
+            let avail = (out.capacity() - out.len()).min(limit.saturating_sub(out.len()));
+            let spare = &mut out.spare_capacity_mut()[..avail];
             let (mut used_in, mut used_out) = (0usize, 0usize);
             // SAFETY: input and output are valid for the lengths given; libdeflate writes at most
             // `spare.len()` bytes and reports how many through `used_out`.
@@ -100,8 +102,8 @@ pub fn gunzip_all(data: &[u8], out: &mut Vec<u8>, limit: usize) -> Result<(), Gu
                     unsafe { out.set_len(out.len() + used_out) };
                     pos += used_in;
                 }
-                libdeflate_sys::libdeflate_result_LIBDEFLATE_INSUFFICIENT_SPACE if out.len() + room < limit => {
-                    room = (room * 2).min(limit - out.len())
+                libdeflate_sys::libdeflate_result_LIBDEFLATE_INSUFFICIENT_SPACE if out.len() + avail < limit => {
+                    room = (avail * 2).min(limit - out.len())
                 }
                 libdeflate_sys::libdeflate_result_LIBDEFLATE_INSUFFICIENT_SPACE => return Err(GunzipError::TooLarge),
                 _ => return Err(GunzipError::BadData),

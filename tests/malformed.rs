@@ -211,3 +211,23 @@ fn walk_is_sorted_and_counts_skips() {
     assert_eq!(units, ["a/1.jsonl", "b/10.json", "b/2.json"]);
     assert_eq!(got.skipped.iter().map(|p| rel(p)).collect::<Vec<_>>(), ["a/data/x_input.json.gz", "c.txt"]);
 }
+
+/// Files over the whole-object limit (8 MiB) stream through the other reader: same counts.
+#[test]
+fn large_files_stream_with_the_same_counts() {
+    let dir = tempdir();
+    let n = 40_000;
+    let mut text: String = (0..n).map(|i| good(&format!("big{i}")) + "\n").collect();
+    text.push_str("not json\n");
+    assert!(text.len() > 8 << 20, "{} bytes", text.len());
+    std::fs::write(dir.path().join("big.jsonl"), &text).unwrap();
+    let s = report(dir.path());
+    assert_eq!(s["records"]["lines"], n + 1);
+    assert_eq!(s["records"]["rejected"], 1);
+    assert_eq!(s["rerouting"]["requests"], n);
+    assert_eq!(s["tokens"]["by_model"][0]["input"], 5 * n);
+    assert_eq!(
+        s["input"]["rejects"][0]["first"][0].as_str().unwrap().rsplit('/').next().unwrap(),
+        format!("big.jsonl:{}", n + 1)
+    );
+}

@@ -14,6 +14,34 @@ use super::model_id::{canonicalise, route, ModelIdKind};
 use super::Record;
 use crate::inputs::profiles::Profiles;
 
+/// Scalar values where mila expects an object or array carry nothing it reads: they are read as
+/// `$empty` instead of failing the record.
+macro_rules! ignore_scalars {
+    ($value:ty, $empty:expr, and strings) => {
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<$value, E> {
+            Ok($empty)
+        }
+        ignore_scalars!($value, $empty);
+    };
+    ($value:ty, $empty:expr) => {
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<$value, E> {
+            Ok($empty)
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<$value, E> {
+            Ok($empty)
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<$value, E> {
+            Ok($empty)
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<$value, E> {
+            Ok($empty)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<$value, E> {
+            Ok($empty)
+        }
+    };
+}
+
 /// Why a line was not taken. Messages name fields and positions, never the line's content,
 /// because the content may be prompt text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -123,38 +151,46 @@ struct ConverseMetrics {
     latency_ms: Option<u64>,
 }
 
-#[derive(Deserialize)]
+/// A chunk's `delta`: only `stop_reason` is read. Its text (the completion) is skipped, never
+/// buffered: a visitor instead of `Lenient`, which would scan the text again.
+#[derive(Default)]
 struct Delta<'a> {
-    #[serde(borrow)]
-    stop_reason: Option<StrOrSkip<'a>>,
+    stop_reason: Option<Cow<'a, str>>,
 }
 
-/// Scalar values where mila expects an object or array carry nothing it reads: they are read as
-/// `$empty` instead of failing the record.
-macro_rules! ignore_scalars {
-    ($value:ty, $empty:expr, and strings) => {
-        fn visit_str<E: de::Error>(self, _: &str) -> Result<$value, E> {
-            Ok($empty)
+impl<'de: 'a, 'a> Deserialize<'de> for Delta<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(DeltaVisitor)
+    }
+}
+
+struct DeltaVisitor;
+
+impl<'de> Visitor<'de> for DeltaVisitor {
+    type Value = Delta<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a stream delta")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Delta<'de>, A::Error> {
+        let mut delta = Delta::default();
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            if key == "stop_reason" {
+                delta.stop_reason = map.next_value::<StrOrSkip>()?.0;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
         }
-        ignore_scalars!($value, $empty);
-    };
-    ($value:ty, $empty:expr) => {
-        fn visit_bool<E: de::Error>(self, _: bool) -> Result<$value, E> {
-            Ok($empty)
-        }
-        fn visit_i64<E: de::Error>(self, _: i64) -> Result<$value, E> {
-            Ok($empty)
-        }
-        fn visit_u64<E: de::Error>(self, _: u64) -> Result<$value, E> {
-            Ok($empty)
-        }
-        fn visit_f64<E: de::Error>(self, _: f64) -> Result<$value, E> {
-            Ok($empty)
-        }
-        fn visit_unit<E: de::Error>(self) -> Result<$value, E> {
-            Ok($empty)
-        }
-    };
+        Ok(delta)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Delta<'de>, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Delta::default())
+    }
+
+    ignore_scalars!(Delta<'de>, Delta::default(), and strings);
 }
 
 const METRICS_KEY: &str = "amazon-bedrock-invocationMetrics";
@@ -241,11 +277,7 @@ impl<'de> Visitor<'de> for ChunkVisitor {
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
             match key.as_ref() {
                 METRICS_KEY => chunk.metrics = map.next_value::<Option<StreamMetrics>>()?,
-                "delta" => {
-                    if let Some(d) = map.next_value::<Lenient<Delta>>()?.0 {
-                        chunk.stop_reason = d.stop_reason.and_then(|s| s.0);
-                    }
-                }
+                "delta" => chunk.stop_reason = map.next_value::<Delta>()?.stop_reason,
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }

@@ -76,36 +76,36 @@ impl Reject {
 #[serde(rename_all = "camelCase")]
 struct Raw<'a> {
     #[serde(borrow)]
-    timestamp: Option<Cow<'a, str>>,
+    timestamp: Option<Text<'a>>,
     #[serde(borrow)]
-    request_id: Option<Cow<'a, str>>,
+    request_id: Option<Text<'a>>,
     #[serde(borrow)]
-    account_id: Option<Cow<'a, str>>,
+    account_id: Option<Text<'a>>,
     #[serde(borrow)]
-    region: Option<Cow<'a, str>>,
+    region: Option<Text<'a>>,
     #[serde(borrow)]
-    operation: Option<Cow<'a, str>>,
+    operation: Option<Text<'a>>,
     #[serde(borrow)]
-    model_id: Option<Cow<'a, str>>,
+    model_id: Option<Text<'a>>,
     #[serde(borrow)]
-    inference_region: Option<Cow<'a, str>>,
+    inference_region: Option<Text<'a>>,
     #[serde(borrow)]
-    error_code: Option<Cow<'a, str>>,
+    error_code: Option<Text<'a>>,
     #[serde(borrow)]
-    schema_type: Option<Cow<'a, str>>,
+    schema_type: Option<Text<'a>>,
     #[serde(borrow)]
     identity: Option<Identity<'a>>,
     input: Option<Input>,
     #[serde(borrow)]
     output: Option<Output<'a>>,
     #[serde(borrow)]
-    request_metadata: Option<BTreeMap<Cow<'a, str>, Cow<'a, str>>>,
+    request_metadata: Option<BTreeMap<Text<'a>, Text<'a>>>,
 }
 
 #[derive(Deserialize)]
 struct Identity<'a> {
     #[serde(borrow)]
-    arn: Option<Cow<'a, str>>,
+    arn: Option<Text<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -175,8 +175,8 @@ impl<'de> Visitor<'de> for DeltaVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Delta<'de>, A::Error> {
         let mut delta = Delta::default();
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            if key == "stop_reason" {
+        while let Some(key) = map.next_key::<Text>()? {
+            if key.0 == "stop_reason" {
                 delta.stop_reason = map.next_value::<StrOrSkip>()?.0;
             } else {
                 map.next_value::<IgnoredAny>()?;
@@ -212,8 +212,8 @@ impl<'de> Visitor<'de> for BodyVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Body<'de>, A::Error> {
         let mut body = Body::default();
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            match key.as_ref() {
+        while let Some(key) = map.next_key::<Text>()? {
+            match key.0.as_ref() {
                 "metrics" => {
                     if let Some(m) = map.next_value::<Option<Lenient<ConverseMetrics>>>()? {
                         body.converse_latency_ms = m.0.and_then(|m| m.latency_ms);
@@ -274,8 +274,8 @@ impl<'de> Visitor<'de> for ChunkVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Chunk<'de>, A::Error> {
         let mut chunk = Chunk::default();
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            match key.as_ref() {
+        while let Some(key) = map.next_key::<Text>()? {
+            match key.0.as_ref() {
                 METRICS_KEY => chunk.metrics = map.next_value::<Option<StreamMetrics>>()?,
                 "delta" => chunk.stop_reason = map.next_value::<Delta>()?.stop_reason,
                 _ => {
@@ -302,6 +302,34 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Lenient<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw: &'de serde_json::value::RawValue = Deserialize::deserialize(d)?;
         Ok(Lenient(serde_json::from_str(raw.get()).ok()))
+    }
+}
+
+/// A JSON string, borrowed where it has no escapes. serde's own `Cow<str>` allocates unless it is
+/// a bare field under `#[serde(borrow)]` (not inside an `Option`, a map or a visitor), and these
+/// are read for every record.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(TextVisitor)
+    }
+}
+
+struct TextVisitor;
+
+impl<'de> Visitor<'de> for TextVisitor {
+    type Value = Text<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Text<'de>, E> {
+        Ok(Text(Cow::Borrowed(v)))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Text<'de>, E> {
+        Ok(Text(Cow::Owned(v.to_string())))
     }
 }
 
@@ -354,8 +382,8 @@ pub fn parse_timestamp_ms(s: &str) -> Option<i64> {
     chrono::DateTime::parse_from_rfc3339(s).ok().map(|t| t.timestamp_millis())
 }
 
-fn required<'a>(v: Option<Cow<'a, str>>, name: &'static str) -> Result<Cow<'a, str>, Reject> {
-    match v {
+fn required<'a>(v: Option<Text<'a>>, name: &'static str) -> Result<Cow<'a, str>, Reject> {
+    match v.map(|t| t.0) {
         Some(s) if !s.is_empty() => Ok(s),
         _ => Err(Reject::MissingField(name)),
     }
@@ -378,7 +406,7 @@ pub fn parse_line<'a>(line: &'a [u8], profiles: &'a Profiles) -> Result<Record<'
         Ok(raw) => raw,
         Err(e) => return Err(diagnose(line, &e)),
     };
-    if let Some(s) = raw.schema_type.as_deref() {
+    if let Some(Text(s)) = &raw.schema_type {
         if s != "ModelInvocationLog" {
             return Err(Reject::OtherSchema);
         }
@@ -400,7 +428,7 @@ pub fn parse_line<'a>(line: &'a [u8], profiles: &'a Profiles) -> Result<Record<'
         Some(p) => Cow::Borrowed(canonicalise(&p.model).base),
         None => sub(&model_id, base),
     };
-    let inference_region = raw.inference_region.filter(|r| !r.is_empty());
+    let inference_region = raw.inference_region.map(|t| t.0).filter(|r| !r.is_empty());
     let (route, ran_in) = route(&region, inference_region.as_deref(), kind, profile.map(|p| p.regions.as_slice()));
     let ran_in = match ran_in {
         None => None,
@@ -422,7 +450,10 @@ pub fn parse_line<'a>(line: &'a [u8], profiles: &'a Profiles) -> Result<Record<'
         .and_then(|i| i.cache_write_input_token_count)
         .or_else(|| metrics.and_then(|m| m.cache_write_input_token_count));
     let request_metadata = match raw.request_metadata {
-        Some(m) if !m.is_empty() => Cow::Owned(serde_json::to_string(&m).unwrap_or_default()),
+        Some(m) if !m.is_empty() => {
+            let m: BTreeMap<&str, &str> = m.iter().map(|(k, v)| (k.0.as_ref(), v.0.as_ref())).collect();
+            Cow::Owned(serde_json::to_string(&m).unwrap_or_default())
+        }
         _ => Cow::Borrowed("{}"),
     };
 
@@ -430,8 +461,8 @@ pub fn parse_line<'a>(line: &'a [u8], profiles: &'a Profiles) -> Result<Record<'
         timestamp_ms,
         latency_ms: latency_for(&operation, body.converse_latency_ms, metrics.and_then(|m| m.invocation_latency)),
         request_id,
-        account_id: raw.account_id,
-        identity_arn: raw.identity.and_then(|i| i.arn),
+        account_id: raw.account_id.map(|t| t.0),
+        identity_arn: raw.identity.and_then(|i| i.arn).map(|t| t.0),
         source_region: region,
         operation,
         model_id_kind: kind,
@@ -444,7 +475,7 @@ pub fn parse_line<'a>(line: &'a [u8], profiles: &'a Profiles) -> Result<Record<'
         cache_read_tokens: cache_read.unwrap_or(0),
         cache_write_tokens: cache_write.unwrap_or(0),
         first_byte_ms: metrics.and_then(|m| m.first_byte_latency),
-        error_code: raw.error_code.filter(|s| !s.is_empty()),
+        error_code: raw.error_code.map(|t| t.0).filter(|s| !s.is_empty()),
         stop_reason: body.stop_reason,
         request_metadata,
         body_in_s3,

@@ -6,8 +6,11 @@ Prints one JSON line of figures used to check that both tools counted the same t
 
 import json
 import sys
+import time
 
 import duckdb
+
+started = time.perf_counter()
 
 root, prices = sys.argv[1], sys.argv[2]
 con = duckdb.connect()
@@ -60,3 +63,5 @@ print(json.dumps({
     "latency_known": sum(r[1] for r in latency),
     "invocation_errors": sum(e[1] for e in errors),
 }))
+# Query time alone (no interpreter start-up or import), on standard error, for the bench's notes.
+print(f"{time.perf_counter() - started:.3f}", file=sys.stderr)

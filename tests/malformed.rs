@@ -46,11 +46,12 @@ fn each_kind_of_bad_line_is_rejected_with_its_location() {
         good("g").replace("\"region\":\"us-east-1\"", "\"region\":42"), // 9: wrong type, top level
         String::new(),                                 // 10: blank, ignored
         good("h"),
+        good("i").replace("\"operation\":\"Converse\"", "\"operation\":\"Converse\",\"operation\":\"Converse\""), // 12: a field twice
     ];
     std::fs::write(dir.path().join("mixed.jsonl"), lines.join("\n") + "\n").unwrap();
     let s = report(dir.path());
-    assert_eq!(s["records"]["lines"], 10);
-    assert_eq!(s["records"]["rejected"], 8);
+    assert_eq!(s["records"]["lines"], 11);
+    assert_eq!(s["records"]["rejected"], 9);
     assert_eq!(s["records"]["parsed"], 2);
     assert_eq!(s["rerouting"]["requests"], 2);
     let r = rejects(&s);
@@ -63,6 +64,7 @@ fn each_kind_of_bad_line_is_rejected_with_its_location() {
         ("timestamp is not RFC 3339", 1, vec!["mixed.jsonl:7"]),
         ("not a ModelInvocationLog (schemaType is another value)", 1, vec!["mixed.jsonl:8"]),
         ("wrong type for field `region`", 1, vec!["mixed.jsonl:9"]),
+        ("not a valid record (a field given twice, or a value of an unexpected shape)", 1, vec!["mixed.jsonl:12"]),
     ];
     assert_eq!(r.len(), want.len(), "{r:?}");
     for (reason, n, first) in want {

@@ -60,6 +60,8 @@ pub enum Reject {
     WrongType(String),
     #[error("timestamp is not RFC 3339")]
     BadTimestamp,
+    #[error("not a valid record (a field given twice, or a value of an unexpected shape)")]
+    Invalid,
 }
 
 impl Reject {
@@ -497,7 +499,7 @@ fn diagnose(line: &[u8], err: &serde_json::Error) -> Reject {
     let Some(obj) = value.as_object() else {
         return Reject::NotObject;
     };
-    wrong_type_field(obj).map(Reject::WrongType).unwrap_or(Reject::WrongType("?".into()))
+    wrong_type_field(obj).map_or(Reject::Invalid, Reject::WrongType)
 }
 
 /// The first field whose JSON type is not what the contract says.

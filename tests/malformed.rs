@@ -47,11 +47,15 @@ fn each_kind_of_bad_line_is_rejected_with_its_location() {
         String::new(),                                 // 10: blank, ignored
         good("h"),
         good("i").replace("\"operation\":\"Converse\"", "\"operation\":\"Converse\",\"operation\":\"Converse\""), // 12: a field twice
+        good("j").replace(
+            "\"outputBodyJson\":{\"metrics\":{\"latencyMs\":100}}",
+            "\"outputBodyJson\":[{\"amazon-bedrock-invocationMetrics\":{\"invocationLatency\":\"slow\"}}]",
+        ), // 13
     ];
     std::fs::write(dir.path().join("mixed.jsonl"), lines.join("\n") + "\n").unwrap();
     let s = report(dir.path());
-    assert_eq!(s["records"]["lines"], 11);
-    assert_eq!(s["records"]["rejected"], 9);
+    assert_eq!(s["records"]["lines"], 12);
+    assert_eq!(s["records"]["rejected"], 10);
     assert_eq!(s["records"]["parsed"], 2);
     assert_eq!(s["rerouting"]["requests"], 2);
     let r = rejects(&s);
@@ -65,6 +69,7 @@ fn each_kind_of_bad_line_is_rejected_with_its_location() {
         ("not a ModelInvocationLog (schemaType is another value)", 1, vec!["mixed.jsonl:8"]),
         ("wrong type for field `region`", 1, vec!["mixed.jsonl:9"]),
         ("not a valid record (a field given twice, or a value of an unexpected shape)", 1, vec!["mixed.jsonl:12"]),
+        ("wrong type for field `output.outputBodyJson.amazon-bedrock-invocationMetrics`", 1, vec!["mixed.jsonl:13"]),
     ];
     assert_eq!(r.len(), want.len(), "{r:?}");
     for (reason, n, first) in want {

@@ -547,11 +547,18 @@ fn wrong_type_field(obj: &serde_json::Map<String, serde_json::Value>) -> Option<
             return Some("requestMetadata".to_string());
         }
     }
+    // Stream metrics are read strictly: their counts must be counts.
     let body = obj.get("output").and_then(|o| o.get("outputBodyJson"));
-    if body.is_some() {
-        return Some("output.outputBodyJson".to_string());
-    }
-    None
+    let metrics: Vec<&Value> = match body {
+        Some(Value::Array(chunks)) => chunks.iter().filter_map(|c| c.get(METRICS_KEY)).collect(),
+        Some(b) => b.get(METRICS_KEY).into_iter().collect(),
+        None => Vec::new(),
+    };
+    let bad_metrics = metrics.iter().any(|m| match m.as_object() {
+        Some(m) => m.values().any(|v| !is_count(v)),
+        None => !m.is_null(),
+    });
+    bad_metrics.then(|| format!("output.outputBodyJson.{METRICS_KEY}"))
 }
 
 #[cfg(test)]

@@ -29,6 +29,31 @@ pub mod col {
     /// The caller's `requestMetadata` as a JSON object text with sorted keys.
     pub const REQUEST_METADATA: &str = "request_metadata";
     pub const BODY_IN_S3: &str = "body_in_s3";
+
+    /// Every column, in contract order.
+    pub const ALL: [&str; 21] = [
+        TIMESTAMP,
+        REQUEST_ID,
+        ACCOUNT_ID,
+        IDENTITY_ARN,
+        SOURCE_REGION,
+        OPERATION,
+        MODEL_ID,
+        MODEL_ID_KIND,
+        MODEL,
+        ROUTE,
+        INFERENCE_REGION,
+        INPUT_TOKENS,
+        OUTPUT_TOKENS,
+        CACHE_READ_TOKENS,
+        CACHE_WRITE_TOKENS,
+        LATENCY_MS,
+        FIRST_BYTE_MS,
+        ERROR_CODE,
+        STOP_REASON,
+        REQUEST_METADATA,
+        BODY_IN_S3,
+    ];
 }
 
 /// A low-cardinality string column: values interned once, rows stored as 4-byte codes.
@@ -110,7 +135,7 @@ impl Arena {
 
 /// 128 bits of a request id (XXH3-128). A collision, which would drop a record as a duplicate,
 /// has odds of about n^2 / 2^129 (1e-24 for ten million records); the set costs 16 bytes a record.
-pub fn id_hash(id: &str) -> u128 {
+fn id_hash(id: &str) -> u128 {
     xxhash_rust::xxh3::xxh3_128(id.as_bytes())
 }
 
@@ -146,31 +171,6 @@ const INTERNED: [&str; 12] = [
     col::ERROR_CODE,
     col::STOP_REASON,
     col::REQUEST_METADATA,
-];
-
-/// The frame's columns, in contract order.
-const ORDER: [&str; 21] = [
-    col::TIMESTAMP,
-    col::REQUEST_ID,
-    col::ACCOUNT_ID,
-    col::IDENTITY_ARN,
-    col::SOURCE_REGION,
-    col::OPERATION,
-    col::MODEL_ID,
-    col::MODEL_ID_KIND,
-    col::MODEL,
-    col::ROUTE,
-    col::INFERENCE_REGION,
-    col::INPUT_TOKENS,
-    col::OUTPUT_TOKENS,
-    col::CACHE_READ_TOKENS,
-    col::CACHE_WRITE_TOKENS,
-    col::LATENCY_MS,
-    col::FIRST_BYTE_MS,
-    col::ERROR_CODE,
-    col::STOP_REASON,
-    col::REQUEST_METADATA,
-    col::BODY_IN_S3,
 ];
 
 fn count(v: u64) -> i64 {
@@ -236,7 +236,7 @@ impl Columns {
 
     fn finish(self) -> PolarsResult<DataFrame> {
         let height = self.timestamp.len();
-        let mut columns: Vec<Column> = Vec::with_capacity(ORDER.len());
+        let mut columns: Vec<Column> = Vec::with_capacity(col::ALL.len());
         columns.push(
             Series::new(col::TIMESTAMP.into(), self.timestamp).into_datetime(TimeUnit::Milliseconds, None).into(),
         );
@@ -251,7 +251,7 @@ impl Columns {
         columns.push(Column::new(col::LATENCY_MS.into(), self.latency_ms));
         columns.push(Column::new(col::FIRST_BYTE_MS.into(), self.first_byte_ms));
         columns.push(Column::new(col::BODY_IN_S3.into(), self.body_in_s3));
-        DataFrame::new(height, columns)?.select(ORDER)
+        DataFrame::new(height, columns)?.select(col::ALL)
     }
 }
 
@@ -267,14 +267,6 @@ impl Batch {
         self.hashes.push(id_hash(&r.request_id));
         self.cols.push(r);
     }
-
-    pub fn len(&self) -> usize {
-        self.hashes.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.hashes.is_empty()
-    }
 }
 
 /// Merges batches in input order, dropping repeated request ids (the first one read wins).
@@ -286,14 +278,6 @@ pub struct FrameBuilder {
 }
 
 impl FrameBuilder {
-    pub fn len(&self) -> usize {
-        self.cols.timestamp.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.cols.timestamp.is_empty()
-    }
-
     pub fn append(&mut self, batch: &Batch) {
         let mut tables: [Vec<IdxSize>; INTERNED.len()] = Default::default();
         for (i, hash) in batch.hashes.iter().enumerate() {

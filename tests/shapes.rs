@@ -35,6 +35,12 @@ fn every_shape_reads_into_the_right_columns() {
     let rows = r.json();
     let rows = by_key(&rows, &["request_id"]);
     assert_eq!(rows.len(), 10);
+    // The frame has exactly the contract's columns.
+    let mut columns: Vec<&str> = rows["req-failed"].as_object().unwrap().keys().map(String::as_str).collect();
+    let mut want_columns = mila::frame::col::ALL.to_vec();
+    columns.sort();
+    want_columns.sort();
+    assert_eq!(columns, want_columns);
     // (request, kind, model, route, inference region, in, out, cache read, cache write, latency, first byte, stop, error, body in s3)
     let want = [
         (

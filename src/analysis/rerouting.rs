@@ -30,13 +30,6 @@ pub fn by_source_region(lf: LazyFrame) -> LazyFrame {
     sort_by(with_rate(grouped), &[col::SOURCE_REGION])
 }
 
-/// One row per source region and day (UTC): for the daily rerouting picture.
-pub fn by_source_region_day(lf: LazyFrame) -> LazyFrame {
-    let day = col(col::TIMESTAMP).dt().truncate(lit("1d")).alias("day");
-    let grouped = lf.group_by([col(col::SOURCE_REGION), day]).agg(route_counts());
-    sort_by(with_rate(grouped), &[col::SOURCE_REGION, "day"])
-}
-
 /// One row per (source region, inference region); the inference region is null for unknown routes.
 pub fn flows(lf: LazyFrame) -> LazyFrame {
     let grouped =

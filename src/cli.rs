@@ -27,6 +27,8 @@ pub enum Command {
     Sample(SampleArgs),
     /// Print the price table in force and its date
     Prices(PricesArgs),
+    /// Read sources into a local store (Parquet by day), incrementally; report/check --store read it
+    Ingest(IngestArgs),
 }
 
 #[derive(Debug, Args)]
@@ -45,14 +47,70 @@ pub struct WindowArgs {
 /// What every command that reads logs takes.
 #[derive(Debug, Args)]
 pub struct InputArgs {
-    /// Files, directories or `-` for NDJSON on standard input
-    #[arg(value_name = "SOURCE", required = true)]
+    /// Files, directories, `-` (NDJSON on standard input), s3://BUCKET/PREFIX, cloudwatch:LOG_GROUP
+    #[arg(value_name = "SOURCE", required_unless_present = "store")]
     pub sources: Vec<String>,
+    /// Read the records of a store made by `mila ingest` instead of sources
+    #[arg(long, value_name = "DIR", conflicts_with = "sources")]
+    pub store: Option<PathBuf>,
     #[command(flatten)]
     pub window: WindowArgs,
     /// Application inference profiles TOML
     #[arg(long, value_name = "FILE")]
     pub profiles: Option<PathBuf>,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+/// How cloud sources are reached; the names follow the AWS CLI's.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "AWS")]
+pub struct AwsArgs {
+    /// Named profile from the AWS config files (default: AWS_PROFILE, then the default chain)
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// AWS region (default: AWS_REGION, the profile's region, or a log-group ARN's)
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Seconds to wait for a connection
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub connect_timeout: f64,
+    /// Seconds to wait for any response bytes before the attempt is retried
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    pub read_timeout: f64,
+    /// Objects per ListObjectsV2 page and events per FilterLogEvents page
+    #[arg(long, value_name = "N")]
+    pub page_size: Option<i32>,
+    /// S3 GETs in flight at once
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    pub max_concurrency: usize,
+    /// FilterLogEvents requests per second (the account quota is 5)
+    #[arg(long, value_name = "N", default_value_t = 5.0)]
+    pub cloudwatch_rate: f64,
+    /// No progress line on standard error
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Files, directories, s3://BUCKET/PREFIX, cloudwatch:LOG_GROUP
+    #[arg(value_name = "SOURCE", required = true)]
+    pub sources: Vec<String>,
+    /// The store: a directory mila creates and owns
+    #[arg(long, value_name = "DIR")]
+    pub store: PathBuf,
+    #[command(flatten)]
+    pub window: WindowArgs,
+    /// Application inference profiles TOML, used to resolve profiles as records are stored
+    #[arg(long, value_name = "FILE")]
+    pub profiles: Option<PathBuf>,
+    /// Hours before the newest hour already read that S3 lists again, for late objects; and
+    /// the overlap of CloudWatch windows, for late events
+    #[arg(long, value_name = "HOURS", default_value_t = 3)]
+    pub lookback: u32,
+    #[command(flatten)]
+    pub aws: AwsArgs,
 }
 
 #[derive(Debug, Args)]

@@ -9,9 +9,13 @@ use polars::sql::SQLContext;
 use crate::analysis::residency;
 use crate::inputs::prices::Prices;
 use crate::load::{self, Loaded};
+use crate::progress::Progress;
 use crate::render::{self, table::Table};
 use crate::settings::{self, ReportFormat, TableFormat};
+use crate::source::{cloudwatch, s3, CloudJob, SourceSpec};
+use crate::store::{Seen, Store};
 use crate::summary::{self, Inputs};
+use crate::window::Window;
 use crate::{escape, output, sample as generator, Status};
 
 fn stdout(bytes: &[u8]) -> Result<()> {
@@ -24,7 +28,131 @@ fn stdout(bytes: &[u8]) -> Result<()> {
 }
 
 fn load_input(input: &settings::Input) -> Result<Loaded> {
-    load::load(&input.sources, input.window, &input.profiles)
+    if let Some(dir) = &input.store {
+        return store_input(dir, input);
+    }
+    let local: Vec<SourceSpec> = input.sources.iter().filter(|s| !s.is_cloud()).cloned().collect();
+    let cloud =
+        input.sources.iter().filter_map(|s| load::cloud_job(s, input.window, &input.aws, input.now_ms)).collect();
+    load::load(&local, cloud, input.window, &input.profiles, &mut Progress::new(input.progress))
+}
+
+/// Records from a store, in the window. Rejects and duplicates were reported when ingested;
+/// the store's checkpoint keeps their totals.
+fn store_input(dir: &std::path::Path, input: &settings::Input) -> Result<Loaded> {
+    let store = Store::open_for_reading(dir)?;
+    let all = store.read(input.window.since, input.window.until)?;
+    let frame = crate::frame::within(&all, input.window)?;
+    let stats = load::LoadStats {
+        lines: frame.height() as u64,
+        outside_window: (all.height() - frame.height()) as u64,
+        units_read: store.state.days.len() as u64,
+        ..load::LoadStats::default()
+    };
+    Ok(Loaded { frame, stats, fetched: Default::default() })
+}
+
+/// Reads sources into the store: only what is new, and each invocation once.
+pub fn ingest(s: settings::Ingest) -> Result<Status> {
+    let mut store = Store::open_for_writing(&s.store)?;
+    let crash = |point: &str| {
+        if s.crash_at.as_deref() == Some(point) {
+            eprintln!("mila: test hook: aborting at {point}");
+            std::process::abort();
+        }
+    };
+    let input = &s.input;
+    let local: Vec<SourceSpec> = input.sources.iter().filter(|x| !x.is_cloud()).cloned().collect();
+    let mut cloud = Vec::new();
+    let mut cloudwatch_ends = Vec::new();
+    for spec in &input.sources {
+        match spec {
+            SourceSpec::S3(location) => {
+                let key = location.url(&location.prefix);
+                let state = store.state.s3.get(&key).cloned().unwrap_or_default();
+                // Without a window, list again from a few hours before the newest hour read,
+                // where late objects land.
+                let since = input.window.since.or(state.newest_hour_ms.map(|h| h - s.lookback_ms));
+                let listing = s3::Listing {
+                    since_ms: since,
+                    until_ms: since.map(|_| input.window.until.unwrap_or(input.now_ms)),
+                };
+                let seen = std::sync::Arc::new(move |o: &s3::ObjectInfo| state.has(o));
+                cloud.push(CloudJob::S3(s3::Job {
+                    location: location.clone(),
+                    listing,
+                    settings: input.aws.clone(),
+                    seen,
+                }));
+            }
+            SourceSpec::CloudWatch(group) => {
+                let key = group_key(group);
+                let resume = store.state.cloudwatch.get(&key).map(|end| end - s.lookback_ms);
+                let start = match (input.window.since.map(|t| t - load::MARGIN_MS), resume) {
+                    (Some(a), Some(b)) => Some(a.max(b)),
+                    (a, b) => a.or(b),
+                };
+                let end = input.window.until.map(|u| u + load::MARGIN_MS).unwrap_or(input.now_ms);
+                cloudwatch_ends.push((key, end));
+                cloud.push(CloudJob::CloudWatch(cloudwatch::Job {
+                    group: group.clone(),
+                    start_ms: start,
+                    end_ms: Some(end),
+                    settings: input.aws.clone(),
+                }));
+            }
+            SourceSpec::Path(_) | SourceSpec::Stdin => {}
+        }
+    }
+    // Everything read is stored, whatever its time: the window only narrows what is listed,
+    // and an object once read is not read again.
+    let loaded = load::load(&local, cloud, Window::default(), &input.profiles, &mut Progress::new(input.progress))?;
+    warn_about_input(&loaded.stats);
+    crash("loaded");
+    let (added, known) = store.add(&loaded.frame)?;
+    crash("written");
+    for spec in &input.sources {
+        if let SourceSpec::S3(location) = spec {
+            let entry = store.state.s3.entry(location.url(&location.prefix)).or_default();
+            for o in loaded.fetched.objects.iter().filter(|o| o.key.starts_with(&location.prefix)) {
+                entry.objects.insert(o.key.clone(), Seen { etag: o.etag.clone(), size: o.size });
+                if let Some(hour) = s3::key_hour_ms(&o.key) {
+                    entry.newest_hour_ms = entry.newest_hour_ms.max(Some(hour));
+                }
+            }
+        }
+    }
+    for (key, end) in cloudwatch_ends {
+        let entry = store.state.cloudwatch.entry(key).or_insert(end);
+        *entry = (*entry).max(end);
+    }
+    let totals = &mut store.state.totals;
+    let st = &loaded.stats;
+    totals.records += added;
+    totals.lines += st.lines;
+    totals.rejected += st.rejected;
+    totals.duplicates += st.duplicates + known;
+    totals.problems += st.problems.len() as u64;
+    store.commit()?;
+    crash("committed");
+    store.clean()?;
+    eprintln!(
+        "mila: ingested {added} new records into {} ({known} already stored, {} duplicates within this run; {} objects read, {} read before and skipped); the store holds {} records over {} days",
+        store.dir().display(),
+        st.duplicates,
+        st.units_read,
+        loaded.fetched.already_read,
+        store.state.totals.records,
+        store.state.days.len()
+    );
+    Ok(Status::Ok)
+}
+
+fn group_key(group: &cloudwatch::LogGroup) -> String {
+    match &group.region {
+        Some(region) => format!("cloudwatch:{}@{region}", group.name),
+        None => format!("cloudwatch:{}", group.name),
+    }
 }
 
 /// Rejected lines and unreadable sources never fail a run, but are never silent either.

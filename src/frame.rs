@@ -293,3 +293,19 @@ impl FrameBuilder {
         self.cols.finish()
     }
 }
+
+/// Each row's timestamp in ms (UTC).
+pub fn timestamps_ms(frame: &DataFrame) -> PolarsResult<Vec<Option<i64>>> {
+    let ts = frame.column(col::TIMESTAMP)?.as_materialized_series().to_physical_repr().into_owned();
+    Ok(ts.i64()?.iter().collect())
+}
+
+/// The rows whose timestamp falls in the window.
+pub fn within(frame: &DataFrame, window: crate::window::Window) -> PolarsResult<DataFrame> {
+    if window.since.is_none() && window.until.is_none() {
+        return Ok(frame.clone());
+    }
+    let mask: BooleanChunked =
+        timestamps_ms(frame)?.into_iter().map(|t| t.is_some_and(|t| window.contains(t))).collect();
+    frame.filter(&mask)
+}

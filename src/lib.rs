@@ -11,11 +11,13 @@ pub mod frame;
 pub mod inputs;
 pub mod load;
 pub mod output;
+pub mod progress;
 pub mod record;
 pub mod render;
 pub mod sample;
 pub mod settings;
 pub mod source;
+pub mod store;
 pub mod summary;
 pub mod window;
 
@@ -59,5 +61,6 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<Status> {
         settings::Settings::Query(s) => commands::query(s),
         settings::Settings::Sample(s) => commands::sample(s),
         settings::Settings::Prices(p) => commands::prices(&p),
+        settings::Settings::Ingest(s) => commands::ingest(s),
     }
 }

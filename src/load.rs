@@ -4,15 +4,17 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Read;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use polars::prelude::DataFrame;
 
 use crate::frame::{Batch, FrameBuilder};
 use crate::inputs::profiles::Profiles;
+use crate::progress::Progress;
 use crate::record::parse_line;
+use crate::source::aws::AwsSettings;
 use crate::source::decode::{self, Compression};
-use crate::source::{file, Origin, Problem, SourceSpec, Unit};
+use crate::source::{self, cloudwatch, file, s3, CloudJob, FetchReport, Origin, Problem, SourceSpec, Unit};
 use crate::window::Window;
 
 /// How many locations to keep for each kind of rejected line.
@@ -62,63 +64,126 @@ struct UnitResult {
     /// The unit's records as columns, built here on the worker.
     batch: Batch,
     stats: LoadStats,
+    /// Bytes read, as stored (for progress).
+    bytes: u64,
 }
 
 pub struct Loaded {
     pub frame: DataFrame,
     pub stats: LoadStats,
+    /// What the cloud sources fetched, for incremental ingest.
+    pub fetched: FetchReport,
 }
 
-pub fn load(sources: &[SourceSpec], window: Window, profiles: &Profiles) -> anyhow::Result<Loaded> {
-    let expanded = file::expand(sources)?;
+/// Reads local sources, then cloud jobs in order. A cloud source that cannot be read at all
+/// (no such bucket, no credentials) fails the run; unreadable objects are problems.
+pub fn load(
+    local: &[SourceSpec],
+    cloud: Vec<CloudJob>,
+    window: Window,
+    profiles: &Profiles,
+    progress: &mut Progress,
+) -> anyhow::Result<Loaded> {
+    let expanded = file::expand(local)?;
     let mut stats = LoadStats {
         skipped_objects: expanded.skipped.len() as u64,
         skipped_examples: expanded.skipped.iter().take(FIRST_LOCATIONS).map(|p| p.display().to_string()).collect(),
         problems: expanded.problems,
         ..LoadStats::default()
     };
+    let report = Arc::new(Mutex::new(FetchReport::default()));
+    let fetched = {
+        let report = report.clone();
+        cloud.into_iter().flat_map(move |job| {
+            // A source that failed outright stops the rest from starting.
+            let failed = report.lock().expect("report lock").fatal.is_some();
+            (!failed).then(|| source::start(job, report.clone())).into_iter().flatten()
+        })
+    };
     let mut builder = FrameBuilder::default();
     for_each_in_order(
-        &expanded.units,
-        |u| read_unit(u, window, profiles),
+        expanded.units.into_iter().chain(fetched),
+        |u| read_unit(&u, window, profiles),
         |r| {
+            progress.read(r.bytes, r.stats.lines);
             merge(&mut stats, r.stats);
             builder.append(&r.batch);
         },
     );
+    progress.finish();
+    let fetched = std::mem::take(&mut *report.lock().expect("report lock"));
+    if let Some(message) = fetched.fatal {
+        anyhow::bail!("{message}");
+    }
+    stats.skipped_objects += fetched.skipped.len() as u64;
+    let room = FIRST_LOCATIONS.saturating_sub(stats.skipped_examples.len());
+    stats.skipped_examples.extend(fetched.skipped.iter().take(room).cloned());
+    stats.problems.extend(fetched.problems.iter().cloned());
     stats.duplicates = builder.duplicates;
     let frame = builder.finish()?;
-    Ok(Loaded { frame, stats })
+    Ok(Loaded { frame, stats, fetched })
+}
+
+/// How far event times and hour folders reach beyond the window: delivery lags the record.
+pub const MARGIN_MS: i64 = 3_600_000;
+
+/// The job that reads a cloud source over a window, with nothing remembered from before.
+pub fn cloud_job(spec: &SourceSpec, window: Window, aws: &AwsSettings, now_ms: i64) -> Option<CloudJob> {
+    match spec {
+        SourceSpec::S3(location) => Some(CloudJob::S3(s3::Job {
+            location: location.clone(),
+            listing: s3::Listing {
+                since_ms: window.since,
+                until_ms: window.since.map(|_| window.until.unwrap_or(now_ms)),
+            },
+            settings: aws.clone(),
+            seen: Arc::new(|_| false),
+        })),
+        SourceSpec::CloudWatch(group) => Some(CloudJob::CloudWatch(cloudwatch::Job {
+            group: group.clone(),
+            start_ms: window.since.map(|s| s - MARGIN_MS),
+            end_ms: window.until.map(|u| u + MARGIN_MS),
+            settings: aws.clone(),
+        })),
+        SourceSpec::Path(_) | SourceSpec::Stdin => None,
+    }
 }
 
 /// Runs `work` on every item on all cores and hands the results to `merge` in input order, as
 /// they complete. Workers stay at most `WINDOW` items ahead of the merge, which bounds memory.
-fn for_each_in_order<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync, mut merge: impl FnMut(R)) {
-    use std::collections::BTreeMap;
-    use std::sync::{mpsc, Condvar, Mutex};
+fn for_each_in_order<T: Send, R: Send>(
+    items: impl Iterator<Item = T> + Send,
+    work: impl Fn(T) -> R + Sync,
+    mut merge: impl FnMut(R),
+) {
+    use std::sync::{mpsc, Condvar};
     const WINDOW: usize = 16;
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).min(items.len().max(1));
-    // (next item to hand out, items merged so far)
-    let progress = Mutex::new((0usize, 0usize));
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    // (the items, next index to hand out, items merged so far); None once the items ran out.
+    let state = Mutex::new((Some(items), 0usize, 0usize));
     let advanced = Condvar::new();
     let (tx, rx) = mpsc::channel::<(usize, R)>();
     std::thread::scope(|scope| {
         for _ in 0..workers {
             let tx = tx.clone();
-            let (progress, advanced, work) = (&progress, &advanced, &work);
+            let (state, advanced, work) = (&state, &advanced, &work);
             scope.spawn(move || loop {
-                let index = {
-                    let mut p = progress.lock().expect("no worker panics while holding the lock");
-                    while p.0 < items.len() && p.0 >= p.1 + WINDOW {
-                        p = advanced.wait(p).expect("lock");
+                let (index, item) = {
+                    let mut s = state.lock().expect("no worker panics while holding the lock");
+                    while s.0.is_some() && s.1 >= s.2 + WINDOW {
+                        s = advanced.wait(s).expect("lock");
                     }
-                    if p.0 >= items.len() {
+                    // Pulling the next item may block on a download; other workers wait here
+                    // meanwhile, which keeps hand-out order equal to input order.
+                    let Some(item) = s.0.as_mut().and_then(Iterator::next) else {
+                        s.0 = None;
+                        advanced.notify_all();
                         return;
-                    }
-                    p.0 += 1;
-                    p.0 - 1
+                    };
+                    s.1 += 1;
+                    (s.1 - 1, item)
                 };
-                if tx.send((index, work(&items[index]))).is_err() {
+                if tx.send((index, work(item))).is_err() {
                     return;
                 }
             });
@@ -131,7 +196,7 @@ fn for_each_in_order<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Syn
             while let Some(result) = pending.remove(&next) {
                 merge(result);
                 next += 1;
-                progress.lock().expect("lock").1 = next;
+                state.lock().expect("lock").2 = next;
                 advanced.notify_all();
             }
         }
@@ -167,52 +232,84 @@ thread_local! {
 fn read_unit(unit: &Unit, window: Window, profiles: &Profiles) -> UnitResult {
     let name = unit.name();
     let mut out = UnitResult::default();
-    let problem = |message: String| Problem { unit: name.clone(), message };
-    let mut file = match unit {
-        Unit::Stdin => {
-            stream_lines(&name, std::io::stdin().lock(), window, profiles, &mut out);
-            return out;
+    match unit {
+        Unit::Stdin => stream_lines(&name, std::io::stdin().lock(), window, profiles, &mut out),
+        Unit::File(path) => read_file(path, &name, window, profiles, &mut out),
+        Unit::Object { bytes, .. } => {
+            out.bytes = bytes.len() as u64;
+            BUFFERS.with_borrow_mut(|(_, inflated)| read_bytes(&name, bytes, inflated, window, profiles, &mut out));
+            release_buffers();
         }
-        Unit::File(path) => match File::open(path) {
-            Ok(f) => f,
-            Err(e) => {
-                out.stats.problems.push(problem(format!("cannot open: {e}")));
-                return out;
+        Unit::Events { events, .. } => {
+            out.stats.units_read = 1;
+            for (n, e) in events.iter().enumerate() {
+                out.bytes += e.message.len() as u64;
+                let line = e.message.trim_end_matches(['\r', '\n']).as_bytes();
+                let origin = || Origin {
+                    unit: name.clone(),
+                    line: n as u64 + 1,
+                    event: Some(format!("stream {} event {}", e.stream, e.id).into()),
+                };
+                take(line, origin, window, profiles, &mut out);
             }
-        },
+        }
+    }
+    out
+}
+
+fn read_file(path: &std::path::Path, name: &Arc<str>, window: Window, profiles: &Profiles, out: &mut UnitResult) {
+    let problem = |message: String| Problem { unit: name.clone(), message };
+    let mut file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) => return out.stats.problems.push(problem(format!("cannot open: {e}"))),
     };
     let size = file.metadata().map(|m| m.len()).unwrap_or(u64::MAX);
-    if size == 0 && matches!(unit, Unit::File(p) if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz"))) {
-        out.stats.problems.push(problem("empty file (0 bytes) where a gzip object was expected".into()));
-        return out;
-    }
     if size > WHOLE_OBJECT_LIMIT {
-        stream_lines(&name, file, window, profiles, &mut out);
-        return out;
+        out.bytes = size;
+        return stream_lines(name, file, window, profiles, out);
     }
     BUFFERS.with_borrow_mut(|(raw, inflated)| {
         raw.clear();
-        if let Err(e) = file.read_to_end(raw) {
-            out.stats.problems.push(problem(format!("cannot read: {e}")));
-            return;
+        match file.read_to_end(raw) {
+            Ok(n) => out.bytes = n as u64,
+            Err(e) => return out.stats.problems.push(problem(format!("cannot read: {e}"))),
         }
-        out.stats.units_read = 1;
-        let text: &[u8] = match decode::detect(raw) {
-            Compression::None => raw,
-            Compression::Gzip => match decode::gunzip_all(raw, inflated, INFLATED_LIMIT) {
-                Ok(()) => inflated,
-                Err(_) => {
-                    // Too large to hold, or damaged: stream it instead, which also keeps every
-                    // line before any damage and says where it stopped.
-                    inflated.clear();
-                    out.stats.units_read = 0;
-                    stream_lines(&name, &raw[..], window, profiles, &mut out);
-                    return;
-                }
-            },
-        };
-        decode::for_each_line_in(text, |n, line| take_line(&name, n, line, window, profiles, &mut out));
+        read_bytes(name, raw, inflated, window, profiles, out);
     });
+    release_buffers();
+}
+
+/// Reads a whole unit held in memory: inflated in one go when it is gzip.
+fn read_bytes(
+    name: &Arc<str>,
+    raw: &[u8],
+    inflated: &mut Vec<u8>,
+    window: Window,
+    profiles: &Profiles,
+    out: &mut UnitResult,
+) {
+    if raw.is_empty() && name.to_ascii_lowercase().ends_with(".gz") {
+        let message = "empty file (0 bytes) where a gzip object was expected".into();
+        return out.stats.problems.push(Problem { unit: name.clone(), message });
+    }
+    out.stats.units_read = 1;
+    let text: &[u8] = match decode::detect(raw) {
+        Compression::None => raw,
+        Compression::Gzip => match decode::gunzip_all(raw, inflated, INFLATED_LIMIT) {
+            Ok(()) => inflated,
+            Err(_) => {
+                // Too large to hold, or damaged: stream it instead, which also keeps every
+                // line before any damage and says where it stopped.
+                inflated.clear();
+                out.stats.units_read = 0;
+                return stream_lines(name, raw, window, profiles, out);
+            }
+        },
+    };
+    decode::for_each_line_in(text, |n, line| take_line(name, n, line, window, profiles, out));
+}
+
+fn release_buffers() {
     BUFFERS.with_borrow_mut(|(raw, inflated)| {
         for buf in [raw, inflated] {
             if buf.capacity() > KEEP_BUFFER {
@@ -220,10 +317,14 @@ fn read_unit(unit: &Unit, window: Window, profiles: &Profiles) -> UnitResult {
             }
         }
     });
-    out
 }
 
 fn take_line(name: &Arc<str>, n: u64, line: &[u8], window: Window, profiles: &Profiles, out: &mut UnitResult) {
+    take(line, || Origin::line(name, n), window, profiles, out)
+}
+
+/// Parses one record; `origin` is only built for a rejected line.
+fn take(line: &[u8], origin: impl Fn() -> Origin, window: Window, profiles: &Profiles, out: &mut UnitResult) {
     match parse_line(line, profiles) {
         Ok(rec) if window.contains(rec.timestamp_ms) => {
             out.stats.lines += 1;
@@ -232,7 +333,7 @@ fn take_line(name: &Arc<str>, n: u64, line: &[u8], window: Window, profiles: &Pr
         Ok(_) => out.stats.outside_window += 1,
         Err(reject) => {
             out.stats.lines += 1;
-            out.stats.reject(reject.kind(), &Origin { unit: name.clone(), line: n });
+            out.stats.reject(reject.kind(), &origin());
         }
     }
 }
@@ -260,7 +361,7 @@ fn stream_lines(name: &Arc<str>, reader: impl Read, window: Window, profiles: &P
         if f.partial_line {
             // The cut-off line is counted and located, not silently dropped.
             out.stats.lines += 1;
-            out.stats.reject("cut off by a read error".into(), &Origin { unit: name.clone(), line: f.at_line });
+            out.stats.reject("cut off by a read error".into(), &Origin::line(name, f.at_line));
         }
     }
 }

@@ -5,10 +5,13 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Utc};
 
-use crate::cli::{Cli, Command, InputArgs, WindowArgs};
+use crate::cli::{AwsArgs, Cli, Command, InputArgs, WindowArgs};
 use crate::inputs::policy::Policy;
 use crate::inputs::prices::Prices;
 use crate::inputs::profiles::Profiles;
+use crate::source::aws::AwsSettings;
+use crate::source::cloudwatch::LogGroup;
+use crate::source::s3::Location;
 use crate::source::SourceSpec;
 use crate::window::{self, Window};
 
@@ -20,13 +23,28 @@ pub enum Settings {
     Query(Query),
     Sample(Sample),
     Prices(Prices),
+    Ingest(Ingest),
 }
 
 /// What every command that reads logs needs.
 pub struct Input {
+    /// In the order given; empty when reading a store.
     pub sources: Vec<SourceSpec>,
+    pub store: Option<PathBuf>,
     pub window: Window,
     pub profiles: Profiles,
+    pub aws: AwsSettings,
+    /// Show a progress line (when standard error is a terminal).
+    pub progress: bool,
+    pub now_ms: i64,
+}
+
+pub struct Ingest {
+    pub input: Input,
+    pub store: PathBuf,
+    pub lookback_ms: i64,
+    /// Test hook (`MILA_TEST_CRASH_AT`): abort at a named point, to prove a re-run recovers.
+    pub crash_at: Option<String>,
 }
 
 pub struct Report {
@@ -88,6 +106,22 @@ pub fn from_cli(cli: Cli, now: DateTime<Utc>) -> Result<Settings> {
             Settings::Sample(Sample { out: a.out, records: a.records, seed: a.seed, start_ms })
         }
         Command::Prices(a) => Settings::Prices(prices(a.prices.as_deref())?),
+        Command::Ingest(a) => {
+            let quiet = a.aws.quiet;
+            let args =
+                InputArgs { sources: a.sources, store: None, window: a.window, profiles: a.profiles, aws: a.aws };
+            let mut input = input(&args, now)?;
+            input.progress = !quiet;
+            if input.sources.contains(&SourceSpec::Stdin) {
+                bail!("ingest reads files, directories, s3:// and cloudwatch: sources, not standard input");
+            }
+            Settings::Ingest(Ingest {
+                input,
+                store: a.store,
+                lookback_ms: i64::from(a.lookback) * 3_600_000,
+                crash_at: std::env::var("MILA_TEST_CRASH_AT").ok(),
+            })
+        }
     })
 }
 
@@ -99,13 +133,46 @@ fn prices(path: Option<&std::path::Path>) -> Result<Prices> {
 }
 
 fn input(a: &InputArgs, now: DateTime<Utc>) -> Result<Input> {
+    let sources: Vec<SourceSpec> = a.sources.iter().map(|s| source(s)).collect::<Result<_>>()?;
     Ok(Input {
-        sources: a.sources.iter().map(|s| source(s)).collect::<Result<_>>()?,
+        progress: !a.aws.quiet && sources.iter().any(SourceSpec::is_cloud),
+        sources,
+        store: a.store.clone(),
         window: window_of(&a.window, now)?,
         profiles: match &a.profiles {
             Some(p) => Profiles::load(p)?,
             None => Profiles::default(),
         },
+        aws: aws(&a.aws)?,
+        now_ms: now.timestamp_millis(),
+    })
+}
+
+fn aws(a: &AwsArgs) -> Result<AwsSettings> {
+    let seconds = |flag: &str, v: f64| -> Result<std::time::Duration> {
+        if !(v.is_finite() && v > 0.0) {
+            bail!("{flag} must be a positive number of seconds, not {v}");
+        }
+        Ok(std::time::Duration::from_secs_f64(v))
+    };
+    if a.page_size.is_some_and(|n| n < 1) {
+        bail!("--page-size must be at least 1");
+    }
+    if a.max_concurrency == 0 {
+        bail!("--max-concurrency must be at least 1");
+    }
+    if !(a.cloudwatch_rate.is_finite() && a.cloudwatch_rate > 0.0) {
+        bail!("--cloudwatch-rate must be a positive number of requests per second");
+    }
+    Ok(AwsSettings {
+        profile: a.profile.clone(),
+        region: a.region.clone(),
+        connect_timeout: seconds("--connect-timeout", a.connect_timeout)?,
+        read_timeout: seconds("--read-timeout", a.read_timeout)?,
+        concurrency: a.max_concurrency,
+        cloudwatch_rate: a.cloudwatch_rate,
+        page_size: a.page_size,
+        ..AwsSettings::default()
     })
 }
 
@@ -113,8 +180,11 @@ pub fn source(text: &str) -> Result<SourceSpec> {
     if text == "-" {
         return Ok(SourceSpec::Stdin);
     }
-    if text.starts_with("s3://") || text.starts_with("cloudwatch:") {
-        bail!("source {text}: S3 and CloudWatch Logs sources are not available in this version of mila; download the objects and pass the directory");
+    if text.starts_with("s3://") {
+        return Location::parse(text).map(SourceSpec::S3).map_err(|e| anyhow::anyhow!("source {e}"));
+    }
+    if text.starts_with("cloudwatch:") {
+        return LogGroup::parse(text).map(SourceSpec::CloudWatch).map_err(|e| anyhow::anyhow!("source {e}"));
     }
     Ok(SourceSpec::Path(PathBuf::from(text)))
 }

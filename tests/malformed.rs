@@ -180,7 +180,12 @@ fn window_filters_records_and_is_reported() {
 fn unusable_arguments_exit_2_with_a_clear_message() {
     let cases: &[(&[&str], &str)] = &[
         (&["report", "/no/such/dir"], "source /no/such/dir: no such file or directory"),
-        (&["report", "s3://bucket/prefix"], "S3 and CloudWatch Logs sources are not available"),
+        (&["report", "s3:///prefix"], "source s3:///prefix: no bucket name (expected s3://BUCKET/PREFIX)"),
+        (&["report", "cloudwatch:"], "source cloudwatch:: no log group name"),
+        (&["report", "cloudwatch:arn:aws:s3:::b"], "not a log-group ARN"),
+        (&["report", ".", "--page-size", "0"], "--page-size must be at least 1"),
+        (&["report", ".", "--read-timeout", "0"], "--read-timeout must be a positive number of seconds"),
+        (&["ingest", "-", "--store", "/tmp/x"], "not standard input"),
         (&["report", ".", "--since", "soon"], "--since: `soon` is not"),
         (&["report", ".", "--since", "2026-11-10", "--until", "2026-11-09"], "--since must be before --until"),
         (&["report", ".", "--week", "2026-W60"], "--week: `2026-W60` is not an ISO week"),
@@ -212,7 +217,7 @@ fn walk_is_sorted_and_counts_skips() {
         .iter()
         .map(|u| match u {
             mila::source::Unit::File(p) => rel(p),
-            mila::source::Unit::Stdin => "-".into(),
+            other => other.name().to_string(),
         })
         .collect();
     assert_eq!(units, ["a/1.jsonl", "b/10.json", "b/2.json"]);

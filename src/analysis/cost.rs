@@ -46,7 +46,9 @@ pub fn priced(lf: LazyFrame, prices: &Prices) -> PolarsResult<LazyFrame> {
     ];
     // Failed calls cost nothing: only successful calls' tokens are billed.
     aggs.extend(BILLED.map(|c| when(ok.clone()).then(col(c)).otherwise(lit(0i64)).sum().alias(c)));
-    let usage = lf.group_by(keys.map(col)).agg(aggs).collect()?;
+    // Sorted, so that sums over these groups add up in the same order on every run and from
+    // every source: float addition is not associative.
+    let usage = lf.group_by(keys.map(col)).agg(aggs).sort(keys, SortMultipleOptions::default()).collect()?;
 
     let models = super::read::strs(&usage, col::MODEL)?;
     let regions = super::read::strs(&usage, col::SOURCE_REGION)?;

@@ -28,6 +28,8 @@ pub fn expand(sources: &[SourceSpec]) -> Result<Expanded, SourceError> {
     for spec in sources {
         match spec {
             SourceSpec::Stdin => out.units.push(Unit::Stdin),
+            // Read by their own fetchers (source::start).
+            SourceSpec::S3(_) | SourceSpec::CloudWatch(_) => {}
             SourceSpec::Path(path) => {
                 let meta = std::fs::metadata(path).map_err(|source| match source.kind() {
                     std::io::ErrorKind::NotFound => SourceError::Missing { path: path.clone() },

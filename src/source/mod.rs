@@ -1,8 +1,11 @@
 //! Where lines come from. A source expands into units (a file, an object, standard input),
 //! each read into lines that keep their origin.
 
+pub mod aws;
+pub mod cloudwatch;
 pub mod decode;
 pub mod file;
+pub mod s3;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -13,13 +16,31 @@ use std::sync::Arc;
 pub enum SourceSpec {
     Path(PathBuf),
     Stdin,
+    S3(s3::Location),
+    CloudWatch(cloudwatch::LogGroup),
 }
 
-/// One readable unit of input: a file or standard input.
+impl SourceSpec {
+    pub fn is_cloud(&self) -> bool {
+        matches!(self, SourceSpec::S3(_) | SourceSpec::CloudWatch(_))
+    }
+}
+
+/// One readable unit of input: a file, standard input, a fetched object or a page of log events.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Unit {
     File(PathBuf),
     Stdin,
+    /// An S3 object's bytes, as stored (compressed).
+    Object {
+        name: Arc<str>,
+        bytes: Vec<u8>,
+    },
+    /// A page of CloudWatch Logs events, each message one record.
+    Events {
+        group: Arc<str>,
+        events: Vec<cloudwatch::Event>,
+    },
 }
 
 impl Unit {
@@ -27,20 +48,32 @@ impl Unit {
         match self {
             Unit::File(p) => p.display().to_string().into(),
             Unit::Stdin => "<stdin>".into(),
+            Unit::Object { name, .. } | Unit::Events { group: name, .. } => name.clone(),
         }
     }
 }
 
-/// Where a line came from: the unit's name and the 1-based line number within it.
+/// Where a line came from: the unit's name and the 1-based line number within it, or for a
+/// CloudWatch event its stream and event id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin {
     pub unit: Arc<str>,
     pub line: u64,
+    pub event: Option<Arc<str>>,
+}
+
+impl Origin {
+    pub fn line(unit: &Arc<str>, line: u64) -> Origin {
+        Origin { unit: unit.clone(), line, event: None }
+    }
 }
 
 impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "{}:{}", self.unit, self.line)
+        match &self.event {
+            Some(event) => write!(f, "{} {}", self.unit, event),
+            None => write!(f, "{}:{}", self.unit, self.line),
+        }
     }
 }
 
@@ -49,6 +82,43 @@ impl fmt::Display for Origin {
 pub struct Problem {
     pub unit: Arc<str>,
     pub message: String,
+}
+
+/// What fetching a cloud source found besides units: filled in while it runs, complete once
+/// its units have all been handed on.
+#[derive(Debug, Default)]
+pub struct FetchReport {
+    pub skipped: Vec<String>,
+    pub problems: Vec<Problem>,
+    /// The source itself could not be read (no such bucket, access denied, no credentials).
+    pub fatal: Option<String>,
+    /// S3 objects fetched whole, for incremental ingest.
+    pub objects: Vec<s3::ObjectInfo>,
+    /// S3 log objects not fetched because an earlier ingest read them.
+    pub already_read: u64,
+    pub bytes: u64,
+    pub pages: u64,
+}
+
+pub enum CloudJob {
+    S3(s3::Job),
+    CloudWatch(cloudwatch::Job),
+}
+
+/// Starts fetching on a thread with a runtime of its own; units arrive, in order, on the
+/// returned iterator, which ends when the job is done. Polars never runs on that runtime.
+pub fn start(job: CloudJob, report: Arc<std::sync::Mutex<FetchReport>>) -> impl Iterator<Item = Unit> + Send {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+    std::thread::spawn(move || match aws::runtime() {
+        Ok(rt) => rt.block_on(async move {
+            match job {
+                CloudJob::S3(job) => s3::fetch(job, tx, report).await,
+                CloudJob::CloudWatch(job) => cloudwatch::fetch(job, tx, report).await,
+            }
+        }),
+        Err(e) => report.lock().expect("report lock").fatal = Some(format!("cannot start the async runtime: {e}")),
+    });
+    std::iter::from_fn(move || rx.blocking_recv())
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -1,7 +1,10 @@
 #![allow(dead_code)]
 //! Helpers for running the real binary on fixture trees.
 
-use std::io::Write;
+pub mod aws;
+pub mod proxy;
+
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -56,6 +59,12 @@ pub fn gz(data: &[u8]) -> Vec<u8> {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     e.write_all(data).unwrap();
     e.finish().unwrap()
+}
+
+pub fn gunzip(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(data).read_to_end(&mut out).unwrap();
+    out
 }
 
 pub fn approx(a: f64, b: f64) -> bool {

@@ -1,0 +1,395 @@
+//! `s3://BUCKET/PREFIX`: list (paginated, only the hours a window can need), then GET the log
+//! objects concurrently, a bounded number at a time, handing them on in listing order.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_s3::error::ProvideErrorMetadata;
+use aws_sdk_s3::Client;
+use chrono::{DateTime, Datelike, Timelike};
+use tokio::sync::mpsc::Sender;
+
+use super::aws::{backoff, describe, is_transient, with_retries, Action, AwsSettings};
+use super::{FetchReport, Problem, Unit};
+
+/// `s3://BUCKET/PREFIX` as the user wrote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub bucket: String,
+    pub prefix: String,
+}
+
+impl Location {
+    pub fn parse(text: &str) -> Result<Location, String> {
+        let rest = text.strip_prefix("s3://").ok_or_else(|| format!("{text}: not an s3:// address"))?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return Err(format!("{text}: no bucket name (expected s3://BUCKET/PREFIX)"));
+        }
+        Ok(Location { bucket: bucket.into(), prefix: prefix.into() })
+    }
+
+    pub fn url(&self, key: &str) -> String {
+        format!("s3://{}/{key}", self.bucket)
+    }
+}
+
+/// An object as listed: what incremental ingest remembers it by.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ObjectInfo {
+    pub key: String,
+    pub etag: String,
+    pub size: u64,
+}
+
+/// Which part of the prefix to list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Listing {
+    /// Records from this time on (ms); with `until`, only the hour folders that can hold them
+    /// are listed, one extra hour each side for delivery lag.
+    pub since_ms: Option<i64>,
+    pub until_ms: Option<i64>,
+}
+
+const HOUR_MS: i64 = 3_600_000;
+const LAYOUT: [&str; 4] = ["AWSLogs/", "*", "BedrockModelInvocationLogs/", "*"];
+
+/// The hour folders `YYYY/MM/DD/HH/` for records in `[since, until)`, one extra hour each side.
+pub fn hour_folders(since_ms: i64, until_ms: i64) -> Vec<String> {
+    let first = since_ms.div_euclid(HOUR_MS) - 1;
+    let last = (until_ms - 1).div_euclid(HOUR_MS) + 1;
+    (first..=last)
+        .filter_map(|h| DateTime::from_timestamp_millis(h * HOUR_MS))
+        .map(|t| format!("{:04}/{:02}/{:02}/{:02}/", t.year(), t.month(), t.day(), t.hour()))
+        .collect()
+}
+
+/// The start of the hour folder a delivery key sits in, if it follows the layout.
+pub fn key_hour_ms(key: &str) -> Option<i64> {
+    let parts: Vec<&str> = key.split('/').collect();
+    let at = parts.iter().position(|p| *p == "BedrockModelInvocationLogs")?;
+    let n: Vec<u32> = parts.get(at + 2..at + 6)?.iter().map(|p| p.parse().ok()).collect::<Option<_>>()?;
+    let day = chrono::NaiveDate::from_ymd_opt(n[0] as i32, n[1], n[2])?;
+    Some(day.and_hms_opt(n[3], 0, 0)?.and_utc().timestamp_millis())
+}
+
+/// Prefixes that overlap the user's: one lies within the other.
+fn compatible(user: &str, candidate: &str) -> bool {
+    candidate.starts_with(user) || user.starts_with(candidate)
+}
+
+/// Is this object a log file? Sidecar bodies under `data/`, the permission check and anything
+/// without a JSON name are skipped (never downloaded).
+pub fn is_log_key(key: &str) -> bool {
+    super::file::is_log_file(std::path::Path::new(key))
+}
+
+/// A GET in flight: the object's bytes, or why it could not be read.
+type Download = tokio::task::JoinHandle<Result<Vec<u8>, String>>;
+
+/// Everything one S3 source needs to run.
+pub struct Job {
+    pub location: Location,
+    pub listing: Listing,
+    pub settings: AwsSettings,
+    /// Objects already read by an earlier ingest (same key, ETag and size): not fetched again.
+    pub seen: Arc<dyn Fn(&ObjectInfo) -> bool + Send + Sync>,
+}
+
+/// Lists and fetches; units go to `tx` in listing order, the rest into `report`. Returns
+/// early, with `report.fatal` set, when the prefix itself cannot be listed.
+pub async fn fetch(job: Job, tx: Sender<Unit>, report: Arc<Mutex<FetchReport>>) {
+    let Job { location, listing, settings, seen } = job;
+    let mut client = client(&super::aws::load_config(&settings, None).await);
+    let fatal = |message: String| report.lock().expect("report lock").fatal = Some(message);
+    // The bucket may live in another region: follow S3's redirect once, as the AWS CLI does.
+    match bucket_region(&client, &location, settings.body_attempts).await {
+        Ok(Some(region)) => {
+            let config = super::aws::load_config(&AwsSettings { region: Some(region), ..settings.clone() }, None).await;
+            client = self::client(&config);
+        }
+        Ok(None) => {}
+        Err(message) => return fatal(message),
+    }
+    let prefixes = match (listing.since_ms, listing.until_ms) {
+        (Some(since), Some(until)) => match hour_prefixes(&client, &location, since, until, &settings).await {
+            Ok(Some(p)) => p,
+            Ok(None) => vec![location.prefix.clone()],
+            Err(message) => return fatal(message),
+        },
+        _ => vec![location.prefix.clone()],
+    };
+    let mut inflight: VecDeque<(ObjectInfo, Download)> = VecDeque::new();
+    for prefix in prefixes {
+        let objects = match list(&client, &location, &prefix, None, &settings).await {
+            Ok(o) => o.0,
+            Err(message) => return fatal(message),
+        };
+        for object in objects {
+            if !is_log_key(&object.key) {
+                report.lock().expect("report lock").skipped.push(location.url(&object.key));
+                continue;
+            }
+            if seen(&object) {
+                report.lock().expect("report lock").already_read += 1;
+                continue;
+            }
+            if inflight.len() >= settings.concurrency {
+                let (info, handle) = inflight.pop_front().expect("not empty");
+                if !deliver(&location, info, handle, &tx, &report).await {
+                    return;
+                }
+            }
+            let (c, b, k, s) = (client.clone(), location.bucket.clone(), object.key.clone(), settings.clone());
+            let size = object.size;
+            inflight.push_back((object, tokio::spawn(async move { get(&c, &b, &k, size, &s).await })));
+        }
+    }
+    while let Some((info, handle)) = inflight.pop_front() {
+        if !deliver(&location, info, handle, &tx, &report).await {
+            return;
+        }
+    }
+}
+
+/// Hands one fetched object on; false when the reader has gone away.
+async fn deliver(
+    location: &Location,
+    info: ObjectInfo,
+    handle: Download,
+    tx: &Sender<Unit>,
+    report: &Mutex<FetchReport>,
+) -> bool {
+    let url: Arc<str> = location.url(&info.key).into();
+    match handle.await.unwrap_or_else(|e| Err(format!("fetch task failed: {e}"))) {
+        Ok(bytes) => {
+            {
+                let mut r = report.lock().expect("report lock");
+                r.bytes += bytes.len() as u64;
+                r.objects.push(info);
+            }
+            tx.send(Unit::Object { name: url, bytes }).await.is_ok()
+        }
+        Err(message) => {
+            report.lock().expect("report lock").problems.push(Problem { unit: url, message });
+            true
+        }
+    }
+}
+
+fn client(config: &aws_config::SdkConfig) -> Client {
+    let mut builder = aws_sdk_s3::config::Builder::from(config);
+    // A custom endpoint (moto, MinIO, a VPC endpoint URL) rarely resolves bucket subdomains.
+    if config.endpoint_url().is_some() {
+        builder = builder.force_path_style(true);
+    }
+    if config.region().is_none() {
+        builder = builder.region(aws_config::Region::from_static("us-east-1"));
+    }
+    Client::from_conf(builder.build())
+}
+
+/// The bucket's own region when S3 says the request went to the wrong one.
+async fn bucket_region(client: &Client, location: &Location, attempts: u32) -> Result<Option<String>, String> {
+    let probe = || client.list_objects_v2().bucket(&location.bucket).prefix(&location.prefix).max_keys(1).send();
+    match with_retries(attempts, probe).await {
+        Ok(_) => Ok(None),
+        Err(e) => {
+            if let aws_sdk_s3::error::SdkError::ServiceError(ctx) = &e {
+                if let Some(region) = ctx.raw().headers().get("x-amz-bucket-region") {
+                    let wrong_region = matches!(
+                        ctx.err().code(),
+                        Some(
+                            "PermanentRedirect" | "AuthorizationHeaderMalformed" | "IllegalLocationConstraintException"
+                        )
+                    ) || ctx.raw().status().as_u16() == 301;
+                    if wrong_region {
+                        return Ok(Some(region.to_string()));
+                    }
+                }
+            }
+            let resource = format!("s3://{}/{}", location.bucket, location.prefix);
+            Err(describe(&e, &Action { permission: "s3:ListBucket", resource: &resource }))
+        }
+    }
+}
+
+/// Lists every object under `prefix` (all pages), or with a delimiter the folders below it.
+async fn list(
+    client: &Client,
+    location: &Location,
+    prefix: &str,
+    delimiter: Option<&str>,
+    settings: &AwsSettings,
+) -> Result<(Vec<ObjectInfo>, Vec<String>), String> {
+    let resource = format!("s3://{}/{prefix}", location.bucket);
+    let action = Action { permission: "s3:ListBucket", resource: &resource };
+    let (mut objects, mut folders, mut token) = (Vec::new(), Vec::new(), None::<String>);
+    loop {
+        let call = || {
+            client
+                .list_objects_v2()
+                .bucket(&location.bucket)
+                .prefix(prefix)
+                .set_delimiter(delimiter.map(str::to_string))
+                .set_max_keys(settings.page_size)
+                .set_continuation_token(token.clone())
+                .send()
+        };
+        let page = with_retries(settings.body_attempts, call).await.map_err(|e| describe(&e, &action))?;
+        for o in page.contents() {
+            let key = o.key().unwrap_or_default().to_string();
+            let etag = o.e_tag().unwrap_or_default().trim_matches('"').to_string();
+            objects.push(ObjectInfo { key, etag, size: o.size().unwrap_or(0).max(0) as u64 });
+        }
+        folders.extend(page.common_prefixes().iter().filter_map(|p| p.prefix().map(str::to_string)));
+        token = page.next_continuation_token().map(str::to_string);
+        if !page.is_truncated().unwrap_or(false) || token.is_none() {
+            return Ok((objects, folders));
+        }
+    }
+}
+
+/// The hour folders of the delivery layout under the user's prefix that can hold records of
+/// the window; None when the prefix does not follow the layout (then all of it is listed).
+async fn hour_prefixes(
+    client: &Client,
+    location: &Location,
+    since_ms: i64,
+    until_ms: i64,
+    settings: &AwsSettings,
+) -> Result<Option<Vec<String>>, String> {
+    let user = location.prefix.as_str();
+    let base = match user.find("AWSLogs/") {
+        Some(at) => user[..at].to_string(),
+        None if user.is_empty() || user.ends_with('/') => user.to_string(),
+        None => format!("{user}/"),
+    };
+    let mut roots = vec![base];
+    for segment in LAYOUT {
+        let mut next = Vec::new();
+        for root in &roots {
+            if segment != "*" {
+                next.push(format!("{root}{segment}"));
+            } else {
+                let (_, folders) = list(client, location, root, Some("/"), settings).await?;
+                next.extend(folders);
+            }
+        }
+        roots = next.into_iter().filter(|r| compatible(user, r)).collect();
+        if roots.is_empty() {
+            return Ok(None);
+        }
+    }
+    let hours = hour_folders(since_ms, until_ms);
+    let mut prefixes = Vec::new();
+    for root in &roots {
+        for hour in &hours {
+            let candidate = format!("{root}{hour}");
+            if compatible(user, &candidate) {
+                // The user's prefix may go deeper than the hour folder: keep the longer one.
+                prefixes.push(if user.len() > candidate.len() { user.to_string() } else { candidate });
+            }
+        }
+    }
+    prefixes.dedup();
+    Ok(Some(prefixes))
+}
+
+/// GETs one object whole. The SDK retries failed requests but not a body cut short or stalled
+/// mid-way, so mila retries the whole GET itself, a few times, before calling it unreadable.
+async fn get(client: &Client, bucket: &str, key: &str, listed_size: u64, s: &AwsSettings) -> Result<Vec<u8>, String> {
+    let resource = format!("s3://{bucket}/{key}");
+    let action = Action { permission: "s3:GetObject", resource: &resource };
+    let mut last = String::new();
+    for attempt in 0..s.body_attempts {
+        if attempt > 0 {
+            tokio::time::sleep(backoff(attempt)).await;
+        }
+        let out = match client.get_object().bucket(bucket).key(key).send().await {
+            Ok(out) => out,
+            Err(e) if is_transient(&e) => {
+                last = describe(&e, &action);
+                continue;
+            }
+            // Deleted since it was listed, access denied: trying again will not help.
+            Err(e) => return Err(describe(&e, &action)),
+        };
+        let expected = out.content_length().map(|n| n.max(0) as u64).unwrap_or(listed_size);
+        let mut body = out.body;
+        let mut buf = Vec::with_capacity(expected as usize);
+        last = loop {
+            match tokio::time::timeout(s.read_timeout, body.next()).await {
+                Err(_) => {
+                    break format!("body stalled for {:?} after {} of {expected} bytes", s.read_timeout, buf.len())
+                }
+                Ok(Some(Ok(chunk))) => buf.extend_from_slice(&chunk),
+                Ok(Some(Err(e))) => break format!("body cut short after {} of {expected} bytes: {e}", buf.len()),
+                Ok(None) if buf.len() as u64 == expected => return Ok(buf),
+                Ok(None) => break format!("body cut short: {} of {expected} bytes", buf.len()),
+            }
+        };
+    }
+    Err(format!("{resource}: {last}; gave up after {} attempts", s.body_attempts))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations() {
+        let cases = [
+            ("s3://bucket", Ok(("bucket", ""))),
+            ("s3://bucket/", Ok(("bucket", ""))),
+            ("s3://bucket/logs/AWSLogs/", Ok(("bucket", "logs/AWSLogs/"))),
+            ("s3:///logs", Err("s3:///logs: no bucket name (expected s3://BUCKET/PREFIX)")),
+        ];
+        for (text, want) in cases {
+            let got = Location::parse(text);
+            match want {
+                Ok((b, p)) => assert_eq!(got, Ok(Location { bucket: b.into(), prefix: p.into() }), "{text}"),
+                Err(e) => assert_eq!(got, Err(e.to_string()), "{text}"),
+            }
+        }
+    }
+
+    #[test]
+    fn hour_folders_cover_the_window_with_an_hour_each_side() {
+        let t = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().timestamp_millis();
+        assert_eq!(
+            hour_folders(t("2026-11-09T10:30:00Z"), t("2026-11-09T12:00:00Z")),
+            ["2026/11/09/09/", "2026/11/09/10/", "2026/11/09/11/", "2026/11/09/12/"]
+        );
+        // Across midnight and a month end.
+        assert_eq!(
+            hour_folders(t("2026-11-30T23:00:00Z"), t("2026-12-01T00:00:01Z")),
+            ["2026/11/30/22/", "2026/11/30/23/", "2026/12/01/00/", "2026/12/01/01/"]
+        );
+    }
+
+    #[test]
+    fn key_hours() {
+        let cases = [
+            ("p/AWSLogs/1/BedrockModelInvocationLogs/us-east-1/2026/11/09/07/x.json.gz", Some("2026-11-09T07:00:00Z")),
+            (
+                "AWSLogs/1/BedrockModelInvocationLogs/eu-west-1/2026/12/31/23/data/r_input.json.gz",
+                Some("2026-12-31T23:00:00Z"),
+            ),
+            ("AWSLogs/1/BedrockModelInvocationLogs/amazon-bedrock-logs-permission-check", None),
+            ("exports/one.json.gz", None),
+            ("AWSLogs/1/BedrockModelInvocationLogs/us-east-1/2026/13/01/00/x.json.gz", None),
+        ];
+        for (key, want) in cases {
+            let want = want.map(|w| chrono::DateTime::parse_from_rfc3339(w).unwrap().timestamp_millis());
+            assert_eq!(key_hour_ms(key), want, "{key}");
+        }
+    }
+
+    #[test]
+    fn prefixes_overlap_either_way() {
+        assert!(compatible("logs/", "logs/AWSLogs/"));
+        assert!(compatible("logs/AWSLogs/1/BedrockModelInvocationLogs/us-east-1/2026/11/", "logs/AWSLogs/"));
+        assert!(!compatible("logs/AWSLogs/1/", "logs/AWSLogs/2/"));
+    }
+}

@@ -1,0 +1,295 @@
+//! The local store `mila ingest` writes and `report/check --store` read:
+//!
+//! ```text
+//! DIR/state.json                        the checkpoint: which file holds each day, what was read
+//! DIR/records/day=YYYY-MM-DD/gN.parquet one file per day, rewritten when the day gains records
+//! DIR/.lock                             held by a writer (exclusive) or a reader (shared)
+//! ```
+//!
+//! A run commits by replacing `state.json` (temporary name, fsync, rename, fsync of the folder).
+//! Data files are written the same way before it, under new names, so until the rename the old
+//! state and its files are intact; files no state names are leftovers of a run that died, and
+//! the next writer deletes them. File names come from dates and counters, never from S3 keys.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::frame::col;
+use crate::source::s3::ObjectInfo;
+
+const STATE: &str = "state.json";
+const LOCK: &str = ".lock";
+const RECORDS: &str = "records";
+const FORMAT: &str = "mila.store/1";
+const DAY_MS: i64 = 86_400_000;
+
+/// The checkpoint.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct State {
+    pub format: String,
+    /// Bumped by every commit; names the files it writes.
+    pub generation: u64,
+    /// Day (YYYY-MM-DD) -> file, relative to the store.
+    pub days: BTreeMap<String, String>,
+    /// Per `s3://bucket/prefix`: objects read, by key.
+    pub s3: BTreeMap<String, S3State>,
+    /// Per log group: the end of the last window read (ms).
+    pub cloudwatch: BTreeMap<String, i64>,
+    pub totals: Totals,
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct S3State {
+    pub objects: BTreeMap<String, Seen>,
+    /// Start of the newest hour folder read; the next run lists from a few hours before it.
+    pub newest_hour_ms: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Seen {
+    pub etag: String,
+    pub size: u64,
+}
+
+/// What all ingests so far read, for the record.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Totals {
+    pub records: u64,
+    pub lines: u64,
+    pub rejected: u64,
+    /// Dropped because the same request id was read before (in the run or already stored).
+    pub duplicates: u64,
+    pub problems: u64,
+}
+
+impl S3State {
+    pub fn has(&self, o: &ObjectInfo) -> bool {
+        self.objects.get(&o.key).is_some_and(|s| s.etag == o.etag && s.size == o.size)
+    }
+}
+
+/// An open store, locked for as long as this lives.
+pub struct Store {
+    dir: PathBuf,
+    pub state: State,
+    _lock: File,
+}
+
+fn lock_file(dir: &Path) -> Result<File> {
+    let path = dir.join(LOCK);
+    File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("cannot open {}", path.display()))
+}
+
+fn read_state(dir: &Path) -> Result<State> {
+    let path = dir.join(STATE);
+    match fs::read(&path) {
+        Ok(bytes) => {
+            let state: State = serde_json::from_slice(&bytes)
+                .with_context(|| format!("{} is not a mila store checkpoint", path.display()))?;
+            if state.format != FORMAT {
+                bail!("{}: store format {:?}, this mila reads {FORMAT}", path.display(), state.format);
+            }
+            Ok(state)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(State { format: FORMAT.into(), ..State::default() }),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+impl Store {
+    /// Opens (creating it if need be) for writing. A second writer is refused, not queued.
+    pub fn open_for_writing(dir: &Path) -> Result<Store> {
+        fs::create_dir_all(dir.join(RECORDS)).with_context(|| format!("cannot create store {}", dir.display()))?;
+        let lock = lock_file(dir)?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                bail!("store {} is in use by another mila process (lock {})", dir.display(), dir.join(LOCK).display())
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(e).with_context(|| format!("cannot lock {}", dir.display())),
+        }
+        let store = Store { state: read_state(dir)?, dir: dir.to_path_buf(), _lock: lock };
+        store.remove_leftovers()?;
+        Ok(store)
+    }
+
+    /// Opens for reading; waits while a writer commits.
+    pub fn open_for_reading(dir: &Path) -> Result<Store> {
+        if !dir.join(STATE).exists() {
+            bail!("{} is not a mila store (no {STATE}; make one with mila ingest)", dir.display());
+        }
+        let lock = lock_file(dir)?;
+        lock.lock_shared().with_context(|| format!("cannot lock {}", dir.display()))?;
+        Ok(Store { state: read_state(dir)?, dir: dir.to_path_buf(), _lock: lock })
+    }
+
+    /// Files under `records/` that the state does not name: a dead run's, or replaced ones.
+    fn remove_leftovers(&self) -> Result<()> {
+        let named: HashSet<PathBuf> = self.state.days.values().map(|f| self.dir.join(f)).collect();
+        for day in fs::read_dir(self.dir.join(RECORDS))? {
+            let day = day?.path();
+            if !day.is_dir() {
+                fs::remove_file(&day)?;
+                continue;
+            }
+            for file in fs::read_dir(&day)? {
+                let file = file?.path();
+                if !named.contains(&file) {
+                    fs::remove_file(&file).with_context(|| format!("cannot remove {}", file.display()))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the days that overlap `[since, until)`; rows are not filtered here.
+    pub fn read(&self, since_ms: Option<i64>, until_ms: Option<i64>) -> Result<DataFrame> {
+        let mut frames = Vec::new();
+        for (day, file) in &self.state.days {
+            let start = day_start_ms(day)?;
+            if since_ms.is_some_and(|s| start + DAY_MS <= s) || until_ms.is_some_and(|u| start >= u) {
+                continue;
+            }
+            frames.push(read_parquet(&self.dir.join(file))?);
+        }
+        match frames.len() {
+            0 => Ok(crate::frame::FrameBuilder::default().finish()?),
+            _ => Ok(concat_frames(frames)?),
+        }
+    }
+
+    /// Adds `new` (already free of duplicates among itself) to the store, dropping rows whose
+    /// request id is stored already. Writes the changed days' files; the caller then commits.
+    /// Returns (rows added, rows already stored).
+    pub fn add(&mut self, new: &DataFrame) -> Result<(u64, u64)> {
+        let days = day_of_each_row(new)?;
+        let mut groups: BTreeMap<i64, Vec<IdxSize>> = BTreeMap::new();
+        for (row, day) in days.iter().enumerate() {
+            groups.entry(*day).or_default().push(row as IdxSize);
+        }
+        let generation = self.state.generation + 1;
+        let mut added = 0u64;
+        for (day, rows) in groups {
+            let name = day_name(day);
+            let part = new.take(&IdxCa::from_vec("idx".into(), rows))?;
+            let old = match self.state.days.get(&name) {
+                Some(file) => Some(read_parquet(&self.dir.join(file))?),
+                None => None,
+            };
+            let fresh = match &old {
+                Some(old) => {
+                    let stored: HashSet<&str> = old.column(col::REQUEST_ID)?.str()?.iter().flatten().collect();
+                    let keep: BooleanChunked = part
+                        .column(col::REQUEST_ID)?
+                        .str()?
+                        .iter()
+                        .map(|id| id.is_some_and(|id| !stored.contains(id)))
+                        .collect();
+                    part.filter(&keep)?
+                }
+                None => part,
+            };
+            if fresh.height() == 0 {
+                continue;
+            }
+            added += fresh.height() as u64;
+            let mut merged = match old {
+                Some(old) => concat_frames(vec![old, fresh])?,
+                None => fresh,
+            };
+            merged = merged.sort([col::TIMESTAMP, col::REQUEST_ID], SortMultipleOptions::default())?;
+            let relative = format!("{RECORDS}/day={name}/g{generation:06}.parquet");
+            write_atomically(&self.dir.join(&relative), |f| {
+                ParquetWriter::new(f).with_compression(ParquetCompression::Zstd(None)).finish(&mut merged)?;
+                Ok(())
+            })?;
+            self.state.days.insert(name, relative);
+        }
+        Ok((added, new.height() as u64 - added))
+    }
+
+    /// Makes the new state the store's: after this returns, a crash keeps it.
+    pub fn commit(&mut self) -> Result<()> {
+        self.state.generation += 1;
+        let json = serde_json::to_vec_pretty(&self.state)?;
+        write_atomically(&self.dir.join(STATE), |f| Ok(f.write_all(&json)?))?;
+        Ok(())
+    }
+
+    /// After a commit: the replaced files are no longer named, so they go.
+    pub fn clean(&self) -> Result<()> {
+        self.remove_leftovers()
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+fn concat_frames(frames: Vec<DataFrame>) -> PolarsResult<DataFrame> {
+    let mut iter = frames.into_iter();
+    let mut out = iter.next().expect("at least one frame");
+    for f in iter {
+        out.vstack_mut(&f)?;
+    }
+    out.rechunk_mut();
+    Ok(out)
+}
+
+fn read_parquet(path: &Path) -> Result<DataFrame> {
+    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    anyhow::Context::with_context(ParquetReader::new(file).finish(), || format!("cannot read {}", path.display()))
+}
+
+/// Writes to `path.tmp`, syncs, renames over `path`, and syncs the folder.
+fn write_atomically(path: &Path, write: impl FnOnce(&mut File) -> Result<()>) -> Result<()> {
+    let dir = path.parent().expect("store paths have a parent");
+    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let tmp = path.with_extension("tmp");
+    let mut f = File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+    write(&mut f).with_context(|| format!("cannot write {}", tmp.display()))?;
+    f.sync_all().with_context(|| format!("cannot sync {}", tmp.display()))?;
+    drop(f);
+    fs::rename(&tmp, path).with_context(|| format!("cannot rename {} to {}", tmp.display(), path.display()))?;
+    File::open(dir).and_then(|d| d.sync_all()).with_context(|| format!("cannot sync {}", dir.display()))?;
+    Ok(())
+}
+
+/// The UTC day (days since 1970-01-01) of each row's timestamp.
+fn day_of_each_row(frame: &DataFrame) -> Result<Vec<i64>> {
+    Ok(crate::frame::timestamps_ms(frame)?.into_iter().map(|t| t.unwrap_or(0).div_euclid(DAY_MS)).collect())
+}
+
+fn day_name(day: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(day * DAY_MS).expect("in range").format("%Y-%m-%d").to_string()
+}
+
+fn day_start_ms(name: &str) -> Result<i64> {
+    let d =
+        chrono::NaiveDate::parse_from_str(name, "%Y-%m-%d").with_context(|| format!("bad day {name} in {STATE}"))?;
+    Ok(d.and_hms_opt(0, 0, 0).expect("midnight").and_utc().timestamp_millis())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn day_names_round_trip() {
+        for (ms, name) in [(0i64, "1970-01-01"), (1_762_646_400_000, "2025-11-09"), (1_798_761_599_999, "2026-12-31")] {
+            assert_eq!(day_name(ms.div_euclid(DAY_MS)), name);
+            assert_eq!(day_start_ms(name).unwrap(), ms.div_euclid(DAY_MS) * DAY_MS);
+        }
+    }
+}

@@ -1,0 +1,392 @@
+//! S3 and CloudWatch Logs on the real wire protocol: a moto server on loopback (started by
+//! scripts/test), with a fault-injecting proxy of our own in front of it where a test says so.
+
+mod common;
+
+use std::path::Path;
+use std::time::Duration;
+
+use common::aws::{block_on, files, mila_at, mila_env, moto, put, put_events, records, s3, upload};
+use common::proxy::{Plan, Proxy, ALL_FAULTS};
+use common::{ok, tempdir, Run, TempDir};
+use serde_json::Value;
+
+fn unique(name: &str) -> String {
+    format!("mila-{name}-{}", std::process::id())
+}
+
+/// A sample corpus whose records all lie in the last eight days (moto refuses log events
+/// older than 14 days).
+fn corpus(records: u64, seed: u64) -> TempDir {
+    let dir = tempdir();
+    let out = dir.path().to_str().unwrap().to_string();
+    ok(&["sample", "--out", &out, "--records", &records.to_string(), "--seed", &seed.to_string(), "--start", "8d"]);
+    dir
+}
+
+fn expect_ok(run: Run, what: &str) -> Run {
+    assert_eq!(run.code, 0, "{what} failed:\n{}", run.stderr);
+    run
+}
+
+/// Every number of summary.json but those about the input's form: which units were read,
+/// objects passed over, and records seen outside the window (cloud listings see fewer).
+fn numbers(run: &Run) -> Value {
+    let mut v = run.json();
+    let o = v.as_object_mut().unwrap();
+    o.remove("input");
+    let records = o.get_mut("records").unwrap().as_object_mut().unwrap();
+    records.remove("skipped_objects");
+    records.remove("outside_window");
+    v
+}
+
+/// Paths at which two JSON values differ, with both sides.
+fn differences(a: &Value, b: &Value, path: &str, out: &mut Vec<String>) {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for k in x.keys().chain(y.keys().filter(|k| !x.contains_key(*k))) {
+                differences(
+                    x.get(k).unwrap_or(&Value::Null),
+                    y.get(k).unwrap_or(&Value::Null),
+                    &format!("{path}.{k}"),
+                    out,
+                );
+            }
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (i, (p, q)) in x.iter().zip(y).enumerate() {
+                differences(p, q, &format!("{path}[{i}]"), out);
+            }
+        }
+        _ if a != b => out.push(format!("{path}: {a} vs {b}")),
+        _ => {}
+    }
+}
+
+fn same_numbers(got: &Run, want: &Run, what: impl std::fmt::Display) {
+    let mut out = Vec::new();
+    differences(&numbers(got), &numbers(want), "", &mut out);
+    assert!(
+        out.is_empty(),
+        "{what}: summary.json differs:\n{}",
+        out.iter().take(20).cloned().collect::<Vec<_>>().join("\n")
+    );
+}
+
+fn report(endpoint: &str, sources: &[&str], extra: &[&str]) -> Run {
+    let mut args = vec!["report"];
+    args.extend_from_slice(sources);
+    args.extend_from_slice(&["--format", "json", "--quiet"]);
+    args.extend_from_slice(extra);
+    expect_ok(mila_at(endpoint, &args), &format!("report {sources:?}"))
+}
+
+fn list_requests(proxy: &Proxy) -> usize {
+    proxy.log.lock().unwrap().requests.iter().filter(|r| r.0 == "GET" && r.1.contains("list-type=2")).count()
+}
+
+fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).unwrap().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+#[test]
+fn s3_cloudwatch_and_local_files_give_the_same_numbers() {
+    let dir = corpus(3000, 7);
+    let local_dir = dir.path().to_str().unwrap();
+    let (bucket, group) = (unique("agree"), unique("agree"));
+    upload(&bucket, "logs/", dir.path());
+    let lines = records(dir.path());
+    put_events(&group, &lines);
+    let (s3_src, cw_src) = (format!("s3://{bucket}/logs/"), format!("cloudwatch:{group}"));
+    let m = moto();
+
+    let local = report(&m, &[local_dir], &[]);
+    let l = local.json();
+    assert_eq!(l["records"]["lines"], lines.len() as u64, "the oracle and mila count the same lines");
+    assert!(l["records"]["duplicates"].as_u64().unwrap() > 0, "the corpus has duplicates");
+
+    // S3, seven objects a page: far more objects than one page.
+    let proxy = Proxy::start(&m, Plan::clean());
+    let from_s3 = report(&proxy.url, &[&s3_src], &["--page-size", "7"]);
+    same_numbers(&from_s3, &local, "from_s3");
+    assert_eq!(from_s3.json()["records"]["skipped_objects"], l["records"]["skipped_objects"], "sidecars are skipped");
+    let objects = files(dir.path()).len();
+    assert!(list_requests(&proxy) >= objects / 7, "{} list pages for {objects} objects", list_requests(&proxy));
+    assert_eq!(
+        proxy.object_gets(),
+        files(dir.path()).iter().filter(|(k, _)| k.ends_with(".json.gz") && !k.contains("/data/")).count(),
+        "sidecars are never downloaded"
+    );
+    drop(proxy);
+
+    // CloudWatch, fifty events a page.
+    let from_cw = report(&m, &[&cw_src], &["--page-size", "50", "--cloudwatch-rate", "1000"]);
+    same_numbers(&from_cw, &local, "from_cw");
+
+    // Both: every invocation is delivered twice and counted once.
+    let both = report(&m, &[&s3_src, &cw_src], &["--cloudwatch-rate", "1000"]);
+    let b = both.json();
+    for section in ["rerouting", "latency", "tokens", "cost", "errors"] {
+        assert_eq!(b[section], l[section], "{section}");
+    }
+    assert_eq!(b["records"]["lines"].as_u64().unwrap(), 2 * lines.len() as u64);
+    assert_eq!(
+        b["records"]["duplicates"].as_u64().unwrap(),
+        l["records"]["duplicates"].as_u64().unwrap() + lines.len() as u64,
+        "the CloudWatch copy of every record is a duplicate"
+    );
+
+    // A window: S3 lists only the hour folders it can need (and one each side), CloudWatch
+    // asks for those times, and the numbers still equal the local files'.
+    let first = lines.first().unwrap().0;
+    let (since, until) = (rfc3339(first + 2 * 86_400_000 + 1_800_000), rfc3339(first + 4 * 86_400_000));
+    let window = ["--since", since.as_str(), "--until", until.as_str()];
+    let local_w = report(&m, &[local_dir], &window);
+    let proxy = Proxy::start(&m, Plan::clean());
+    let s3_w = report(&proxy.url, &[&s3_src], &window);
+    same_numbers(&s3_w, &local_w, "s3_w");
+    let read = proxy.object_gets();
+    assert!(read < objects / 2, "a two-day window of eight days fetched {read} of {objects} objects");
+    let cw_w = report(&m, &[&cw_src], &[&window[..], &["--cloudwatch-rate", "1000"]].concat());
+    same_numbers(&cw_w, &local_w, "cw_w");
+    assert!(local_w.json()["rerouting"]["requests"].as_u64().unwrap() > 500, "the window holds a good share");
+}
+
+#[test]
+fn cloudwatch_follows_every_page_at_the_rate_limit() {
+    let dir = corpus(60, 3);
+    let group = unique("pages");
+    let lines = records(dir.path());
+    put_events(&group, &lines);
+    let proxy = Proxy::start(&moto(), Plan::clean());
+    // Default rate: 5 requests a second.
+    let run = report(&proxy.url, &[&format!("cloudwatch:{group}")], &["--page-size", "4"]);
+    assert_eq!(run.json()["records"]["lines"], lines.len() as u64);
+    let log = proxy.log.lock().unwrap();
+    let calls: Vec<_> = log.requests.iter().filter(|r| r.0 == "POST").map(|r| r.3).collect();
+    assert!(calls.len() >= lines.len() / 4, "{} pages for {} events", calls.len(), lines.len());
+    let gaps: Vec<Duration> = calls.windows(2).map(|w| w[1] - w[0]).collect();
+    let shortest = gaps.iter().min().unwrap();
+    assert!(*shortest >= Duration::from_millis(150), "calls {shortest:?} apart at 5 per second");
+}
+
+#[test]
+fn faults_on_the_wire_change_nothing() {
+    let dir = corpus(1200, 11);
+    let (bucket, group) = (unique("faults"), unique("faults"));
+    upload(&bucket, "", dir.path());
+    put_events(&group, &records(dir.path()));
+    let m = moto();
+    let clean = report(&m, &[dir.path().to_str().unwrap()], &[]);
+    let plan = || Plan { every: 4, faults: ALL_FAULTS.to_vec(), stall: Duration::from_millis(2500), ..Plan::clean() };
+    let attempts = [("AWS_MAX_ATTEMPTS", "6")];
+    let flags =
+        ["--read-timeout", "1", "--connect-timeout", "1", "--max-concurrency", "4", "--cloudwatch-rate", "1000"];
+    for (source, page) in [(format!("s3://{bucket}/"), "25"), (format!("cloudwatch:{group}"), "40")] {
+        let proxy = Proxy::start(&m, plan());
+        let args =
+            [&["report", source.as_str(), "--format", "json", "--quiet", "--page-size", page][..], &flags[..]].concat();
+        let run = expect_ok(mila_env(&proxy.url, &attempts, &args), &source);
+        same_numbers(&run, &clean, format!("{source} through faults"));
+        assert_eq!(run.json()["input"]["problems"], serde_json::json!([]), "{source}: nothing was given up on");
+        let injected = proxy.faults();
+        for fault in ALL_FAULTS {
+            assert!(injected.get(&fault).copied().unwrap_or(0) > 0, "{source}: {fault:?} never injected: {injected:?}");
+        }
+    }
+}
+
+#[test]
+fn bad_objects_are_reported_and_the_rest_is_read() {
+    let dir = corpus(300, 5);
+    let bucket = unique("bad");
+    upload(&bucket, "", dir.path());
+    let m = moto();
+    let clean = report(&m, &[dir.path().to_str().unwrap()], &[]);
+    // Three more objects in the first hour folder of the corpus.
+    let first =
+        files(dir.path()).into_iter().find(|(k, _)| k.ends_with(".json.gz") && !k.contains("/data/")).unwrap().0;
+    let hour = &first[..first.rfind('/').unwrap() + 1];
+    let deleted_line = String::from_utf8(common::gunzip(&std::fs::read(dir.path().join(&first)).unwrap())).unwrap();
+    let mut corrupt = common::gz(deleted_line.as_bytes());
+    let n = corrupt.len();
+    corrupt[n / 2..].iter_mut().for_each(|b| *b = b.wrapping_add(77));
+    let c = s3();
+    block_on(async {
+        put(&c, &bucket, &format!("{hour}20260101T000000000Z_00000000000zero.json.gz"), Vec::new()).await;
+        put(&c, &bucket, &format!("{hour}20260101T000000000Z_000000000corrupt.json.gz"), corrupt).await;
+        put(&c, &bucket, &format!("{hour}20260101T000000000Z_000000000deleted.json.gz"), common::gz(b"{}")).await;
+    });
+    let proxy = Proxy::start(&m, Plan { delete_before_get: Some("deleted.json.gz".into()), ..Plan::clean() });
+    let run = report(&proxy.url, &[&format!("s3://{bucket}/")], &[]);
+    let problems = run.json()["input"]["problems"].clone();
+    let text = problems.to_string();
+    assert_eq!(problems.as_array().unwrap().len(), 3, "{text}");
+    assert!(text.contains("zero.json.gz") && text.contains("empty file (0 bytes)"), "{text}");
+    assert!(text.contains("corrupt.json.gz") && text.contains("gzip stream is corrupt or truncated"), "{text}");
+    assert!(text.contains("deleted.json.gz") && text.contains("NoSuchKey"), "{text}");
+    // The corrupt object's lines before the damage are read; they duplicate the first object's.
+    let (got, want) = (run.json(), clean.json());
+    for section in ["rerouting", "latency", "tokens", "cost", "errors"] {
+        assert_eq!(got[section], want[section], "{section}");
+    }
+    assert!(run.stderr.contains("deleted.json.gz"), "problems are warned about: {}", run.stderr);
+}
+
+#[test]
+fn errors_name_the_resource_and_never_the_credentials() {
+    let m = moto();
+    let missing = mila_at(&m, &["report", "s3://mila-no-such-bucket/logs/", "--quiet"]);
+    assert_eq!(missing.code, 2, "{}", missing.stderr);
+    assert!(
+        missing.stderr.contains("s3://mila-no-such-bucket/logs/") && missing.stderr.contains("NoSuchBucket"),
+        "{}",
+        missing.stderr
+    );
+    let group = mila_at(&m, &["report", "cloudwatch:mila-no-such-group", "--quiet"]);
+    assert_eq!(group.code, 2, "{}", group.stderr);
+    assert!(
+        group.stderr.contains("log group mila-no-such-group") && group.stderr.contains("ResourceNotFoundException"),
+        "{}",
+        group.stderr
+    );
+    let no_credentials = common::aws::mila_without_credentials(&m, &["report", "s3://mila-any/", "--quiet"]);
+    assert_eq!(no_credentials.code, 2, "{}", no_credentials.stderr);
+    assert!(no_credentials.stderr.to_lowercase().contains("credentials"), "{}", no_credentials.stderr);
+    for run in [&missing, &group] {
+        for secret in [common::aws::SECRET, common::aws::TOKEN] {
+            assert!(!run.stderr.contains(secret) && !run.stdout.contains(secret), "a credential was printed");
+        }
+    }
+}
+
+fn ingest(endpoint: &str, store: &Path, sources: &[&str], extra_env: &[(&str, &str)]) -> Run {
+    let mut args = vec!["ingest", "--store", store.to_str().unwrap(), "--quiet", "--cloudwatch-rate", "1000"];
+    args.extend_from_slice(sources);
+    mila_env(endpoint, extra_env, &args)
+}
+
+/// A store's content: every column of every record, sorted, and the checkpoint without its
+/// generation counter and file names.
+fn store_content(store: &Path) -> (String, Value) {
+    let sql = common::fixtures().join("all_columns.sql");
+    let rows = ok(&["query", sql.to_str().unwrap(), "--store", store.to_str().unwrap(), "--format", "csv"]).stdout;
+    let mut state: Value = serde_json::from_slice(&std::fs::read(store.join("state.json")).unwrap()).unwrap();
+    state.as_object_mut().unwrap().remove("generation");
+    let days: Vec<String> = state["days"].as_object().unwrap().keys().cloned().collect();
+    state["days"] = serde_json::json!(days);
+    (rows, state)
+}
+
+#[test]
+fn ingest_is_incremental_and_counts_each_invocation_once() {
+    let dir = corpus(1500, 13);
+    let (bucket, group) = (unique("ingest"), unique("ingest"));
+    upload(&bucket, "logs/", dir.path());
+    put_events(&group, &records(dir.path()));
+    let m = moto();
+    let (s3_src, cw_src) = (format!("s3://{bucket}/logs/"), format!("cloudwatch:{group}"));
+    let store = tempdir();
+
+    let proxy = Proxy::start(&m, Plan::clean());
+    let first = expect_ok(ingest(&proxy.url, store.path(), &[&s3_src, &cw_src], &[]), "first ingest");
+    let gets = proxy.object_gets();
+    assert!(gets > 0);
+    drop(proxy);
+    // The store reports what the files do.
+    let local = report(&m, &[dir.path().to_str().unwrap()], &[]);
+    let stored = expect_ok(
+        common::mila(&["report", "--store", store.path().to_str().unwrap(), "--format", "json"]),
+        "report --store",
+    );
+    for section in ["rerouting", "latency", "tokens", "cost", "errors"] {
+        assert_eq!(stored.json()[section], local.json()[section], "{section} from the store");
+    }
+    assert!(first.stderr.contains("ingested"), "{}", first.stderr);
+
+    // Nothing new: no object body is read again, and nothing is added.
+    let proxy = Proxy::start(&m, Plan::clean());
+    let again = expect_ok(ingest(&proxy.url, store.path(), &[&s3_src, &cw_src], &[]), "second ingest");
+    assert_eq!(proxy.object_gets(), 0, "{}", again.stderr);
+    assert!(again.stderr.contains("ingested 0 new records"), "{}", again.stderr);
+    drop(proxy);
+
+    // A late object in an hour already read is picked up; only it is read.
+    // The newest object of all (names start with their time): its hour was read, and is
+    // within the hours listed again.
+    let newest = files(dir.path())
+        .into_iter()
+        .filter(|(k, _)| k.ends_with(".json.gz") && !k.contains("/data/"))
+        .max_by(|a, b| a.0.rsplit('/').next().cmp(&b.0.rsplit('/').next()))
+        .unwrap();
+    let hour = &newest.0[..newest.0.rfind('/').unwrap() + 1];
+    let original = String::from_utf8(common::gunzip(&std::fs::read(&newest.1).unwrap())).unwrap();
+    let late: String = original.lines().next().unwrap().replacen("\"requestId\":\"", "\"requestId\":\"late-", 1) + "\n";
+    assert!(late.contains("late-"), "the sample writes requestId as expected");
+    let c = s3();
+    block_on(async {
+        put(
+            &c,
+            &bucket,
+            &format!("logs/{hour}29991231T235959999Z_00000000000late.json.gz"),
+            common::gz(late.as_bytes()),
+        )
+        .await
+    });
+    let proxy = Proxy::start(&m, Plan::clean());
+    let third = expect_ok(ingest(&proxy.url, store.path(), &[&s3_src], &[]), "third ingest");
+    assert_eq!(proxy.object_gets(), 1, "{}", third.stderr);
+    assert!(third.stderr.contains("ingested 1 new records"), "{}", third.stderr);
+    let after = common::mila(&["report", "--store", store.path().to_str().unwrap(), "--format", "json"]).json();
+    assert_eq!(
+        after["rerouting"]["requests"].as_u64().unwrap(),
+        local.json()["rerouting"]["requests"].as_u64().unwrap() + 1
+    );
+}
+
+#[test]
+fn ingest_killed_anywhere_and_run_again_equals_one_clean_run() {
+    let dir = corpus(600, 17);
+    let bucket = unique("kill");
+    upload(&bucket, "", dir.path());
+    let m = moto();
+    let src = format!("s3://{bucket}/");
+    let reference = tempdir();
+    expect_ok(ingest(&m, reference.path(), &[&src], &[]), "clean ingest");
+    let want = store_content(reference.path());
+    assert!(want.0.lines().count() > 500);
+
+    // Aborted at named points: after reading, after writing data files, after the checkpoint.
+    for point in ["loaded", "written", "committed"] {
+        let store = tempdir();
+        let crashed = ingest(&m, store.path(), &[&src], &[("MILA_TEST_CRASH_AT", point)]);
+        assert_ne!(crashed.code, 0, "{point}: the hook aborts");
+        expect_ok(ingest(&m, store.path(), &[&src], &[]), point);
+        assert_eq!(store_content(store.path()), want, "killed at {point}");
+    }
+
+    // Killed (SIGKILL) while listing and in the middle of object bodies.
+    for hold_from in [0, 1, 5, 20] {
+        let store = tempdir();
+        let proxy = Proxy::start(&m, Plan { hold_from: Some(hold_from), ..Plan::clean() });
+        let mut child = common::aws::spawn_mila(
+            &proxy.url,
+            &["ingest", "--store", store.path().to_str().unwrap(), "--quiet", &src, "--read-timeout", "60"],
+        );
+        let start = std::time::Instant::now();
+        while proxy.held() == 0 && start.elapsed() < Duration::from_secs(30) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(proxy.held() > 0, "request {hold_from} was held");
+        // A second ingest on the same store meanwhile is refused.
+        let second = ingest(&m, store.path(), &[&src], &[]);
+        assert_eq!(second.code, 2, "{}", second.stderr);
+        assert!(second.stderr.contains("in use by another mila process"), "{}", second.stderr);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        drop(proxy);
+        expect_ok(ingest(&m, store.path(), &[&src], &[]), "re-run");
+        assert_eq!(store_content(store.path()), want, "killed holding request {hold_from}");
+    }
+}

@@ -102,9 +102,6 @@ pub struct IngestArgs {
     pub store: PathBuf,
     #[command(flatten)]
     pub window: WindowArgs,
-    /// Application inference profiles TOML, used to resolve profiles as records are stored
-    #[arg(long, value_name = "FILE")]
-    pub profiles: Option<PathBuf>,
     /// Hours before the newest hour already read that S3 lists again, for late objects; and
     /// the overlap of CloudWatch windows, for late events
     #[arg(long, value_name = "HOURS", default_value_t = 3)]

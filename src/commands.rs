@@ -42,7 +42,7 @@ fn load_input(input: &settings::Input) -> Result<Loaded> {
 fn store_input(dir: &std::path::Path, input: &settings::Input) -> Result<Loaded> {
     let store = Store::open_for_reading(dir)?;
     let all = store.read(input.window.since, input.window.until)?;
-    let frame = crate::frame::within(&all, input.window)?;
+    let frame = crate::store::resolve_profiles(crate::frame::within(&all, input.window)?, &input.profiles)?;
     let stats = load::LoadStats {
         lines: frame.height() as u64,
         outside_window: (all.height() - frame.height()) as u64,
@@ -106,7 +106,9 @@ pub fn ingest(s: settings::Ingest) -> Result<Status> {
     }
     // Everything read is stored, whatever its time: the window only narrows what is listed,
     // and an object once read is not read again.
-    let loaded = load::load(&local, cloud, Window::default(), &input.profiles, &mut Progress::new(input.progress))?;
+    // Application profiles stay unresolved in the store: reports resolve them (store.rs).
+    let unresolved = crate::inputs::profiles::Profiles::default();
+    let loaded = load::load(&local, cloud, Window::default(), &unresolved, &mut Progress::new(input.progress))?;
     warn_about_input(&loaded.stats);
     crash("loaded");
     let (added, known) = store.add(&loaded.frame)?;

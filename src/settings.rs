@@ -108,8 +108,8 @@ pub fn from_cli(cli: Cli, now: DateTime<Utc>) -> Result<Settings> {
         Command::Prices(a) => Settings::Prices(prices(a.prices.as_deref())?),
         Command::Ingest(a) => {
             let quiet = a.aws.quiet;
-            let args =
-                InputArgs { sources: a.sources, store: None, window: a.window, profiles: a.profiles, aws: a.aws };
+            // Profiles are applied when a store is read, not when it is written (store.rs).
+            let args = InputArgs { sources: a.sources, store: None, window: a.window, profiles: None, aws: a.aws };
             let mut input = input(&args, now)?;
             input.progress = !quiet;
             if input.sources.contains(&SourceSpec::Stdin) {

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::aws::{block_on, files, mila_at, mila_env, moto, put, put_events, records, s3, upload};
-use common::proxy::{Plan, Proxy, ALL_FAULTS};
+use common::proxy::{Fault, Plan, Proxy, ALL_FAULTS};
 use common::{ok, tempdir, Run, TempDir};
 use serde_json::Value;
 
@@ -232,6 +232,29 @@ fn bad_objects_are_reported_and_the_rest_is_read() {
         assert_eq!(got[section], want[section], "{section}");
     }
     assert!(run.stderr.contains("deleted.json.gz"), "problems are warned about: {}", run.stderr);
+
+    // An object whose body is cut short on every try is given up on, named, and the rest read.
+    let proxy = Proxy::start(&m, Plan { always: Some(("corrupt.json.gz".into(), Fault::Truncate)), ..Plan::clean() });
+    let run = report(&proxy.url, &[&format!("s3://{bucket}/")], &[]);
+    let text = run.json()["input"]["problems"].to_string();
+    assert!(
+        text.contains("corrupt.json.gz")
+            && text.contains("body cut short")
+            && text.contains("gave up after 4 attempts"),
+        "{text}"
+    );
+    assert_eq!(run.json()["rerouting"], want["rerouting"]);
+}
+
+#[test]
+fn a_bad_event_is_located_by_group_stream_and_event_id() {
+    let group = unique("badevent");
+    let now = chrono::Utc::now().timestamp_millis();
+    put_events(&group, &[(now - 60_000, "{\"schemaType\":\"ModelInvocationLog\",".to_string())]);
+    let run = report(&moto(), &[&format!("cloudwatch:{group}")], &[]);
+    let rejects = run.json()["input"]["rejects"].to_string();
+    assert_eq!(run.json()["records"]["rejected"], 1);
+    assert!(rejects.contains(&format!("cloudwatch:{group} stream aws/bedrock/modelinvocations event ")), "{rejects}");
 }
 
 #[test]
@@ -254,6 +277,22 @@ fn errors_name_the_resource_and_never_the_credentials() {
     let no_credentials = common::aws::mila_without_credentials(&m, &["report", "s3://mila-any/", "--quiet"]);
     assert_eq!(no_credentials.code, 2, "{}", no_credentials.stderr);
     assert!(no_credentials.stderr.to_lowercase().contains("credentials"), "{}", no_credentials.stderr);
+    // Access denied and expired credentials, as AWS answers them: the permission and resource
+    // are named.
+    for (fault, source, want) in [
+        (Fault::Deny, "s3://mila-denied/logs/", "lack s3:ListBucket on s3://mila-denied/logs/"),
+        (Fault::Deny, "cloudwatch:mila-denied", "lack logs:FilterLogEvents on log group mila-denied"),
+        (Fault::Expired, "s3://mila-expired/", "the AWS credentials have expired"),
+        (Fault::Expired, "cloudwatch:mila-expired", "the AWS credentials have expired"),
+    ] {
+        let proxy = Proxy::start(&m, Plan { always: Some((String::new(), fault)), ..Plan::clean() });
+        let run = mila_at(&proxy.url, &["report", source, "--quiet"]);
+        assert_eq!(run.code, 2, "{source}: {}", run.stderr);
+        assert!(run.stderr.contains(want), "{source}: {}", run.stderr);
+        for secret in [common::aws::SECRET, common::aws::TOKEN] {
+            assert!(!run.stderr.contains(secret), "a credential was printed");
+        }
+    }
     for run in [&missing, &group] {
         for secret in [common::aws::SECRET, common::aws::TOKEN] {
             assert!(!run.stderr.contains(secret) && !run.stdout.contains(secret), "a credential was printed");
@@ -294,13 +333,14 @@ fn ingest_is_incremental_and_counts_each_invocation_once() {
     let gets = proxy.object_gets();
     assert!(gets > 0);
     drop(proxy);
-    // The store reports what the files do.
-    let local = report(&m, &[dir.path().to_str().unwrap()], &[]);
-    let stored = expect_ok(
-        common::mila(&["report", "--store", store.path().to_str().unwrap(), "--format", "json"]),
-        "report --store",
-    );
-    for section in ["rerouting", "latency", "tokens", "cost", "errors"] {
+    // The store reports what the files do, application profiles resolved and policy applied.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs");
+    let (profiles, policy) = (root.join("profiles.toml"), root.join("policy.toml"));
+    let files_given = ["--profiles", profiles.to_str().unwrap(), "--policy", policy.to_str().unwrap()];
+    let local = report(&m, &[dir.path().to_str().unwrap()], &files_given);
+    let stored = report(&m, &["--store", store.path().to_str().unwrap()], &files_given);
+    assert!(local.json()["cost"]["by_tag"].as_array().unwrap().len() > 2, "profiles resolved");
+    for section in ["rerouting", "latency", "tokens", "cost", "residency", "errors"] {
         assert_eq!(stored.json()[section], local.json()[section], "{section} from the store");
     }
     assert!(first.stderr.contains("ingested"), "{}", first.stderr);

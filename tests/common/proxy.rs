@@ -19,6 +19,10 @@ pub enum Fault {
     Truncate,
     /// Nothing for `stall`, longer than the client's read timeout; then closed.
     Stall,
+    /// 403 AccessDenied (S3) or AccessDeniedException (CloudWatch Logs).
+    Deny,
+    /// 400 ExpiredToken (S3) or ExpiredTokenException (CloudWatch Logs).
+    Expired,
     /// Headers and half the body, then nothing for `stall`; then closed.
     StallMidBody,
 }
@@ -37,11 +41,20 @@ pub struct Plan {
     /// A GET whose path contains this first deletes the object upstream (a real DELETE to
     /// moto): an object deleted between list and get.
     pub delete_before_get: Option<String>,
+    /// Requests whose path contains the string always get the fault ("" for every request).
+    pub always: Option<(String, Fault)>,
 }
 
 impl Plan {
     pub fn clean() -> Plan {
-        Plan { every: 0, faults: Vec::new(), stall: Duration::from_secs(3), hold_from: None, delete_before_get: None }
+        Plan {
+            every: 0,
+            faults: Vec::new(),
+            stall: Duration::from_secs(3),
+            hold_from: None,
+            delete_before_get: None,
+            always: None,
+        }
     }
 }
 
@@ -162,8 +175,11 @@ fn serve(
     let (method, path) = (request_line.next().unwrap_or("").to_string(), request_line.next().unwrap_or("").to_string());
     let n = count.fetch_add(1, Ordering::SeqCst);
     let hold = plan.hold_from.is_some_and(|from| n >= from);
-    let fault = (!hold && plan.every > 0 && n % plan.every == plan.every - 1)
-        .then(|| plan.faults[(n / plan.every) % plan.faults.len()]);
+    let fault = match &plan.always {
+        Some((part, fault)) if path.contains(part.as_str()) => Some(*fault),
+        _ => (!hold && plan.every > 0 && n % plan.every == plan.every - 1)
+            .then(|| plan.faults[(n / plan.every) % plan.faults.len()]),
+    };
     if method == "GET" && plan.delete_before_get.as_ref().is_some_and(|d| path.contains(d.as_str())) {
         if let Ok(mut up) = TcpStream::connect(upstream) {
             let path_only = path.split('?').next().unwrap_or(&path);
@@ -208,6 +224,40 @@ fn serve(
                 canned(
                     "500 Internal Server Error",
                     "<Error><Code>InternalError</Code><Message>injected</Message></Error>",
+                    "application/xml",
+                )
+            };
+            let _ = conn.write_all(response.as_bytes());
+            return;
+        }
+        Some(Fault::Deny) => {
+            let response = if cloudwatch {
+                canned(
+                    "400 Bad Request",
+                    r#"{"__type":"AccessDeniedException","message":"User: arn:aws:iam::123456789012:user/t is not authorized to perform: logs:FilterLogEvents"}"#,
+                    "application/x-amz-json-1.1",
+                )
+            } else {
+                canned(
+                    "403 Forbidden",
+                    "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>",
+                    "application/xml",
+                )
+            };
+            let _ = conn.write_all(response.as_bytes());
+            return;
+        }
+        Some(Fault::Expired) => {
+            let response = if cloudwatch {
+                canned(
+                    "400 Bad Request",
+                    r#"{"__type":"ExpiredTokenException","message":"The security token included in the request is expired"}"#,
+                    "application/x-amz-json-1.1",
+                )
+            } else {
+                canned(
+                    "400 Bad Request",
+                    "<Error><Code>ExpiredToken</Code><Message>The provided token has expired.</Message></Error>",
                     "application/xml",
                 )
             };

@@ -113,15 +113,11 @@ pub fn ingest(s: settings::Ingest) -> Result<Status> {
     crash("loaded");
     let (added, known) = store.add(&loaded.frame)?;
     crash("written");
-    for spec in &input.sources {
-        if let SourceSpec::S3(location) = spec {
-            let entry = store.state.s3.entry(location.url(&location.prefix)).or_default();
-            for o in loaded.fetched.objects.iter().filter(|o| o.key.starts_with(&location.prefix)) {
-                entry.objects.insert(o.key.clone(), Seen { etag: o.etag.clone(), size: o.size });
-                if let Some(hour) = s3::key_hour_ms(&o.key) {
-                    entry.newest_hour_ms = entry.newest_hour_ms.max(Some(hour));
-                }
-            }
+    for (source, o) in &loaded.fetched.objects {
+        let entry = store.state.s3.entry(source.clone()).or_default();
+        entry.objects.insert(o.key.clone(), Seen { etag: o.etag.clone(), size: o.size });
+        if let Some(hour) = s3::key_hour_ms(&o.key) {
+            entry.newest_hour_ms = entry.newest_hour_ms.max(Some(hour));
         }
     }
     for (key, end) in cloudwatch_ends {
@@ -139,10 +135,11 @@ pub fn ingest(s: settings::Ingest) -> Result<Status> {
     crash("committed");
     store.clean()?;
     eprintln!(
-        "mila: ingested {added} new records into {} ({known} already stored, {} duplicates within this run; {} objects read, {} read before and skipped); the store holds {} records over {} days",
+        "mila: ingested {added} new records into {} ({known} already stored, {} duplicates within this run; {} objects or files and {} pages of events read, {} objects skipped as read before); the store holds {} records over {} days",
         store.dir().display(),
         st.duplicates,
-        st.units_read,
+        st.units_read - loaded.fetched.pages,
+        loaded.fetched.pages,
         loaded.fetched.already_read,
         store.state.totals.records,
         store.state.days.len()

@@ -24,6 +24,16 @@ fn corpus(records: u64, seed: u64) -> TempDir {
     dir
 }
 
+/// A corpus on local disk, uploaded to a new bucket under `prefix`, and put into a new log
+/// group as events: (the corpus, bucket, log group).
+fn corpus_everywhere(name: &str, records: u64, seed: u64, prefix: &str) -> (TempDir, String, String) {
+    let dir = corpus(records, seed);
+    let (bucket, group) = (unique(name), unique(name));
+    upload(&bucket, prefix, dir.path());
+    put_events(&group, &self::records(dir.path()));
+    (dir, bucket, group)
+}
+
 fn expect_ok(run: Run, what: &str) -> Run {
     assert_eq!(run.code, 0, "{what} failed:\n{}", run.stderr);
     run
@@ -92,12 +102,9 @@ fn rfc3339(ms: i64) -> String {
 
 #[test]
 fn s3_cloudwatch_and_local_files_give_the_same_numbers() {
-    let dir = corpus(3000, 7);
+    let (dir, bucket, group) = corpus_everywhere("agree", 3000, 7, "logs/");
     let local_dir = dir.path().to_str().unwrap();
-    let (bucket, group) = (unique("agree"), unique("agree"));
-    upload(&bucket, "logs/", dir.path());
     let lines = records(dir.path());
-    put_events(&group, &lines);
     let (s3_src, cw_src) = (format!("s3://{bucket}/logs/"), format!("cloudwatch:{group}"));
     let m = moto();
 
@@ -173,10 +180,7 @@ fn cloudwatch_follows_every_page_at_the_rate_limit() {
 
 #[test]
 fn faults_on_the_wire_change_nothing() {
-    let dir = corpus(1200, 11);
-    let (bucket, group) = (unique("faults"), unique("faults"));
-    upload(&bucket, "", dir.path());
-    put_events(&group, &records(dir.path()));
+    let (dir, bucket, group) = corpus_everywhere("faults", 1200, 11, "");
     let m = moto();
     let clean = report(&m, &[dir.path().to_str().unwrap()], &[]);
     let plan = || Plan { every: 4, faults: ALL_FAULTS.to_vec(), stall: Duration::from_millis(2500), ..Plan::clean() };
@@ -320,10 +324,7 @@ fn store_content(store: &Path) -> (String, Value) {
 
 #[test]
 fn ingest_is_incremental_and_counts_each_invocation_once() {
-    let dir = corpus(1500, 13);
-    let (bucket, group) = (unique("ingest"), unique("ingest"));
-    upload(&bucket, "logs/", dir.path());
-    put_events(&group, &records(dir.path()));
+    let (dir, bucket, group) = corpus_everywhere("ingest", 1500, 13, "logs/");
     let m = moto();
     let (s3_src, cw_src) = (format!("s3://{bucket}/logs/"), format!("cloudwatch:{group}"));
     let store = tempdir();

@@ -92,8 +92,9 @@ pub struct FetchReport {
     pub problems: Vec<Problem>,
     /// The source itself could not be read (no such bucket, access denied, no credentials).
     pub fatal: Option<String>,
-    /// S3 objects fetched whole, for incremental ingest.
-    pub objects: Vec<s3::ObjectInfo>,
+    /// S3 objects fetched whole, with the source (`s3://bucket/prefix`) that listed them, for
+    /// incremental ingest.
+    pub objects: Vec<(String, s3::ObjectInfo)>,
     /// S3 log objects not fetched because an earlier ingest read them.
     pub already_read: u64,
     pub bytes: u64,

@@ -166,7 +166,7 @@ async fn deliver(
             {
                 let mut r = report.lock().expect("report lock");
                 r.bytes += bytes.len() as u64;
-                r.objects.push(info);
+                r.objects.push((location.url(&location.prefix), info));
             }
             tx.send(Unit::Object { name: url, bytes }).await.is_ok()
         }

@@ -152,6 +152,48 @@ fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
     })
 }
 
+/// The error AWS itself would answer with, for the faults that are an answer:
+/// (status line, content type, body), in S3's XML or CloudWatch Logs' JSON.
+fn answer(fault: Fault, cloudwatch: bool) -> Option<(&'static str, &'static str, &'static str)> {
+    const JSON: &str = "application/x-amz-json-1.1";
+    const XML: &str = "application/xml";
+    Some(match (fault, cloudwatch) {
+        (Fault::Throttle, true) => {
+            ("400 Bad Request", JSON, r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#)
+        }
+        (Fault::Throttle, false) => (
+            "503 Slow Down",
+            XML,
+            "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>",
+        ),
+        (Fault::ServerError, true) => {
+            ("500 Internal Server Error", JSON, r#"{"__type":"ServiceUnavailableException","message":"injected"}"#)
+        }
+        (Fault::ServerError, false) => {
+            ("500 Internal Server Error", XML, "<Error><Code>InternalError</Code><Message>injected</Message></Error>")
+        }
+        (Fault::Deny, true) => (
+            "400 Bad Request",
+            JSON,
+            r#"{"__type":"AccessDeniedException","message":"User: arn:aws:iam::123456789012:user/t is not authorized to perform: logs:FilterLogEvents"}"#,
+        ),
+        (Fault::Deny, false) => {
+            ("403 Forbidden", XML, "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>")
+        }
+        (Fault::Expired, true) => (
+            "400 Bad Request",
+            JSON,
+            r#"{"__type":"ExpiredTokenException","message":"The security token included in the request is expired"}"#,
+        ),
+        (Fault::Expired, false) => (
+            "400 Bad Request",
+            XML,
+            "<Error><Code>ExpiredToken</Code><Message>The provided token has expired.</Message></Error>",
+        ),
+        _ => return None,
+    })
+}
+
 fn serve(
     mut conn: TcpStream,
     upstream: &str,
@@ -192,78 +234,15 @@ fn serve(
     }
     log.lock().unwrap().requests.push((method, path, fault, std::time::Instant::now()));
     let cloudwatch = header(&head_text, "x-amz-target").is_some();
-    let canned = |status: &str, body: &str, content_type: &str| {
-        format!("HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())
-    };
+    if let Some((status, content_type, body)) = fault.and_then(|f| answer(f, cloudwatch)) {
+        let response = format!(
+            "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let _ = conn.write_all(response.as_bytes());
+        return;
+    }
     match fault {
-        Some(Fault::Throttle) => {
-            let response = if cloudwatch {
-                canned(
-                    "400 Bad Request",
-                    r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#,
-                    "application/x-amz-json-1.1",
-                )
-            } else {
-                canned(
-                    "503 Slow Down",
-                    "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>",
-                    "application/xml",
-                )
-            };
-            let _ = conn.write_all(response.as_bytes());
-            return;
-        }
-        Some(Fault::ServerError) => {
-            let response = if cloudwatch {
-                canned(
-                    "500 Internal Server Error",
-                    r#"{"__type":"ServiceUnavailableException","message":"injected"}"#,
-                    "application/x-amz-json-1.1",
-                )
-            } else {
-                canned(
-                    "500 Internal Server Error",
-                    "<Error><Code>InternalError</Code><Message>injected</Message></Error>",
-                    "application/xml",
-                )
-            };
-            let _ = conn.write_all(response.as_bytes());
-            return;
-        }
-        Some(Fault::Deny) => {
-            let response = if cloudwatch {
-                canned(
-                    "400 Bad Request",
-                    r#"{"__type":"AccessDeniedException","message":"User: arn:aws:iam::123456789012:user/t is not authorized to perform: logs:FilterLogEvents"}"#,
-                    "application/x-amz-json-1.1",
-                )
-            } else {
-                canned(
-                    "403 Forbidden",
-                    "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>",
-                    "application/xml",
-                )
-            };
-            let _ = conn.write_all(response.as_bytes());
-            return;
-        }
-        Some(Fault::Expired) => {
-            let response = if cloudwatch {
-                canned(
-                    "400 Bad Request",
-                    r#"{"__type":"ExpiredTokenException","message":"The security token included in the request is expired"}"#,
-                    "application/x-amz-json-1.1",
-                )
-            } else {
-                canned(
-                    "400 Bad Request",
-                    "<Error><Code>ExpiredToken</Code><Message>The provided token has expired.</Message></Error>",
-                    "application/xml",
-                )
-            };
-            let _ = conn.write_all(response.as_bytes());
-            return;
-        }
         Some(Fault::Reset) => {
             let _ = conn.shutdown(Shutdown::Both);
             return;

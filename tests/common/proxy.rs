@@ -23,6 +23,9 @@ pub enum Fault {
     Deny,
     /// 400 ExpiredToken (S3) or ExpiredTokenException (CloudWatch Logs).
     Expired,
+    /// CloudWatch Logs only: an empty page with a `nextToken`, as the service sends while it
+    /// searches; the real page is answered to that token.
+    EmptyPage,
     /// Headers and half the body, then nothing for `stall`; then closed.
     StallMidBody,
 }
@@ -62,6 +65,8 @@ impl Plan {
 pub struct Log {
     /// (method, path-and-query, fault, when) per request, in arrival order.
     pub requests: Vec<(String, String, Option<Fault>, std::time::Instant)>,
+    /// Responses held back behind an empty page, by the token that fetches them.
+    parked: std::collections::HashMap<String, Vec<u8>>,
 }
 
 pub struct Proxy {
@@ -234,6 +239,13 @@ fn serve(
     }
     log.lock().unwrap().requests.push((method, path, fault, std::time::Instant::now()));
     let cloudwatch = header(&head_text, "x-amz-target").is_some();
+    let token = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v.get("nextToken").and_then(|t| t.as_str()).map(str::to_string));
+    if let Some(parked) = token.and_then(|t| log.lock().unwrap().parked.remove(&t)) {
+        let _ = conn.write_all(&parked);
+        return;
+    }
     if let Some((status, content_type, body)) = fault.and_then(|f| answer(f, cloudwatch)) {
         let response = format!(
             "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -272,6 +284,17 @@ fn serve(
         return;
     }
     let Some(split) = response.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4) else { return };
+    if cloudwatch && fault == Some(Fault::EmptyPage) {
+        let token = format!("mila-proxy-empty-page-{n}");
+        let page = format!(r#"{{"events":[],"searchedLogStreams":[],"nextToken":"{token}"}}"#);
+        log.lock().unwrap().parked.insert(token, response);
+        let head = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            page.len()
+        );
+        let _ = conn.write_all(head.as_bytes()).and_then(|_| conn.write_all(page.as_bytes()));
+        return;
+    }
     let (resp_head, resp_body) = response.split_at(split);
     // Same head, but this side closes too.
     let mut out = String::new();

@@ -123,6 +123,9 @@ pub struct ReportArgs {
     /// Residency policy TOML
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
+    /// Quotas TOML (requests and tokens per minute per region and model), for the capacity section
+    #[arg(long, value_name = "FILE")]
+    pub quotas: Option<PathBuf>,
     /// Print summary.json to standard output instead of the terminal summary
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,

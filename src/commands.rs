@@ -174,7 +174,8 @@ fn warn_about_input(stats: &load::LoadStats) {
 pub fn report(s: settings::Report) -> Result<Status> {
     let loaded = load_input(&s.input)?;
     warn_about_input(&loaded.stats);
-    let inputs = Inputs { prices: &s.prices, profiles: &s.input.profiles, policy: s.policy.as_ref() };
+    let inputs =
+        Inputs { prices: &s.prices, profiles: &s.input.profiles, policy: s.policy.as_ref(), quotas: &s.quotas };
     let summary =
         summary::build(&loaded.frame, &loaded.stats, s.input.window, &inputs).context("analysing the records")?;
     let json = render::json::summary(&summary);

@@ -9,6 +9,7 @@ use crate::cli::{AwsArgs, Cli, Command, InputArgs, WindowArgs};
 use crate::inputs::policy::Policy;
 use crate::inputs::prices::Prices;
 use crate::inputs::profiles::Profiles;
+use crate::inputs::quotas::Quotas;
 use crate::source::aws::AwsSettings;
 use crate::source::cloudwatch::LogGroup;
 use crate::source::s3::Location;
@@ -52,6 +53,7 @@ pub struct Report {
     pub out: Option<PathBuf>,
     pub prices: Prices,
     pub policy: Option<Policy>,
+    pub quotas: Quotas,
     pub format: ReportFormat,
 }
 
@@ -83,6 +85,7 @@ pub fn from_cli(cli: Cli, now: DateTime<Utc>) -> Result<Settings> {
             out: a.out,
             prices: prices(a.prices.as_deref())?,
             policy: a.policy.as_deref().map(Policy::load).transpose()?,
+            quotas: a.quotas.as_deref().map(Quotas::load).transpose()?.unwrap_or_default(),
             format: a.format,
         }),
         Command::Check(a) => Settings::Check(Check {

@@ -5,11 +5,12 @@
 use polars::prelude::*;
 use serde::Serialize;
 
-use crate::analysis::{cost, errors, latency, read, rerouting, residency, tokens};
+use crate::analysis::{capacity, cost, errors, latency, read, rerouting, residency, tokens};
 use crate::frame::col;
 use crate::inputs::policy::Policy;
 use crate::inputs::prices::Prices;
 use crate::inputs::profiles::Profiles;
+use crate::inputs::quotas::Quotas;
 use crate::load::LoadStats;
 use crate::window::Window;
 
@@ -26,6 +27,7 @@ pub struct Summary {
     pub cost: Cost,
     pub residency: Option<Residency>,
     pub errors: Errors,
+    pub capacity: Capacity,
     pub input: Input,
 }
 
@@ -167,6 +169,34 @@ pub struct ErrorRow {
 }
 
 #[derive(Debug, Serialize, PartialEq)]
+pub struct Capacity {
+    /// The quota file given, if any.
+    pub quotas: Option<String>,
+    /// A minute is "above" when it exceeds this share of a quota.
+    pub hot_share: f64,
+    pub by_source_region_model: Vec<CapacityRow>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct CapacityRow {
+    pub source_region: String,
+    pub model: String,
+    pub requests: u64,
+    pub rerouted: u64,
+    pub rerouting_rate: f64,
+    pub active_minutes: u64,
+    pub peak_requests_per_minute: u64,
+    /// Input + output tokens.
+    pub peak_tokens_per_minute: u64,
+    /// The first minute with the peak request count.
+    pub peak_minute: Option<String>,
+    pub quota_requests_per_minute: Option<u64>,
+    pub quota_tokens_per_minute: Option<u64>,
+    /// Null when the pair has no quota.
+    pub minutes_above_80pct: Option<u64>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
 pub struct Input {
     /// Files, objects or streams read.
     pub units_read: u64,
@@ -193,6 +223,7 @@ pub struct Inputs<'a> {
     pub prices: &'a Prices,
     pub profiles: &'a Profiles,
     pub policy: Option<&'a Policy>,
+    pub quotas: &'a Quotas,
 }
 
 fn u(v: Option<i64>) -> u64 {
@@ -346,6 +377,31 @@ pub fn build(frame: &DataFrame, stats: &LoadStats, window: Window, inputs: &Inpu
         }
     };
 
+    let cap = capacity::peaks(capacity::per_minute(lf.clone()), inputs.quotas)?.collect()?;
+    let capacity_rows = {
+        let (src, model) = (read::strs(&cap, col::SOURCE_REGION)?, read::strs(&cap, col::MODEL)?);
+        let int = |name| read::ints(&cap, name);
+        let (req, rer, active) = (int(capacity::REQUESTS)?, int(capacity::REROUTED)?, int(capacity::ACTIVE_MINUTES)?);
+        let (rpm, tpm, at) = (int(capacity::PEAK_RPM)?, int(capacity::PEAK_TPM)?, int(capacity::PEAK_MINUTE)?);
+        let (qr, qt, hot) = (int(capacity::QUOTA_RPM)?, int(capacity::QUOTA_TPM)?, int(capacity::HOT_MINUTES)?);
+        (0..cap.height())
+            .map(|i| CapacityRow {
+                source_region: s(src[i].clone()),
+                model: s(model[i].clone()),
+                requests: u(req[i]),
+                rerouted: u(rer[i]),
+                rerouting_rate: ratio(u(rer[i]), u(req[i])),
+                active_minutes: u(active[i]),
+                peak_requests_per_minute: u(rpm[i]),
+                peak_tokens_per_minute: u(tpm[i]),
+                peak_minute: at[i].map(crate::window::rfc3339),
+                quota_requests_per_minute: qr[i].map(|v| v as u64),
+                quota_tokens_per_minute: qt[i].map(|v| v as u64),
+                minutes_above_80pct: hot[i].map(|v| v as u64),
+            })
+            .collect()
+    };
+
     let err = errors::by_code(lf).collect()?;
     let error_rows: Vec<ErrorRow> = read::strs(&err, col::ERROR_CODE)?
         .into_iter()
@@ -390,6 +446,11 @@ pub fn build(frame: &DataFrame, stats: &LoadStats, window: Window, inputs: &Inpu
         },
         residency,
         errors: Errors { by_code: error_rows },
+        capacity: Capacity {
+            quotas: inputs.quotas.name.clone(),
+            hot_share: capacity::HOT_SHARE,
+            by_source_region_model: capacity_rows,
+        },
         input: Input {
             units_read: stats.units_read,
             rejects: stats

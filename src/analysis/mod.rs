@@ -1,6 +1,7 @@
 //! One question each: a pure function over the invocations `LazyFrame` (and the user's inputs)
 //! returning a lazy plan. `summary` collects them; nothing here reads files or prints.
 
+pub mod capacity;
 pub mod cost;
 pub mod errors;
 pub mod latency;

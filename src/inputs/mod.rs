@@ -1,9 +1,10 @@
-//! The user's files (prices, profiles, policy), parsed and validated. Errors name the file.
+//! The user's files (prices, profiles, policy, quotas), parsed and validated. Errors name the file.
 
 pub mod glob;
 pub mod policy;
 pub mod prices;
 pub mod profiles;
+pub mod quotas;
 
 use std::path::{Path, PathBuf};
 

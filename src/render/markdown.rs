@@ -38,6 +38,7 @@ fn is_text(h: &str) -> bool {
             | "First locations"
             | "Source"
             | "Problem"
+            | "Peak minute"
     )
 }
 
@@ -210,6 +211,47 @@ pub fn report(s: &Summary) -> Vec<u8> {
             );
         }
     }
+
+    let cap = &s.capacity;
+    let _ = writeln!(o, "## Capacity: peak per minute by source region and model\n");
+    let _ = writeln!(
+        o,
+        "Tokens are input + output. {} Rerouting is shown beside each row: on-demand quotas are why requests move.\n",
+        match &cap.quotas {
+            Some(q) => format!("Quotas from {}; \"Above 80%\" counts minutes over 80% of either quota.", md(q)),
+            None => "No quotas given (--quotas FILE).".to_string(),
+        }
+    );
+    let quota = |v: Option<u64>| v.map_or("-".to_string(), |v| v.to_string());
+    table(
+        &mut o,
+        &[
+            "Source region",
+            "Model",
+            "Requests",
+            "Rerouting rate",
+            "Peak req/min",
+            "Peak tokens/min",
+            "Peak minute",
+            "Quota req/min",
+            "Quota tokens/min",
+            "Above 80%",
+        ],
+        cap.by_source_region_model.iter().map(|x| {
+            vec![
+                md(&x.source_region),
+                md(&x.model),
+                x.requests.to_string(),
+                pct(x.rerouting_rate),
+                x.peak_requests_per_minute.to_string(),
+                x.peak_tokens_per_minute.to_string(),
+                x.peak_minute.clone().unwrap_or_else(|| "-".into()),
+                quota(x.quota_requests_per_minute),
+                quota(x.quota_tokens_per_minute),
+                quota(x.minutes_above_80pct),
+            ]
+        }),
+    );
 
     let _ = writeln!(o, "## Invocation errors by code\n");
     table(

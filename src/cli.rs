@@ -123,12 +123,21 @@ pub struct ReportArgs {
     /// Residency policy TOML
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
+    /// Add the previous window's figures (the previous ISO week for --week) and the change
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub compare: Option<Compare>,
     /// Quotas TOML (requests and tokens per minute per region and model), for the capacity section
     #[arg(long, value_name = "FILE")]
     pub quotas: Option<PathBuf>,
     /// Print summary.json to standard output instead of the terminal summary
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Compare {
+    /// The window of the same length just before
+    Previous,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]

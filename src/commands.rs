@@ -28,21 +28,24 @@ fn stdout(bytes: &[u8]) -> Result<()> {
 }
 
 fn load_input(input: &settings::Input) -> Result<Loaded> {
+    load_window(input, input.window)
+}
+
+fn load_window(input: &settings::Input, window: Window) -> Result<Loaded> {
     if let Some(dir) = &input.store {
-        return store_input(dir, input);
+        return store_input(dir, input, window);
     }
     let local: Vec<SourceSpec> = input.sources.iter().filter(|s| !s.is_cloud()).cloned().collect();
-    let cloud =
-        input.sources.iter().filter_map(|s| load::cloud_job(s, input.window, &input.aws, input.now_ms)).collect();
-    load::load(&local, cloud, input.window, &input.profiles, &mut Progress::new(input.progress))
+    let cloud = input.sources.iter().filter_map(|s| load::cloud_job(s, window, &input.aws, input.now_ms)).collect();
+    load::load(&local, cloud, window, &input.profiles, &mut Progress::new(input.progress))
 }
 
 /// Records from a store, in the window. Rejects and duplicates were reported when ingested;
 /// the store's checkpoint keeps their totals.
-fn store_input(dir: &std::path::Path, input: &settings::Input) -> Result<Loaded> {
+fn store_input(dir: &std::path::Path, input: &settings::Input, window: Window) -> Result<Loaded> {
     let store = Store::open_for_reading(dir)?;
-    let all = store.read(input.window.since, input.window.until)?;
-    let frame = crate::store::resolve_profiles(crate::frame::within(&all, input.window)?, &input.profiles)?;
+    let all = store.read(window.since, window.until)?;
+    let frame = crate::store::resolve_profiles(crate::frame::within(&all, window)?, &input.profiles)?;
     let stats = load::LoadStats {
         lines: frame.height() as u64,
         outside_window: (all.height() - frame.height()) as u64,
@@ -156,19 +159,27 @@ fn group_key(group: &cloudwatch::LogGroup) -> String {
 
 /// Rejected lines and unreadable sources never fail a run, but are never silent either.
 fn warn_about_input(stats: &load::LoadStats) {
+    for line in input_warnings(stats) {
+        eprintln!("{line}");
+    }
+}
+
+fn input_warnings(stats: &load::LoadStats) -> Vec<String> {
+    let mut out = Vec::new();
     if stats.rejected > 0 {
         let reasons: Vec<String> = stats.rejects.iter().map(|(r, g)| format!("{} {}", g.count, r)).collect();
         let first = stats.rejects.values().next().and_then(|g| g.first.first()).cloned().unwrap_or_default();
-        eprintln!(
+        out.push(format!(
             "mila: warning: {} lines rejected ({}); first at {}",
             stats.rejected,
             reasons.join(", "),
             escape::terminal(&first)
-        );
+        ));
     }
     for p in &stats.problems {
-        eprintln!("mila: warning: {}: {}", escape::terminal(&p.unit), escape::terminal(&p.message));
+        out.push(format!("mila: warning: {}: {}", escape::terminal(&p.unit), escape::terminal(&p.message)));
     }
+    out
 }
 
 pub fn report(s: settings::Report) -> Result<Status> {
@@ -176,8 +187,20 @@ pub fn report(s: settings::Report) -> Result<Status> {
     warn_about_input(&loaded.stats);
     let inputs =
         Inputs { prices: &s.prices, profiles: &s.input.profiles, policy: s.policy.as_ref(), quotas: &s.quotas };
-    let summary =
+    let mut summary =
         summary::build(&loaded.frame, &loaded.stats, s.input.window, &inputs).context("analysing the records")?;
+    if let Some(window) = s.previous {
+        // The previous window is read as its own report would read it: same sources, same
+        // rules. Its warnings are shown too, once each (local files are read twice).
+        let before = load_window(&s.input, window)?;
+        let seen = input_warnings(&loaded.stats);
+        for line in input_warnings(&before.stats).into_iter().filter(|l| !seen.contains(l)) {
+            eprintln!("{line} (previous window)");
+        }
+        let previous = summary::build(&before.frame, &before.stats, window, &inputs)
+            .context("analysing the records of the previous window")?;
+        summary.comparison = Some(crate::compare::compare(&summary, &previous));
+    }
     let json = render::json::summary(&summary);
     if let Some(dir) = &s.out {
         let written = output::write_files(

@@ -54,6 +54,8 @@ pub struct Report {
     pub prices: Prices,
     pub policy: Option<Policy>,
     pub quotas: Quotas,
+    /// `--compare previous`: the window just before, of the same length.
+    pub previous: Option<Window>,
     pub format: ReportFormat,
 }
 
@@ -81,6 +83,10 @@ pub struct Sample {
 pub fn from_cli(cli: Cli, now: DateTime<Utc>) -> Result<Settings> {
     Ok(match cli.command {
         Command::Report(a) => Settings::Report(Report {
+            previous: match a.compare {
+                None => None,
+                Some(crate::cli::Compare::Previous) => Some(previous(window_of(&a.input.window, now)?)?),
+            },
             input: input(&a.input, now)?,
             out: a.out,
             prices: prices(a.prices.as_deref())?,
@@ -190,6 +196,14 @@ pub fn source(text: &str) -> Result<SourceSpec> {
         return LogGroup::parse(text).map(SourceSpec::CloudWatch).map_err(|e| anyhow::anyhow!("source {e}"));
     }
     Ok(SourceSpec::Path(PathBuf::from(text)))
+}
+
+/// The window of the same length just before `w`, which needs both ends.
+fn previous(w: Window) -> Result<Window> {
+    match (w.since, w.until) {
+        (Some(since), Some(until)) => Ok(Window { since: Some(since - (until - since)), until: Some(since) }),
+        _ => bail!("--compare previous needs a window with both ends: --week, or --since and --until"),
+    }
 }
 
 pub fn window_of(w: &WindowArgs, now: DateTime<Utc>) -> Result<Window> {

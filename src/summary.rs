@@ -27,6 +27,9 @@ pub struct Summary {
     pub cost: Cost,
     pub residency: Option<Residency>,
     pub errors: Errors,
+    /// With `--compare previous` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<crate::compare::Comparison>,
     pub capacity: Capacity,
     pub input: Input,
 }
@@ -438,7 +441,8 @@ pub fn build(frame: &DataFrame, stats: &LoadStats, window: Window, inputs: &Inpu
         tokens: Tokens { by_model: token_rows },
         cost: Cost {
             currency: "USD",
-            total: cost_models.iter().map(|m| m.usd).sum(),
+            // An empty f64 sum is -0.0; adding 0.0 makes it the 0 a reader expects.
+            total: cost_models.iter().map(|m| m.usd).sum::<f64>() + 0.0,
             unpriced_requests: cost_models.iter().map(|m| m.unpriced_requests).sum(),
             by_model: cost_models,
             by_tag: cost_tags,
@@ -446,6 +450,7 @@ pub fn build(frame: &DataFrame, stats: &LoadStats, window: Window, inputs: &Inpu
         },
         residency,
         errors: Errors { by_code: error_rows },
+        comparison: None,
         capacity: Capacity {
             quotas: inputs.quotas.name.clone(),
             hot_share: capacity::HOT_SHARE,

@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
 use super::{opt_int, pct, usd};
+use crate::compare::{Change, Comparison};
 use crate::escape::markdown as md;
 use crate::summary::Summary;
 
@@ -39,7 +40,63 @@ fn is_text(h: &str) -> bool {
             | "Source"
             | "Problem"
             | "Peak minute"
+            | "Figure"
     )
+}
+
+/// "+3", "-0.1250", "0": a change with its sign.
+fn signed(v: Option<f64>, digits: usize) -> String {
+    match v {
+        None => "-".into(),
+        Some(v) if v > 0.0 => format!("+{v:.digits$}"),
+        Some(v) => format!("{v:.digits$}"),
+    }
+}
+
+fn comparison(o: &mut String, c: &Comparison) {
+    let _ = writeln!(o, "## Compared with the previous period\n");
+    let _ = writeln!(
+        o,
+        "Previous period: {} to {} (UTC, end exclusive).\n",
+        c.previous.since.as_deref().unwrap_or("-"),
+        c.previous.until.as_deref().unwrap_or("-")
+    );
+    let ratio = |x: Option<f64>| x.map_or("-".to_string(), |r| format!("{}%", signed(Some(r * 100.0), 1)));
+    let f = |v: Option<i64>| v.map(|v| v as f64);
+    let counts = |name: &str, x: &Change<i64>| {
+        vec![name.to_string(), opt_int(x.current), opt_int(x.previous), signed(f(x.change), 0), ratio(x.change_ratio)]
+    };
+    let mut rows = vec![
+        counts("Requests", &c.requests),
+        counts("Input tokens", &c.input_tokens),
+        counts("Output tokens", &c.output_tokens),
+        counts("Cache-read tokens", &c.cache_read_tokens),
+        counts("Cache-write tokens", &c.cache_write_tokens),
+        vec![
+            "Cost (USD)".into(),
+            c.cost_usd.current.map_or("-".into(), usd),
+            c.cost_usd.previous.map_or("-".into(), usd),
+            signed(c.cost_usd.change, 4),
+            ratio(c.cost_usd.change_ratio),
+        ],
+        vec![
+            "Rerouting rate".into(),
+            c.rerouting_rate.current.map_or("-".into(), pct),
+            c.rerouting_rate.previous.map_or("-".into(), pct),
+            c.rerouting_rate.change.map_or("-".into(), |d| format!("{} points", signed(Some(d * 100.0), 1))),
+            ratio(c.rerouting_rate.change_ratio),
+        ],
+    ];
+    if let Some(v) = &c.violations {
+        rows.push(counts("Residency violations", v));
+    }
+    for l in &c.latency {
+        let region = md(&l.inference_region);
+        for (name, x) in [("p50", &l.p50_ms), ("p90", &l.p90_ms), ("p99", &l.p99_ms)] {
+            rows.push(counts(&format!("Latency {name} ms, {region}"), x));
+        }
+    }
+    table(o, &["Figure", "This period", "Previous", "Change", "Change %"], rows);
 }
 
 pub fn report(s: &Summary) -> Vec<u8> {
@@ -62,6 +119,9 @@ pub fn report(s: &Summary) -> Vec<u8> {
     );
     let _ = writeln!(o, "- Requests counted: {} (after deduplication by requestId)", s.rerouting.requests);
     let _ = writeln!(o, "- Prices: {}\n", md(&s.cost.prices));
+    if let Some(c) = &s.comparison {
+        comparison(&mut o, c);
+    }
 
     let rr = &s.rerouting;
     let _ = writeln!(o, "## Rerouting by source region\n");

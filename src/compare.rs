@@ -1,0 +1,142 @@
+//! `--compare previous`: this window's figures beside the previous window of the same length
+//! (the previous ISO week for `--week`). Both sides are whole summaries built the same way, so
+//! the comparison is only arithmetic on them.
+
+use std::collections::BTreeSet;
+use std::ops::Sub;
+
+use serde::Serialize;
+
+use crate::summary::{LatencyRow, Summary, TokenRow, WindowOut};
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Comparison {
+    /// The previous window (end exclusive).
+    pub previous: WindowOut,
+    pub requests: Change<i64>,
+    pub input_tokens: Change<i64>,
+    pub output_tokens: Change<i64>,
+    pub cache_read_tokens: Change<i64>,
+    pub cache_write_tokens: Change<i64>,
+    pub cost_usd: Change<f64>,
+    /// A share (0 to 1); `change` is in the same unit.
+    pub rerouting_rate: Change<f64>,
+    /// Null without a policy.
+    pub violations: Option<Change<i64>>,
+    /// Per inference region in either window; a side without calls is null.
+    pub latency: Vec<LatencyChange>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct LatencyChange {
+    pub inference_region: String,
+    pub p50_ms: Change<i64>,
+    pub p90_ms: Change<i64>,
+    pub p99_ms: Change<i64>,
+}
+
+/// One figure in both windows: `change` = current - previous; `change_ratio` = change /
+/// previous (null when previous is 0 or either side is missing).
+#[derive(Debug, Serialize, PartialEq, Clone, Copy)]
+pub struct Change<T> {
+    pub current: Option<T>,
+    pub previous: Option<T>,
+    pub change: Option<T>,
+    pub change_ratio: Option<f64>,
+}
+
+pub trait Figure: Copy + Sub<Output = Self> {
+    fn as_f64(self) -> f64;
+}
+
+impl Figure for i64 {
+    fn as_f64(self) -> f64 {
+        self as f64
+    }
+}
+
+impl Figure for f64 {
+    fn as_f64(self) -> f64 {
+        self
+    }
+}
+
+impl<T: Figure> Change<T> {
+    pub fn new(current: Option<T>, previous: Option<T>) -> Change<T> {
+        let (change, change_ratio) = match (current, previous) {
+            (Some(c), Some(p)) => (Some(c - p), (p.as_f64() != 0.0).then(|| (c - p).as_f64() / p.as_f64())),
+            _ => (None, None),
+        };
+        Change { current, previous, change, change_ratio }
+    }
+}
+
+fn row<'a>(s: &'a Summary, region: &str) -> Option<&'a LatencyRow> {
+    s.latency.by_inference_region.iter().find(|r| r.inference_region == region)
+}
+
+fn count(current: u64, previous: u64) -> Change<i64> {
+    Change::new(Some(current as i64), Some(previous as i64))
+}
+
+fn tokens(s: &Summary, of: fn(&TokenRow) -> u64) -> u64 {
+    s.tokens.by_model.iter().map(of).sum()
+}
+
+pub fn compare(current: &Summary, previous: &Summary) -> Comparison {
+    let regions: BTreeSet<&str> = [current, previous]
+        .iter()
+        .flat_map(|s| s.latency.by_inference_region.iter().map(|r| r.inference_region.as_str()))
+        .collect();
+    let latency = regions
+        .into_iter()
+        .map(|region| {
+            let (c, p) = (row(current, region), row(previous, region));
+            let pick = |f: fn(&LatencyRow) -> Option<i64>| Change::new(c.and_then(f), p.and_then(f));
+            LatencyChange {
+                inference_region: region.to_string(),
+                p50_ms: pick(|r| r.p50_ms),
+                p90_ms: pick(|r| r.p90_ms),
+                p99_ms: pick(|r| r.p99_ms),
+            }
+        })
+        .collect();
+    let token_change = |of: fn(&TokenRow) -> u64| count(tokens(current, of), tokens(previous, of));
+    Comparison {
+        previous: WindowOut { since: previous.window.since.clone(), until: previous.window.until.clone() },
+        requests: count(current.rerouting.requests, previous.rerouting.requests),
+        input_tokens: token_change(|r| r.input),
+        output_tokens: token_change(|r| r.output),
+        cache_read_tokens: token_change(|r| r.cache_read),
+        cache_write_tokens: token_change(|r| r.cache_write),
+        cost_usd: Change::new(Some(current.cost.total), Some(previous.cost.total)),
+        rerouting_rate: Change::new(Some(current.rerouting.rate), Some(previous.rerouting.rate)),
+        violations: current
+            .residency
+            .as_ref()
+            .map(|c| count(c.violations, previous.residency.as_ref().map_or(0, |p| p.violations))),
+        latency,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes() {
+        assert_eq!(
+            Change::new(Some(3i64), Some(2)),
+            Change { current: Some(3), previous: Some(2), change: Some(1), change_ratio: Some(0.5) }
+        );
+        assert_eq!(
+            Change::new(Some(3i64), Some(0)),
+            Change { current: Some(3), previous: Some(0), change: Some(3), change_ratio: None }
+        );
+        assert_eq!(
+            Change::new(None, Some(7i64)),
+            Change { current: None, previous: Some(7), change: None, change_ratio: None }
+        );
+        assert_eq!(Change::new(Some(0.25f64), Some(0.5)).change_ratio, Some(-0.5));
+    }
+}

@@ -213,7 +213,7 @@ pub fn report(s: settings::Report) -> Result<Status> {
     }
     match s.format {
         ReportFormat::Json => stdout(&json)?,
-        ReportFormat::Text => stdout(&render::terminal::summary(&summary))?,
+        ReportFormat::Text => stdout(&render::terminal::summary(&summary, s.width))?,
     }
     Ok(Status::Ok)
 }
@@ -231,7 +231,7 @@ pub fn check(s: settings::Check) -> Result<Status> {
     let table = Table::from_frame(&violations)?;
     stdout(&match s.format {
         TableFormat::Table if table.rows.is_empty() => Vec::new(),
-        TableFormat::Table => table.to_terminal(),
+        TableFormat::Table => table.to_terminal(s.width),
         TableFormat::Json => table.to_json(),
         TableFormat::Csv => table.to_csv(),
     })?;
@@ -255,7 +255,7 @@ pub fn query(s: settings::Query) -> Result<Status> {
         ctx.execute(&s.sql).and_then(LazyFrame::collect).with_context(|| format!("query {}", s.sql_path.display()))?;
     let table = Table::from_frame(&result)?;
     stdout(&match s.format {
-        TableFormat::Table => table.to_terminal(),
+        TableFormat::Table => table.to_terminal(s.width),
         TableFormat::Json => table.to_json(),
         TableFormat::Csv => table.to_csv(),
     })?;

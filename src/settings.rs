@@ -57,6 +57,8 @@ pub struct Report {
     /// `--compare previous`: the window just before, of the same length.
     pub previous: Option<Window>,
     pub format: ReportFormat,
+    /// Columns available for tables on standard output; None: no limit.
+    pub width: Option<usize>,
 }
 
 pub struct Check {
@@ -64,6 +66,7 @@ pub struct Check {
     pub policy: Policy,
     pub format: TableFormat,
     pub fail_on_unverifiable: bool,
+    pub width: Option<usize>,
 }
 
 pub struct Query {
@@ -71,6 +74,7 @@ pub struct Query {
     pub sql: String,
     pub sql_path: PathBuf,
     pub format: TableFormat,
+    pub width: Option<usize>,
 }
 
 pub struct Sample {
@@ -93,12 +97,14 @@ pub fn from_cli(cli: Cli, now: DateTime<Utc>) -> Result<Settings> {
             policy: a.policy.as_deref().map(Policy::load).transpose()?,
             quotas: a.quotas.as_deref().map(Quotas::load).transpose()?.unwrap_or_default(),
             format: a.format,
+            width: output_width(),
         }),
         Command::Check(a) => Settings::Check(Check {
             input: input(&a.input, now)?,
             policy: Policy::load(&a.policy)?,
             format: a.format,
             fail_on_unverifiable: a.fail_on_unverifiable,
+            width: output_width(),
         }),
         Command::Query(a) => Settings::Query(Query {
             input: input(&a.input, now)?,
@@ -106,6 +112,7 @@ pub fn from_cli(cli: Cli, now: DateTime<Utc>) -> Result<Settings> {
                 .with_context(|| format!("cannot read SQL file {}", a.sql.display()))?,
             sql_path: a.sql,
             format: a.format,
+            width: output_width(),
         }),
         Command::Sample(a) => {
             let start_ms = window::parse_time(&a.start, now).map_err(|e| anyhow::anyhow!("--start: {e}"))?;
@@ -196,6 +203,19 @@ pub fn source(text: &str) -> Result<SourceSpec> {
         return LogGroup::parse(text).map(SourceSpec::CloudWatch).map_err(|e| anyhow::anyhow!("source {e}"));
     }
     Ok(SourceSpec::Path(PathBuf::from(text)))
+}
+
+/// The terminal's width when standard output is one; else `COLUMNS` if set; else no limit
+/// (a file or a pipe gets whole lines).
+fn output_width() -> Option<usize> {
+    use std::io::IsTerminal;
+    let stdout = std::io::stdout();
+    if stdout.is_terminal() {
+        if let Some((terminal_size::Width(w), _)) = terminal_size::terminal_size_of(&stdout) {
+            return Some(usize::from(w));
+        }
+    }
+    std::env::var("COLUMNS").ok().and_then(|c| c.trim().parse().ok()).filter(|w| *w > 0)
 }
 
 /// The window of the same length just before `w`, which needs both ends.

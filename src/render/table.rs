@@ -11,6 +11,8 @@ pub enum Cell {
     Int(i64),
     Float(f64),
     Text(String),
+    /// A number already formatted (a share, an amount): aligned as numbers are.
+    Formatted(String),
 }
 
 impl Cell {
@@ -20,7 +22,7 @@ impl Cell {
             Cell::Bool(b) => b.to_string(),
             Cell::Int(i) => i.to_string(),
             Cell::Float(f) => f.to_string(),
-            Cell::Text(s) => s.clone(),
+            Cell::Text(s) | Cell::Formatted(s) => s.clone(),
         }
     }
 
@@ -30,7 +32,7 @@ impl Cell {
             Cell::Bool(b) => (*b).into(),
             Cell::Int(i) => (*i).into(),
             Cell::Float(f) => serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into),
-            Cell::Text(s) => s.clone().into(),
+            Cell::Text(s) | Cell::Formatted(s) => s.clone().into(),
         }
     }
 }
@@ -53,19 +55,47 @@ impl Table {
         Ok(Table { headers, rows })
     }
 
-    /// Aligned columns; every cell escaped for the terminal.
-    pub fn to_terminal(&self) -> Vec<u8> {
+    /// Aligned columns, numbers to the right; every cell escaped for the terminal. Within
+    /// `width` columns when given: the widest text columns are cut short with "…" first.
+    pub fn to_terminal(&self, width: Option<usize>) -> Vec<u8> {
         let texts: Vec<Vec<String>> =
             self.rows.iter().map(|r| r.iter().map(|c| escape::terminal(&c.text())).collect()).collect();
+        let numeric: Vec<bool> = (0..self.headers.len())
+            .map(|i| {
+                let mut cells = self.rows.iter().filter_map(|r| r.get(i)).filter(|c| **c != Cell::Null).peekable();
+                cells.peek().is_some() && cells.all(|c| matches!(c, Cell::Int(_) | Cell::Float(_) | Cell::Formatted(_)))
+            })
+            .collect();
         let mut widths: Vec<usize> = self.headers.iter().map(|h| h.chars().count()).collect();
         for row in &texts {
             for (w, t) in widths.iter_mut().zip(row) {
                 *w = (*w).max(t.chars().count());
             }
         }
+        if let Some(limit) = width {
+            // Numbers are never cut, but their headers may be.
+            let values: Vec<usize> = (0..widths.len())
+                .map(|i| texts.iter().filter_map(|r| r.get(i)).map(|t| t.chars().count()).max().unwrap_or(0).max(1))
+                .collect();
+            let least: Vec<usize> =
+                (0..widths.len()).map(|i| if numeric[i] { values[i] } else { widths[i].min(MIN_TEXT) }).collect();
+            fit(&mut widths, &numeric, &least, limit);
+        }
         let mut out = String::new();
         let line = |cells: &[String], out: &mut String| {
-            let padded: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+            let padded: Vec<String> = cells
+                .iter()
+                .zip(&widths)
+                .zip(&numeric)
+                .map(|((c, w), num)| {
+                    let c = cut(c, *w);
+                    if *num {
+                        format!("{c:>w$}")
+                    } else {
+                        format!("{c:<w$}")
+                    }
+                })
+                .collect();
             out.push_str(padded.join("  ").trim_end());
             out.push('\n');
         };
@@ -94,6 +124,34 @@ impl Table {
         out.push(b'\n');
         out
     }
+}
+
+/// Text columns are not cut below this many characters.
+const MIN_TEXT: usize = 8;
+
+/// Narrows columns until the line fits `limit` (two spaces between columns): text columns
+/// first, widest first; then the headers of number columns; none below `least`.
+fn fit(widths: &mut [usize], numeric: &[bool], least: &[usize], limit: usize) {
+    let total = |w: &[usize]| w.iter().sum::<usize>() + 2 * w.len().saturating_sub(1);
+    while total(widths) > limit {
+        let widest = |want_numeric: bool| {
+            (0..widths.len()).filter(|&i| numeric[i] == want_numeric && widths[i] > least[i]).max_by_key(|&i| widths[i])
+        };
+        match widest(false).or_else(|| widest(true)) {
+            Some(i) => widths[i] -= 1,
+            None => return,
+        }
+    }
+}
+
+/// The text cut to `width` characters, its last one "…" when anything was cut.
+fn cut(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
+    out.push('…');
+    out
 }
 
 fn cell(v: AnyValue) -> Cell {
@@ -130,8 +188,35 @@ mod tests {
 
     #[test]
     fn terminal_escapes_and_aligns() {
-        let got = String::from_utf8(sample().to_terminal()).unwrap();
-        assert_eq!(got, "id              n\n--------------  ---\na\\u{1b}[2J,\"x\"  3\n                0.5\n");
+        let got = String::from_utf8(sample().to_terminal(None)).unwrap();
+        assert_eq!(got, "id                n\n--------------  ---\na\\u{1b}[2J,\"x\"    3\n                0.5\n");
+    }
+
+    #[test]
+    fn terminal_fits_the_width_cutting_text_not_numbers() {
+        let t = Table {
+            headers: vec!["model".into(), "region".into(), "requests".into()],
+            rows: vec![vec![
+                Cell::Text("anthropic.claude-sonnet-4-5-20250929-v1:0".into()),
+                Cell::Text("us-east-1".into()),
+                Cell::Int(1234567),
+            ]],
+        };
+        let cases: [(Option<usize>, &str); 3] = [
+            (None, "anthropic.claude-sonnet-4-5-20250929-v1:0  us-east-1   1234567"),
+            // 40 = 19 + 2 + 9 + 2 + 8: the model column gives up what is needed.
+            (Some(40), "anthropic.claude-s…  us-east-1   1234567"),
+            // Text columns stop at 8 characters, number headers at their values' width; the
+            // line may then be wider than asked.
+            (Some(10), "anthrop…  us-east…  1234567"),
+        ];
+        for (width, row) in cases {
+            let got = String::from_utf8(t.to_terminal(width)).unwrap();
+            assert_eq!(got.lines().nth(2), Some(row), "{width:?}:\n{got}");
+            if let Some(w) = width.filter(|w| *w >= 30) {
+                assert!(got.lines().all(|l| l.chars().count() <= w), "{got}");
+            }
+        }
     }
 
     #[test]

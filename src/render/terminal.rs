@@ -1,12 +1,14 @@
-//! The short summary printed after `mila report`. Strings from logs are escaped.
+//! What `mila report` prints without `--format json`: a few summary lines, then the main
+//! tables, within the terminal's width. Strings from logs are escaped (render::table).
 
 use std::fmt::Write;
 
+use super::table::{Cell, Table};
 use super::{pct, usd};
 use crate::escape::terminal as t;
 use crate::summary::Summary;
 
-pub fn summary(s: &Summary) -> Vec<u8> {
+pub fn summary(s: &Summary, width: Option<usize>) -> Vec<u8> {
     let mut o = String::new();
     let r = &s.records;
     let rr = &s.rerouting;
@@ -69,5 +71,101 @@ pub fn summary(s: &Summary) -> Vec<u8> {
     if !s.input.problems.is_empty() {
         let _ = writeln!(o, "problems  {} sources could not be read in full (see report)", s.input.problems.len());
     }
-    o.into_bytes()
+    let mut out = o.into_bytes();
+    for (title, table) in tables(s) {
+        if !table.rows.is_empty() {
+            out.extend_from_slice(format!("\n{title}\n").as_bytes());
+            out.extend(table.to_terminal(width));
+        }
+    }
+    out
+}
+
+fn text(s: &str) -> Cell {
+    Cell::Text(s.to_string())
+}
+
+fn int(n: u64) -> Cell {
+    Cell::Int(n as i64)
+}
+
+fn headers(names: &[&str]) -> Vec<String> {
+    names.iter().map(|n| n.to_string()).collect()
+}
+
+fn tables(s: &Summary) -> Vec<(&'static str, Table)> {
+    let opt = |v: Option<i64>| v.map_or(Cell::Null, Cell::Int);
+    let mut out = vec![
+        (
+            "Rerouting by source region",
+            Table {
+                headers: headers(&["source region", "requests", "local", "rerouted", "unknown", "rate"]),
+                rows: s
+                    .rerouting
+                    .by_source_region
+                    .iter()
+                    .map(|r| {
+                        let counts = [r.requests, r.local, r.rerouted, r.unknown].map(int);
+                        [vec![text(&r.source_region)], counts.to_vec(), vec![Cell::Formatted(pct(r.rate))]].concat()
+                    })
+                    .collect(),
+            },
+        ),
+        (
+            "Latency by inference region (ms, nearest rank)",
+            Table {
+                headers: headers(&["inference region", "calls", "coverage", "p50", "p90", "p99"]),
+                rows: s
+                    .latency
+                    .by_inference_region
+                    .iter()
+                    .map(|r| {
+                        vec![
+                            text(&r.inference_region),
+                            int(r.calls),
+                            Cell::Formatted(pct(r.coverage)),
+                            opt(r.p50_ms),
+                            opt(r.p90_ms),
+                            opt(r.p99_ms),
+                        ]
+                    })
+                    .collect(),
+            },
+        ),
+        (
+            "Cost by model",
+            Table {
+                headers: headers(&["model", "requests", "USD", "unpriced"]),
+                rows: s
+                    .cost
+                    .by_model
+                    .iter()
+                    .map(|r| {
+                        vec![text(&r.model), int(r.requests), Cell::Formatted(usd(r.usd)), int(r.unpriced_requests)]
+                    })
+                    .collect(),
+            },
+        ),
+    ];
+    if let Some(res) = &s.residency {
+        out.push((
+            "Residency by source region",
+            Table {
+                headers: headers(&["source region", "checked", "violations", "unverifiable"]),
+                rows: res
+                    .by_source_region
+                    .iter()
+                    .map(|r| vec![text(&r.source_region), int(r.checked), int(r.violations), int(r.unverifiable)])
+                    .collect(),
+            },
+        ));
+    }
+    out.push((
+        "Invocation errors by code",
+        Table {
+            headers: headers(&["error code", "requests"]),
+            rows: s.errors.by_code.iter().map(|r| vec![text(&r.error_code), int(r.requests)]).collect(),
+        },
+    ));
+    out
 }

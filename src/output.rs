@@ -1,5 +1,5 @@
 //! The one place that writes files: each to a temporary name in the same folder, synced, then
-//! renamed, so a reader never sees half a report.
+//! renamed, and the folder synced, so a reader (or a run after a crash) never sees half a file.
 
 use std::fs;
 use std::io::Write;
@@ -19,7 +19,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<PathBuf> {
         let mut f = fs::File::create(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
-        fs::rename(&tmp, path)
+        fs::rename(&tmp, path)?;
+        // The rename itself is durable only once the folder is.
+        fs::File::open(path.parent().unwrap_or(Path::new("."))).and_then(|d| d.sync_all())
     })();
     if let Err(e) = result {
         let _ = fs::remove_file(&tmp);

@@ -13,7 +13,6 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs::{self, File};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -22,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::frame::col;
 use crate::inputs::profiles::Profiles;
+use crate::output;
 use crate::record::model_id::{canonicalise, route};
 use crate::record::{ModelIdKind, Route};
 use crate::source::s3::ObjectInfo;
@@ -213,10 +213,12 @@ impl Store {
             };
             merged = merged.sort([col::TIMESTAMP, col::REQUEST_ID], SortMultipleOptions::default())?;
             let relative = format!("{RECORDS}/day={name}/g{generation:06}.parquet");
-            write_atomically(&self.dir.join(&relative), |f| {
-                ParquetWriter::new(f).with_compression(ParquetCompression::Zstd(None)).finish(&mut merged)?;
-                Ok(())
-            })?;
+            let mut bytes = Vec::new();
+            ParquetWriter::new(&mut bytes).with_compression(ParquetCompression::Zstd(None)).finish(&mut merged)?;
+            let path = self.dir.join(&relative);
+            let folder = path.parent().expect("day folder");
+            fs::create_dir_all(folder).with_context(|| format!("cannot create {}", folder.display()))?;
+            output::write_atomic(&path, &bytes)?;
             self.state.days.insert(name, relative);
         }
         Ok((added, new.height() as u64 - added))
@@ -225,8 +227,7 @@ impl Store {
     /// Makes the new state the store's: after this returns, a crash keeps it.
     pub fn commit(&mut self) -> Result<()> {
         self.state.generation += 1;
-        let json = serde_json::to_vec_pretty(&self.state)?;
-        write_atomically(&self.dir.join(STATE), |f| Ok(f.write_all(&json)?))?;
+        output::write_atomic(&self.dir.join(STATE), &serde_json::to_vec_pretty(&self.state)?)?;
         Ok(())
     }
 
@@ -285,20 +286,6 @@ fn concat_frames(frames: Vec<DataFrame>) -> PolarsResult<DataFrame> {
 fn read_parquet(path: &Path) -> Result<DataFrame> {
     let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     anyhow::Context::with_context(ParquetReader::new(file).finish(), || format!("cannot read {}", path.display()))
-}
-
-/// Writes to `path.tmp`, syncs, renames over `path`, and syncs the folder.
-fn write_atomically(path: &Path, write: impl FnOnce(&mut File) -> Result<()>) -> Result<()> {
-    let dir = path.parent().expect("store paths have a parent");
-    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let tmp = path.with_extension("tmp");
-    let mut f = File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
-    write(&mut f).with_context(|| format!("cannot write {}", tmp.display()))?;
-    f.sync_all().with_context(|| format!("cannot sync {}", tmp.display()))?;
-    drop(f);
-    fs::rename(&tmp, path).with_context(|| format!("cannot rename {} to {}", tmp.display(), path.display()))?;
-    File::open(dir).and_then(|d| d.sync_all()).with_context(|| format!("cannot sync {}", dir.display()))?;
-    Ok(())
 }
 
 /// The UTC day (days since 1970-01-01) of each row's timestamp.

@@ -205,7 +205,11 @@ pub fn report(s: settings::Report) -> Result<Status> {
     if let Some(dir) = &s.out {
         let written = output::write_files(
             dir,
-            &[("summary.json", json.clone()), ("report.md", render::markdown::report(&summary))],
+            &[
+                ("summary.json", json.clone()),
+                ("report.md", render::markdown::report(&summary)),
+                ("report.html", render::html::report(&summary)),
+            ],
         )?;
         for p in written {
             eprintln!("mila: wrote {}", p.display());

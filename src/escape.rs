@@ -22,6 +22,23 @@ pub fn terminal(s: &str) -> String {
     out
 }
 
+/// For HTML text and attribute values: markup characters become entities, controls are made
+/// visible as for the terminal.
+pub fn html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in terminal(s).chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// For a Markdown table cell: nothing in it may end the cell, open a link, emphasis, code span
 /// or HTML tag, and controls are made visible.
 pub fn markdown(s: &str) -> String {
@@ -59,6 +76,21 @@ mod tests {
         ];
         for (input, want) in cases {
             assert_eq!(terminal(input), want, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn html_table() {
+        let cases = [
+            ("us-east-1", "us-east-1"),
+            ("<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;"),
+            ("\"><img src=x onerror=a()>", "&quot;&gt;&lt;img src=x onerror=a()&gt;"),
+            ("it's & more", "it&#39;s &amp; more"),
+            ("&lt;", "&amp;lt;"),
+            ("bell\u{7}\u{202e}rtl", "bell\\u{7}\\u{202e}rtl"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(html(input), want, "{input:?}");
         }
     }
 

@@ -1,5 +1,7 @@
 //! Summary (or a result table) -> bytes. Renderers never write files or print.
 
+pub mod doc;
+pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod table;

@@ -1,0 +1,370 @@
+//! The report as a document of headings, paragraphs, bullet lists and tables of plain strings.
+//! report.md and report.html render the same document, so they show the same sections and
+//! numbers; each renderer escapes every string for where it goes. In paragraphs, text between
+//! backticks is code (only mila's own prose uses them).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{opt_int, pct, usd};
+use crate::compare::{Change, Comparison};
+use crate::summary::Summary;
+
+const UNKNOWN: &str = "(unknown)";
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Block {
+    Title(String),
+    Heading(String),
+    Paragraph(String),
+    Bullets(Vec<String>),
+    Table { headers: Vec<String>, rows: Vec<Vec<String>> },
+}
+
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Doc {
+    pub blocks: Vec<Block>,
+}
+
+impl Doc {
+    fn title(&mut self, t: &str) {
+        self.blocks.push(Block::Title(t.into()));
+    }
+
+    fn heading(&mut self, t: &str) {
+        self.blocks.push(Block::Heading(t.into()));
+    }
+
+    fn para(&mut self, t: impl Into<String>) {
+        self.blocks.push(Block::Paragraph(t.into()));
+    }
+
+    fn bullets(&mut self, items: Vec<String>) {
+        self.blocks.push(Block::Bullets(items));
+    }
+
+    fn table<H: AsRef<str>>(&mut self, headers: &[H], rows: impl IntoIterator<Item = Vec<String>>) {
+        let headers = headers.iter().map(|h| h.as_ref().to_string()).collect();
+        self.blocks.push(Block::Table { headers, rows: rows.into_iter().collect() });
+    }
+}
+
+/// Text columns are left-aligned, counts right-aligned.
+pub fn is_text(h: &str) -> bool {
+    matches!(
+        h,
+        "Source region"
+            | "Inference region"
+            | "Model"
+            | "Key"
+            | "Value"
+            | "Error code"
+            | "Reason"
+            | "First locations"
+            | "Source"
+            | "Problem"
+            | "Peak minute"
+            | "Figure"
+    )
+}
+
+/// Splits a paragraph into (is code, text) runs at backticks.
+pub fn runs(text: &str) -> impl Iterator<Item = (bool, &str)> {
+    text.split('`').enumerate().filter(|(_, t)| !t.is_empty()).map(|(i, t)| (i % 2 == 1, t))
+}
+
+/// "+3", "-0.1250", "0": a change with its sign.
+fn signed(v: Option<f64>, digits: usize) -> String {
+    match v {
+        None => "-".into(),
+        Some(v) if v > 0.0 => format!("+{v:.digits$}"),
+        Some(v) => format!("{v:.digits$}"),
+    }
+}
+
+fn comparison(d: &mut Doc, c: &Comparison) {
+    d.heading("Compared with the previous period");
+    d.para(format!(
+        "Previous period: {} to {} (UTC, end exclusive).",
+        c.previous.since.as_deref().unwrap_or("-"),
+        c.previous.until.as_deref().unwrap_or("-")
+    ));
+    let ratio = |x: Option<f64>| x.map_or("-".to_string(), |r| format!("{}%", signed(Some(r * 100.0), 1)));
+    let f = |v: Option<i64>| v.map(|v| v as f64);
+    let counts = |name: &str, x: &Change<i64>| {
+        vec![name.to_string(), opt_int(x.current), opt_int(x.previous), signed(f(x.change), 0), ratio(x.change_ratio)]
+    };
+    let mut rows = vec![
+        counts("Requests", &c.requests),
+        counts("Input tokens", &c.input_tokens),
+        counts("Output tokens", &c.output_tokens),
+        counts("Cache-read tokens", &c.cache_read_tokens),
+        counts("Cache-write tokens", &c.cache_write_tokens),
+        vec![
+            "Cost (USD)".into(),
+            c.cost_usd.current.map_or("-".into(), usd),
+            c.cost_usd.previous.map_or("-".into(), usd),
+            signed(c.cost_usd.change, 4),
+            ratio(c.cost_usd.change_ratio),
+        ],
+        vec![
+            "Rerouting rate".into(),
+            c.rerouting_rate.current.map_or("-".into(), pct),
+            c.rerouting_rate.previous.map_or("-".into(), pct),
+            c.rerouting_rate.change.map_or("-".into(), |d| format!("{} points", signed(Some(d * 100.0), 1))),
+            ratio(c.rerouting_rate.change_ratio),
+        ],
+    ];
+    if let Some(v) = &c.violations {
+        rows.push(counts("Residency violations", v));
+    }
+    for l in &c.latency {
+        let region = l.inference_region.to_string();
+        for (name, x) in [("p50", &l.p50_ms), ("p90", &l.p90_ms), ("p99", &l.p99_ms)] {
+            rows.push(counts(&format!("Latency {name} ms, {region}"), x));
+        }
+    }
+    d.table(&["Figure", "This period", "Previous", "Change", "Change %"], rows);
+}
+
+/// The report as a document: what report.md and report.html both show.
+pub fn report(s: &Summary) -> Doc {
+    let mut d = Doc::default();
+    d.title("mila report");
+    let window = match (&s.window.since, &s.window.until) {
+        (None, None) => "all records".to_string(),
+        (a, b) => format!(
+            "{} to {} (UTC, end exclusive)",
+            a.as_deref().unwrap_or("the start"),
+            b.as_deref().unwrap_or("the end")
+        ),
+    };
+    let r = &s.records;
+    d.bullets(vec![
+        format!("Window: {window}"),
+        format!(
+            "Records: {} lines read, {} parsed, {} rejected, {} duplicates dropped, {} invocation errors; {} non-log files skipped; {} records outside the window",
+            r.lines, r.parsed, r.rejected, r.duplicates, r.invocation_errors, r.skipped_objects, r.outside_window
+        ),
+        format!("Requests counted: {} (after deduplication by requestId)", s.rerouting.requests),
+        format!("Prices: {}", s.cost.prices),
+    ]);
+    if let Some(c) = &s.comparison {
+        comparison(&mut d, c);
+    }
+
+    let rr = &s.rerouting;
+    d.heading("Rerouting by source region");
+    d.para(format!(
+        "Overall: {} of {} requests rerouted ({}), {} local, {} unknown (no `inferenceRegion` on a cross-region id).",
+        rr.rerouted,
+        rr.requests,
+        pct(rr.rate),
+        rr.local,
+        rr.unknown
+    ));
+    d.table(
+        &["Source region", "Requests", "Local", "Rerouted", "Unknown", "Rerouted %"],
+        rr.by_source_region.iter().map(|x| {
+            vec![
+                x.source_region.to_string(),
+                x.requests.to_string(),
+                x.local.to_string(),
+                x.rerouted.to_string(),
+                x.unknown.to_string(),
+                pct(x.rate),
+            ]
+        }),
+    );
+
+    d.heading("Source x inference region");
+    d.para("Requests by the region called (rows) and the region that ran them (columns).");
+    let cols: BTreeSet<&str> = rr.flows.iter().map(|f| f.inference_region.as_deref().unwrap_or(UNKNOWN)).collect();
+    let mut cells: BTreeMap<&str, BTreeMap<&str, u64>> = BTreeMap::new();
+    for f in &rr.flows {
+        *cells
+            .entry(&f.source_region)
+            .or_default()
+            .entry(f.inference_region.as_deref().unwrap_or(UNKNOWN))
+            .or_default() += f.requests;
+    }
+    let mut headers = vec!["Source region".to_string()];
+    headers.extend(cols.iter().map(|c| c.to_string()));
+    d.table(
+        &headers,
+        cells.iter().map(|(src, row)| {
+            let mut v = vec![src.to_string()];
+            v.extend(cols.iter().map(|c| row.get(c).map_or_else(|| "·".to_string(), u64::to_string)));
+            v
+        }),
+    );
+
+    let l = &s.latency;
+    d.heading("Latency by inference region");
+    d.para(format!("Successful calls with a known inference region: {}; latency known for {} ({}). InvokeModel logs no latency. Percentiles are nearest-rank.", l.calls, l.known, pct(if l.calls == 0 { 0.0 } else { l.known as f64 / l.calls as f64 })));
+    d.table(
+        &[
+            "Inference region",
+            "Calls",
+            "With latency",
+            "Coverage",
+            "p50 ms",
+            "p90 ms",
+            "p99 ms",
+            "Mean ms",
+            "First byte p50 ms",
+        ],
+        l.by_inference_region.iter().map(|x| {
+            vec![
+                x.inference_region.to_string(),
+                x.calls.to_string(),
+                x.requests.to_string(),
+                pct(x.coverage),
+                opt_int(x.p50_ms),
+                opt_int(x.p90_ms),
+                opt_int(x.p99_ms),
+                x.mean_ms.map_or("-".into(), |m| format!("{m:.1}")),
+                opt_int(x.first_byte_p50_ms),
+            ]
+        }),
+    );
+
+    d.heading("Tokens by model");
+    d.table(
+        &["Model", "Requests", "Input", "Output", "Cache read", "Cache write"],
+        s.tokens.by_model.iter().map(|x| {
+            vec![
+                x.model.to_string(),
+                x.requests.to_string(),
+                x.input.to_string(),
+                x.output.to_string(),
+                x.cache_read.to_string(),
+                x.cache_write.to_string(),
+            ]
+        }),
+    );
+
+    let c = &s.cost;
+    d.heading("Cost by model");
+    d.para(format!(
+        "Total: {} {}; unpriced requests: {} (no matching price row; not counted as zero). Failed calls cost nothing.",
+        usd(c.total),
+        c.currency,
+        c.unpriced_requests
+    ));
+    d.table(
+        &["Model", "Requests", "USD", "Unpriced"],
+        c.by_model
+            .iter()
+            .map(|x| vec![x.model.to_string(), x.requests.to_string(), usd(x.usd), x.unpriced_requests.to_string()]),
+    );
+    d.heading("Cost by tag");
+    if c.by_tag.is_empty() {
+        d.para("No application-profile tags (pass --profiles with tagged profiles).");
+    } else {
+        d.table(
+            &["Key", "Value", "Requests", "USD", "Unpriced"],
+            c.by_tag.iter().map(|x| {
+                vec![
+                    x.key.to_string(),
+                    x.value.to_string(),
+                    x.requests.to_string(),
+                    usd(x.usd),
+                    x.unpriced_requests.to_string(),
+                ]
+            }),
+        );
+    }
+
+    d.heading("Residency");
+    match &s.residency {
+        None => {
+            d.para("No policy given (pass --policy).");
+        }
+        Some(res) => {
+            d.para(format!(
+                "Policy {}: {} violations, {} unverifiable (inference region unknown), {} requests checked.",
+                res.policy, res.violations, res.unverifiable, res.checked
+            ));
+            d.table(
+                &["Source region", "Checked", "Violations", "Unverifiable"],
+                res.by_source_region.iter().map(|x| {
+                    vec![
+                        x.source_region.to_string(),
+                        x.checked.to_string(),
+                        x.violations.to_string(),
+                        x.unverifiable.to_string(),
+                    ]
+                }),
+            );
+        }
+    }
+
+    let cap = &s.capacity;
+    d.heading("Capacity: peak per minute by source region and model");
+    d.para(format!(
+        "Tokens are input + output. {} Rerouting is shown beside each row: on-demand quotas are why requests move.",
+        match &cap.quotas {
+            Some(q) => format!("Quotas from {}; \"Above 80%\" counts minutes over 80% of either quota.", q),
+            None => "No quotas given (--quotas FILE).".to_string(),
+        }
+    ));
+    let quota = |v: Option<u64>| v.map_or("-".to_string(), |v| v.to_string());
+    d.table(
+        &[
+            "Source region",
+            "Model",
+            "Requests",
+            "Rerouting rate",
+            "Peak req/min",
+            "Peak tokens/min",
+            "Peak minute",
+            "Quota req/min",
+            "Quota tokens/min",
+            "Above 80%",
+        ],
+        cap.by_source_region_model.iter().map(|x| {
+            vec![
+                x.source_region.to_string(),
+                x.model.to_string(),
+                x.requests.to_string(),
+                pct(x.rerouting_rate),
+                x.peak_requests_per_minute.to_string(),
+                x.peak_tokens_per_minute.to_string(),
+                x.peak_minute.clone().unwrap_or_else(|| "-".into()),
+                quota(x.quota_requests_per_minute),
+                quota(x.quota_tokens_per_minute),
+                quota(x.minutes_above_80pct),
+            ]
+        }),
+    );
+
+    d.heading("Invocation errors by code");
+    d.table(
+        &["Error code", "Requests"],
+        s.errors.by_code.iter().map(|x| vec![x.error_code.to_string(), x.requests.to_string()]),
+    );
+
+    d.heading("Rejected lines");
+    if s.input.rejects.is_empty() {
+        d.para("None.");
+    } else {
+        d.table(
+            &["Reason", "Lines", "First locations"],
+            s.input.rejects.iter().map(|x| {
+                vec![
+                    x.reason.to_string(),
+                    x.lines.to_string(),
+                    x.first.iter().map(|f| f.to_string()).collect::<Vec<_>>().join(", "),
+                ]
+            }),
+        );
+    }
+    if !s.input.problems.is_empty() {
+        d.heading("Unreadable input");
+        d.table(
+            &["Source", "Problem"],
+            s.input.problems.iter().map(|p| vec![p.source.to_string(), p.message.to_string()]),
+        );
+    }
+    d
+}

@@ -1,0 +1,76 @@
+//! `report.html`: the report document (render::doc) as one self-contained page: inline CSS, no
+//! script, nothing fetched, and a Content-Security-Policy that forbids all of it anyway. Every
+//! string is escaped for HTML.
+
+use std::fmt::Write;
+
+use super::doc::{self, Block, Doc};
+use crate::escape::html as h;
+use crate::summary::Summary;
+
+const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
+
+const STYLE: &str = "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:2em auto;max-width:72em;padding:0 1em;color:#1a1a1a}\
+h1{font-size:1.6em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ddd}\
+table{border-collapse:collapse;margin:.5em 0 1em}th,td{padding:.25em .6em;border-bottom:1px solid #eee}\
+th{text-align:left;background:#f6f6f6}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}\
+code{background:#f3f3f3;padding:0 .2em}@media print{body{margin:0}}";
+
+pub fn report(s: &Summary) -> Vec<u8> {
+    render(&doc::report(s)).into_bytes()
+}
+
+fn inline(text: &str) -> String {
+    doc::runs(text).map(|(code, t)| if code { format!("<code>{}</code>", h(t)) } else { h(t) }).collect()
+}
+
+pub fn render(d: &Doc) -> String {
+    let mut o = String::new();
+    let title = d.blocks.iter().find_map(|b| if let Block::Title(t) = b { Some(t.as_str()) } else { None });
+    let _ = write!(
+        o,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
+        h(title.unwrap_or("mila report"))
+    );
+    for block in &d.blocks {
+        match block {
+            Block::Title(t) => {
+                let _ = writeln!(o, "<h1>{}</h1>", inline(t));
+            }
+            Block::Heading(t) => {
+                let _ = writeln!(o, "<h2>{}</h2>", inline(t));
+            }
+            Block::Paragraph(t) => {
+                let _ = writeln!(o, "<p>{}</p>", inline(t));
+            }
+            Block::Bullets(items) => {
+                let _ = writeln!(o, "<ul>");
+                for item in items {
+                    let _ = writeln!(o, "<li>{}</li>", inline(item));
+                }
+                let _ = writeln!(o, "</ul>");
+            }
+            Block::Table { headers, rows } => {
+                let class = |hd: &str| if doc::is_text(hd) { "" } else { " class=\"n\"" };
+                let _ = write!(o, "<table>\n<thead><tr>");
+                for hd in headers {
+                    let _ = write!(o, "<th{}>{}</th>", class(hd), h(hd));
+                }
+                let _ = writeln!(o, "</tr></thead>\n<tbody>");
+                for row in rows {
+                    let _ = write!(o, "<tr>");
+                    for (cell, hd) in row.iter().zip(headers) {
+                        let _ = write!(o, "<td{}>{}</td>", class(hd), h(cell));
+                    }
+                    let _ = writeln!(o, "</tr>");
+                }
+                let _ = writeln!(o, "</tbody>\n</table>");
+            }
+        }
+    }
+    o.push_str("</body>\n</html>\n");
+    o
+}

@@ -98,7 +98,8 @@ fn the_previous_week_beside_this_one() {
         "| Cost (USD) | $0.0005 | $0.0002 | +0.0002 | +100.0% |",
         "| Rerouting rate | 33.3% | 50.0% | -16.7 points | -33.3% |",
         "| Residency violations | 1 | 1 | 0 | 0.0% |",
-        "| Latency p90 ms, us-east-1 | 600 | 100 | +500 | +500.0% |",
+        "| us-east-1 | 200 | 100 | 600 | 100 | 600 | 100 |",
+        "| us-west-2 | 400 | 300 | 400 | 300 | 400 | 300 |",
     ] {
         assert!(md.contains(row), "{row} not in:\n{md}");
     }

@@ -117,13 +117,18 @@ fn comparison(d: &mut Doc, c: &Comparison) {
     if let Some(v) = &c.violations {
         rows.push(counts("Residency violations", v));
     }
-    for l in &c.latency {
-        let region = l.inference_region.to_string();
-        for (name, x) in [("p50", &l.p50_ms), ("p90", &l.p90_ms), ("p99", &l.p99_ms)] {
-            rows.push(counts(&format!("Latency {name} ms, {region}"), x));
-        }
-    }
     d.table(&["Figure", "This period", "Previous", "Change", "Change %"], rows);
+    d.para("Latency percentiles by inference region, ms: this period and the previous one.");
+    d.table(
+        &["Inference region", "p50", "p50 before", "p90", "p90 before", "p99", "p99 before"],
+        c.latency.iter().map(|l| {
+            let mut row = vec![l.inference_region.clone()];
+            for x in [&l.p50_ms, &l.p90_ms, &l.p99_ms] {
+                row.extend([opt_int(x.current), opt_int(x.previous)]);
+            }
+            row
+        }),
+    );
 }
 
 /// The report as a document: what report.md and report.html both show.

@@ -12,7 +12,8 @@ const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 const STYLE: &str = "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:2em auto;max-width:72em;padding:0 1em;color:#1a1a1a}\
 h1{font-size:1.6em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ddd}\
-table{border-collapse:collapse;margin:.5em 0 1em}th,td{padding:.25em .6em;border-bottom:1px solid #eee}\
+table{border-collapse:collapse;margin:.5em 0 1em;display:block;max-width:100%;overflow-x:auto}\
+th,td{padding:.25em .6em;border-bottom:1px solid #eee;white-space:nowrap}\
 th{text-align:left;background:#f6f6f6}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}\
 code{background:#f3f3f3;padding:0 .2em}@media print{body{margin:0}}";
 

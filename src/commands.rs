@@ -203,14 +203,17 @@ pub fn report(s: settings::Report) -> Result<Status> {
     }
     let json = render::json::summary(&summary);
     if let Some(dir) = &s.out {
-        let written = output::write_files(
-            dir,
-            &[
-                ("summary.json", json.clone()),
-                ("report.md", render::markdown::report(&summary)),
-                ("report.html", render::html::report(&summary)),
-            ],
-        )?;
+        let charts = render::charts::all(&summary)?;
+        let mut files = vec![
+            ("summary.json".to_string(), json.clone()),
+            ("report.md".to_string(), render::markdown::report(&summary, &charts)),
+            ("report.html".to_string(), render::html::report(&summary, &charts)),
+        ];
+        for c in charts {
+            files.push((format!("{}.png", c.name), c.png));
+            files.push((format!("{}.svg", c.name), c.svg.into_bytes()));
+        }
+        let written = output::write_files(dir, &files)?;
         for p in written {
             eprintln!("mila: wrote {}", p.display());
         }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-pub fn write_files(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<Vec<PathBuf>> {
+pub fn write_files<N: AsRef<Path>>(dir: &Path, files: &[(N, Vec<u8>)]) -> Result<Vec<PathBuf>> {
     fs::create_dir_all(dir).with_context(|| format!("cannot create output directory {}", dir.display()))?;
     files.iter().map(|(name, bytes)| write_atomic(&dir.join(name), bytes)).collect()
 }

@@ -5,7 +5,7 @@
 use polars::prelude::*;
 use serde::Serialize;
 
-use crate::analysis::{capacity, cost, errors, latency, read, rerouting, residency, tokens};
+use crate::analysis::{capacity, cost, daily, errors, latency, read, rerouting, residency, tokens};
 use crate::frame::col;
 use crate::inputs::policy::Policy;
 use crate::inputs::prices::Prices;
@@ -31,6 +31,8 @@ pub struct Summary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comparison: Option<crate::compare::Comparison>,
     pub capacity: Capacity,
+    /// Per UTC day: the series the charts draw.
+    pub daily: Daily,
     pub input: Input,
 }
 
@@ -85,6 +87,20 @@ pub struct Latency {
     /// Successful calls with a known inference region, latency known or not.
     pub calls: u64,
     pub by_inference_region: Vec<LatencyRow>,
+    /// The latency cost of rerouting: local and rerouted calls of the same source region and model.
+    pub local_vs_rerouted: Vec<RouteLatencyRow>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct RouteLatencyRow {
+    pub source_region: String,
+    pub model: String,
+    pub local_requests: u64,
+    pub local_p50_ms: Option<i64>,
+    pub local_p90_ms: Option<i64>,
+    pub rerouted_requests: u64,
+    pub rerouted_p50_ms: Option<i64>,
+    pub rerouted_p90_ms: Option<i64>,
 }
 
 #[derive(Debug, Serialize, PartialEq)]
@@ -200,6 +216,49 @@ pub struct CapacityRow {
 }
 
 #[derive(Debug, Serialize, PartialEq)]
+pub struct Daily {
+    pub by_source_region: Vec<DayRegion>,
+    pub cost_by_model: Vec<DayCost>,
+    /// Every tag key of the profiles file, as `cost.by_tag`.
+    pub cost_by_tag: Vec<DayTagCost>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct DayRegion {
+    /// `YYYY-MM-DD`, UTC.
+    pub day: String,
+    pub source_region: String,
+    pub requests: u64,
+    pub local: u64,
+    pub rerouted: u64,
+    pub unknown: u64,
+    pub rerouting_rate: f64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub cache_read_tokens: u64,
+    pub cache_write_tokens: u64,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct DayCost {
+    pub day: String,
+    pub model: String,
+    pub usd: f64,
+    pub requests: u64,
+    pub unpriced_requests: u64,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct DayTagCost {
+    pub day: String,
+    pub key: String,
+    pub value: String,
+    pub usd: f64,
+    pub requests: u64,
+    pub unpriced_requests: u64,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
 pub struct Input {
     /// Files, objects or streams read.
     pub units_read: u64,
@@ -300,6 +359,9 @@ pub fn build(frame: &DataFrame, stats: &LoadStats, window: Window, inputs: &Inpu
             .collect()
     };
 
+    let local_vs_rerouted = local_vs_rerouted(&latency::by_route(lf.clone()).collect()?)?;
+    let daily = build_daily(lf.clone(), inputs)?;
+
     let tok = tokens::by_model(lf.clone()).collect()?;
     let token_rows = {
         let models = read::strs(&tok, col::MODEL)?;
@@ -320,39 +382,28 @@ pub fn build(frame: &DataFrame, stats: &LoadStats, window: Window, inputs: &Inpu
             .collect()
     };
 
-    let priced = cost::priced(lf.clone(), inputs.prices)?;
-    let cm = cost::by_model(priced.clone()).collect()?;
-    let cost_models: Vec<CostModel> = {
-        let models = read::strs(&cm, col::MODEL)?;
-        let usd = read::floats(&cm, cost::USD)?;
-        let req = read::ints(&cm, cost::REQUESTS)?;
-        let unp = read::ints(&cm, cost::UNPRICED)?;
-        (0..cm.height())
-            .map(|i| CostModel {
-                model: s(models[i].clone()),
-                usd: usd[i].unwrap_or(0.0),
-                requests: u(req[i]),
-                unpriced_requests: u(unp[i]),
-            })
-            .collect()
-    };
-    let ct = cost::by_tag(priced, inputs.profiles)?.collect()?;
-    let cost_tags = {
-        let keys = read::strs(&ct, cost::TAG_KEY)?;
-        let values = read::strs(&ct, cost::TAG_VALUE)?;
-        let usd = read::floats(&ct, cost::USD)?;
-        let req = read::ints(&ct, cost::REQUESTS)?;
-        let unp = read::ints(&ct, cost::UNPRICED)?;
-        (0..ct.height())
-            .map(|i| CostTag {
-                key: s(keys[i].clone()),
-                value: s(values[i].clone()),
-                usd: usd[i].unwrap_or(0.0),
-                requests: u(req[i]),
-                unpriced_requests: u(unp[i]),
-            })
-            .collect()
-    };
+    let priced = cost::priced(lf.clone(), inputs.prices, false)?;
+    let cost_models: Vec<CostModel> = cost_rows(&cost::by_model(priced.clone(), &[]).collect()?, col::MODEL)?
+        .into_iter()
+        .map(|(_, model, c)| CostModel {
+            model,
+            usd: c.usd,
+            requests: c.requests,
+            unpriced_requests: c.unpriced_requests,
+        })
+        .collect();
+    let ct = cost::by_tag(priced, inputs.profiles, &[])?.collect()?;
+    let cost_tags = read::strs(&ct, cost::TAG_KEY)?
+        .into_iter()
+        .zip(cost_rows(&ct, cost::TAG_VALUE)?)
+        .map(|(key, (_, value, c))| CostTag {
+            key: s(key),
+            value,
+            usd: c.usd,
+            requests: c.requests,
+            unpriced_requests: c.unpriced_requests,
+        })
+        .collect();
 
     let residency = match inputs.policy {
         None => None,
@@ -437,6 +488,7 @@ pub fn build(frame: &DataFrame, stats: &LoadStats, window: Window, inputs: &Inpu
             known: lat_rows.iter().map(|r| r.requests).sum(),
             calls: lat_rows.iter().map(|r| r.calls).sum(),
             by_inference_region: lat_rows.into_iter().filter(|r| r.requests > 0).collect(),
+            local_vs_rerouted,
         },
         tokens: Tokens { by_model: token_rows },
         cost: Cost {
@@ -456,6 +508,7 @@ pub fn build(frame: &DataFrame, stats: &LoadStats, window: Window, inputs: &Inpu
             hot_share: capacity::HOT_SHARE,
             by_source_region_model: capacity_rows,
         },
+        daily,
         input: Input {
             units_read: stats.units_read,
             rejects: stats
@@ -471,6 +524,112 @@ pub fn build(frame: &DataFrame, stats: &LoadStats, window: Window, inputs: &Inpu
             skipped_examples: stats.skipped_examples.clone(),
         },
     })
+}
+
+/// The figures of a cost table, keyed by its `name` column (and its day, when it has one).
+struct CostFigures {
+    usd: f64,
+    requests: u64,
+    unpriced_requests: u64,
+}
+
+fn cost_rows(df: &DataFrame, name: &str) -> PolarsResult<Vec<(Option<String>, String, CostFigures)>> {
+    let days = match df.column(daily::DAY) {
+        Ok(_) => read::ints(df, daily::DAY)?.into_iter().map(|d| d.map(crate::window::date)).collect(),
+        Err(_) => vec![None; df.height()],
+    };
+    let names = read::strs(df, name)?;
+    let usd = read::floats(df, cost::USD)?;
+    let req = read::ints(df, cost::REQUESTS)?;
+    let unp = read::ints(df, cost::UNPRICED)?;
+    Ok((0..df.height())
+        .map(|i| {
+            let figures = CostFigures { usd: usd[i].unwrap_or(0.0), requests: u(req[i]), unpriced_requests: u(unp[i]) };
+            (days[i].clone(), s(names[i].clone()), figures)
+        })
+        .collect())
+}
+
+/// Local and rerouted side by side, one row per (source region, model). Input: `latency::by_route`.
+fn local_vs_rerouted(df: &DataFrame) -> PolarsResult<Vec<RouteLatencyRow>> {
+    let (src, model, route) =
+        (read::strs(df, col::SOURCE_REGION)?, read::strs(df, col::MODEL)?, read::strs(df, col::ROUTE)?);
+    let (n, p50, p90) =
+        (read::ints(df, latency::REQUESTS)?, read::ints(df, latency::P50)?, read::ints(df, latency::P90)?);
+    let mut rows: Vec<RouteLatencyRow> = Vec::new();
+    for i in 0..df.height() {
+        let (src, model) = (s(src[i].clone()), s(model[i].clone()));
+        // Sorted by (source, model, route), so a pair's rows are adjacent.
+        if rows.last().is_none_or(|r| r.source_region != src || r.model != model) {
+            rows.push(RouteLatencyRow {
+                source_region: src,
+                model,
+                local_requests: 0,
+                local_p50_ms: None,
+                local_p90_ms: None,
+                rerouted_requests: 0,
+                rerouted_p50_ms: None,
+                rerouted_p90_ms: None,
+            });
+        }
+        let row = rows.last_mut().expect("pushed above");
+        if route[i].as_deref() == Some(crate::record::Route::Local.as_str()) {
+            (row.local_requests, row.local_p50_ms, row.local_p90_ms) = (u(n[i]), p50[i], p90[i]);
+        } else {
+            (row.rerouted_requests, row.rerouted_p50_ms, row.rerouted_p90_ms) = (u(n[i]), p50[i], p90[i]);
+        }
+    }
+    Ok(rows)
+}
+
+fn build_daily(lf: LazyFrame, inputs: &Inputs) -> PolarsResult<Daily> {
+    let d = daily::by_source_region(lf.clone()).collect()?;
+    let days = read::ints(&d, daily::DAY)?;
+    let src = read::strs(&d, col::SOURCE_REGION)?;
+    let int = |name| read::ints(&d, name);
+    let (req, loc, rer, unk) = (int(daily::REQUESTS)?, int(daily::LOCAL)?, int(daily::REROUTED)?, int(daily::UNKNOWN)?);
+    let (inp, out, cr, cw) =
+        (int(daily::INPUT)?, int(daily::OUTPUT)?, int(daily::CACHE_READ)?, int(daily::CACHE_WRITE)?);
+    let by_source_region = (0..d.height())
+        .map(|i| DayRegion {
+            day: days[i].map(crate::window::date).unwrap_or_default(),
+            source_region: s(src[i].clone()),
+            requests: u(req[i]),
+            local: u(loc[i]),
+            rerouted: u(rer[i]),
+            unknown: u(unk[i]),
+            rerouting_rate: ratio(u(rer[i]), u(req[i])),
+            input_tokens: u(inp[i]),
+            output_tokens: u(out[i]),
+            cache_read_tokens: u(cr[i]),
+            cache_write_tokens: u(cw[i]),
+        })
+        .collect();
+    let priced = cost::priced(lf, inputs.prices, true)?;
+    let cost_by_model = cost_rows(&cost::by_model(priced.clone(), &[daily::DAY]).collect()?, col::MODEL)?
+        .into_iter()
+        .map(|(day, model, c)| DayCost {
+            day: day.unwrap_or_default(),
+            model,
+            usd: c.usd,
+            requests: c.requests,
+            unpriced_requests: c.unpriced_requests,
+        })
+        .collect();
+    let ct = cost::by_tag(priced, inputs.profiles, &[daily::DAY])?.collect()?;
+    let cost_by_tag = read::strs(&ct, cost::TAG_KEY)?
+        .into_iter()
+        .zip(cost_rows(&ct, cost::TAG_VALUE)?)
+        .map(|(key, (day, value, c))| DayTagCost {
+            day: day.unwrap_or_default(),
+            key: s(key),
+            value,
+            usd: c.usd,
+            requests: c.requests,
+            unpriced_requests: c.unpriced_requests,
+        })
+        .collect();
+    Ok(Daily { by_source_region, cost_by_model, cost_by_tag })
 }
 
 fn zip5<A, B, C, D, E>(a: Vec<A>, b: Vec<B>, c: Vec<C>, d: Vec<D>, e: Vec<E>) -> impl Iterator<Item = (A, B, C, D, E)> {

@@ -30,6 +30,13 @@ pub fn rfc3339(ms: i64) -> String {
         .unwrap_or_else(|| ms.to_string())
 }
 
+/// The UTC date of a time, `YYYY-MM-DD`.
+pub fn date(ms: i64) -> String {
+    DateTime::<Utc>::from_timestamp_millis(ms)
+        .map(|t| t.format("%Y-%m-%d").to_string())
+        .unwrap_or_else(|| ms.to_string())
+}
+
 /// One end of a window.
 pub fn parse_time(text: &str, now: DateTime<Utc>) -> Result<i64, String> {
     let t = text.trim();

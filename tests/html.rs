@@ -18,20 +18,35 @@ const PAYLOADS: [&str; 6] = [
     "&lt;b&gt;&#x3C;style&#x3E;",
 ];
 
-/// Elements and attributes of the whole document, and its text.
-fn walk(node: &Handle, elements: &mut Vec<String>, attrs: &mut Vec<(String, String)>, text: &mut String) {
+/// Elements and attributes of the whole document, its text, and the text inside SVG charts.
+#[derive(Default)]
+struct Page {
+    elements: Vec<String>,
+    attrs: Vec<(String, String)>,
+    text: String,
+    svg_text: String,
+}
+
+fn walk(node: &Handle, page: &mut Page, in_svg: bool) {
+    let mut in_svg = in_svg;
     match &node.data {
         NodeData::Element { name, attrs: a, .. } => {
-            elements.push(name.local.to_string());
+            page.elements.push(name.local.to_string());
+            in_svg |= &*name.local == "svg";
             for at in a.borrow().iter() {
-                attrs.push((at.name.local.to_string(), at.value.to_string()));
+                page.attrs.push((at.name.local.to_string(), at.value.to_string()));
             }
         }
-        NodeData::Text { contents } => text.push_str(&contents.borrow()),
+        NodeData::Text { contents } => {
+            page.text.push_str(&contents.borrow());
+            if in_svg {
+                page.svg_text.push_str(&contents.borrow());
+            }
+        }
         _ => {}
     }
     for child in node.children.borrow().iter() {
-        walk(child, elements, attrs, text);
+        walk(child, page, in_svg);
     }
 }
 
@@ -61,22 +76,79 @@ fn log_strings_never_become_markup() {
     ok(&["report", d, "--policy", p, "--out", o]);
     let page = std::fs::read(out.join("report.html")).unwrap();
     let dom = html5ever::parse_document(RcDom::default(), Default::default()).from_utf8().one(&page[..]);
-    let (mut elements, mut attrs, mut text) = (Vec::new(), Vec::new(), String::new());
-    walk(&dom.document, &mut elements, &mut attrs, &mut text);
+    let mut parsed = Page::default();
+    walk(&dom.document, &mut parsed, false);
+    let Page { elements, attrs, text, svg_text } = parsed;
     let allowed = [
-        "html", "head", "meta", "title", "style", "body", "h1", "h2", "p", "ul", "li", "code", "table", "thead",
-        "tbody", "tr", "th", "td",
+        "html",
+        "head",
+        "meta",
+        "title",
+        "style",
+        "body",
+        "h1",
+        "h2",
+        "p",
+        "ul",
+        "li",
+        "code",
+        "table",
+        "thead",
+        "tbody",
+        "tr",
+        "th",
+        "td",
+        "figure",
+        "figcaption",
+        // The inline SVG charts: shapes and text only.
+        "svg",
+        "rect",
+        "text",
+        "polyline",
+        "polygon",
+        "circle",
+        "line",
     ];
     for e in &elements {
         assert!(allowed.contains(&e.as_str()), "element <{e}> in report.html");
     }
+    let svg_attrs = [
+        "width",
+        "height",
+        "viewBox",
+        "x",
+        "y",
+        "dy",
+        "x1",
+        "y1",
+        "x2",
+        "y2",
+        "cx",
+        "cy",
+        "r",
+        "points",
+        "fill",
+        "stroke",
+        "stroke-width",
+        "opacity",
+        "font-family",
+        "font-size",
+        "text-anchor",
+        "transform",
+    ];
     for (name, value) in &attrs {
         assert!(
-            ["charset", "http-equiv", "content", "name", "lang", "class"].contains(&name.as_str()),
+            ["charset", "http-equiv", "content", "name", "lang", "class", "id"].contains(&name.as_str())
+                || svg_attrs.contains(&name.as_str()),
             "attribute {name}={value}"
         );
         assert!(!value.contains("javascript"), "attribute {name}={value}");
     }
+    // The charts are there, one inline SVG each, and the payloads reached them as text.
+    assert_eq!(elements.iter().filter(|e| *e == "svg").count(), 6);
+    assert!(elements.iter().filter(|e| *e == "text").count() > 50);
+    assert!(svg_text.contains("us-east-1<script>"), "region payload not drawn as chart text:\n{svg_text}");
+    assert!(svg_text.contains("anthropic.\"><img"), "model payload not drawn as chart text:\n{svg_text}");
     let csp: Vec<&(String, String)> =
         attrs.iter().filter(|(n, v)| n == "http-equiv" && v == "Content-Security-Policy").collect();
     assert_eq!(csp.len(), 1);
@@ -90,9 +162,10 @@ fn log_strings_never_become_markup() {
     // Nothing is fetched: no URL anywhere in the markup.
     let raw = String::from_utf8(page).unwrap();
     assert!(!raw.contains("http://") && !raw.contains("https://"), "a URL in:\n{raw}");
-    for tag in ["<script", "<img", "<svg", "<iframe", "<a "] {
+    for tag in ["<script", "<img", "<svg onload", "<iframe", "<a "] {
         assert!(!raw.contains(tag), "{tag} in the markup");
     }
+    assert_eq!(raw.matches("<svg").count(), 6, "one <svg> per chart, none from a log");
     let _ = Rc::strong_count(&dom.document);
 }
 

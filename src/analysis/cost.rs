@@ -32,11 +32,18 @@ pub fn tier_of(model_id_kind: &str) -> Tier {
     }
 }
 
-/// One row per pricing key and model id: requests, usd (priced part), unpriced requests.
-pub fn priced(lf: LazyFrame, prices: &Prices) -> PolarsResult<LazyFrame> {
+/// One row per pricing key and model id (and UTC day with `per_day`): requests, usd (priced
+/// part), unpriced requests.
+pub fn priced(lf: LazyFrame, prices: &Prices, per_day: bool) -> PolarsResult<LazyFrame> {
     // The base model and the id's kind follow from the model id, so two keys are enough
     // (fewer, shorter group keys keep the group-by's row encoding small).
-    let keys = [col::MODEL_ID, col::SOURCE_REGION];
+    let mut keys = vec![col::MODEL_ID, col::SOURCE_REGION];
+    let lf = if per_day {
+        keys.push(super::daily::DAY);
+        lf.with_column(super::daily::day())
+    } else {
+        lf
+    };
     let ok = col(col::ERROR_CODE).is_null();
     let mut aggs = vec![
         col(col::MODEL).first().alias(col::MODEL),
@@ -48,7 +55,8 @@ pub fn priced(lf: LazyFrame, prices: &Prices) -> PolarsResult<LazyFrame> {
     aggs.extend(BILLED.map(|c| when(ok.clone()).then(col(c)).otherwise(lit(0i64)).sum().alias(c)));
     // Sorted, so that sums over these groups add up in the same order on every run and from
     // every source: float addition is not associative.
-    let usage = lf.group_by(keys.map(col)).agg(aggs).sort(keys, SortMultipleOptions::default()).collect()?;
+    let usage = lf.group_by(keys.iter().map(|k| col(*k)).collect::<Vec<_>>()).agg(aggs);
+    let usage = usage.sort(keys.clone(), SortMultipleOptions::default()).collect()?;
 
     let models = super::read::strs(&usage, col::MODEL)?;
     let regions = super::read::strs(&usage, col::SOURCE_REGION)?;
@@ -72,27 +80,39 @@ pub fn priced(lf: LazyFrame, prices: &Prices) -> PolarsResult<LazyFrame> {
         .reduce(|a, b| a + b)
         .expect("four terms");
     let priced = col(PRICE[0]).is_not_null();
-    Ok(usage.lazy().select([
+    let mut out: Vec<Expr> = keys[2..].iter().map(|k| col(*k)).collect();
+    out.extend([
         col(col::MODEL_ID),
         col(col::MODEL),
         col(REQUESTS),
         when(priced.clone()).then(billed / lit(1_000_000.0)).otherwise(lit(0.0)).alias(USD),
         when(priced).then(lit(0i64)).otherwise(col(OK_REQUESTS)).alias(UNPRICED),
-    ]))
+    ]);
+    Ok(usage.lazy().select(out))
 }
 
 fn cost_aggs() -> [Expr; 3] {
     [col(REQUESTS).sum().alias(REQUESTS), col(USD).sum().alias(USD), col(UNPRICED).sum().alias(UNPRICED)]
 }
 
-/// Per base model: requests, usd over priced records, unpriced requests. Input: `priced`.
-pub fn by_model(priced: LazyFrame) -> LazyFrame {
-    sort_by(priced.group_by([col(col::MODEL)]).agg(cost_aggs()), &[col::MODEL])
+/// Per base model (after the `by` columns, such as the day): requests, usd over priced
+/// records, unpriced requests. Input: `priced`.
+pub fn by_model(priced: LazyFrame, by: &[&str]) -> LazyFrame {
+    let mut keys = by.to_vec();
+    keys.push(col::MODEL);
+    sort_by(priced.group_by(keys.iter().map(|k| col(*k)).collect::<Vec<_>>()).agg(cost_aggs()), &keys)
 }
 
-/// Per application-profile tag key and value (contract: records without the tag are
-/// `(untagged)` under every key that appears in the profiles file). Input: `priced`.
-pub fn by_tag(priced: LazyFrame, profiles: &Profiles) -> PolarsResult<LazyFrame> {
+/// Per application-profile tag key and value, after the `by` columns (contract: records without
+/// the tag are `(untagged)` under every key that appears in the profiles file). Input: `priced`.
+pub fn by_tag(priced: LazyFrame, profiles: &Profiles, by: &[&str]) -> PolarsResult<LazyFrame> {
+    let group = |lf: LazyFrame, key: &str| {
+        let mut keys: Vec<Expr> = by.iter().map(|c| col(*c)).collect();
+        keys.push(col(TAG_VALUE));
+        let mut out: Vec<Expr> = by.iter().map(|c| col(*c)).collect();
+        out.extend([col(TAG_KEY), col(TAG_VALUE), col(REQUESTS), col(USD), col(UNPRICED)]);
+        lf.group_by(keys).agg(cost_aggs()).with_column(lit(key).alias(TAG_KEY)).select(out)
+    };
     let mut per_key = Vec::new();
     for key in profiles.tag_keys() {
         let (arns, values): (Vec<&str>, Vec<&str>) =
@@ -104,27 +124,17 @@ pub fn by_tag(priced: LazyFrame, profiles: &Profiles) -> PolarsResult<LazyFrame>
         let lf = priced
             .clone()
             .join(tags.lazy(), [col(col::MODEL_ID)], [col(col::MODEL_ID)], JoinArgs::new(JoinType::Left))
-            .with_column(col(TAG_VALUE).fill_null(lit(UNTAGGED)))
-            .group_by([col(TAG_VALUE)])
-            .agg(cost_aggs())
-            .with_column(lit(key).alias(TAG_KEY))
-            .select([col(TAG_KEY), col(TAG_VALUE), col(REQUESTS), col(USD), col(UNPRICED)]);
-        per_key.push(lf);
+            .with_column(col(TAG_VALUE).fill_null(lit(UNTAGGED)));
+        per_key.push(group(lf, key));
     }
     if per_key.is_empty() {
-        let empty = DataFrame::new(
-            0,
-            vec![
-                Column::new(TAG_KEY.into(), Vec::<String>::new()),
-                Column::new(TAG_VALUE.into(), Vec::<String>::new()),
-                Column::new(REQUESTS.into(), Vec::<i64>::new()),
-                Column::new(USD.into(), Vec::<f64>::new()),
-                Column::new(UNPRICED.into(), Vec::<i64>::new()),
-            ],
-        )?;
-        return Ok(empty.lazy());
+        // No tag keys: no rows, with the same columns.
+        let none = priced.filter(lit(false)).with_column(lit(UNTAGGED).alias(TAG_VALUE));
+        per_key.push(group(none, ""));
     }
-    Ok(sort_by(concat(per_key, UnionArgs::default())?, &[TAG_KEY, TAG_VALUE]))
+    let mut order = by.to_vec();
+    order.extend([TAG_KEY, TAG_VALUE]);
+    Ok(sort_by(concat(per_key, UnionArgs::default())?, &order))
 }
 
 #[cfg(test)]

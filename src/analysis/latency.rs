@@ -5,6 +5,7 @@ use polars::prelude::*;
 
 use super::{count_rows, sort_by};
 use crate::frame::col;
+use crate::record::Route;
 
 /// Successful calls with a known inference region (the denominator of coverage).
 pub const CALLS: &str = "calls";
@@ -36,4 +37,21 @@ pub fn by_inference_region(lf: LazyFrame) -> LazyFrame {
             nearest_rank(col(col::FIRST_BYTE_MS), 0.50).alias(FIRST_BYTE_P50),
         ]);
     sort_by(grouped, &[col::INFERENCE_REGION])
+}
+
+/// The latency cost of rerouting: per (source region, base model, route), successful calls with
+/// a known latency whose route is local or rerouted. Unknown routes say nothing about it.
+pub fn by_route(lf: LazyFrame) -> LazyFrame {
+    let latency = col(col::LATENCY_MS);
+    let known_route =
+        col(col::ROUTE).eq(lit(Route::Local.as_str())).or(col(col::ROUTE).eq(lit(Route::Rerouted.as_str())));
+    let grouped = lf
+        .filter(col(col::ERROR_CODE).is_null().and(latency.clone().is_not_null()).and(known_route))
+        .group_by([col(col::SOURCE_REGION), col(col::MODEL), col(col::ROUTE)])
+        .agg([
+            count_rows().alias(REQUESTS),
+            nearest_rank(latency.clone(), 0.50).alias(P50),
+            nearest_rank(latency, 0.90).alias(P90),
+        ]);
+    sort_by(grouped, &[col::SOURCE_REGION, col::MODEL, col::ROUTE])
 }

@@ -3,6 +3,7 @@
 
 pub mod capacity;
 pub mod cost;
+pub mod daily;
 pub mod errors;
 pub mod latency;
 pub mod rerouting;

@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::charts::Chart;
 use super::{opt_int, pct, usd};
 use crate::compare::{Change, Comparison};
 use crate::summary::Summary;
@@ -17,7 +18,16 @@ pub enum Block {
     Heading(String),
     Paragraph(String),
     Bullets(Vec<String>),
-    Table { headers: Vec<String>, rows: Vec<Vec<String>> },
+    Table {
+        headers: Vec<String>,
+        rows: Vec<Vec<String>>,
+    },
+    /// A chart: `NAME.png` and `NAME.svg` beside the report; `svg` is the drawing itself.
+    Chart {
+        name: String,
+        title: String,
+        svg: String,
+    },
 }
 
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -48,6 +58,13 @@ impl Doc {
     }
 }
 
+/// The chart of that name, when the charts were drawn (they are for `--out`).
+fn figure(d: &mut Doc, charts: &[Chart], name: &str) {
+    if let Some(c) = charts.iter().find(|c| c.name == name) {
+        d.blocks.push(Block::Chart { name: c.name.to_string(), title: c.title.clone(), svg: c.svg.clone() });
+    }
+}
+
 /// Text columns are left-aligned, counts right-aligned.
 pub fn is_text(h: &str) -> bool {
     matches!(
@@ -64,12 +81,44 @@ pub fn is_text(h: &str) -> bool {
             | "Problem"
             | "Peak minute"
             | "Figure"
+            | "Day"
     )
 }
 
 /// Splits a paragraph into (is code, text) runs at backticks.
 pub fn runs(text: &str) -> impl Iterator<Item = (bool, &str)> {
     text.split('`').enumerate().filter(|(_, t)| !t.is_empty()).map(|(i, t)| (i % 2 == 1, t))
+}
+
+/// Totals per UTC day over every source region (the charts split them by region).
+fn per_day(d: &mut Doc, s: &Summary) {
+    d.heading("Per day");
+    let mut days: BTreeMap<&str, [u64; 4]> = BTreeMap::new();
+    for r in &s.daily.by_source_region {
+        let t = days.entry(&r.day).or_default();
+        for (i, v) in [r.requests, r.rerouted, r.input_tokens, r.output_tokens].into_iter().enumerate() {
+            t[i] += v;
+        }
+    }
+    let mut cost: BTreeMap<&str, f64> = BTreeMap::new();
+    for r in &s.daily.cost_by_model {
+        *cost.entry(&r.day).or_default() += r.usd;
+    }
+    d.para("Every record of the day (UTC), all source regions; cost at the prices in force.");
+    d.table(
+        &["Day", "Requests", "Rerouted", "Rerouted %", "Input tokens", "Output tokens", "USD"],
+        days.iter().map(|(day, t)| {
+            vec![
+                day.to_string(),
+                t[0].to_string(),
+                t[1].to_string(),
+                pct(if t[0] == 0 { 0.0 } else { t[1] as f64 / t[0] as f64 }),
+                t[2].to_string(),
+                t[3].to_string(),
+                usd(cost.get(day).copied().unwrap_or(0.0)),
+            ]
+        }),
+    );
 }
 
 /// "+3", "-0.1250", "0": a change with its sign.
@@ -132,7 +181,7 @@ fn comparison(d: &mut Doc, c: &Comparison) {
 }
 
 /// The report as a document: what report.md and report.html both show.
-pub fn report(s: &Summary) -> Doc {
+pub fn report(s: &Summary, charts: &[Chart]) -> Doc {
     let mut d = Doc::default();
     d.title("mila report");
     let window = match (&s.window.since, &s.window.until) {
@@ -181,6 +230,8 @@ pub fn report(s: &Summary) -> Doc {
         }),
     );
 
+    figure(&mut d, charts, "rerouting-rate-by-day");
+
     d.heading("Source x inference region");
     d.para("Requests by the region called (rows) and the region that ran them (columns).");
     let cols: BTreeSet<&str> = rr.flows.iter().map(|f| f.inference_region.as_deref().unwrap_or(UNKNOWN)).collect();
@@ -202,6 +253,8 @@ pub fn report(s: &Summary) -> Doc {
             v
         }),
     );
+
+    figure(&mut d, charts, "rerouting-matrix");
 
     let l = &s.latency;
     d.heading("Latency by inference region");
@@ -232,6 +285,39 @@ pub fn report(s: &Summary) -> Doc {
             ]
         }),
     );
+
+    figure(&mut d, charts, "latency-by-region");
+
+    d.heading("Latency cost of rerouting");
+    d.para("Local and rerouted successful calls of the same source region and model, where both have a known latency (nearest-rank percentiles).");
+    d.table(
+        &[
+            "Source region",
+            "Model",
+            "Local calls",
+            "Local p50 ms",
+            "Local p90 ms",
+            "Rerouted calls",
+            "Rerouted p50 ms",
+            "Rerouted p90 ms",
+        ],
+        l.local_vs_rerouted.iter().filter(|x| x.local_requests > 0 && x.rerouted_requests > 0).map(|x| {
+            vec![
+                x.source_region.to_string(),
+                x.model.to_string(),
+                x.local_requests.to_string(),
+                opt_int(x.local_p50_ms),
+                opt_int(x.local_p90_ms),
+                x.rerouted_requests.to_string(),
+                opt_int(x.rerouted_p50_ms),
+                opt_int(x.rerouted_p90_ms),
+            ]
+        }),
+    );
+    figure(&mut d, charts, "latency-local-vs-rerouted");
+
+    per_day(&mut d, s);
+    figure(&mut d, charts, "volume-by-day");
 
     d.heading("Tokens by model");
     d.table(
@@ -279,6 +365,8 @@ pub fn report(s: &Summary) -> Doc {
             }),
         );
     }
+
+    figure(&mut d, charts, "cost-by-day");
 
     d.heading("Residency");
     match &s.residency {

@@ -4,6 +4,7 @@
 
 use std::fmt::Write;
 
+use super::charts::Chart;
 use super::doc::{self, Block, Doc};
 use crate::escape::html as h;
 use crate::summary::Summary;
@@ -15,10 +16,11 @@ h1{font-size:1.6em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #dd
 table{border-collapse:collapse;margin:.5em 0 1em;display:block;max-width:100%;overflow-x:auto}\
 th,td{padding:.25em .6em;border-bottom:1px solid #eee;white-space:nowrap}\
 th{text-align:left;background:#f6f6f6}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}\
-code{background:#f3f3f3;padding:0 .2em}@media print{body{margin:0}}";
+code{background:#f3f3f3;padding:0 .2em}\
+figure{margin:1em 0}figure svg{max-width:100%;height:auto;display:block}figcaption{color:#555;font-size:.9em}@media print{body{margin:0}}";
 
-pub fn report(s: &Summary) -> Vec<u8> {
-    render(&doc::report(s)).into_bytes()
+pub fn report(s: &Summary, charts: &[Chart]) -> Vec<u8> {
+    render(&doc::report(s, charts)).into_bytes()
 }
 
 fn inline(text: &str) -> String {
@@ -53,6 +55,18 @@ pub fn render(d: &Doc) -> String {
                     let _ = writeln!(o, "<li>{}</li>", inline(item));
                 }
                 let _ = writeln!(o, "</ul>");
+            }
+            Block::Chart { name, title, svg } => {
+                // plotters escapes the text it writes; the namespace is implied inside HTML, and
+                // dropping it leaves no URL in the page.
+                let svg = svg.replacen(" xmlns=\"http://www.w3.org/2000/svg\"", "", 1);
+                let _ = writeln!(
+                    o,
+                    "<figure id=\"{}\">\n{}<figcaption>{}</figcaption>\n</figure>",
+                    h(name),
+                    svg.trim_start_matches(|c| c != '<'),
+                    h(title)
+                );
             }
             Block::Table { headers, rows } => {
                 let class = |hd: &str| if doc::is_text(hd) { "" } else { " class=\"n\"" };

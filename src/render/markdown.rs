@@ -3,12 +3,13 @@
 
 use std::fmt::Write;
 
+use super::charts::Chart;
 use super::doc::{self, Block, Doc};
 use crate::escape::markdown as md;
 use crate::summary::Summary;
 
-pub fn report(s: &Summary) -> Vec<u8> {
-    render(&doc::report(s)).into_bytes()
+pub fn report(s: &Summary, charts: &[Chart]) -> Vec<u8> {
+    render(&doc::report(s, charts)).into_bytes()
 }
 
 fn inline(text: &str) -> String {
@@ -35,6 +36,9 @@ pub fn render(d: &Doc) -> String {
                 o.push('\n');
             }
             Block::Table { headers, rows } => table(&mut o, headers, rows),
+            Block::Chart { name, title, .. } => {
+                let _ = writeln!(o, "![{}]({name}.png)\n", md(title));
+            }
         }
     }
     o

@@ -1,9 +1,11 @@
 //! Summary (or a result table) -> bytes. Renderers never write files or print.
 
+pub mod charts;
 pub mod doc;
 pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod png;
 pub mod table;
 pub mod terminal;
 

@@ -1,0 +1,164 @@
+//! Source region x inference region: the picture of rerouting. Each cell holds the request count
+//! and its share of the source region's requests; the shade follows the share, so the diagonal
+//! (local) and the off-diagonal (rerouted) read at a glance whatever the volumes.
+
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::{fit, label, page, text, thousands, Area, Drawn, Plot, INK, MUTED, WIDTH};
+use crate::summary::Summary;
+
+const UNKNOWN: &str = "unknown";
+const TOP: i32 = 70 + 46;
+const ROW: i32 = 46;
+const MIN_CELL: i32 = 84;
+
+pub struct Flows {
+    rows: Vec<String>,
+    cols: Vec<String>,
+    /// counts[row][col]; the last column is "unknown" when any route is unknown.
+    counts: Vec<Vec<u64>>,
+    totals: Vec<u64>,
+}
+
+impl Flows {
+    pub fn new(s: &Summary) -> Self {
+        let rows: Vec<String> = s.rerouting.by_source_region.iter().map(|r| r.source_region.clone()).collect();
+        // Source regions first, in row order, so local cells form the diagonal; then the other
+        // inference regions, sorted.
+        let mut others: Vec<String> = s
+            .rerouting
+            .flows
+            .iter()
+            .filter_map(|f| f.inference_region.clone())
+            .filter(|ir| !rows.contains(ir))
+            .collect();
+        others.sort();
+        others.dedup();
+        let mut cols = rows.clone();
+        cols.extend(others);
+        if s.rerouting.flows.iter().any(|f| f.inference_region.is_none()) {
+            cols.push(UNKNOWN.to_string());
+        }
+        let mut counts = vec![vec![0; cols.len()]; rows.len()];
+        for f in &s.rerouting.flows {
+            let r = rows.iter().position(|r| *r == f.source_region);
+            let c = match &f.inference_region {
+                Some(ir) => cols.iter().position(|c| c == ir),
+                None => Some(cols.len() - 1),
+            };
+            if let (Some(r), Some(c)) = (r, c) {
+                counts[r][c] += f.requests;
+            }
+        }
+        let totals = s.rerouting.by_source_region.iter().map(|r| r.requests).collect();
+        Flows { rows, cols, counts, totals }
+    }
+
+    /// Left label column and cell width, from the longest labels: at 13 px DejaVu Sans is at
+    /// most 7 px a character for region names (lower case, digits, hyphens).
+    fn layout(&self) -> (i32, i32) {
+        let widest = |v: &[String]| v.iter().map(|s| label(s, 24).chars().count()).max().unwrap_or(0) as i32;
+        let left = 40 + 7 * widest(&self.rows).max(14);
+        let cell = (7 * widest(&self.cols) + 14).max(MIN_CELL);
+        (left, cell)
+    }
+}
+
+/// ColorBrewer "Blues", light to dark: one hue, so it reads the same to colour-blind eyes and in
+/// grey print.
+fn shade(share: f64) -> RGBColor {
+    const STOPS: [(f64, (u8, u8, u8)); 5] = [
+        (0.0, (0xf7, 0xfb, 0xff)),
+        (0.25, (0xc6, 0xdb, 0xef)),
+        (0.5, (0x6b, 0xae, 0xd6)),
+        (0.75, (0x21, 0x71, 0xb5)),
+        (1.0, (0x08, 0x30, 0x6b)),
+    ];
+    let x = share.clamp(0.0, 1.0);
+    let i = STOPS.iter().rposition(|(at, _)| *at <= x).unwrap_or(0).min(STOPS.len() - 2);
+    let ((a, ca), (b, cb)) = (STOPS[i], STOPS[i + 1]);
+    let t = (x - a) / (b - a);
+    let mix = |p: u8, q: u8| (p as f64 + (q as f64 - p as f64) * t).round() as u8;
+    RGBColor(mix(ca.0, cb.0), mix(ca.1, cb.1), mix(ca.2, cb.2))
+}
+
+impl Plot for Flows {
+    fn name(&self) -> &'static str {
+        "rerouting-matrix"
+    }
+
+    fn title(&self) -> String {
+        "Where requests ran: source region × inference region".into()
+    }
+
+    fn size(&self) -> (u32, u32) {
+        let (left, cell) = self.layout();
+        let width = (left + cell * self.cols.len() as i32 + 30).max(WIDTH as i32);
+        let height = TOP + ROW * self.rows.len().max(1) as i32 + 50;
+        (width as u32, height as u32)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> Drawn<DB> {
+        page(
+            root,
+            &self.title(),
+            "Requests per cell and their share of the source region's requests; darker = larger share.",
+        )?;
+        if self.rows.is_empty() {
+            return super::no_data(&root.margin(70, 0, 0, 0), "No requests in this window.");
+        }
+        let (left, cell) = self.layout();
+        let centre = |p: HPos| Pos::new(p, VPos::Center);
+        root.draw(&Text::new("inference region (where it ran) →", (left, 78), text(14, MUTED)))?;
+        root.draw(&Text::new("source region ↓", (20, 78), text(14, MUTED)))?;
+        for (c, name) in self.cols.iter().enumerate() {
+            let x = left + c as i32 * cell + cell / 2;
+            let name = fit(root, &label(name, 24), &text(13, INK), cell as u32 - 8)?;
+            root.draw(&Text::new(name, (x, TOP - 12), text(13, INK).pos(centre(HPos::Center))))?;
+        }
+        for (r, name) in self.rows.iter().enumerate() {
+            let y = TOP + r as i32 * ROW;
+            let name = fit(root, &label(name, 24), &text(13, INK), left as u32 - 28)?;
+            root.draw(&Text::new(name, (20, y + ROW / 2), text(13, INK).pos(centre(HPos::Left))))?;
+            for (c, &n) in self.counts[r].iter().enumerate() {
+                let x = left + c as i32 * cell;
+                let share = if self.totals[r] == 0 { 0.0 } else { n as f64 / self.totals[r] as f64 };
+                root.draw(&Rectangle::new([(x + 1, y + 1), (x + cell - 1, y + ROW - 1)], shade(share).filled()))?;
+                if c == r {
+                    root.draw(&Rectangle::new([(x + 1, y + 1), (x + cell - 1, y + ROW - 1)], INK.stroke_width(2)))?;
+                }
+                if n == 0 {
+                    continue;
+                }
+                let ink = if share > 0.5 { WHITE } else { INK };
+                let mid = x + cell / 2;
+                root.draw(&Text::new(thousands(n), (mid, y + 15), text(14, ink).pos(centre(HPos::Center))))?;
+                let pct = format!("{:.1}%", share * 100.0);
+                root.draw(&Text::new(pct, (mid, y + 32), text(11, ink).pos(centre(HPos::Center))))?;
+            }
+        }
+        let note = "Outlined: local (ran in its source region). Unknown: the log does not say where the call ran.";
+        let y = TOP + ROW * self.rows.len() as i32 + 22;
+        root.draw(&Text::new(note, (20, y), text(13, MUTED)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shades() {
+        let cases = [
+            (0.0, RGBColor(0xf7, 0xfb, 0xff)),
+            (1.0, RGBColor(0x08, 0x30, 0x6b)),
+            (0.5, RGBColor(0x6b, 0xae, 0xd6)),
+            (2.0, RGBColor(0x08, 0x30, 0x6b)),
+            (0.125, RGBColor(0xdf, 0xeb, 0xf7)),
+        ];
+        for (share, want) in cases {
+            assert_eq!(shade(share), want, "{share}");
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! Latency as horizontal grouped bars, one row per category: category names sit left of their
+//! row, where they never collide, and the canvas grows with the number of rows.
+
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::{compact, label, legend, legend_width, page, text, thousands, upper, Area, Drawn, Plot, INK, MUTED, WIDTH};
+use crate::summary::Summary;
+
+/// Pairs shown in the local-vs-rerouted chart; summary.json holds them all.
+const MAX_PAIRS: usize = 15;
+
+struct Row {
+    name: String,
+    detail: String,
+    /// One value per bar series; `None` draws no bar.
+    values: Vec<Option<f64>>,
+    /// Optional whisker end per series (p90 behind a p50 bar).
+    whiskers: Vec<Option<f64>>,
+}
+
+struct Bars {
+    title: String,
+    subtitle: String,
+    series: Vec<(String, RGBColor)>,
+    rows: Vec<Row>,
+    axis: &'static str,
+    empty: &'static str,
+}
+
+const ROW_TOP: u32 = 70 + 24;
+const AXIS: u32 = 56;
+
+impl Bars {
+    fn row_px(&self) -> u32 {
+        14 * self.series.len() as u32 + 22
+    }
+
+    fn height(&self) -> u32 {
+        ROW_TOP + self.row_px() * self.rows.len().max(3) as u32 + AXIS
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> Drawn<DB> {
+        let body = page(root, &self.title, &self.subtitle)?;
+        if self.rows.is_empty() {
+            return super::no_data(&body, self.empty);
+        }
+        let names: Vec<String> = self.series.iter().map(|(n, _)| n.clone()).collect();
+        let (plot, key) = body.split_horizontally(WIDTH as i32 - legend_width(root, &names)? as i32);
+        legend(&key.margin(24, 0, 0, 0), &self.series)?;
+        let mut left = 0;
+        for r in &self.rows {
+            left = left.max(root.estimate_text_size(&r.name, &text(13, INK))?.0);
+            left = left.max(root.estimate_text_size(&r.detail, &text(11, MUTED))?.0);
+        }
+        let n = self.rows.len() as f64;
+        let max =
+            self.rows.iter().flat_map(|r| r.values.iter().chain(&r.whiskers)).flatten().fold(0.0f64, |a, &b| a.max(b));
+        let mut chart = ChartBuilder::on(&plot)
+            .margin_top(24)
+            .margin_right(16)
+            .x_label_area_size(AXIS)
+            .y_label_area_size(left + 36)
+            .build_cartesian_2d(0.0..upper(max, 1.3), 0.0..n)?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(0)
+            .x_labels(8)
+            .x_label_formatter(&|v| compact(*v))
+            .x_desc(self.axis)
+            .axis_desc_style(text(14, INK))
+            .label_style(text(12, INK))
+            .light_line_style(WHITE.mix(0.0))
+            .bold_line_style(RGBColor(0xdd, 0xdd, 0xdd))
+            .draw()?;
+        let k = self.series.len() as f64;
+        let band = 0.8 / k;
+        for (i, row) in self.rows.iter().enumerate() {
+            // First row at the top.
+            let top = n - i as f64 - 0.1;
+            let (lx, ly) = chart.backend_coord(&(0.0, n - i as f64 - 0.5));
+            let right = Pos::new(HPos::Right, VPos::Center);
+            root.draw(&Text::new(row.name.clone(), (lx - 12, ly - 8), text(13, INK).pos(right)))?;
+            root.draw(&Text::new(row.detail.clone(), (lx - 12, ly + 9), text(11, MUTED).pos(right)))?;
+            for (j, (value, (_, c))) in row.values.iter().zip(&self.series).enumerate() {
+                let Some(v) = *value else { continue };
+                let (y1, y0) = (top - j as f64 * band, top - (j + 1) as f64 * band + 0.02);
+                chart.draw_series(std::iter::once(Rectangle::new([(0.0, y0), (v, y1)], c.filled())))?;
+                let mut end = v;
+                let mut note = thousands(v.round() as u64);
+                if let Some(w) = row.whiskers.get(j).copied().flatten() {
+                    let mid = (y0 + y1) / 2.0;
+                    chart.draw_series(std::iter::once(PathElement::new(
+                        vec![(v, mid), (w, mid)],
+                        INK.stroke_width(1),
+                    )))?;
+                    chart.draw_series(std::iter::once(PathElement::new(
+                        vec![(w, y0 + 0.02), (w, y1 - 0.02)],
+                        INK.stroke_width(1),
+                    )))?;
+                    end = w;
+                    note = format!("{note} · {}", thousands(w.round() as u64));
+                }
+                let at = EmptyElement::at((end, (y0 + y1) / 2.0))
+                    + Text::new(note, (5, 0), text(11, INK).pos(Pos::new(HPos::Left, VPos::Center)));
+                chart.draw_series(std::iter::once(at))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn pct(v: f64) -> String {
+    format!("{:.1}%", v * 100.0)
+}
+
+/// p50 / p90 / p99 per inference region, with calls and latency coverage beside each name.
+pub struct ByRegion(Bars);
+
+impl ByRegion {
+    pub fn new(s: &Summary) -> Self {
+        let rows = s
+            .latency
+            .by_inference_region
+            .iter()
+            .map(|r| Row {
+                name: label(&r.inference_region, 32),
+                detail: format!(
+                    "n = {} of {} calls · coverage {}",
+                    thousands(r.requests),
+                    thousands(r.calls),
+                    pct(r.coverage)
+                ),
+                values: [r.p50_ms, r.p90_ms, r.p99_ms].iter().map(|v| v.map(|v| v as f64)).collect(),
+                whiskers: Vec::new(),
+            })
+            .collect();
+        ByRegion(Bars {
+            title: "Latency per inference region".into(),
+            subtitle: "Successful calls, nearest-rank percentiles; n = calls with a known latency.".into(),
+            series: vec![
+                ("p50".into(), super::colour(4)),
+                ("p90".into(), super::colour(0)),
+                ("p99".into(), super::colour(3)),
+            ],
+            rows,
+            axis: "latency (ms)",
+            empty: "No successful call with a known latency in this window.",
+        })
+    }
+}
+
+impl Plot for ByRegion {
+    fn name(&self) -> &'static str {
+        "latency-by-region"
+    }
+    fn title(&self) -> String {
+        self.0.title.clone()
+    }
+    fn size(&self) -> (u32, u32) {
+        (WIDTH, self.0.height())
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> Drawn<DB> {
+        self.0.draw(root)
+    }
+}
+
+/// The latency cost of rerouting: local and rerouted p50 (bar) and p90 (whisker) for the same
+/// source region and model, for the pairs with the most rerouted calls.
+pub struct LocalVsRerouted(Bars);
+
+impl LocalVsRerouted {
+    pub fn new(s: &Summary) -> Self {
+        let mut pairs: Vec<_> =
+            s.latency.local_vs_rerouted.iter().filter(|r| r.local_requests > 0 && r.rerouted_requests > 0).collect();
+        let all = pairs.len();
+        // Most rerouted calls first; ties keep the summary's (source, model) order.
+        pairs.sort_by_key(|r| std::cmp::Reverse(r.rerouted_requests));
+        pairs.truncate(MAX_PAIRS);
+        let rows = pairs
+            .iter()
+            .map(|r| {
+                let f = |v: Option<i64>| v.map(|v| v as f64);
+                Row {
+                    name: format!("{} · {}", label(&r.source_region, 20), label(&r.model, 44)),
+                    detail: format!(
+                        "{} local, {} rerouted calls",
+                        thousands(r.local_requests),
+                        thousands(r.rerouted_requests)
+                    ),
+                    values: vec![f(r.local_p50_ms), f(r.rerouted_p50_ms)],
+                    whiskers: vec![f(r.local_p90_ms), f(r.rerouted_p90_ms)],
+                }
+            })
+            .collect();
+        let shown = if all > MAX_PAIRS {
+            format!("the {MAX_PAIRS} of {all} pairs with the most rerouted calls")
+        } else {
+            "every pair with both local and rerouted calls".to_string()
+        };
+        LocalVsRerouted(Bars {
+            title: "Latency cost of rerouting: local vs rerouted, same source region and model".into(),
+            subtitle: format!("Bar: p50, whisker: p90 (labels: p50 · p90 ms); successful calls; {shown}."),
+            series: vec![("local".into(), super::colour(0)), ("rerouted".into(), super::colour(1))],
+            rows,
+            axis: "latency (ms)",
+            empty: "No source region and model with both local and rerouted calls of known latency.",
+        })
+    }
+}
+
+impl Plot for LocalVsRerouted {
+    fn name(&self) -> &'static str {
+        "latency-local-vs-rerouted"
+    }
+    fn title(&self) -> String {
+        self.0.title.clone()
+    }
+    fn size(&self) -> (u32, u32) {
+        (WIDTH, self.0.height())
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> Drawn<DB> {
+        self.0.draw(root)
+    }
+}

@@ -1,0 +1,294 @@
+//! The report's charts, drawn with plotters from the Summary alone, so every figure a chart shows
+//! is one `summary.json` holds. Each chart is drawn twice, to SVG and to an RGB buffer that
+//! `render::png` encodes; text is laid out with the bundled DejaVu Sans in both.
+//!
+//! Layout rules that keep labels apart: category labels sit beside rows (horizontal bars, heatmap
+//! rows), never under narrow columns; legends get a strip of their own right of the plot; canvases
+//! grow with the number of rows instead of squeezing them.
+
+mod cost;
+mod heatmap;
+mod latency;
+mod series;
+
+use std::sync::Once;
+
+use anyhow::{anyhow, Result};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::{register_font, FontStyle};
+
+use crate::summary::Summary;
+
+pub type Area<DB> = DrawingArea<DB, Shift>;
+pub type Drawn<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+
+/// One chart, in both formats.
+pub struct Chart {
+    /// File stem: `NAME.svg` and `NAME.png`.
+    pub name: &'static str,
+    pub title: String,
+    pub width: u32,
+    pub height: u32,
+    pub svg: String,
+    pub png: Vec<u8>,
+}
+
+/// What each chart module provides: its name, its size (which may depend on the data), and a
+/// drawing that works on any backend.
+pub trait Plot {
+    fn name(&self) -> &'static str;
+    fn title(&self) -> String;
+    fn size(&self) -> (u32, u32);
+    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> Drawn<DB>;
+}
+
+pub const WIDTH: u32 = 1000;
+const FONT: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
+pub const FAMILY: &str = "sans-serif";
+
+/// Okabe & Ito's colour-blind-safe palette, in the order series take it; grey is for "other".
+pub const PALETTE: [RGBColor; 7] = [
+    RGBColor(0x00, 0x72, 0xB2), // blue
+    RGBColor(0xE6, 0x9F, 0x00), // orange
+    RGBColor(0x00, 0x9E, 0x73), // bluish green
+    RGBColor(0xD5, 0x5E, 0x00), // vermillion
+    RGBColor(0x56, 0xB4, 0xE9), // sky blue
+    RGBColor(0xCC, 0x79, 0xA7), // reddish purple
+    RGBColor(0x00, 0x00, 0x00), // black
+];
+pub const OTHER: RGBColor = RGBColor(0x99, 0x99, 0x99);
+pub const INK: RGBColor = RGBColor(0x22, 0x22, 0x22);
+pub const MUTED: RGBColor = RGBColor(0x66, 0x66, 0x66);
+
+pub fn colour(i: usize) -> RGBColor {
+    PALETTE[i % PALETTE.len()]
+}
+
+pub fn text(size: u32, colour: RGBColor) -> TextStyle<'static> {
+    (FAMILY, size as f64).into_font().color(&colour)
+}
+
+/// Every chart of the report, in the order the report shows them.
+pub fn all(s: &Summary) -> Result<Vec<Chart>> {
+    Ok(vec![
+        render(&heatmap::Flows::new(s))?,
+        render(&series::ReroutingRate::new(s))?,
+        render(&latency::ByRegion::new(s))?,
+        render(&latency::LocalVsRerouted::new(s))?,
+        render(&cost::PerDay::new(s))?,
+        render(&series::Volume::new(s))?,
+    ])
+}
+
+fn render(p: &impl Plot) -> Result<Chart> {
+    static FONTS: Once = Once::new();
+    FONTS.call_once(|| {
+        // The font is compiled in; failing to read it is a build defect, not an input error.
+        if register_font(FAMILY, FontStyle::Normal, FONT).is_err() {
+            panic!("the bundled font does not parse");
+        }
+    });
+    let (width, height) = p.size();
+    let failed = |e: String| anyhow!("cannot draw the chart {}: {e}", p.name());
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
+        p.draw(&root).map_err(|e| failed(e.to_string()))?;
+        root.present().map_err(|e| failed(e.to_string()))?;
+    }
+    let mut rgb = vec![0u8; width as usize * height as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area();
+        p.draw(&root).map_err(|e| failed(e.to_string()))?;
+        root.present().map_err(|e| failed(e.to_string()))?;
+    }
+    Ok(Chart { name: p.name(), title: p.title(), width, height, svg, png: super::png::encode_rgb(&rgb, width, height) })
+}
+
+/// A string from a log, made fit for a chart: control characters become U+FFFD (they are not
+/// allowed in SVG text) and anything longer than `max` characters is cut with an ellipsis.
+pub fn label(s: &str, max: usize) -> String {
+    let clean: String = s.chars().map(|c| if c.is_control() { '\u{FFFD}' } else { c }).collect();
+    if clean.chars().count() <= max {
+        return clean;
+    }
+    let mut cut: String = clean.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+/// `s` cut with an ellipsis until it is at most `max_px` wide in `style`: the layout's estimate
+/// of a label's width is only an estimate, and labels must not run into each other.
+pub fn fit<DB: DrawingBackend>(
+    area: &Area<DB>,
+    s: &str,
+    style: &TextStyle,
+    max_px: u32,
+) -> Result<String, DrawingAreaErrorKind<DB::ErrorType>> {
+    let mut n = s.chars().count();
+    let mut out = s.to_string();
+    while n > 1 && area.estimate_text_size(&out, style)?.0 > max_px {
+        n -= 1;
+        out = label(s, n);
+    }
+    Ok(out)
+}
+
+/// 1234567 -> "1,234,567".
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Axis ticks: 950, 1.2k, 3.4M.
+pub fn compact(v: f64) -> String {
+    let a = v.abs();
+    let trim = |x: f64, unit: &str| {
+        let s = format!("{x:.1}");
+        format!("{}{unit}", s.strip_suffix(".0").unwrap_or(&s))
+    };
+    if a >= 1e9 {
+        trim(v / 1e9, "G")
+    } else if a >= 1e6 {
+        trim(v / 1e6, "M")
+    } else if a >= 1e3 {
+        trim(v / 1e3, "k")
+    } else if a == a.trunc() {
+        format!("{v:.0}")
+    } else {
+        trim(v, "")
+    }
+}
+
+/// A value axis from zero with some headroom, never empty.
+pub fn upper(max: f64, headroom: f64) -> f64 {
+    if max > 0.0 {
+        max * headroom
+    } else {
+        1.0
+    }
+}
+
+/// The days a day chart spans: the window's days when it has bounds, widened to every day
+/// with data, gaps included. `YYYY-MM-DD`, UTC.
+pub fn days<'a>(s: &Summary, with_data: impl Iterator<Item = &'a str>) -> Vec<String> {
+    use chrono::{DateTime, Days, NaiveDate};
+    let parse = |d: &str| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok();
+    let at = |t: &Option<String>, back_ms: i64| {
+        let t = DateTime::parse_from_rfc3339(t.as_deref()?).ok()?;
+        Some((t - chrono::Duration::milliseconds(back_ms)).date_naive())
+    };
+    // The window's end is exclusive: its last day is the one just before it.
+    let bounds = [at(&s.window.since, 0), at(&s.window.until, 1)];
+    let all: Vec<NaiveDate> = with_data.filter_map(parse).chain(bounds.into_iter().flatten()).collect();
+    let (Some(first), Some(last)) = (all.iter().min().copied(), all.iter().max().copied()) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut d = first;
+    while d <= last {
+        out.push(d.format("%Y-%m-%d").to_string());
+        d = d + Days::new(1);
+    }
+    out
+}
+
+/// Day-axis tick: the day index under the tick as `MM-DD`; nothing between days.
+pub fn day_tick(days: &[String], v: f64) -> String {
+    let i = v.round();
+    if (v - i).abs() > 1e-6 || i < 0.0 {
+        return String::new();
+    }
+    days.get(i as usize).map(|d| d.get(5..).unwrap_or(d).to_string()).unwrap_or_default()
+}
+
+/// White page, title and subtitle; returns the area below them.
+pub fn page<DB: DrawingBackend>(
+    root: &Area<DB>,
+    title: &str,
+    subtitle: &str,
+) -> Result<Area<DB>, DrawingAreaErrorKind<DB::ErrorType>> {
+    root.fill(&WHITE)?;
+    root.draw(&Text::new(title.to_string(), (20, 14), text(22, INK)))?;
+    root.draw(&Text::new(subtitle.to_string(), (20, 42), text(14, MUTED)))?;
+    let (_, body) = root.split_vertically(70);
+    Ok(body)
+}
+
+/// "Nothing to draw" in the middle of the area, for windows without the data a chart needs.
+pub fn no_data<DB: DrawingBackend>(area: &Area<DB>, message: &str) -> Drawn<DB> {
+    let (w, h) = area.dim_in_pixel();
+    let style = text(16, MUTED).pos(Pos::new(HPos::Center, VPos::Center));
+    area.draw(&Text::new(message.to_string(), (w as i32 / 2, h as i32 / 2), style))
+}
+
+/// Width of the legend strip for these labels.
+pub fn legend_width<DB: DrawingBackend>(
+    root: &Area<DB>,
+    labels: &[String],
+) -> Result<u32, DrawingAreaErrorKind<DB::ErrorType>> {
+    let mut widest = 0;
+    for l in labels {
+        widest = widest.max(root.estimate_text_size(l, &text(13, INK))?.0);
+    }
+    Ok(widest + 48)
+}
+
+/// Swatches and labels stacked in their own strip, so they never cover data.
+pub fn legend<DB: DrawingBackend>(area: &Area<DB>, entries: &[(String, RGBColor)]) -> Drawn<DB> {
+    for (i, (name, c)) in entries.iter().enumerate() {
+        let y = 16 + i as i32 * 22;
+        area.draw(&Rectangle::new([(12, y - 6), (24, y + 6)], c.filled()))?;
+        area.draw(&Text::new(name.clone(), (32, y), text(13, INK).pos(Pos::new(HPos::Left, VPos::Center))))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels() {
+        let cases = [
+            ("us-east-1", 20, "us-east-1"),
+            ("abcdef", 4, "abc…"),
+            ("a\u{1b}[31mb", 20, "a\u{FFFD}[31mb"),
+            ("tab\there", 20, "tab\u{FFFD}here"),
+            ("<script>", 20, "<script>"),
+            ("", 5, ""),
+        ];
+        for (input, max, want) in cases {
+            assert_eq!(label(input, max), want, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn numbers() {
+        let t = [(0, "0"), (999, "999"), (1000, "1,000"), (1234567, "1,234,567")];
+        for (n, want) in t {
+            assert_eq!(thousands(n), want);
+        }
+        let c = [
+            (0.0, "0"),
+            (950.0, "950"),
+            (1200.0, "1.2k"),
+            (1000.0, "1k"),
+            (3_400_000.0, "3.4M"),
+            (0.25, "0.2"),
+            (2e9, "2G"),
+        ];
+        for (v, want) in c {
+            assert_eq!(compact(v), want, "{v}");
+        }
+    }
+}

@@ -138,7 +138,7 @@ fn log_strings_never_become_markup() {
     ];
     for (name, value) in &attrs {
         assert!(
-            ["charset", "http-equiv", "content", "name", "lang", "class", "id"].contains(&name.as_str())
+            ["charset", "http-equiv", "content", "name", "lang", "class", "id", "title"].contains(&name.as_str())
                 || svg_attrs.contains(&name.as_str()),
             "attribute {name}={value}"
         );

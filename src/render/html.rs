@@ -17,7 +17,7 @@ table{border-collapse:collapse;margin:.5em 0 1em;display:block;max-width:100%;ov
 th,td{padding:.25em .6em;border-bottom:1px solid #eee;white-space:nowrap}\
 th{text-align:left;background:#f6f6f6}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}\
 code{background:#f3f3f3;padding:0 .2em}\
-figure{margin:1em 0}figure svg{max-width:100%;height:auto;display:block}figcaption{color:#555;font-size:.9em}@media print{body{margin:0}}";
+figure{margin:1em 0}figure svg{max-width:100%;height:auto;display:block}@media print{body{margin:0}}";
 
 pub fn report(s: &Summary, charts: &[Chart]) -> Vec<u8> {
     render(&doc::report(s, charts)).into_bytes()
@@ -60,13 +60,9 @@ pub fn render(d: &Doc) -> String {
                 // plotters escapes the text it writes; the namespace is implied inside HTML, and
                 // dropping it leaves no URL in the page.
                 let svg = svg.replacen(" xmlns=\"http://www.w3.org/2000/svg\"", "", 1);
-                let _ = writeln!(
-                    o,
-                    "<figure id=\"{}\">\n{}<figcaption>{}</figcaption>\n</figure>",
-                    h(name),
-                    svg.trim_start_matches(|c| c != '<'),
-                    h(title)
-                );
+                // The chart draws its own title; the figure is named for links and assistive tools.
+                let svg = svg.trim_start_matches(|c| c != '<');
+                let _ = writeln!(o, "<figure id=\"{}\" title=\"{}\">\n{svg}</figure>", h(name), h(title));
             }
             Block::Table { headers, rows } => {
                 let class = |hd: &str| if doc::is_text(hd) { "" } else { " class=\"n\"" };

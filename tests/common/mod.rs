@@ -2,6 +2,7 @@
 //! Helpers for running the real binary on fixture trees.
 
 pub mod aws;
+pub mod png;
 pub mod proxy;
 
 use std::io::{Read, Write};

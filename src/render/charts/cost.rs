@@ -99,9 +99,11 @@ impl Plot for PerDay {
         if self.days.is_empty() || self.groups.is_empty() {
             return super::no_data(&body, "No requests in this window.");
         }
+        // Top of the legend = top of the stack.
         let entries: Vec<(String, RGBColor)> = self
             .groups
             .iter()
+            .rev()
             .map(|(g, c, v)| (format!("{}  ${:.2}", label(g, 28), v.iter().sum::<f64>()), *c))
             .collect();
         let names: Vec<String> = entries.iter().map(|e| e.0.clone()).collect();

@@ -9,9 +9,13 @@ use super::{fit, label, page, text, thousands, Area, Drawn, Plot, INK, MUTED, WI
 use crate::summary::Summary;
 
 const UNKNOWN: &str = "unknown";
-const TOP: i32 = 70 + 46;
+/// Below the title: the axis names, then the column labels.
+const HEAD: i32 = 70 + 28;
 const ROW: i32 = 46;
-const MIN_CELL: i32 = 84;
+/// Wide enough for "12,345" and "100.0%"; column labels that do not fit are turned upright.
+const CELL: i32 = 68;
+/// Longest label drawn, in characters.
+const MAX_LABEL: usize = 24;
 
 pub struct Flows {
     rows: Vec<String>,
@@ -55,13 +59,14 @@ impl Flows {
         Flows { rows, cols, counts, totals }
     }
 
-    /// Left label column and cell width, from the longest labels: at 13 px DejaVu Sans is at
-    /// most 7 px a character for region names (lower case, digits, hyphens).
-    fn layout(&self) -> (i32, i32) {
-        let widest = |v: &[String]| v.iter().map(|s| label(s, 24).chars().count()).max().unwrap_or(0) as i32;
-        let left = 40 + 7 * widest(&self.rows).max(14);
-        let cell = (7 * widest(&self.cols) + 14).max(MIN_CELL);
-        (left, cell)
+    /// The left label column's width and the column labels' height, from the longest labels:
+    /// at 13 px DejaVu Sans is at most 7 px a character for region names (lower case, digits,
+    /// hyphens); `fit` cuts whatever is wider when drawing.
+    fn layout(&self) -> Layout {
+        let widest = |v: &[String]| v.iter().map(|s| label(s, MAX_LABEL).chars().count()).max().unwrap_or(0) as i32;
+        let upright = 7 * widest(&self.cols) > CELL - 8;
+        let header = if upright { 7 * widest(&self.cols) + 12 } else { 24 };
+        Layout { left: 40 + 7 * widest(&self.rows).max(14), header, upright, top: HEAD + header }
     }
 }
 
@@ -83,6 +88,15 @@ fn shade(share: f64) -> RGBColor {
     RGBColor(mix(ca.0, cb.0), mix(ca.1, cb.1), mix(ca.2, cb.2))
 }
 
+struct Layout {
+    left: i32,
+    header: i32,
+    /// Column labels drawn reading upwards.
+    upright: bool,
+    /// Where the first row starts.
+    top: i32,
+}
+
 impl Plot for Flows {
     fn name(&self) -> &'static str {
         "rerouting-matrix"
@@ -93,9 +107,9 @@ impl Plot for Flows {
     }
 
     fn size(&self) -> (u32, u32) {
-        let (left, cell) = self.layout();
-        let width = (left + cell * self.cols.len() as i32 + 30).max(WIDTH as i32);
-        let height = TOP + ROW * self.rows.len().max(1) as i32 + 50;
+        let l = self.layout();
+        let width = (l.left + CELL * self.cols.len() as i32 + 30).max(WIDTH as i32);
+        let height = l.top + ROW * self.rows.len().max(1) as i32 + 50;
         (width as u32, height as u32)
     }
 
@@ -108,18 +122,25 @@ impl Plot for Flows {
         if self.rows.is_empty() {
             return super::no_data(&root.margin(70, 0, 0, 0), "No requests in this window.");
         }
-        let (left, cell) = self.layout();
+        let Layout { left, header, upright, top } = self.layout();
+        let cell = CELL;
         let centre = |p: HPos| Pos::new(p, VPos::Center);
         root.draw(&Text::new("inference region (where it ran) →", (left, 78), text(14, MUTED)))?;
         root.draw(&Text::new("source region ↓", (20, 78), text(14, MUTED)))?;
         for (c, name) in self.cols.iter().enumerate() {
             let x = left + c as i32 * cell + cell / 2;
-            let name = fit(root, &label(name, 24), &text(13, INK), cell as u32 - 8)?;
-            root.draw(&Text::new(name, (x, TOP - 12), text(13, INK).pos(centre(HPos::Center))))?;
+            if upright {
+                let name = fit(root, &label(name, MAX_LABEL), &text(13, INK), header as u32 - 8)?;
+                let style = text(13, INK).pos(centre(HPos::Left)).transform(FontTransform::Rotate270);
+                root.draw(&Text::new(name, (x, top - 6), style))?;
+            } else {
+                let name = fit(root, &label(name, MAX_LABEL), &text(13, INK), cell as u32 - 8)?;
+                root.draw(&Text::new(name, (x, top - 12), text(13, INK).pos(centre(HPos::Center))))?;
+            }
         }
         for (r, name) in self.rows.iter().enumerate() {
-            let y = TOP + r as i32 * ROW;
-            let name = fit(root, &label(name, 24), &text(13, INK), left as u32 - 28)?;
+            let y = top + r as i32 * ROW;
+            let name = fit(root, &label(name, MAX_LABEL), &text(13, INK), left as u32 - 28)?;
             root.draw(&Text::new(name, (20, y + ROW / 2), text(13, INK).pos(centre(HPos::Left))))?;
             for (c, &n) in self.counts[r].iter().enumerate() {
                 let x = left + c as i32 * cell;
@@ -139,7 +160,7 @@ impl Plot for Flows {
             }
         }
         let note = "Outlined: local (ran in its source region). Unknown: the log does not say where the call ran.";
-        let y = TOP + ROW * self.rows.len() as i32 + 22;
+        let y = top + ROW * self.rows.len() as i32 + 22;
         root.draw(&Text::new(note, (20, y), text(13, MUTED)))
     }
 }

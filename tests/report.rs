@@ -70,7 +70,7 @@ fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -292,7 +292,9 @@ fn day_series_and_rerouting_latency_by_hand() {
     let logs = dir.path().join("d.jsonl");
     std::fs::write(&logs, lines.join("\n")).unwrap();
     let s = ok(&["report", logs.to_str().unwrap(), "--format", "json"]).json();
-    let days: Vec<(String, String, u64, u64, u64, u64, u64, f64)> = s["daily"]["by_source_region"]
+    // (day, source region, requests, rerouted, unknown, input, output, rate)
+    type DayRow = (String, String, u64, u64, u64, u64, u64, f64);
+    let days: Vec<DayRow> = s["daily"]["by_source_region"]
         .as_array()
         .unwrap()
         .iter()

@@ -19,7 +19,8 @@ struct Row {
     whiskers: Vec<Option<f64>>,
 }
 
-struct Bars {
+pub struct Bars {
+    name: &'static str,
     title: String,
     subtitle: String,
     series: Vec<(String, RGBColor)>,
@@ -31,6 +32,21 @@ struct Bars {
 const ROW_TOP: u32 = 70 + 24;
 const AXIS: u32 = 56;
 
+impl Plot for Bars {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn title(&self) -> String {
+        self.title.clone()
+    }
+    fn size(&self) -> (u32, u32) {
+        (WIDTH, self.height())
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> Drawn<DB> {
+        self.draw_bars(root)
+    }
+}
+
 impl Bars {
     fn row_px(&self) -> u32 {
         14 * self.series.len() as u32 + 22
@@ -40,7 +56,7 @@ impl Bars {
         ROW_TOP + self.row_px() * self.rows.len().max(3) as u32 + AXIS
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> Drawn<DB> {
+    fn draw_bars<DB: DrawingBackend>(&self, root: &Area<DB>) -> Drawn<DB> {
         let body = page(root, &self.title, &self.subtitle)?;
         if self.rows.is_empty() {
             return super::no_data(&body, self.empty);
@@ -116,111 +132,75 @@ fn pct(v: f64) -> String {
 }
 
 /// p50 / p90 / p99 per inference region, with calls and latency coverage beside each name.
-pub struct ByRegion(Bars);
-
-impl ByRegion {
-    pub fn new(s: &Summary) -> Self {
-        let rows = s
-            .latency
-            .by_inference_region
-            .iter()
-            .map(|r| Row {
-                name: label(&r.inference_region, 32),
-                detail: format!(
-                    "n = {} of {} calls · coverage {}",
-                    thousands(r.requests),
-                    thousands(r.calls),
-                    pct(r.coverage)
-                ),
-                values: [r.p50_ms, r.p90_ms, r.p99_ms].iter().map(|v| v.map(|v| v as f64)).collect(),
-                whiskers: Vec::new(),
-            })
-            .collect();
-        ByRegion(Bars {
-            title: "Latency per inference region".into(),
-            subtitle: "Successful calls, nearest-rank percentiles; n = calls with a known latency.".into(),
-            series: vec![
-                ("p50".into(), super::colour(4)),
-                ("p90".into(), super::colour(0)),
-                ("p99".into(), super::colour(3)),
-            ],
-            rows,
-            axis: "latency (ms)",
-            empty: "No successful call with a known latency in this window.",
+pub fn by_region(s: &Summary) -> Bars {
+    let rows = s
+        .latency
+        .by_inference_region
+        .iter()
+        .map(|r| Row {
+            name: label(&r.inference_region, 32),
+            detail: format!(
+                "n = {} of {} calls · coverage {}",
+                thousands(r.requests),
+                thousands(r.calls),
+                pct(r.coverage)
+            ),
+            values: [r.p50_ms, r.p90_ms, r.p99_ms].iter().map(|v| v.map(|v| v as f64)).collect(),
+            whiskers: Vec::new(),
         })
-    }
-}
-
-impl Plot for ByRegion {
-    fn name(&self) -> &'static str {
-        "latency-by-region"
-    }
-    fn title(&self) -> String {
-        self.0.title.clone()
-    }
-    fn size(&self) -> (u32, u32) {
-        (WIDTH, self.0.height())
-    }
-    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> Drawn<DB> {
-        self.0.draw(root)
+        .collect();
+    Bars {
+        name: "latency-by-region",
+        title: "Latency per inference region".into(),
+        subtitle: "Successful calls, nearest-rank percentiles; n = calls with a known latency.".into(),
+        series: vec![
+            ("p50".into(), super::colour(4)),
+            ("p90".into(), super::colour(0)),
+            ("p99".into(), super::colour(3)),
+        ],
+        rows,
+        axis: "latency (ms)",
+        empty: "No successful call with a known latency in this window.",
     }
 }
 
 /// The latency cost of rerouting: local and rerouted p50 (bar) and p90 (whisker) for the same
 /// source region and model, for the pairs with the most rerouted calls.
-pub struct LocalVsRerouted(Bars);
-
-impl LocalVsRerouted {
-    pub fn new(s: &Summary) -> Self {
-        let mut pairs: Vec<_> =
-            s.latency.local_vs_rerouted.iter().filter(|r| r.local_requests > 0 && r.rerouted_requests > 0).collect();
-        let all = pairs.len();
-        // Most rerouted calls first; ties keep the summary's (source, model) order.
-        pairs.sort_by_key(|r| std::cmp::Reverse(r.rerouted_requests));
-        pairs.truncate(MAX_PAIRS);
-        let rows = pairs
-            .iter()
-            .map(|r| {
-                let f = |v: Option<i64>| v.map(|v| v as f64);
-                Row {
-                    name: format!("{} · {}", label(&r.source_region, 20), label(&r.model, 44)),
-                    detail: format!(
-                        "{} local, {} rerouted calls",
-                        thousands(r.local_requests),
-                        thousands(r.rerouted_requests)
-                    ),
-                    values: vec![f(r.local_p50_ms), f(r.rerouted_p50_ms)],
-                    whiskers: vec![f(r.local_p90_ms), f(r.rerouted_p90_ms)],
-                }
-            })
-            .collect();
-        let shown = if all > MAX_PAIRS {
-            format!("the {MAX_PAIRS} of {all} pairs with the most rerouted calls")
-        } else {
-            "every pair with both local and rerouted calls".to_string()
-        };
-        LocalVsRerouted(Bars {
-            title: "Latency cost of rerouting: local vs rerouted, same source region and model".into(),
-            subtitle: format!("Bar: p50, whisker: p90 (labels: p50 · p90 ms); successful calls; {shown}."),
-            series: vec![("local".into(), super::colour(0)), ("rerouted".into(), super::colour(1))],
-            rows,
-            axis: "latency (ms)",
-            empty: "No source region and model with both local and rerouted calls of known latency.",
+pub fn local_vs_rerouted(s: &Summary) -> Bars {
+    let mut pairs: Vec<_> =
+        s.latency.local_vs_rerouted.iter().filter(|r| r.local_requests > 0 && r.rerouted_requests > 0).collect();
+    let all = pairs.len();
+    // Most rerouted calls first; ties keep the summary's (source, model) order.
+    pairs.sort_by_key(|r| std::cmp::Reverse(r.rerouted_requests));
+    pairs.truncate(MAX_PAIRS);
+    let rows = pairs
+        .iter()
+        .map(|r| {
+            let f = |v: Option<i64>| v.map(|v| v as f64);
+            Row {
+                name: format!("{} · {}", label(&r.source_region, 20), label(&r.model, 44)),
+                detail: format!(
+                    "{} local, {} rerouted calls",
+                    thousands(r.local_requests),
+                    thousands(r.rerouted_requests)
+                ),
+                values: vec![f(r.local_p50_ms), f(r.rerouted_p50_ms)],
+                whiskers: vec![f(r.local_p90_ms), f(r.rerouted_p90_ms)],
+            }
         })
-    }
-}
-
-impl Plot for LocalVsRerouted {
-    fn name(&self) -> &'static str {
-        "latency-local-vs-rerouted"
-    }
-    fn title(&self) -> String {
-        self.0.title.clone()
-    }
-    fn size(&self) -> (u32, u32) {
-        (WIDTH, self.0.height())
-    }
-    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> Drawn<DB> {
-        self.0.draw(root)
+        .collect();
+    let shown = if all > MAX_PAIRS {
+        format!("the {MAX_PAIRS} of {all} pairs with the most rerouted calls")
+    } else {
+        "every pair with both local and rerouted calls".to_string()
+    };
+    Bars {
+        name: "latency-local-vs-rerouted",
+        title: "Latency cost of rerouting: local vs rerouted, same source region and model".into(),
+        subtitle: format!("Bar: p50, whisker: p90 (labels: p50 · p90 ms); successful calls; {shown}."),
+        series: vec![("local".into(), super::colour(0)), ("rerouted".into(), super::colour(1))],
+        rows,
+        axis: "latency (ms)",
+        empty: "No source region and model with both local and rerouted calls of known latency.",
     }
 }

@@ -75,8 +75,8 @@ pub fn all(s: &Summary) -> Result<Vec<Chart>> {
     Ok(vec![
         render(&heatmap::Flows::new(s))?,
         render(&series::ReroutingRate::new(s))?,
-        render(&latency::ByRegion::new(s))?,
-        render(&latency::LocalVsRerouted::new(s))?,
+        render(&latency::by_region(s))?,
+        render(&latency::local_vs_rerouted(s))?,
         render(&cost::PerDay::new(s))?,
         render(&series::Volume::new(s))?,
     ])

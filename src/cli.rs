@@ -129,6 +129,9 @@ pub struct ReportArgs {
     /// Quotas TOML (requests and tokens per minute per region and model), for the capacity section
     #[arg(long, value_name = "FILE")]
     pub quotas: Option<PathBuf>,
+    /// Attribute cost and tokens by this requestMetadata key too (repeatable)
+    #[arg(long = "by-metadata", value_name = "KEY")]
+    pub by_metadata: Vec<String>,
     /// Print summary.json to standard output instead of the terminal summary
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,

@@ -185,8 +185,13 @@ fn input_warnings(stats: &load::LoadStats) -> Vec<String> {
 pub fn report(s: settings::Report) -> Result<Status> {
     let loaded = load_input(&s.input)?;
     warn_about_input(&loaded.stats);
-    let inputs =
-        Inputs { prices: &s.prices, profiles: &s.input.profiles, policy: s.policy.as_ref(), quotas: &s.quotas };
+    let inputs = Inputs {
+        prices: &s.prices,
+        profiles: &s.input.profiles,
+        policy: s.policy.as_ref(),
+        quotas: &s.quotas,
+        metadata_keys: &s.metadata_keys,
+    };
     let mut summary =
         summary::build(&loaded.frame, &loaded.stats, s.input.window, &inputs).context("analysing the records")?;
     if let Some(window) = s.previous {

@@ -54,6 +54,8 @@ pub struct Report {
     pub prices: Prices,
     pub policy: Option<Policy>,
     pub quotas: Quotas,
+    /// `--by-metadata KEY...`: requestMetadata keys to attribute cost by, each once.
+    pub metadata_keys: Vec<String>,
     /// `--compare previous`: the window just before, of the same length.
     pub previous: Option<Window>,
     pub format: ReportFormat,
@@ -84,6 +86,20 @@ pub struct Sample {
     pub start_ms: i64,
 }
 
+/// `--by-metadata` keys in the order given, each once; an empty key names nothing.
+fn metadata_keys(keys: &[String]) -> Result<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for k in keys {
+        if k.is_empty() {
+            bail!("--by-metadata needs a requestMetadata key, not an empty string");
+        }
+        if !out.contains(k) {
+            out.push(k.clone());
+        }
+    }
+    Ok(out)
+}
+
 pub fn from_cli(cli: Cli, now: DateTime<Utc>) -> Result<Settings> {
     Ok(match cli.command {
         Command::Report(a) => Settings::Report(Report {
@@ -96,6 +112,7 @@ pub fn from_cli(cli: Cli, now: DateTime<Utc>) -> Result<Settings> {
             prices: prices(a.prices.as_deref())?,
             policy: a.policy.as_deref().map(Policy::load).transpose()?,
             quotas: a.quotas.as_deref().map(Quotas::load).transpose()?.unwrap_or_default(),
+            metadata_keys: metadata_keys(&a.by_metadata)?,
             format: a.format,
             width: output_width(),
         }),

@@ -139,7 +139,36 @@ pub struct Cost {
     pub unpriced_requests: u64,
     pub by_model: Vec<CostModel>,
     pub by_tag: Vec<CostTag>,
+    /// Per caller: the identity ARN's account, principal and session.
+    pub by_identity: Vec<CostIdentity>,
+    /// Per `--by-metadata` key and its value; `(none)` when a record's requestMetadata lacks the key.
+    pub by_request_metadata: Vec<CostMetadata>,
     pub prices: String,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct CostIdentity {
+    pub account: String,
+    /// `role/NAME` (Identity Center roles without their random suffix), `user/NAME`, `root`, ...
+    pub principal: String,
+    pub session: String,
+    pub requests: u64,
+    /// Tokens of successful calls: the ones billed.
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub usd: f64,
+    pub unpriced_requests: u64,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct CostMetadata {
+    pub key: String,
+    pub value: String,
+    pub requests: u64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub usd: f64,
+    pub unpriced_requests: u64,
 }
 
 #[derive(Debug, Serialize, PartialEq)]
@@ -286,6 +315,7 @@ pub struct Inputs<'a> {
     pub profiles: &'a Profiles,
     pub policy: Option<&'a Policy>,
     pub quotas: &'a Quotas,
+    pub metadata_keys: &'a [String],
 }
 
 fn u(v: Option<i64>) -> u64 {
@@ -382,7 +412,7 @@ pub fn build(frame: &DataFrame, stats: &LoadStats, window: Window, inputs: &Inpu
             .collect()
     };
 
-    let priced = cost::priced(lf.clone(), inputs.prices, false)?;
+    let priced = cost::priced(lf.clone(), inputs.prices, &[])?;
     let cost_models: Vec<CostModel> = cost_rows(&cost::by_model(priced.clone(), &[]).collect()?, col::MODEL)?
         .into_iter()
         .map(|(_, model, c)| CostModel {
@@ -404,6 +434,8 @@ pub fn build(frame: &DataFrame, stats: &LoadStats, window: Window, inputs: &Inpu
             unpriced_requests: c.unpriced_requests,
         })
         .collect();
+
+    let (by_identity, by_request_metadata) = attribution(lf.clone(), inputs)?;
 
     let residency = match inputs.policy {
         None => None,
@@ -498,6 +530,8 @@ pub fn build(frame: &DataFrame, stats: &LoadStats, window: Window, inputs: &Inpu
             unpriced_requests: cost_models.iter().map(|m| m.unpriced_requests).sum(),
             by_model: cost_models,
             by_tag: cost_tags,
+            by_identity,
+            by_request_metadata,
             prices: inputs.prices.source.clone(),
         },
         residency,
@@ -548,6 +582,117 @@ fn cost_rows(df: &DataFrame, name: &str) -> PolarsResult<Vec<(Option<String>, St
             (days[i].clone(), s(names[i].clone()), figures)
         })
         .collect())
+}
+
+/// Sums of priced groups: requests, billed tokens, usd, unpriced requests.
+#[derive(Default)]
+struct Attributed {
+    requests: u64,
+    input: u64,
+    output: u64,
+    usd: f64,
+    unpriced: u64,
+}
+
+/// The priced groups of `cost::priced(.., &[key])` as (key value, figures), in the groups' order.
+fn priced_by(
+    lf: LazyFrame,
+    prices: &crate::inputs::prices::Prices,
+    key: &str,
+) -> PolarsResult<Vec<(Option<String>, Attributed)>> {
+    let df = cost::priced(lf, prices, &[key])?.collect()?;
+    let keys = read::strs(&df, key)?;
+    let int = |name| read::ints(&df, name);
+    let (req, inp, out, unp) =
+        (int(cost::REQUESTS)?, int(cost::BILLED_INPUT)?, int(cost::BILLED_OUTPUT)?, int(cost::UNPRICED)?);
+    let usd = read::floats(&df, cost::USD)?;
+    Ok(keys
+        .into_iter()
+        .enumerate()
+        .map(|(i, k)| {
+            let a = Attributed {
+                requests: u(req[i]),
+                input: u(inp[i]),
+                output: u(out[i]),
+                usd: usd[i].unwrap_or(0.0),
+                unpriced: u(unp[i]),
+            };
+            (k, a)
+        })
+        .collect())
+}
+
+fn add(into: &mut Attributed, a: &Attributed) {
+    into.requests += a.requests;
+    into.input += a.input;
+    into.output += a.output;
+    into.usd += a.usd;
+    into.unpriced += a.unpriced;
+}
+
+/// The value of `key` in a record's requestMetadata (a JSON object text): strings as they are,
+/// other JSON values as their JSON text.
+fn metadata_value(metadata: Option<&str>, key: &str) -> String {
+    let parsed = metadata.and_then(|m| serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(m).ok());
+    match parsed.as_ref().and_then(|m| m.get(key)) {
+        None | Some(serde_json::Value::Null) => NO_METADATA.to_string(),
+        Some(serde_json::Value::String(v)) => v.clone(),
+        Some(v) => v.to_string(),
+    }
+}
+
+pub const NO_METADATA: &str = "(none)";
+pub const NO_IDENTITY: &str = "(unknown)";
+
+/// Cost and tokens by caller and by requestMetadata key. Priced groups are summed in their sorted
+/// order, so the figures are the same on every run.
+fn attribution(lf: LazyFrame, inputs: &Inputs) -> PolarsResult<(Vec<CostIdentity>, Vec<CostMetadata>)> {
+    let mut callers: std::collections::BTreeMap<crate::record::caller::Caller, Attributed> = Default::default();
+    for (arn, a) in priced_by(lf.clone(), inputs.prices, col::IDENTITY_ARN)? {
+        let who = match arn.as_deref() {
+            Some(arn) => crate::record::caller::caller(arn),
+            None => crate::record::caller::Caller {
+                account: String::new(),
+                principal: NO_IDENTITY.into(),
+                session: String::new(),
+            },
+        };
+        add(callers.entry(who).or_default(), &a);
+    }
+    let by_identity = callers
+        .into_iter()
+        .map(|(c, a)| CostIdentity {
+            account: c.account,
+            principal: c.principal,
+            session: c.session,
+            requests: a.requests,
+            input_tokens: a.input,
+            output_tokens: a.output,
+            usd: a.usd + 0.0,
+            unpriced_requests: a.unpriced,
+        })
+        .collect();
+    let mut values: std::collections::BTreeMap<(String, String), Attributed> = Default::default();
+    if !inputs.metadata_keys.is_empty() {
+        for (metadata, a) in priced_by(lf, inputs.prices, col::REQUEST_METADATA)? {
+            for key in inputs.metadata_keys {
+                add(values.entry((key.clone(), metadata_value(metadata.as_deref(), key))).or_default(), &a);
+            }
+        }
+    }
+    let by_request_metadata = values
+        .into_iter()
+        .map(|((key, value), a)| CostMetadata {
+            key,
+            value,
+            requests: a.requests,
+            input_tokens: a.input,
+            output_tokens: a.output,
+            usd: a.usd + 0.0,
+            unpriced_requests: a.unpriced,
+        })
+        .collect();
+    Ok((by_identity, by_request_metadata))
 }
 
 /// Local and rerouted side by side, one row per (source region, model). Input: `latency::by_route`.
@@ -605,7 +750,7 @@ fn build_daily(lf: LazyFrame, inputs: &Inputs) -> PolarsResult<Daily> {
             cache_write_tokens: u(cw[i]),
         })
         .collect();
-    let priced = cost::priced(lf, inputs.prices, true)?;
+    let priced = cost::priced(lf.with_column(daily::day()), inputs.prices, &[daily::DAY])?;
     let cost_by_model = cost_rows(&cost::by_model(priced.clone(), &[daily::DAY]).collect()?, col::MODEL)?
         .into_iter()
         .map(|(day, model, c)| DayCost {
@@ -634,4 +779,26 @@ fn build_daily(lf: LazyFrame, inputs: &Inputs) -> PolarsResult<Daily> {
 
 fn zip5<A, B, C, D, E>(a: Vec<A>, b: Vec<B>, c: Vec<C>, d: Vec<D>, e: Vec<E>) -> impl Iterator<Item = (A, B, C, D, E)> {
     a.into_iter().zip(b).zip(c).zip(d).zip(e).map(|((((a, b), c), d), e)| (a, b, c, d, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_values() {
+        let cases = [
+            (Some(r#"{"app":"search","n":3}"#), "app", "search"),
+            (Some(r#"{"app":"search","n":3}"#), "n", "3"),
+            (Some(r#"{"app":"search"}"#), "team", NO_METADATA),
+            (Some(r#"{"flag":true,"x":null}"#), "flag", "true"),
+            (Some(r#"{"x":null}"#), "x", NO_METADATA),
+            (Some("{}"), "app", NO_METADATA),
+            (None, "app", NO_METADATA),
+            (Some(r#"{"a.b":"dotted"}"#), "a.b", "dotted"),
+        ];
+        for (metadata, key, want) in cases {
+            assert_eq!(metadata_value(metadata, key), want, "{metadata:?} {key}");
+        }
+    }
 }

@@ -40,6 +40,8 @@ fn sample_report() -> (TempDir, PathBuf) {
         "sample-logs/policy.toml",
         "--week",
         "2026-W46",
+        "--by-metadata",
+        "application_name",
         "--out",
         out.to_str().unwrap(),
     ]);
@@ -157,6 +159,14 @@ fn every_view_shows_the_numbers_of_summary_json() {
     let total: f64 = day_cost.iter().map(|d| d["usd"].as_f64().unwrap()).sum();
     assert!((total - s["cost"]["total"].as_f64().unwrap()).abs() < 1e-9, "{total}");
     assert_eq!(days.iter().filter(|d| d["day"] == "2026-11-09").count(), 5, "five source regions on the first day");
+    // Cost by caller and by request metadata: each splits every request and every dollar once.
+    for view in ["by_identity", "by_request_metadata"] {
+        let rows = s["cost"][view].as_array().unwrap();
+        assert_eq!(rows.iter().map(|r| u(&r["requests"])).sum::<u64>(), u(&s["rerouting"]["requests"]), "{view}");
+        let usd: f64 = rows.iter().map(|r| r["usd"].as_f64().unwrap()).sum();
+        assert!((usd - s["cost"]["total"].as_f64().unwrap()).abs() < 1e-9, "{view}: {usd}");
+    }
+    assert_eq!(s["cost"]["by_identity"].as_array().unwrap().len(), 100, "5 roles x 20 sessions");
 
     // Per-day table in report.md and report.html: the day rows of summary.json, summed.
     let mut per_day: BTreeMap<&str, (u64, u64, u64, u64, f64)> = BTreeMap::new();

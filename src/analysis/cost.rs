@@ -18,6 +18,9 @@ pub const UNPRICED: &str = "unpriced_requests";
 pub const TAG_KEY: &str = "key";
 pub const TAG_VALUE: &str = "value";
 pub const UNTAGGED: &str = "(untagged)";
+/// Input and output tokens of the successful calls (failed calls are not billed).
+pub const BILLED_INPUT: &str = "billed_input_tokens";
+pub const BILLED_OUTPUT: &str = "billed_output_tokens";
 
 const BILLED: [&str; 4] = [col::INPUT_TOKENS, col::OUTPUT_TOKENS, col::CACHE_READ_TOKENS, col::CACHE_WRITE_TOKENS];
 const PRICE: [&str; 4] = ["_price_input", "_price_output", "_price_cache_read", "_price_cache_write"];
@@ -32,18 +35,13 @@ pub fn tier_of(model_id_kind: &str) -> Tier {
     }
 }
 
-/// One row per pricing key and model id (and UTC day with `per_day`): requests, usd (priced
-/// part), unpriced requests.
-pub fn priced(lf: LazyFrame, prices: &Prices, per_day: bool) -> PolarsResult<LazyFrame> {
+/// One row per pricing key and model id, after the `by` columns (the day, the caller, ...):
+/// requests, usd (priced part), unpriced requests, and the billed tokens.
+pub fn priced(lf: LazyFrame, prices: &Prices, by: &[&str]) -> PolarsResult<LazyFrame> {
     // The base model and the id's kind follow from the model id, so two keys are enough
     // (fewer, shorter group keys keep the group-by's row encoding small).
-    let mut keys = vec![col::MODEL_ID, col::SOURCE_REGION];
-    let lf = if per_day {
-        keys.push(super::daily::DAY);
-        lf.with_column(super::daily::day())
-    } else {
-        lf
-    };
+    let mut keys = by.to_vec();
+    keys.extend([col::MODEL_ID, col::SOURCE_REGION]);
     let ok = col(col::ERROR_CODE).is_null();
     let mut aggs = vec![
         col(col::MODEL).first().alias(col::MODEL),
@@ -80,8 +78,10 @@ pub fn priced(lf: LazyFrame, prices: &Prices, per_day: bool) -> PolarsResult<Laz
         .reduce(|a, b| a + b)
         .expect("four terms");
     let priced = col(PRICE[0]).is_not_null();
-    let mut out: Vec<Expr> = keys[2..].iter().map(|k| col(*k)).collect();
+    let mut out: Vec<Expr> = by.iter().map(|k| col(*k)).collect();
     out.extend([
+        col(col::INPUT_TOKENS).alias(BILLED_INPUT),
+        col(col::OUTPUT_TOKENS).alias(BILLED_OUTPUT),
         col(col::MODEL_ID),
         col(col::MODEL),
         col(REQUESTS),

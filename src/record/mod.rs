@@ -1,5 +1,6 @@
 //! A parsed invocation: the typed row, with no prompt or completion text in it.
 
+pub mod caller;
 pub mod model_id;
 pub mod parse;
 

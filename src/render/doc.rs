@@ -82,12 +82,74 @@ pub fn is_text(h: &str) -> bool {
             | "Peak minute"
             | "Figure"
             | "Day"
+            | "Account"
+            | "Principal"
     )
 }
 
 /// Splits a paragraph into (is code, text) runs at backticks.
 pub fn runs(text: &str) -> impl Iterator<Item = (bool, &str)> {
     text.split('`').enumerate().filter(|(_, t)| !t.is_empty()).map(|(i, t)| (i % 2 == 1, t))
+}
+
+/// Cost by caller (sessions folded into their principal; summary.json keeps them apart) and by
+/// the requestMetadata keys asked for.
+fn attribution(d: &mut Doc, s: &Summary) {
+    d.heading("Cost by caller");
+    d.para("The caller's identity ARN as account and principal (IAM Identity Center roles without their random suffix). Tokens are those of successful calls.");
+    #[derive(Default)]
+    struct Totals {
+        sessions: u64,
+        requests: u64,
+        input: u64,
+        output: u64,
+        usd: f64,
+        unpriced: u64,
+    }
+    let mut callers: BTreeMap<(&str, &str), Totals> = BTreeMap::new();
+    for c in &s.cost.by_identity {
+        let e = callers.entry((&c.account, &c.principal)).or_default();
+        e.sessions += 1;
+        e.requests += c.requests;
+        e.input += c.input_tokens;
+        e.output += c.output_tokens;
+        e.usd += c.usd;
+        e.unpriced += c.unpriced_requests;
+    }
+    d.table(
+        &["Account", "Principal", "Sessions", "Requests", "Input tokens", "Output tokens", "USD", "Unpriced"],
+        callers.iter().map(|((account, principal), e)| {
+            vec![
+                account.to_string(),
+                principal.to_string(),
+                e.sessions.to_string(),
+                e.requests.to_string(),
+                e.input.to_string(),
+                e.output.to_string(),
+                usd(e.usd),
+                e.unpriced.to_string(),
+            ]
+        }),
+    );
+    if s.cost.by_request_metadata.is_empty() {
+        return;
+    }
+    d.heading("Cost by request metadata");
+    d.para("Per `--by-metadata` key and value; `(none)`: the record's requestMetadata has no such key. requestMetadata is the caller's own label, not a billing tag.");
+    d.table(
+        &["Key", "Value", "Requests", "Input tokens", "Output tokens", "USD", "Unpriced"],
+        s.cost.by_request_metadata.iter().map(|x| {
+            vec![
+                x.key.to_string(),
+                x.value.to_string(),
+                x.requests.to_string(),
+                x.input_tokens.to_string(),
+                x.output_tokens.to_string(),
+                usd(x.usd),
+                x.unpriced_requests.to_string(),
+            ]
+        }),
+    );
 }
 
 /// Totals per UTC day over every source region (the charts split them by region).
@@ -367,6 +429,7 @@ pub fn report(s: &Summary, charts: &[Chart]) -> Doc {
     }
 
     figure(&mut d, charts, "cost-by-day");
+    attribution(&mut d, s);
 
     d.heading("Residency");
     match &s.residency {

@@ -1,0 +1,143 @@
+//! Cost and tokens by caller and by requestMetadata key (issue 5, part 3). Numbers by hand, at
+//! 1 USD per million input tokens and 2 per million output tokens.
+
+mod common;
+use common::*;
+use serde_json::{json, Value};
+
+const HAIKU: &str = "anthropic.claude-3-haiku-20240307-v1:0";
+
+fn record(id: &str, identity: Option<&str>, metadata: Option<Value>, tokens: (u64, u64), failed: bool) -> String {
+    let mut r = json!({
+        "schemaType": "ModelInvocationLog", "timestamp": "2026-11-10T08:00:00Z", "requestId": id,
+        "region": "us-east-1", "operation": "Converse", "modelId": HAIKU,
+        "input": {"inputTokenCount": tokens.0}, "output": {"outputTokenCount": tokens.1},
+    });
+    if let Some(arn) = identity {
+        r["identity"] = json!({"arn": arn});
+    }
+    if let Some(m) = metadata {
+        r["requestMetadata"] = m;
+    }
+    if failed {
+        r["errorCode"] = json!("ValidationException");
+    }
+    r.to_string()
+}
+
+/// (requests, input tokens, output tokens, usd, unpriced) of a row.
+type Figures = (u64, u64, u64, f64, u64);
+
+fn figures(row: &Value) -> Figures {
+    let n = |k: &str| row[k].as_u64().unwrap_or_else(|| panic!("{k} in {row}"));
+    (n("requests"), n("input_tokens"), n("output_tokens"), row["usd"].as_f64().unwrap(), n("unpriced_requests"))
+}
+
+fn assert_rows(got: &Value, keys: &[&str], want: &[(&[&str], Figures)]) {
+    let rows = got.as_array().unwrap();
+    assert_eq!(rows.len(), want.len(), "{got:#}");
+    for (row, (key, (req, inp, out, usd, unp))) in rows.iter().zip(want) {
+        let got_key: Vec<&str> = keys.iter().map(|k| row[*k].as_str().unwrap()).collect();
+        assert_eq!(&got_key, key, "{row}");
+        let (r, i, o, u, n) = figures(row);
+        assert_eq!((r, i, o, n), (*req, *inp, *out, *unp), "{row}");
+        assert!(approx(u, *usd), "{row}: usd {u}, want {usd}");
+    }
+}
+
+#[test]
+fn cost_by_caller_and_by_request_metadata() {
+    let sso = |account: &str, suffix: &str, who: &str| {
+        format!("arn:aws:sts::{account}:assumed-role/AWSReservedSSO_DataScience_{suffix}/{who}")
+    };
+    let agent = "arn:aws:sts::111111111111:assumed-role/AgentRole/worker-1";
+    let lines = [
+        // (1000 x 1 + 500 x 2) / 1e6 = 0.002
+        record(
+            "a",
+            Some(&sso("111111111111", "0a1b2c3d4e5f6789", "alice")),
+            Some(json!({"app": "search", "team": "x"})),
+            (1000, 500),
+            false,
+        ),
+        // 2000 / 1e6 = 0.002
+        record(
+            "b",
+            Some(&sso("111111111111", "0a1b2c3d4e5f6789", "bob")),
+            Some(json!({"app": "search"})),
+            (2000, 0),
+            false,
+        ),
+        // Another account, another random suffix, the same permission set: 1000 x 2 / 1e6 = 0.002
+        record(
+            "c",
+            Some(&sso("222222222222", "fedcba9876543210", "alice")),
+            Some(json!({"app": "batch"})),
+            (0, 1000),
+            false,
+        ),
+        // (100 + 200) / 1e6 = 0.0003
+        record("d", Some(agent), None, (100, 100), false),
+        // Failed: costs nothing and bills no tokens, but is a request.
+        record("e", Some(agent), None, (5000, 0), true),
+        // No identity: (10 + 20) / 1e6 = 0.00003
+        record("f", None, Some(json!({"team": "y"})), (10, 10), false),
+    ];
+    let dir = tempdir();
+    let logs = dir.path().join("a.jsonl");
+    std::fs::write(&logs, lines.join("\n")).unwrap();
+    let prices = dir.path().join("prices.csv");
+    std::fs::write(
+        &prices,
+        format!("model,region,tier,input,output,cache_read,cache_write\n{HAIKU},*,*,1.0,2.0,0.1,1.25\n"),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let (l, p, o) = (logs.to_str().unwrap(), prices.to_str().unwrap(), out.to_str().unwrap());
+    let args = ["report", l, "--prices", p, "--by-metadata", "app", "--by-metadata", "team", "--by-metadata", "app"];
+    let s = ok(&[&args[..], &["--format", "json", "--out", o]].concat()).json();
+    assert_eq!(s["records"]["rejected"], 0);
+    let cost = &s["cost"];
+    assert_rows(
+        &cost["by_identity"],
+        &["account", "principal", "session"],
+        &[
+            (&["", "(unknown)", ""], (1, 10, 10, 0.00003, 0)),
+            (&["111111111111", "role/AWSReservedSSO_DataScience", "alice"], (1, 1000, 500, 0.002, 0)),
+            (&["111111111111", "role/AWSReservedSSO_DataScience", "bob"], (1, 2000, 0, 0.002, 0)),
+            (&["111111111111", "role/AgentRole", "worker-1"], (2, 100, 100, 0.0003, 0)),
+            (&["222222222222", "role/AWSReservedSSO_DataScience", "alice"], (1, 0, 1000, 0.002, 0)),
+        ],
+    );
+    // Keys given twice count once.
+    assert_rows(
+        &cost["by_request_metadata"],
+        &["key", "value"],
+        &[
+            (&["app", "(none)"], (3, 110, 110, 0.00033, 0)),
+            (&["app", "batch"], (1, 0, 1000, 0.002, 0)),
+            (&["app", "search"], (2, 3000, 500, 0.004, 0)),
+            (&["team", "(none)"], (4, 2100, 1100, 0.0043, 0)),
+            (&["team", "x"], (1, 1000, 500, 0.002, 0)),
+            (&["team", "y"], (1, 10, 10, 0.00003, 0)),
+        ],
+    );
+    // Every view adds up to the total: 0.00633.
+    assert_close(&cost["total"], 0.00633, "total");
+    for view in ["by_identity", "by_request_metadata"] {
+        let sum: f64 = cost[view].as_array().unwrap().iter().map(|r| r["usd"].as_f64().unwrap()).sum();
+        let keys = if view == "by_identity" { 1.0 } else { 2.0 };
+        assert!(approx(sum, 0.00633 * keys), "{view}: {sum}");
+    }
+    // The report folds sessions into their principal.
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        md.contains("| 111111111111 | role/AWSReservedSSO\\_DataScience | 2 | 2 | 3000 | 500 | $0.0040 | 0 |"),
+        "{md}"
+    );
+    assert!(md.contains("| team | y | 1 | 10 | 10 | $0.0000 | 0 |"), "{md}");
+    // An empty key is a bad argument.
+    let bad = mila(&["report", l, "--by-metadata", ""]);
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("--by-metadata"), "{}", bad.stderr);
+}

@@ -73,7 +73,7 @@ fn thousands(n: u64) -> String {
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
         if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
+            out.push('\u{A0}');
         }
         out.push(c);
     }
@@ -203,8 +203,11 @@ fn every_view_shows_the_numbers_of_summary_json() {
 
     // The heatmap: exactly the flows' counts in its cells, and each source region's share.
     let heat = svg_texts(&read(&out.join("rerouting-matrix.svg")));
-    let mut cells: Vec<String> =
-        heat.iter().filter(|t| !t.is_empty() && t.chars().all(|c| c.is_ascii_digit() || c == ',')).cloned().collect();
+    let mut cells: Vec<String> = heat
+        .iter()
+        .filter(|t| !t.is_empty() && t.chars().all(|c| c.is_ascii_digit() || c == '\u{A0}'))
+        .cloned()
+        .collect();
     let mut flows: Vec<String> =
         s["rerouting"]["flows"].as_array().unwrap().iter().map(|f| thousands(u(&f["requests"]))).collect();
     cells.sort();

@@ -136,13 +136,14 @@ pub fn fit<DB: DrawingBackend>(
     Ok(out)
 }
 
-/// 1234567 -> "1,234,567".
+/// 1234567 -> "1 234 567" with no-break spaces (SI style): at chart text sizes a comma
+/// rasterises like a full stop, and "3.488" would read as three and a half.
 pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
+            out.push('\u{A0}');
         }
         out.push(c);
     }
@@ -274,7 +275,7 @@ mod tests {
 
     #[test]
     fn numbers() {
-        let t = [(0, "0"), (999, "999"), (1000, "1,000"), (1234567, "1,234,567")];
+        let t = [(0, "0"), (999, "999"), (1000, "1\u{A0}000"), (1234567, "1\u{A0}234\u{A0}567")];
         for (n, want) in t {
             assert_eq!(thousands(n), want);
         }

@@ -416,10 +416,10 @@ pub fn build(frame: &DataFrame, stats: &LoadStats, window: Window, inputs: &Inpu
     let cost_models: Vec<CostModel> = cost_rows(&cost::by_model(priced.clone(), &[]).collect()?, col::MODEL)?
         .into_iter()
         .map(|(_, model, c)| CostModel {
-            model,
+            model: s(model),
             usd: c.usd,
             requests: c.requests,
-            unpriced_requests: c.unpriced_requests,
+            unpriced_requests: c.unpriced,
         })
         .collect();
     let ct = cost::by_tag(priced, inputs.profiles, &[])?.collect()?;
@@ -428,10 +428,10 @@ pub fn build(frame: &DataFrame, stats: &LoadStats, window: Window, inputs: &Inpu
         .zip(cost_rows(&ct, cost::TAG_VALUE)?)
         .map(|(key, (_, value, c))| CostTag {
             key: s(key),
-            value,
+            value: s(value),
             usd: c.usd,
             requests: c.requests,
-            unpriced_requests: c.unpriced_requests,
+            unpriced_requests: c.unpriced,
         })
         .collect();
 
@@ -560,30 +560,6 @@ pub fn build(frame: &DataFrame, stats: &LoadStats, window: Window, inputs: &Inpu
     })
 }
 
-/// The figures of a cost table, keyed by its `name` column (and its day, when it has one).
-struct CostFigures {
-    usd: f64,
-    requests: u64,
-    unpriced_requests: u64,
-}
-
-fn cost_rows(df: &DataFrame, name: &str) -> PolarsResult<Vec<(Option<String>, String, CostFigures)>> {
-    let days = match df.column(daily::DAY) {
-        Ok(_) => read::ints(df, daily::DAY)?.into_iter().map(|d| d.map(crate::window::date)).collect(),
-        Err(_) => vec![None; df.height()],
-    };
-    let names = read::strs(df, name)?;
-    let usd = read::floats(df, cost::USD)?;
-    let req = read::ints(df, cost::REQUESTS)?;
-    let unp = read::ints(df, cost::UNPRICED)?;
-    Ok((0..df.height())
-        .map(|i| {
-            let figures = CostFigures { usd: usd[i].unwrap_or(0.0), requests: u(req[i]), unpriced_requests: u(unp[i]) };
-            (days[i].clone(), s(names[i].clone()), figures)
-        })
-        .collect())
-}
-
 /// Sums of priced groups: requests, billed tokens, usd, unpriced requests.
 #[derive(Default)]
 struct Attributed {
@@ -594,22 +570,22 @@ struct Attributed {
     unpriced: u64,
 }
 
-/// The priced groups of `cost::priced(.., &[key])` as (key value, figures), in the groups' order.
-fn priced_by(
-    lf: LazyFrame,
-    prices: &crate::inputs::prices::Prices,
-    key: &str,
-) -> PolarsResult<Vec<(Option<String>, Attributed)>> {
-    let df = cost::priced(lf, prices, &[key])?.collect()?;
-    let keys = read::strs(&df, key)?;
-    let int = |name| read::ints(&df, name);
+/// The rows of a cost table (`cost::priced` or a grouping of it) as (day, the `name` column,
+/// figures), in the table's order; the day is there when the table has one.
+type CostRow = (Option<String>, Option<String>, Attributed);
+
+fn cost_rows(df: &DataFrame, name: &str) -> PolarsResult<Vec<CostRow>> {
+    let days = match df.column(daily::DAY) {
+        Ok(_) => read::ints(df, daily::DAY)?.into_iter().map(|d| d.map(crate::window::date)).collect(),
+        Err(_) => vec![None; df.height()],
+    };
+    let names = read::strs(df, name)?;
+    let int = |name| read::ints(df, name);
     let (req, inp, out, unp) =
         (int(cost::REQUESTS)?, int(cost::BILLED_INPUT)?, int(cost::BILLED_OUTPUT)?, int(cost::UNPRICED)?);
-    let usd = read::floats(&df, cost::USD)?;
-    Ok(keys
-        .into_iter()
-        .enumerate()
-        .map(|(i, k)| {
+    let usd = read::floats(df, cost::USD)?;
+    Ok((0..df.height())
+        .map(|i| {
             let a = Attributed {
                 requests: u(req[i]),
                 input: u(inp[i]),
@@ -617,9 +593,19 @@ fn priced_by(
                 usd: usd[i].unwrap_or(0.0),
                 unpriced: u(unp[i]),
             };
-            (k, a)
+            (days[i].clone(), names[i].clone(), a)
         })
         .collect())
+}
+
+/// `cost::priced` grouped by one more column, as (its value, figures).
+fn priced_by(
+    lf: LazyFrame,
+    prices: &crate::inputs::prices::Prices,
+    key: &str,
+) -> PolarsResult<Vec<(Option<String>, Attributed)>> {
+    let rows = cost_rows(&cost::priced(lf, prices, &[key])?.collect()?, key)?;
+    Ok(rows.into_iter().map(|(_, k, a)| (k, a)).collect())
 }
 
 fn add(into: &mut Attributed, a: &Attributed) {
@@ -755,10 +741,10 @@ fn build_daily(lf: LazyFrame, inputs: &Inputs) -> PolarsResult<Daily> {
         .into_iter()
         .map(|(day, model, c)| DayCost {
             day: day.unwrap_or_default(),
-            model,
+            model: s(model),
             usd: c.usd,
             requests: c.requests,
-            unpriced_requests: c.unpriced_requests,
+            unpriced_requests: c.unpriced,
         })
         .collect();
     let ct = cost::by_tag(priced, inputs.profiles, &[daily::DAY])?.collect()?;
@@ -768,10 +754,10 @@ fn build_daily(lf: LazyFrame, inputs: &Inputs) -> PolarsResult<Daily> {
         .map(|(key, (day, value, c))| DayTagCost {
             day: day.unwrap_or_default(),
             key: s(key),
-            value,
+            value: s(value),
             usd: c.usd,
             requests: c.requests,
-            unpriced_requests: c.unpriced_requests,
+            unpriced_requests: c.unpriced,
         })
         .collect();
     Ok(Daily { by_source_region, cost_by_model, cost_by_tag })

@@ -91,8 +91,8 @@ pub fn priced(lf: LazyFrame, prices: &Prices, by: &[&str]) -> PolarsResult<LazyF
     Ok(usage.lazy().select(out))
 }
 
-fn cost_aggs() -> [Expr; 3] {
-    [col(REQUESTS).sum().alias(REQUESTS), col(USD).sum().alias(USD), col(UNPRICED).sum().alias(UNPRICED)]
+fn cost_aggs() -> [Expr; 5] {
+    [REQUESTS, USD, UNPRICED, BILLED_INPUT, BILLED_OUTPUT].map(|c| col(c).sum().alias(c))
 }
 
 /// Per base model (after the `by` columns, such as the day): requests, usd over priced
@@ -110,7 +110,7 @@ pub fn by_tag(priced: LazyFrame, profiles: &Profiles, by: &[&str]) -> PolarsResu
         let mut keys: Vec<Expr> = by.iter().map(|c| col(*c)).collect();
         keys.push(col(TAG_VALUE));
         let mut out: Vec<Expr> = by.iter().map(|c| col(*c)).collect();
-        out.extend([col(TAG_KEY), col(TAG_VALUE), col(REQUESTS), col(USD), col(UNPRICED)]);
+        out.extend([TAG_KEY, TAG_VALUE, REQUESTS, USD, UNPRICED, BILLED_INPUT, BILLED_OUTPUT].map(col));
         lf.group_by(keys).agg(cost_aggs()).with_column(lit(key).alias(TAG_KEY)).select(out)
     };
     let mut per_key = Vec::new();

@@ -3,16 +3,13 @@
 
 use polars::prelude::*;
 
-use super::{count_rows, count_where, sort_by};
+use super::sort_by;
 use crate::frame::col;
-use crate::record::Route;
 
 /// Start of the UTC day, ms since the epoch.
 pub const DAY: &str = "day";
-pub const REQUESTS: &str = "requests";
-pub const LOCAL: &str = "local";
-pub const REROUTED: &str = "rerouted";
-pub const UNKNOWN: &str = "unknown";
+// The route counts are rerouting's, under its names.
+pub use super::rerouting::{LOCAL, REQUESTS, REROUTED, UNKNOWN};
 pub const INPUT: &str = "input";
 pub const OUTPUT: &str = "output";
 pub const CACHE_READ: &str = "cache_read";
@@ -27,16 +24,13 @@ pub fn day() -> Expr {
 
 /// One row per (day, source region) with any record.
 pub fn by_source_region(lf: LazyFrame) -> LazyFrame {
-    let route = |r: Route| count_where(col(col::ROUTE).eq(lit(r.as_str())));
-    let grouped = lf.group_by([day(), col(col::SOURCE_REGION)]).agg([
-        count_rows().alias(REQUESTS),
-        route(Route::Local).alias(LOCAL),
-        route(Route::Rerouted).alias(REROUTED),
-        route(Route::Unknown).alias(UNKNOWN),
+    let mut aggs = super::rerouting::route_counts().to_vec();
+    aggs.extend([
         col(col::INPUT_TOKENS).sum().alias(INPUT),
         col(col::OUTPUT_TOKENS).sum().alias(OUTPUT),
         col(col::CACHE_READ_TOKENS).sum().alias(CACHE_READ),
         col(col::CACHE_WRITE_TOKENS).sum().alias(CACHE_WRITE),
     ]);
+    let grouped = lf.group_by([day(), col(col::SOURCE_REGION)]).agg(aggs);
     sort_by(grouped, &[DAY, col::SOURCE_REGION])
 }

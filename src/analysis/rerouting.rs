@@ -11,7 +11,8 @@ pub const REROUTED: &str = "rerouted";
 pub const UNKNOWN: &str = "unknown";
 pub const RATE: &str = "rate";
 
-fn route_counts() -> [Expr; 4] {
+/// Requests, and local / rerouted / unknown among them.
+pub(crate) fn route_counts() -> [Expr; 4] {
     [
         count_rows().alias(REQUESTS),
         count_where(col(col::ROUTE).eq(lit("local"))).alias(LOCAL),

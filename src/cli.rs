@@ -29,6 +29,35 @@ pub enum Command {
     Prices(PricesArgs),
     /// Read sources into a local store (Parquet by day), incrementally; report/check --store read it
     Ingest(IngestArgs),
+    /// Application inference profiles: `fetch` writes the profiles file from the Bedrock API
+    #[command(subcommand)]
+    Profiles(ProfilesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProfilesCommand {
+    /// List the account's application inference profiles (model, regions, tags) into a profiles
+    /// file; profiles it had that Bedrock no longer lists are kept, so older logs still resolve
+    Fetch(ProfilesFetchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ProfilesFetchArgs {
+    /// Region to list profiles in; repeat for several (default: AWS_REGION or the profile's region)
+    #[arg(long, value_name = "REGION")]
+    pub region: Vec<String>,
+    /// The profiles file to write (updated in place if it exists)
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Named profile from the AWS config files (default: AWS_PROFILE, then the default chain)
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Seconds to wait for a connection
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub connect_timeout: f64,
+    /// Seconds to wait for any response bytes before the attempt is retried
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    pub read_timeout: f64,
 }
 
 #[derive(Debug, Args)]

@@ -284,3 +284,69 @@ pub fn prices(p: &Prices) -> Result<Status> {
     stdout(format!("# {}; USD per million tokens\n{}", p.source, p.to_csv()).as_bytes())?;
     Ok(Status::Ok)
 }
+
+/// Lists the account's application inference profiles into the profiles file, keeping those
+/// Bedrock no longer lists so that older logs still resolve.
+pub fn profiles_fetch(s: settings::ProfilesFetch) -> Result<Status> {
+    use crate::inputs::profiles::{self, Profiles};
+    use crate::source::{aws, bedrock};
+    // An existing file is updated, so it must be a profiles file: never overwrite anything else.
+    let previous = if s.out.exists() {
+        Profiles::load(&s.out).context("--out names a file that is not a profiles file; not overwriting it")?
+    } else {
+        Profiles::default()
+    };
+    let wanted: Vec<Option<&str>> =
+        if s.regions.is_empty() { vec![None] } else { s.regions.iter().map(|r| Some(r.as_str())).collect() };
+    let runtime = aws::runtime().context("cannot start the async runtime")?;
+    let fetched = runtime.block_on(async {
+        let mut out = Vec::new();
+        for region in wanted {
+            out.push(bedrock::fetch(&s.aws, region).await?);
+        }
+        Ok::<_, bedrock::FetchError>(out)
+    })?;
+    drop(runtime);
+
+    let regions: Vec<String> = fetched.iter().map(|(r, _)| r.clone()).collect();
+    let mut per_region = Vec::new();
+    let (mut listed, mut vanished) = (Vec::new(), Vec::new());
+    for (region, f) in fetched {
+        per_region.push(format!("{region}: {}", f.profiles.len()));
+        listed.extend(f.profiles);
+        vanished.extend(f.vanished);
+    }
+    let count = listed.len();
+    let (all, kept) = profiles::merge(&previous, listed, &regions, s.today);
+    let header = format!(
+        "Application inference profiles, from `mila profiles fetch` in {}.\n\
+         Read with `mila report --profiles FILE`. Keep this file: a profile deleted in Bedrock\n\
+         stays here with `last_seen`, so logs written while it existed still resolve.",
+        regions.join(", ")
+    );
+    output::write_atomic(&s.out, profiles::to_toml(&all, s.today, &header).as_bytes())?;
+
+    let mut msg = format!(
+        "mila: wrote {} to {} (snapshot {}): {count} listed now ({})",
+        plural(all.len(), "profile"),
+        s.out.display(),
+        s.today,
+        per_region.join(", ")
+    );
+    if kept > 0 {
+        msg.push_str(&format!(", {kept} kept that Bedrock no longer lists"));
+    }
+    let others = all.len() - count - kept;
+    if others > 0 {
+        msg.push_str(&format!(", {others} kept from regions not fetched this time"));
+    }
+    eprintln!("{}", escape::terminal(&msg));
+    for arn in &vanished {
+        eprintln!("mila: {}: deleted while being read; left out", escape::terminal(arn));
+    }
+    Ok(Status::Ok)
+}
+
+fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}

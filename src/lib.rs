@@ -63,5 +63,6 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<Status> {
         settings::Settings::Sample(s) => commands::sample(s),
         settings::Settings::Prices(p) => commands::prices(&p),
         settings::Settings::Ingest(s) => commands::ingest(s),
+        settings::Settings::ProfilesFetch(s) => commands::profiles_fetch(s),
     }
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Utc};
 
-use crate::cli::{AwsArgs, Cli, Command, InputArgs, WindowArgs};
+use crate::cli::{AwsArgs, Cli, Command, InputArgs, ProfilesCommand, WindowArgs};
 use crate::inputs::policy::Policy;
 use crate::inputs::prices::Prices;
 use crate::inputs::profiles::Profiles;
@@ -25,6 +25,16 @@ pub enum Settings {
     Sample(Sample),
     Prices(Prices),
     Ingest(Ingest),
+    ProfilesFetch(ProfilesFetch),
+}
+
+pub struct ProfilesFetch {
+    /// Each once, in the order given; empty: the configured region.
+    pub regions: Vec<String>,
+    pub out: PathBuf,
+    pub aws: AwsSettings,
+    /// The snapshot's date (UTC).
+    pub today: toml::value::Datetime,
 }
 
 /// What every command that reads logs needs.
@@ -155,7 +165,48 @@ pub fn from_cli(cli: Cli, now: DateTime<Utc>) -> Result<Settings> {
                 crash_at: std::env::var("MILA_TEST_CRASH_AT").ok(),
             })
         }
+        Command::Profiles(ProfilesCommand::Fetch(a)) => {
+            let mut regions: Vec<String> = Vec::new();
+            for r in a.region {
+                if !is_region_name(&r) {
+                    bail!("--region `{r}` is not an AWS region name (like us-east-1)");
+                }
+                if !regions.contains(&r) {
+                    regions.push(r);
+                }
+            }
+            use chrono::Datelike;
+            let day = now.date_naive();
+            Settings::ProfilesFetch(ProfilesFetch {
+                regions,
+                out: a.out,
+                aws: AwsSettings {
+                    profile: a.profile,
+                    connect_timeout: seconds("--connect-timeout", a.connect_timeout)?,
+                    read_timeout: seconds("--read-timeout", a.read_timeout)?,
+                    ..AwsSettings::default()
+                },
+                today: crate::inputs::profiles::date(day.year() as u16, day.month() as u8, day.day() as u8)
+                    .context("today's date")?,
+            })
+        }
     })
+}
+
+/// `us-east-1`, `us-gov-west-1`, `ap-southeast-7`: lowercase words and a number, by hyphens.
+fn is_region_name(r: &str) -> bool {
+    let parts: Vec<&str> = r.split('-').collect();
+    parts.len() >= 3
+        && parts[..parts.len() - 1].iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
+        && !parts[parts.len() - 1].is_empty()
+}
+
+fn seconds(flag: &str, v: f64) -> Result<std::time::Duration> {
+    if !(v.is_finite() && v > 0.0) {
+        bail!("{flag} must be a positive number of seconds, not {v}");
+    }
+    Ok(std::time::Duration::from_secs_f64(v))
 }
 
 fn prices(path: Option<&std::path::Path>) -> Result<Prices> {
@@ -182,12 +233,6 @@ fn input(a: &InputArgs, now: DateTime<Utc>) -> Result<Input> {
 }
 
 fn aws(a: &AwsArgs) -> Result<AwsSettings> {
-    let seconds = |flag: &str, v: f64| -> Result<std::time::Duration> {
-        if !(v.is_finite() && v > 0.0) {
-            bail!("{flag} must be a positive number of seconds, not {v}");
-        }
-        Ok(std::time::Duration::from_secs_f64(v))
-    };
     if a.page_size.is_some_and(|n| n < 1) {
         bail!("--page-size must be at least 1");
     }
@@ -265,4 +310,28 @@ pub fn window_of(w: &WindowArgs, now: DateTime<Utc>) -> Result<Window> {
         }
     }
     Ok(Window { since, until })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn region_names() {
+        for (r, ok) in [
+            ("us-east-1", true),
+            ("us-gov-west-1", true),
+            ("ap-southeast-7", true),
+            ("eu-central-2", true),
+            ("us-east", false),
+            ("US-EAST-1", false),
+            ("us-east-1a", false),
+            ("us--1", false),
+            ("us-east-", false),
+            ("", false),
+            ("https://x", false),
+        ] {
+            assert_eq!(is_region_name(r), ok, "{r}");
+        }
+    }
 }

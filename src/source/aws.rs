@@ -62,8 +62,11 @@ pub async fn load_config(settings: &AwsSettings, region_hint: Option<&str>) -> S
         loader = loader.region(Region::new(region.clone()));
     }
     let config = loader.load().await;
-    match (config.region(), region_hint) {
-        (None, Some(hint)) => config.into_builder().region(Region::new(hint.to_string())).build(),
+    // AWS_REGION="" names no region; the SDK would take it as one and fail to build endpoints.
+    let named = config.region().is_some_and(|r| !r.as_ref().is_empty());
+    match (named, region_hint) {
+        (false, Some(hint)) => config.into_builder().region(Region::new(hint.to_string())).build(),
+        (false, None) => config.into_builder().region(None).build(),
         _ => config,
     }
 }
@@ -185,7 +188,9 @@ fn hint(code: &str, permission: &str, resource: &str) -> String {
             format!("; the credentials in use lack {permission} on {resource}")
         }
         "NoSuchBucket" => "; no such bucket (check the name, and the account the credentials belong to)".into(),
-        "ResourceNotFoundException" => "; no such log group in this region (check the name and --region)".into(),
+        "ResourceNotFoundException" if permission.starts_with("logs:") => {
+            "; no such log group in this region (check the name and --region)".into()
+        }
         "ExpiredToken" | "ExpiredTokenException" | "RequestExpired" | "TokenRefreshRequired" => {
             "; the AWS credentials have expired: refresh them (aws sso login, or new session credentials)".into()
         }

@@ -2,6 +2,7 @@
 //! each read into lines that keep their origin.
 
 pub mod aws;
+pub mod bedrock;
 pub mod cloudwatch;
 pub mod decode;
 pub mod file;

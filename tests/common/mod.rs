@@ -4,6 +4,7 @@
 pub mod aws;
 pub mod png;
 pub mod proxy;
+pub mod replay;
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};

@@ -143,7 +143,25 @@ pub struct Cost {
     pub by_identity: Vec<CostIdentity>,
     /// Per `--by-metadata` key and its value; `(none)` when a record's requestMetadata lacks the key.
     pub by_request_metadata: Vec<CostMetadata>,
+    /// Per source region (where region-specific prices apply).
+    pub by_source_region: Vec<CostRegion>,
+    /// Per kind of model id: foundation-model, geo-profile, global-profile, application-profile, other.
+    pub by_model_id_kind: Vec<CostKind>,
     pub prices: String,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct CostRegion {
+    pub source_region: String,
+    #[serde(flatten)]
+    pub figures: Attributed,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct CostKind {
+    pub model_id_kind: String,
+    #[serde(flatten)]
+    pub figures: Attributed,
 }
 
 #[derive(Debug, Serialize, PartialEq)]
@@ -177,6 +195,8 @@ pub struct CostModel {
     pub usd: f64,
     pub requests: u64,
     pub unpriced_requests: u64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
 }
 
 #[derive(Debug, Serialize, PartialEq)]
@@ -186,6 +206,8 @@ pub struct CostTag {
     pub usd: f64,
     pub requests: u64,
     pub unpriced_requests: u64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
 }
 
 #[derive(Debug, Serialize, PartialEq)]
@@ -420,8 +442,19 @@ pub fn build(frame: &DataFrame, stats: &LoadStats, window: Window, inputs: &Inpu
             usd: c.usd,
             requests: c.requests,
             unpriced_requests: c.unpriced,
+            input_tokens: c.input,
+            output_tokens: c.output,
         })
         .collect();
+    let cost_regions = cost_rows(&cost::grouped(priced.clone(), &[col::SOURCE_REGION]).collect()?, col::SOURCE_REGION)?
+        .into_iter()
+        .map(|(_, region, figures)| CostRegion { source_region: s(region), figures })
+        .collect();
+    let by_model_id_kind =
+        cost_rows(&cost::grouped(priced.clone(), &[col::MODEL_ID_KIND]).collect()?, col::MODEL_ID_KIND)?
+            .into_iter()
+            .map(|(_, kind, figures)| CostKind { model_id_kind: s(kind), figures })
+            .collect();
     let ct = cost::by_tag(priced, inputs.profiles, &[])?.collect()?;
     let cost_tags = read::strs(&ct, cost::TAG_KEY)?
         .into_iter()
@@ -432,6 +465,8 @@ pub fn build(frame: &DataFrame, stats: &LoadStats, window: Window, inputs: &Inpu
             usd: c.usd,
             requests: c.requests,
             unpriced_requests: c.unpriced,
+            input_tokens: c.input,
+            output_tokens: c.output,
         })
         .collect();
 
@@ -532,6 +567,8 @@ pub fn build(frame: &DataFrame, stats: &LoadStats, window: Window, inputs: &Inpu
             by_tag: cost_tags,
             by_identity,
             by_request_metadata,
+            by_source_region: cost_regions,
+            by_model_id_kind,
             prices: inputs.prices.source.clone(),
         },
         residency,
@@ -560,14 +597,17 @@ pub fn build(frame: &DataFrame, stats: &LoadStats, window: Window, inputs: &Inpu
     })
 }
 
-/// Sums of priced groups: requests, billed tokens, usd, unpriced requests.
-#[derive(Default)]
-struct Attributed {
-    requests: u64,
-    input: u64,
-    output: u64,
-    usd: f64,
-    unpriced: u64,
+/// Sums of priced groups: requests, billed tokens (of successful calls), usd, unpriced requests.
+#[derive(Debug, Default, Serialize, PartialEq)]
+pub struct Attributed {
+    pub requests: u64,
+    #[serde(rename = "input_tokens")]
+    pub input: u64,
+    #[serde(rename = "output_tokens")]
+    pub output: u64,
+    pub usd: f64,
+    #[serde(rename = "unpriced_requests")]
+    pub unpriced: u64,
 }
 
 /// The rows of a cost table (`cost::priced` or a grouping of it) as (day, the `name` column,

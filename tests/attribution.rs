@@ -141,3 +141,67 @@ fn cost_by_caller_and_by_request_metadata() {
     assert_eq!(bad.code, 2);
     assert!(bad.stderr.contains("--by-metadata"), "{}", bad.stderr);
 }
+
+/// Cost by source region and by how the model was named (issue 5, part 3), by hand at 1 / 2 USD
+/// per million tokens for Haiku in every region and tier.
+#[test]
+fn cost_by_source_region_and_model_id_kind() {
+    let at = |id: &str, region: &str, model_id: &str, tokens: (u64, u64), failed: bool| {
+        let mut r: Value = serde_json::from_str(&record(id, None, None, tokens, failed)).unwrap();
+        r["region"] = region.into();
+        r["modelId"] = model_id.into();
+        r.to_string()
+    };
+    let lines = [
+        at("a", "us-east-1", HAIKU, (1000, 0), false),                      // 0.001
+        at("b", "us-east-1", &format!("us.{HAIKU}"), (0, 1000), false),     // 0.002
+        at("c", "eu-west-1", &format!("global.{HAIKU}"), (2000, 0), false), // 0.002
+        // Not in any profiles file: unpriced, its tokens still shown.
+        at(
+            "d",
+            "eu-west-1",
+            "arn:aws:bedrock:eu-west-1:111111111111:application-inference-profile/n0pe",
+            (500, 500),
+            false,
+        ),
+        // Failed: a request, nothing billed, not unpriced.
+        at("e", "eu-west-1", &format!("eu.{HAIKU}"), (5000, 0), true),
+        // No price row: unpriced.
+        at("f", "ap-northeast-1", "acme.unknown-v1:0", (100, 100), false),
+    ];
+    let dir = tempdir();
+    let logs = dir.path().join("k.jsonl");
+    std::fs::write(&logs, lines.join("\n")).unwrap();
+    let prices = dir.path().join("prices.csv");
+    std::fs::write(&prices, format!("model,region,tier,input,output,cache_read,cache_write\n{HAIKU},*,*,1.0,2.0,,\n"))
+        .unwrap();
+    let s = ok(&["report", logs.to_str().unwrap(), "--prices", prices.to_str().unwrap(), "--format", "json"]).json();
+    let cost = &s["cost"];
+    assert_close(&cost["total"], 0.005, "total");
+    assert_eq!(cost["unpriced_requests"], 2);
+    assert_rows(
+        &cost["by_source_region"],
+        &["source_region"],
+        &[
+            (&["ap-northeast-1"], (1, 100, 100, 0.0, 1)),
+            (&["eu-west-1"], (3, 2500, 500, 0.002, 1)),
+            (&["us-east-1"], (2, 1000, 1000, 0.003, 0)),
+        ],
+    );
+    assert_rows(
+        &cost["by_model_id_kind"],
+        &["model_id_kind"],
+        &[
+            (&["application-profile"], (1, 500, 500, 0.0, 1)),
+            (&["foundation-model"], (2, 1100, 100, 0.001, 1)),
+            (&["geo-profile"], (2, 0, 1000, 0.002, 0)),
+            (&["global-profile"], (1, 2000, 0, 0.002, 0)),
+        ],
+    );
+    // Tokens by model now also in cost by model and by tag rows: billed tokens only.
+    let haiku = by_key(&cost["by_model"], &["model"])[HAIKU];
+    assert_eq!(
+        (haiku["requests"].as_u64(), haiku["input_tokens"].as_u64(), haiku["output_tokens"].as_u64()),
+        (Some(4), Some(3000), Some(1000))
+    );
+}

@@ -65,7 +65,9 @@ fn today() -> String {
 }
 
 fn profile(p: &Profiles, arn: &str) -> Profile {
-    p.get(arn).unwrap_or_else(|| panic!("{arn} missing from {:?}", p.iter().map(|p| &p.arn).collect::<Vec<_>>())).clone()
+    p.get(arn)
+        .unwrap_or_else(|| panic!("{arn} missing from {:?}", p.iter().map(|p| &p.arn).collect::<Vec<_>>()))
+        .clone()
 }
 
 fn strings(v: &[&str]) -> Vec<String> {
@@ -109,7 +111,11 @@ fn fetch_writes_every_application_profile_and_keeps_deleted_ones() {
         "{}",
         run.stderr
     );
-    assert!(run.stderr.contains(&format!("{}: deleted while being read; left out", arn("us-east-1", "g0ne00000000"))), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!("{}: deleted while being read; left out", arn("us-east-1", "g0ne00000000"))),
+        "{}",
+        run.stderr
+    );
 
     let got = Profiles::load(&out).unwrap();
     assert_eq!(got.snapshot_date.map(|d| d.to_string()), Some(day.clone()));
@@ -129,10 +135,17 @@ fn fetch_writes_every_application_profile_and_keeps_deleted_ones() {
     let batch = profile(&got, &arn("us-east-1", "b4tch0nightly"));
     assert_eq!(
         (batch.model.as_str(), batch.regions.clone(), batch.tags.clone()),
-        ("anthropic.claude-3-5-haiku-20241022-v1:0", strings(&["us-east-1"]), tags(&[("env", "prod"), ("team", "batch")]))
+        (
+            "anthropic.claude-3-5-haiku-20241022-v1:0",
+            strings(&["us-east-1"]),
+            tags(&[("env", "prod"), ("team", "batch")])
+        )
     );
     let nova = profile(&got, &arn("us-east-1", "n0va0lite001"));
-    assert_eq!((nova.model.as_str(), nova.regions.clone(), nova.tags.len()), ("amazon.nova-lite-v1:0", strings(&["us-east-1"]), 0));
+    assert_eq!(
+        (nova.model.as_str(), nova.regions.clone(), nova.tags.len()),
+        ("amazon.nova-lite-v1:0", strings(&["us-east-1"]), 0)
+    );
     let eu = profile(&got, &arn("eu-west-1", "r3search0eu1"));
     assert_eq!(
         (eu.model.as_str(), eu.regions.clone(), eu.tags.clone()),
@@ -143,7 +156,10 @@ fn fetch_writes_every_application_profile_and_keeps_deleted_ones() {
         )
     );
     let retired = profile(&got, &arn("us-east-1", "r3tired00001"));
-    assert_eq!((retired.last_seen.map(|d| d.to_string()), retired.tags["team"].as_str()), (Some("2026-11-01".into()), "retired"));
+    assert_eq!(
+        (retired.last_seen.map(|d| d.to_string()), retired.tags["team"].as_str()),
+        (Some("2026-11-01".into()), "retired")
+    );
     let tokyo = profile(&got, &arn("ap-northeast-1", "t0kyo0000001"));
     assert_eq!(tokyo.last_seen, None);
     assert!(got.get(&arn("us-east-1", "g0ne00000000")).is_none());
@@ -156,7 +172,11 @@ fn fetch_writes_every_application_profile_and_keeps_deleted_ones() {
         requests.iter().filter(|r| r.path() == "/inference-profiles").map(|r| (r.region.as_str(), r.query())).collect();
     assert_eq!(lists.len(), 3, "{lists:?}");
     assert!(lists.iter().all(|(_, q)| q.contains("type=APPLICATION")), "{lists:?}");
-    assert_eq!(lists.iter().filter(|(r, q)| *r == "us-east-1" && q.contains("nextToken=eyJwYWdlIjoyfQ%3D%3D")).count(), 1, "{lists:?}");
+    assert_eq!(
+        lists.iter().filter(|(r, q)| *r == "us-east-1" && q.contains("nextToken=eyJwYWdlIjoyfQ%3D%3D")).count(),
+        1,
+        "{lists:?}"
+    );
     assert_eq!(lists.iter().filter(|(r, _)| *r == "eu-west-1").count(), 1, "{lists:?}");
     let mut tagged: Vec<(String, String)> = requests
         .iter()
@@ -169,8 +189,14 @@ fn fetch_writes_every_application_profile_and_keeps_deleted_ones() {
     tagged.sort();
     assert_eq!(
         tagged,
-        [("eu-west-1", "r3search0eu1"), ("us-east-1", "b4tch0nightly"), ("us-east-1", "g0ne00000000"), ("us-east-1", "n0va0lite001"), ("us-east-1", "s3arch0prod01")]
-            .map(|(a, b)| (a.to_string(), b.to_string()))
+        [
+            ("eu-west-1", "r3search0eu1"),
+            ("us-east-1", "b4tch0nightly"),
+            ("us-east-1", "g0ne00000000"),
+            ("us-east-1", "n0va0lite001"),
+            ("us-east-1", "s3arch0prod01")
+        ]
+        .map(|(a, b)| (a.to_string(), b.to_string()))
     );
     assert_eq!(requests.iter().filter(|r| r.path().starts_with("/inference-profiles/")).count(), 5);
 }
@@ -255,7 +281,8 @@ fn logs_of_a_deleted_profile_still_resolve_after_the_next_fetch() {
 fn failures_name_the_permission_and_leave_the_file_alone() {
     let dir = tempdir();
     let out = dir.path().join("profiles.toml");
-    let previous = format!("snapshot_date = 2026-11-01\n[[profile]]\narn = \"{}\"\nmodel = \"m.x\"\n", arn("us-east-1", "k33p"));
+    let previous =
+        format!("snapshot_date = 2026-11-01\n[[profile]]\narn = \"{}\"\nmodel = \"m.x\"\n", arn("us-east-1", "k33p"));
     std::fs::write(&out, &previous).unwrap();
 
     let denied = Replay::start(|_: &Request| (403, fixture("access-denied.json").unwrap()));
@@ -281,11 +308,13 @@ fn failures_name_the_permission_and_leave_the_file_alone() {
     assert!(ok_server.requests().is_empty());
 
     // No region anywhere.
-    let run = aws::mila_env(&ok_server.url, &[("AWS_REGION", "")], &["profiles", "fetch", "--out", out.to_str().unwrap()]);
+    let run =
+        aws::mila_env(&ok_server.url, &[("AWS_REGION", "")], &["profiles", "fetch", "--out", out.to_str().unwrap()]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("no AWS region: pass --region"), "{}", run.stderr);
 
-    let run = aws::mila_at(&ok_server.url, &["profiles", "fetch", "--region", "us-east", "--out", out.to_str().unwrap()]);
+    let run =
+        aws::mila_at(&ok_server.url, &["profiles", "fetch", "--region", "us-east", "--out", out.to_str().unwrap()]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("--region `us-east` is not an AWS region name"), "{}", run.stderr);
 }
@@ -304,7 +333,8 @@ fn throttling_is_retried() {
     });
     let dir = tempdir();
     let out = dir.path().join("p.toml");
-    let run = aws::mila_at(&server.url, &["profiles", "fetch", "--region", "eu-west-1", "--out", out.to_str().unwrap()]);
+    let run =
+        aws::mila_at(&server.url, &["profiles", "fetch", "--region", "eu-west-1", "--out", out.to_str().unwrap()]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(Profiles::load(&out).unwrap().iter().count(), 1);
     assert_eq!(server.requests().iter().filter(|r| r.path() == "/inference-profiles").count(), 3);

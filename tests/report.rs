@@ -159,14 +159,23 @@ fn every_view_shows_the_numbers_of_summary_json() {
     let total: f64 = day_cost.iter().map(|d| d["usd"].as_f64().unwrap()).sum();
     assert!((total - s["cost"]["total"].as_f64().unwrap()).abs() < 1e-9, "{total}");
     assert_eq!(days.iter().filter(|d| d["day"] == "2026-11-09").count(), 5, "five source regions on the first day");
-    // Cost by caller and by request metadata: each splits every request and every dollar once.
-    for view in ["by_identity", "by_request_metadata"] {
+    // Cost by caller, request metadata, source region and model-id kind: each splits every
+    // request and every dollar once.
+    for view in ["by_identity", "by_request_metadata", "by_source_region", "by_model_id_kind", "by_model"] {
         let rows = s["cost"][view].as_array().unwrap();
         assert_eq!(rows.iter().map(|r| u(&r["requests"])).sum::<u64>(), u(&s["rerouting"]["requests"]), "{view}");
         let usd: f64 = rows.iter().map(|r| r["usd"].as_f64().unwrap()).sum();
         assert!((usd - s["cost"]["total"].as_f64().unwrap()).abs() < 1e-9, "{view}: {usd}");
     }
     assert_eq!(s["cost"]["by_identity"].as_array().unwrap().len(), 100, "5 roles x 20 sessions");
+    assert_eq!(s["cost"]["by_source_region"].as_array().unwrap().len(), 5);
+    let kinds: Vec<&str> = s["cost"]["by_model_id_kind"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["model_id_kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["application-profile", "foundation-model", "geo-profile", "global-profile", "other"]);
 
     // Per-day table in report.md and report.html: the day rows of summary.json, summed.
     let mut per_day: BTreeMap<&str, (u64, u64, u64, u64, f64)> = BTreeMap::new();

@@ -84,6 +84,8 @@ pub fn priced(lf: LazyFrame, prices: &Prices, by: &[&str]) -> PolarsResult<LazyF
         col(col::OUTPUT_TOKENS).alias(BILLED_OUTPUT),
         col(col::MODEL_ID),
         col(col::MODEL),
+        col(col::MODEL_ID_KIND),
+        col(col::SOURCE_REGION),
         col(REQUESTS),
         when(priced.clone()).then(billed / lit(1_000_000.0)).otherwise(lit(0.0)).alias(USD),
         when(priced).then(lit(0i64)).otherwise(col(OK_REQUESTS)).alias(UNPRICED),
@@ -96,11 +98,16 @@ fn cost_aggs() -> [Expr; 5] {
 }
 
 /// Per base model (after the `by` columns, such as the day): requests, usd over priced
-/// records, unpriced requests. Input: `priced`.
+/// records, unpriced requests, billed tokens. Input: `priced`.
 pub fn by_model(priced: LazyFrame, by: &[&str]) -> LazyFrame {
     let mut keys = by.to_vec();
     keys.push(col::MODEL);
-    sort_by(priced.group_by(keys.iter().map(|k| col(*k)).collect::<Vec<_>>()).agg(cost_aggs()), &keys)
+    grouped(priced, &keys)
+}
+
+/// The same figures per any columns of `priced` (source region, model-id kind), sorted by them.
+pub fn grouped(priced: LazyFrame, keys: &[&str]) -> LazyFrame {
+    sort_by(priced.group_by(keys.iter().map(|k| col(*k)).collect::<Vec<_>>()).agg(cost_aggs()), keys)
 }
 
 /// Per application-profile tag key and value, after the `by` columns (contract: records without

@@ -82,11 +82,7 @@ impl Profiles {
 /// A TOML date (`2026-11-22`) from its parts; `None` when they are not a calendar date.
 pub fn date(year: u16, month: u8, day: u8) -> Option<toml::value::Datetime> {
     chrono::NaiveDate::from_ymd_opt(year.into(), month.into(), day.into())?;
-    Some(toml::value::Datetime {
-        date: Some(toml::value::Date { year, month, day }),
-        time: None,
-        offset: None,
-    })
+    Some(toml::value::Datetime { date: Some(toml::value::Date { year, month, day }), time: None, offset: None })
 }
 
 /// The profiles to write after a fetch of `regions` on `today`: every profile Bedrock listed,
@@ -246,7 +242,10 @@ tags = { team = "search", env = "prod" }
         );
         let previous = Profiles::parse(&old_text, Path::new("old.toml")).unwrap();
         let today = date(2026, 11, 22).unwrap();
-        let listed = vec![profile(&arn("us-east-1", "still"), "new", &["us-east-1"], &[]), profile(&arn("us-east-1", "added"), "m", &[], &[])];
+        let listed = vec![
+            profile(&arn("us-east-1", "still"), "new", &["us-east-1"], &[]),
+            profile(&arn("us-east-1", "added"), "m", &[], &[]),
+        ];
         let (all, gone) = merge(&previous, listed, &["us-east-1".to_string()], today);
         let got: Vec<(&str, &str, Option<String>)> = all
             .iter()
@@ -264,7 +263,11 @@ tags = { team = "search", env = "prod" }
         );
         assert_eq!(gone, 2);
         // A hand-written file has no snapshot date: today's stands in.
-        let hand = Profiles::parse(&format!("[[profile]]\narn = \"{}\"\nmodel = \"m\"\n", arn("us-east-1", "h")), Path::new("h.toml")).unwrap();
+        let hand = Profiles::parse(
+            &format!("[[profile]]\narn = \"{}\"\nmodel = \"m\"\n", arn("us-east-1", "h")),
+            Path::new("h.toml"),
+        )
+        .unwrap();
         let (all, gone) = merge(&hand, Vec::new(), &["us-east-1".to_string()], today);
         assert_eq!((all[0].last_seen, gone), (Some(today), 1));
     }

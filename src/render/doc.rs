@@ -84,6 +84,7 @@ pub fn is_text(h: &str) -> bool {
             | "Day"
             | "Account"
             | "Principal"
+            | "Model-id kind"
     )
 }
 
@@ -404,29 +405,61 @@ pub fn report(s: &Summary, charts: &[Chart]) -> Doc {
         c.currency,
         c.unpriced_requests
     ));
+    let unpriced: Vec<String> = c
+        .by_model
+        .iter()
+        .filter(|x| x.unpriced_requests > 0)
+        .map(|x| format!("{}: {} unpriced of {} requests", x.model, x.unpriced_requests, x.requests))
+        .collect();
+    if !unpriced.is_empty() {
+        d.para("No price for these models (add rows to a --prices file; see `mila prices`):");
+        d.bullets(unpriced);
+    }
+    let tokens_and_cost = |requests: u64, input: u64, output: u64, cost: f64, unpriced: u64| {
+        vec![requests.to_string(), input.to_string(), output.to_string(), usd(cost), unpriced.to_string()]
+    };
+    const FIGURES: [&str; 5] = ["Requests", "Input tokens", "Output tokens", "USD", "Unpriced"];
+    let headers = |first: &[&'static str]| first.iter().chain(FIGURES.iter()).copied().collect::<Vec<_>>();
     d.table(
-        &["Model", "Requests", "USD", "Unpriced"],
-        c.by_model
-            .iter()
-            .map(|x| vec![x.model.to_string(), x.requests.to_string(), usd(x.usd), x.unpriced_requests.to_string()]),
+        &headers(&["Model"]),
+        c.by_model.iter().map(|x| {
+            let mut row = vec![x.model.to_string()];
+            row.extend(tokens_and_cost(x.requests, x.input_tokens, x.output_tokens, x.usd, x.unpriced_requests));
+            row
+        }),
     );
     d.heading("Cost by tag");
     if c.by_tag.is_empty() {
         d.para("No application-profile tags (pass --profiles with tagged profiles).");
     } else {
         d.table(
-            &["Key", "Value", "Requests", "USD", "Unpriced"],
+            &headers(&["Key", "Value"]),
             c.by_tag.iter().map(|x| {
-                vec![
-                    x.key.to_string(),
-                    x.value.to_string(),
-                    x.requests.to_string(),
-                    usd(x.usd),
-                    x.unpriced_requests.to_string(),
-                ]
+                let mut row = vec![x.key.to_string(), x.value.to_string()];
+                row.extend(tokens_and_cost(x.requests, x.input_tokens, x.output_tokens, x.usd, x.unpriced_requests));
+                row
             }),
         );
     }
+    d.heading("Cost by source region and model-id kind");
+    d.para("Prices that differ by region apply by source region. Kind is how the caller named the model: a foundation model, a geographic or global cross-region profile, or an application profile.");
+    let figures = |f: &crate::summary::Attributed| tokens_and_cost(f.requests, f.input, f.output, f.usd, f.unpriced);
+    d.table(
+        &headers(&["Source region"]),
+        c.by_source_region.iter().map(|x| {
+            let mut row = vec![x.source_region.to_string()];
+            row.extend(figures(&x.figures));
+            row
+        }),
+    );
+    d.table(
+        &headers(&["Model-id kind"]),
+        c.by_model_id_kind.iter().map(|x| {
+            let mut row = vec![x.model_id_kind.to_string()];
+            row.extend(figures(&x.figures));
+            row
+        }),
+    );
 
     figure(&mut d, charts, "cost-by-day");
     attribution(&mut d, s);

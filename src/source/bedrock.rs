@@ -31,7 +31,8 @@ pub struct Fetched {
 /// Every application inference profile in `region` (the configured region when None), with its
 /// model, the regions it can run in, and its tags.
 pub async fn fetch(settings: &AwsSettings, region: Option<&str>) -> Result<(String, Fetched), FetchError> {
-    let settings = AwsSettings { region: region.map(str::to_string).or_else(|| settings.region.clone()), ..settings.clone() };
+    let settings =
+        AwsSettings { region: region.map(str::to_string).or_else(|| settings.region.clone()), ..settings.clone() };
     let config = aws::load_config(&settings, None).await;
     let region = config.region().map(|r| r.to_string()).ok_or(FetchError::NoRegion)?;
     let client = aws_sdk_bedrock::Client::new(&config);
@@ -62,7 +63,8 @@ pub async fn fetch(settings: &AwsSettings, region: Option<&str>) -> Result<(Stri
     let mut fetched = Fetched::default();
     for summary in summaries {
         let arn = summary.inference_profile_arn;
-        let get = aws::with_retries(attempts, || client.get_inference_profile().inference_profile_identifier(&arn).send());
+        let get =
+            aws::with_retries(attempts, || client.get_inference_profile().inference_profile_identifier(&arn).send());
         let tags = aws::with_retries(attempts, || client.list_tags_for_resource().resource_arn(&arn).send());
         let (get, tags) = tokio::join!(get, tags);
         if get.as_ref().err().is_some_and(is_not_found) || tags.as_ref().err().is_some_and(is_not_found) {
@@ -72,8 +74,10 @@ pub async fn fetch(settings: &AwsSettings, region: Option<&str>) -> Result<(Stri
         let get = get.map_err(|e| call_error(&e, "bedrock:GetInferenceProfile", &arn))?;
         let tags = tags.map_err(|e| call_error(&e, "bedrock:ListTagsForResource", &arn))?;
         let model_arns: Vec<&str> = get.models().iter().filter_map(|m| m.model_arn()).collect();
-        let (model, regions) = model_and_regions(&model_arns).map_err(|message| FetchError::Shape { arn: arn.clone(), message })?;
-        let tags: BTreeMap<String, String> = tags.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect();
+        let (model, regions) =
+            model_and_regions(&model_arns).map_err(|message| FetchError::Shape { arn: arn.clone(), message })?;
+        let tags: BTreeMap<String, String> =
+            tags.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect();
         fetched.profiles.push(Profile {
             arn,
             model,
@@ -148,9 +152,10 @@ mod tests {
             &["us-east-1", "us-east-2", "us-west-2"],
         );
         // GovCloud partition.
-        ok(&["arn:aws-us-gov:bedrock:us-gov-west-1::foundation-model/anthropic.claude-sonnet-4-20250514-v1:0"], &[
-            "us-gov-west-1",
-        ]);
+        ok(
+            &["arn:aws-us-gov:bedrock:us-gov-west-1::foundation-model/anthropic.claude-sonnet-4-20250514-v1:0"],
+            &["us-gov-west-1"],
+        );
         for (arns, want) in [
             (vec![], "lists no model"),
             (vec!["anthropic.claude-sonnet-4-20250514-v1:0"], "is not a foundation-model ARN"),

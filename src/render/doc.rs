@@ -443,23 +443,20 @@ pub fn report(s: &Summary, charts: &[Chart]) -> Doc {
     }
     d.heading("Cost by source region and model-id kind");
     d.para("Prices that differ by region apply by source region. Kind is how the caller named the model: a foundation model, a geographic or global cross-region profile, or an application profile.");
-    let figures = |f: &crate::summary::Attributed| tokens_and_cost(f.requests, f.input, f.output, f.usd, f.unpriced);
-    d.table(
-        &headers(&["Source region"]),
-        c.by_source_region.iter().map(|x| {
-            let mut row = vec![x.source_region.to_string()];
-            row.extend(figures(&x.figures));
-            row
-        }),
-    );
-    d.table(
-        &headers(&["Model-id kind"]),
-        c.by_model_id_kind.iter().map(|x| {
-            let mut row = vec![x.model_id_kind.to_string()];
-            row.extend(figures(&x.figures));
-            row
-        }),
-    );
+    let views: [(&str, Vec<(&str, &crate::summary::Attributed)>); 2] = [
+        ("Source region", c.by_source_region.iter().map(|x| (x.source_region.as_str(), &x.figures)).collect()),
+        ("Model-id kind", c.by_model_id_kind.iter().map(|x| (x.model_id_kind.as_str(), &x.figures)).collect()),
+    ];
+    for (first, rows) in views {
+        d.table(
+            &headers(&[first]),
+            rows.into_iter().map(|(label, f)| {
+                let mut row = vec![label.to_string()];
+                row.extend(tokens_and_cost(f.requests, f.input, f.output, f.usd, f.unpriced));
+                row
+            }),
+        );
+    }
 
     figure(&mut d, charts, "cost-by-day");
     attribution(&mut d, s);

@@ -148,6 +148,8 @@ pub struct Cost {
     /// Per kind of model id: foundation-model, geo-profile, global-profile, application-profile, other.
     pub by_model_id_kind: Vec<CostKind>,
     pub prices: String,
+    /// The profiles file in use, its size and snapshot date; or that there is none.
+    pub profiles: String,
 }
 
 #[derive(Debug, Serialize, PartialEq)]
@@ -570,6 +572,7 @@ pub fn build(frame: &DataFrame, stats: &LoadStats, window: Window, inputs: &Inpu
             by_source_region: cost_regions,
             by_model_id_kind,
             prices: inputs.prices.source.clone(),
+            profiles: profiles_in_use(inputs.profiles),
         },
         residency,
         errors: Errors { by_code: error_rows },
@@ -595,6 +598,17 @@ pub fn build(frame: &DataFrame, stats: &LoadStats, window: Window, inputs: &Inpu
             skipped_examples: stats.skipped_examples.clone(),
         },
     })
+}
+
+fn profiles_in_use(p: &Profiles) -> String {
+    match &p.source {
+        None => "none given (application-profile ARNs stay unresolved: pass --profiles)".into(),
+        Some(path) => {
+            let n = p.iter().count();
+            let snapshot = p.snapshot_date.map(|d| format!(", snapshot of {d}")).unwrap_or_default();
+            format!("{path}: {n} application profile{}{snapshot}", if n == 1 { "" } else { "s" })
+        }
+    }
 }
 
 /// Sums of priced groups: requests, billed tokens (of successful calls), usd, unpriced requests.

@@ -263,6 +263,11 @@ fn logs_of_a_deleted_profile_still_resolve_after_the_next_fetch() {
         "json",
     ])
     .json();
+    let in_use = report["cost"]["profiles"].as_str().unwrap();
+    assert!(
+        in_use.ends_with(&format!("profiles.toml: 3 application profiles, snapshot of {}", kept.last_seen.unwrap())),
+        "{in_use}"
+    );
     assert_close(&report["cost"]["total"], 0.0081, "total");
     assert_eq!(report["cost"]["unpriced_requests"], 1);
     let r = &report["rerouting"];

@@ -65,6 +65,23 @@ fn figure(d: &mut Doc, charts: &[Chart], name: &str) {
     }
 }
 
+/// The profiles file in use, and how many requests named a profile it does not have.
+fn profiles_line(s: &Summary) -> String {
+    let unresolved: u64 = s
+        .tokens
+        .by_model
+        .iter()
+        .filter(|m| {
+            crate::record::model_id::canonicalise(&m.model).kind == crate::record::ModelIdKind::ApplicationProfile
+        })
+        .map(|m| m.requests)
+        .sum();
+    match unresolved {
+        0 => s.cost.profiles.clone(),
+        n => format!("{}; {n} requests named an application profile not in it (left unresolved)", s.cost.profiles),
+    }
+}
+
 /// Text columns are left-aligned, counts right-aligned.
 pub fn is_text(h: &str) -> bool {
     matches!(
@@ -264,6 +281,7 @@ pub fn report(s: &Summary, charts: &[Chart]) -> Doc {
         ),
         format!("Requests counted: {} (after deduplication by requestId)", s.rerouting.requests),
         format!("Prices: {}", s.cost.prices),
+        format!("Application profiles: {}", profiles_line(s)),
     ]);
     if let Some(c) = &s.comparison {
         comparison(&mut d, c);

@@ -172,44 +172,31 @@ pub struct CostIdentity {
     /// `role/NAME` (Identity Center roles without their random suffix), `user/NAME`, `root`, ...
     pub principal: String,
     pub session: String,
-    pub requests: u64,
-    /// Tokens of successful calls: the ones billed.
-    pub input_tokens: u64,
-    pub output_tokens: u64,
-    pub usd: f64,
-    pub unpriced_requests: u64,
+    #[serde(flatten)]
+    pub figures: Attributed,
 }
 
 #[derive(Debug, Serialize, PartialEq)]
 pub struct CostMetadata {
     pub key: String,
     pub value: String,
-    pub requests: u64,
-    pub input_tokens: u64,
-    pub output_tokens: u64,
-    pub usd: f64,
-    pub unpriced_requests: u64,
+    #[serde(flatten)]
+    pub figures: Attributed,
 }
 
 #[derive(Debug, Serialize, PartialEq)]
 pub struct CostModel {
     pub model: String,
-    pub usd: f64,
-    pub requests: u64,
-    pub unpriced_requests: u64,
-    pub input_tokens: u64,
-    pub output_tokens: u64,
+    #[serde(flatten)]
+    pub figures: Attributed,
 }
 
 #[derive(Debug, Serialize, PartialEq)]
 pub struct CostTag {
     pub key: String,
     pub value: String,
-    pub usd: f64,
-    pub requests: u64,
-    pub unpriced_requests: u64,
-    pub input_tokens: u64,
-    pub output_tokens: u64,
+    #[serde(flatten)]
+    pub figures: Attributed,
 }
 
 #[derive(Debug, Serialize, PartialEq)]
@@ -439,14 +426,7 @@ pub fn build(frame: &DataFrame, stats: &LoadStats, window: Window, inputs: &Inpu
     let priced = cost::priced(lf.clone(), inputs.prices, &[])?;
     let cost_models: Vec<CostModel> = cost_rows(&cost::by_model(priced.clone(), &[]).collect()?, col::MODEL)?
         .into_iter()
-        .map(|(_, model, c)| CostModel {
-            model: s(model),
-            usd: c.usd,
-            requests: c.requests,
-            unpriced_requests: c.unpriced,
-            input_tokens: c.input,
-            output_tokens: c.output,
-        })
+        .map(|(_, model, figures)| CostModel { model: s(model), figures })
         .collect();
     let cost_regions = cost_rows(&cost::grouped(priced.clone(), &[col::SOURCE_REGION]).collect()?, col::SOURCE_REGION)?
         .into_iter()
@@ -461,15 +441,7 @@ pub fn build(frame: &DataFrame, stats: &LoadStats, window: Window, inputs: &Inpu
     let cost_tags = read::strs(&ct, cost::TAG_KEY)?
         .into_iter()
         .zip(cost_rows(&ct, cost::TAG_VALUE)?)
-        .map(|(key, (_, value, c))| CostTag {
-            key: s(key),
-            value: s(value),
-            usd: c.usd,
-            requests: c.requests,
-            unpriced_requests: c.unpriced,
-            input_tokens: c.input,
-            output_tokens: c.output,
-        })
+        .map(|(key, (_, value, figures))| CostTag { key: s(key), value: s(value), figures })
         .collect();
 
     let (by_identity, by_request_metadata) = attribution(lf.clone(), inputs)?;
@@ -563,8 +535,8 @@ pub fn build(frame: &DataFrame, stats: &LoadStats, window: Window, inputs: &Inpu
         cost: Cost {
             currency: "USD",
             // An empty f64 sum is -0.0; adding 0.0 makes it the 0 a reader expects.
-            total: cost_models.iter().map(|m| m.usd).sum::<f64>() + 0.0,
-            unpriced_requests: cost_models.iter().map(|m| m.unpriced_requests).sum(),
+            total: cost_models.iter().map(|m| m.figures.usd).sum::<f64>() + 0.0,
+            unpriced_requests: cost_models.iter().map(|m| m.figures.unpriced).sum(),
             by_model: cost_models,
             by_tag: cost_tags,
             by_identity,
@@ -662,12 +634,14 @@ fn priced_by(
     Ok(rows.into_iter().map(|(_, k, a)| (k, a)).collect())
 }
 
-fn add(into: &mut Attributed, a: &Attributed) {
-    into.requests += a.requests;
-    into.input += a.input;
-    into.output += a.output;
-    into.usd += a.usd;
-    into.unpriced += a.unpriced;
+impl Attributed {
+    pub fn add(&mut self, a: &Attributed) {
+        self.requests += a.requests;
+        self.input += a.input;
+        self.output += a.output;
+        self.usd += a.usd;
+        self.unpriced += a.unpriced;
+    }
 }
 
 /// The value of `key` in a record's requestMetadata (a JSON object text): strings as they are,
@@ -697,7 +671,7 @@ fn attribution(lf: LazyFrame, inputs: &Inputs) -> PolarsResult<(Vec<CostIdentity
                 session: String::new(),
             },
         };
-        add(callers.entry(who).or_default(), &a);
+        callers.entry(who).or_default().add(&a);
     }
     let by_identity = callers
         .into_iter()
@@ -705,32 +679,21 @@ fn attribution(lf: LazyFrame, inputs: &Inputs) -> PolarsResult<(Vec<CostIdentity
             account: c.account,
             principal: c.principal,
             session: c.session,
-            requests: a.requests,
-            input_tokens: a.input,
-            output_tokens: a.output,
-            usd: a.usd + 0.0,
-            unpriced_requests: a.unpriced,
+            // + 0.0: a sum of no terms is -0.0, which would print as "-0".
+            figures: Attributed { usd: a.usd + 0.0, ..a },
         })
         .collect();
     let mut values: std::collections::BTreeMap<(String, String), Attributed> = Default::default();
     if !inputs.metadata_keys.is_empty() {
         for (metadata, a) in priced_by(lf, inputs.prices, col::REQUEST_METADATA)? {
             for key in inputs.metadata_keys {
-                add(values.entry((key.clone(), metadata_value(metadata.as_deref(), key))).or_default(), &a);
+                values.entry((key.clone(), metadata_value(metadata.as_deref(), key))).or_default().add(&a);
             }
         }
     }
     let by_request_metadata = values
         .into_iter()
-        .map(|((key, value), a)| CostMetadata {
-            key,
-            value,
-            requests: a.requests,
-            input_tokens: a.input,
-            output_tokens: a.output,
-            usd: a.usd + 0.0,
-            unpriced_requests: a.unpriced,
-        })
+        .map(|((key, value), a)| CostMetadata { key, value, figures: Attributed { usd: a.usd + 0.0, ..a } })
         .collect();
     Ok((by_identity, by_request_metadata))
 }

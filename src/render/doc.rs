@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::charts::Chart;
 use super::{opt_int, pct, usd};
 use crate::compare::{Change, Comparison};
-use crate::summary::Summary;
+use crate::summary::{Attributed, Summary};
 
 const UNKNOWN: &str = "(unknown)";
 
@@ -115,39 +115,17 @@ pub fn runs(text: &str) -> impl Iterator<Item = (bool, &str)> {
 fn attribution(d: &mut Doc, s: &Summary) {
     d.heading("Cost by caller");
     d.para("The caller's identity ARN as account and principal (IAM Identity Center roles without their random suffix). Tokens are those of successful calls.");
-    #[derive(Default)]
-    struct Totals {
-        sessions: u64,
-        requests: u64,
-        input: u64,
-        output: u64,
-        usd: f64,
-        unpriced: u64,
-    }
-    let mut callers: BTreeMap<(&str, &str), Totals> = BTreeMap::new();
+    let mut callers: BTreeMap<(&str, &str), (u64, Attributed)> = BTreeMap::new();
     for c in &s.cost.by_identity {
-        let e = callers.entry((&c.account, &c.principal)).or_default();
-        e.sessions += 1;
-        e.requests += c.requests;
-        e.input += c.input_tokens;
-        e.output += c.output_tokens;
-        e.usd += c.usd;
-        e.unpriced += c.unpriced_requests;
+        let (sessions, figures) = callers.entry((&c.account, &c.principal)).or_default();
+        *sessions += 1;
+        figures.add(&c.figures);
     }
     d.table(
-        &["Account", "Principal", "Sessions", "Requests", "Input tokens", "Output tokens", "USD", "Unpriced"],
-        callers.iter().map(|((account, principal), e)| {
-            vec![
-                account.to_string(),
-                principal.to_string(),
-                e.sessions.to_string(),
-                e.requests.to_string(),
-                e.input.to_string(),
-                e.output.to_string(),
-                usd(e.usd),
-                e.unpriced.to_string(),
-            ]
-        }),
+        &with_figures(&["Account", "Principal", "Sessions"]),
+        callers
+            .iter()
+            .map(|((account, principal), (sessions, f))| row(&[account, principal, &sessions.to_string()], f)),
     );
     if s.cost.by_request_metadata.is_empty() {
         return;
@@ -155,19 +133,23 @@ fn attribution(d: &mut Doc, s: &Summary) {
     d.heading("Cost by request metadata");
     d.para("Per `--by-metadata` key and value; `(none)`: the record's requestMetadata has no such key. requestMetadata is the caller's own label, not a billing tag.");
     d.table(
-        &["Key", "Value", "Requests", "Input tokens", "Output tokens", "USD", "Unpriced"],
-        s.cost.by_request_metadata.iter().map(|x| {
-            vec![
-                x.key.to_string(),
-                x.value.to_string(),
-                x.requests.to_string(),
-                x.input_tokens.to_string(),
-                x.output_tokens.to_string(),
-                usd(x.usd),
-                x.unpriced_requests.to_string(),
-            ]
-        }),
+        &with_figures(&["Key", "Value"]),
+        s.cost.by_request_metadata.iter().map(|x| row(&[&x.key, &x.value], &x.figures)),
     );
+}
+
+/// The figures every cost table shows after its labels.
+const FIGURES: [&str; 5] = ["Requests", "Input tokens", "Output tokens", "USD", "Unpriced"];
+
+fn with_figures<'a>(labels: &[&'a str]) -> Vec<&'a str> {
+    labels.iter().copied().chain(FIGURES).collect()
+}
+
+/// A cost table's row: its labels, then requests, billed tokens, USD and unpriced requests.
+fn row(labels: &[&str], f: &Attributed) -> Vec<String> {
+    let mut out: Vec<String> = labels.iter().map(|l| l.to_string()).collect();
+    out.extend([f.requests.to_string(), f.input.to_string(), f.output.to_string(), usd(f.usd), f.unpriced.to_string()]);
+    out
 }
 
 /// Totals per UTC day over every source region (the charts split them by region).
@@ -426,55 +408,24 @@ pub fn report(s: &Summary, charts: &[Chart]) -> Doc {
     let unpriced: Vec<String> = c
         .by_model
         .iter()
-        .filter(|x| x.unpriced_requests > 0)
-        .map(|x| format!("{}: {} unpriced of {} requests", x.model, x.unpriced_requests, x.requests))
+        .filter(|x| x.figures.unpriced > 0)
+        .map(|x| format!("{}: {} unpriced of {} requests", x.model, x.figures.unpriced, x.figures.requests))
         .collect();
     if !unpriced.is_empty() {
         d.para("No price for these models (add rows to a --prices file; see `mila prices`):");
         d.bullets(unpriced);
     }
-    let tokens_and_cost = |requests: u64, input: u64, output: u64, cost: f64, unpriced: u64| {
-        vec![requests.to_string(), input.to_string(), output.to_string(), usd(cost), unpriced.to_string()]
-    };
-    const FIGURES: [&str; 5] = ["Requests", "Input tokens", "Output tokens", "USD", "Unpriced"];
-    let headers = |first: &[&'static str]| first.iter().chain(FIGURES.iter()).copied().collect::<Vec<_>>();
-    d.table(
-        &headers(&["Model"]),
-        c.by_model.iter().map(|x| {
-            let mut row = vec![x.model.to_string()];
-            row.extend(tokens_and_cost(x.requests, x.input_tokens, x.output_tokens, x.usd, x.unpriced_requests));
-            row
-        }),
-    );
+    d.table(&with_figures(&["Model"]), c.by_model.iter().map(|x| row(&[&x.model], &x.figures)));
     d.heading("Cost by tag");
     if c.by_tag.is_empty() {
         d.para("No application-profile tags (pass --profiles with tagged profiles).");
     } else {
-        d.table(
-            &headers(&["Key", "Value"]),
-            c.by_tag.iter().map(|x| {
-                let mut row = vec![x.key.to_string(), x.value.to_string()];
-                row.extend(tokens_and_cost(x.requests, x.input_tokens, x.output_tokens, x.usd, x.unpriced_requests));
-                row
-            }),
-        );
+        d.table(&with_figures(&["Key", "Value"]), c.by_tag.iter().map(|x| row(&[&x.key, &x.value], &x.figures)));
     }
     d.heading("Cost by source region and model-id kind");
     d.para("Prices that differ by region apply by source region. Kind is how the caller named the model: a foundation model, a geographic or global cross-region profile, or an application profile.");
-    let views: [(&str, Vec<(&str, &crate::summary::Attributed)>); 2] = [
-        ("Source region", c.by_source_region.iter().map(|x| (x.source_region.as_str(), &x.figures)).collect()),
-        ("Model-id kind", c.by_model_id_kind.iter().map(|x| (x.model_id_kind.as_str(), &x.figures)).collect()),
-    ];
-    for (first, rows) in views {
-        d.table(
-            &headers(&[first]),
-            rows.into_iter().map(|(label, f)| {
-                let mut row = vec![label.to_string()];
-                row.extend(tokens_and_cost(f.requests, f.input, f.output, f.usd, f.unpriced));
-                row
-            }),
-        );
-    }
+    d.table(&with_figures(&["Source region"]), c.by_source_region.iter().map(|x| row(&[&x.source_region], &x.figures)));
+    d.table(&with_figures(&["Model-id kind"]), c.by_model_id_kind.iter().map(|x| row(&[&x.model_id_kind], &x.figures)));
 
     figure(&mut d, charts, "cost-by-day");
     attribution(&mut d, s);

@@ -141,7 +141,8 @@ fn tables(s: &Summary) -> Vec<(&'static str, Table)> {
                     .by_model
                     .iter()
                     .map(|r| {
-                        vec![text(&r.model), int(r.requests), Cell::Formatted(usd(r.usd)), int(r.unpriced_requests)]
+                        let f = &r.figures;
+                        vec![text(&r.model), int(f.requests), Cell::Formatted(usd(f.usd)), int(f.unpriced)]
                     })
                     .collect(),
             },

@@ -222,6 +222,16 @@ pub struct SampleArgs {
     /// First day of the corpus (UTC); it spans seven days
     #[arg(long, value_name = "YYYY-MM-DD", default_value = "2026-11-09")]
     pub start: String,
+    /// Prompt and completion sizes: short (a few hundred words) or agent (2-20 KB a record, a
+    /// few over 50 KB, like agent traffic)
+    #[arg(long, value_enum, default_value_t = Bodies::Short)]
+    pub bodies: Bodies,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Bodies {
+    Short,
+    Agent,
 }
 
 #[derive(Debug, Args)]

@@ -7,14 +7,19 @@ use polars::prelude::{IntoLazy, LazyFrame};
 use polars::sql::SQLContext;
 
 use crate::analysis::residency;
+use crate::frame::{Batch, Dedupe, FrameBuilder, Sink};
+use crate::inputs::policy::Policy;
 use crate::inputs::prices::Prices;
-use crate::load::{self, Loaded};
+use crate::load::{self, LoadStats};
 use crate::progress::Progress;
 use crate::render::{self, table::Table};
 use crate::settings::{self, ReportFormat, TableFormat};
 use crate::source::{cloudwatch, s3, CloudJob, SourceSpec};
 use crate::store::{Seen, Store};
 use crate::summary::{self, Inputs};
+use crate::tables::row::rows;
+use crate::tables::Tables;
+use crate::tally::Tally;
 use crate::window::Window;
 use crate::{escape, output, sample as generator, Status};
 
@@ -27,32 +32,51 @@ fn stdout(bytes: &[u8]) -> Result<()> {
     }
 }
 
-fn load_input(input: &settings::Input) -> Result<Loaded> {
-    load_window(input, input.window)
-}
-
-fn load_window(input: &settings::Input, window: Window) -> Result<Loaded> {
+/// Reads a command's input over `window` into `sink`: its sources, or its store.
+fn load_into(input: &settings::Input, window: Window, sink: &mut impl Sink) -> Result<LoadStats> {
     if let Some(dir) = &input.store {
-        return store_input(dir, input, window);
+        return store_into(dir, input, window, sink);
     }
     let local: Vec<SourceSpec> = input.sources.iter().filter(|s| !s.is_cloud()).cloned().collect();
     let cloud = input.sources.iter().filter_map(|s| load::cloud_job(s, window, &input.aws, input.now_ms)).collect();
-    load::load(&local, cloud, window, &input.profiles, &mut Progress::new(input.progress))
+    let loaded = load::load(&local, cloud, window, &input.profiles, &mut Progress::new(input.progress), sink)?;
+    Ok(loaded.stats)
 }
 
-/// Records from a store, in the window. Rejects and duplicates were reported when ingested;
-/// the store's checkpoint keeps their totals.
-fn store_input(dir: &std::path::Path, input: &settings::Input, window: Window) -> Result<Loaded> {
+/// The per-question tables of a window, in one pass over its records.
+fn tally(
+    input: &settings::Input,
+    window: Window,
+    metadata: bool,
+    policy: Option<&Policy>,
+) -> Result<(Tables, LoadStats)> {
+    let mut tally = Tally::new(metadata, policy);
+    let stats = load_into(input, window, &mut tally)?;
+    Ok((tally.finish().context("aggregating the records")?, stats))
+}
+
+/// Records from a store, in the window, a day file at a time, each request id once. Rejects
+/// were reported when ingested; the store's checkpoint keeps their totals.
+fn store_into(
+    dir: &std::path::Path,
+    input: &settings::Input,
+    window: Window,
+    sink: &mut impl Sink,
+) -> Result<LoadStats> {
     let store = Store::open_for_reading(dir)?;
-    let all = store.read(window.since, window.until)?;
-    let frame = crate::store::resolve_profiles(crate::frame::within(&all, window)?, &input.profiles)?;
-    let stats = load::LoadStats {
-        lines: frame.height() as u64,
-        outside_window: (all.height() - frame.height()) as u64,
-        units_read: store.state.days.len() as u64,
-        ..load::LoadStats::default()
-    };
-    Ok(Loaded { frame, stats, fetched: Default::default() })
+    let mut stats = LoadStats { units_read: store.state.days.len() as u64, ..LoadStats::default() };
+    let mut seen = Dedupe::default();
+    store.for_each_day(window.since, window.until, |day| {
+        let day = crate::store::resolve_profiles(day, &input.profiles)?;
+        let (batch, outside) = Batch::from_frame(&day, window)?;
+        stats.lines += batch.len() as u64;
+        stats.outside_window += outside;
+        let keep = seen.first_reads(&batch);
+        sink.take(&batch, &keep);
+        Ok(())
+    })?;
+    stats.duplicates = seen.duplicates;
+    Ok(stats)
 }
 
 /// Reads sources into the store: only what is new, and each invocation once.
@@ -111,10 +135,12 @@ pub fn ingest(s: settings::Ingest) -> Result<Status> {
     // and an object once read is not read again.
     // Application profiles stay unresolved in the store: reports resolve them (store.rs).
     let unresolved = crate::inputs::profiles::Profiles::default();
-    let loaded = load::load(&local, cloud, Window::default(), &unresolved, &mut Progress::new(input.progress))?;
+    let mut frame = FrameBuilder::default();
+    let loaded =
+        load::load(&local, cloud, Window::default(), &unresolved, &mut Progress::new(input.progress), &mut frame)?;
     warn_about_input(&loaded.stats);
     crash("loaded");
-    let (added, known) = store.add(&loaded.frame)?;
+    let (added, known) = store.add(&frame.finish()?)?;
     crash("written");
     for (source, o) in &loaded.fetched.objects {
         let entry = store.state.s3.entry(source.clone()).or_default();
@@ -183,8 +209,9 @@ fn input_warnings(stats: &load::LoadStats) -> Vec<String> {
 }
 
 pub fn report(s: settings::Report) -> Result<Status> {
-    let loaded = load_input(&s.input)?;
-    warn_about_input(&loaded.stats);
+    let by_metadata = !s.metadata_keys.is_empty();
+    let (tables, stats) = tally(&s.input, s.input.window, by_metadata, None)?;
+    warn_about_input(&stats);
     let inputs = Inputs {
         prices: &s.prices,
         profiles: &s.input.profiles,
@@ -192,17 +219,17 @@ pub fn report(s: settings::Report) -> Result<Status> {
         quotas: &s.quotas,
         metadata_keys: &s.metadata_keys,
     };
-    let mut summary =
-        summary::build(&loaded.frame, &loaded.stats, s.input.window, &inputs).context("analysing the records")?;
+    let mut summary = summary::build(&tables, &stats, s.input.window, &inputs).context("analysing the records")?;
+    drop(tables);
     if let Some(window) = s.previous {
         // The previous window is read as its own report would read it: same sources, same
         // rules. Its warnings are shown too, once each (local files are read twice).
-        let before = load_window(&s.input, window)?;
-        let seen = input_warnings(&loaded.stats);
-        for line in input_warnings(&before.stats).into_iter().filter(|l| !seen.contains(l)) {
+        let (before, before_stats) = tally(&s.input, window, by_metadata, None)?;
+        let seen = input_warnings(&stats);
+        for line in input_warnings(&before_stats).into_iter().filter(|l| !seen.contains(l)) {
             eprintln!("{line} (previous window)");
         }
-        let previous = summary::build(&before.frame, &before.stats, window, &inputs)
+        let previous = summary::build(&before, &before_stats, window, &inputs)
             .context("analysing the records of the previous window")?;
         summary.comparison = Some(crate::compare::compare(&summary, &previous));
     }
@@ -231,15 +258,13 @@ pub fn report(s: settings::Report) -> Result<Status> {
 }
 
 pub fn check(s: settings::Check) -> Result<Status> {
-    let loaded = load_input(&s.input)?;
-    warn_about_input(&loaded.stats);
-    let lf = loaded.frame.lazy();
-    let pairs = residency::pairs(lf.clone(), &s.policy)?;
-    let violations = residency::violations(lf, &pairs).collect()?;
+    let (tables, stats) = tally(&s.input, s.input.window, false, Some(&s.policy))?;
+    warn_about_input(&stats);
+    let pairs = residency::pairs(tables.usage.lazy(), &s.policy)?;
+    let violations = tables.violations.context("violations are listed whenever a policy is given")?;
     let counts = residency::by_source_region(&pairs).collect()?;
-    let sum =
-        |name: &str| -> Result<i64> { Ok(crate::analysis::read::ints(&counts, name)?.into_iter().flatten().sum()) };
-    let (unverifiable, checked) = (sum(residency::UNVERIFIABLE)?, sum(residency::CHECKED)?);
+    let sum = |name: &str| rows(&counts).map(|r| r.u64(name)).sum::<u64>();
+    let (unverifiable, checked) = (sum(residency::UNVERIFIABLE), sum(residency::CHECKED));
     let table = Table::from_frame(&violations)?;
     stdout(&match s.format {
         TableFormat::Table if table.rows.is_empty() => Vec::new(),
@@ -259,10 +284,11 @@ pub fn check(s: settings::Check) -> Result<Status> {
 }
 
 pub fn query(s: settings::Query) -> Result<Status> {
-    let loaded = load_input(&s.input)?;
-    warn_about_input(&loaded.stats);
+    let mut frame = FrameBuilder::default();
+    let stats = load_into(&s.input, s.input.window, &mut frame)?;
+    warn_about_input(&stats);
     let mut ctx = SQLContext::new();
-    ctx.register("invocations", loaded.frame.lazy());
+    ctx.register("invocations", frame.finish()?.lazy());
     let result =
         ctx.execute(&s.sql).and_then(LazyFrame::collect).with_context(|| format!("query {}", s.sql_path.display()))?;
     let table = Table::from_frame(&result)?;
@@ -275,7 +301,7 @@ pub fn query(s: settings::Query) -> Result<Status> {
 }
 
 pub fn sample(s: settings::Sample) -> Result<Status> {
-    let written = generator::write_corpus(&s.out, s.records, s.seed, s.start_ms)?;
+    let written = generator::write_corpus(&s.out, s.records, s.seed, s.start_ms, s.bodies)?;
     eprintln!("mila: wrote {} records in {} objects under {}", written.records, written.objects, s.out.display());
     Ok(Status::Ok)
 }

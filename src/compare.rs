@@ -3,73 +3,8 @@
 //! the comparison is only arithmetic on them.
 
 use std::collections::BTreeSet;
-use std::ops::Sub;
 
-use serde::Serialize;
-
-use crate::summary::{LatencyRow, Summary, TokenRow, WindowOut};
-
-#[derive(Debug, Serialize, PartialEq)]
-pub struct Comparison {
-    /// The previous window (end exclusive).
-    pub previous: WindowOut,
-    pub requests: Change<i64>,
-    pub input_tokens: Change<i64>,
-    pub output_tokens: Change<i64>,
-    pub cache_read_tokens: Change<i64>,
-    pub cache_write_tokens: Change<i64>,
-    pub cost_usd: Change<f64>,
-    /// A share (0 to 1); `change` is in the same unit.
-    pub rerouting_rate: Change<f64>,
-    /// Null without a policy.
-    pub violations: Option<Change<i64>>,
-    /// Per inference region in either window; a side without calls is null.
-    pub latency: Vec<LatencyChange>,
-}
-
-#[derive(Debug, Serialize, PartialEq)]
-pub struct LatencyChange {
-    pub inference_region: String,
-    pub p50_ms: Change<i64>,
-    pub p90_ms: Change<i64>,
-    pub p99_ms: Change<i64>,
-}
-
-/// One figure in both windows: `change` = current - previous; `change_ratio` = change /
-/// previous (null when previous is 0 or either side is missing).
-#[derive(Debug, Serialize, PartialEq, Clone, Copy)]
-pub struct Change<T> {
-    pub current: Option<T>,
-    pub previous: Option<T>,
-    pub change: Option<T>,
-    pub change_ratio: Option<f64>,
-}
-
-pub trait Figure: Copy + Sub<Output = Self> {
-    fn as_f64(self) -> f64;
-}
-
-impl Figure for i64 {
-    fn as_f64(self) -> f64 {
-        self as f64
-    }
-}
-
-impl Figure for f64 {
-    fn as_f64(self) -> f64 {
-        self
-    }
-}
-
-impl<T: Figure> Change<T> {
-    pub fn new(current: Option<T>, previous: Option<T>) -> Change<T> {
-        let (change, change_ratio) = match (current, previous) {
-            (Some(c), Some(p)) => (Some(c - p), (p.as_f64() != 0.0).then(|| (c - p).as_f64() / p.as_f64())),
-            _ => (None, None),
-        };
-        Change { current, previous, change, change_ratio }
-    }
-}
+use crate::summary::{Change, Comparison, LatencyChange, LatencyRow, Summary, TokenRow, WindowOut};
 
 fn row<'a>(s: &'a Summary, region: &str) -> Option<&'a LatencyRow> {
     s.latency.by_inference_region.iter().find(|r| r.inference_region == region)

@@ -1,10 +1,14 @@
-//! Records -> the polars frame. Column names live here and nowhere else.
+//! Records -> columns. Column names live here and nowhere else; a unit's records become a
+//! [`Batch`] on the worker that parsed them, `load` drops repeated request ids ([`Dedupe`]), and a
+//! [`Sink`] takes the rest: the whole record frame ([`FrameBuilder`], for `query` and the store)
+//! or the report's one-pass tally (`crate::tally`).
 
 use std::collections::{HashMap, HashSet};
 
 use polars::prelude::*;
 
 use crate::record::Record;
+use crate::window::Window;
 
 pub mod col {
     pub const TIMESTAMP: &str = "timestamp";
@@ -30,7 +34,7 @@ pub mod col {
     pub const REQUEST_METADATA: &str = "request_metadata";
     pub const BODY_IN_S3: &str = "body_in_s3";
 
-    /// Every column, in contract order.
+    /// Every column of the record frame, in contract order.
     pub const ALL: [&str; 21] = [
         TIMESTAMP,
         REQUEST_ID,
@@ -54,27 +58,79 @@ pub mod col {
         REQUEST_METADATA,
         BODY_IN_S3,
     ];
+
+    /// The four token counts, in this order wherever they travel together.
+    pub const TOKENS: [&str; 4] = [INPUT_TOKENS, OUTPUT_TOKENS, CACHE_READ_TOKENS, CACHE_WRITE_TOKENS];
+
+    // Columns of the aggregated tables (`crate::tables`) and of the analyses over them.
+    /// How many requests a row stands for.
+    pub const REQUESTS: &str = "requests";
+    /// Requests by route (`Route::as_str` values are the route column's values).
+    pub const LOCAL: &str = "local";
+    pub const REROUTED: &str = "rerouted";
+    pub const UNKNOWN: &str = "unknown";
+    /// Rerouted / requests.
+    pub const RATE: &str = "rate";
+    /// Start of the UTC day, ms since the epoch.
+    pub const DAY: &str = "day";
+    /// Start of the UTC minute, ms since the epoch.
+    pub const MINUTE: &str = "minute";
+    /// A `--by-metadata` key and the record's value under it.
+    pub const KEY: &str = "key";
+    pub const VALUE: &str = "value";
 }
+
+/// The string columns kept as dictionaries, in this order (indices into `Batch::strings`).
+pub const STRINGS: [&str; 12] = [
+    col::ACCOUNT_ID,
+    col::IDENTITY_ARN,
+    col::SOURCE_REGION,
+    col::OPERATION,
+    col::MODEL_ID,
+    col::MODEL_ID_KIND,
+    col::MODEL,
+    col::ROUTE,
+    col::INFERENCE_REGION,
+    col::ERROR_CODE,
+    col::STOP_REASON,
+    col::REQUEST_METADATA,
+];
+
+/// Index of each string column in `STRINGS`.
+pub mod s {
+    pub const ACCOUNT: usize = 0;
+    pub const IDENTITY: usize = 1;
+    pub const SOURCE: usize = 2;
+    pub const OPERATION: usize = 3;
+    pub const MODEL_ID: usize = 4;
+    pub const KIND: usize = 5;
+    pub const MODEL: usize = 6;
+    pub const ROUTE: usize = 7;
+    pub const INFERENCE: usize = 8;
+    pub const ERROR: usize = 9;
+    pub const STOP: usize = 10;
+    pub const METADATA: usize = 11;
+}
+
+/// The code of a missing value in a dictionary column.
+pub const NULL_CODE: u32 = u32::MAX;
 
 /// A low-cardinality string column: values interned once, rows stored as 4-byte codes.
-/// The polars column is made by gathering from the small dictionary, so its string views share
-/// the dictionary's bytes instead of copying every value (memory stays flat per row).
 #[derive(Default)]
-struct Interned {
-    index: HashMap<Box<str>, IdxSize, foldhash::fast::RandomState>,
-    values: Vec<Box<str>>,
-    codes: Vec<IdxSize>,
+pub struct Interned {
+    index: HashMap<Box<str>, u32, foldhash::fast::RandomState>,
+    pub values: Vec<Box<str>>,
+    pub codes: Vec<u32>,
 }
 
-const NULL_CODE: IdxSize = IdxSize::MAX;
-
 impl Interned {
-    fn code(&mut self, v: Option<&str>) -> IdxSize {
+    /// The code of `v`, added to the dictionary when new.
+    pub fn code(&mut self, v: Option<&str>) -> u32 {
         let Some(v) = v else { return NULL_CODE };
         if let Some(&c) = self.index.get(v) {
             return c;
         }
-        let c = self.values.len() as IdxSize;
+        let c = self.values.len() as u32;
         self.values.push(v.into());
         self.index.insert(v.into(), c);
         c
@@ -85,34 +141,48 @@ impl Interned {
         self.codes.push(c);
     }
 
-    /// Appends row `i` of another column, translating its code through `table` (other's code ->
-    /// this column's code), which fills once per distinct value.
-    fn push_from(&mut self, other: &Interned, i: usize, table: &mut Vec<IdxSize>) {
-        let theirs = other.codes[i];
-        if theirs == NULL_CODE {
-            self.codes.push(NULL_CODE);
-            return;
-        }
-        let slot = theirs as usize;
-        if table.len() <= slot {
-            table.resize(other.values.len(), NULL_CODE);
-        }
-        if table[slot] == NULL_CODE {
-            table[slot] = self.code(Some(&other.values[slot]));
-        }
-        self.codes.push(table[slot]);
+    pub fn value(&self, code: u32) -> Option<&str> {
+        (code != NULL_CODE).then(|| &*self.values[code as usize])
     }
 
+    /// Appends row `i` of another column, translating its code through `table`.
+    fn push_from(&mut self, other: &Interned, i: usize, table: &mut Translation) {
+        let c = table.code(self, other, other.codes[i]);
+        self.codes.push(c);
+    }
+
+    /// The polars column: a gather from the small dictionary, so the string views share the
+    /// dictionary's bytes instead of copying every value.
     fn finish(self, name: &str) -> PolarsResult<Column> {
         let dict = StringChunked::from_iter_values(name.into(), self.values.iter().map(|v| &**v));
-        let idx: IdxCa = self.codes.into_iter().map(|c| (c != NULL_CODE).then_some(c)).collect();
+        let idx: IdxCa = self.codes.into_iter().map(|c| (c != NULL_CODE).then_some(c as IdxSize)).collect();
         Ok(dict.take(&idx)?.into_series().into())
+    }
+}
+
+/// Another dictionary's codes -> this one's, filled once per distinct value.
+#[derive(Default)]
+pub struct Translation(Vec<u32>);
+
+impl Translation {
+    pub fn code(&mut self, into: &mut Interned, from: &Interned, theirs: u32) -> u32 {
+        if theirs == NULL_CODE {
+            return NULL_CODE;
+        }
+        let slot = theirs as usize;
+        if self.0.len() <= slot {
+            self.0.resize(from.values.len(), NULL_CODE);
+        }
+        if self.0[slot] == NULL_CODE {
+            self.0[slot] = into.code(from.value(theirs));
+        }
+        self.0[slot]
     }
 }
 
 /// Unique strings (request ids) in one arena: no allocation per row.
 #[derive(Default)]
-struct Arena {
+pub struct Arena {
     bytes: String,
     ends: Vec<usize>,
 }
@@ -123,7 +193,7 @@ impl Arena {
         self.ends.push(self.bytes.len());
     }
 
-    fn get(&self, i: usize) -> &str {
+    pub fn get(&self, i: usize) -> &str {
         let start = if i == 0 { 0 } else { self.ends[i - 1] };
         &self.bytes[start..self.ends[i]]
     }
@@ -155,46 +225,51 @@ impl std::hash::Hasher for PassThrough {
     }
 }
 
-type IdSet = HashSet<u128, std::hash::BuildHasherDefault<PassThrough>>;
+/// Request ids read so far: the first record read with an id wins, later ones are duplicates.
+#[derive(Default)]
+pub struct Dedupe {
+    ids: HashSet<u128, std::hash::BuildHasherDefault<PassThrough>>,
+    pub duplicates: u64,
+}
 
-/// The string columns kept as dictionaries, in this order.
-const INTERNED: [&str; 12] = [
-    col::ACCOUNT_ID,
-    col::IDENTITY_ARN,
-    col::SOURCE_REGION,
-    col::OPERATION,
-    col::MODEL_ID,
-    col::MODEL_ID_KIND,
-    col::MODEL,
-    col::ROUTE,
-    col::INFERENCE_REGION,
-    col::ERROR_CODE,
-    col::STOP_REASON,
-    col::REQUEST_METADATA,
-];
+impl Dedupe {
+    /// Which rows of `batch` are new; marks them seen.
+    pub fn first_reads(&mut self, batch: &Batch) -> Vec<bool> {
+        let keep: Vec<bool> = batch.hashes.iter().map(|h| self.ids.insert(*h)).collect();
+        self.duplicates += keep.iter().filter(|k| !**k).count() as u64;
+        keep
+    }
+}
 
 fn count(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
-/// Column storage, for one unit's batch and for the whole frame alike.
+/// One unit's records as columns, built on the worker that parsed them.
 #[derive(Default)]
-struct Columns {
-    timestamp: Vec<i64>,
-    request_id: Arena,
-    strings: [Interned; INTERNED.len()],
+pub struct Batch {
+    hashes: Vec<u128>,
+    pub timestamp: Vec<i64>,
+    pub request_id: Arena,
+    pub strings: [Interned; STRINGS.len()],
     /// input, output, cache read, cache write
-    tokens: [Vec<i64>; 4],
-    latency_ms: Vec<Option<i64>>,
-    first_byte_ms: Vec<Option<i64>>,
-    body_in_s3: Vec<bool>,
+    pub tokens: [Vec<u64>; 4],
+    pub latency_ms: Vec<Option<u64>>,
+    pub first_byte_ms: Vec<Option<u64>>,
+    pub body_in_s3: Vec<bool>,
 }
 
-impl Columns {
-    fn push(&mut self, r: &Record) {
-        self.timestamp.push(r.timestamp_ms);
-        self.request_id.push(&r.request_id);
-        let strings: [Option<&str>; INTERNED.len()] = [
+impl Batch {
+    pub fn len(&self) -> usize {
+        self.timestamp.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.timestamp.is_empty()
+    }
+
+    pub fn push(&mut self, r: &Record) {
+        let strings: [Option<&str>; STRINGS.len()] = [
             r.account_id.as_deref(),
             r.identity_arn.as_deref(),
             Some(&r.source_region),
@@ -208,44 +283,123 @@ impl Columns {
             r.stop_reason.as_deref(),
             Some(&r.request_metadata),
         ];
+        self.push_row(
+            r.timestamp_ms,
+            &r.request_id,
+            strings,
+            [r.input_tokens, r.output_tokens, r.cache_read_tokens, r.cache_write_tokens],
+            (r.latency_ms, r.first_byte_ms),
+            r.body_in_s3,
+        );
+    }
+
+    fn push_row(
+        &mut self,
+        timestamp_ms: i64,
+        request_id: &str,
+        strings: [Option<&str>; STRINGS.len()],
+        tokens: [u64; 4],
+        (latency, first_byte): (Option<u64>, Option<u64>),
+        body_in_s3: bool,
+    ) {
+        self.hashes.push(id_hash(request_id));
+        self.timestamp.push(timestamp_ms);
+        self.request_id.push(request_id);
         for (c, v) in self.strings.iter_mut().zip(strings) {
             c.push(v);
         }
-        let tokens = [r.input_tokens, r.output_tokens, r.cache_read_tokens, r.cache_write_tokens];
         for (c, v) in self.tokens.iter_mut().zip(tokens) {
-            c.push(count(v));
+            c.push(v);
         }
-        self.latency_ms.push(r.latency_ms.map(count));
-        self.first_byte_ms.push(r.first_byte_ms.map(count));
-        self.body_in_s3.push(r.body_in_s3);
+        self.latency_ms.push(latency);
+        self.first_byte_ms.push(first_byte);
+        self.body_in_s3.push(body_in_s3);
     }
 
-    fn push_from(&mut self, other: &Columns, i: usize, tables: &mut [Vec<IdxSize>; INTERNED.len()]) {
-        self.timestamp.push(other.timestamp[i]);
-        self.request_id.push(other.request_id.get(i));
-        for ((c, o), t) in self.strings.iter_mut().zip(&other.strings).zip(tables.iter_mut()) {
-            c.push_from(o, i, t);
+    /// The rows of a record frame (a store's day file) in `window`; returns the batch and how
+    /// many rows fell outside the window.
+    pub fn from_frame(frame: &DataFrame, window: Window) -> PolarsResult<(Batch, u64)> {
+        let mut batch = Batch::default();
+        let ts = timestamps_ms(frame)?;
+        let ids = frame.column(col::REQUEST_ID)?.str()?.clone();
+        let strings: Vec<StringChunked> =
+            STRINGS.iter().map(|c| frame.column(c).and_then(|c| c.str().cloned())).collect::<PolarsResult<_>>()?;
+        let ints = |name: &str| -> PolarsResult<Vec<Option<u64>>> {
+            let c = frame.column(name)?.cast(&DataType::Int64)?;
+            Ok(c.i64()?.iter().map(|v| v.map(|v| v.max(0) as u64)).collect())
+        };
+        let tokens: Vec<Vec<Option<u64>>> = col::TOKENS.iter().map(|c| ints(c)).collect::<PolarsResult<_>>()?;
+        let (latency, first_byte) = (ints(col::LATENCY_MS)?, ints(col::FIRST_BYTE_MS)?);
+        let body = frame.column(col::BODY_IN_S3)?.bool()?.clone();
+        let mut outside = 0;
+        for i in 0..frame.height() {
+            let Some(t) = ts[i].filter(|t| window.contains(*t)) else {
+                outside += 1;
+                continue;
+            };
+            let row: [Option<&str>; STRINGS.len()] = std::array::from_fn(|c| strings[c].get(i));
+            batch.push_row(
+                t,
+                ids.get(i).unwrap_or_default(),
+                row,
+                std::array::from_fn(|k| tokens[k][i].unwrap_or(0)),
+                (latency[i], first_byte[i]),
+                body.get(i).unwrap_or(false),
+            );
         }
-        for (c, o) in self.tokens.iter_mut().zip(&other.tokens) {
-            c.push(o[i]);
-        }
-        self.latency_ms.push(other.latency_ms[i]);
-        self.first_byte_ms.push(other.first_byte_ms[i]);
-        self.body_in_s3.push(other.body_in_s3[i]);
+        Ok((batch, outside))
     }
+}
 
-    fn finish(self) -> PolarsResult<DataFrame> {
+/// What takes the records that survive deduplication, a unit at a time, in input order.
+pub trait Sink {
+    /// Rows of `batch` whose `keep` is true are new; the others were read before.
+    fn take(&mut self, batch: &Batch, keep: &[bool]);
+}
+
+/// The whole record frame (contract section 3): for `query` and for the store.
+#[derive(Default)]
+pub struct FrameBuilder {
+    timestamp: Vec<i64>,
+    request_id: Arena,
+    strings: [Interned; STRINGS.len()],
+    tokens: [Vec<i64>; 4],
+    latency_ms: Vec<Option<i64>>,
+    first_byte_ms: Vec<Option<i64>>,
+    body_in_s3: Vec<bool>,
+}
+
+impl Sink for FrameBuilder {
+    fn take(&mut self, batch: &Batch, keep: &[bool]) {
+        let mut tables: [Translation; STRINGS.len()] = Default::default();
+        for (i, _) in keep.iter().enumerate().filter(|(_, k)| **k) {
+            self.timestamp.push(batch.timestamp[i]);
+            self.request_id.push(batch.request_id.get(i));
+            for ((c, o), t) in self.strings.iter_mut().zip(&batch.strings).zip(tables.iter_mut()) {
+                c.push_from(o, i, t);
+            }
+            for (c, o) in self.tokens.iter_mut().zip(&batch.tokens) {
+                c.push(count(o[i]));
+            }
+            self.latency_ms.push(batch.latency_ms[i].map(count));
+            self.first_byte_ms.push(batch.first_byte_ms[i].map(count));
+            self.body_in_s3.push(batch.body_in_s3[i]);
+        }
+    }
+}
+
+impl FrameBuilder {
+    pub fn finish(self) -> PolarsResult<DataFrame> {
         let height = self.timestamp.len();
         let mut columns: Vec<Column> = Vec::with_capacity(col::ALL.len());
         columns.push(
             Series::new(col::TIMESTAMP.into(), self.timestamp).into_datetime(TimeUnit::Milliseconds, None).into(),
         );
         columns.push(self.request_id.finish(col::REQUEST_ID));
-        for (c, name) in self.strings.into_iter().zip(INTERNED) {
+        for (c, name) in self.strings.into_iter().zip(STRINGS) {
             columns.push(c.finish(name)?);
         }
-        let token_names = [col::INPUT_TOKENS, col::OUTPUT_TOKENS, col::CACHE_READ_TOKENS, col::CACHE_WRITE_TOKENS];
-        for (c, name) in self.tokens.into_iter().zip(token_names) {
+        for (c, name) in self.tokens.into_iter().zip(col::TOKENS) {
             columns.push(Column::new(name.into(), c));
         }
         columns.push(Column::new(col::LATENCY_MS.into(), self.latency_ms));
@@ -255,57 +409,8 @@ impl Columns {
     }
 }
 
-/// One unit's records, built on the worker that parsed them, with their request-id hashes.
-#[derive(Default)]
-pub struct Batch {
-    hashes: Vec<u128>,
-    cols: Columns,
-}
-
-impl Batch {
-    pub fn push(&mut self, r: &Record) {
-        self.hashes.push(id_hash(&r.request_id));
-        self.cols.push(r);
-    }
-}
-
-/// Merges batches in input order, dropping repeated request ids (the first one read wins).
-#[derive(Default)]
-pub struct FrameBuilder {
-    seen: IdSet,
-    pub duplicates: u64,
-    cols: Columns,
-}
-
-impl FrameBuilder {
-    pub fn append(&mut self, batch: &Batch) {
-        let mut tables: [Vec<IdxSize>; INTERNED.len()] = Default::default();
-        for (i, hash) in batch.hashes.iter().enumerate() {
-            if self.seen.insert(*hash) {
-                self.cols.push_from(&batch.cols, i, &mut tables);
-            } else {
-                self.duplicates += 1;
-            }
-        }
-    }
-
-    pub fn finish(self) -> PolarsResult<DataFrame> {
-        self.cols.finish()
-    }
-}
-
 /// Each row's timestamp in ms (UTC).
 pub fn timestamps_ms(frame: &DataFrame) -> PolarsResult<Vec<Option<i64>>> {
     let ts = frame.column(col::TIMESTAMP)?.as_materialized_series().to_physical_repr().into_owned();
     Ok(ts.i64()?.iter().collect())
-}
-
-/// The rows whose timestamp falls in the window.
-pub fn within(frame: &DataFrame, window: crate::window::Window) -> PolarsResult<DataFrame> {
-    if window.since.is_none() && window.until.is_none() {
-        return Ok(frame.clone());
-    }
-    let mask: BooleanChunked =
-        timestamps_ms(frame)?.into_iter().map(|t| t.is_some_and(|t| window.contains(t))).collect();
-    frame.filter(&mask)
 }

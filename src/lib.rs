@@ -1,7 +1,8 @@
 //! mila, the Model-Invocation Log Analyzer.
 //!
-//! Data flows one way: `source` (lines with their origin) -> `record::parse` -> `frame`
-//! -> `analysis` (lazy plans) -> `summary` -> `render` (bytes) -> `output` (files).
+//! Data flows one way: `source` (lines with their origin) -> `record::parse` -> `frame` (a
+//! unit's columns) -> `tally` (one pass: the per-question `tables`) -> `analysis` -> `summary`
+//! -> `render` (bytes) -> `output` (files).
 
 pub mod analysis;
 pub mod cli;
@@ -20,6 +21,8 @@ pub mod settings;
 pub mod source;
 pub mod store;
 pub mod summary;
+pub mod tables;
+pub mod tally;
 pub mod window;
 
 use std::process::ExitCode;

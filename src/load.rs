@@ -6,9 +6,7 @@ use std::fs::File;
 use std::io::Read;
 use std::sync::{Arc, Mutex};
 
-use polars::prelude::DataFrame;
-
-use crate::frame::{Batch, FrameBuilder};
+use crate::frame::{Batch, Dedupe, Sink};
 use crate::inputs::profiles::Profiles;
 use crate::progress::Progress;
 use crate::record::parse_line;
@@ -69,20 +67,21 @@ struct UnitResult {
 }
 
 pub struct Loaded {
-    pub frame: DataFrame,
     pub stats: LoadStats,
     /// What the cloud sources fetched, for incremental ingest.
     pub fetched: FetchReport,
 }
 
-/// Reads local sources, then cloud jobs in order. A cloud source that cannot be read at all
-/// (no such bucket, no credentials) fails the run; unreadable objects are problems.
+/// Reads local sources, then cloud jobs in order, into `sink`: each request id once, the
+/// first read winning. A cloud source that cannot be read at all (no such bucket, no
+/// credentials) fails the run; unreadable objects are problems.
 pub fn load(
     local: &[SourceSpec],
     cloud: Vec<CloudJob>,
     window: Window,
     profiles: &Profiles,
     progress: &mut Progress,
+    sink: &mut impl Sink,
 ) -> anyhow::Result<Loaded> {
     let expanded = file::expand(local)?;
     let mut stats = LoadStats {
@@ -100,14 +99,15 @@ pub fn load(
             (!failed).then(|| source::start(job, report.clone())).into_iter().flatten()
         })
     };
-    let mut builder = FrameBuilder::default();
+    let mut seen = Dedupe::default();
     for_each_in_order(
         expanded.units.into_iter().chain(fetched),
         |u| read_unit(&u, window, profiles),
         |r| {
             progress.read(r.bytes, r.stats.lines);
             merge(&mut stats, r.stats);
-            builder.append(&r.batch);
+            let keep = seen.first_reads(&r.batch);
+            sink.take(&r.batch, &keep);
         },
     );
     progress.finish();
@@ -119,13 +119,12 @@ pub fn load(
     let room = FIRST_LOCATIONS.saturating_sub(stats.skipped_examples.len());
     stats.skipped_examples.extend(fetched.skipped.iter().take(room).cloned());
     stats.problems.extend(fetched.problems.iter().cloned());
-    stats.duplicates = builder.duplicates;
-    let frame = builder.finish()?;
-    Ok(Loaded { frame, stats, fetched })
+    stats.duplicates = seen.duplicates;
+    Ok(Loaded { stats, fetched })
 }
 
 /// How far event times and hour folders reach beyond the window: delivery lags the record.
-pub const MARGIN_MS: i64 = 3_600_000;
+pub const MARGIN_MS: i64 = crate::window::HOUR_MS;
 
 /// The job that reads a cloud source over a window, with nothing remembered from before.
 pub fn cloud_job(spec: &SourceSpec, window: Window, aws: &AwsSettings, now_ms: i64) -> Option<CloudJob> {

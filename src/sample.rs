@@ -75,8 +75,12 @@ impl Rng {
     pub fn below(&mut self, n: u64) -> u64 {
         self.next_u64() % n.max(1)
     }
+    /// Uniform in [0, 1).
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
     pub fn chance(&mut self, p: f64) -> bool {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64 <= p
+        self.unit() <= p
     }
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len() as u64) as usize]
@@ -144,14 +148,34 @@ fn timestamp(ms: i64, with_fraction: bool) -> String {
     }
 }
 
-fn one_record(rng: &mut Rng, start_ms: i64) -> Generated {
+/// How long prompts and completions are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bodies {
+    /// 20-320 prompt words and 10-260 answer words: the corpus of `sample-logs/`.
+    Short,
+    /// Prompt plus completion of 2-20 KB (log-uniform), one record in 50 of 50-120 KB: agent
+    /// traffic, whose bodies dominate the bytes to read.
+    Agent,
+}
+
+/// Words of about 6.5 bytes each for a prompt and an answer of agent traffic.
+fn agent_words(rng: &mut Rng) -> (u64, u64) {
+    let bytes = if rng.unit() < 0.02 { 50_000.0 + 70_000.0 * rng.unit() } else { 2_000.0 * 10f64.powf(rng.unit()) };
+    let words = (bytes / 6.5) as u64;
+    let answer = words * (10 + rng.below(30)) / 100;
+    (words - answer, answer.max(1))
+}
+
+fn one_record(rng: &mut Rng, start_ms: i64, bodies: Bodies) -> Generated {
     let ts_ms = start_ms + rng.below(SPAN_MS as u64) as i64;
     let source = *rng.pick(&SOURCES);
     let request_id = rng.uuid();
     let (geo, geo_set) = geo_for(source);
     let shape = rng.below(100);
-    let prompt_words = 20 + rng.below(300);
-    let answer_words = 10 + rng.below(250);
+    let (prompt_words, answer_words) = match bodies {
+        Bodies::Short => (20 + rng.below(300), 10 + rng.below(250)),
+        Bodies::Agent => agent_words(rng),
+    };
     let in_tokens = prompt_words * 13 / 10 + rng.below(20);
     let out_tokens = answer_words * 13 / 10 + rng.below(10);
     let latency = 200 + out_tokens * (8 + rng.below(20)) + rng.below(400);
@@ -517,9 +541,9 @@ fn gzip_members(parts: &[&[u8]]) -> Result<Vec<u8>> {
 }
 
 /// Writes `records` invocations (plus a few duplicate deliveries, as S3 makes) under `out`.
-pub fn write_corpus(out: &Path, records: u64, seed: u64, start_ms: i64) -> Result<Written> {
+pub fn write_corpus(out: &Path, records: u64, seed: u64, start_ms: i64, bodies: Bodies) -> Result<Written> {
     let mut rng = Rng::new(seed);
-    let mut recs: Vec<Generated> = (0..records).map(|_| one_record(&mut rng, start_ms)).collect();
+    let mut recs: Vec<Generated> = (0..records).map(|_| one_record(&mut rng, start_ms, bodies)).collect();
     recs.sort_by(|a, b| (a.source, a.ts_ms).cmp(&(b.source, b.ts_ms)));
     let root = out.join("AWSLogs").join(ACCOUNT).join("BedrockModelInvocationLogs");
     fs::create_dir_all(&root).with_context(|| format!("cannot create {}", root.display()))?;
@@ -594,12 +618,30 @@ mod tests {
         let mut ops = std::collections::BTreeSet::new();
         let mut ids = std::collections::HashSet::new();
         for _ in 0..2000 {
-            let g = one_record(&mut rng, 1_762_646_400_000);
+            let g = one_record(&mut rng, 1_762_646_400_000, Bodies::Short);
             let r =
                 crate::record::parse_line(g.line.as_bytes(), &profiles).unwrap_or_else(|e| panic!("{e}: {}", g.line));
             assert!(ids.insert(r.request_id.into_owned()), "request ids are unique");
             ops.insert(r.operation.into_owned());
         }
         assert_eq!(ops.len(), 4, "{ops:?}");
+    }
+
+    #[test]
+    fn agent_bodies_are_large_and_parse() {
+        let profiles = crate::inputs::profiles::Profiles::default();
+        let mut rng = Rng::new(4);
+        let mut sizes: Vec<usize> = (0..1000)
+            .map(|_| {
+                let g = one_record(&mut rng, 1_762_646_400_000, Bodies::Agent);
+                crate::record::parse_line(g.line.as_bytes(), &profiles).unwrap_or_else(|e| panic!("{e}"));
+                g.line.len()
+            })
+            .collect();
+        sizes.sort_unstable();
+        let median = sizes[sizes.len() / 2];
+        assert!((3_000..20_000).contains(&median), "median line {median} bytes");
+        let big = sizes.iter().filter(|s| **s > 50_000).count();
+        assert!((5..60).contains(&big), "{big} lines over 50 KB");
     }
 }

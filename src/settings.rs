@@ -94,6 +94,7 @@ pub struct Sample {
     pub records: u64,
     pub seed: u64,
     pub start_ms: i64,
+    pub bodies: crate::sample::Bodies,
 }
 
 /// `--by-metadata` keys in the order given, each once; an empty key names nothing.
@@ -146,7 +147,11 @@ pub fn from_cli(cli: Cli, now: DateTime<Utc>) -> Result<Settings> {
             if a.records == 0 {
                 bail!("--records must be at least 1");
             }
-            Settings::Sample(Sample { out: a.out, records: a.records, seed: a.seed, start_ms })
+            let bodies = match a.bodies {
+                crate::cli::Bodies::Short => crate::sample::Bodies::Short,
+                crate::cli::Bodies::Agent => crate::sample::Bodies::Agent,
+            };
+            Settings::Sample(Sample { out: a.out, records: a.records, seed: a.seed, start_ms, bodies })
         }
         Command::Prices(a) => Settings::Prices(prices(a.prices.as_deref())?),
         Command::Ingest(a) => {
@@ -161,7 +166,7 @@ pub fn from_cli(cli: Cli, now: DateTime<Utc>) -> Result<Settings> {
             Settings::Ingest(Ingest {
                 input,
                 store: a.store,
-                lookback_ms: i64::from(a.lookback) * 3_600_000,
+                lookback_ms: i64::from(a.lookback) * crate::window::HOUR_MS,
                 crash_at: std::env::var("MILA_TEST_CRASH_AT").ok(),
             })
         }

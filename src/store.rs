@@ -25,12 +25,12 @@ use crate::output;
 use crate::record::model_id::{canonicalise, route};
 use crate::record::{ModelIdKind, Route};
 use crate::source::s3::ObjectInfo;
+use crate::window::DAY_MS;
 
 const STATE: &str = "state.json";
 const LOCK: &str = ".lock";
 const RECORDS: &str = "records";
 const FORMAT: &str = "mila.store/1";
-const DAY_MS: i64 = 86_400_000;
 
 /// The checkpoint.
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
@@ -156,20 +156,22 @@ impl Store {
         Ok(())
     }
 
-    /// Reads the days that overlap `[since, until)`; rows are not filtered here.
-    pub fn read(&self, since_ms: Option<i64>, until_ms: Option<i64>) -> Result<DataFrame> {
-        let mut frames = Vec::new();
+    /// Hands the record frame of each day that overlaps `[since, until)` to `each`, a day at a
+    /// time, so memory holds one day; rows are not filtered here.
+    pub fn for_each_day(
+        &self,
+        since_ms: Option<i64>,
+        until_ms: Option<i64>,
+        mut each: impl FnMut(DataFrame) -> Result<()>,
+    ) -> Result<()> {
         for (day, file) in &self.state.days {
             let start = day_start_ms(day)?;
             if since_ms.is_some_and(|s| start + DAY_MS <= s) || until_ms.is_some_and(|u| start >= u) {
                 continue;
             }
-            frames.push(read_parquet(&self.dir.join(file))?);
+            each(read_parquet(&self.dir.join(file))?)?;
         }
-        match frames.len() {
-            0 => Ok(crate::frame::FrameBuilder::default().finish()?),
-            _ => Ok(concat_frames(frames)?),
-        }
+        Ok(())
     }
 
     /// Adds `new` (already free of duplicates among itself) to the store, dropping rows whose
@@ -249,7 +251,9 @@ pub fn resolve_profiles(frame: DataFrame, profiles: &Profiles) -> Result<DataFra
     if profiles.iter().next().is_none() || frame.height() == 0 {
         return Ok(frame);
     }
-    let strs = |name| crate::analysis::read::strs(&frame, name);
+    let strs = |name| -> PolarsResult<Vec<Option<String>>> {
+        Ok(frame.column(name)?.str()?.iter().map(|v| v.map(str::to_string)).collect())
+    };
     let (kinds, sources) = (strs(col::MODEL_ID_KIND)?, strs(col::SOURCE_REGION)?);
     let (mut models, mut routes, mut ran_in) = (strs(col::MODEL)?, strs(col::ROUTE)?, strs(col::INFERENCE_REGION)?);
     let app = ModelIdKind::ApplicationProfile;

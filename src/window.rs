@@ -3,6 +3,10 @@
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, SecondsFormat, Utc, Weekday};
 
+pub const MINUTE_MS: i64 = 60_000;
+pub const HOUR_MS: i64 = 3_600_000;
+pub const DAY_MS: i64 = 86_400_000;
+
 /// A half-open window [since, until) in epoch milliseconds; either end may be open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Window {

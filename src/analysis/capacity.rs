@@ -8,15 +8,11 @@
 use polars::prelude::*;
 
 use super::{count_rows, count_where, sort_by};
-use crate::frame::col;
+use crate::frame::col::{self, MINUTE, REQUESTS, REROUTED};
 use crate::inputs::quotas::Quotas;
-use crate::record::Route;
 
-/// Start of the minute, ms since the epoch (UTC).
-pub const MINUTE: &str = "minute";
-pub const REQUESTS: &str = "requests";
+/// Quota tokens of a minute (input + output).
 pub const TOKENS: &str = "tokens";
-pub const REROUTED: &str = "rerouted";
 pub const PEAK_RPM: &str = "peak_requests_per_minute";
 pub const PEAK_TPM: &str = "peak_tokens_per_minute";
 /// The first minute with the peak request count.
@@ -30,19 +26,8 @@ pub const HOT_MINUTES: &str = "minutes_above_80pct";
 /// The share of a quota above which a minute counts as hot.
 pub const HOT_SHARE: f64 = 0.8;
 
-/// One row per (source region, model, minute) with any request.
-pub fn per_minute(lf: LazyFrame) -> LazyFrame {
-    let minute = col(col::TIMESTAMP).cast(DataType::Int64).floor_div(lit(60_000i64)) * lit(60_000i64);
-    let tokens = col(col::INPUT_TOKENS).fill_null(lit(0i64)) + col(col::OUTPUT_TOKENS).fill_null(lit(0i64));
-    let grouped = lf.group_by([col(col::SOURCE_REGION), col(col::MODEL), minute.alias(MINUTE)]).agg([
-        count_rows().alias(REQUESTS),
-        tokens.sum().cast(DataType::Int64).alias(TOKENS),
-        count_where(col(col::ROUTE).eq(lit(Route::Rerouted.as_str()))).alias(REROUTED),
-    ]);
-    sort_by(grouped, &[col::SOURCE_REGION, col::MODEL, MINUTE])
-}
-
-/// Per (source region, model): totals, peaks, and the quota comparison. Input: `per_minute`.
+/// Per (source region, model): totals, peaks, and the quota comparison. Input: `per_minute`
+/// (one row per source region, model and minute with any request).
 pub fn peaks(per_minute: LazyFrame, quotas: &Quotas) -> PolarsResult<LazyFrame> {
     let q = &quotas.quotas;
     let quota_col = |f: fn(&crate::inputs::quotas::Quota) -> Option<u64>| -> Vec<Option<i64>> {

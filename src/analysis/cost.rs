@@ -6,23 +6,23 @@
 
 use polars::prelude::*;
 
-use super::{count_rows, count_where, sort_by};
-use crate::frame::col;
+use super::{requests, requests_where, sort_by};
+use crate::frame::col::{self, REQUESTS};
 use crate::inputs::prices::{Prices, Tier};
 use crate::inputs::profiles::Profiles;
 use crate::record::ModelIdKind;
+use crate::tables::row::rows;
 
 pub const USD: &str = "usd";
-pub const REQUESTS: &str = "requests";
 pub const UNPRICED: &str = "unpriced_requests";
-pub const TAG_KEY: &str = "key";
-pub const TAG_VALUE: &str = "value";
+pub const TAG_KEY: &str = col::KEY;
+pub const TAG_VALUE: &str = col::VALUE;
 pub const UNTAGGED: &str = "(untagged)";
 /// Input and output tokens of the successful calls (failed calls are not billed).
 pub const BILLED_INPUT: &str = "billed_input_tokens";
 pub const BILLED_OUTPUT: &str = "billed_output_tokens";
 
-const BILLED: [&str; 4] = [col::INPUT_TOKENS, col::OUTPUT_TOKENS, col::CACHE_READ_TOKENS, col::CACHE_WRITE_TOKENS];
+const BILLED: [&str; 4] = col::TOKENS;
 const PRICE: [&str; 4] = ["_price_input", "_price_output", "_price_cache_read", "_price_cache_write"];
 const OK_REQUESTS: &str = "_ok_requests";
 
@@ -36,7 +36,9 @@ pub fn tier_of(model_id_kind: &str) -> Tier {
 }
 
 /// One row per pricing key and model id, after the `by` columns (the day, the caller, ...):
-/// requests, usd (priced part), unpriced requests, and the billed tokens.
+/// requests, usd (priced part), unpriced requests, and the billed tokens. Input: `usage`,
+/// `callers` or `metadata` (any table with the model id, model, kind, source region, error code,
+/// requests and token sums).
 pub fn priced(lf: LazyFrame, prices: &Prices, by: &[&str]) -> PolarsResult<LazyFrame> {
     // The base model and the id's kind follow from the model id, so two keys are enough
     // (fewer, shorter group keys keep the group-by's row encoding small).
@@ -46,8 +48,8 @@ pub fn priced(lf: LazyFrame, prices: &Prices, by: &[&str]) -> PolarsResult<LazyF
     let mut aggs = vec![
         col(col::MODEL).first().alias(col::MODEL),
         col(col::MODEL_ID_KIND).first().alias(col::MODEL_ID_KIND),
-        count_rows().alias(REQUESTS),
-        count_where(ok.clone()).alias(OK_REQUESTS),
+        requests().alias(REQUESTS),
+        requests_where(ok.clone()).alias(OK_REQUESTS),
     ];
     // Failed calls cost nothing: only successful calls' tokens are billed.
     aggs.extend(BILLED.map(|c| when(ok.clone()).then(col(c)).otherwise(lit(0i64)).sum().alias(c)));
@@ -56,13 +58,10 @@ pub fn priced(lf: LazyFrame, prices: &Prices, by: &[&str]) -> PolarsResult<LazyF
     let usage = lf.group_by(keys.iter().map(|k| col(*k)).collect::<Vec<_>>()).agg(aggs);
     let usage = usage.sort(keys.clone(), SortMultipleOptions::default()).collect()?;
 
-    let models = super::read::strs(&usage, col::MODEL)?;
-    let regions = super::read::strs(&usage, col::SOURCE_REGION)?;
-    let kinds = super::read::strs(&usage, col::MODEL_ID_KIND)?;
     let mut cols: [Vec<Option<f64>>; 4] = Default::default();
-    for ((m, r), k) in models.iter().zip(&regions).zip(&kinds) {
-        let (m, r, k) = (m.as_deref().unwrap_or(""), r.as_deref().unwrap_or(""), k.as_deref().unwrap_or(""));
-        let p = prices.lookup(m, r, tier_of(k)).map(|p| [p.input, p.output, p.cache_read, p.cache_write]);
+    for r in rows(&usage) {
+        let (m, region, kind) = (r.str(col::MODEL), r.str(col::SOURCE_REGION), r.str(col::MODEL_ID_KIND));
+        let p = prices.lookup(&m, &region, tier_of(&kind)).map(|p| [p.input, p.output, p.cache_read, p.cache_write]);
         for (i, c) in cols.iter_mut().enumerate() {
             c.push(p.map(|p| p[i]));
         }

@@ -2,15 +2,10 @@
 
 use polars::prelude::*;
 
-use super::{count_rows, sort_by};
+use super::{grouped, requests};
 use crate::frame::col;
 
-pub const REQUESTS: &str = "requests";
-
-pub fn by_code(lf: LazyFrame) -> LazyFrame {
-    let grouped = lf
-        .filter(col(col::ERROR_CODE).is_not_null())
-        .group_by([col(col::ERROR_CODE)])
-        .agg([count_rows().alias(REQUESTS)]);
-    sort_by(grouped, &[col::ERROR_CODE])
+/// Input: `usage`.
+pub fn by_code(usage: LazyFrame) -> LazyFrame {
+    grouped(usage.filter(col(col::ERROR_CODE).is_not_null()), &[col::ERROR_CODE], [requests().alias(col::REQUESTS)])
 }

@@ -1,6 +1,8 @@
-//! One question each: a pure function over the invocations `LazyFrame` (and the user's inputs)
-//! returning a lazy plan. `summary` collects them; nothing here reads files or prints.
+//! One question each: a pure function over an aggregated table of `crate::tables` (a row stands
+//! for `col::REQUESTS` records) and the user's inputs, returning a lazy plan or a small result.
+//! `summary` collects them; nothing here reads files or prints.
 
+pub mod attribution;
 pub mod capacity;
 pub mod cost;
 pub mod daily;
@@ -12,13 +14,25 @@ pub mod tokens;
 
 use polars::prelude::*;
 
-/// Counts as Int64, so every consumer reads one integer type.
-pub(crate) fn count_where(predicate: Expr) -> Expr {
-    predicate.cast(DataType::Int64).sum()
+use crate::frame::col;
+
+/// The requests the rows stand for, as Int64 so every consumer reads one integer type.
+pub(crate) fn requests() -> Expr {
+    col(col::REQUESTS).sum().cast(DataType::Int64)
 }
 
+/// The requests of the rows where `predicate` holds.
+pub(crate) fn requests_where(predicate: Expr) -> Expr {
+    when(predicate).then(col(col::REQUESTS)).otherwise(lit(0i64)).sum().cast(DataType::Int64)
+}
+
+/// Rows, not requests (minutes of the per-minute table, say).
 pub(crate) fn count_rows() -> Expr {
     len().cast(DataType::Int64)
+}
+
+pub(crate) fn count_where(predicate: Expr) -> Expr {
+    predicate.cast(DataType::Int64).sum()
 }
 
 pub(crate) fn sort_by(lf: LazyFrame, by: &[&str]) -> LazyFrame {
@@ -26,21 +40,12 @@ pub(crate) fn sort_by(lf: LazyFrame, by: &[&str]) -> LazyFrame {
     lf.sort(by, SortMultipleOptions::default().with_nulls_last(true).with_maintain_order(true))
 }
 
-/// Reading collected results back into Rust values.
-pub mod read {
-    use polars::prelude::*;
+/// Group by `keys`, aggregate, sort by `keys`.
+pub(crate) fn grouped(lf: LazyFrame, keys: &[&str], aggs: impl AsRef<[Expr]>) -> LazyFrame {
+    sort_by(lf.group_by(keys.iter().map(|k| col(*k)).collect::<Vec<_>>()).agg(aggs), keys)
+}
 
-    pub fn strs(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<String>>> {
-        Ok(df.column(name)?.str()?.iter().map(|v| v.map(str::to_string)).collect())
-    }
-
-    pub fn ints(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<i64>>> {
-        let c = df.column(name)?.cast(&DataType::Int64)?;
-        Ok(c.i64()?.iter().collect())
-    }
-
-    pub fn floats(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<f64>>> {
-        let c = df.column(name)?.cast(&DataType::Float64)?;
-        Ok(c.f64()?.iter().collect())
-    }
+/// The four token columns summed under their own names.
+pub(crate) fn token_sums() -> [Expr; 4] {
+    col::TOKENS.map(|c| col(c).sum().alias(c))
 }

@@ -2,38 +2,30 @@
 
 use polars::prelude::*;
 
-use super::{count_rows, count_where, sort_by};
+use super::{grouped, requests, requests_where};
 use crate::frame::col;
-
-pub const REQUESTS: &str = "requests";
-pub const LOCAL: &str = "local";
-pub const REROUTED: &str = "rerouted";
-pub const UNKNOWN: &str = "unknown";
-pub const RATE: &str = "rate";
+use crate::record::Route;
 
 /// Requests, and local / rerouted / unknown among them.
 pub(crate) fn route_counts() -> [Expr; 4] {
+    let on = |r: Route| requests_where(col(col::ROUTE).eq(lit(r.as_str())));
     [
-        count_rows().alias(REQUESTS),
-        count_where(col(col::ROUTE).eq(lit("local"))).alias(LOCAL),
-        count_where(col(col::ROUTE).eq(lit("rerouted"))).alias(REROUTED),
-        count_where(col(col::ROUTE).eq(lit("unknown"))).alias(UNKNOWN),
+        requests().alias(col::REQUESTS),
+        on(Route::Local).alias(col::LOCAL),
+        on(Route::Rerouted).alias(col::REROUTED),
+        on(Route::Unknown).alias(col::UNKNOWN),
     ]
 }
 
-fn with_rate(lf: LazyFrame) -> LazyFrame {
-    lf.with_column((col(REROUTED).cast(DataType::Float64) / col(REQUESTS).cast(DataType::Float64)).alias(RATE))
+/// One row per source region: requests, local, rerouted, unknown, rate. Input: `usage`.
+pub fn by_source_region(usage: LazyFrame) -> LazyFrame {
+    grouped(usage, &[col::SOURCE_REGION], route_counts()).with_column(
+        (col(col::REROUTED).cast(DataType::Float64) / col(col::REQUESTS).cast(DataType::Float64)).alias(col::RATE),
+    )
 }
 
-/// One row per source region: requests, local, rerouted, unknown, rate.
-pub fn by_source_region(lf: LazyFrame) -> LazyFrame {
-    let grouped = lf.group_by([col(col::SOURCE_REGION)]).agg(route_counts());
-    sort_by(with_rate(grouped), &[col::SOURCE_REGION])
-}
-
-/// One row per (source region, inference region); the inference region is null for unknown routes.
-pub fn flows(lf: LazyFrame) -> LazyFrame {
-    let grouped =
-        lf.group_by([col(col::SOURCE_REGION), col(col::INFERENCE_REGION)]).agg([count_rows().alias(REQUESTS)]);
-    sort_by(grouped, &[col::SOURCE_REGION, col::INFERENCE_REGION])
+/// One row per (source region, inference region); the inference region is null for unknown
+/// routes. Input: `usage`.
+pub fn flows(usage: LazyFrame) -> LazyFrame {
+    grouped(usage, &[col::SOURCE_REGION, col::INFERENCE_REGION], [requests().alias(col::REQUESTS)])
 }

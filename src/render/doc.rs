@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::charts::Chart;
 use super::{opt_int, pct, usd};
-use crate::compare::{Change, Comparison};
 use crate::summary::{Attributed, Summary};
+use crate::summary::{Change, Comparison};
 
 const UNKNOWN: &str = "(unknown)";
 

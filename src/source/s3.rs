@@ -11,6 +11,7 @@ use tokio::sync::mpsc::Sender;
 
 use super::aws::{backoff, describe, is_transient, with_retries, Action, AwsSettings};
 use super::{FetchReport, Problem, Unit};
+use crate::window::HOUR_MS;
 
 /// `s3://BUCKET/PREFIX` as the user wrote it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,7 +52,6 @@ pub struct Listing {
     pub until_ms: Option<i64>,
 }
 
-const HOUR_MS: i64 = 3_600_000;
 const LAYOUT: [&str; 4] = ["AWSLogs/", "*", "BedrockModelInvocationLogs/", "*"];
 
 /// The hour folders `YYYY/MM/DD/HH/` for records in `[since, until)`, one extra hour each side.

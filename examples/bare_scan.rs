@@ -1,0 +1,37 @@
+//! Benchmark only (`scripts/bench`): the bare scan of a corpus, the floor `mila report` is
+//! measured against. It reads, inflates and parses every line into a unit's columns exactly as
+//! `mila report` does (the same `load` pipeline, request ids deduplicated), then drops them: no
+//! tally, no analysis, no output. Prints the lines it read.
+//!
+//!   bare_scan DIR...
+
+use mila::frame::{Batch, Sink};
+use mila::inputs::profiles::Profiles;
+use mila::progress::Progress;
+use mila::source::SourceSpec;
+use mila::window::Window;
+
+struct Discard(u64);
+
+impl Sink for Discard {
+    fn take(&mut self, batch: &Batch, keep: &[bool]) {
+        self.0 += keep.iter().filter(|k| **k).count() as u64;
+        std::hint::black_box(batch);
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let sources: Vec<SourceSpec> = std::env::args_os().skip(1).map(|p| SourceSpec::Path(p.into())).collect();
+    anyhow::ensure!(!sources.is_empty(), "usage: bare_scan DIR...");
+    let mut sink = Discard(0);
+    let loaded = mila::load::load(
+        &sources,
+        Vec::new(),
+        Window::default(),
+        &Profiles::default(),
+        &mut Progress::new(false),
+        &mut sink,
+    )?;
+    println!("{{\"lines\": {}, \"records\": {}, \"rejected\": {}}}", loaded.stats.lines, sink.0, loaded.stats.rejected);
+    Ok(())
+}

@@ -1,0 +1,81 @@
+//! Cost by caller and by request metadata: priced at the finest grain (one identity ARN, one
+//! metadata text) and then added up per caller or per metadata value, in sorted order, so the
+//! figures are the same on every run.
+
+use std::collections::BTreeMap;
+
+use crate::record::caller::{caller, Caller};
+use crate::summary::{Attributed, CostIdentity, CostMetadata};
+
+pub const NO_METADATA: &str = "(none)";
+pub const NO_IDENTITY: &str = "(unknown)";
+
+/// Per caller: rows are (identity ARN, its priced figures), from `cost::priced` over `callers`.
+pub fn by_identity(priced: Vec<(Option<String>, Attributed)>) -> Vec<CostIdentity> {
+    let mut callers: BTreeMap<Caller, Attributed> = BTreeMap::new();
+    for (arn, a) in priced {
+        let who = match arn.as_deref() {
+            Some(arn) => caller(arn),
+            None => Caller { account: String::new(), principal: NO_IDENTITY.into(), session: String::new() },
+        };
+        callers.entry(who).or_default().add(&a);
+    }
+    callers
+        .into_iter()
+        .map(|(c, a)| CostIdentity {
+            account: c.account,
+            principal: c.principal,
+            session: c.session,
+            // + 0.0: a sum of no terms is -0.0, which would print as "-0".
+            figures: Attributed { usd: a.usd + 0.0, ..a },
+        })
+        .collect()
+}
+
+/// Per `--by-metadata` key and value: rows are (metadata text, its priced figures), from
+/// `cost::priced` over `metadata`.
+pub fn by_request_metadata(priced: Vec<(Option<String>, Attributed)>, keys: &[String]) -> Vec<CostMetadata> {
+    let mut values: BTreeMap<(String, String), Attributed> = BTreeMap::new();
+    for (metadata, a) in priced {
+        for key in keys {
+            values.entry((key.clone(), metadata_value(metadata.as_deref(), key))).or_default().add(&a);
+        }
+    }
+    values
+        .into_iter()
+        .map(|((key, value), a)| CostMetadata { key, value, figures: Attributed { usd: a.usd + 0.0, ..a } })
+        .collect()
+}
+
+/// The value of `key` in a record's requestMetadata (a JSON object text): strings as they are,
+/// other JSON values as their JSON text.
+fn metadata_value(metadata: Option<&str>, key: &str) -> String {
+    let parsed = metadata.and_then(|m| serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(m).ok());
+    match parsed.as_ref().and_then(|m| m.get(key)) {
+        None | Some(serde_json::Value::Null) => NO_METADATA.to_string(),
+        Some(serde_json::Value::String(v)) => v.clone(),
+        Some(v) => v.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_values() {
+        let cases = [
+            (Some(r#"{"app":"search","n":3}"#), "app", "search"),
+            (Some(r#"{"app":"search","n":3}"#), "n", "3"),
+            (Some(r#"{"app":"search"}"#), "team", NO_METADATA),
+            (Some(r#"{"flag":true,"x":null}"#), "flag", "true"),
+            (Some(r#"{"x":null}"#), "x", NO_METADATA),
+            (Some("{}"), "app", NO_METADATA),
+            (None, "app", NO_METADATA),
+            (Some(r#"{"a.b":"dotted"}"#), "a.b", "dotted"),
+        ];
+        for (metadata, key, want) in cases {
+            assert_eq!(metadata_value(metadata, key), want, "{metadata:?} {key}");
+        }
+    }
+}

@@ -1,0 +1,355 @@
+//! One builder per section of `summary.json`, each reading the small tables of `crate::tables`
+//! through the analyses.
+
+use polars::prelude::*;
+
+use super::schema::*;
+use crate::analysis::{attribution, capacity, cost, daily, errors, latency, rerouting, residency, tokens};
+use crate::frame::col;
+use crate::inputs::policy::Policy;
+use crate::inputs::prices::Prices;
+use crate::inputs::profiles::Profiles;
+use crate::inputs::quotas::Quotas;
+use crate::load::LoadStats;
+use crate::record::Route;
+use crate::tables::row::{rows, Row};
+use crate::tables::Tables;
+use crate::window::Window;
+
+/// The user's inputs that analyses need.
+pub struct Inputs<'a> {
+    pub prices: &'a Prices,
+    pub profiles: &'a Profiles,
+    pub policy: Option<&'a Policy>,
+    pub quotas: &'a Quotas,
+    pub metadata_keys: &'a [String],
+}
+
+fn ratio(num: u64, den: u64) -> f64 {
+    if den == 0 {
+        0.0
+    } else {
+        num as f64 / den as f64
+    }
+}
+
+pub fn build(tables: &Tables, stats: &LoadStats, window: Window, inputs: &Inputs) -> PolarsResult<Summary> {
+    let usage = || tables.usage.clone().lazy();
+    let errors = errors_section(usage())?;
+    let cost = cost_section(tables, inputs)?;
+    Ok(Summary {
+        schema: SCHEMA,
+        window: WindowOut { since: window.since_rfc3339(), until: window.until_rfc3339() },
+        records: records_section(stats, &errors),
+        rerouting: rerouting_section(usage())?,
+        latency: latency_section(tables)?,
+        tokens: tokens_section(usage())?,
+        cost,
+        residency: inputs.policy.map(|p| residency_section(usage(), p)).transpose()?,
+        errors,
+        comparison: None,
+        capacity: capacity_section(tables, inputs.quotas)?,
+        daily: daily_section(usage(), inputs)?,
+        input: input_section(stats),
+    })
+}
+
+fn records_section(stats: &LoadStats, errors: &Errors) -> Records {
+    Records {
+        lines: stats.lines,
+        parsed: stats.parsed(),
+        rejected: stats.rejected,
+        duplicates: stats.duplicates,
+        invocation_errors: errors.by_code.iter().map(|r| r.requests).sum(),
+        skipped_objects: stats.skipped_objects,
+        outside_window: stats.outside_window,
+    }
+}
+
+fn route_row(r: &Row) -> RegionRoutes {
+    let (requests, rerouted) = (r.u64(col::REQUESTS), r.u64(col::REROUTED));
+    RegionRoutes {
+        source_region: r.str(col::SOURCE_REGION),
+        requests,
+        local: r.u64(col::LOCAL),
+        rerouted,
+        unknown: r.u64(col::UNKNOWN),
+        rate: ratio(rerouted, requests),
+    }
+}
+
+fn rerouting_section(usage: LazyFrame) -> PolarsResult<Rerouting> {
+    let by_source_region: Vec<RegionRoutes> =
+        rows(&rerouting::by_source_region(usage.clone()).collect()?).map(|r| route_row(&r)).collect();
+    let flows = rows(&rerouting::flows(usage).collect()?)
+        .map(|r| Flow {
+            source_region: r.str(col::SOURCE_REGION),
+            inference_region: r.opt_str(col::INFERENCE_REGION),
+            requests: r.u64(col::REQUESTS),
+        })
+        .collect();
+    let sum = |f: fn(&RegionRoutes) -> u64| by_source_region.iter().map(f).sum::<u64>();
+    let (requests, rerouted) = (sum(|r| r.requests), sum(|r| r.rerouted));
+    Ok(Rerouting {
+        requests,
+        local: sum(|r| r.local),
+        rerouted,
+        unknown: sum(|r| r.unknown),
+        rate: ratio(rerouted, requests),
+        by_source_region,
+        flows,
+    })
+}
+
+fn latency_section(tables: &Tables) -> PolarsResult<Latency> {
+    let regions: Vec<LatencyRow> = rows(&tables.latency_by_inference_region)
+        .map(|r| {
+            let (known, calls) = (r.u64(col::REQUESTS), r.u64(latency::CALLS));
+            LatencyRow {
+                inference_region: r.str(col::INFERENCE_REGION),
+                requests: known,
+                p50_ms: r.opt_i64(latency::P50),
+                p90_ms: r.opt_i64(latency::P90),
+                p99_ms: r.opt_i64(latency::P99),
+                mean_ms: r.opt_f64(latency::MEAN),
+                calls,
+                coverage: ratio(known, calls),
+                first_byte_p50_ms: r.opt_i64(latency::FIRST_BYTE_P50),
+            }
+        })
+        .collect();
+    Ok(Latency {
+        known: regions.iter().map(|r| r.requests).sum(),
+        calls: regions.iter().map(|r| r.calls).sum(),
+        by_inference_region: regions.into_iter().filter(|r| r.requests > 0).collect(),
+        local_vs_rerouted: local_vs_rerouted(&tables.latency_by_route),
+    })
+}
+
+/// Local and rerouted side by side, one row per (source region, model). Input: the latency by
+/// route table, sorted by (source, model, route), so a pair's rows are adjacent.
+fn local_vs_rerouted(df: &DataFrame) -> Vec<RouteLatencyRow> {
+    let mut out: Vec<RouteLatencyRow> = Vec::new();
+    for r in rows(df) {
+        let (src, model) = (r.str(col::SOURCE_REGION), r.str(col::MODEL));
+        if out.last().is_none_or(|o| o.source_region != src || o.model != model) {
+            out.push(RouteLatencyRow {
+                source_region: src,
+                model,
+                local_requests: 0,
+                local_p50_ms: None,
+                local_p90_ms: None,
+                rerouted_requests: 0,
+                rerouted_p50_ms: None,
+                rerouted_p90_ms: None,
+            });
+        }
+        let row = out.last_mut().expect("pushed above");
+        let figures = (r.u64(col::REQUESTS), r.opt_i64(latency::P50), r.opt_i64(latency::P90));
+        if r.opt_str(col::ROUTE).as_deref() == Some(Route::Local.as_str()) {
+            (row.local_requests, row.local_p50_ms, row.local_p90_ms) = figures;
+        } else {
+            (row.rerouted_requests, row.rerouted_p50_ms, row.rerouted_p90_ms) = figures;
+        }
+    }
+    out
+}
+
+fn tokens_section(usage: LazyFrame) -> PolarsResult<Tokens> {
+    let by_model = rows(&tokens::by_model(usage).collect()?)
+        .map(|r| TokenRow {
+            model: r.str(col::MODEL),
+            requests: r.u64(col::REQUESTS),
+            input: r.u64(col::INPUT_TOKENS),
+            output: r.u64(col::OUTPUT_TOKENS),
+            cache_read: r.u64(col::CACHE_READ_TOKENS),
+            cache_write: r.u64(col::CACHE_WRITE_TOKENS),
+        })
+        .collect();
+    Ok(Tokens { by_model })
+}
+
+/// The figures of a row of `cost::priced` or a grouping of it.
+fn attributed(r: &Row) -> Attributed {
+    Attributed {
+        requests: r.u64(col::REQUESTS),
+        input: r.u64(cost::BILLED_INPUT),
+        output: r.u64(cost::BILLED_OUTPUT),
+        usd: r.f64(cost::USD),
+        unpriced: r.u64(cost::UNPRICED),
+    }
+}
+
+/// A priced table grouped by `key`, as (the key's value, figures), in the key's order.
+fn priced_by(table: &DataFrame, prices: &Prices, key: &str) -> PolarsResult<Vec<(Option<String>, Attributed)>> {
+    let df = cost::priced(table.clone().lazy(), prices, &[key])?.collect()?;
+    Ok(rows(&df).map(|r| (r.opt_str(key), attributed(&r))).collect())
+}
+
+fn cost_section(tables: &Tables, inputs: &Inputs) -> PolarsResult<Cost> {
+    let priced = cost::priced(tables.usage.clone().lazy(), inputs.prices, &[])?;
+    let grouped = |keys: &[&str]| cost::grouped(priced.clone(), keys).collect();
+    let by_model: Vec<CostModel> = rows(&cost::by_model(priced.clone(), &[]).collect()?)
+        .map(|r| CostModel { model: r.str(col::MODEL), figures: attributed(&r) })
+        .collect();
+    let by_source_region = rows(&grouped(&[col::SOURCE_REGION])?)
+        .map(|r| CostRegion { source_region: r.str(col::SOURCE_REGION), figures: attributed(&r) })
+        .collect();
+    let by_model_id_kind = rows(&grouped(&[col::MODEL_ID_KIND])?)
+        .map(|r| CostKind { model_id_kind: r.str(col::MODEL_ID_KIND), figures: attributed(&r) })
+        .collect();
+    let by_tag = rows(&cost::by_tag(priced, inputs.profiles, &[])?.collect()?)
+        .map(|r| CostTag { key: r.str(cost::TAG_KEY), value: r.str(cost::TAG_VALUE), figures: attributed(&r) })
+        .collect();
+    let by_identity = attribution::by_identity(priced_by(&tables.callers, inputs.prices, col::IDENTITY_ARN)?);
+    let by_request_metadata = match inputs.metadata_keys {
+        [] => Vec::new(),
+        keys => {
+            attribution::by_request_metadata(priced_by(&tables.metadata, inputs.prices, col::REQUEST_METADATA)?, keys)
+        }
+    };
+    Ok(Cost {
+        currency: "USD",
+        // An empty f64 sum is -0.0; adding 0.0 makes it the 0 a reader expects.
+        total: by_model.iter().map(|m| m.figures.usd).sum::<f64>() + 0.0,
+        unpriced_requests: by_model.iter().map(|m| m.figures.unpriced).sum(),
+        by_model,
+        by_tag,
+        by_identity,
+        by_request_metadata,
+        by_source_region,
+        by_model_id_kind,
+        prices: inputs.prices.source.clone(),
+        profiles: profiles_in_use(inputs.profiles),
+    })
+}
+
+fn profiles_in_use(p: &Profiles) -> String {
+    match &p.source {
+        None => "none given (application-profile ARNs stay unresolved: pass --profiles)".into(),
+        Some(path) => {
+            let n = p.iter().count();
+            let snapshot = p.snapshot_date.map(|d| format!(", snapshot of {d}")).unwrap_or_default();
+            format!("{path}: {n} application profile{}{snapshot}", if n == 1 { "" } else { "s" })
+        }
+    }
+}
+
+fn residency_section(usage: LazyFrame, policy: &Policy) -> PolarsResult<Residency> {
+    let counts = residency::by_source_region(&residency::pairs(usage, policy)?).collect()?;
+    let by_source_region: Vec<ResidencyRow> = rows(&counts)
+        .map(|r| ResidencyRow {
+            source_region: r.str(col::SOURCE_REGION),
+            violations: r.u64(residency::VIOLATIONS),
+            unverifiable: r.u64(residency::UNVERIFIABLE),
+            checked: r.u64(residency::CHECKED),
+        })
+        .collect();
+    Ok(Residency {
+        policy: policy.name.clone(),
+        violations: by_source_region.iter().map(|r| r.violations).sum(),
+        unverifiable: by_source_region.iter().map(|r| r.unverifiable).sum(),
+        checked: by_source_region.iter().map(|r| r.checked).sum(),
+        by_source_region,
+    })
+}
+
+fn capacity_section(tables: &Tables, quotas: &Quotas) -> PolarsResult<Capacity> {
+    let peaks = capacity::peaks(tables.per_minute.clone().lazy(), quotas)?.collect()?;
+    let by_source_region_model = rows(&peaks)
+        .map(|r| {
+            let (requests, rerouted) = (r.u64(col::REQUESTS), r.u64(col::REROUTED));
+            CapacityRow {
+                source_region: r.str(col::SOURCE_REGION),
+                model: r.str(col::MODEL),
+                requests,
+                rerouted,
+                rerouting_rate: ratio(rerouted, requests),
+                active_minutes: r.u64(capacity::ACTIVE_MINUTES),
+                peak_requests_per_minute: r.u64(capacity::PEAK_RPM),
+                peak_tokens_per_minute: r.u64(capacity::PEAK_TPM),
+                peak_minute: r.opt_i64(capacity::PEAK_MINUTE).map(crate::window::rfc3339),
+                quota_requests_per_minute: r.opt_u64(capacity::QUOTA_RPM),
+                quota_tokens_per_minute: r.opt_u64(capacity::QUOTA_TPM),
+                minutes_above_80pct: r.opt_u64(capacity::HOT_MINUTES),
+            }
+        })
+        .collect();
+    Ok(Capacity { quotas: quotas.name.clone(), hot_share: capacity::HOT_SHARE, by_source_region_model })
+}
+
+fn errors_section(usage: LazyFrame) -> PolarsResult<Errors> {
+    let by_code = rows(&errors::by_code(usage).collect()?)
+        .map(|r| ErrorRow { error_code: r.str(col::ERROR_CODE), requests: r.u64(col::REQUESTS) })
+        .collect();
+    Ok(Errors { by_code })
+}
+
+fn day(r: &Row) -> String {
+    r.opt_i64(col::DAY).map(crate::window::date).unwrap_or_default()
+}
+
+fn daily_section(usage: LazyFrame, inputs: &Inputs) -> PolarsResult<Daily> {
+    let by_source_region = rows(&daily::by_source_region(usage.clone()).collect()?)
+        .map(|r| {
+            let routes = route_row(&r);
+            DayRegion {
+                day: day(&r),
+                source_region: routes.source_region,
+                requests: routes.requests,
+                local: routes.local,
+                rerouted: routes.rerouted,
+                unknown: routes.unknown,
+                rerouting_rate: routes.rate,
+                input_tokens: r.u64(col::INPUT_TOKENS),
+                output_tokens: r.u64(col::OUTPUT_TOKENS),
+                cache_read_tokens: r.u64(col::CACHE_READ_TOKENS),
+                cache_write_tokens: r.u64(col::CACHE_WRITE_TOKENS),
+            }
+        })
+        .collect();
+    let priced = cost::priced(usage, inputs.prices, &[col::DAY])?;
+    let cost_by_model = rows(&cost::by_model(priced.clone(), &[col::DAY]).collect()?)
+        .map(|r| {
+            let a = attributed(&r);
+            DayCost {
+                day: day(&r),
+                model: r.str(col::MODEL),
+                usd: a.usd,
+                requests: a.requests,
+                unpriced_requests: a.unpriced,
+            }
+        })
+        .collect();
+    let cost_by_tag = rows(&cost::by_tag(priced, inputs.profiles, &[col::DAY])?.collect()?)
+        .map(|r| {
+            let a = attributed(&r);
+            DayTagCost {
+                day: day(&r),
+                key: r.str(cost::TAG_KEY),
+                value: r.str(cost::TAG_VALUE),
+                usd: a.usd,
+                requests: a.requests,
+                unpriced_requests: a.unpriced,
+            }
+        })
+        .collect();
+    Ok(Daily { by_source_region, cost_by_model, cost_by_tag })
+}
+
+fn input_section(stats: &LoadStats) -> Input {
+    Input {
+        units_read: stats.units_read,
+        rejects: stats
+            .rejects
+            .iter()
+            .map(|(reason, g)| RejectRow { reason: reason.clone(), lines: g.count, first: g.first.clone() })
+            .collect(),
+        problems: stats
+            .problems
+            .iter()
+            .map(|p| ProblemRow { source: p.unit.to_string(), message: p.message.clone() })
+            .collect(),
+        skipped_examples: stats.skipped_examples.clone(),
+    }
+}

@@ -1,0 +1,8 @@
+//! The per-question tables (`crate::tables`) -> the `Summary` that serialises to `summary.json`:
+//! `schema` holds its types, `build` one builder per section. No builder sees a record: any engine that makes the tables gets this summary.
+
+mod build;
+mod schema;
+
+pub use build::{build, Inputs};
+pub use schema::*;

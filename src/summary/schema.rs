@@ -1,0 +1,400 @@
+//! The types of `summary.json` (contract section 5). Every renderer reads them, so Markdown,
+//! terminal and JSON always show the same numbers. Fields beyond the contract are additions;
+//! none of the contract's fields is renamed.
+
+use std::ops::Sub;
+
+use serde::Serialize;
+
+pub const SCHEMA: &str = "mila.summary/1";
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Summary {
+    pub schema: &'static str,
+    pub window: WindowOut,
+    pub records: Records,
+    pub rerouting: Rerouting,
+    pub latency: Latency,
+    pub tokens: Tokens,
+    pub cost: Cost,
+    pub residency: Option<Residency>,
+    pub errors: Errors,
+    /// With `--compare previous` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<Comparison>,
+    pub capacity: Capacity,
+    /// Per UTC day: the series the charts draw.
+    pub daily: Daily,
+    pub input: Input,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct WindowOut {
+    pub since: Option<String>,
+    pub until: Option<String>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Records {
+    pub lines: u64,
+    pub parsed: u64,
+    pub rejected: u64,
+    pub duplicates: u64,
+    pub invocation_errors: u64,
+    pub skipped_objects: u64,
+    pub outside_window: u64,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Rerouting {
+    pub requests: u64,
+    pub local: u64,
+    pub rerouted: u64,
+    pub unknown: u64,
+    pub rate: f64,
+    pub by_source_region: Vec<RegionRoutes>,
+    pub flows: Vec<Flow>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct RegionRoutes {
+    pub source_region: String,
+    pub requests: u64,
+    pub local: u64,
+    pub rerouted: u64,
+    pub unknown: u64,
+    pub rate: f64,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Flow {
+    pub source_region: String,
+    pub inference_region: Option<String>,
+    pub requests: u64,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Latency {
+    pub known: u64,
+    /// Successful calls with a known inference region, latency known or not.
+    pub calls: u64,
+    pub by_inference_region: Vec<LatencyRow>,
+    /// The latency cost of rerouting: local and rerouted calls of the same source region and model.
+    pub local_vs_rerouted: Vec<RouteLatencyRow>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct RouteLatencyRow {
+    pub source_region: String,
+    pub model: String,
+    pub local_requests: u64,
+    pub local_p50_ms: Option<i64>,
+    pub local_p90_ms: Option<i64>,
+    pub rerouted_requests: u64,
+    pub rerouted_p50_ms: Option<i64>,
+    pub rerouted_p90_ms: Option<i64>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct LatencyRow {
+    pub inference_region: String,
+    pub requests: u64,
+    pub p50_ms: Option<i64>,
+    pub p90_ms: Option<i64>,
+    pub p99_ms: Option<i64>,
+    pub mean_ms: Option<f64>,
+    pub calls: u64,
+    /// requests / calls: the share of calls whose latency the logs record.
+    pub coverage: f64,
+    pub first_byte_p50_ms: Option<i64>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Tokens {
+    pub by_model: Vec<TokenRow>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct TokenRow {
+    pub model: String,
+    pub requests: u64,
+    pub input: u64,
+    pub output: u64,
+    pub cache_read: u64,
+    pub cache_write: u64,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Cost {
+    pub currency: &'static str,
+    pub total: f64,
+    pub unpriced_requests: u64,
+    pub by_model: Vec<CostModel>,
+    pub by_tag: Vec<CostTag>,
+    /// Per caller: the identity ARN's account, principal and session.
+    pub by_identity: Vec<CostIdentity>,
+    /// Per `--by-metadata` key and its value; `(none)` when a record's requestMetadata lacks the key.
+    pub by_request_metadata: Vec<CostMetadata>,
+    /// Per source region (where region-specific prices apply).
+    pub by_source_region: Vec<CostRegion>,
+    /// Per kind of model id: foundation-model, geo-profile, global-profile, application-profile, other.
+    pub by_model_id_kind: Vec<CostKind>,
+    pub prices: String,
+    /// The profiles file in use, its size and snapshot date; or that there is none.
+    pub profiles: String,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct CostRegion {
+    pub source_region: String,
+    #[serde(flatten)]
+    pub figures: Attributed,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct CostKind {
+    pub model_id_kind: String,
+    #[serde(flatten)]
+    pub figures: Attributed,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct CostIdentity {
+    pub account: String,
+    /// `role/NAME` (Identity Center roles without their random suffix), `user/NAME`, `root`, ...
+    pub principal: String,
+    pub session: String,
+    #[serde(flatten)]
+    pub figures: Attributed,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct CostMetadata {
+    pub key: String,
+    pub value: String,
+    #[serde(flatten)]
+    pub figures: Attributed,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct CostModel {
+    pub model: String,
+    #[serde(flatten)]
+    pub figures: Attributed,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct CostTag {
+    pub key: String,
+    pub value: String,
+    #[serde(flatten)]
+    pub figures: Attributed,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Residency {
+    pub policy: String,
+    pub violations: u64,
+    pub unverifiable: u64,
+    pub checked: u64,
+    pub by_source_region: Vec<ResidencyRow>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct ResidencyRow {
+    pub source_region: String,
+    pub violations: u64,
+    pub unverifiable: u64,
+    pub checked: u64,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Errors {
+    pub by_code: Vec<ErrorRow>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct ErrorRow {
+    pub error_code: String,
+    pub requests: u64,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Capacity {
+    /// The quota file given, if any.
+    pub quotas: Option<String>,
+    /// A minute is "above" when it exceeds this share of a quota.
+    pub hot_share: f64,
+    pub by_source_region_model: Vec<CapacityRow>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct CapacityRow {
+    pub source_region: String,
+    pub model: String,
+    pub requests: u64,
+    pub rerouted: u64,
+    pub rerouting_rate: f64,
+    pub active_minutes: u64,
+    pub peak_requests_per_minute: u64,
+    /// Input + output tokens.
+    pub peak_tokens_per_minute: u64,
+    /// The first minute with the peak request count.
+    pub peak_minute: Option<String>,
+    pub quota_requests_per_minute: Option<u64>,
+    pub quota_tokens_per_minute: Option<u64>,
+    /// Null when the pair has no quota.
+    pub minutes_above_80pct: Option<u64>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Daily {
+    pub by_source_region: Vec<DayRegion>,
+    pub cost_by_model: Vec<DayCost>,
+    /// Every tag key of the profiles file, as `cost.by_tag`.
+    pub cost_by_tag: Vec<DayTagCost>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct DayRegion {
+    /// `YYYY-MM-DD`, UTC.
+    pub day: String,
+    pub source_region: String,
+    pub requests: u64,
+    pub local: u64,
+    pub rerouted: u64,
+    pub unknown: u64,
+    pub rerouting_rate: f64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub cache_read_tokens: u64,
+    pub cache_write_tokens: u64,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct DayCost {
+    pub day: String,
+    pub model: String,
+    pub usd: f64,
+    pub requests: u64,
+    pub unpriced_requests: u64,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct DayTagCost {
+    pub day: String,
+    pub key: String,
+    pub value: String,
+    pub usd: f64,
+    pub requests: u64,
+    pub unpriced_requests: u64,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Input {
+    /// Files, objects or streams read.
+    pub units_read: u64,
+    pub rejects: Vec<RejectRow>,
+    pub problems: Vec<ProblemRow>,
+    pub skipped_examples: Vec<String>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct RejectRow {
+    pub reason: String,
+    pub lines: u64,
+    pub first: Vec<String>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct ProblemRow {
+    pub source: String,
+    pub message: String,
+}
+
+/// Sums of priced groups: requests, billed tokens (of successful calls), usd, unpriced requests.
+#[derive(Debug, Default, Serialize, PartialEq)]
+pub struct Attributed {
+    pub requests: u64,
+    #[serde(rename = "input_tokens")]
+    pub input: u64,
+    #[serde(rename = "output_tokens")]
+    pub output: u64,
+    pub usd: f64,
+    #[serde(rename = "unpriced_requests")]
+    pub unpriced: u64,
+}
+
+impl Attributed {
+    pub fn add(&mut self, a: &Attributed) {
+        self.requests += a.requests;
+        self.input += a.input;
+        self.output += a.output;
+        self.usd += a.usd;
+        self.unpriced += a.unpriced;
+    }
+}
+
+// `--compare previous` (`crate::compare` computes it).
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Comparison {
+    /// The previous window (end exclusive).
+    pub previous: WindowOut,
+    pub requests: Change<i64>,
+    pub input_tokens: Change<i64>,
+    pub output_tokens: Change<i64>,
+    pub cache_read_tokens: Change<i64>,
+    pub cache_write_tokens: Change<i64>,
+    pub cost_usd: Change<f64>,
+    /// A share (0 to 1); `change` is in the same unit.
+    pub rerouting_rate: Change<f64>,
+    /// Null without a policy.
+    pub violations: Option<Change<i64>>,
+    /// Per inference region in either window; a side without calls is null.
+    pub latency: Vec<LatencyChange>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct LatencyChange {
+    pub inference_region: String,
+    pub p50_ms: Change<i64>,
+    pub p90_ms: Change<i64>,
+    pub p99_ms: Change<i64>,
+}
+
+/// One figure in both windows: `change` = current - previous; `change_ratio` = change /
+/// previous (null when previous is 0 or either side is missing).
+#[derive(Debug, Serialize, PartialEq, Clone, Copy)]
+pub struct Change<T> {
+    pub current: Option<T>,
+    pub previous: Option<T>,
+    pub change: Option<T>,
+    pub change_ratio: Option<f64>,
+}
+
+pub trait Figure: Copy + Sub<Output = Self> {
+    fn as_f64(self) -> f64;
+}
+
+impl Figure for i64 {
+    fn as_f64(self) -> f64 {
+        self as f64
+    }
+}
+
+impl Figure for f64 {
+    fn as_f64(self) -> f64 {
+        self
+    }
+}
+
+impl<T: Figure> Change<T> {
+    pub fn new(current: Option<T>, previous: Option<T>) -> Change<T> {
+        let (change, change_ratio) = match (current, previous) {
+            (Some(c), Some(p)) => (Some(c - p), (p.as_f64() != 0.0).then(|| (c - p).as_f64() / p.as_f64())),
+            _ => (None, None),
+        };
+        Change { current, previous, change, change_ratio }
+    }
+}

@@ -1,0 +1,34 @@
+//! The small per-question tables every summary is built from. The local engine (`crate::tally`)
+//! makes them in one pass over the records; another engine (SQL where the logs are) can make
+//! the same tables, and everything after them (`analysis`, `summary`, `render`) is shared.
+//!
+//! Every table is aggregated: a row stands for `col::REQUESTS` records, and token columns hold
+//! sums. Nothing here holds a record, so their size depends on the distinct data only.
+
+pub mod row;
+
+use polars::prelude::*;
+
+/// The aggregated tables of one window.
+pub struct Tables {
+    /// Per (day, source region, model id, model, model-id kind, route, inference region, error
+    /// code): requests and the four token sums (failed calls included).
+    pub usage: DataFrame,
+    /// Per (identity ARN, model id, model, model-id kind, source region, error code): the same.
+    pub callers: DataFrame,
+    /// Per (request metadata text, model id, model, model-id kind, source region, error code):
+    /// the same; empty unless `--by-metadata` asked for it.
+    pub metadata: DataFrame,
+    /// Per (source region, model, minute): requests, quota tokens (input + output) and rerouted
+    /// requests, in the columns `capacity::peaks` reads.
+    pub per_minute: DataFrame,
+    /// Per inference region, successful calls with a known inference region: `latency::CALLS`,
+    /// the calls with a latency (`requests`), nearest-rank p50/p90/p99, mean, first-byte p50.
+    pub latency_by_inference_region: DataFrame,
+    /// Per (source region, model, route local or rerouted), successful calls with a latency:
+    /// requests, p50, p90.
+    pub latency_by_route: DataFrame,
+    /// The violating requests (`check` only): request id, time, source and inference region,
+    /// model id, identity ARN, oldest first.
+    pub violations: Option<DataFrame>,
+}

@@ -1,0 +1,283 @@
+//! The local engine: one pass over the records that makes every table of `crate::tables`.
+//!
+//! Records are never kept. Each one adds to a few hash maps keyed by dictionary codes (usage,
+//! callers, metadata, minutes), so memory follows the distinct data; the only per-record cost is
+//! its latency (4 bytes, for exact nearest-rank percentiles) and `load`'s request-id set.
+
+use std::collections::HashMap;
+
+use polars::prelude::*;
+
+use crate::analysis::latency::{self, Latencies};
+use crate::frame::{col, s, Batch, Interned, Sink, Translation, NULL_CODE, STRINGS};
+use crate::inputs::policy::{Policy, Verdict};
+use crate::record::Route;
+use crate::tables::Tables;
+use crate::window::{DAY_MS, MINUTE_MS};
+
+type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+/// Requests and the four token sums.
+type Sums = [u64; 5];
+
+fn add(into: &mut Sums, tokens: [u64; 4]) {
+    into[0] += 1;
+    for (a, t) in into[1..].iter_mut().zip(tokens) {
+        *a = a.saturating_add(t);
+    }
+}
+
+/// The string columns of a usage row, after its day.
+const USAGE: [usize; 7] = [s::SOURCE, s::MODEL_ID, s::MODEL, s::KIND, s::ROUTE, s::INFERENCE, s::ERROR];
+type UsageKey = (i64, [u32; USAGE.len()]);
+
+/// The string columns of a callers or metadata row, after the identity or metadata text.
+const PRICED: [usize; 5] = [s::MODEL_ID, s::MODEL, s::KIND, s::SOURCE, s::ERROR];
+type PricedKey = (u32, [u32; PRICED.len()]);
+
+#[derive(Default)]
+struct Minute {
+    requests: u64,
+    tokens: u64,
+    rerouted: u64,
+}
+
+#[derive(Default)]
+struct RegionLatency {
+    calls: u64,
+    latency: Latencies,
+    first_byte: Latencies,
+}
+
+struct Violation {
+    request_id: Box<str>,
+    timestamp: i64,
+    codes: [u32; 4],
+}
+
+/// Columns of a violation row after the request id and time.
+const VIOLATION_STRINGS: [usize; 4] = [s::SOURCE, s::INFERENCE, s::MODEL_ID, s::IDENTITY];
+
+pub struct Tally<'a> {
+    metadata: bool,
+    policy: Option<&'a Policy>,
+    dict: [Interned; STRINGS.len()],
+    route_codes: [u32; 2],
+    usage: Map<UsageKey, Sums>,
+    callers: Map<PricedKey, Sums>,
+    by_metadata: Map<PricedKey, Sums>,
+    minutes: Map<(u32, u32, i64), Minute>,
+    by_region: Map<u32, RegionLatency>,
+    by_route: Map<(u32, u32, u32), Latencies>,
+    violating: Map<(u32, u32), bool>,
+    violations: Vec<Violation>,
+}
+
+impl<'a> Tally<'a> {
+    /// `metadata`: whether `--by-metadata` needs the metadata table; `policy`: list the
+    /// violating requests (`check`).
+    pub fn new(metadata: bool, policy: Option<&'a Policy>) -> Tally<'a> {
+        let mut dict: [Interned; STRINGS.len()] = Default::default();
+        let route_codes = [Route::Local, Route::Rerouted].map(|r| dict[s::ROUTE].code(Some(r.as_str())));
+        Tally {
+            metadata,
+            policy,
+            dict,
+            route_codes,
+            usage: Map::default(),
+            callers: Map::default(),
+            by_metadata: Map::default(),
+            minutes: Map::default(),
+            by_region: Map::default(),
+            by_route: Map::default(),
+            violating: Map::default(),
+            violations: Vec::new(),
+        }
+    }
+
+    fn violates(&mut self, source: u32, inference: u32) -> bool {
+        let Some(policy) = self.policy else { return false };
+        let dict = &self.dict;
+        *self.violating.entry((source, inference)).or_insert_with(|| {
+            let verdict =
+                policy.verdict(dict[s::SOURCE].value(source).unwrap_or(""), dict[s::INFERENCE].value(inference));
+            verdict == Verdict::Violation
+        })
+    }
+}
+
+impl Sink for Tally<'_> {
+    fn take(&mut self, batch: &Batch, keep: &[bool]) {
+        let mut tables: [Translation; STRINGS.len()] = Default::default();
+        for (i, _) in keep.iter().enumerate().filter(|(_, k)| **k) {
+            let c: [u32; STRINGS.len()] = std::array::from_fn(|k| {
+                tables[k].code(&mut self.dict[k], &batch.strings[k], batch.strings[k].codes[i])
+            });
+            let ts = batch.timestamp[i];
+            let tokens: [u64; 4] = std::array::from_fn(|k| batch.tokens[k][i]);
+            let ok = c[s::ERROR] == NULL_CODE;
+            let day = ts.div_euclid(DAY_MS) * DAY_MS;
+            add(self.usage.entry((day, USAGE.map(|k| c[k]))).or_default(), tokens);
+            let priced = PRICED.map(|k| c[k]);
+            add(self.callers.entry((c[s::IDENTITY], priced)).or_default(), tokens);
+            if self.metadata {
+                add(self.by_metadata.entry((c[s::METADATA], priced)).or_default(), tokens);
+            }
+
+            let rerouted = c[s::ROUTE] == self.route_codes[1];
+            let minute =
+                self.minutes.entry((c[s::SOURCE], c[s::MODEL], ts.div_euclid(MINUTE_MS) * MINUTE_MS)).or_default();
+            minute.requests += 1;
+            minute.tokens = minute.tokens.saturating_add(tokens[0].saturating_add(tokens[1]));
+            minute.rerouted += u64::from(rerouted);
+
+            let (latency, first_byte) = (batch.latency_ms[i], batch.first_byte_ms[i]);
+            if ok && c[s::INFERENCE] != NULL_CODE {
+                let region = self.by_region.entry(c[s::INFERENCE]).or_default();
+                region.calls += 1;
+                if let Some(v) = latency {
+                    region.latency.push(v);
+                }
+                if let Some(v) = first_byte {
+                    region.first_byte.push(v);
+                }
+            }
+            if let Some(v) = latency.filter(|_| ok && self.route_codes.contains(&c[s::ROUTE])) {
+                self.by_route.entry((c[s::SOURCE], c[s::MODEL], c[s::ROUTE])).or_default().push(v);
+            }
+            if self.violates(c[s::SOURCE], c[s::INFERENCE]) {
+                self.violations.push(Violation {
+                    request_id: batch.request_id.get(i).into(),
+                    timestamp: ts,
+                    codes: VIOLATION_STRINGS.map(|k| c[k]),
+                });
+            }
+        }
+    }
+}
+
+/// A string column from dictionary codes.
+fn strings(name: &str, dict: &Interned, codes: impl Iterator<Item = u32>) -> Column {
+    Column::new(name.into(), codes.map(|c| dict.value(c)).collect::<Vec<_>>())
+}
+
+fn ints(name: &str, values: impl Iterator<Item = u64>) -> Column {
+    Column::new(name.into(), values.map(|v| i64::try_from(v).unwrap_or(i64::MAX)).collect::<Vec<_>>())
+}
+
+fn opt_ints(name: &str, values: impl Iterator<Item = Option<u64>>) -> Column {
+    let values: Vec<Option<i64>> = values.map(|v| v.map(|v| i64::try_from(v).unwrap_or(i64::MAX))).collect();
+    Column::new(name.into(), values)
+}
+
+fn frame(columns: Vec<Column>) -> PolarsResult<DataFrame> {
+    let height = columns.first().map_or(0, Column::len);
+    DataFrame::new(height, columns)
+}
+
+/// The request count and token sums as columns.
+fn sums_columns(rows: &[&Sums]) -> Vec<Column> {
+    let mut out = vec![ints(col::REQUESTS, rows.iter().map(|r| r[0]))];
+    for (k, name) in col::TOKENS.iter().enumerate() {
+        out.push(ints(name, rows.iter().map(|r| r[k + 1])));
+    }
+    out
+}
+
+impl Tally<'_> {
+    /// A table keyed by a string column of `first` and the `PRICED` columns.
+    fn priced_table(&self, first: usize, map: &Map<PricedKey, Sums>) -> PolarsResult<DataFrame> {
+        let (keys, sums): (Vec<&PricedKey>, Vec<&Sums>) = map.iter().unzip();
+        let d = &self.dict;
+        let mut columns = vec![strings(STRINGS[first], &d[first], keys.iter().map(|k| k.0))];
+        for (j, k) in PRICED.into_iter().enumerate() {
+            columns.push(strings(STRINGS[k], &d[k], keys.iter().map(|key| key.1[j])));
+        }
+        columns.extend(sums_columns(&sums));
+        frame(columns)
+    }
+
+    pub fn finish(mut self) -> PolarsResult<Tables> {
+        let d = &self.dict;
+        let (keys, sums): (Vec<&UsageKey>, Vec<&Sums>) = self.usage.iter().unzip();
+        let mut columns = vec![Column::new(col::DAY.into(), keys.iter().map(|k| k.0).collect::<Vec<_>>())];
+        for (j, k) in USAGE.into_iter().enumerate() {
+            columns.push(strings(STRINGS[k], &d[k], keys.iter().map(|key| key.1[j])));
+        }
+        columns.extend(sums_columns(&sums));
+        let usage = frame(columns)?;
+        let callers = self.priced_table(s::IDENTITY, &self.callers)?;
+        let metadata = self.priced_table(s::METADATA, &self.by_metadata)?;
+
+        use crate::analysis::capacity;
+        let (keys, minutes): (Vec<&(u32, u32, i64)>, Vec<&Minute>) = self.minutes.iter().unzip();
+        let per_minute = frame(vec![
+            strings(col::SOURCE_REGION, &d[s::SOURCE], keys.iter().map(|k| k.0)),
+            strings(col::MODEL, &d[s::MODEL], keys.iter().map(|k| k.1)),
+            Column::new(col::MINUTE.into(), keys.iter().map(|k| k.2).collect::<Vec<_>>()),
+            ints(col::REQUESTS, minutes.iter().map(|m| m.requests)),
+            ints(capacity::TOKENS, minutes.iter().map(|m| m.tokens)),
+            ints(col::REROUTED, minutes.iter().map(|m| m.rerouted)),
+        ])?;
+
+        let mut regions: Vec<(&str, &mut RegionLatency)> =
+            self.by_region.iter_mut().map(|(code, r)| (d[s::INFERENCE].value(*code).unwrap_or_default(), r)).collect();
+        regions.sort_by(|a, b| a.0.cmp(b.0));
+        for (_, r) in regions.iter_mut() {
+            r.latency.sort();
+            r.first_byte.sort();
+        }
+        let q = |r: &RegionLatency, p: f64| r.latency.nearest_rank(p);
+        let latency_by_inference_region = frame(vec![
+            Column::new(col::INFERENCE_REGION.into(), regions.iter().map(|r| r.0).collect::<Vec<_>>()),
+            ints(latency::CALLS, regions.iter().map(|r| r.1.calls)),
+            ints(col::REQUESTS, regions.iter().map(|r| r.1.latency.len() as u64)),
+            opt_ints(latency::P50, regions.iter().map(|r| q(r.1, 0.50))),
+            opt_ints(latency::P90, regions.iter().map(|r| q(r.1, 0.90))),
+            opt_ints(latency::P99, regions.iter().map(|r| q(r.1, 0.99))),
+            Column::new(latency::MEAN.into(), regions.iter().map(|r| r.1.latency.mean()).collect::<Vec<_>>()),
+            opt_ints(latency::FIRST_BYTE_P50, regions.iter().map(|r| r.1.first_byte.nearest_rank(0.50))),
+        ])?;
+
+        let mut routes: Vec<([&str; 3], &mut Latencies)> = self
+            .by_route
+            .iter_mut()
+            .map(|((src, model, route), l)| {
+                let name = |dict: usize, c: u32| d[dict].value(c).unwrap_or_default();
+                ([name(s::SOURCE, *src), name(s::MODEL, *model), name(s::ROUTE, *route)], l)
+            })
+            .collect();
+        routes.sort_by(|a, b| a.0.cmp(&b.0));
+        for (_, l) in routes.iter_mut() {
+            l.sort();
+        }
+        let key = |k: usize| routes.iter().map(|r| r.0[k]).collect::<Vec<_>>();
+        let latency_by_route = frame(vec![
+            Column::new(col::SOURCE_REGION.into(), key(0)),
+            Column::new(col::MODEL.into(), key(1)),
+            Column::new(col::ROUTE.into(), key(2)),
+            ints(col::REQUESTS, routes.iter().map(|r| r.1.len() as u64)),
+            opt_ints(latency::P50, routes.iter().map(|r| r.1.nearest_rank(0.50))),
+            opt_ints(latency::P90, routes.iter().map(|r| r.1.nearest_rank(0.90))),
+        ])?;
+
+        let violations = match self.policy {
+            None => None,
+            Some(_) => {
+                let v = &mut self.violations;
+                v.sort_by(|a, b| (a.timestamp, &a.request_id).cmp(&(b.timestamp, &b.request_id)));
+                let mut columns = vec![
+                    Column::new(col::REQUEST_ID.into(), v.iter().map(|r| &*r.request_id).collect::<Vec<_>>()),
+                    Series::new(col::TIMESTAMP.into(), v.iter().map(|r| r.timestamp).collect::<Vec<_>>())
+                        .into_datetime(TimeUnit::Milliseconds, None)
+                        .into(),
+                ];
+                for (j, k) in VIOLATION_STRINGS.into_iter().enumerate() {
+                    columns.push(strings(STRINGS[k], &self.dict[k], v.iter().map(|r| r.codes[j])));
+                }
+                Some(DataFrame::new(v.len(), columns)?)
+            }
+        };
+        Ok(Tables { usage, callers, metadata, per_minute, latency_by_inference_region, latency_by_route, violations })
+    }
+}

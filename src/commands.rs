@@ -8,7 +8,6 @@ use polars::sql::SQLContext;
 
 use crate::analysis::residency;
 use crate::frame::{Batch, Dedupe, FrameBuilder, Sink};
-use crate::inputs::policy::Policy;
 use crate::inputs::prices::Prices;
 use crate::load::{self, LoadStats};
 use crate::progress::Progress;
@@ -44,13 +43,7 @@ fn load_into(input: &settings::Input, window: Window, sink: &mut impl Sink) -> R
 }
 
 /// The per-question tables of a window, in one pass over its records.
-fn tally(
-    input: &settings::Input,
-    window: Window,
-    metadata: bool,
-    policy: Option<&Policy>,
-) -> Result<(Tables, LoadStats)> {
-    let mut tally = Tally::new(metadata, policy);
+fn tally(input: &settings::Input, window: Window, mut tally: Tally) -> Result<(Tables, LoadStats)> {
     let stats = load_into(input, window, &mut tally)?;
     Ok((tally.finish().context("aggregating the records")?, stats))
 }
@@ -210,7 +203,7 @@ fn input_warnings(stats: &load::LoadStats) -> Vec<String> {
 
 pub fn report(s: settings::Report) -> Result<Status> {
     let by_metadata = !s.metadata_keys.is_empty();
-    let (tables, stats) = tally(&s.input, s.input.window, by_metadata, None)?;
+    let (tables, stats) = tally(&s.input, s.input.window, Tally::for_report(by_metadata, &s.quotas))?;
     warn_about_input(&stats);
     let inputs = Inputs {
         prices: &s.prices,
@@ -224,7 +217,7 @@ pub fn report(s: settings::Report) -> Result<Status> {
     if let Some(window) = s.previous {
         // The previous window is read as its own report would read it: same sources, same
         // rules. Its warnings are shown too, once each (local files are read twice).
-        let (before, before_stats) = tally(&s.input, window, by_metadata, None)?;
+        let (before, before_stats) = tally(&s.input, window, Tally::for_report(by_metadata, &s.quotas))?;
         let seen = input_warnings(&stats);
         for line in input_warnings(&before_stats).into_iter().filter(|l| !seen.contains(l)) {
             eprintln!("{line} (previous window)");
@@ -258,7 +251,7 @@ pub fn report(s: settings::Report) -> Result<Status> {
 }
 
 pub fn check(s: settings::Check) -> Result<Status> {
-    let (tables, stats) = tally(&s.input, s.input.window, false, Some(&s.policy))?;
+    let (tables, stats) = tally(&s.input, s.input.window, Tally::for_check(&s.policy))?;
     warn_about_input(&stats);
     let pairs = residency::pairs(tables.usage.lazy(), &s.policy)?;
     let violations = tables.violations.context("violations are listed whenever a policy is given")?;

@@ -10,7 +10,7 @@ use chrono::{DateTime, Datelike, Timelike, Utc};
 use flate2::{write::GzEncoder, Compression};
 
 pub const ACCOUNT: &str = "123456789012";
-const SPAN_MS: i64 = 7 * 24 * 3600 * 1000;
+const SPAN_MS: i64 = 7 * crate::window::DAY_MS;
 const MAX_PER_OBJECT: usize = 120;
 
 /// Application inference profiles the corpus uses; `sample-logs/profiles.toml` lists the first
@@ -549,7 +549,7 @@ pub fn write_corpus(out: &Path, records: u64, seed: u64, start_ms: i64, bodies: 
     fs::create_dir_all(&root).with_context(|| format!("cannot create {}", root.display()))?;
     fs::write(root.join("amazon-bedrock-logs-permission-check"), b"")?;
 
-    let hour_of = |ms: i64| ms.div_euclid(3_600_000);
+    let hour_of = |ms: i64| ms.div_euclid(crate::window::HOUR_MS);
     let mut objects = 0u64;
     let mut i = 0;
     while i < recs.len() {

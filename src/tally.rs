@@ -8,9 +8,11 @@ use std::collections::HashMap;
 
 use polars::prelude::*;
 
+use crate::analysis::capacity::{self, Peaks};
 use crate::analysis::latency::{self, Latencies};
 use crate::frame::{col, s, Batch, Interned, Sink, Translation, NULL_CODE, STRINGS};
 use crate::inputs::policy::{Policy, Verdict};
+use crate::inputs::quotas::Quotas;
 use crate::record::Route;
 use crate::tables::Tables;
 use crate::window::{DAY_MS, MINUTE_MS};
@@ -36,13 +38,6 @@ const PRICED: [usize; 5] = [s::MODEL_ID, s::MODEL, s::KIND, s::SOURCE, s::ERROR]
 type PricedKey = (u32, [u32; PRICED.len()]);
 
 #[derive(Default)]
-struct Minute {
-    requests: u64,
-    tokens: u64,
-    rerouted: u64,
-}
-
-#[derive(Default)]
 struct RegionLatency {
     calls: u64,
     latency: Latencies,
@@ -59,14 +54,20 @@ struct Violation {
 const VIOLATION_STRINGS: [usize; 4] = [s::SOURCE, s::INFERENCE, s::MODEL_ID, s::IDENTITY];
 
 pub struct Tally<'a> {
+    /// What `report` needs beyond usage: callers, minutes and latencies (`check` needs none).
+    report: bool,
     metadata: bool,
+    quotas: Option<&'a Quotas>,
     policy: Option<&'a Policy>,
     dict: [Interned; STRINGS.len()],
     route_codes: [u32; 2],
     usage: Map<UsageKey, Sums>,
     callers: Map<PricedKey, Sums>,
     by_metadata: Map<PricedKey, Sums>,
-    minutes: Map<(u32, u32, i64), Minute>,
+    /// (source region, model) -> its index in `minutes`.
+    pairs: Map<(u32, u32), usize>,
+    /// Per pair, its minutes: one small table each, so no single table doubles at once.
+    minutes: Vec<(u32, u32, Map<i64, capacity::Minute>)>,
     by_region: Map<u32, RegionLatency>,
     by_route: Map<(u32, u32, u32), Latencies>,
     violating: Map<(u32, u32), bool>,
@@ -74,20 +75,32 @@ pub struct Tally<'a> {
 }
 
 impl<'a> Tally<'a> {
-    /// `metadata`: whether `--by-metadata` needs the metadata table; `policy`: list the
-    /// violating requests (`check`).
-    pub fn new(metadata: bool, policy: Option<&'a Policy>) -> Tally<'a> {
+    /// For `report`: `metadata` says whether `--by-metadata` needs the metadata table; quotas
+    /// are compared with each minute.
+    pub fn for_report(metadata: bool, quotas: &'a Quotas) -> Tally<'a> {
+        Tally { report: true, metadata, quotas: Some(quotas), ..Tally::new() }
+    }
+
+    /// For `check`: usage (for the counts) and the violating requests.
+    pub fn for_check(policy: &'a Policy) -> Tally<'a> {
+        Tally { policy: Some(policy), ..Tally::new() }
+    }
+
+    fn new() -> Tally<'a> {
         let mut dict: [Interned; STRINGS.len()] = Default::default();
         let route_codes = [Route::Local, Route::Rerouted].map(|r| dict[s::ROUTE].code(Some(r.as_str())));
         Tally {
-            metadata,
-            policy,
+            report: false,
+            metadata: false,
+            quotas: None,
+            policy: None,
             dict,
             route_codes,
             usage: Map::default(),
             callers: Map::default(),
             by_metadata: Map::default(),
-            minutes: Map::default(),
+            pairs: Map::default(),
+            minutes: Vec::new(),
             by_region: Map::default(),
             by_route: Map::default(),
             violating: Map::default(),
@@ -106,6 +119,45 @@ impl<'a> Tally<'a> {
     }
 }
 
+impl Tally<'_> {
+    /// Callers, metadata, minutes and latencies of row `i`, with its global codes `c`.
+    fn report_row(&mut self, batch: &Batch, i: usize, ts: i64, c: &[u32; STRINGS.len()], tokens: [u64; 4]) {
+        let priced = PRICED.map(|k| c[k]);
+        add(self.callers.entry((c[s::IDENTITY], priced)).or_default(), tokens);
+        if self.metadata {
+            add(self.by_metadata.entry((c[s::METADATA], priced)).or_default(), tokens);
+        }
+
+        let minute_ms = ts.div_euclid(MINUTE_MS) * MINUTE_MS;
+        let pair = (c[s::SOURCE], c[s::MODEL]);
+        let minutes = &mut self.minutes;
+        let at = *self.pairs.entry(pair).or_insert_with(|| {
+            minutes.push((pair.0, pair.1, Map::default()));
+            minutes.len() - 1
+        });
+        let minute = minutes[at].2.entry(minute_ms).or_default();
+        minute.requests = minute.requests.saturating_add(1);
+        minute.tokens = minute.tokens.saturating_add(tokens[0].saturating_add(tokens[1]));
+        minute.rerouted = minute.rerouted.saturating_add(u32::from(c[s::ROUTE] == self.route_codes[1]));
+
+        let ok = c[s::ERROR] == NULL_CODE;
+        let (latency, first_byte) = (batch.latency_ms[i], batch.first_byte_ms[i]);
+        if ok && c[s::INFERENCE] != NULL_CODE {
+            let region = self.by_region.entry(c[s::INFERENCE]).or_default();
+            region.calls += 1;
+            if let Some(v) = latency {
+                region.latency.push(v);
+            }
+            if let Some(v) = first_byte {
+                region.first_byte.push(v);
+            }
+        }
+        if let Some(v) = latency.filter(|_| ok && self.route_codes.contains(&c[s::ROUTE])) {
+            self.by_route.entry((c[s::SOURCE], c[s::MODEL], c[s::ROUTE])).or_default().push(v);
+        }
+    }
+}
+
 impl Sink for Tally<'_> {
     fn take(&mut self, batch: &Batch, keep: &[bool]) {
         let mut tables: [Translation; STRINGS.len()] = Default::default();
@@ -115,35 +167,10 @@ impl Sink for Tally<'_> {
             });
             let ts = batch.timestamp[i];
             let tokens: [u64; 4] = std::array::from_fn(|k| batch.tokens[k][i]);
-            let ok = c[s::ERROR] == NULL_CODE;
             let day = ts.div_euclid(DAY_MS) * DAY_MS;
             add(self.usage.entry((day, USAGE.map(|k| c[k]))).or_default(), tokens);
-            let priced = PRICED.map(|k| c[k]);
-            add(self.callers.entry((c[s::IDENTITY], priced)).or_default(), tokens);
-            if self.metadata {
-                add(self.by_metadata.entry((c[s::METADATA], priced)).or_default(), tokens);
-            }
-
-            let rerouted = c[s::ROUTE] == self.route_codes[1];
-            let minute =
-                self.minutes.entry((c[s::SOURCE], c[s::MODEL], ts.div_euclid(MINUTE_MS) * MINUTE_MS)).or_default();
-            minute.requests += 1;
-            minute.tokens = minute.tokens.saturating_add(tokens[0].saturating_add(tokens[1]));
-            minute.rerouted += u64::from(rerouted);
-
-            let (latency, first_byte) = (batch.latency_ms[i], batch.first_byte_ms[i]);
-            if ok && c[s::INFERENCE] != NULL_CODE {
-                let region = self.by_region.entry(c[s::INFERENCE]).or_default();
-                region.calls += 1;
-                if let Some(v) = latency {
-                    region.latency.push(v);
-                }
-                if let Some(v) = first_byte {
-                    region.first_byte.push(v);
-                }
-            }
-            if let Some(v) = latency.filter(|_| ok && self.route_codes.contains(&c[s::ROUTE])) {
-                self.by_route.entry((c[s::SOURCE], c[s::MODEL], c[s::ROUTE])).or_default().push(v);
+            if self.report {
+                self.report_row(batch, i, ts, &c, tokens);
             }
             if self.violates(c[s::SOURCE], c[s::INFERENCE]) {
                 self.violations.push(Violation {
@@ -209,16 +236,20 @@ impl Tally<'_> {
         let callers = self.priced_table(s::IDENTITY, &self.callers)?;
         let metadata = self.priced_table(s::METADATA, &self.by_metadata)?;
 
-        use crate::analysis::capacity;
-        let (keys, minutes): (Vec<&(u32, u32, i64)>, Vec<&Minute>) = self.minutes.iter().unzip();
-        let per_minute = frame(vec![
-            strings(col::SOURCE_REGION, &d[s::SOURCE], keys.iter().map(|k| k.0)),
-            strings(col::MODEL, &d[s::MODEL], keys.iter().map(|k| k.1)),
-            Column::new(col::MINUTE.into(), keys.iter().map(|k| k.2).collect::<Vec<_>>()),
-            ints(col::REQUESTS, minutes.iter().map(|m| m.requests)),
-            ints(capacity::TOKENS, minutes.iter().map(|m| m.tokens)),
-            ints(col::REROUTED, minutes.iter().map(|m| m.rerouted)),
-        ])?;
+        let no_quotas = Quotas::default();
+        let quotas = self.quotas.unwrap_or(&no_quotas);
+        let name = |dict: usize, c: u32| d[dict].value(c).unwrap_or_default();
+        let mut rows = Vec::with_capacity(self.minutes.len());
+        for (source, model, minutes) in &self.minutes {
+            let (source, model) = (name(s::SOURCE, *source), name(s::MODEL, *model));
+            let quota = quotas.get(source, model);
+            let mut peaks = Peaks::default();
+            for (minute_ms, m) in minutes {
+                peaks.add(*minute_ms, m, quota);
+            }
+            rows.push((source, model, peaks, quota));
+        }
+        let capacity = capacity::table(rows)?;
 
         let mut regions: Vec<(&str, &mut RegionLatency)> =
             self.by_region.iter_mut().map(|(code, r)| (d[s::INFERENCE].value(*code).unwrap_or_default(), r)).collect();
@@ -278,6 +309,6 @@ impl Tally<'_> {
                 Some(DataFrame::new(v.len(), columns)?)
             }
         };
-        Ok(Tables { usage, callers, metadata, per_minute, latency_by_inference_region, latency_by_route, violations })
+        Ok(Tables { usage, callers, metadata, capacity, latency_by_inference_region, latency_by_route, violations })
     }
 }

@@ -26,15 +26,6 @@ pub(crate) fn requests_where(predicate: Expr) -> Expr {
     when(predicate).then(col(col::REQUESTS)).otherwise(lit(0i64)).sum().cast(DataType::Int64)
 }
 
-/// Rows, not requests (minutes of the per-minute table, say).
-pub(crate) fn count_rows() -> Expr {
-    len().cast(DataType::Int64)
-}
-
-pub(crate) fn count_where(predicate: Expr) -> Expr {
-    predicate.cast(DataType::Int64).sum()
-}
-
 pub(crate) fn sort_by(lf: LazyFrame, by: &[&str]) -> LazyFrame {
     let by: Vec<PlSmallStr> = by.iter().map(|s| PlSmallStr::from(*s)).collect();
     lf.sort(by, SortMultipleOptions::default().with_nulls_last(true).with_maintain_order(true))

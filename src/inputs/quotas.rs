@@ -40,6 +40,11 @@ struct File {
 }
 
 impl Quotas {
+    /// The quota of a source region and base model, if the file gives one.
+    pub fn get(&self, region: &str, model: &str) -> Option<&Quota> {
+        self.quotas.iter().find(|q| q.region == region && q.model == model)
+    }
+
     pub fn load(path: &Path) -> Result<Quotas, InputError> {
         Quotas::parse(&read_to_string(path)?, path)
     }

@@ -48,7 +48,7 @@ pub fn build(tables: &Tables, stats: &LoadStats, window: Window, inputs: &Inputs
         residency: inputs.policy.map(|p| residency_section(usage(), p)).transpose()?,
         errors,
         comparison: None,
-        capacity: capacity_section(tables, inputs.quotas)?,
+        capacity: capacity_section(tables, inputs.quotas),
         daily: daily_section(usage(), inputs)?,
         input: input_section(stats),
     })
@@ -254,9 +254,8 @@ fn residency_section(usage: LazyFrame, policy: &Policy) -> PolarsResult<Residenc
     })
 }
 
-fn capacity_section(tables: &Tables, quotas: &Quotas) -> PolarsResult<Capacity> {
-    let peaks = capacity::peaks(tables.per_minute.clone().lazy(), quotas)?.collect()?;
-    let by_source_region_model = rows(&peaks)
+fn capacity_section(tables: &Tables, quotas: &Quotas) -> Capacity {
+    let by_source_region_model = rows(&tables.capacity)
         .map(|r| {
             let (requests, rerouted) = (r.u64(col::REQUESTS), r.u64(col::REROUTED));
             CapacityRow {
@@ -275,7 +274,7 @@ fn capacity_section(tables: &Tables, quotas: &Quotas) -> PolarsResult<Capacity> 
             }
         })
         .collect();
-    Ok(Capacity { quotas: quotas.name.clone(), hot_share: capacity::HOT_SHARE, by_source_region_model })
+    Capacity { quotas: quotas.name.clone(), hot_share: capacity::HOT_SHARE, by_source_region_model }
 }
 
 fn errors_section(usage: LazyFrame) -> PolarsResult<Errors> {

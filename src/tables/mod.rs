@@ -19,9 +19,10 @@ pub struct Tables {
     /// Per (request metadata text, model id, model, model-id kind, source region, error code):
     /// the same; empty unless `--by-metadata` asked for it.
     pub metadata: DataFrame,
-    /// Per (source region, model, minute): requests, quota tokens (input + output) and rerouted
-    /// requests, in the columns `capacity::peaks` reads.
-    pub per_minute: DataFrame,
+    /// Per (source region, model): requests, rerouted, active minutes, the peak requests and
+    /// quota tokens (input + output) in a minute and the first minute of the peak, its quotas and
+    /// the minutes above 80% of them (`analysis::capacity`).
+    pub capacity: DataFrame,
     /// Per inference region, successful calls with a known inference region: `latency::CALLS`,
     /// the calls with a latency (`requests`), nearest-rank p50/p90/p99, mean, first-byte p50.
     pub latency_by_inference_region: DataFrame,

@@ -1,5 +1,6 @@
-//! Sources -> records -> frame. Units are read and parsed on all cores, then merged in input
-//! order so that "the first one read wins" is deterministic.
+//! Sources -> records -> a `Sink`. Units are read and parsed on all cores into column batches,
+//! then handed on in input order, each request id once, so that "the first one read wins" is
+//! deterministic.
 
 use std::collections::BTreeMap;
 use std::fs::File;

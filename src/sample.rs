@@ -10,6 +10,8 @@ use chrono::{DateTime, Datelike, Timelike, Utc};
 use flate2::{write::GzEncoder, Compression};
 
 pub const ACCOUNT: &str = "123456789012";
+/// The most records one corpus holds: it is built in memory (a few KB a record) before writing.
+pub const MAX_RECORDS: u64 = 2_000_000;
 const SPAN_MS: i64 = 7 * crate::window::DAY_MS;
 const MAX_PER_OBJECT: usize = 120;
 

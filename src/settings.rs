@@ -147,6 +147,13 @@ pub fn from_cli(cli: Cli, now: DateTime<Utc>) -> Result<Settings> {
             if a.records == 0 {
                 bail!("--records must be at least 1");
             }
+            if a.records > crate::sample::MAX_RECORDS {
+                bail!(
+                    "--records {} is more than one corpus holds ({}: it is built in memory); write several with other --seed and --start values",
+                    a.records,
+                    crate::sample::MAX_RECORDS
+                );
+            }
             let bodies = match a.bodies {
                 crate::cli::Bodies::Short => crate::sample::Bodies::Short,
                 crate::cli::Bodies::Agent => crate::sample::Bodies::Agent,

@@ -51,7 +51,11 @@ pub fn parse_time(text: &str, now: DateTime<Utc>) -> Result<i64, String> {
         return Ok(d.and_time(NaiveTime::MIN).and_utc().timestamp_millis());
     }
     if let Some(ago) = parse_relative(t) {
-        return Ok((now - ago).timestamp_millis());
+        // chrono's subtraction panics past its range (about 262,000 years).
+        return now
+            .checked_sub_signed(ago)
+            .map(|t| t.timestamp_millis())
+            .ok_or_else(|| format!("`{t}` reaches back before the earliest time mila can represent"));
     }
     Err(format!("`{t}` is not an RFC 3339 time, a date (YYYY-MM-DD) or a relative time like 7d, 24h or 30m"))
 }
@@ -105,6 +109,9 @@ mod tests {
             ("7y", None),
             ("2026-13-01", None),
             ("yesterday", None),
+            ("99999999999d", None),
+            ("9223372036854775807m", None),
+            ("99999999999999999999d", None),
         ];
         for (text, want) in cases {
             assert_eq!(parse_time(text, now).ok(), *want, "{text}");

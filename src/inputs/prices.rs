@@ -66,9 +66,16 @@ impl Prices {
             return Err(invalid(path, format!("header must be `{}`", want.join(","))));
         }
         let mut rows: HashMap<String, Vec<Row>> = HashMap::new();
-        for (i, rec) in reader.records().enumerate() {
-            let line = i + 2;
-            let rec = rec.map_err(|e| invalid(path, format!("line {line}: {e}")))?;
+        for rec in reader.records() {
+            let rec = rec.map_err(|e| invalid(path, e.to_string()))?;
+            // The line an editor shows: counted from the record's byte offset, so comments,
+            // blank lines and CRLF count as they stand (the reader's own count skips some).
+            let mut at = rec.position().map_or(0, |p| p.byte() as usize).min(text.len());
+            // After CRLF the reader's record starts on the '\n' that ends the line before.
+            while text.as_bytes().get(at).is_some_and(|b| matches!(b, b'\r' | b'\n')) {
+                at += 1;
+            }
+            let line = 1 + text.as_bytes()[..at].iter().filter(|b| **b == b'\n').count();
             let num = |idx: usize, name: &str| -> Result<Option<f64>, InputError> {
                 let cell = rec.get(idx).unwrap_or("");
                 if cell.is_empty() {
@@ -204,6 +211,20 @@ m,eu-west-1,global,3.5,17.0,0.35,4.5
         for text in cases {
             let err = Prices::parse(text, Path::new("p.csv")).unwrap_err().to_string();
             assert!(err.starts_with("p.csv: "), "{err}");
+        }
+    }
+
+    #[test]
+    fn errors_name_the_line_an_editor_shows() {
+        let header = "model,region,tier,input,output,cache_read,cache_write";
+        let cases = [
+            (format!("{header}\nm,*,cheap,1,2,,"), "line 2: tier"),
+            (format!("# prices\n{header}\n\n# Claude\nm,*,*,1,2,,\nn,*,cheap,1,2,,"), "line 6: tier"),
+            (format!("{header}\r\n# a comment\r\nm,*,*,1,2,,\r\nm,*,*,1,2,,\r\n"), "line 4: a second row"),
+        ];
+        for (text, want) in cases {
+            let err = Prices::parse(&text, Path::new("p.csv")).unwrap_err().to_string();
+            assert!(err.starts_with(&format!("p.csv: {want}")), "{text:?}: {err}");
         }
     }
 

@@ -170,7 +170,14 @@ fn cell(v: AnyValue) -> Cell {
         AnyValue::UInt64(i) => i64::try_from(i).map_or(Cell::Float(i as f64), Cell::Int),
         AnyValue::Float32(f) => Cell::Float(f.into()),
         AnyValue::Float64(f) => Cell::Float(f),
-        AnyValue::Datetime(ms, TimeUnit::Milliseconds, _) => Cell::Text(crate::window::rfc3339(ms)),
+        // A one-row result holds its value owned: the same time, the same format.
+        AnyValue::Datetime(v, unit, _) | AnyValue::DatetimeOwned(v, unit, _) => {
+            Cell::Text(crate::window::rfc3339(match unit {
+                TimeUnit::Milliseconds => v,
+                TimeUnit::Microseconds => v.div_euclid(1_000),
+                TimeUnit::Nanoseconds => v.div_euclid(1_000_000),
+            }))
+        }
         other => Cell::Text(other.to_string()),
     }
 }
@@ -178,6 +185,21 @@ fn cell(v: AnyValue) -> Cell {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_print_as_rfc3339_in_every_unit_and_owned() {
+        let ms = 1_763_250_507_123i64; // 2025-11-15T23:48:27.123Z
+        let cases = [
+            (AnyValue::Datetime(ms, TimeUnit::Milliseconds, None), "2025-11-15T23:48:27.123Z"),
+            (AnyValue::DatetimeOwned(ms, TimeUnit::Milliseconds, None), "2025-11-15T23:48:27.123Z"),
+            (AnyValue::DatetimeOwned(ms * 1000 + 999, TimeUnit::Microseconds, None), "2025-11-15T23:48:27.123Z"),
+            (AnyValue::Datetime(ms * 1_000_000, TimeUnit::Nanoseconds, None), "2025-11-15T23:48:27.123Z"),
+            (AnyValue::Datetime(-1, TimeUnit::Milliseconds, None), "1969-12-31T23:59:59.999Z"),
+        ];
+        for (v, want) in cases {
+            assert_eq!(cell(v.clone()), Cell::Text(want.into()), "{v:?}");
+        }
+    }
 
     fn sample() -> Table {
         Table {

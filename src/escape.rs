@@ -2,7 +2,7 @@
 
 /// Characters a terminal would act on: C0/C1 controls, DEL, and bidirectional overrides
 /// (which can make text read differently from what it is).
-fn is_dangerous(c: char) -> bool {
+pub fn is_dangerous(c: char) -> bool {
     c.is_control() || matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 

@@ -107,10 +107,11 @@ fn render(p: &impl Plot) -> Result<Chart> {
     Ok(Chart { name: p.name(), title: p.title(), width, height, svg, png: super::png::encode_rgb(&rgb, width, height) })
 }
 
-/// A string from a log, made fit for a chart: control characters become U+FFFD (they are not
-/// allowed in SVG text) and anything longer than `max` characters is cut with an ellipsis.
+/// A string from a log, made fit for a chart: control characters (not allowed in SVG text) and
+/// bidirectional overrides (which make text read differently from what it is) become U+FFFD,
+/// as the tables escape them, and anything longer than `max` characters is cut with an ellipsis.
 pub fn label(s: &str, max: usize) -> String {
-    let clean: String = s.chars().map(|c| if c.is_control() { '\u{FFFD}' } else { c }).collect();
+    let clean: String = s.chars().map(|c| if crate::escape::is_dangerous(c) { '\u{FFFD}' } else { c }).collect();
     if clean.chars().count() <= max {
         return clean;
     }
@@ -265,6 +266,8 @@ mod tests {
             ("abcdef", 4, "abc…"),
             ("a\u{1b}[31mb", 20, "a\u{FFFD}[31mb"),
             ("tab\there", 20, "tab\u{FFFD}here"),
+            ("bidi\u{202E}1-tsae-su", 20, "bidi\u{FFFD}1-tsae-su"),
+            ("\u{2066}iso\u{2069}\u{200F}", 20, "\u{FFFD}iso\u{FFFD}\u{FFFD}"),
             ("<script>", 20, "<script>"),
             ("", 5, ""),
         ];

@@ -6,12 +6,14 @@ pub fn matches(pattern: &str, text: &str) -> bool {
     let (mut pi, mut ti) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
+        // A `*` in the pattern is always a wildcard, even where the text has a `*` too: a log
+        // string must not turn a rule's wildcard into a literal and slip past it.
+        if pi < p.len() && p[pi] == '*' {
             star = Some((pi, ti));
             pi += 1;
+        } else if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
         } else if let Some((sp, st)) = star {
             pi = sp + 1;
             ti = st + 1;
@@ -43,6 +45,12 @@ mod tests {
             ("ap-*", "apac", false),
             ("", "", true),
             ("", "x", false),
+            // `*` and `?` in the text are plain characters; the pattern's stay wildcards.
+            ("*-1", "*x-1", true),
+            ("eu-*", "eu-*", true),
+            ("*-central-*", "**-central-1", true),
+            ("us-*", "*", false),
+            ("us-east-1", "us-east-?", false),
         ];
         for (p, t, want) in cases {
             assert_eq!(super::matches(p, t), want, "{p} ~ {t}");

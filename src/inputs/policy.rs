@@ -91,6 +91,9 @@ allow = ["us-east-*", "us-west-2"]
             ("us-east-1", Some("us-west-1"), Verdict::Violation),
             ("ap-northeast-1", Some("us-east-1"), Verdict::NotChecked),
             ("ap-northeast-1", None, Verdict::NotChecked),
+            // A `*` in a logged region is a character like any other, never a wildcard.
+            ("eu-*", Some("us-east-1"), Verdict::Violation),
+            ("us-*x", Some("*"), Verdict::Violation),
         ];
         for (src, ir, want) in cases {
             assert_eq!(p.verdict(src, ir), want, "{src} -> {ir:?}");

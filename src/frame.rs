@@ -254,7 +254,8 @@ impl Dedupe {
     }
 }
 
-fn count(v: u64) -> i64 {
+/// A count as polars' Int64 (counts past `i64::MAX` stay at it).
+pub fn count(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 

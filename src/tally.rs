@@ -10,7 +10,7 @@ use polars::prelude::*;
 
 use crate::analysis::capacity::{self, Peaks};
 use crate::analysis::latency::{self, Latencies};
-use crate::frame::{col, s, Batch, Interned, Sink, Translation, NULL_CODE, STRINGS};
+use crate::frame::{col, count, s, Batch, Interned, Sink, Translation, NULL_CODE, STRINGS};
 use crate::inputs::policy::{Policy, Verdict};
 use crate::inputs::quotas::Quotas;
 use crate::record::Route;
@@ -60,6 +60,9 @@ pub struct Tally<'a> {
     quotas: Option<&'a Quotas>,
     policy: Option<&'a Policy>,
     dict: [Interned; STRINGS.len()],
+    /// The string columns this tally reads; the others are never translated (a metadata text
+    /// is long, and interning it when no table needs it would cost a hash and its bytes).
+    needed: [bool; STRINGS.len()],
     route_codes: [u32; 2],
     usage: Map<UsageKey, Sums>,
     callers: Map<PricedKey, Sums>,
@@ -78,12 +81,17 @@ impl<'a> Tally<'a> {
     /// For `report`: `metadata` says whether `--by-metadata` needs the metadata table; quotas
     /// are compared with each minute.
     pub fn for_report(metadata: bool, quotas: &'a Quotas) -> Tally<'a> {
-        Tally { report: true, metadata, quotas: Some(quotas), ..Tally::new() }
+        let mut t = Tally { report: true, metadata, quotas: Some(quotas), ..Tally::new() };
+        t.needed[s::IDENTITY] = true;
+        t.needed[s::METADATA] = metadata;
+        t
     }
 
     /// For `check`: usage (for the counts) and the violating requests.
     pub fn for_check(policy: &'a Policy) -> Tally<'a> {
-        Tally { policy: Some(policy), ..Tally::new() }
+        let mut t = Tally { policy: Some(policy), ..Tally::new() };
+        t.needed[s::IDENTITY] = true;
+        t
     }
 
     fn new() -> Tally<'a> {
@@ -95,6 +103,7 @@ impl<'a> Tally<'a> {
             quotas: None,
             policy: None,
             dict,
+            needed: std::array::from_fn(|k| USAGE.contains(&k)),
             route_codes,
             usage: Map::default(),
             callers: Map::default(),
@@ -162,8 +171,9 @@ impl Sink for Tally<'_> {
     fn take(&mut self, batch: &Batch, keep: &[bool]) {
         let mut tables: [Translation; STRINGS.len()] = Default::default();
         for (i, _) in keep.iter().enumerate().filter(|(_, k)| **k) {
-            let c: [u32; STRINGS.len()] = std::array::from_fn(|k| {
-                tables[k].code(&mut self.dict[k], &batch.strings[k], batch.strings[k].codes[i])
+            let c: [u32; STRINGS.len()] = std::array::from_fn(|k| match self.needed[k] {
+                true => tables[k].code(&mut self.dict[k], &batch.strings[k], batch.strings[k].codes[i]),
+                false => NULL_CODE,
             });
             let ts = batch.timestamp[i];
             let tokens: [u64; 4] = std::array::from_fn(|k| batch.tokens[k][i]);
@@ -189,12 +199,11 @@ fn strings(name: &str, dict: &Interned, codes: impl Iterator<Item = u32>) -> Col
 }
 
 fn ints(name: &str, values: impl Iterator<Item = u64>) -> Column {
-    Column::new(name.into(), values.map(|v| i64::try_from(v).unwrap_or(i64::MAX)).collect::<Vec<_>>())
+    Column::new(name.into(), values.map(count).collect::<Vec<_>>())
 }
 
 fn opt_ints(name: &str, values: impl Iterator<Item = Option<u64>>) -> Column {
-    let values: Vec<Option<i64>> = values.map(|v| v.map(|v| i64::try_from(v).unwrap_or(i64::MAX))).collect();
-    Column::new(name.into(), values)
+    Column::new(name.into(), values.map(|v| v.map(count)).collect::<Vec<_>>())
 }
 
 fn frame(columns: Vec<Column>) -> PolarsResult<DataFrame> {

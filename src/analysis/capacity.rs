@@ -11,6 +11,7 @@
 use polars::prelude::*;
 
 use crate::frame::col::{self, REQUESTS, REROUTED};
+use crate::frame::count as int;
 use crate::inputs::quotas::Quota;
 
 pub const PEAK_RPM: &str = "peak_requests_per_minute";
@@ -67,10 +68,6 @@ impl Peaks {
         let q = quota.map_or((None, None), |q| (q.requests_per_minute, q.tokens_per_minute));
         self.hot_minutes += u64::from(above(requests, q.0) || above(m.tokens, q.1));
     }
-}
-
-fn int(v: u64) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
 }
 
 /// The capacity table: one row per (source region, model), sorted, with its quotas.

@@ -24,14 +24,10 @@ fn main() -> anyhow::Result<()> {
     let sources: Vec<SourceSpec> = std::env::args_os().skip(1).map(|p| SourceSpec::Path(p.into())).collect();
     anyhow::ensure!(!sources.is_empty(), "usage: bare_scan DIR...");
     let mut sink = Discard(0);
-    let loaded = mila::load::load(
-        &sources,
-        Vec::new(),
-        Window::default(),
-        &Profiles::default(),
-        &mut Progress::new(false),
-        &mut sink,
-    )?;
+    let profiles = Profiles::default();
+    let reading =
+        mila::load::Reading { window: Window::default(), profiles: &profiles, max_line: mila::load::MAX_LINE };
+    let loaded = mila::load::load(&sources, Vec::new(), reading, &mut Progress::new(false), &mut sink)?;
     println!("{{\"lines\": {}, \"records\": {}, \"rejected\": {}}}", loaded.stats.lines, sink.0, loaded.stats.rejected);
     Ok(())
 }

@@ -88,7 +88,18 @@ pub struct InputArgs {
     #[arg(long, value_name = "FILE")]
     pub profiles: Option<PathBuf>,
     #[command(flatten)]
+    pub limits: LimitArgs,
+    #[command(flatten)]
     pub aws: AwsArgs,
+}
+
+/// Limits on what one piece of input may cost.
+#[derive(Debug, Args)]
+pub struct LimitArgs {
+    /// Longest line read, in bytes (suffixes KiB, MiB, GiB); a longer line is rejected with its
+    /// location and the rest of its file is still read
+    #[arg(long, value_name = "BYTES", default_value = "64MiB")]
+    pub max_line_length: String,
 }
 
 /// How cloud sources are reached; the names follow the AWS CLI's.
@@ -135,6 +146,8 @@ pub struct IngestArgs {
     /// the overlap of CloudWatch windows, for late events
     #[arg(long, value_name = "HOURS", default_value_t = 3)]
     pub lookback: u32,
+    #[command(flatten)]
+    pub limits: LimitArgs,
     #[command(flatten)]
     pub aws: AwsArgs,
 }

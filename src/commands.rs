@@ -38,7 +38,8 @@ fn load_into(input: &settings::Input, window: Window, sink: &mut impl Sink) -> R
     }
     let local: Vec<SourceSpec> = input.sources.iter().filter(|s| !s.is_cloud()).cloned().collect();
     let cloud = input.sources.iter().filter_map(|s| load::cloud_job(s, window, &input.aws, input.now_ms)).collect();
-    let loaded = load::load(&local, cloud, window, &input.profiles, &mut Progress::new(input.progress), sink)?;
+    let reading = load::Reading { window, profiles: &input.profiles, max_line: input.max_line };
+    let loaded = load::load(&local, cloud, reading, &mut Progress::new(input.progress), sink)?;
     Ok(loaded.stats)
 }
 
@@ -48,8 +49,9 @@ fn tally(input: &settings::Input, window: Window, mut tally: Tally) -> Result<(T
     Ok((tally.finish().context("aggregating the records")?, stats))
 }
 
-/// Records from a store, in the window, a day file at a time, each request id once. Rejects
-/// were reported when ingested; the store's checkpoint keeps their totals.
+/// Records from a store, in the window, a day file at a time, each request id once; with the
+/// rejects, duplicates and problems its ingests met, as a direct read of the files reports them
+/// (these are not narrowed by the window: a rejected line has no time to trust).
 fn store_into(
     dir: &std::path::Path,
     input: &settings::Input,
@@ -57,7 +59,7 @@ fn store_into(
     sink: &mut impl Sink,
 ) -> Result<LoadStats> {
     let store = Store::open_for_reading(dir)?;
-    let mut stats = LoadStats { units_read: store.state.days.len() as u64, ..LoadStats::default() };
+    let mut stats = LoadStats { units_read: store.state.days.len() as u64, ..store.state.totals.input_stats() };
     let mut seen = Dedupe::default();
     store.for_each_day(window.since, window.until, |day| {
         let day = crate::store::resolve_profiles(day, &input.profiles)?;
@@ -68,7 +70,7 @@ fn store_into(
         sink.take(&batch, &keep);
         Ok(())
     })?;
-    stats.duplicates = seen.duplicates;
+    stats.duplicates += seen.duplicates;
     Ok(stats)
 }
 
@@ -129,8 +131,8 @@ pub fn ingest(s: settings::Ingest) -> Result<Status> {
     // Application profiles stay unresolved in the store: reports resolve them (store.rs).
     let unresolved = crate::inputs::profiles::Profiles::default();
     let mut frame = FrameBuilder::default();
-    let loaded =
-        load::load(&local, cloud, Window::default(), &unresolved, &mut Progress::new(input.progress), &mut frame)?;
+    let reading = load::Reading { window: Window::default(), profiles: &unresolved, max_line: input.max_line };
+    let loaded = load::load(&local, cloud, reading, &mut Progress::new(input.progress), &mut frame)?;
     warn_about_input(&loaded.stats);
     crash("loaded");
     let (added, known) = store.add(&frame.finish()?)?;
@@ -146,13 +148,8 @@ pub fn ingest(s: settings::Ingest) -> Result<Status> {
         let entry = store.state.cloudwatch.entry(key).or_insert(end);
         *entry = (*entry).max(end);
     }
-    let totals = &mut store.state.totals;
     let st = &loaded.stats;
-    totals.records += added;
-    totals.lines += st.lines;
-    totals.rejected += st.rejected;
-    totals.duplicates += st.duplicates + known;
-    totals.problems += st.problems.len() as u64;
+    store.state.totals.add(st, added, known);
     store.commit()?;
     crash("committed");
     store.clean()?;
@@ -228,17 +225,23 @@ pub fn report(s: settings::Report) -> Result<Status> {
     }
     let json = render::json::summary(&summary);
     if let Some(dir) = &s.out {
-        let charts = render::charts::all(&summary)?;
+        // summary.json first: whatever happens to a chart, the figures are out.
+        let mut written = output::write_files(dir, &[("summary.json", json.clone())])?;
+        let charts = render::charts::all(&summary);
         let mut files = vec![
-            ("summary.json".to_string(), json.clone()),
             ("report.md".to_string(), render::markdown::report(&summary, &charts)),
             ("report.html".to_string(), render::html::report(&summary, &charts)),
         ];
         for c in charts {
-            files.push((format!("{}.png", c.name), c.png));
-            files.push((format!("{}.svg", c.name), c.svg.into_bytes()));
+            match c {
+                Ok(c) => {
+                    files.push((format!("{}.png", c.name), c.png));
+                    files.push((format!("{}.svg", c.name), c.svg.into_bytes()));
+                }
+                Err(e) => eprintln!("mila: warning: chart {} not drawn: {}", e.name, escape::terminal(&e.message)),
+            }
         }
-        let written = output::write_files(dir, &files)?;
+        written.extend(output::write_files(dir, &files)?);
         for p in written {
             eprintln!("mila: wrote {}", p.display());
         }

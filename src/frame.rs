@@ -245,6 +245,14 @@ impl Default for Dedupe {
 }
 
 impl Dedupe {
+    /// Whether `id` is read here for the first time; marks it seen.
+    pub fn first(&mut self, id: &str) -> bool {
+        let h = id_hash(id);
+        let new = self.shards[(h >> (128 - SHARD_BITS)) as usize].insert(h);
+        self.duplicates += u64::from(!new);
+        new
+    }
+
     /// Which rows of `batch` are new; marks them seen.
     pub fn first_reads(&mut self, batch: &Batch) -> Vec<bool> {
         let keep: Vec<bool> =

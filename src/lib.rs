@@ -10,6 +10,7 @@ pub mod commands;
 pub mod compare;
 pub mod escape;
 pub mod frame;
+pub mod guard;
 pub mod inputs;
 pub mod load;
 pub mod output;
@@ -48,7 +49,15 @@ pub fn main() -> ExitCode {
             return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
         }
     };
-    match run(cli) {
+    guard::install();
+    let status = guard::catch("running", || run(cli)).unwrap_or_else(|message| Err(anyhow::anyhow!(message)));
+    match status {
+        // A panic that was caught (a unit, a chart) was reported where it happened; what could
+        // be done was done, but the run did not go as it should.
+        Ok(_) if guard::panics() > 0 => {
+            eprintln!("mila: error: {} internal error(s) (reported above); the output is incomplete", guard::panics());
+            ExitCode::from(2)
+        }
         Ok(Status::Ok) => ExitCode::SUCCESS,
         Ok(Status::Violations) => ExitCode::from(1),
         Err(e) => {

@@ -8,11 +8,12 @@ use std::io::Read;
 use std::sync::{Arc, Mutex};
 
 use crate::frame::{Batch, Dedupe, Sink};
+use crate::guard;
 use crate::inputs::profiles::Profiles;
 use crate::progress::Progress;
 use crate::record::parse_line;
 use crate::source::aws::AwsSettings;
-use crate::source::decode::{self, Compression};
+use crate::source::decode::{self, Compression, Line};
 use crate::source::{self, cloudwatch, file, s3, CloudJob, FetchReport, Origin, Problem, SourceSpec, Unit};
 use crate::window::Window;
 
@@ -36,7 +37,7 @@ pub struct LoadStats {
     pub problems: Vec<Problem>,
 }
 
-#[derive(Debug, Default, Clone, PartialEq)]
+#[derive(Debug, Default, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RejectGroup {
     pub count: u64,
     pub first: Vec<String>,
@@ -57,11 +58,26 @@ impl LoadStats {
     }
 }
 
+/// How every line is read: the window it must fall in, the profiles that resolve its model,
+/// and the longest line held (longer ones are rejected with their location).
+#[derive(Clone, Copy)]
+pub struct Reading<'a> {
+    pub window: Window,
+    pub profiles: &'a Profiles,
+    pub max_line: usize,
+}
+
+/// The default `--max-line-length`: far above any record Bedrock writes inline (bodies past
+/// 100 KB go to `data/` sidecars; CloudWatch events stop at 256 KB).
+pub const MAX_LINE: usize = 64 << 20;
+
 /// What one unit yielded.
 #[derive(Default)]
 struct UnitResult {
-    /// The unit's records as columns, built here on the worker.
+    /// The unit's records as columns, built here on the worker, each request id once: a unit
+    /// that repeats one record costs one row.
     batch: Batch,
+    seen: Dedupe,
     stats: LoadStats,
     /// Bytes read, as stored (for progress).
     bytes: u64,
@@ -79,15 +95,14 @@ pub struct Loaded {
 pub fn load(
     local: &[SourceSpec],
     cloud: Vec<CloudJob>,
-    window: Window,
-    profiles: &Profiles,
+    reading: Reading,
     progress: &mut Progress,
     sink: &mut impl Sink,
 ) -> anyhow::Result<Loaded> {
     let expanded = file::expand(local)?;
     let mut stats = LoadStats {
         skipped_objects: expanded.skipped.len() as u64,
-        skipped_examples: expanded.skipped.iter().take(FIRST_LOCATIONS).map(|p| p.display().to_string()).collect(),
+        skipped_examples: expanded.skipped.iter().take(FIRST_LOCATIONS).cloned().collect(),
         problems: expanded.problems,
         ..LoadStats::default()
     };
@@ -103,7 +118,14 @@ pub fn load(
     let mut seen = Dedupe::default();
     for_each_in_order(
         expanded.units.into_iter().chain(fetched),
-        |u| read_unit(&u, window, profiles),
+        |u| {
+            guard::catch(format_args!("reading {}", u.name()), || read_unit(&u, reading)).unwrap_or_else(|message| {
+                // What the unit yielded before the panic is dropped with it: the unit is a problem.
+                let mut out = UnitResult::default();
+                out.stats.problems.push(Problem { unit: u.name(), message });
+                out
+            })
+        },
         |r| {
             progress.read(r.bytes, r.stats.lines);
             merge(&mut stats, r.stats);
@@ -120,7 +142,7 @@ pub fn load(
     let room = FIRST_LOCATIONS.saturating_sub(stats.skipped_examples.len());
     stats.skipped_examples.extend(fetched.skipped.iter().take(room).cloned());
     stats.problems.extend(fetched.problems.iter().cloned());
-    stats.duplicates = seen.duplicates;
+    stats.duplicates += seen.duplicates;
     Ok(Loaded { stats, fetched })
 }
 
@@ -206,15 +228,20 @@ fn for_each_in_order<T: Send, R: Send>(
 fn merge(into: &mut LoadStats, from: LoadStats) {
     into.lines += from.lines;
     into.rejected += from.rejected;
+    into.duplicates += from.duplicates;
     into.outside_window += from.outside_window;
     into.units_read += from.units_read;
-    for (reason, g) in from.rejects {
-        let group = into.rejects.entry(reason).or_default();
+    merge_rejects(&mut into.rejects, from.rejects);
+    into.problems.extend(from.problems);
+}
+
+pub fn merge_rejects(into: &mut BTreeMap<String, RejectGroup>, from: BTreeMap<String, RejectGroup>) {
+    for (reason, g) in from {
+        let group = into.entry(reason).or_default();
         group.count += g.count;
         let room = FIRST_LOCATIONS.saturating_sub(group.first.len());
         group.first.extend(g.first.into_iter().take(room));
     }
-    into.problems.extend(from.problems);
 }
 
 /// Objects up to this size (compressed) are read and inflated whole, which is fastest; larger
@@ -229,15 +256,16 @@ thread_local! {
     static BUFFERS: std::cell::RefCell<(Vec<u8>, Vec<u8>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
 }
 
-fn read_unit(unit: &Unit, window: Window, profiles: &Profiles) -> UnitResult {
+fn read_unit(unit: &Unit, reading: Reading) -> UnitResult {
     let name = unit.name();
+    guard::test_panic("read", &name);
     let mut out = UnitResult::default();
     match unit {
-        Unit::Stdin => stream_lines(&name, std::io::stdin().lock(), window, profiles, &mut out),
-        Unit::File(path) => read_file(path, &name, window, profiles, &mut out),
+        Unit::Stdin => stream_lines(&name, std::io::stdin().lock(), reading, &mut out),
+        Unit::File(path) => read_file(path, &name, reading, &mut out),
         Unit::Object { bytes, .. } => {
             out.bytes = bytes.len() as u64;
-            BUFFERS.with_borrow_mut(|(_, inflated)| read_bytes(&name, bytes, inflated, window, profiles, &mut out));
+            BUFFERS.with_borrow_mut(|(_, inflated)| read_bytes(&name, bytes, inflated, reading, &mut out));
             release_buffers();
         }
         Unit::Events { events, .. } => {
@@ -250,23 +278,29 @@ fn read_unit(unit: &Unit, window: Window, profiles: &Profiles) -> UnitResult {
                     line: n as u64 + 1,
                     event: Some(format!("stream {} event {}", e.stream, e.id).into()),
                 };
-                take(line, origin, window, profiles, &mut out);
+                let line = if line.len() > reading.max_line {
+                    Line::TooLong { bytes: line.len() as u64 }
+                } else {
+                    Line::Text(line)
+                };
+                take(line, origin, reading, &mut out);
             }
         }
     }
     out
 }
 
-fn read_file(path: &std::path::Path, name: &Arc<str>, window: Window, profiles: &Profiles, out: &mut UnitResult) {
+fn read_file(path: &std::path::Path, name: &Arc<str>, reading: Reading, out: &mut UnitResult) {
     let problem = |message: String| Problem { unit: name.clone(), message };
     let mut file = match File::open(path) {
         Ok(f) => f,
         Err(e) => return out.stats.problems.push(problem(format!("cannot open: {e}"))),
     };
-    let size = file.metadata().map(|m| m.len()).unwrap_or(u64::MAX);
-    if size > WHOLE_OBJECT_LIMIT {
-        out.bytes = size;
-        return stream_lines(name, file, window, profiles, out);
+    // A pipe or device named on the command line has no size to trust: it is streamed.
+    let size = file.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
+    if size.is_none_or(|size| size > WHOLE_OBJECT_LIMIT) {
+        out.bytes = size.unwrap_or(0);
+        return stream_lines(name, file, reading, out);
     }
     BUFFERS.with_borrow_mut(|(raw, inflated)| {
         raw.clear();
@@ -274,20 +308,13 @@ fn read_file(path: &std::path::Path, name: &Arc<str>, window: Window, profiles: 
             Ok(n) => out.bytes = n as u64,
             Err(e) => return out.stats.problems.push(problem(format!("cannot read: {e}"))),
         }
-        read_bytes(name, raw, inflated, window, profiles, out);
+        read_bytes(name, raw, inflated, reading, out);
     });
     release_buffers();
 }
 
 /// Reads a whole unit held in memory: inflated in one go when it is gzip.
-fn read_bytes(
-    name: &Arc<str>,
-    raw: &[u8],
-    inflated: &mut Vec<u8>,
-    window: Window,
-    profiles: &Profiles,
-    out: &mut UnitResult,
-) {
+fn read_bytes(name: &Arc<str>, raw: &[u8], inflated: &mut Vec<u8>, reading: Reading, out: &mut UnitResult) {
     if raw.is_empty() && name.to_ascii_lowercase().ends_with(".gz") {
         let message = "empty file (0 bytes) where a gzip object was expected".into();
         return out.stats.problems.push(Problem { unit: name.clone(), message });
@@ -302,11 +329,11 @@ fn read_bytes(
                 // line before any damage and says where it stopped.
                 inflated.clear();
                 out.stats.units_read = 0;
-                return stream_lines(name, raw, window, profiles, out);
+                return stream_lines(name, raw, reading, out);
             }
         },
     };
-    decode::for_each_line_in(text, |n, line| take_line(name, n, line, window, profiles, out));
+    decode::for_each_line_in(text, reading.max_line, |n, line| take(line, || Origin::line(name, n), reading, out));
 }
 
 fn release_buffers() {
@@ -319,16 +346,24 @@ fn release_buffers() {
     });
 }
 
-fn take_line(name: &Arc<str>, n: u64, line: &[u8], window: Window, profiles: &Profiles, out: &mut UnitResult) {
-    take(line, || Origin::line(name, n), window, profiles, out)
-}
-
 /// Parses one record; `origin` is only built for a rejected line.
-fn take(line: &[u8], origin: impl Fn() -> Origin, window: Window, profiles: &Profiles, out: &mut UnitResult) {
-    match parse_line(line, profiles) {
-        Ok(rec) if window.contains(rec.timestamp_ms) => {
+fn take(line: Line, origin: impl Fn() -> Origin, reading: Reading, out: &mut UnitResult) {
+    let line = match line {
+        Line::Text(line) => line,
+        Line::TooLong { .. } => {
             out.stats.lines += 1;
-            out.batch.push(&rec);
+            let reason = format!("line longer than --max-line-length ({} bytes)", reading.max_line);
+            return out.stats.reject(reason, &origin());
+        }
+    };
+    match parse_line(line, reading.profiles) {
+        Ok(rec) if reading.window.contains(rec.timestamp_ms) => {
+            out.stats.lines += 1;
+            if out.seen.first(&rec.request_id) {
+                out.batch.push(&rec);
+            } else {
+                out.stats.duplicates += 1;
+            }
         }
         Ok(_) => out.stats.outside_window += 1,
         Err(reject) => {
@@ -339,7 +374,7 @@ fn take(line: &[u8], origin: impl Fn() -> Origin, window: Window, profiles: &Pro
 }
 
 /// Reads a unit as a stream: standard input, files too big to hold, and damaged objects.
-fn stream_lines(name: &Arc<str>, reader: impl Read, window: Window, profiles: &Profiles, out: &mut UnitResult) {
+fn stream_lines(name: &Arc<str>, reader: impl Read, reading: Reading, out: &mut UnitResult) {
     let problem = |message: String| Problem { unit: name.clone(), message };
     let (compression, mut lines) = match decode::decompressed(reader) {
         Ok(x) => x,
@@ -349,7 +384,9 @@ fn stream_lines(name: &Arc<str>, reader: impl Read, window: Window, profiles: &P
         }
     };
     out.stats.units_read = 1;
-    let (_, failure) = decode::for_each_line(&mut lines, |n, line| take_line(name, n, line, window, profiles, out));
+    let (_, failure) = decode::for_each_line(&mut lines, reading.max_line, |n, line| {
+        take(line, || Origin::line(name, n), reading, out)
+    });
     if let Some(f) = failure {
         let what = match compression {
             Compression::Gzip => "gzip stream is corrupt or truncated",

@@ -47,6 +47,8 @@ pub struct Input {
     pub aws: AwsSettings,
     /// Show a progress line (when standard error is a terminal).
     pub progress: bool,
+    /// `--max-line-length`, in bytes.
+    pub max_line: usize,
     pub now_ms: i64,
 }
 
@@ -164,11 +166,21 @@ pub fn from_cli(cli: Cli, now: DateTime<Utc>) -> Result<Settings> {
         Command::Ingest(a) => {
             let quiet = a.aws.quiet;
             // Profiles are applied when a store is read, not when it is written (store.rs).
-            let args = InputArgs { sources: a.sources, store: None, window: a.window, profiles: None, aws: a.aws };
+            let args = InputArgs {
+                sources: a.sources,
+                store: None,
+                window: a.window,
+                profiles: None,
+                limits: a.limits,
+                aws: a.aws,
+            };
             let mut input = input(&args, now)?;
             input.progress = !quiet;
             if input.sources.contains(&SourceSpec::Stdin) {
                 bail!("ingest reads files, directories, s3:// and cloudwatch: sources, not standard input");
+            }
+            if a.lookback > MAX_LOOKBACK_HOURS {
+                bail!("--lookback must be at most {MAX_LOOKBACK_HOURS} hours (a year)");
             }
             Settings::Ingest(Ingest {
                 input,
@@ -205,6 +217,8 @@ pub fn from_cli(cli: Cli, now: DateTime<Utc>) -> Result<Settings> {
     })
 }
 
+const MAX_LOOKBACK_HOURS: u32 = 366 * 24;
+
 /// `us-east-1`, `us-gov-west-1`, `ap-southeast-7`: lowercase words and a number, by hyphens.
 fn is_region_name(r: &str) -> bool {
     let parts: Vec<&str> = r.split('-').collect();
@@ -214,11 +228,30 @@ fn is_region_name(r: &str) -> bool {
         && !parts[parts.len() - 1].is_empty()
 }
 
+/// A timeout: positive, and at most a day (past it `Duration` would not hold it anyway).
 fn seconds(flag: &str, v: f64) -> Result<std::time::Duration> {
-    if !(v.is_finite() && v > 0.0) {
-        bail!("{flag} must be a positive number of seconds, not {v}");
+    if !(v > 0.0 && v <= 86_400.0) {
+        bail!("{flag} must be a number of seconds above 0 and at most 86400, not {v}");
     }
     Ok(std::time::Duration::from_secs_f64(v))
+}
+
+/// A size in bytes, with an optional binary suffix, between `min` and `max`.
+fn byte_size(flag: &str, text: &str, min: usize, max: usize) -> Result<usize> {
+    let t = text.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let unit: u32 = match t[digits..].trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kib" => 10,
+        "m" | "mib" => 20,
+        "g" | "gib" => 30,
+        _ => bail!("{flag} `{text}`: not a size (a number of bytes, or with KiB, MiB or GiB)"),
+    };
+    let n = t[..digits].parse::<usize>().ok().and_then(|n| n.checked_mul(1 << unit));
+    match n {
+        Some(n) if (min..=max).contains(&n) => Ok(n),
+        _ => bail!("{flag} `{text}`: must be between {} KiB and {} MiB", min >> 10, max >> 20),
+    }
 }
 
 fn prices(path: Option<&std::path::Path>) -> Result<Prices> {
@@ -239,20 +272,23 @@ fn input(a: &InputArgs, now: DateTime<Utc>) -> Result<Input> {
             Some(p) => Profiles::load(p)?,
             None => Profiles::default(),
         },
+        max_line: byte_size("--max-line-length", &a.limits.max_line_length, 1 << 10, 1 << 30)?,
         aws: aws(&a.aws)?,
         now_ms: now.timestamp_millis(),
     })
 }
 
 fn aws(a: &AwsArgs) -> Result<AwsSettings> {
-    if a.page_size.is_some_and(|n| n < 1) {
-        bail!("--page-size must be at least 1");
+    // S3 lists at most 1,000 keys a page and CloudWatch Logs 10,000 events.
+    if a.page_size.is_some_and(|n| !(1..=10_000).contains(&n)) {
+        bail!("--page-size must be from 1 to 10000");
     }
-    if a.max_concurrency == 0 {
-        bail!("--max-concurrency must be at least 1");
+    // Each GET in flight holds its object: the bound keeps memory in reach.
+    if !(1..=256).contains(&a.max_concurrency) {
+        bail!("--max-concurrency must be from 1 to 256");
     }
-    if !(a.cloudwatch_rate.is_finite() && a.cloudwatch_rate > 0.0) {
-        bail!("--cloudwatch-rate must be a positive number of requests per second");
+    if !(a.cloudwatch_rate > 0.0 && a.cloudwatch_rate <= 1000.0) {
+        bail!("--cloudwatch-rate must be a number of requests per second above 0 and at most 1000");
     }
     Ok(AwsSettings {
         profile: a.profile.clone(),

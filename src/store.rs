@@ -69,6 +69,59 @@ pub struct Totals {
     /// Dropped because the same request id was read before (in the run or already stored).
     pub duplicates: u64,
     pub problems: u64,
+    /// Rejected lines by reason, with the first locations of each, kept so that a report of the
+    /// store says what a report of the files would.
+    #[serde(default)]
+    pub rejects: BTreeMap<String, crate::load::RejectGroup>,
+    /// The first `MAX_PROBLEMS` units that could not be read (`problems` counts them all).
+    #[serde(default)]
+    pub problem_list: Vec<StoredProblem>,
+}
+
+/// Problems kept in the checkpoint: enough to find them, bounded however many runs there are.
+pub const MAX_PROBLEMS: usize = 100;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredProblem {
+    pub unit: String,
+    pub message: String,
+}
+
+impl Totals {
+    /// Adds one ingest's input figures (`known`: records the store held already).
+    pub fn add(&mut self, st: &crate::load::LoadStats, added: u64, known: u64) {
+        self.records += added;
+        self.lines += st.lines;
+        self.rejected += st.rejected;
+        self.duplicates += st.duplicates + known;
+        self.problems += st.problems.len() as u64;
+        crate::load::merge_rejects(&mut self.rejects, st.rejects.clone());
+        let room = MAX_PROBLEMS.saturating_sub(self.problem_list.len());
+        self.problem_list.extend(
+            st.problems
+                .iter()
+                .take(room)
+                .map(|p| StoredProblem { unit: p.unit.to_string(), message: p.message.clone() }),
+        );
+    }
+
+    /// What a direct read of everything ingested would report about its input besides the
+    /// records themselves: rejects (which have no time to window them by), duplicates dropped
+    /// when ingesting, and problems.
+    pub fn input_stats(&self) -> crate::load::LoadStats {
+        crate::load::LoadStats {
+            lines: self.rejected + self.duplicates,
+            rejected: self.rejected,
+            duplicates: self.duplicates,
+            rejects: self.rejects.clone(),
+            problems: self
+                .problem_list
+                .iter()
+                .map(|p| crate::source::Problem { unit: p.unit.as_str().into(), message: p.message.clone() })
+                .collect(),
+            ..Default::default()
+        }
+    }
 }
 
 impl S3State {

@@ -10,7 +10,7 @@ fn absurd_arguments_are_exit_2_with_a_message() {
     let out = dir.path().join("corpus");
     let out = out.to_str().unwrap();
     let sample_logs = concat!(env!("CARGO_MANIFEST_DIR"), "/sample-logs");
-    let cases: [(&[&str], &str); 4] = [
+    let cases: [(&[&str], &str); 17] = [
         (&["report", sample_logs, "--since", "99999999999d"], "`99999999999d` reaches back before the earliest time"),
         // Past the range of a duration at all: not a relative time.
         (
@@ -19,6 +19,29 @@ fn absurd_arguments_are_exit_2_with_a_message() {
         ),
         (&["sample", "--out", out, "--records", "18446744073709551615"], "--records 18446744073709551615 is more than"),
         (&["sample", "--out", out, "--records", "2000001"], "(2000000: it is built in memory)"),
+        (&["sample", "--out", out, "--start", "99999-01-01"], "--start: `99999-01-01` is not"),
+        // Past what a Duration holds: Duration::from_secs_f64 would panic.
+        (
+            &["report", sample_logs, "--read-timeout", "1e300"],
+            "--read-timeout must be a number of seconds above 0 and at most 86400",
+        ),
+        (&["report", sample_logs, "--connect-timeout", "NaN"], "--connect-timeout must be a number of seconds"),
+        (&["report", sample_logs, "--max-concurrency", "100000"], "--max-concurrency must be from 1 to 256"),
+        (&["report", sample_logs, "--max-concurrency", "0"], "--max-concurrency must be from 1 to 256"),
+        (&["report", sample_logs, "--cloudwatch-rate", "inf"], "--cloudwatch-rate must be a number"),
+        (&["report", sample_logs, "--page-size", "2147483647"], "--page-size must be from 1 to 10000"),
+        (
+            &["report", sample_logs, "--max-line-length", "0"],
+            "--max-line-length `0`: must be between 1 KiB and 1024 MiB",
+        ),
+        (
+            &["report", sample_logs, "--max-line-length", "99999999999GiB"],
+            "--max-line-length `99999999999GiB`: must be",
+        ),
+        (&["report", sample_logs, "--max-line-length", "64 parsecs"], "--max-line-length `64 parsecs`: not a size"),
+        (&["ingest", sample_logs, "--store", out, "--lookback", "4294967295"], "--lookback must be at most 8784 hours"),
+        (&["sample", "--out", out, "--seed", "18446744073709551616"], "invalid value"),
+        (&["report", sample_logs, "--week", "999999-W01"], "--week: `999999-W01` is not an ISO week"),
     ];
     for (args, want) in cases {
         let r = mila(args);

@@ -45,6 +45,10 @@ pub struct Prices {
     pub source: String,
 }
 
+/// The highest price a table may give, in USD per million tokens: a thousand times today's
+/// dearest. Past it a cell is a typo (or `1e308`), and costs would stop being finite numbers.
+pub const MAX_PRICE: f64 = 100_000.0;
+
 impl Prices {
     pub fn default_table() -> Prices {
         let mut p = Prices::parse(DEFAULT_PRICES_CSV, Path::new("default prices"))
@@ -82,8 +86,13 @@ impl Prices {
                     return Ok(None);
                 }
                 match cell.parse::<f64>() {
-                    Ok(v) if v.is_finite() && v >= 0.0 => Ok(Some(v)),
-                    _ => Err(invalid(path, format!("line {line}: `{name}` must be a non-negative number"))),
+                    Ok(v) if (0.0..=MAX_PRICE).contains(&v) => Ok(Some(v)),
+                    _ => Err(invalid(
+                        path,
+                        format!(
+                            "line {line}: `{name}` must be a number from 0 to {MAX_PRICE} (USD per million tokens)"
+                        ),
+                    )),
                 }
             };
             let model = rec.get(0).unwrap_or("").to_string();
@@ -207,6 +216,10 @@ m,eu-west-1,global,3.5,17.0,0.35,4.5
             "model,region,tier,input,output,cache_read,cache_write\nm,*,*,-1,2,,",
             "model,region,tier,input,output,cache_read,cache_write\nm,*,*,1,2,,\nm,*,*,1,2,,",
             "model,region,tier,input,output,cache_read,cache_write\nm,*,*,,2,,",
+            "model,region,tier,input,output,cache_read,cache_write\nm,*,*,1e308,2,,",
+            "model,region,tier,input,output,cache_read,cache_write\nm,*,*,1,inf,,",
+            "model,region,tier,input,output,cache_read,cache_write\nm,*,*,1,NaN,,",
+            "model,region,tier,input,output,cache_read,cache_write\nm,*,*,1,2,100001,",
         ];
         for text in cases {
             let err = Prices::parse(text, Path::new("p.csv")).unwrap_err().to_string();

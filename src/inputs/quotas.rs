@@ -39,6 +39,9 @@ struct File {
     quota: Vec<Quota>,
 }
 
+/// The highest quota a file may give, per minute: a thousand times the largest Bedrock grants.
+pub const MAX_QUOTA: u64 = 1_000_000_000_000;
+
 impl Quotas {
     /// The quota of a source region and base model, if the file gives one.
     pub fn get(&self, region: &str, model: &str) -> Option<&Quota> {
@@ -62,6 +65,9 @@ impl Quotas {
             }
             if q.requests_per_minute == Some(0) || q.tokens_per_minute == Some(0) {
                 return Err(invalid(path, format!("{at}: a quota of 0 per minute is not a quota")));
+            }
+            if [q.requests_per_minute, q.tokens_per_minute].iter().flatten().any(|v| *v > MAX_QUOTA) {
+                return Err(invalid(path, format!("{at}: a quota above {MAX_QUOTA} per minute is not a quota")));
             }
             if !seen.insert((q.region.as_str(), q.model.as_str())) {
                 return Err(invalid(path, format!("{at}: given twice")));
@@ -89,6 +95,11 @@ mod tests {
             ("[[quota]]\nregion = \"r\"\nmodel = \"m\"\ntokens_per_minute = 0\n", "a quota of 0 per minute"),
             (&format!("{ok}{ok}"), "[[quota]] 2 (us-east-1 / m): given twice"),
             ("[[quota]]\nregion = \"r\"\nmodel = \"m\"\nrpm = 1\n", "unknown field"),
+            (
+                "[[quota]]\nregion = \"r\"\nmodel = \"m\"\ntokens_per_minute = 9223372036854775807\n",
+                "a quota above 1000000000000 per minute",
+            ),
+            ("[[quota]]\nregion = \"r\"\nmodel = \"m\"\nrequests_per_minute = -1\n", "invalid value"),
         ];
         for (text, want) in cases {
             let err = Quotas::parse(text, p).unwrap_err().to_string();

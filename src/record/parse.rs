@@ -62,6 +62,34 @@ pub enum Reject {
     BadTimestamp,
     #[error("not a valid record (a field given twice, or a value of an unexpected shape)")]
     Invalid,
+    #[error("token count `{0}` above 1,000,000,000 (a thousand times the largest context window)")]
+    TooManyTokens(&'static str),
+    #[error("latency `{0}` above 86,400,000 ms (a day)")]
+    LatencyOutOfRange(&'static str),
+}
+
+/// The largest token count one record may carry, and the longest latency: anything past them
+/// is a broken or hostile record, rejected rather than summed (sums of a billion records at
+/// these limits still fit a u64).
+pub const MAX_TOKENS: u64 = 1_000_000_000;
+pub const MAX_LATENCY_MS: u64 = 86_400_000;
+
+/// Every number of a record within its limits, or the first field that is not.
+fn in_range(r: &Record) -> Result<(), Reject> {
+    let tokens = [
+        (r.input_tokens, "input.inputTokenCount"),
+        (r.output_tokens, "output.outputTokenCount"),
+        (r.cache_read_tokens, "cacheReadInputTokenCount"),
+        (r.cache_write_tokens, "cacheWriteInputTokenCount"),
+    ];
+    if let Some((_, field)) = tokens.iter().find(|(v, _)| *v > MAX_TOKENS) {
+        return Err(Reject::TooManyTokens(field));
+    }
+    let latencies = [(r.latency_ms, "latency"), (r.first_byte_ms, "firstByteLatency")];
+    if let Some((_, field)) = latencies.iter().find(|(v, _)| v.is_some_and(|v| v > MAX_LATENCY_MS)) {
+        return Err(Reject::LatencyOutOfRange(field));
+    }
+    Ok(())
 }
 
 impl Reject {
@@ -459,7 +487,7 @@ pub fn parse_line<'a>(line: &'a [u8], profiles: &'a Profiles) -> Result<Record<'
         _ => Cow::Borrowed("{}"),
     };
 
-    Ok(Record {
+    let record = Record {
         timestamp_ms,
         latency_ms: latency_for(&operation, body.converse_latency_ms, metrics.and_then(|m| m.invocation_latency)),
         request_id,
@@ -481,11 +509,14 @@ pub fn parse_line<'a>(line: &'a [u8], profiles: &'a Profiles) -> Result<Record<'
         stop_reason: body.stop_reason,
         request_metadata,
         body_in_s3,
-    })
+    };
+    in_range(&record)?;
+    Ok(record)
 }
 
 /// Turns a serde error into a Reject that names the offending field without quoting its value.
-/// Runs only on the error path, so re-reading the line as a tree costs nothing on good input.
+/// Runs only on the error path: the line is read again with the same types, tracking the path
+/// of keys to the failing value, so no tree is built of it (a body stays skipped).
 fn diagnose(line: &[u8], err: &serde_json::Error) -> Reject {
     use serde_json::error::Category;
     match err.classify() {
@@ -493,72 +524,38 @@ fn diagnose(line: &[u8], err: &serde_json::Error) -> Reject {
         Category::Syntax | Category::Io => return Reject::NotJson { column: err.column() },
         Category::Data => {}
     }
-    let Ok(value) = serde_json::from_slice::<serde_json::Value>(line) else {
-        return Reject::NotJson { column: err.column() };
-    };
-    let Some(obj) = value.as_object() else {
+    if line.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Reject::NotObject;
+    }
+    let mut de = serde_json::Deserializer::from_slice(line);
+    let Err(e) = serde_path_to_error::deserialize::<_, Raw>(&mut de) else {
+        return Reject::Invalid;
     };
-    wrong_type_field(obj).map_or(Reject::Invalid, Reject::WrongType)
+    let wrong_type =
+        ["invalid type", "invalid value", "invalid length"].iter().any(|m| e.inner().to_string().starts_with(m));
+    let keys: Vec<String> = e
+        .path()
+        .iter()
+        .filter_map(|s| match s {
+            serde_path_to_error::Segment::Map { key } => Some(key.clone()),
+            _ => None,
+        })
+        .collect();
+    match field_name(&keys) {
+        Some(field) if wrong_type => Reject::WrongType(field),
+        _ => Reject::Invalid,
+    }
 }
 
-/// The first field whose JSON type is not what the contract says.
-fn wrong_type_field(obj: &serde_json::Map<String, serde_json::Value>) -> Option<String> {
-    use serde_json::Value;
-    let is_str = |v: &Value| v.is_string() || v.is_null();
-    let is_count = |v: &Value| v.is_u64() || v.is_null();
-    for key in [
-        "timestamp",
-        "requestId",
-        "accountId",
-        "region",
-        "operation",
-        "modelId",
-        "inferenceRegion",
-        "errorCode",
-        "schemaType",
-    ] {
-        if obj.get(key).is_some_and(|v| !is_str(v)) {
-            return Some(key.to_string());
-        }
-    }
-    for (parent, keys) in [
-        ("identity", &["arn"][..]),
-        ("input", &["inputTokenCount", "cacheReadInputTokenCount", "cacheWriteInputTokenCount"][..]),
-        ("output", &["outputTokenCount"][..]),
-    ] {
-        let Some(v) = obj.get(parent) else { continue };
-        let Some(inner) = v.as_object() else {
-            if v.is_null() {
-                continue;
-            }
-            return Some(parent.to_string());
-        };
-        for key in keys {
-            let ok = if *key == "arn" { is_str } else { is_count };
-            if inner.get(*key).is_some_and(|v| !ok(v)) {
-                return Some(format!("{parent}.{key}"));
-            }
-        }
-    }
-    if let Some(m) = obj.get("requestMetadata") {
-        let ok = m.is_null() || m.as_object().is_some_and(|o| o.values().all(Value::is_string));
-        if !ok {
-            return Some("requestMetadata".to_string());
-        }
-    }
-    // Stream metrics are read strictly: their counts must be counts.
-    let body = obj.get("output").and_then(|o| o.get("outputBodyJson"));
-    let metrics: Vec<&Value> = match body {
-        Some(Value::Array(chunks)) => chunks.iter().filter_map(|c| c.get(METRICS_KEY)).collect(),
-        Some(b) => b.get(METRICS_KEY).into_iter().collect(),
-        None => Vec::new(),
+/// The field a reject names, from the keys leading to the failing value: a metadata value is
+/// reported as `requestMetadata`, a stream metric as the metrics object.
+fn field_name(keys: &[String]) -> Option<String> {
+    let cut = match keys.first()?.as_str() {
+        "requestMetadata" => 1,
+        "output" => keys.iter().position(|k| k == METRICS_KEY).map_or(keys.len(), |i| i + 1),
+        _ => keys.len(),
     };
-    let bad_metrics = metrics.iter().any(|m| match m.as_object() {
-        Some(m) => m.values().any(|v| !is_count(v)),
-        None => !m.is_null(),
-    });
-    bad_metrics.then(|| format!("output.outputBodyJson.{METRICS_KEY}"))
+    Some(keys[..cut].join("."))
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::charts::Chart;
+use super::charts::{self, Drawing};
 use super::{opt_int, pct, usd};
 use crate::summary::{Attributed, Summary};
 use crate::summary::{Change, Comparison};
@@ -58,10 +58,14 @@ impl Doc {
     }
 }
 
-/// The chart of that name, when the charts were drawn (they are for `--out`).
-fn figure(d: &mut Doc, charts: &[Chart], name: &str) {
-    if let Some(c) = charts.iter().find(|c| c.name == name) {
-        d.blocks.push(Block::Chart { name: c.name.to_string(), title: c.title.clone(), svg: c.svg.clone() });
+/// The chart of that name, when the charts were drawn (they are for `--out`), or why it was not.
+fn figure(d: &mut Doc, charts: &[Drawing], name: &str) {
+    match charts.iter().find(|c| c.as_ref().map_or_else(|e| e.name, |c| c.name) == name) {
+        Some(Ok(c)) => {
+            d.blocks.push(Block::Chart { name: c.name.to_string(), title: c.title.clone(), svg: c.svg.clone() })
+        }
+        Some(Err(e)) => d.para(format!("The chart {} could not be drawn: {}", e.name, e.message)),
+        None => {}
     }
 }
 
@@ -243,7 +247,7 @@ fn comparison(d: &mut Doc, c: &Comparison) {
 }
 
 /// The report as a document: what report.md and report.html both show.
-pub fn report(s: &Summary, charts: &[Chart]) -> Doc {
+pub fn report(s: &Summary, charts: &[Drawing]) -> Doc {
     let mut d = Doc::default();
     d.title("mila report");
     let window = match (&s.window.since, &s.window.until) {
@@ -293,7 +297,7 @@ pub fn report(s: &Summary, charts: &[Chart]) -> Doc {
         }),
     );
 
-    figure(&mut d, charts, "rerouting-rate-by-day");
+    figure(&mut d, charts, charts::RATE);
 
     d.heading("Source x inference region");
     d.para("Requests by the region called (rows) and the region that ran them (columns).");
@@ -317,7 +321,7 @@ pub fn report(s: &Summary, charts: &[Chart]) -> Doc {
         }),
     );
 
-    figure(&mut d, charts, "rerouting-matrix");
+    figure(&mut d, charts, charts::MATRIX);
 
     let l = &s.latency;
     d.heading("Latency by inference region");
@@ -349,7 +353,7 @@ pub fn report(s: &Summary, charts: &[Chart]) -> Doc {
         }),
     );
 
-    figure(&mut d, charts, "latency-by-region");
+    figure(&mut d, charts, charts::LATENCY_BY_REGION);
 
     d.heading("Latency cost of rerouting");
     d.para("Local and rerouted successful calls of the same source region and model, where both have a known latency (nearest-rank percentiles).");
@@ -377,10 +381,10 @@ pub fn report(s: &Summary, charts: &[Chart]) -> Doc {
             ]
         }),
     );
-    figure(&mut d, charts, "latency-local-vs-rerouted");
+    figure(&mut d, charts, charts::LOCAL_VS_REROUTED);
 
     per_day(&mut d, s);
-    figure(&mut d, charts, "volume-by-day");
+    figure(&mut d, charts, charts::VOLUME);
 
     d.heading("Tokens by model");
     d.table(
@@ -427,7 +431,7 @@ pub fn report(s: &Summary, charts: &[Chart]) -> Doc {
     d.table(&with_figures(&["Source region"]), c.by_source_region.iter().map(|x| row(&[&x.source_region], &x.figures)));
     d.table(&with_figures(&["Model-id kind"]), c.by_model_id_kind.iter().map(|x| row(&[&x.model_id_kind], &x.figures)));
 
-    figure(&mut d, charts, "cost-by-day");
+    figure(&mut d, charts, charts::COST);
     attribution(&mut d, s);
 
     d.heading("Residency");

@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::charts::Chart;
+use super::charts::Drawing;
 use super::doc::{self, Block, Doc};
 use crate::escape::html as h;
 use crate::summary::Summary;
@@ -19,7 +19,7 @@ th{text-align:left;background:#f6f6f6}td.n,th.n{text-align:right;font-variant-nu
 code{background:#f3f3f3;padding:0 .2em}\
 figure{margin:1em 0}figure svg{max-width:100%;height:auto;display:block}@media print{body{margin:0}}";
 
-pub fn report(s: &Summary, charts: &[Chart]) -> Vec<u8> {
+pub fn report(s: &Summary, charts: &[Drawing]) -> Vec<u8> {
     render(&doc::report(s, charts)).into_bytes()
 }
 

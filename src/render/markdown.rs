@@ -3,12 +3,12 @@
 
 use std::fmt::Write;
 
-use super::charts::Chart;
+use super::charts::Drawing;
 use super::doc::{self, Block, Doc};
 use crate::escape::markdown as md;
 use crate::summary::Summary;
 
-pub fn report(s: &Summary, charts: &[Chart]) -> Vec<u8> {
+pub fn report(s: &Summary, charts: &[Drawing]) -> Vec<u8> {
     render(&doc::report(s, charts)).into_bytes()
 }
 

@@ -113,9 +113,17 @@ pub fn gunzip_all(data: &[u8], out: &mut Vec<u8>, limit: usize) -> Result<(), Gu
     })
 }
 
+/// One line as the splitters hand it on: its bytes, or only its length when it is longer than
+/// the limit (never held whole).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Line<'a> {
+    Text(&'a [u8]),
+    TooLong { bytes: u64 },
+}
+
 /// Calls `f(line_number, line)` for every non-blank line of an in-memory buffer, with the same
 /// rules as `for_each_line`. Returns the number of non-blank lines.
-pub fn for_each_line_in(buf: &[u8], mut f: impl FnMut(u64, &[u8])) -> u64 {
+pub fn for_each_line_in(buf: &[u8], max_line: usize, mut f: impl FnMut(u64, Line)) -> u64 {
     let (mut lines, mut number, mut start) = (0, 0u64, 0);
     while start < buf.len() {
         let end = memchr::memchr(b'\n', &buf[start..]).map_or(buf.len(), |i| start + i);
@@ -123,11 +131,19 @@ pub fn for_each_line_in(buf: &[u8], mut f: impl FnMut(u64, &[u8])) -> u64 {
         let line = trim_line(&buf[start..end], number == 1);
         if !is_blank(line) {
             lines += 1;
-            f(number, line);
+            f(number, checked(line, max_line));
         }
         start = end + 1;
     }
     lines
+}
+
+fn checked(line: &[u8], max_line: usize) -> Line<'_> {
+    if line.len() > max_line {
+        Line::TooLong { bytes: line.len() as u64 }
+    } else {
+        Line::Text(line)
+    }
 }
 
 /// What happened while splitting a stream into lines.
@@ -148,33 +164,85 @@ pub struct ReadFailure {
 }
 
 /// Calls `f(line_number, line)` for every non-blank line, with BOM (first line only) and the
-/// trailing CR removed. On a read error returns what was read so far and the failure.
+/// trailing CR removed. A line longer than `max_line` bytes is not held: the rest of it is read
+/// past and it is handed on as `TooLong`, so one huge line costs `max_line` bytes of memory. On a
+/// read error returns what was read so far and the failure.
 pub fn for_each_line<R: BufRead + ?Sized>(
     reader: &mut R,
-    mut f: impl FnMut(u64, &[u8]),
+    max_line: usize,
+    mut f: impl FnMut(u64, Line),
 ) -> (LineStats, Option<ReadFailure>) {
     let mut stats = LineStats::default();
     let mut buf = Vec::with_capacity(64 * 1024);
+    // The line's end (CR, LF) and a first-line BOM may take up to 5 bytes past the limit.
+    let keep = (max_line as u64).saturating_add(5);
     loop {
         buf.clear();
-        match reader.read_until(b'\n', &mut buf) {
-            Ok(0) => return (stats, None),
-            Ok(_) => {
-                stats.last_line += 1;
-                let line = trim_line(&buf, stats.last_line == 1);
-                if !is_blank(line) {
-                    stats.lines += 1;
-                    f(stats.last_line, line);
+        // Bytes of the current line seen so far; past the limit they are counted, not kept.
+        let mut length = 0u64;
+        let mut ended = false;
+        let mut read_any = false;
+        let (mut last, mut before_end) = (0u8, 0u8);
+        let failure = loop {
+            let chunk = match reader.fill_buf() {
+                Ok(chunk) => chunk,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => break Some(e),
+            };
+            if chunk.is_empty() {
+                break None;
+            }
+            read_any = true;
+            let (take, done) = match memchr::memchr(b'\n', chunk) {
+                Some(i) => (i + 1, true),
+                None => (chunk.len(), false),
+            };
+            length += take as u64;
+            // Whether the byte before this chunk's end is a CR (the line's CR LF).
+            before_end = match take {
+                0 => before_end,
+                1 => std::mem::replace(&mut last, chunk[0]),
+                n => {
+                    last = chunk[n - 1];
+                    chunk[n - 2]
                 }
+            };
+            if length <= keep {
+                buf.extend_from_slice(&chunk[..take]);
+            } else {
+                buf.clear();
             }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(error) => {
-                let partial = !is_blank(trim_line(&buf, stats.last_line == 0));
-                return (
-                    stats.clone(),
-                    Some(ReadFailure { error, at_line: stats.last_line + 1, partial_line: partial }),
-                );
+            reader.consume(take);
+            if done {
+                ended = true;
+                break None;
             }
+        };
+        if !read_any && failure.is_none() {
+            return (stats, None);
+        }
+        if let Some(error) = failure {
+            let partial = length > max_line as u64 || !is_blank(trim_line(&buf, stats.last_line == 0));
+            return (stats.clone(), Some(ReadFailure { error, at_line: stats.last_line + 1, partial_line: partial }));
+        }
+        stats.last_line += 1;
+        let line = trim_line(&buf, stats.last_line == 1);
+        let line = if length > keep {
+            // Too long to have kept: its length without the line end.
+            let end = if !ended {
+                0
+            } else if before_end == b'\r' {
+                2
+            } else {
+                1
+            };
+            Line::TooLong { bytes: length - end }
+        } else {
+            checked(line, max_line)
+        };
+        if !matches!(line, Line::Text(l) if is_blank(l)) {
+            stats.lines += 1;
+            f(stats.last_line, line);
         }
     }
 }
@@ -204,10 +272,17 @@ mod tests {
         e.finish().unwrap()
     }
 
+    fn text(line: Line) -> String {
+        match line {
+            Line::Text(l) => String::from_utf8_lossy(l).into_owned(),
+            Line::TooLong { bytes } => format!("<{bytes} bytes>"),
+        }
+    }
+
     fn lines_of(bytes: &[u8]) -> (Vec<(u64, String)>, LineStats, Option<String>) {
         let (_, mut r) = decompressed(bytes).unwrap();
         let mut out = Vec::new();
-        let (stats, fail) = for_each_line(&mut r, |n, l| out.push((n, String::from_utf8_lossy(l).into_owned())));
+        let (stats, fail) = for_each_line(&mut r, usize::MAX, |n, l| out.push((n, text(l))));
         (out, stats, fail.map(|f| format!("{}@{}:{}", f.error.kind(), f.at_line, f.partial_line)))
     }
 
@@ -254,10 +329,30 @@ mod tests {
         for input in cases {
             let (want, stats, _) = lines_of(input);
             let mut got = Vec::new();
-            let n = for_each_line_in(input, |n, l| got.push((n, String::from_utf8_lossy(l).into_owned())));
+            let n = for_each_line_in(input, usize::MAX, |n, l| got.push((n, text(l))));
             assert_eq!(got, want, "{input:?}");
             assert_eq!(n, stats.lines);
         }
+    }
+
+    /// A line past the limit is handed on as its length only, in both splitters, through any
+    /// buffer boundary; the lines around it are read as usual.
+    #[test]
+    fn long_lines_are_measured_not_held() {
+        let long = vec![b'y'; 300_000];
+        let mut input = b"\xEF\xBB\xBFab\r\n".to_vec();
+        input.extend(&long);
+        input.extend(b"\r\ncdef\n12345\n");
+        input.extend(&long);
+        let want = [(1, "ab"), (2, "<300000 bytes>"), (3, "cdef"), (4, "<5 bytes>"), (5, "<300000 bytes>")];
+        let want: Vec<(u64, String)> = want.iter().map(|(n, s)| (*n, s.to_string())).collect();
+        let mut streamed = Vec::new();
+        let (_, mut r) = decompressed(&input[..]).unwrap();
+        let (stats, fail) = for_each_line(&mut r, 4, |n, l| streamed.push((n, text(l))));
+        assert_eq!((streamed, stats.lines, fail.is_none()), (want.clone(), 5, true));
+        let mut whole = Vec::new();
+        for_each_line_in(&input, 4, |n, l| whole.push((n, text(l))));
+        assert_eq!(whole, want);
     }
 
     #[test]

@@ -1,15 +1,15 @@
 //! Local files: paths, directories (walked recursively in a deterministic order) and stdin.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::{Problem, SourceError, SourceSpec, Unit};
 
-/// The units a set of sources expands to, the files passed over, and folders that could not
-/// be listed (reported, not fatal: the rest of the tree is still read).
+/// The units a set of sources expands to, the files passed over (with why), and folders that
+/// could not be listed (reported, not fatal: the rest of the tree is still read).
 #[derive(Debug, Default)]
 pub struct Expanded {
     pub units: Vec<Unit>,
-    pub skipped: Vec<PathBuf>,
+    pub skipped: Vec<String>,
     pub problems: Vec<Problem>,
 }
 
@@ -65,12 +65,30 @@ fn walk(dir: &Path, out: &mut Expanded) {
             walk(&path, out);
         } else if file_type.is_symlink() && path.is_dir() {
             // Linked directories are not followed (as fd and ripgrep do by default): no loops.
-            out.skipped.push(path);
-        } else if is_log_file(&path) {
-            out.units.push(Unit::File(path));
+            out.skipped.push(format!("{} (linked folder, not followed)", path.display()));
+        } else if !is_log_file(&path) {
+            out.skipped.push(path.display().to_string());
+        } else if let Some(what) = not_regular(&path) {
+            // A FIFO would block the run and a device (a link to /dev/zero) never ends: a walk
+            // reads regular files only. A file named on the command line is read as it is.
+            out.skipped.push(format!("{} ({what}, not a regular file)", path.display()));
         } else {
-            out.skipped.push(path);
+            out.units.push(Unit::File(path));
         }
+    }
+}
+
+/// What a walked path is when it is not a regular file, following symlinks. A path that
+/// cannot be inspected (a dangling link) is left to `open`, which reports it as a problem.
+fn not_regular(path: &Path) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt;
+    let t = std::fs::metadata(path).ok()?.file_type();
+    match () {
+        _ if t.is_file() => None,
+        _ if t.is_fifo() => Some("named pipe"),
+        _ if t.is_socket() => Some("socket"),
+        _ if t.is_char_device() || t.is_block_device() => Some("device"),
+        _ => Some("special file"),
     }
 }
 

@@ -4,13 +4,11 @@
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{
-    day_tick, days, label, legend, legend_width, page, text, upper, Area, Drawn, Plot, INK, OTHER, PALETTE, WIDTH,
-};
+use super::{label, legend, legend_width, page, text, upper, Area, Axis, Drawn, Plot, INK, OTHER, PALETTE, WIDTH};
 use crate::summary::Summary;
 
 pub struct PerDay {
-    days: Vec<String>,
+    axis: Axis,
     /// What the stacks are: `tag team` or `model`.
     by: String,
     /// (group, colour, usd per day), biggest total first, "other" last.
@@ -36,32 +34,31 @@ impl PerDay {
                 s.daily.cost_by_model.iter().map(|r| (r.day.as_str(), r.model.as_str(), r.usd)).collect(),
             ),
         };
-        let days = days(s, rows.iter().map(|r| r.0));
-        let mut totals: Vec<(String, f64)> = Vec::new();
+        let axis = Axis::new(&s.window, rows.iter().map(|r| r.0));
+        // In first-seen order, as the sort below breaks ties by name anyway.
+        let mut totals: std::collections::HashMap<&str, f64> = Default::default();
         for (_, g, usd) in &rows {
-            match totals.iter_mut().find(|(name, _)| name == g) {
-                Some(t) => t.1 += usd,
-                None => totals.push((g.to_string(), *usd)),
-            }
+            *totals.entry(g).or_default() += usd;
         }
+        let mut totals: Vec<(String, f64)> = totals.into_iter().map(|(g, usd)| (g.to_string(), usd)).collect();
         // Biggest first; equal totals by name, so the order is the same every run.
         totals.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         let named = if totals.len() > PALETTE.len() { PALETTE.len() - 1 } else { totals.len() };
         let mut groups: Vec<(String, RGBColor, Vec<f64>)> = totals[..named]
             .iter()
             .enumerate()
-            .map(|(i, (g, _))| (g.clone(), super::colour(i), vec![0.0; days.len()]))
+            .map(|(i, (g, _))| (g.clone(), super::colour(i), vec![0.0; axis.len()]))
             .collect();
         if totals.len() > named {
-            groups.push(("other".into(), OTHER, vec![0.0; days.len()]));
+            groups.push(("other".into(), OTHER, vec![0.0; axis.len()]));
         }
         for (day, g, usd) in rows {
             let i = groups.iter().position(|(name, _, _)| name == g).unwrap_or(groups.len() - 1);
-            if let Some(d) = days.iter().position(|x| x == day) {
+            if let Some(d) = axis.index(day) {
                 groups[i].2[d] += usd;
             }
         }
-        PerDay { days, by, groups, unpriced: s.cost.unpriced_requests }
+        PerDay { axis, by, groups, unpriced: s.cost.unpriced_requests }
     }
 }
 
@@ -82,10 +79,10 @@ fn stack_key(s: &Summary) -> Option<String> {
 
 impl Plot for PerDay {
     fn name(&self) -> &'static str {
-        "cost-by-day"
+        super::COST
     }
     fn title(&self) -> String {
-        format!("Cost per day by {}", self.by.replace('`', ""))
+        format!("Cost per {} by {}", self.axis.unit(), self.by.replace('`', ""))
     }
     fn size(&self) -> (u32, u32) {
         (WIDTH, 560)
@@ -96,7 +93,7 @@ impl Plot for PerDay {
             self.unpriced
         );
         let body = page(root, &self.title(), &subtitle)?;
-        if self.days.is_empty() || self.groups.is_empty() {
+        if self.axis.is_empty() || self.groups.is_empty() {
             return super::no_data(&body, "No requests in this window.");
         }
         // Top of the legend = top of the stack.
@@ -109,7 +106,7 @@ impl Plot for PerDay {
         let names: Vec<String> = entries.iter().map(|e| e.0.clone()).collect();
         let (plot, key) = body.split_horizontally(WIDTH as i32 - legend_width(root, &names)? as i32);
         legend(&key.margin(24, 0, 0, 0), &entries)?;
-        let n = self.days.len();
+        let n = self.axis.len();
         let per_day: Vec<f64> = (0..n).map(|d| self.groups.iter().map(|g| g.2[d]).sum()).collect();
         let top = upper(per_day.iter().fold(0.0f64, |a, &b| a.max(b)), 1.1);
         let mut chart = ChartBuilder::on(&plot)
@@ -117,7 +114,7 @@ impl Plot for PerDay {
             .x_label_area_size(44)
             .y_label_area_size(72)
             .build_cartesian_2d(-0.5..(n as f64 - 0.5), 0.0..top)?;
-        let tick = |v: &f64| day_tick(&self.days, *v);
+        let tick = |v: &f64| self.axis.tick(*v);
         let dollars = |v: &f64| if top < 10.0 { format!("${v:.2}") } else { format!("${v:.0}") };
         chart
             .configure_mesh()
@@ -125,7 +122,7 @@ impl Plot for PerDay {
             .x_label_formatter(&tick)
             .y_labels(6)
             .y_label_formatter(&dollars)
-            .x_desc("day (UTC)")
+            .x_desc(self.axis.desc())
             .y_desc("cost (USD)")
             .axis_desc_style(text(14, INK))
             .label_style(text(12, INK))
@@ -143,8 +140,8 @@ impl Plot for PerDay {
                 base[d] += values[d];
             }
         }
-        // The day's total above each stack.
-        let totals = (0..n).filter(|&d| per_day[d] > 0.0).map(|d| {
+        // The bucket's total above each stack, where there is room for it.
+        let totals = (0..n).filter(|&d| per_day[d] > 0.0 && n <= 31).map(|d| {
             EmptyElement::at((d as f64, per_day[d]))
                 + Text::new(
                     format!("${:.2}", per_day[d]),

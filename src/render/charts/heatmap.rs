@@ -23,40 +23,76 @@ pub struct Flows {
     /// counts[row][col]; the last column is "unknown" when any route is unknown.
     counts: Vec<Vec<u64>>,
     totals: Vec<u64>,
+    /// Rows that are source regions (the rest is the folded "other" row): the diagonal.
+    regions: usize,
+}
+
+/// Source regions drawn as rows, and inference regions drawn as columns besides them; the
+/// rest is folded into one "other" row or column, so the chart stays readable (and its
+/// canvas small) however many region strings the logs hold.
+const MAX_ROWS: usize = 12;
+const MAX_COLS: usize = 16;
+
+/// `names` cut to the `keep` with the most requests (their order kept), and the rest's label.
+fn top(names: Vec<(String, u64)>, keep: usize) -> (Vec<String>, Option<String>) {
+    if names.len() <= keep {
+        return (names.into_iter().map(|n| n.0).collect(), None);
+    }
+    let mut ranked: Vec<usize> = (0..names.len()).collect();
+    ranked.sort_by(|&a, &b| names[b].1.cmp(&names[a].1).then(a.cmp(&b)));
+    let mut kept: Vec<usize> = ranked[..keep - 1].to_vec();
+    kept.sort();
+    let other = format!("other ({} regions)", names.len() - kept.len());
+    (kept.into_iter().map(|i| names[i].0.clone()).collect(), Some(other))
 }
 
 impl Flows {
     pub fn new(s: &Summary) -> Self {
-        let rows: Vec<String> = s.rerouting.by_source_region.iter().map(|r| r.source_region.clone()).collect();
+        let sources = s.rerouting.by_source_region.iter().map(|r| (r.source_region.clone(), r.requests)).collect();
+        let (mut rows, other_row) = top(sources, MAX_ROWS);
+        let regions = rows.len();
         // Source regions first, in row order, so local cells form the diagonal; then the other
         // inference regions, sorted.
-        let mut others: Vec<String> = s
-            .rerouting
-            .flows
-            .iter()
-            .filter_map(|f| f.inference_region.clone())
-            .filter(|ir| !rows.contains(ir))
-            .collect();
-        others.sort();
-        others.dedup();
+        let mut others: std::collections::BTreeMap<&str, u64> = Default::default();
+        for f in &s.rerouting.flows {
+            let Some(ir) = f.inference_region.as_ref().filter(|ir| !rows.contains(ir)) else { continue };
+            *others.entry(ir).or_default() += f.requests;
+        }
+        let others = others.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        let (others, other_col) = top(others, MAX_COLS.saturating_sub(regions).max(1));
         let mut cols = rows.clone();
         cols.extend(others);
-        if s.rerouting.flows.iter().any(|f| f.inference_region.is_none()) {
+        let folded_col = other_col.map(|c| {
+            cols.push(c);
+            cols.len() - 1
+        });
+        let unknown_col = s.rerouting.flows.iter().any(|f| f.inference_region.is_none()).then(|| {
             cols.push(UNKNOWN.to_string());
-        }
+            cols.len() - 1
+        });
+        let folded_row = other_row.map(|r| {
+            rows.push(r);
+            rows.len() - 1
+        });
+        // A name that is not drawn lands in the folded row or column.
+        let row_of = |name: &str| rows[..regions].iter().position(|r| r == name).or(folded_row);
         let mut counts = vec![vec![0; cols.len()]; rows.len()];
+        let mut totals = vec![0; rows.len()];
         for f in &s.rerouting.flows {
-            let r = rows.iter().position(|r| *r == f.source_region);
             let c = match &f.inference_region {
-                Some(ir) => cols.iter().position(|c| c == ir),
-                None => Some(cols.len() - 1),
+                Some(ir) => cols.iter().position(|c| c == ir).filter(|c| Some(*c) != unknown_col).or(folded_col),
+                None => unknown_col,
             };
-            if let (Some(r), Some(c)) = (r, c) {
+            if let (Some(r), Some(c)) = (row_of(&f.source_region), c) {
                 counts[r][c] += f.requests;
             }
         }
-        let totals = s.rerouting.by_source_region.iter().map(|r| r.requests).collect();
-        Flows { rows, cols, counts, totals }
+        for r in &s.rerouting.by_source_region {
+            if let Some(i) = row_of(&r.source_region) {
+                totals[i] += r.requests;
+            }
+        }
+        Flows { rows, cols, counts, totals, regions }
     }
 
     /// The left label column's width and the column labels' height, from the longest labels:
@@ -99,7 +135,7 @@ struct Layout {
 
 impl Plot for Flows {
     fn name(&self) -> &'static str {
-        "rerouting-matrix"
+        super::MATRIX
     }
 
     fn title(&self) -> String {
@@ -146,7 +182,7 @@ impl Plot for Flows {
                 let x = left + c as i32 * cell;
                 let share = if self.totals[r] == 0 { 0.0 } else { n as f64 / self.totals[r] as f64 };
                 root.draw(&Rectangle::new([(x + 1, y + 1), (x + cell - 1, y + ROW - 1)], shade(share).filled()))?;
-                if c == r {
+                if c == r && r < self.regions {
                     root.draw(&Rectangle::new([(x + 1, y + 1), (x + cell - 1, y + ROW - 1)], INK.stroke_width(2)))?;
                 }
                 if n == 0 {

@@ -7,7 +7,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use super::{compact, label, legend, legend_width, page, text, thousands, upper, Area, Drawn, Plot, INK, MUTED, WIDTH};
 use crate::summary::Summary;
 
-/// Pairs shown in the local-vs-rerouted chart; summary.json holds them all.
+/// Rows shown in a latency chart (pairs, or inference regions); summary.json holds them all.
 const MAX_PAIRS: usize = 15;
 
 struct Row {
@@ -133,9 +133,23 @@ fn pct(v: f64) -> String {
 
 /// p50 / p90 / p99 per inference region, with calls and latency coverage beside each name.
 pub fn by_region(s: &Summary) -> Bars {
-    let rows = s
-        .latency
-        .by_inference_region
+    let mut regions: Vec<_> = s.latency.by_inference_region.iter().collect();
+    let all = regions.len();
+    if all > MAX_PAIRS {
+        // The busiest regions, in the summary's order.
+        let mut busiest = regions.clone();
+        busiest.sort_by_key(|r| std::cmp::Reverse(r.calls));
+        let floor = busiest[MAX_PAIRS - 1].calls;
+        let mut room = busiest[..MAX_PAIRS].iter().filter(|r| r.calls == floor).count();
+        regions.retain(|r| {
+            r.calls > floor
+                || (r.calls == floor && room > 0 && {
+                    room -= 1;
+                    true
+                })
+        });
+    }
+    let rows = regions
         .iter()
         .map(|r| Row {
             name: label(&r.inference_region, 32),
@@ -150,9 +164,13 @@ pub fn by_region(s: &Summary) -> Bars {
         })
         .collect();
     Bars {
-        name: "latency-by-region",
+        name: super::LATENCY_BY_REGION,
         title: "Latency per inference region".into(),
-        subtitle: "Successful calls, nearest-rank percentiles; n = calls with a known latency.".into(),
+        subtitle: if all > MAX_PAIRS {
+            format!("Successful calls, nearest-rank percentiles; n = calls with a known latency; the {MAX_PAIRS} of {all} regions with the most calls.")
+        } else {
+            "Successful calls, nearest-rank percentiles; n = calls with a known latency.".into()
+        },
         series: vec![
             ("p50".into(), super::colour(4)),
             ("p90".into(), super::colour(0)),
@@ -195,7 +213,7 @@ pub fn local_vs_rerouted(s: &Summary) -> Bars {
         "every pair with both local and rerouted calls".to_string()
     };
     Bars {
-        name: "latency-local-vs-rerouted",
+        name: super::LOCAL_VS_REROUTED,
         title: "Latency cost of rerouting: local vs rerouted, same source region and model".into(),
         subtitle: format!("Bar: p50, whisker: p90 (labels: p50 · p90 ms); successful calls; {shown}."),
         series: vec![("local".into(), super::colour(0)), ("rerouted".into(), super::colour(1))],

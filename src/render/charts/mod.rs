@@ -19,10 +19,18 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{register_font, FontStyle};
 
-use crate::summary::Summary;
+use crate::summary::{Summary, WindowOut};
 
 pub type Area<DB> = DrawingArea<DB, Shift>;
 pub type Drawn<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+
+/// Chart names: the file stems (`NAME.svg`, `NAME.png`) and how the report places each.
+pub const MATRIX: &str = "rerouting-matrix";
+pub const RATE: &str = "rerouting-rate-by-day";
+pub const LATENCY_BY_REGION: &str = "latency-by-region";
+pub const LOCAL_VS_REROUTED: &str = "latency-local-vs-rerouted";
+pub const COST: &str = "cost-by-day";
+pub const VOLUME: &str = "volume-by-day";
 
 /// One chart, in both formats.
 pub struct Chart {
@@ -70,17 +78,42 @@ pub fn text(size: u32, colour: RGBColor) -> TextStyle<'static> {
     (FAMILY, size as f64).into_font().color(&colour)
 }
 
-/// Every chart of the report, in the order the report shows them.
-pub fn all(s: &Summary) -> Result<Vec<Chart>> {
-    Ok(vec![
-        render(&heatmap::Flows::new(s))?,
-        render(&series::ReroutingRate::new(s))?,
-        render(&latency::by_region(s))?,
-        render(&latency::local_vs_rerouted(s))?,
-        render(&cost::PerDay::new(s))?,
-        render(&series::Volume::new(s))?,
-    ])
+/// Every chart of the report, in the order the report shows them, or why it could not be drawn:
+/// a chart that fails (or panics) is skipped, never the report.
+pub fn all(s: &Summary) -> Vec<Drawing> {
+    fn one<P: Plot>(name: &'static str, make: impl FnOnce() -> P) -> Drawing {
+        let drawn = crate::guard::catch(format_args!("drawing the chart {name}"), || {
+            crate::guard::test_panic("chart", name);
+            render(&make())
+        });
+        match drawn {
+            Ok(Ok(chart)) => Ok(chart),
+            Ok(Err(e)) => Err(ChartError { name, message: format!("{e:#}") }),
+            Err(message) => Err(ChartError { name, message }),
+        }
+    }
+    vec![
+        one(MATRIX, || heatmap::Flows::new(s)),
+        one(RATE, || series::ReroutingRate::new(s)),
+        one(LATENCY_BY_REGION, || latency::by_region(s)),
+        one(LOCAL_VS_REROUTED, || latency::local_vs_rerouted(s)),
+        one(COST, || cost::PerDay::new(s)),
+        one(VOLUME, || series::Volume::new(s)),
+    ]
 }
+
+/// A chart as drawn, or why it was not.
+pub type Drawing = Result<Chart, ChartError>;
+
+/// A chart that could not be drawn, and why.
+#[derive(Debug, Clone)]
+pub struct ChartError {
+    pub name: &'static str,
+    pub message: String,
+}
+
+/// Canvases stay within this many pixels a side; a chart that would need more is not drawn.
+const MAX_SIDE: u32 = 8000;
 
 fn render(p: &impl Plot) -> Result<Chart> {
     static FONTS: Once = Once::new();
@@ -92,6 +125,9 @@ fn render(p: &impl Plot) -> Result<Chart> {
     });
     let (width, height) = p.size();
     let failed = |e: String| anyhow!("cannot draw the chart {}: {e}", p.name());
+    if width > MAX_SIDE || height > MAX_SIDE {
+        return Err(failed(format!("{width} x {height} pixels is more than {MAX_SIDE} a side")));
+    }
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
@@ -180,37 +216,110 @@ pub fn upper(max: f64, headroom: f64) -> f64 {
     }
 }
 
-/// The days a day chart spans: the window's days when it has bounds, widened to every day
-/// with data, gaps included. `YYYY-MM-DD`, UTC.
-pub fn days<'a>(s: &Summary, with_data: impl Iterator<Item = &'a str>) -> Vec<String> {
-    use chrono::{DateTime, Days, NaiveDate};
-    let parse = |d: &str| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok();
-    let at = |t: &Option<String>, back_ms: i64| {
-        let t = DateTime::parse_from_rfc3339(t.as_deref()?).ok()?;
-        Some((t - chrono::Duration::milliseconds(back_ms)).date_naive())
-    };
-    // The window's end is exclusive: its last day is the one just before it.
-    let bounds = [at(&s.window.since, 0), at(&s.window.until, 1)];
-    let all: Vec<NaiveDate> = with_data.filter_map(parse).chain(bounds.into_iter().flatten()).collect();
-    let (Some(first), Some(last)) = (all.iter().min().copied(), all.iter().max().copied()) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    let mut d = first;
-    while d <= last {
-        out.push(d.format("%Y-%m-%d").to_string());
-        d = d + Days::new(1);
-    }
-    out
+/// A day chart's x axis: consecutive buckets of `step` days. Its span is the window's when that
+/// is bounded and short, else the data's own (so one record dated 9999 draws two points, not
+/// three million days); past `MAX_DAYS` days the buckets are weeks from Monday, and wider
+/// still, as many weeks as keep it within `MAX_BUCKETS`.
+pub struct Axis {
+    first: chrono::NaiveDate,
+    step: i64,
+    /// Each bucket's first day, `YYYY-MM-DD` (UTC).
+    pub labels: Vec<String>,
 }
 
-/// Day-axis tick: the day index under the tick as `MM-DD`; nothing between days.
-pub fn day_tick(days: &[String], v: f64) -> String {
-    let i = v.round();
-    if (v - i).abs() > 1e-6 || i < 0.0 {
-        return String::new();
+/// A day axis up to this long draws every day; a year and a bit.
+pub const MAX_DAYS: i64 = 400;
+pub const MAX_BUCKETS: i64 = 400;
+
+impl Axis {
+    pub fn new<'a>(window: &WindowOut, with_data: impl Iterator<Item = &'a str>) -> Axis {
+        use chrono::{DateTime, Datelike, NaiveDate};
+        let parse = |d: &str| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok();
+        let at = |t: &Option<String>, back_ms: i64| {
+            let t = DateTime::parse_from_rfc3339(t.as_deref()?).ok()?;
+            Some((t - chrono::Duration::milliseconds(back_ms)).date_naive())
+        };
+        let span = |days: &[NaiveDate]| {
+            let (first, last) = (days.iter().min().copied()?, days.iter().max().copied()?);
+            Some((first, last))
+        };
+        let data: Vec<NaiveDate> = with_data.filter_map(parse).collect();
+        // The window's end is exclusive: its last day is the one just before it.
+        let bounds = [at(&window.since, 0), at(&window.until, 1)];
+        let widened: Vec<NaiveDate> = data.iter().copied().chain(bounds.into_iter().flatten()).collect();
+        let days_in = |(a, b): (NaiveDate, NaiveDate)| (b - a).num_days() + 1;
+        let range = match (span(&widened), span(&data)) {
+            (Some(w), _) if days_in(w) <= MAX_DAYS => Some(w),
+            (_, d) => d,
+        };
+        let Some((first, last)) = range else {
+            return Axis { first: NaiveDate::MIN, step: 1, labels: Vec::new() };
+        };
+        let (first, step) = if days_in((first, last)) <= MAX_DAYS {
+            (first, 1)
+        } else {
+            let monday = first - chrono::Days::new(u64::from(first.weekday().num_days_from_monday()));
+            let weeks = ((last - monday).num_days() / 7) + 1;
+            (monday, 7 * ((weeks + MAX_BUCKETS - 1) / MAX_BUCKETS).max(1))
+        };
+        let n = (last - first).num_days() / step + 1;
+        let labels = (0..n)
+            .filter_map(|i| first.checked_add_days(chrono::Days::new((i * step) as u64)))
+            .map(|d| d.format("%Y-%m-%d").to_string())
+            .collect();
+        Axis { first, step, labels }
     }
-    days.get(i as usize).map(|d| d.get(5..).unwrap_or(d).to_string()).unwrap_or_default()
+
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// The bucket a `YYYY-MM-DD` day falls in.
+    pub fn index(&self, day: &str) -> Option<usize> {
+        let d = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()?;
+        let i = (d - self.first).num_days().div_euclid(self.step);
+        usize::try_from(i).ok().filter(|i| *i < self.labels.len())
+    }
+
+    /// What one bucket is, for axis titles: `day`, `week`, `4 weeks`.
+    pub fn unit(&self) -> String {
+        match self.step {
+            1 => "day".into(),
+            7 => "week".into(),
+            n => format!("{} weeks", n / 7),
+        }
+    }
+
+    /// The x-axis title.
+    pub fn desc(&self) -> String {
+        match self.step {
+            1 => "day (UTC)".into(),
+            _ => format!("{} from Monday (UTC)", self.unit()),
+        }
+    }
+
+    /// Tick under bucket `v`: `MM-DD` within a year, `YYYY-MM-DD` across years; nothing
+    /// between buckets.
+    pub fn tick(&self, v: f64) -> String {
+        let i = v.round();
+        if (v - i).abs() > 1e-6 || i < 0.0 {
+            return String::new();
+        }
+        let one_year = match (self.labels.first(), self.labels.last()) {
+            (Some(a), Some(b)) => a.get(..4) == b.get(..4),
+            _ => true,
+        };
+        let Some(d) = self.labels.get(i as usize) else { return String::new() };
+        if one_year {
+            d.get(5..).unwrap_or(d).to_string()
+        } else {
+            d.clone()
+        }
+    }
 }
 
 /// White page, title and subtitle; returns the area below them.
@@ -274,6 +383,35 @@ mod tests {
         for (input, max, want) in cases {
             assert_eq!(label(input, max), want, "{input:?}");
         }
+    }
+
+    fn axis(since: Option<&str>, until: Option<&str>, data: &[&str]) -> Axis {
+        let window = WindowOut { since: since.map(String::from), until: until.map(String::from) };
+        Axis::new(&window, data.iter().copied())
+    }
+
+    /// The axis follows the window when it is short, the data when it is not, and rolls up to
+    /// weeks (then to several weeks) so that it never has more than MAX_BUCKETS points.
+    #[test]
+    fn axis_table() {
+        let week = axis(Some("2026-11-09T00:00:00Z"), Some("2026-11-16T00:00:00Z"), &["2026-11-10"]);
+        assert_eq!((week.len(), week.unit(), week.index("2026-11-10")), (7, "day".into(), Some(1)));
+        assert_eq!(week.tick(0.0), "11-09");
+        // A century-long window over two days of data: the data's two days.
+        let wide = axis(Some("1900-01-01T00:00:00Z"), Some("2100-01-01T00:00:00Z"), &["2026-11-10", "2026-11-11"]);
+        assert_eq!(wide.labels, ["2026-11-10", "2026-11-11"]);
+        // Two years of data: weeks from Monday.
+        let years = axis(None, None, &["2025-01-01", "2026-12-31"]);
+        assert_eq!((years.unit(), years.labels[0].as_str()), ("week".into(), "2024-12-30"));
+        assert_eq!(years.index("2025-01-05"), Some(0));
+        assert_eq!(years.index("2025-01-06"), Some(1));
+        assert_eq!(years.tick(0.0), "2024-12-30");
+        // One record in 9999 beside one today: at most MAX_BUCKETS points.
+        let far = axis(None, None, &["2026-11-10", "9999-12-31"]);
+        assert!(far.len() as i64 <= MAX_BUCKETS && far.len() > 1, "{}", far.len());
+        assert_eq!(far.index("2026-11-10"), Some(0));
+        assert_eq!(far.index("9999-12-31"), Some(far.len() - 1));
+        assert!(axis(None, None, &[]).is_empty());
     }
 
     #[test]

@@ -5,38 +5,80 @@ use plotters::prelude::*;
 
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{compact, day_tick, days, label, legend_width, page, text, upper, Area, Drawn, Plot, INK, WIDTH};
-use crate::summary::Summary;
+use super::{compact, label, legend_width, page, text, upper, Area, Axis, Drawn, Plot, INK, OTHER, WIDTH};
+use crate::summary::{DayRegion, Summary};
 
 /// One line per source region: (name, colour, a value per day or none).
 type Lines = Vec<(String, RGBColor, Vec<Option<f64>>)>;
 
 struct Daily {
-    days: Vec<String>,
+    axis: Axis,
+    /// The source regions drawn as their own line, the rest summed into one "other" line.
     regions: Vec<String>,
+    other: Option<String>,
 }
+
+/// Lines drawn at most: the palette's colours, the last for "other".
+const MAX_LINES: usize = super::PALETTE.len();
 
 impl Daily {
     fn new(s: &Summary) -> Self {
+        let mut regions: Vec<(usize, &crate::summary::RegionRoutes)> =
+            s.rerouting.by_source_region.iter().enumerate().collect();
+        let mut other = None;
+        if regions.len() > MAX_LINES {
+            // The busiest keep a line (in the summary's order); the rest are one.
+            regions.sort_by(|a, b| b.1.requests.cmp(&a.1.requests).then(a.0.cmp(&b.0)));
+            other = Some(format!("other ({} regions)", regions.len() - (MAX_LINES - 1)));
+            regions.truncate(MAX_LINES - 1);
+            regions.sort_by_key(|r| r.0);
+        }
         Daily {
-            days: days(s, s.daily.by_source_region.iter().map(|r| r.day.as_str())),
-            regions: s.rerouting.by_source_region.iter().map(|r| r.source_region.clone()).collect(),
+            axis: Axis::new(&s.window, s.daily.by_source_region.iter().map(|r| r.day.as_str())),
+            regions: regions.into_iter().map(|r| r.1.source_region.clone()).collect(),
+            other,
         }
     }
 
-    /// A value per region per day from the day rows; `missing` for days without a row.
-    fn lines(&self, s: &Summary, value: impl Fn(&crate::summary::DayRegion) -> f64, missing: Option<f64>) -> Lines {
-        self.regions
+    /// Per line, per bucket: the sum of `value` over the day rows, times `scale`, divided by the
+    /// sum of `per` when given (a rate); `missing` for buckets without a row (or a zero `per`).
+    fn lines(
+        &self,
+        s: &Summary,
+        value: impl Fn(&DayRegion) -> f64,
+        per: Option<&dyn Fn(&DayRegion) -> f64>,
+        scale: f64,
+        missing: Option<f64>,
+    ) -> Lines {
+        let n = self.regions.len() + usize::from(self.other.is_some());
+        let mut sums = vec![vec![None::<(f64, f64)>; self.axis.len()]; n];
+        for r in &s.daily.by_source_region {
+            let line = self.regions.iter().position(|x| *x == r.source_region).unwrap_or(n - 1);
+            if let Some(b) = self.axis.index(&r.day) {
+                let (v, d) = sums[line][b].get_or_insert((0.0, 0.0));
+                *v += value(r);
+                *d += per.map_or(1.0, |p| p(r));
+            }
+        }
+        let names = self
+            .regions
             .iter()
+            .map(|r| (label(r, 24), None))
+            .chain(self.other.iter().map(|o| (o.clone(), Some(OTHER))));
+        names
+            .zip(sums)
             .enumerate()
-            .map(|(i, region)| {
-                let mut v = vec![missing; self.days.len()];
-                for r in s.daily.by_source_region.iter().filter(|r| &r.source_region == region) {
-                    if let Some(d) = self.days.iter().position(|d| *d == r.day) {
-                        v[d] = Some(value(r));
-                    }
-                }
-                (label(region, 24), super::colour(i), v)
+            .map(|(i, ((name, colour), sums))| {
+                let values = sums
+                    .into_iter()
+                    .map(|sum| match (sum, per) {
+                        (None, _) => missing,
+                        (Some((_, 0.0)), Some(_)) => missing,
+                        (Some((v, d)), Some(_)) => Some(v / d * scale),
+                        (Some((v, _)), None) => Some(v * scale),
+                    })
+                    .collect();
+                (name, colour.unwrap_or_else(|| super::colour(i)), values)
             })
             .collect()
     }
@@ -45,14 +87,14 @@ impl Daily {
 /// A line chart over days in `area`; gaps (days without a value) break the line.
 fn panel<DB: DrawingBackend>(
     area: &Area<DB>,
-    days: &[String],
+    axis: &Axis,
     lines: &Lines,
     caption: &str,
     y_desc: &str,
     y_max: f64,
     y_tick: &dyn Fn(&f64) -> String,
 ) -> Drawn<DB> {
-    let n = days.len();
+    let n = axis.len();
     let mut builder = ChartBuilder::on(area);
     if !caption.is_empty() {
         builder.caption(caption, text(15, INK));
@@ -62,14 +104,14 @@ fn panel<DB: DrawingBackend>(
         .x_label_area_size(44)
         .y_label_area_size(72)
         .build_cartesian_2d(-0.5..(n as f64 - 0.5), 0.0..y_max)?;
-    let tick = |v: &f64| day_tick(days, *v);
+    let tick = |v: &f64| axis.tick(*v);
     chart
         .configure_mesh()
         .x_labels(n.clamp(2, 12))
         .x_label_formatter(&tick)
         .y_labels(6)
         .y_label_formatter(y_tick)
-        .x_desc("day (UTC)")
+        .x_desc(axis.desc())
         .y_desc(y_desc)
         .axis_desc_style(text(14, INK))
         .label_style(text(12, INK))
@@ -122,7 +164,7 @@ fn framed<DB: DrawingBackend>(
 
 /// Rerouted requests / all requests of the source region, per day.
 pub struct ReroutingRate {
-    days: Vec<String>,
+    axis: Axis,
     lines: Lines,
 }
 
@@ -130,35 +172,38 @@ impl ReroutingRate {
     pub fn new(s: &Summary) -> Self {
         let d = Daily::new(s);
         // A day without requests has no rate: a gap, not zero.
-        let lines = d.lines(s, |r| r.rerouting_rate * 100.0, None);
-        ReroutingRate { days: d.days, lines }
+        let lines = d.lines(s, |r| r.rerouted as f64, Some(&|r| r.requests as f64), 100.0, None);
+        ReroutingRate { axis: d.axis, lines }
     }
 }
 
 impl Plot for ReroutingRate {
     fn name(&self) -> &'static str {
-        "rerouting-rate-by-day"
+        super::RATE
     }
     fn title(&self) -> String {
-        "Rerouting rate per source region per day".into()
+        format!("Rerouting rate per source region per {}", self.axis.unit())
     }
     fn size(&self) -> (u32, u32) {
         (WIDTH, 560)
     }
     fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> Drawn<DB> {
-        let subtitle = "Rerouted requests as a share of the source region's requests that day (unknown routes count as not rerouted).";
-        let Some(plot) = framed(root, &self.title(), subtitle, &self.lines)? else { return Ok(()) };
+        let subtitle = format!(
+            "Rerouted requests as a share of the source region's requests that {} (unknown routes count as not rerouted).",
+            self.axis.unit()
+        );
+        let Some(plot) = framed(root, &self.title(), &subtitle, &self.lines)? else { return Ok(()) };
         let max = self.lines.iter().flat_map(|l| l.2.iter().flatten()).fold(0.0f64, |a, &b| a.max(b));
         // Whole tens of percent, up to 100.
         let top = ((max / 10.0).floor() * 10.0 + 10.0).min(100.0);
         let pct = |v: &f64| format!("{v:.0}%");
-        panel(&plot, &self.days, &self.lines, "", "rerouted (% of requests)", top, &pct)
+        panel(&plot, &self.axis, &self.lines, "", "rerouted (% of requests)", top, &pct)
     }
 }
 
 /// Requests per day and tokens (input + output) per day, per source region.
 pub struct Volume {
-    days: Vec<String>,
+    axis: Axis,
     requests: Lines,
     tokens: Lines,
 }
@@ -167,18 +212,18 @@ impl Volume {
     pub fn new(s: &Summary) -> Self {
         let d = Daily::new(s);
         // A day without requests had zero of both.
-        let requests = d.lines(s, |r| r.requests as f64, Some(0.0));
-        let tokens = d.lines(s, |r| (r.input_tokens + r.output_tokens) as f64, Some(0.0));
-        Volume { days: d.days, requests, tokens }
+        let requests = d.lines(s, |r| r.requests as f64, None, 1.0, Some(0.0));
+        let tokens = d.lines(s, |r| r.input_tokens as f64 + r.output_tokens as f64, None, 1.0, Some(0.0));
+        Volume { axis: d.axis, requests, tokens }
     }
 }
 
 impl Plot for Volume {
     fn name(&self) -> &'static str {
-        "volume-by-day"
+        super::VOLUME
     }
     fn title(&self) -> String {
-        "Requests and tokens per day per source region".into()
+        format!("Requests and tokens per {} per source region", self.axis.unit())
     }
     fn size(&self) -> (u32, u32) {
         (WIDTH, 800)
@@ -190,7 +235,8 @@ impl Plot for Volume {
         let (top, bottom) = plot.split_vertically(plot.dim_in_pixel().1 / 2);
         let max = |l: &Lines| upper(l.iter().flat_map(|l| l.2.iter().flatten()).fold(0.0f64, |a, &b| a.max(b)), 1.1);
         let tick = |v: &f64| compact(*v);
-        panel(&top, &self.days, &self.requests, "Requests", "requests per day", max(&self.requests), &tick)?;
-        panel(&bottom, &self.days, &self.tokens, "Tokens (input + output)", "tokens per day", max(&self.tokens), &tick)
+        let per = |what: &str| format!("{what} per {}", self.axis.unit());
+        panel(&top, &self.axis, &self.requests, "Requests", &per("requests"), max(&self.requests), &tick)?;
+        panel(&bottom, &self.axis, &self.tokens, "Tokens (input + output)", &per("tokens"), max(&self.tokens), &tick)
     }
 }

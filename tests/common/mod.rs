@@ -122,3 +122,77 @@ pub fn tempdir() -> TempDir {
     std::fs::create_dir_all(&dir).unwrap();
     TempDir(dir)
 }
+
+/// A run of mila with standard input from `stdin` (a file, or nothing), killed after `limit`,
+/// and its peak resident memory in MiB (VmHWM, polled while it runs, so slightly under).
+pub struct Measured {
+    pub run: Run,
+    pub peak_mib: u64,
+    pub timed_out: bool,
+}
+
+pub fn mila_measured(args: &[&str], stdin: Option<&Path>, limit: std::time::Duration) -> Measured {
+    let input = match stdin {
+        Some(p) => Stdio::from(std::fs::File::open(p).unwrap()),
+        None => Stdio::null(),
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mila"))
+        .args(args)
+        .stdin(input)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn mila");
+    // Drain both pipes on threads so a chatty child never blocks on a full pipe.
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let out = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = out.read_to_end(&mut s);
+        s
+    });
+    let err = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = err.read_to_end(&mut s);
+        s
+    });
+    let status = format!("/proc/{}/status", child.id());
+    let (start, mut peak_kb, mut timed_out) = (std::time::Instant::now(), 0u64, false);
+    let code = loop {
+        if let Ok(text) = std::fs::read_to_string(&status) {
+            let hwm = text.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.trim().strip_suffix("kB"));
+            peak_kb = peak_kb.max(hwm.and_then(|v| v.trim().parse().ok()).unwrap_or(0));
+        }
+        if let Some(s) = child.try_wait().unwrap() {
+            break s.code().unwrap_or(-1);
+        }
+        if start.elapsed() > limit {
+            timed_out = true;
+            let _ = child.kill();
+            break child.wait().unwrap().code().unwrap_or(-1);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    let run = Run {
+        code,
+        stdout: String::from_utf8_lossy(&out.join().unwrap()).into_owned(),
+        stderr: String::from_utf8_lossy(&err.join().unwrap()).into_owned(),
+    };
+    eprintln!("mila {args:?}: exit {code}, peak {} MiB, {:.1} s", peak_kb / 1024, start.elapsed().as_secs_f64());
+    Measured { run, peak_mib: peak_kb / 1024, timed_out }
+}
+
+/// Total size of the files under `dir`, in bytes.
+pub fn tree_size(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| match e.file_type() {
+                    Ok(t) if t.is_dir() => tree_size(&e.path()),
+                    _ => e.metadata().map(|m| m.len()).unwrap_or(0),
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}

@@ -6,6 +6,26 @@ pub fn is_dangerous(c: char) -> bool {
     c.is_control() || matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
+/// For JSON text as serde_json writes it (which escapes only U+0000-U+001F): DEL, C1 controls
+/// and bidirectional controls become `\uXXXX` escapes too, so a JSON file shown raw (`cat`,
+/// `jq -r`, a browser) cannot reorder or hide what it says. The JSON means the same.
+pub fn json(mut text: Vec<u8>) -> Vec<u8> {
+    let risky = |c: char| is_dangerous(c) && c as u32 >= 0x7F;
+    let Ok(s) = std::str::from_utf8(&text) else { return text };
+    if s.chars().any(risky) {
+        let mut out = String::with_capacity(s.len() + 16);
+        for c in s.chars() {
+            if risky(c) {
+                out.push_str(&format!("\\u{:04x}", c as u32));
+            } else {
+                out.push(c);
+            }
+        }
+        text = out.into_bytes();
+    }
+    text
+}
+
 /// For the terminal: dangerous characters become visible `\u{..}` escapes.
 pub fn terminal(s: &str) -> String {
     if !s.chars().any(is_dangerous) {
@@ -61,6 +81,16 @@ pub fn markdown(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn json_escapes_bidi_and_c1_but_means_the_same() {
+        let value = serde_json::json!({"region": "\u{202E}evil\u{7F}\u{85}-1", "ok": "ünï\n"});
+        let text = json(serde_json::to_vec(&value).unwrap());
+        let s = String::from_utf8(text.clone()).unwrap();
+        assert!(!s.chars().any(|c| is_dangerous(c) && c != '\n'), "{s}");
+        assert!(s.contains("\\u202eevil\\u007f\\u0085-1") && s.contains("ünï"), "{s}");
+        assert_eq!(serde_json::from_slice::<serde_json::Value>(&text).unwrap(), value);
+    }
+
     use super::*;
 
     #[test]

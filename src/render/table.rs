@@ -122,7 +122,7 @@ impl Table {
             self.rows.iter().map(|r| self.headers.iter().cloned().zip(r.iter().map(Cell::json)).collect()).collect();
         let mut out = serde_json::to_vec_pretty(&rows).unwrap_or_default();
         out.push(b'\n');
-        out
+        crate::escape::json(out)
     }
 }
 

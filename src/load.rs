@@ -119,10 +119,11 @@ pub fn load(
     for_each_in_order(
         expanded.units.into_iter().chain(fetched),
         |u| {
-            guard::catch(format_args!("reading {}", u.name()), || read_unit(&u, reading)).unwrap_or_else(|message| {
+            let name = u.name();
+            guard::catch(format_args!("reading {name}"), || read_unit(u, reading)).unwrap_or_else(|message| {
                 // What the unit yielded before the panic is dropped with it: the unit is a problem.
                 let mut out = UnitResult::default();
-                out.stats.problems.push(Problem { unit: u.name(), message });
+                out.stats.problems.push(Problem { unit: name, message });
                 out
             })
         },
@@ -256,18 +257,19 @@ thread_local! {
     static BUFFERS: std::cell::RefCell<(Vec<u8>, Vec<u8>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
 }
 
-fn read_unit(unit: &Unit, reading: Reading) -> UnitResult {
+fn read_unit(unit: Unit, reading: Reading) -> UnitResult {
     let name = unit.name();
     guard::test_panic("read", &name);
     let mut out = UnitResult::default();
     match unit {
         Unit::Stdin => stream_lines(&name, std::io::stdin().lock(), reading, &mut out),
-        Unit::File(path) => read_file(path, &name, reading, &mut out),
+        Unit::File(path) => read_file(&path, &name, reading, &mut out),
         Unit::Object { bytes, .. } => {
             out.bytes = bytes.len() as u64;
-            BUFFERS.with_borrow_mut(|(_, inflated)| read_bytes(&name, bytes, inflated, reading, &mut out));
+            BUFFERS.with_borrow_mut(|(_, inflated)| read_bytes(&name, &bytes, inflated, reading, &mut out));
             release_buffers();
         }
+        Unit::Stream { body, .. } => stream_lines(&name, body, reading, &mut out),
         Unit::Events { events, .. } => {
             out.stats.units_read = 1;
             for (n, e) in events.iter().enumerate() {

@@ -6,9 +6,9 @@ mod common;
 use std::path::Path;
 use std::time::Duration;
 
-use common::aws::{block_on, files, mila_at, mila_env, moto, put, put_events, records, s3, upload};
+use common::aws::{block_on, command, files, mila_at, mila_env, moto, put, put_events, records, s3, upload};
 use common::proxy::{Fault, Plan, Proxy, ALL_FAULTS};
-use common::{ok, tempdir, Run, TempDir};
+use common::{measure, ok, tempdir, Run, TempDir};
 use serde_json::Value;
 
 fn unique(name: &str) -> String {
@@ -158,6 +158,18 @@ fn s3_cloudwatch_and_local_files_give_the_same_numbers() {
     let cw_w = report(&m, &[&cw_src], &[&window[..], &["--cloudwatch-rate", "1000"]].concat());
     same_numbers(&cw_w, &local_w, "cw_w");
     assert!(local_w.json()["rerouting"]["requests"].as_u64().unwrap() > 500, "the window holds a good share");
+
+    // A window of two centuries lists the day folders that exist, not 1.75 million hours.
+    let century = ["--since", "1900-01-01", "--until", "2100-01-01"];
+    let local_c = report(&m, &[local_dir], &century);
+    let proxy = Proxy::start(&m, Plan::clean());
+    let s3_c = report(&proxy.url, &[&s3_src], &century);
+    same_numbers(&s3_c, &local_c, "s3 over two centuries");
+    assert!(list_requests(&proxy) < 100, "{} list requests", list_requests(&proxy));
+    // The same days found for a window of six weeks around them (days, not hours, past a month).
+    let weeks = ["--since", &rfc3339(first - 20 * 86_400_000), "--until", &rfc3339(first + 22 * 86_400_000)];
+    let proxy = Proxy::start(&m, Plan::clean());
+    same_numbers(&report(&proxy.url, &[&s3_src], &weeks), &report(&m, &[local_dir], &weeks), "s3 over six weeks");
 }
 
 #[test]
@@ -251,6 +263,53 @@ fn bad_objects_are_reported_and_the_rest_is_read() {
         "{text}"
     );
     assert_eq!(run.json()["rerouting"], want["rerouting"]);
+}
+
+/// An object too large to hold (over 64 MiB) is read as its body arrives: the same counts, in
+/// less memory than the object; cut short, the lines before the cut are kept and it is named.
+#[test]
+fn a_large_object_is_streamed_not_held() {
+    let bucket = unique("large");
+    let hour = "AWSLogs/123456789012/BedrockModelInvocationLogs/us-east-1/2026/11/10/08/";
+    let line = |i: usize| {
+        format!(
+            r#"{{"schemaType":"ModelInvocationLog","timestamp":"2026-11-10T08:00:00Z","requestId":"big-{i}","region":"us-east-1","operation":"Converse","modelId":"anthropic.claude-3-haiku-20240307-v1:0","input":{{"inputTokenCount":5,"inputBodyJson":{{"messages":"{}"}}}},"output":{{"outputTokenCount":7}}}}"#,
+            "x".repeat(200)
+        )
+    };
+    let n = 200_000;
+    let mut big = String::with_capacity(n * 400);
+    for i in 0..n {
+        big.push_str(&line(i));
+        big.push('\n');
+        if i == 1000 {
+            big.push_str("not json\n");
+        }
+    }
+    assert!(big.len() > 66 << 20, "{} bytes", big.len());
+    let c = s3();
+    block_on(async {
+        c.create_bucket().bucket(&bucket).send().await.unwrap();
+        put(&c, &bucket, &format!("{hour}20261110T080000000Z_big.json"), big.into_bytes()).await;
+        put(&c, &bucket, &format!("{hour}20261110T080100000Z_small.json"), line(n).into_bytes()).await;
+    });
+    let m = moto();
+    let source = format!("s3://{bucket}/");
+    let run = measure(command(&m, &[], &["report", &source, "--format", "json"]), std::time::Duration::from_secs(300));
+    let s = expect_ok(run.run, "streamed").json();
+    assert_eq!(s["records"]["lines"], n + 2);
+    assert_eq!(s["records"]["rejected"], 1);
+    assert_eq!(s["rerouting"]["requests"], n + 1);
+    assert_eq!(s["input"]["units_read"], 2);
+    assert!(run.peak_mib < 100, "peak {} MiB for a 66 MiB object", run.peak_mib);
+
+    let proxy = Proxy::start(&m, Plan { always: Some(("big.json".into(), Fault::Truncate)), ..Plan::clean() });
+    let run = report(&proxy.url, &[&source], &[]);
+    let s = run.json();
+    let text = s["input"]["problems"].to_string();
+    assert!(text.contains("big.json") && text.contains("body cut short"), "{text}");
+    let parsed = s["records"]["parsed"].as_u64().unwrap();
+    assert!(parsed > 1 && parsed < n as u64, "the lines before the cut are read: {parsed}");
 }
 
 #[test]

@@ -47,7 +47,7 @@ const CHARTS: [&str; 6] = [
     "volume-by-day",
 ];
 
-/// 1. Output follows the data, not its date span: a record dated 9999-12-31 beside one of today
+/// Class 1: Output follows the data, not its date span: a record dated 9999-12-31 beside one of today
 /// (the axis rolls up to at most 400 buckets), and a two-century window over two records.
 #[test]
 fn output_size_does_not_follow_the_date_span() {
@@ -78,7 +78,7 @@ fn output_size_does_not_follow_the_date_span() {
     assert!(volume.contains("weeks from Monday (UTC)"), "x axis names its buckets");
 }
 
-/// 2. Prices and quotas past sane bounds are refused with the line; hundreds of region strings
+/// Class 2: Prices and quotas past sane bounds are refused with the line; hundreds of region strings
 /// draw a matrix of the top regions and "other".
 #[test]
 fn absurd_prices_are_refused_and_many_regions_fold_into_other() {
@@ -115,7 +115,7 @@ fn absurd_prices_are_refused_and_many_regions_fold_into_other() {
     assert!(volume.contains("other (294 regions)"), "6 lines drawn, 294 summed");
 }
 
-/// 2b. A chart that fails is reported and skipped; summary.json and the other charts are
+/// Class 2b: A chart that fails is reported and skipped; summary.json and the other charts are
 /// written. A panic reading one file loses only that file. Either ends with exit 2.
 #[test]
 fn a_panic_in_a_chart_or_a_unit_loses_nothing_else() {
@@ -171,7 +171,7 @@ fn mila_env_vars(vars: &[(&str, &str)], args: &[&str]) -> Run {
     }
 }
 
-/// 3. A walk reads regular files only: a FIFO (which would block), a link to /dev/zero (which
+/// Class 3: A walk reads regular files only: a FIFO (which would block), a link to /dev/zero (which
 /// never ends) and a socket are skipped and counted, also behind symlinks.
 #[test]
 fn files_that_are_not_files_are_skipped_and_counted() {
@@ -215,7 +215,7 @@ fn stream_to(path: &Path, n: usize, gzip: bool, line: impl Fn(usize) -> String) 
     w.flush().unwrap();
 }
 
-/// 4a. One record repeated costs one row: memory does not grow with copies that add nothing
+/// Class 4a: One record repeated costs one row: memory does not grow with copies that add nothing
 /// (1.5 million copies, 460 MB inflated from a 2 MB gzip, on standard input).
 #[test]
 fn one_record_repeated_on_stdin_costs_one_row() {
@@ -232,7 +232,7 @@ fn one_record_repeated_on_stdin_costs_one_row() {
     assert!(m.peak_mib < 120, "peak {} MiB for one distinct record", m.peak_mib);
 }
 
-/// 4b. A line past --max-line-length is rejected with its location and not held; the lines after
+/// Class 4b: A line past --max-line-length is rejected with its location and not held; the lines after
 /// it are read. A wrong-typed field beside a large body names the field without building a
 /// tree of the body.
 #[test]
@@ -267,7 +267,7 @@ fn huge_lines_are_rejected_with_their_location_in_bounded_memory() {
     assert!(m.peak_mib < 300, "peak {} MiB", m.peak_mib);
 }
 
-/// 5. The store reports what its ingests rejected and dropped, as a report of the files does.
+/// Class 5: The store reports what its ingests rejected and dropped, as a report of the files does.
 #[test]
 fn the_store_reports_rejects_and_duplicates_like_the_files() {
     let dir = tempdir();
@@ -289,7 +289,7 @@ fn the_store_reports_rejects_and_duplicates_like_the_files() {
     assert_eq!(rejects(&stored), rejects(&files));
 }
 
-/// 6. Token counts and latencies past their limits are rejected with the field, never clamped
+/// Class 6: Token counts and latencies past their limits are rejected with the field, never clamped
 /// or summed into a negative cost.
 #[test]
 fn numbers_out_of_range_are_rejected() {

@@ -28,7 +28,7 @@ impl SourceSpec {
 }
 
 /// One readable unit of input: a file, standard input, a fetched object or a page of log events.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Unit {
     File(PathBuf),
     Stdin,
@@ -36,6 +36,11 @@ pub enum Unit {
     Object {
         name: Arc<str>,
         bytes: Vec<u8>,
+    },
+    /// An S3 object too large to hold, read as its body arrives.
+    Stream {
+        name: Arc<str>,
+        body: s3::BodyReader,
     },
     /// A page of CloudWatch Logs events, each message one record.
     Events {
@@ -49,7 +54,7 @@ impl Unit {
         match self {
             Unit::File(p) => p.display().to_string().into(),
             Unit::Stdin => "<stdin>".into(),
-            Unit::Object { name, .. } | Unit::Events { group: name, .. } => name.clone(),
+            Unit::Object { name, .. } | Unit::Stream { name, .. } | Unit::Events { group: name, .. } => name.clone(),
         }
     }
 }

@@ -87,6 +87,46 @@ pub fn is_log_key(key: &str) -> bool {
 /// A GET in flight: the object's bytes, or why it could not be read.
 type Download = tokio::task::JoinHandle<Result<Vec<u8>, String>>;
 
+/// Objects listed larger than this are not held whole (`concurrency` of them would be) but
+/// read as their body arrives. Bedrock writes objects of a few MB.
+pub const STREAM_ABOVE: u64 = 64 << 20;
+
+/// An object's body as a blocking `Read`, fed by a task on the fetch runtime a few chunks ahead.
+/// A body cut short or stalled is a read error at that point: the lines before it are kept.
+pub struct BodyReader {
+    /// Chunks, then an empty chunk for the end; a channel closed before it is an error too.
+    chunks: tokio::sync::mpsc::Receiver<Result<Vec<u8>, String>>,
+    chunk: Vec<u8>,
+    at: usize,
+    ended: bool,
+}
+
+impl std::fmt::Debug for BodyReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("BodyReader")
+    }
+}
+
+impl std::io::Read for BodyReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.at == self.chunk.len() {
+            if self.ended {
+                return Ok(0);
+            }
+            match self.chunks.blocking_recv() {
+                Some(Ok(chunk)) if chunk.is_empty() => self.ended = true,
+                Some(Ok(chunk)) => (self.chunk, self.at) = (chunk, 0),
+                Some(Err(message)) => return Err(std::io::Error::other(message)),
+                None => return Err(std::io::Error::other("the download stopped before the end of the body")),
+            }
+        }
+        let n = buf.len().min(self.chunk.len() - self.at);
+        buf[..n].copy_from_slice(&self.chunk[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
 /// Everything one S3 source needs to run.
 pub struct Job {
     pub location: Location,
@@ -120,6 +160,8 @@ pub async fn fetch(job: Job, tx: Sender<Unit>, report: Arc<Mutex<FetchReport>>) 
         _ => vec![location.prefix.clone()],
     };
     let mut inflight: VecDeque<(ObjectInfo, Download)> = VecDeque::new();
+    // Bodies still being read: the runtime must outlive them.
+    let mut pumps = Vec::new();
     for prefix in prefixes {
         let objects = match list(&client, &location, &prefix, None, &settings).await {
             Ok(o) => o.0,
@@ -132,6 +174,25 @@ pub async fn fetch(job: Job, tx: Sender<Unit>, report: Arc<Mutex<FetchReport>>) 
             }
             if seen(&object) {
                 report.lock().expect("report lock").already_read += 1;
+                continue;
+            }
+            if object.size > STREAM_ABOVE {
+                // Units go in listing order: what is in flight goes first.
+                while let Some((info, handle)) = inflight.pop_front() {
+                    if !deliver(&location, info, handle, &tx, &report).await {
+                        return;
+                    }
+                }
+                let url: Arc<str> = location.url(&object.key).into();
+                match stream(&client, &location, object, &settings, report.clone()).await {
+                    Ok((body, pump)) => {
+                        pumps.push(pump);
+                        if tx.send(Unit::Stream { name: url, body }).await.is_err() {
+                            return;
+                        }
+                    }
+                    Err(message) => report.lock().expect("report lock").problems.push(Problem { unit: url, message }),
+                }
                 continue;
             }
             if inflight.len() >= settings.concurrency {
@@ -149,6 +210,9 @@ pub async fn fetch(job: Job, tx: Sender<Unit>, report: Arc<Mutex<FetchReport>>) 
         if !deliver(&location, info, handle, &tx, &report).await {
             return;
         }
+    }
+    for pump in pumps {
+        let _ = pump.await;
     }
 }
 
@@ -282,6 +346,18 @@ async fn hour_prefixes(
         }
     }
     let hours = hour_folders(since_ms, until_ms);
+    if hours.len() > MAX_HOUR_PREFIXES {
+        // A long window: find the day folders that exist instead of trying every hour (a window
+        // of two centuries is 1.75 million hours).
+        let mut prefixes = Vec::new();
+        for root in &roots {
+            prefixes.extend(day_prefixes(client, location, root, since_ms, until_ms, settings).await?);
+        }
+        prefixes.retain(|p| compatible(user, p));
+        return Ok(Some(
+            prefixes.into_iter().map(|p| if user.len() > p.len() { user.to_string() } else { p }).collect(),
+        ));
+    }
     let mut prefixes = Vec::new();
     for root in &roots {
         for hour in &hours {
@@ -294,6 +370,89 @@ async fn hour_prefixes(
     }
     prefixes.dedup();
     Ok(Some(prefixes))
+}
+
+/// Windows up to a month list each hour folder; longer ones discover the day folders.
+const MAX_HOUR_PREFIXES: usize = 31 * 24 + 2;
+
+/// The day folders `root/YYYY/MM/DD/` that exist and can hold records of `[since, until)` (a day
+/// either side for delivery lag), found by listing years, then months, then days: as many calls as
+/// folders that exist, whatever the window's length.
+async fn day_prefixes(
+    client: &Client,
+    location: &Location,
+    root: &str,
+    since_ms: i64,
+    until_ms: i64,
+    settings: &AwsSettings,
+) -> Result<Vec<String>, String> {
+    // Folder years have four digits: the bounds are clamped to them.
+    let (min, max) = (chrono::NaiveDate::from_ymd_opt(0, 1, 1), chrono::NaiveDate::from_ymd_opt(9999, 12, 31));
+    let day = |ms: i64| DateTime::from_timestamp_millis(ms).map(|t| t.date_naive());
+    let first = day(since_ms.saturating_sub(crate::window::DAY_MS)).max(min).unwrap_or_default();
+    let last = day(until_ms.saturating_add(crate::window::DAY_MS)).or(max).min(max).unwrap_or_default();
+    let name = |d: chrono::NaiveDate, len: usize| d.format("%Y/%m/%d").to_string()[..len].to_string();
+    let bounds = |len: usize| (name(first, len), name(last, len));
+    let mut level = vec![root.to_string()];
+    // Folder names relative to the root: `2026`, `2026/11`, `2026/11/10`.
+    for len in [4, 7, 10] {
+        let (lo, hi) = bounds(len);
+        let mut next = Vec::new();
+        for folder in &level {
+            let (_, children) = list(client, location, folder, Some("/"), settings).await?;
+            next.extend(children.into_iter().filter(|c| {
+                let name = c.strip_prefix(root).unwrap_or(c).trim_end_matches('/');
+                name.len() == len && name >= lo.as_str() && name <= hi.as_str()
+            }));
+        }
+        level = next;
+    }
+    Ok(level)
+}
+
+/// Starts reading one large object: the GET (retried like `get`), then a task that hands its
+/// body on in chunks. The object counts as read (for incremental ingest) once all of it was.
+async fn stream(
+    client: &Client,
+    location: &Location,
+    info: ObjectInfo,
+    s: &AwsSettings,
+    report: Arc<Mutex<FetchReport>>,
+) -> Result<(BodyReader, tokio::task::JoinHandle<()>), String> {
+    let resource = location.url(&info.key);
+    let action = Action { permission: "s3:GetObject", resource: &resource };
+    let request = || client.get_object().bucket(&location.bucket).key(&info.key).send();
+    let out = with_retries(s.body_attempts, request).await.map_err(|e| describe(&e, &action))?;
+    let expected = out.content_length().map(|n| n.max(0) as u64).unwrap_or(info.size);
+    let (tx, rx) = tokio::sync::mpsc::channel(16);
+    let (mut body, read_timeout, source) = (out.body, s.read_timeout, location.url(&location.prefix));
+    let pump = tokio::spawn(async move {
+        let mut got = 0u64;
+        let failed = loop {
+            match tokio::time::timeout(read_timeout, body.next()).await {
+                Err(_) => break format!("body stalled for {read_timeout:?} after {got} of {expected} bytes"),
+                Ok(Some(Ok(chunk))) => {
+                    got += chunk.len() as u64;
+                    if !chunk.is_empty() && tx.send(Ok(chunk.to_vec())).await.is_err() {
+                        return;
+                    }
+                }
+                Ok(Some(Err(e))) => break format!("body cut short after {got} of {expected} bytes: {e}"),
+                Ok(None) if got == expected => {
+                    {
+                        let mut r = report.lock().expect("report lock");
+                        r.bytes += got;
+                        r.objects.push((source, info));
+                    }
+                    let _ = tx.send(Ok(Vec::new())).await;
+                    return;
+                }
+                Ok(None) => break format!("body cut short: {got} of {expected} bytes"),
+            }
+        };
+        let _ = tx.send(Err(failed)).await;
+    });
+    Ok((BodyReader { chunks: rx, chunk: Vec::new(), at: 0, ended: false }, pump))
 }
 
 /// GETs one object whole. The SDK retries failed requests but not a body cut short or stalled
@@ -317,7 +476,8 @@ async fn get(client: &Client, bucket: &str, key: &str, listed_size: u64, s: &Aws
         };
         let expected = out.content_length().map(|n| n.max(0) as u64).unwrap_or(listed_size);
         let mut body = out.body;
-        let mut buf = Vec::with_capacity(expected as usize);
+        // The length is the server's word: it sizes the buffer only up to what is streamed.
+        let mut buf = Vec::with_capacity(expected.min(STREAM_ABOVE) as usize);
         last = loop {
             match tokio::time::timeout(s.read_timeout, body.next()).await {
                 Err(_) => {

@@ -148,7 +148,7 @@ pub fn put_events(group: &str, records: &[(i64, String)]) {
     });
 }
 
-fn command(endpoint: &str, extra: &[(&str, &str)], args: &[&str]) -> Command {
+pub fn command(endpoint: &str, extra: &[(&str, &str)], args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_mila"));
     c.args(args).envs(env(endpoint)).env_remove("AWS_PROFILE").env_remove("MILA_TEST_CRASH_AT");
     c.envs(extra.iter().copied());

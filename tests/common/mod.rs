@@ -136,13 +136,15 @@ pub fn mila_measured(args: &[&str], stdin: Option<&Path>, limit: std::time::Dura
         Some(p) => Stdio::from(std::fs::File::open(p).unwrap()),
         None => Stdio::null(),
     };
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mila"))
-        .args(args)
-        .stdin(input)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn mila");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mila"));
+    command.args(args).stdin(input);
+    measure(command, limit)
+}
+
+/// Runs `command` (standard input already set), measured as `mila_measured` says.
+pub fn measure(mut command: Command, limit: std::time::Duration) -> Measured {
+    let args: Vec<String> = command.get_args().map(|a| a.to_string_lossy().into_owned()).collect();
+    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn mila");
     // Drain both pipes on threads so a chatty child never blocks on a full pipe.
     let mut out = child.stdout.take().unwrap();
     let mut err = child.stderr.take().unwrap();

@@ -245,14 +245,6 @@ impl Default for Dedupe {
 }
 
 impl Dedupe {
-    /// Whether `id` is read here for the first time; marks it seen.
-    pub fn first(&mut self, id: &str) -> bool {
-        let h = id_hash(id);
-        let new = self.shards[(h >> (128 - SHARD_BITS)) as usize].insert(h);
-        self.duplicates += u64::from(!new);
-        new
-    }
-
     /// Which rows of `batch` are new; marks them seen.
     pub fn first_reads(&mut self, batch: &Batch) -> Vec<bool> {
         let keep: Vec<bool> =
@@ -271,6 +263,8 @@ pub fn count(v: u64) -> i64 {
 #[derive(Default)]
 pub struct Batch {
     hashes: Vec<u128>,
+    /// The same hashes as a set: a unit holds each request id once (`push_new`).
+    ids: IdSet,
     pub timestamp: Vec<i64>,
     pub request_id: Arena,
     pub strings: [Interned; STRINGS.len()],
@@ -290,7 +284,21 @@ impl Batch {
         self.timestamp.is_empty()
     }
 
+    /// Adds `r` unless this batch holds its request id already; whether it did.
+    pub fn push_new(&mut self, r: &Record) -> bool {
+        let hash = id_hash(&r.request_id);
+        let new = self.ids.insert(hash);
+        if new {
+            self.push_hashed(r, hash);
+        }
+        new
+    }
+
     pub fn push(&mut self, r: &Record) {
+        self.push_hashed(r, id_hash(&r.request_id));
+    }
+
+    fn push_hashed(&mut self, r: &Record, hash: u128) {
         let strings: [Option<&str>; STRINGS.len()] = [
             r.account_id.as_deref(),
             r.identity_arn.as_deref(),
@@ -306,8 +314,8 @@ impl Batch {
             Some(&r.request_metadata),
         ];
         self.push_row(
+            (hash, &r.request_id),
             r.timestamp_ms,
-            &r.request_id,
             strings,
             [r.input_tokens, r.output_tokens, r.cache_read_tokens, r.cache_write_tokens],
             (r.latency_ms, r.first_byte_ms),
@@ -315,16 +323,17 @@ impl Batch {
         );
     }
 
+    /// `id`: the request id's hash and the id.
     fn push_row(
         &mut self,
+        (hash, request_id): (u128, &str),
         timestamp_ms: i64,
-        request_id: &str,
         strings: [Option<&str>; STRINGS.len()],
         tokens: [u64; 4],
         (latency, first_byte): (Option<u64>, Option<u64>),
         body_in_s3: bool,
     ) {
-        self.hashes.push(id_hash(request_id));
+        self.hashes.push(hash);
         self.timestamp.push(timestamp_ms);
         self.request_id.push(request_id);
         for (c, v) in self.strings.iter_mut().zip(strings) {
@@ -360,9 +369,10 @@ impl Batch {
                 continue;
             };
             let row: [Option<&str>; STRINGS.len()] = std::array::from_fn(|c| strings[c].get(i));
+            let id = ids.get(i).unwrap_or_default();
             batch.push_row(
+                (id_hash(id), id),
                 t,
-                ids.get(i).unwrap_or_default(),
                 row,
                 std::array::from_fn(|k| tokens[k][i].unwrap_or(0)),
                 (latency[i], first_byte[i]),

@@ -77,7 +77,6 @@ struct UnitResult {
     /// The unit's records as columns, built here on the worker, each request id once: a unit
     /// that repeats one record costs one row.
     batch: Batch,
-    seen: Dedupe,
     stats: LoadStats,
     /// Bytes read, as stored (for progress).
     bytes: u64,
@@ -361,9 +360,7 @@ fn take(line: Line, origin: impl Fn() -> Origin, reading: Reading, out: &mut Uni
     match parse_line(line, reading.profiles) {
         Ok(rec) if reading.window.contains(rec.timestamp_ms) => {
             out.stats.lines += 1;
-            if out.seen.first(&rec.request_id) {
-                out.batch.push(&rec);
-            } else {
+            if !out.batch.push_new(&rec) {
                 out.stats.duplicates += 1;
             }
         }

@@ -6,40 +6,36 @@ pub fn is_dangerous(c: char) -> bool {
     c.is_control() || matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
-/// For JSON text as serde_json writes it (which escapes only U+0000-U+001F): DEL, C1 controls
-/// and bidirectional controls become `\uXXXX` escapes too, so a JSON file shown raw (`cat`,
-/// `jq -r`, a browser) cannot reorder or hide what it says. The JSON means the same.
-pub fn json(mut text: Vec<u8>) -> Vec<u8> {
-    let risky = |c: char| is_dangerous(c) && c as u32 >= 0x7F;
-    let Ok(s) = std::str::from_utf8(&text) else { return text };
-    if s.chars().any(risky) {
-        let mut out = String::with_capacity(s.len() + 16);
-        for c in s.chars() {
-            if risky(c) {
-                out.push_str(&format!("\\u{:04x}", c as u32));
-            } else {
-                out.push(c);
-            }
-        }
-        text = out.into_bytes();
-    }
-    text
-}
-
-/// For the terminal: dangerous characters become visible `\u{..}` escapes.
-pub fn terminal(s: &str) -> String {
-    if !s.chars().any(is_dangerous) {
-        return s.to_string();
+/// `s` with each character `risky` picks written by `escape` instead; borrowed when there is none.
+fn replace(s: &str, risky: impl Fn(char) -> bool, escape: impl Fn(u32) -> String) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(&risky) {
+        return s.into();
     }
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
-        if is_dangerous(c) {
-            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        if risky(c) {
+            out.push_str(&escape(c as u32));
         } else {
             out.push(c);
         }
     }
-    out
+    out.into()
+}
+
+/// For JSON text as serde_json writes it (which escapes only U+0000-U+001F): DEL, C1 controls
+/// and bidirectional controls become `\uXXXX` escapes too, so a JSON file shown raw (`cat`,
+/// `jq -r`, a browser) cannot reorder or hide what it says. The JSON means the same.
+pub fn json(text: Vec<u8>) -> Vec<u8> {
+    let Ok(s) = std::str::from_utf8(&text) else { return text };
+    match replace(s, |c| is_dangerous(c) && c as u32 >= 0x7F, |c| format!("\\u{c:04x}")) {
+        std::borrow::Cow::Owned(escaped) => escaped.into_bytes(),
+        std::borrow::Cow::Borrowed(_) => text,
+    }
+}
+
+/// For the terminal: dangerous characters become visible `\u{..}` escapes.
+pub fn terminal(s: &str) -> String {
+    replace(s, is_dangerous, |c| format!("\\u{{{c:x}}}")).into_owned()
 }
 
 /// For HTML text and attribute values: markup characters become entities, controls are made

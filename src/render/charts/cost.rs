@@ -115,7 +115,12 @@ impl Plot for PerDay {
             .y_label_area_size(72)
             .build_cartesian_2d(-0.5..(n as f64 - 0.5), 0.0..top)?;
         let tick = |v: &f64| self.axis.tick(*v);
-        let dollars = |v: &f64| if top < 10.0 { format!("${v:.2}") } else { format!("${v:.0}") };
+        // Enough decimals that neighbouring ticks differ.
+        let dollars = |v: &f64| match top {
+            t if t < 0.1 => format!("${v:.4}"),
+            t if t < 10.0 => format!("${v:.2}"),
+            _ => format!("${v:.0}"),
+        };
         chart
             .configure_mesh()
             .x_labels(n.clamp(2, 12))

@@ -123,7 +123,10 @@ fn panel<DB: DrawingBackend>(
         for run in points.split(|(_, v)| v.is_none()) {
             let run: Vec<(f64, f64)> = run.iter().filter_map(|(x, v)| v.map(|v| (*x, v))).collect();
             chart.draw_series(LineSeries::new(run.clone(), c.stroke_width(2)))?;
-            chart.draw_series(run.iter().map(|p| EmptyElement::at(*p) + marker(i, *c)))?;
+            // Markers tell lines apart; on a long axis they would only pile up on each other.
+            if n <= 62 {
+                chart.draw_series(run.iter().map(|p| EmptyElement::at(*p) + marker(i, *c)))?;
+            }
         }
     }
     Ok(())

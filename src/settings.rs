@@ -138,8 +138,7 @@ pub fn from_cli(cli: Cli, now: DateTime<Utc>) -> Result<Settings> {
         }),
         Command::Query(a) => Settings::Query(Query {
             input: input(&a.input, now)?,
-            sql: std::fs::read_to_string(&a.sql)
-                .with_context(|| format!("cannot read SQL file {}", a.sql.display()))?,
+            sql: crate::inputs::read_to_string(&a.sql).context("cannot read the SQL file")?,
             sql_path: a.sql,
             format: a.format,
             width: output_width(),

@@ -50,3 +50,22 @@ fn absurd_arguments_are_exit_2_with_a_message() {
     }
     assert!(!dir.path().join("corpus").exists(), "nothing written");
 }
+
+/// A settings file that never ends (a link to /dev/zero) is refused after 16 MiB, not read until
+/// memory runs out.
+#[test]
+fn endless_settings_files_are_refused() {
+    let sample_logs = concat!(env!("CARGO_MANIFEST_DIR"), "/sample-logs");
+    let cases: [&[&str]; 5] = [
+        &["report", sample_logs, "--prices", "/dev/zero"],
+        &["report", sample_logs, "--quotas", "/dev/zero"],
+        &["report", sample_logs, "--profiles", "/dev/zero"],
+        &["check", sample_logs, "--policy", "/dev/zero"],
+        &["query", "/dev/zero", sample_logs],
+    ];
+    for args in cases {
+        let r = mila(args);
+        assert_eq!(r.code, 2, "mila {args:?}: {}", r.stderr);
+        assert!(r.stderr.contains("/dev/zero: larger than 16 MiB"), "mila {args:?}: {}", r.stderr);
+    }
+}

@@ -20,8 +20,19 @@ pub enum InputError {
     Invalid { path: PathBuf, message: String },
 }
 
-pub(crate) fn read_to_string(path: &Path) -> Result<String, InputError> {
-    std::fs::read_to_string(path).map_err(|source| InputError::Read { path: path.to_path_buf(), source })
+/// The largest settings file (prices, profiles, policy, quotas, a query) read: thousands of
+/// times a real one. Past it (a link to /dev/zero, a log passed by mistake) it is refused unread.
+pub const MAX_FILE: u64 = 16 << 20;
+
+pub fn read_to_string(path: &Path) -> Result<String, InputError> {
+    use std::io::Read;
+    let read = |source| InputError::Read { path: path.to_path_buf(), source };
+    let mut text = String::new();
+    let n = std::fs::File::open(path).map_err(read)?.take(MAX_FILE + 1).read_to_string(&mut text).map_err(read)?;
+    if n as u64 > MAX_FILE {
+        return Err(invalid(path, format!("larger than {} MiB: not a file mila reads whole", MAX_FILE >> 20)));
+    }
+    Ok(text)
 }
 
 pub(crate) fn invalid(path: &Path, message: impl Into<String>) -> InputError {

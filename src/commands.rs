@@ -85,6 +85,21 @@ pub fn ingest(s: settings::Ingest) -> Result<Status> {
     };
     let input = &s.input;
     let local: Vec<SourceSpec> = input.sources.iter().filter(|x| !x.is_cloud()).cloned().collect();
+    // Local files read before and unchanged since are not read again (as S3 objects are not).
+    let walked = crate::source::file::expand(&local)?;
+    let mut files_read_before = 0;
+    let mut files = Vec::new();
+    for unit in walked.units {
+        if let crate::source::Unit::File(path) = unit {
+            let seen = crate::store::file_seen(&path);
+            if seen.is_some() && store.state.files.get(&path.display().to_string()) == seen.as_ref() {
+                files_read_before += 1;
+            } else {
+                files.push((path, seen));
+            }
+        }
+    }
+    let local: Vec<SourceSpec> = files.iter().map(|(p, _)| SourceSpec::Path(p.clone())).collect();
     let mut cloud = Vec::new();
     let mut cloudwatch_ends = Vec::new();
     for spec in &input.sources {
@@ -132,7 +147,12 @@ pub fn ingest(s: settings::Ingest) -> Result<Status> {
     let unresolved = crate::inputs::profiles::Profiles::default();
     let mut frame = FrameBuilder::default();
     let reading = load::Reading { window: Window::default(), profiles: &unresolved, max_line: input.max_line };
-    let loaded = load::load(&local, cloud, reading, &mut Progress::new(input.progress), &mut frame)?;
+    let mut loaded = load::load(&local, cloud, reading, &mut Progress::new(input.progress), &mut frame)?;
+    let stats = &mut loaded.stats;
+    stats.skipped_objects += walked.skipped.len() as u64;
+    let room = load::FIRST_LOCATIONS.saturating_sub(stats.skipped_examples.len());
+    stats.skipped_examples.extend(walked.skipped.into_iter().take(room));
+    stats.problems.extend(walked.problems);
     warn_about_input(&loaded.stats);
     crash("loaded");
     let (added, known) = store.add(&frame.finish()?)?;
@@ -148,18 +168,25 @@ pub fn ingest(s: settings::Ingest) -> Result<Status> {
         let entry = store.state.cloudwatch.entry(key).or_insert(end);
         *entry = (*entry).max(end);
     }
+    // A file that could not be read to its end is read again next time.
+    for (path, seen) in files {
+        let name = path.display().to_string();
+        if let Some(seen) = seen.filter(|_| !loaded.stats.problems.iter().any(|p| *p.unit == *name)) {
+            store.state.files.insert(name, seen);
+        }
+    }
     let st = &loaded.stats;
     store.state.totals.add(st, added, known);
     store.commit()?;
     crash("committed");
     store.clean()?;
     eprintln!(
-        "mila: ingested {added} new records into {} ({known} already stored, {} duplicates within this run; {} objects or files and {} pages of events read, {} objects skipped as read before); the store holds {} records over {} days",
+        "mila: ingested {added} new records into {} ({known} already stored, {} duplicates within this run; {} objects or files and {} pages of events read, {} objects or files skipped as read before); the store holds {} records over {} days",
         store.dir().display(),
         st.duplicates,
         st.units_read - loaded.fetched.pages,
         loaded.fetched.pages,
-        loaded.fetched.already_read,
+        loaded.fetched.already_read + files_read_before,
         store.state.totals.records,
         store.state.days.len()
     );

@@ -44,7 +44,18 @@ pub struct State {
     pub s3: BTreeMap<String, S3State>,
     /// Per log group: the end of the last window read (ms).
     pub cloudwatch: BTreeMap<String, i64>,
+    /// Local files read, by path: size and modification time (as `etag`), so that an ingest run
+    /// again over the same folder reads only what changed, as for S3 objects.
+    #[serde(default)]
+    pub files: BTreeMap<String, Seen>,
     pub totals: Totals,
+}
+
+/// A local file as ingest remembers it; None when it cannot be inspected (it is read anyway).
+pub fn file_seen(path: &Path) -> Option<Seen> {
+    let meta = fs::metadata(path).ok()?;
+    let modified = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
+    Some(Seen { etag: format!("mtime:{}", modified.as_nanos()), size: meta.len() })
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
@@ -68,6 +79,10 @@ pub struct Totals {
     pub rejected: u64,
     /// Dropped because the same request id was read before (in the run or already stored).
     pub duplicates: u64,
+    /// Of those, the ones dropped within a run (the rest were in the store already, which a
+    /// file read again also is).
+    #[serde(default)]
+    pub duplicates_in_runs: u64,
     pub problems: u64,
     /// Rejected lines by reason, with the first locations of each, kept so that a report of the
     /// store says what a report of the files would.
@@ -94,6 +109,7 @@ impl Totals {
         self.lines += st.lines;
         self.rejected += st.rejected;
         self.duplicates += st.duplicates + known;
+        self.duplicates_in_runs += st.duplicates;
         self.problems += st.problems.len() as u64;
         crate::load::merge_rejects(&mut self.rejects, st.rejects.clone());
         let room = MAX_PROBLEMS.saturating_sub(self.problem_list.len());
@@ -107,12 +123,13 @@ impl Totals {
 
     /// What a direct read of everything ingested would report about its input besides the
     /// records themselves: rejects (which have no time to window them by), duplicates dropped
-    /// when ingesting, and problems.
+    /// within an ingest, and problems. Records an ingest found stored already are not counted:
+    /// they are as often a file read twice as a request delivered twice.
     pub fn input_stats(&self) -> crate::load::LoadStats {
         crate::load::LoadStats {
-            lines: self.rejected + self.duplicates,
+            lines: self.rejected + self.duplicates_in_runs,
             rejected: self.rejected,
-            duplicates: self.duplicates,
+            duplicates: self.duplicates_in_runs,
             rejects: self.rejects.clone(),
             problems: self
                 .problem_list

@@ -280,6 +280,15 @@ fn the_store_reports_rejects_and_duplicates_like_the_files() {
     let files = report_json(&[logs.to_str().unwrap()]);
     let store = dir.path().join("store");
     ok(&["ingest", logs.to_str().unwrap(), "--store", store.to_str().unwrap()]);
+    // Run again over the same folder (a daily job): the file is not read again, so nothing is
+    // counted twice.
+    let again = ok(&["ingest", logs.to_str().unwrap(), "--store", store.to_str().unwrap()]);
+    assert!(
+        again.stderr.contains("ingested 0 new records")
+            && again.stderr.contains("1 objects or files skipped as read before"),
+        "{}",
+        again.stderr
+    );
     let stored = report_json(&["--store", store.to_str().unwrap()]);
     for field in ["lines", "parsed", "rejected", "duplicates"] {
         assert_eq!(stored["records"][field], files["records"][field], "{field}");

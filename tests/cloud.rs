@@ -316,11 +316,14 @@ fn a_large_object_is_streamed_not_held() {
 fn a_bad_event_is_located_by_group_stream_and_event_id() {
     let group = unique("badevent");
     let now = chrono::Utc::now().timestamp_millis();
-    put_events(&group, &[(now - 60_000, "{\"schemaType\":\"ModelInvocationLog\",".to_string())]);
-    let run = report(&moto(), &[&format!("cloudwatch:{group}")], &[]);
+    // A record cut short, and one longer than --max-line-length (2 KiB here).
+    let long = format!("{{\"schemaType\":\"ModelInvocationLog\",\"pad\":\"{}\"}}", "x".repeat(4000));
+    put_events(&group, &[(now - 60_000, "{\"schemaType\":\"ModelInvocationLog\",".to_string()), (now - 30_000, long)]);
+    let run = report(&moto(), &[&format!("cloudwatch:{group}")], &["--max-line-length", "2KiB"]);
     let rejects = run.json()["input"]["rejects"].to_string();
-    assert_eq!(run.json()["records"]["rejected"], 1);
+    assert_eq!(run.json()["records"]["rejected"], 2);
     assert!(rejects.contains(&format!("cloudwatch:{group} stream aws/bedrock/modelinvocations event ")), "{rejects}");
+    assert!(rejects.contains("line longer than --max-line-length (2048 bytes)"), "{rejects}");
 }
 
 #[test]

@@ -165,6 +165,8 @@ fn s3_cloudwatch_and_local_files_give_the_same_numbers() {
     let proxy = Proxy::start(&m, Plan::clean());
     let s3_c = report(&proxy.url, &[&s3_src], &century);
     same_numbers(&s3_c, &local_c, "s3 over two centuries");
+    let cw_c = report(&m, &[&cw_src], &[&century[..], &["--cloudwatch-rate", "1000"]].concat());
+    same_numbers(&cw_c, &local_c, "cloudwatch over two centuries");
     assert!(list_requests(&proxy) < 100, "{} list requests", list_requests(&proxy));
     // The same days found for a window of six weeks around them (days, not hours, past a month).
     let weeks = ["--since", &rfc3339(first - 20 * 86_400_000), "--until", &rfc3339(first + 22 * 86_400_000)];

@@ -83,6 +83,8 @@ impl RateLimit {
 
 pub async fn fetch(job: Job, tx: Sender<Unit>, report: Arc<Mutex<FetchReport>>) {
     let Job { group, start_ms, end_ms, settings } = job;
+    // The API takes times from 1970 on: a window reaching further back starts there.
+    let (start_ms, end_ms) = (start_ms.map(|t| t.max(0)), end_ms.map(|t| t.max(0)));
     let config = super::aws::load_config(&settings, group.region.as_deref()).await;
     let fatal = |message: String| report.lock().expect("report lock").fatal = Some(message);
     if config.region().is_none() {

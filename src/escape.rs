@@ -77,6 +77,8 @@ pub fn markdown(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn json_escapes_bidi_and_c1_but_means_the_same() {
         let value = serde_json::json!({"region": "\u{202E}evil\u{7F}\u{85}-1", "ok": "ünï\n"});
@@ -86,8 +88,6 @@ mod tests {
         assert!(s.contains("\\u202eevil\\u007f\\u0085-1") && s.contains("ünï"), "{s}");
         assert_eq!(serde_json::from_slice::<serde_json::Value>(&text).unwrap(), value);
     }
-
-    use super::*;
 
     #[test]
     fn terminal_table() {

@@ -279,12 +279,7 @@ fn read_unit(unit: Unit, reading: Reading) -> UnitResult {
                     line: n as u64 + 1,
                     event: Some(format!("stream {} event {}", e.stream, e.id).into()),
                 };
-                let line = if line.len() > reading.max_line {
-                    Line::TooLong { bytes: line.len() as u64 }
-                } else {
-                    Line::Text(line)
-                };
-                take(line, origin, reading, &mut out);
+                take(decode::checked(line, reading.max_line), origin, reading, &mut out);
             }
         }
     }

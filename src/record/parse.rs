@@ -531,8 +531,8 @@ fn diagnose(line: &[u8], err: &serde_json::Error) -> Reject {
     let Err(e) = serde_path_to_error::deserialize::<_, Raw>(&mut de) else {
         return Reject::Invalid;
     };
-    let wrong_type =
-        ["invalid type", "invalid value", "invalid length"].iter().any(|m| e.inner().to_string().starts_with(m));
+    let message = e.inner().to_string();
+    let wrong_type = ["invalid type", "invalid value", "invalid length"].iter().any(|m| message.starts_with(m));
     let keys: Vec<String> = e
         .path()
         .iter()

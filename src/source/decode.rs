@@ -138,7 +138,8 @@ pub fn for_each_line_in(buf: &[u8], max_line: usize, mut f: impl FnMut(u64, Line
     lines
 }
 
-fn checked(line: &[u8], max_line: usize) -> Line<'_> {
+/// `line` as it is handed on under the limit `max_line`.
+pub fn checked(line: &[u8], max_line: usize) -> Line<'_> {
     if line.len() > max_line {
         Line::TooLong { bytes: line.len() as u64 }
     } else {

@@ -68,7 +68,7 @@ fn walk(dir: &Path, out: &mut Expanded) {
             out.skipped.push(format!("{} (linked folder, not followed)", path.display()));
         } else if !is_log_file(&path) {
             out.skipped.push(path.display().to_string());
-        } else if let Some(what) = not_regular(&path) {
+        } else if let Some(what) = not_regular(&path, file_type) {
             // A FIFO would block the run and a device (a link to /dev/zero) never ends: a walk
             // reads regular files only. A file named on the command line is read as it is.
             out.skipped.push(format!("{} ({what}, not a regular file)", path.display()));
@@ -78,11 +78,12 @@ fn walk(dir: &Path, out: &mut Expanded) {
     }
 }
 
-/// What a walked path is when it is not a regular file, following symlinks. A path that
-/// cannot be inspected (a dangling link) is left to `open`, which reports it as a problem.
-fn not_regular(path: &Path) -> Option<&'static str> {
+/// What a walked path is when it is not a regular file, following symlinks (only links cost a
+/// `stat`: the listing gave the type of the rest). A path that cannot be inspected (a dangling
+/// link) is left to `open`, which reports it as a problem.
+fn not_regular(path: &Path, listed: std::fs::FileType) -> Option<&'static str> {
     use std::os::unix::fs::FileTypeExt;
-    let t = std::fs::metadata(path).ok()?.file_type();
+    let t = if listed.is_symlink() { std::fs::metadata(path).ok()?.file_type() } else { listed };
     match () {
         _ if t.is_file() => None,
         _ if t.is_fifo() => Some("named pipe"),

@@ -32,6 +32,88 @@ pub enum Command {
     /// Application inference profiles: `fetch` writes the profiles file from the Bedrock API
     #[command(subcommand)]
     Profiles(ProfilesCommand),
+    /// Amazon Athena: `setup` declares a table over the delivery prefix, for `--engine athena`
+    #[command(subcommand)]
+    Athena(AthenaCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AthenaCommand {
+    /// Declare an Athena table over a Bedrock delivery prefix (partition projection on account,
+    /// source region and hour; no crawler, no MSCK REPAIR)
+    Setup(AthenaSetupArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AthenaSetupArgs {
+    /// s3://BUCKET/PREFIX where Bedrock delivers invocation logs
+    #[arg(value_name = "s3://BUCKET/PREFIX")]
+    pub location: String,
+    /// Glue database to create the table in (created if missing)
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_DATABASE)]
+    pub database: String,
+    /// Table name
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_TABLE)]
+    pub table: String,
+    /// Source regions to declare, comma-separated (default: the region folders under the prefix)
+    #[arg(long, value_name = "REGION,...", value_delimiter = ',')]
+    pub regions: Vec<String>,
+    /// Accounts to declare, comma-separated (default: the account folders under the prefix)
+    #[arg(long, value_name = "ID,...", value_delimiter = ',')]
+    pub accounts: Vec<String>,
+    /// First day the hour projection covers (UTC)
+    #[arg(long, value_name = "YYYY-MM-DD", default_value = "2023-01-01")]
+    pub since: String,
+    /// Print the DDL (each statement followed by a line `;`) and do nothing
+    #[arg(long)]
+    pub print: bool,
+    #[command(flatten)]
+    pub athena: AthenaArgs,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+pub const DEFAULT_DATABASE: &str = "mila";
+pub const DEFAULT_TABLE: &str = "invocation_logs";
+
+/// How Athena statements run.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Athena")]
+pub struct AthenaArgs {
+    /// Athena workgroup (default: primary)
+    #[arg(long, value_name = "NAME")]
+    pub workgroup: Option<String>,
+    /// Where Athena writes query results (default: the workgroup's result location)
+    #[arg(long, value_name = "s3://BUCKET/PREFIX/")]
+    pub output: Option<String>,
+    /// Seconds one Athena query may run before mila stops it (StopQueryExecution)
+    #[arg(long, value_name = "SECS", default_value_t = 1800.0)]
+    pub athena_timeout: f64,
+}
+
+/// Where the figures are computed.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Athena")]
+pub struct EngineArgs {
+    /// local: read the logs here; athena: Amazon Athena aggregates them where they are
+    #[arg(long, value_enum, default_value_t = Engine::Local)]
+    pub engine: Engine,
+    /// With --engine athena: the table `mila athena setup` declared (default: mila.invocation_logs,
+    /// the one it declares for an s3:// SOURCE)
+    #[arg(long, value_name = "DB.TABLE")]
+    pub athena_table: Option<String>,
+    /// With --engine athena: print the statements it would run, in the order it would start
+    /// them, each followed by a line holding only `;`, and run nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub athena: AthenaArgs,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Engine {
+    Local,
+    Athena,
 }
 
 #[derive(Debug, Subcommand)]
@@ -77,7 +159,7 @@ pub struct WindowArgs {
 #[derive(Debug, Args)]
 pub struct InputArgs {
     /// Files, directories, `-` (NDJSON on standard input), s3://BUCKET/PREFIX, cloudwatch:LOG_GROUP
-    #[arg(value_name = "SOURCE", required_unless_present = "store")]
+    #[arg(value_name = "SOURCE", required_unless_present_any = ["store", "athena_table"])]
     pub sources: Vec<String>,
     /// Read the records of a store made by `mila ingest` instead of sources
     #[arg(long, value_name = "DIR", conflicts_with = "sources")]
@@ -155,6 +237,8 @@ pub struct IngestArgs {
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     #[command(flatten)]
+    pub engine: EngineArgs,
+    #[command(flatten)]
     pub input: InputArgs,
     /// Write summary.json and report.md into this directory
     #[arg(long, value_name = "DIR")]
@@ -193,6 +277,8 @@ pub enum ReportFormat {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
+    #[command(flatten)]
+    pub engine: EngineArgs,
     /// Residency policy TOML
     #[arg(long, value_name = "FILE")]
     pub policy: PathBuf,
@@ -214,6 +300,8 @@ pub enum TableFormat {
 
 #[derive(Debug, Args)]
 pub struct QueryArgs {
+    #[command(flatten)]
+    pub engine: EngineArgs,
     /// A file of SQL over the table `invocations` (see queries/)
     #[arg(value_name = "FILE.sql")]
     pub sql: PathBuf,

@@ -7,15 +7,16 @@ use polars::prelude::{IntoLazy, LazyFrame};
 use polars::sql::SQLContext;
 
 use crate::analysis::residency;
+use crate::athena;
 use crate::frame::{Batch, Dedupe, FrameBuilder, Sink};
 use crate::inputs::prices::Prices;
 use crate::load::{self, LoadStats};
 use crate::progress::Progress;
 use crate::render::{self, table::Table};
-use crate::settings::{self, ReportFormat, TableFormat};
+use crate::settings::{self, Engine, ReportFormat, TableFormat};
 use crate::source::{cloudwatch, s3, CloudJob, SourceSpec};
 use crate::store::{Seen, Store};
-use crate::summary::{self, Inputs};
+use crate::summary::{self, EngineOut, Inputs};
 use crate::tables::row::rows;
 use crate::tables::Tables;
 use crate::tally::Tally;
@@ -225,9 +226,42 @@ fn input_warnings(stats: &load::LoadStats) -> Vec<String> {
     out
 }
 
+/// The report tables of one window, from the engine the settings name.
+fn report_tables(s: &settings::Report, window: Window) -> Result<(Tables, LoadStats, EngineOut)> {
+    match &s.engine {
+        Engine::Local => {
+            let tally = Tally::for_report(!s.metadata_keys.is_empty(), &s.quotas);
+            let (tables, stats) = self::tally(&s.input, window, tally)?;
+            Ok((tables, stats, EngineOut::local()))
+        }
+        Engine::Athena(a) => athena::report(a, window, &s.input.profiles, &s.quotas, &s.metadata_keys),
+    }
+}
+
+/// Two runs of one engine as one: Athena's queries and bytes add up.
+fn both(a: EngineOut, b: &EngineOut) -> EngineOut {
+    let add = |x: Option<u64>, y: Option<u64>| x.zip(y).map(|(x, y)| x + y);
+    EngineOut {
+        queries: add(a.queries, b.queries),
+        data_scanned_bytes: add(a.data_scanned_bytes, b.data_scanned_bytes),
+        billed_bytes: add(a.billed_bytes, b.billed_bytes),
+        cost_usd: a.cost_usd.zip(b.cost_usd).map(|(x, y)| x + y),
+        ..a
+    }
+}
+
 pub fn report(s: settings::Report) -> Result<Status> {
-    let by_metadata = !s.metadata_keys.is_empty();
-    let (tables, stats) = tally(&s.input, s.input.window, Tally::for_report(by_metadata, &s.quotas))?;
+    if let Engine::Athena(a) = &s.engine {
+        if a.dry_run {
+            let mut statements = athena::report_statements(a, s.input.window, &s.input.profiles, &s.metadata_keys);
+            if let Some(window) = s.previous {
+                statements.extend(athena::report_statements(a, window, &s.input.profiles, &s.metadata_keys));
+            }
+            stdout(athena::script(&statements).as_bytes())?;
+            return Ok(Status::Ok);
+        }
+    }
+    let (tables, stats, engine) = report_tables(&s, s.input.window)?;
     warn_about_input(&stats);
     let inputs = Inputs {
         prices: &s.prices,
@@ -237,11 +271,12 @@ pub fn report(s: settings::Report) -> Result<Status> {
         metadata_keys: &s.metadata_keys,
     };
     let mut summary = summary::build(&tables, &stats, s.input.window, &inputs).context("analysing the records")?;
+    summary.engine = engine;
     drop(tables);
     if let Some(window) = s.previous {
         // The previous window is read as its own report would read it: same sources, same
         // rules. Its warnings are shown too, once each (local files are read twice).
-        let (before, before_stats) = tally(&s.input, window, Tally::for_report(by_metadata, &s.quotas))?;
+        let (before, before_stats, engine) = report_tables(&s, window)?;
         let seen = input_warnings(&stats);
         for line in input_warnings(&before_stats).into_iter().filter(|l| !seen.contains(l)) {
             eprintln!("{line} (previous window)");
@@ -249,6 +284,10 @@ pub fn report(s: settings::Report) -> Result<Status> {
         let previous = summary::build(&before, &before_stats, window, &inputs)
             .context("analysing the records of the previous window")?;
         summary.comparison = Some(crate::compare::compare(&summary, &previous));
+        summary.engine = both(summary.engine.clone(), &engine);
+    }
+    if summary.engine.queries.is_some() {
+        eprintln!("{}", athena::bill(&summary.engine));
     }
     let json = render::json::summary(&summary);
     if let Some(dir) = &s.out {
@@ -281,7 +320,19 @@ pub fn report(s: settings::Report) -> Result<Status> {
 }
 
 pub fn check(s: settings::Check) -> Result<Status> {
-    let (tables, stats) = tally(&s.input, s.input.window, Tally::for_check(&s.policy))?;
+    let (tables, stats) = match &s.engine {
+        Engine::Local => tally(&s.input, s.input.window, Tally::for_check(&s.policy))?,
+        Engine::Athena(a) if a.dry_run => {
+            let statements = athena::check_statements(a, s.input.window, &s.input.profiles, &s.policy);
+            stdout(athena::script(&statements).as_bytes())?;
+            return Ok(Status::Ok);
+        }
+        Engine::Athena(a) => {
+            let (tables, stats, engine) = athena::check(a, s.input.window, &s.input.profiles, &s.policy)?;
+            eprintln!("{}", athena::bill(&engine));
+            (tables, stats)
+        }
+    };
     warn_about_input(&stats);
     let pairs = residency::pairs(tables.usage.lazy(), &s.policy)?;
     let violations = tables.violations.context("violations are listed whenever a policy is given")?;
@@ -307,14 +358,31 @@ pub fn check(s: settings::Check) -> Result<Status> {
 }
 
 pub fn query(s: settings::Query) -> Result<Status> {
-    let mut frame = FrameBuilder::default();
-    let stats = load_into(&s.input, s.input.window, &mut frame)?;
-    warn_about_input(&stats);
-    let mut ctx = SQLContext::new();
-    ctx.register("invocations", frame.finish()?.lazy());
-    let result =
-        ctx.execute(&s.sql).and_then(LazyFrame::collect).with_context(|| format!("query {}", s.sql_path.display()))?;
-    let table = Table::from_frame(&result)?;
+    let table = match &s.engine {
+        Engine::Local => {
+            let mut frame = FrameBuilder::default();
+            let stats = load_into(&s.input, s.input.window, &mut frame)?;
+            warn_about_input(&stats);
+            let mut ctx = SQLContext::new();
+            ctx.register("invocations", frame.finish()?.lazy());
+            let result = ctx
+                .execute(&s.sql)
+                .and_then(LazyFrame::collect)
+                .with_context(|| format!("query {}", s.sql_path.display()))?;
+            Table::from_frame(&result)?
+        }
+        Engine::Athena(a) if a.dry_run => {
+            let statement = athena::query_statement(a, s.input.window, &s.input.profiles, &s.sql);
+            stdout(athena::script(&[statement]).as_bytes())?;
+            return Ok(Status::Ok);
+        }
+        Engine::Athena(a) => {
+            let (table, engine) = athena::query(a, s.input.window, &s.input.profiles, &s.sql)
+                .with_context(|| format!("query {}", s.sql_path.display()))?;
+            eprintln!("{}", athena::bill(&engine));
+            table
+        }
+    };
     stdout(&match s.format {
         TableFormat::Table => table.to_terminal(s.width),
         TableFormat::Json => table.to_json(),
@@ -398,4 +466,15 @@ pub fn profiles_fetch(s: settings::ProfilesFetch) -> Result<Status> {
 
 fn plural(n: usize, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
+/// Declares the Athena table over a delivery prefix, or prints what it would run.
+pub fn athena_setup(p: athena::SetupPlan) -> Result<Status> {
+    let done = athena::setup(&p)?;
+    if p.print {
+        stdout(athena::script(&done.statements).as_bytes())?;
+    } else {
+        eprintln!("{}", escape::terminal(&athena::setup_message(&p, &done)));
+    }
+    Ok(Status::Ok)
 }

@@ -5,6 +5,7 @@
 //! -> `render` (bytes) -> `output` (files).
 
 pub mod analysis;
+pub mod athena;
 pub mod cli;
 pub mod commands;
 pub mod compare;
@@ -76,5 +77,6 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<Status> {
         settings::Settings::Prices(p) => commands::prices(&p),
         settings::Settings::Ingest(s) => commands::ingest(s),
         settings::Settings::ProfilesFetch(s) => commands::profiles_fetch(s),
+        settings::Settings::AthenaSetup(s) => commands::athena_setup(s),
     }
 }

@@ -5,7 +5,10 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Utc};
 
-use crate::cli::{AwsArgs, Cli, Command, InputArgs, ProfilesCommand, WindowArgs};
+use crate::athena::{self, sql::TableRef, Athena};
+use crate::cli::{
+    AthenaArgs, AthenaCommand, AwsArgs, Cli, Command, EngineArgs, InputArgs, ProfilesCommand, WindowArgs,
+};
 use crate::inputs::policy::Policy;
 use crate::inputs::prices::Prices;
 use crate::inputs::profiles::Profiles;
@@ -26,6 +29,15 @@ pub enum Settings {
     Prices(Prices),
     Ingest(Ingest),
     ProfilesFetch(ProfilesFetch),
+    AthenaSetup(athena::SetupPlan),
+}
+
+/// Where a command's figures are computed.
+pub enum Engine {
+    /// Here, reading the sources (or the store) of `Input`.
+    Local,
+    /// By Athena, over a table; `Input` gives only the window and the profiles.
+    Athena(Box<Athena>),
 }
 
 pub struct ProfilesFetch {
@@ -61,6 +73,7 @@ pub struct Ingest {
 }
 
 pub struct Report {
+    pub engine: Engine,
     pub input: Input,
     pub out: Option<PathBuf>,
     pub prices: Prices,
@@ -76,6 +89,7 @@ pub struct Report {
 }
 
 pub struct Check {
+    pub engine: Engine,
     pub input: Input,
     pub policy: Policy,
     pub format: TableFormat,
@@ -84,6 +98,7 @@ pub struct Check {
 }
 
 pub struct Query {
+    pub engine: Engine,
     pub input: Input,
     pub sql: String,
     pub sql_path: PathBuf,
@@ -116,6 +131,7 @@ fn metadata_keys(keys: &[String]) -> Result<Vec<String>> {
 pub fn from_cli(cli: Cli, now: DateTime<Utc>) -> Result<Settings> {
     Ok(match cli.command {
         Command::Report(a) => Settings::Report(Report {
+            engine: engine(&a.engine, &a.input)?,
             previous: match a.compare {
                 None => None,
                 Some(crate::cli::Compare::Previous) => Some(previous(window_of(&a.input.window, now)?)?),
@@ -130,6 +146,7 @@ pub fn from_cli(cli: Cli, now: DateTime<Utc>) -> Result<Settings> {
             width: output_width(),
         }),
         Command::Check(a) => Settings::Check(Check {
+            engine: engine(&a.engine, &a.input)?,
             input: input(&a.input, now)?,
             policy: Policy::load(&a.policy)?,
             format: a.format,
@@ -137,6 +154,7 @@ pub fn from_cli(cli: Cli, now: DateTime<Utc>) -> Result<Settings> {
             width: output_width(),
         }),
         Command::Query(a) => Settings::Query(Query {
+            engine: engine(&a.engine, &a.input)?,
             input: input(&a.input, now)?,
             sql: crate::inputs::read_to_string(&a.sql).context("cannot read the SQL file")?,
             sql_path: a.sql,
@@ -188,6 +206,38 @@ pub fn from_cli(cli: Cli, now: DateTime<Utc>) -> Result<Settings> {
                 crash_at: std::env::var("MILA_TEST_CRASH_AT").ok(),
             })
         }
+        Command::Athena(AthenaCommand::Setup(a)) => {
+            let location = match source(&a.location)? {
+                SourceSpec::S3(l) => l,
+                _ => bail!(
+                    "athena setup needs the s3://BUCKET/PREFIX where Bedrock delivers the logs, not `{}`",
+                    a.location
+                ),
+            };
+            for r in &a.regions {
+                if !is_region_name(r) {
+                    bail!("--regions: `{r}` is not an AWS region name (like us-east-1)");
+                }
+            }
+            for id in &a.accounts {
+                if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()) {
+                    bail!("--accounts: `{id}` is not a 12-digit AWS account id");
+                }
+            }
+            let since = window::parse_time(&a.since, now).map_err(|e| anyhow::anyhow!("--since: {e}"))?;
+            let aws = aws(&a.aws)?;
+            let table = TableRef::parse(&format!("{}.{}", a.database, a.table))
+                .map_err(|e| anyhow::anyhow!("--database/--table: {e}"))?;
+            Settings::AthenaSetup(athena::SetupPlan {
+                run: athena_run(&a.athena, &aws, &table)?,
+                table,
+                location,
+                accounts: sorted_once(a.accounts),
+                regions: sorted_once(a.regions),
+                first_hour: athena::sql::hour_folder(since),
+                print: a.print,
+            })
+        }
         Command::Profiles(ProfilesCommand::Fetch(a)) => {
             let mut regions: Vec<String> = Vec::new();
             for r in a.region {
@@ -217,6 +267,72 @@ pub fn from_cli(cli: Cli, now: DateTime<Utc>) -> Result<Settings> {
 }
 
 const MAX_LOOKBACK_HOURS: u32 = 366 * 24;
+
+fn sorted_once(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// `s3://...` with a bucket, ending in `/` (Athena writes `<id>.csv` below it).
+fn result_location(text: &str) -> Result<String> {
+    let l = Location::parse(text).map_err(|e| anyhow::anyhow!("--output {e}"))?;
+    let url = l.url(&l.prefix);
+    Ok(if url.ends_with('/') { url } else { format!("{url}/") })
+}
+
+fn athena_run(a: &AthenaArgs, aws: &AwsSettings, table: &TableRef) -> Result<athena::client::Settings> {
+    if let Some(w) = &a.workgroup {
+        let ok = !w.is_empty() && w.len() <= 128 && w.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+        if !ok {
+            bail!("--workgroup `{w}`: use 1-128 letters, digits, `.`, `_` and `-`");
+        }
+    }
+    Ok(athena::client::Settings {
+        aws: aws.clone(),
+        workgroup: a.workgroup.clone(),
+        output: a.output.as_deref().map(result_location).transpose()?,
+        database: Some(table.database.clone()),
+        timeout: seconds("--athena-timeout", a.athena_timeout)?,
+        concurrency: aws.concurrency,
+    })
+}
+
+/// The engine of report, check and query. Athena reads a table: `--athena-table`, or the one
+/// `athena setup` declares by default for an s3:// source.
+fn engine(e: &EngineArgs, input: &InputArgs) -> Result<Engine> {
+    use crate::cli::Engine as Cli;
+    match e.engine {
+        Cli::Local => {
+            if e.athena_table.is_some() || e.dry_run {
+                bail!("--athena-table and --dry-run are for --engine athena");
+            }
+            Ok(Engine::Local)
+        }
+        Cli::Athena => {
+            if input.store.is_some() {
+                bail!("--engine athena reads an Athena table, not a local --store");
+            }
+            let sources: Vec<SourceSpec> = input.sources.iter().map(|s| source(s)).collect::<Result<_>>()?;
+            let table = match (&e.athena_table, sources.as_slice()) {
+                (Some(t), []) => TableRef::parse(t).map_err(|e| anyhow::anyhow!("--athena-table {e}"))?,
+                (None, [SourceSpec::S3(_)]) => TableRef {
+                    database: crate::cli::DEFAULT_DATABASE.into(),
+                    table: crate::cli::DEFAULT_TABLE.into(),
+                },
+                _ => bail!(
+                    "--engine athena reads one s3://BUCKET/PREFIX (through the table `mila athena setup` declared for it) or --athena-table DB.TABLE, and no other source"
+                ),
+            };
+            let aws = aws(&input.aws)?;
+            Ok(Engine::Athena(Box::new(Athena {
+                run: athena_run(&e.athena, &aws, &table)?,
+                table,
+                dry_run: e.dry_run,
+            })))
+        }
+    }
+}
 
 /// `us-east-1`, `us-gov-west-1`, `ap-southeast-7`: lowercase words and a number, by hyphens.
 fn is_region_name(r: &str) -> bool {

@@ -318,6 +318,15 @@ impl Tally<'_> {
                 Some(DataFrame::new(v.len(), columns)?)
             }
         };
-        Ok(Tables { usage, callers, metadata, capacity, latency_by_inference_region, latency_by_route, violations })
+        Ok(Tables {
+            usage,
+            callers,
+            metadata,
+            capacity,
+            latency_by_inference_region,
+            latency_by_route,
+            violations,
+            percentiles: crate::tables::Percentiles::Exact,
+        })
     }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::aws::{block_on, command, files, mila_at, mila_env, moto, put, put_events, records, s3, upload};
 use common::proxy::{Fault, Plan, Proxy, ALL_FAULTS};
-use common::{measure, ok, tempdir, Run, TempDir};
+use common::{differences, measure, ok, tempdir, Run, TempDir};
 use serde_json::Value;
 
 fn unique(name: &str) -> String {
@@ -49,29 +49,6 @@ fn numbers(run: &Run) -> Value {
     records.remove("skipped_objects");
     records.remove("outside_window");
     v
-}
-
-/// Paths at which two JSON values differ, with both sides.
-fn differences(a: &Value, b: &Value, path: &str, out: &mut Vec<String>) {
-    match (a, b) {
-        (Value::Object(x), Value::Object(y)) => {
-            for k in x.keys().chain(y.keys().filter(|k| !x.contains_key(*k))) {
-                differences(
-                    x.get(k).unwrap_or(&Value::Null),
-                    y.get(k).unwrap_or(&Value::Null),
-                    &format!("{path}.{k}"),
-                    out,
-                );
-            }
-        }
-        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
-            for (i, (p, q)) in x.iter().zip(y).enumerate() {
-                differences(p, q, &format!("{path}[{i}]"), out);
-            }
-        }
-        _ if a != b => out.push(format!("{path}: {a} vs {b}")),
-        _ => {}
-    }
 }
 
 fn same_numbers(got: &Run, want: &Run, what: impl std::fmt::Display) {

@@ -25,8 +25,8 @@ impl ModelIdKind {
 
 /// Geography prefixes of system-defined cross-region inference profiles.
 /// `us-gov.` must be tried before nothing else matches it by accident; none of these is a prefix of another.
-const GEO_PREFIXES: &[&str] = &["us.", "eu.", "apac.", "jp.", "au.", "ca.", "us-gov.", "in."];
-const GLOBAL_PREFIX: &str = "global.";
+pub const GEO_PREFIXES: &[&str] = &["us.", "eu.", "apac.", "jp.", "au.", "ca.", "us-gov.", "in."];
+pub const GLOBAL_PREFIX: &str = "global.";
 
 /// The result of reading a model id: its kind and the base model (a foundation-model id, or the
 /// id unchanged where there is nothing to strip, e.g. an application-profile ARN).

@@ -324,26 +324,9 @@ async fn hour_prefixes(
     settings: &AwsSettings,
 ) -> Result<Option<Vec<String>>, String> {
     let user = location.prefix.as_str();
-    let base = match user.find("AWSLogs/") {
-        Some(at) => user[..at].to_string(),
-        None if user.is_empty() || user.ends_with('/') => user.to_string(),
-        None => format!("{user}/"),
-    };
-    let mut roots = vec![base];
-    for segment in LAYOUT {
-        let mut next = Vec::new();
-        for root in &roots {
-            if segment != "*" {
-                next.push(format!("{root}{segment}"));
-            } else {
-                let (_, folders) = list(client, location, root, Some("/"), settings).await?;
-                next.extend(folders);
-            }
-        }
-        roots = next.into_iter().filter(|r| compatible(user, r)).collect();
-        if roots.is_empty() {
-            return Ok(None);
-        }
+    let roots = region_roots(client, location, settings).await?;
+    if roots.is_empty() {
+        return Ok(None);
     }
     let hours = hour_folders(since_ms, until_ms);
     if hours.len() > MAX_HOUR_PREFIXES {
@@ -370,6 +353,62 @@ async fn hour_prefixes(
     }
     prefixes.dedup();
     Ok(Some(prefixes))
+}
+
+/// The folder above the delivery layout: the user's prefix cut before `AWSLogs/`.
+pub fn layout_base(user: &str) -> String {
+    match user.find("AWSLogs/") {
+        Some(at) => user[..at].to_string(),
+        None if user.is_empty() || user.ends_with('/') => user.to_string(),
+        None => format!("{user}/"),
+    }
+}
+
+/// The folders `.../AWSLogs/ACCOUNT/BedrockModelInvocationLogs/REGION/` that exist and overlap
+/// the location's prefix, found by listing each `*` of the layout.
+async fn region_roots(client: &Client, location: &Location, settings: &AwsSettings) -> Result<Vec<String>, String> {
+    let user = location.prefix.as_str();
+    let mut roots = vec![layout_base(user)];
+    for segment in LAYOUT {
+        let mut next = Vec::new();
+        for root in &roots {
+            if segment != "*" {
+                next.push(format!("{root}{segment}"));
+            } else {
+                let (_, folders) = list(client, location, root, Some("/"), settings).await?;
+                next.extend(folders);
+            }
+        }
+        roots = next.into_iter().filter(|r| compatible(user, r)).collect();
+        if roots.is_empty() {
+            break;
+        }
+    }
+    Ok(roots)
+}
+
+/// The accounts and source regions that have delivery folders under a location, each sorted
+/// and once: what `athena setup` declares as partitions.
+pub async fn delivery_layout(
+    location: &Location,
+    settings: &AwsSettings,
+) -> Result<(Vec<String>, Vec<String>), String> {
+    let mut client = client(&super::aws::load_config(settings, None).await);
+    if let Some(region) = bucket_region(&client, location, settings.body_attempts).await? {
+        let config = super::aws::load_config(&AwsSettings { region: Some(region), ..settings.clone() }, None).await;
+        client = self::client(&config);
+    }
+    let roots = region_roots(&client, location, settings).await?;
+    let (mut accounts, mut regions) = (std::collections::BTreeSet::new(), std::collections::BTreeSet::new());
+    for root in &roots {
+        let parts: Vec<&str> = root.trim_end_matches('/').rsplitn(4, '/').collect();
+        // [region, "BedrockModelInvocationLogs", account, rest]
+        if let [region, _, account, ..] = parts.as_slice() {
+            regions.insert(region.to_string());
+            accounts.insert(account.to_string());
+        }
+    }
+    Ok((accounts.into_iter().collect(), regions.into_iter().collect()))
 }
 
 /// Windows up to a month list each hour folder; longer ones discover the day folders.

@@ -51,6 +51,7 @@ pub fn build(tables: &Tables, stats: &LoadStats, window: Window, inputs: &Inputs
         capacity: capacity_section(tables, inputs.quotas),
         daily: daily_section(usage(), inputs)?,
         input: input_section(stats),
+        engine: EngineOut::local(),
     })
 }
 
@@ -119,6 +120,7 @@ fn latency_section(tables: &Tables) -> PolarsResult<Latency> {
         })
         .collect();
     Ok(Latency {
+        percentiles: tables.percentiles.as_str(),
         known: regions.iter().map(|r| r.requests).sum(),
         calls: regions.iter().map(|r| r.calls).sum(),
         by_inference_region: regions.into_iter().filter(|r| r.requests > 0).collect(),

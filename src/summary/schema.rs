@@ -26,6 +26,42 @@ pub struct Summary {
     /// Per UTC day: the series the charts draw.
     pub daily: Daily,
     pub input: Input,
+    pub engine: EngineOut,
+}
+
+/// Which engine computed the figures and, for Athena, what it scanned and cost.
+#[derive(Debug, Serialize, PartialEq, Clone)]
+pub struct EngineOut {
+    /// `local` or `athena`.
+    pub name: &'static str,
+    /// Statements run (Athena).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queries: Option<u64>,
+    /// Bytes the statements scanned (`DataScannedInBytes`, summed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_scanned_bytes: Option<u64>,
+    /// Bytes billed: each query rounded up to a megabyte, at least 10 MB.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub billed_bytes: Option<u64>,
+    /// At Athena's 5 USD per TB billed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
+}
+
+impl EngineOut {
+    pub fn local() -> EngineOut {
+        EngineOut { name: "local", queries: None, data_scanned_bytes: None, billed_bytes: None, cost_usd: None }
+    }
+
+    pub fn athena(queries: u64, scanned: u64, billed: u64, cost_usd: f64) -> EngineOut {
+        EngineOut {
+            name: "athena",
+            queries: Some(queries),
+            data_scanned_bytes: Some(scanned),
+            billed_bytes: Some(billed),
+            cost_usd: Some(cost_usd),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, PartialEq)]
@@ -75,6 +111,9 @@ pub struct Flow {
 
 #[derive(Debug, Serialize, PartialEq)]
 pub struct Latency {
+    /// `exact` (nearest rank over every latency) or `approximate` (Athena's approx_percentile,
+    /// rank error about 1%): p50, p90, p99 and first-byte p50 are read with it.
+    pub percentiles: &'static str,
     pub known: u64,
     /// Successful calls with a known inference region, latency known or not.
     pub calls: u64,

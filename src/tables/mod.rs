@@ -32,4 +32,23 @@ pub struct Tables {
     /// The violating requests (`check` only): request id, time, source and inference region,
     /// model id, identity ARN, oldest first.
     pub violations: Option<DataFrame>,
+    pub percentiles: Percentiles,
+}
+
+/// How the latency percentiles of the tables were computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Percentiles {
+    /// Nearest rank over every latency (the local engine).
+    Exact,
+    /// Athena's `approx_percentile`: a rank error of about 1%.
+    Approximate,
+}
+
+impl Percentiles {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Percentiles::Exact => "exact",
+            Percentiles::Approximate => "approximate",
+        }
+    }
 }

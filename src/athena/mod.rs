@@ -1,0 +1,211 @@
+//! The Athena engine: the per-question tables of `crate::tables` computed by Amazon Athena where
+//! the logs are, instead of by reading them here. `sql` writes the statements, `client` runs
+//! them, `tables` turns their small results into the local engine's tables; everything after
+//! (prices, quotas, verdicts, summary, renderers) is shared and does not know which engine ran.
+
+pub mod client;
+pub mod sql;
+pub mod tables;
+
+use anyhow::{Context, Result};
+
+use crate::inputs::policy::Policy;
+use crate::inputs::profiles::Profiles;
+use crate::inputs::quotas::Quotas;
+use crate::load::LoadStats;
+use crate::render::table::{Cell, Table};
+use crate::source::aws;
+use crate::summary::EngineOut;
+use crate::tables::Tables;
+use crate::window::Window;
+use client::{Ran, ResultTable};
+use sql::{Scan, Statement, TableRef};
+
+/// What `--engine athena` runs against and how.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Athena {
+    pub table: TableRef,
+    pub run: client::Settings,
+    /// `--dry-run`: print the statements, run nothing.
+    pub dry_run: bool,
+}
+
+/// The statements, each followed by a line holding only `;`, as `--dry-run` prints them.
+pub fn script(statements: &[Statement]) -> String {
+    statements.iter().map(|s| format!("-- {}\n{}\n;\n", s.name, s.sql.trim_end())).collect()
+}
+
+/// Runs statements on a runtime of their own; polars never runs inside it.
+fn run(a: &Athena, statements: &[Statement]) -> Result<Ran> {
+    let runtime = aws::runtime().context("cannot start the async runtime")?;
+    let ran = runtime.block_on(async {
+        let client = client::client(&a.run.aws).await;
+        client::run(&client, &a.run, statements).await
+    });
+    drop(runtime);
+    ran.map_err(anyhow::Error::msg)
+}
+
+fn engine(ran: &Ran) -> EngineOut {
+    EngineOut::athena(
+        ran.query_ids.len() as u64,
+        ran.scanned_bytes,
+        ran.billed_bytes,
+        client::cost_usd(ran.billed_bytes),
+    )
+}
+
+/// One line for the terminal: what the run scanned and what that costs.
+pub fn bill(e: &EngineOut) -> String {
+    let queries = e.queries.unwrap_or(0);
+    format!(
+        "mila: Athena ran {} quer{} and scanned {} bytes ({:.6} USD at {} USD per TB)",
+        queries,
+        if queries == 1 { "y" } else { "ies" },
+        e.data_scanned_bytes.unwrap_or(0),
+        e.cost_usd.unwrap_or(0.0),
+        client::USD_PER_TB
+    )
+}
+
+/// The report's statements for one window.
+pub fn report_statements(a: &Athena, window: Window, profiles: &Profiles, metadata_keys: &[String]) -> Vec<Statement> {
+    sql::report(&Scan { table: &a.table, window, profiles }, metadata_keys)
+}
+
+/// The tables of a report over one window, computed by Athena.
+pub fn report(
+    a: &Athena,
+    window: Window,
+    profiles: &Profiles,
+    quotas: &Quotas,
+    metadata_keys: &[String],
+) -> Result<(Tables, LoadStats, EngineOut)> {
+    let ran = run(a, &report_statements(a, window, profiles, metadata_keys))?;
+    let cx = tables::Context { profiles, quotas, metadata_keys };
+    let tables = tables::report(&ran.results, &cx).map_err(anyhow::Error::msg)?;
+    let stats = tables::load_stats(&ran.results).map_err(anyhow::Error::msg)?;
+    Ok((tables, stats, engine(&ran)))
+}
+
+pub fn check_statements(a: &Athena, window: Window, profiles: &Profiles, policy: &Policy) -> Vec<Statement> {
+    sql::check(&Scan { table: &a.table, window, profiles }, policy)
+}
+
+/// The usage and violations of a check, computed by Athena.
+pub fn check(
+    a: &Athena,
+    window: Window,
+    profiles: &Profiles,
+    policy: &Policy,
+) -> Result<(Tables, LoadStats, EngineOut)> {
+    let ran = run(a, &check_statements(a, window, profiles, policy))?;
+    let tables = tables::check(&ran.results, profiles, policy).map_err(anyhow::Error::msg)?;
+    let stats = tables::load_stats(&ran.results).map_err(anyhow::Error::msg)?;
+    Ok((tables, stats, engine(&ran)))
+}
+
+pub fn query_statement(a: &Athena, window: Window, profiles: &Profiles, user_sql: &str) -> Statement {
+    sql::query(&Scan { table: &a.table, window, profiles }, user_sql)
+}
+
+/// A user's query, run by Athena, as a table.
+pub fn query(a: &Athena, window: Window, profiles: &Profiles, user_sql: &str) -> Result<(Table, EngineOut)> {
+    let ran = run(a, &[query_statement(a, window, profiles, user_sql)])?;
+    let result = ran.results.first().context("no result")?;
+    Ok((table(result), engine(&ran)))
+}
+
+/// A result as a table, its cells typed by Athena's column types.
+fn table(r: &ResultTable) -> Table {
+    let kind = |i: usize| r.types.get(i).map(String::as_str).unwrap_or("varchar");
+    let rows = r
+        .rows
+        .iter()
+        .map(|row| {
+            row.iter()
+                .enumerate()
+                .map(|(i, v)| match (v, kind(i)) {
+                    (None, _) => Cell::Null,
+                    (Some(v), "bigint" | "integer" | "smallint" | "tinyint") => {
+                        v.parse().map(Cell::Int).unwrap_or_else(|_| Cell::Text(v.clone()))
+                    }
+                    (Some(v), "double" | "real" | "float") => {
+                        v.parse().map(Cell::Float).unwrap_or_else(|_| Cell::Text(v.clone()))
+                    }
+                    (Some(v), k) if k.starts_with("decimal") => Cell::Formatted(v.clone()),
+                    (Some(v), "boolean") => Cell::Bool(v == "true"),
+                    (Some(v), _) => Cell::Text(v.clone()),
+                })
+                .collect()
+        })
+        .collect();
+    Table { headers: r.columns.clone(), rows }
+}
+
+/// `athena setup`: what to declare.
+pub struct SetupPlan {
+    pub table: TableRef,
+    pub location: crate::source::s3::Location,
+    /// Empty: discovered by listing the prefix.
+    pub accounts: Vec<String>,
+    pub regions: Vec<String>,
+    pub first_hour: String,
+    pub run: client::Settings,
+    /// `--print`: print the statements and do nothing.
+    pub print: bool,
+}
+
+fn setup_statements(p: &SetupPlan, accounts: &[String], regions: &[String]) -> Vec<Statement> {
+    let base = crate::source::s3::layout_base(&p.location.prefix);
+    let logs_root = p.location.url(&format!("{base}AWSLogs/"));
+    sql::setup(&sql::Setup { table: &p.table, logs_root, accounts, regions, first_hour: p.first_hour.clone() })
+}
+
+/// What `athena setup` declared, or would.
+pub struct SetupDone {
+    pub statements: Vec<Statement>,
+    pub accounts: Vec<String>,
+    pub regions: Vec<String>,
+}
+
+/// Declares the table; with `--print`, only works out the statements.
+pub fn setup(p: &SetupPlan) -> Result<SetupDone> {
+    let runtime = aws::runtime().context("cannot start the async runtime")?;
+    let listed = if p.accounts.is_empty() || p.regions.is_empty() {
+        runtime.block_on(crate::source::s3::delivery_layout(&p.location, &p.run.aws)).map_err(anyhow::Error::msg)?
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let accounts = if p.accounts.is_empty() { listed.0 } else { p.accounts.clone() };
+    let regions = if p.regions.is_empty() { listed.1 } else { p.regions.clone() };
+    if accounts.is_empty() || regions.is_empty() {
+        anyhow::bail!(
+            "{}: no AWSLogs/ACCOUNT/BedrockModelInvocationLogs/REGION/ folders found; check the prefix, or name them with --accounts and --regions",
+            p.location.url(&p.location.prefix)
+        );
+    }
+    let statements = setup_statements(p, &accounts, &regions);
+    if !p.print {
+        let ran = runtime.block_on(async {
+            let client = client::client(&p.run.aws).await;
+            client::run(&client, &p.run, &statements).await
+        });
+        ran.map_err(anyhow::Error::msg)?;
+    }
+    drop(runtime);
+    Ok(SetupDone { statements, accounts, regions })
+}
+
+/// What `athena setup` says it did.
+pub fn setup_message(p: &SetupPlan, done: &SetupDone) -> String {
+    format!(
+        "mila: table {}.{} declared over {} for account(s) {} and source region(s) {}, hours from {} (partition projection: no crawler or MSCK REPAIR needed; run setup again when a region is added)",
+        p.table.database,
+        p.table.table,
+        p.location.url(&p.location.prefix),
+        done.accounts.join(", "),
+        done.regions.join(", "),
+        p.first_hour
+    )
+}

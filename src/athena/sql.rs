@@ -1,0 +1,690 @@
+//! The Trino SQL mila sends to Athena: pure functions from settings to statement text.
+//!
+//! Every analysis reads one chain of common table expressions over the delivery table:
+//! `logs` (the partitions of the window's hours, one lag hour each side, sidecars left out),
+//! `checked` (each line's parsed time, latency and status: `ok`, outside the window, or the
+//! reason it is rejected, worded as the local parser words it), and `invocations` (the lines
+//! that are `ok`, each request id once, with the local table's columns). Statements aggregate
+//! over `invocations` and return small tables; prices, quotas and verdicts are applied to those
+//! in Rust, as the local engine applies them.
+//!
+//! The SQL is kept to what both Trino and DuckDB (through sqlglot) read the same way, so the
+//! tests can run every statement over the test corpus.
+
+use crate::inputs::policy::Policy;
+use crate::inputs::profiles::Profiles;
+use crate::record::model_id::{ModelIdKind, GEO_PREFIXES, GLOBAL_PREFIX};
+use crate::record::parse::{Reject, MAX_LATENCY_MS, MAX_TOKENS};
+use crate::record::Route;
+use crate::window::{Window, DAY_MS, HOUR_MS, MINUTE_MS};
+
+/// A statement and the result table it fills.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Statement {
+    pub name: &'static str,
+    pub sql: String,
+}
+
+/// `database.table` as the user named it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableRef {
+    pub database: String,
+    pub table: String,
+}
+
+impl TableRef {
+    /// `db.table`: both parts are Glue names (lowercase letters, digits, `_`).
+    pub fn parse(text: &str) -> Result<TableRef, String> {
+        let (database, table) = text.split_once('.').ok_or_else(|| format!("`{text}` is not DATABASE.TABLE"))?;
+        let (database, table) = (glue_name("database", database)?, glue_name("table", table)?);
+        Ok(TableRef { database, table })
+    }
+
+    fn sql(&self) -> String {
+        format!("{}.{}", ident(&self.database), ident(&self.table))
+    }
+
+    fn ddl(&self) -> String {
+        format!("`{}`.`{}`", self.database, self.table)
+    }
+}
+
+/// Glue database and table names: 1-255 of lowercase letters, digits and `_` (Athena folds
+/// case; anything else would need quoting in every tool that reads the catalog).
+pub fn glue_name(what: &str, name: &str) -> Result<String, String> {
+    let name = name.to_ascii_lowercase();
+    let ok = !name.is_empty() && name.len() <= 255 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if ok {
+        Ok(name)
+    } else {
+        Err(format!("{what} name `{name}`: use 1-255 letters, digits and _"))
+    }
+}
+
+/// A string literal: single quotes doubled.
+pub fn literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// A quoted identifier.
+fn ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+/// Regular-expression text for a literal string.
+fn regex_literal(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A residency glob (`*` any run, `?` one character) as an anchored regular expression.
+pub fn glob_regex(glob: &str) -> String {
+    let mut out = String::from("(?s)^");
+    for c in glob.chars() {
+        match c {
+            '*' => out.push_str(".*"),
+            '?' => out.push('.'),
+            c => out.push_str(&regex_literal(&c.to_string())),
+        }
+    }
+    out.push('$');
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// The table over the delivery prefix.
+
+/// What `athena setup` declares.
+pub struct Setup<'a> {
+    pub table: &'a TableRef,
+    /// `s3://bucket/prefix/AWSLogs/` with a trailing slash.
+    pub logs_root: String,
+    pub accounts: &'a [String],
+    pub regions: &'a [String],
+    /// First hour folder the projection covers, `yyyy/MM/dd/HH`.
+    pub first_hour: String,
+}
+
+/// The fields mila reads, as the JSON SerDe declares them. Bodies are not declared: the output
+/// body is one string, read only by the metric expressions below, because Bedrock logs Converse
+/// latency and stream metrics inside it.
+const COLUMNS: &str = "  `schematype` string,
+  `timestamp` string,
+  `accountid` string,
+  `region` string,
+  `requestid` string,
+  `operation` string,
+  `modelid` string,
+  `inferenceregion` string,
+  `errorcode` string,
+  `identity` struct<`arn`:string>,
+  `input` struct<`inputtokencount`:bigint,`cachereadinputtokencount`:bigint,`cachewriteinputtokencount`:bigint,`inputbodys3path`:string>,
+  `output` struct<`outputtokencount`:bigint,`outputbodys3path`:string,`outputbodyjson`:string>,
+  `requestmetadata` map<string,string>";
+
+/// The statements of `athena setup`: the database, then the table (declared afresh).
+pub fn setup(s: &Setup) -> Vec<Statement> {
+    let enumerated = |values: &[String]| values.join(",");
+    let table = format!(
+        "CREATE EXTERNAL TABLE IF NOT EXISTS {table} (
+{COLUMNS}
+)
+PARTITIONED BY (`account` string, `source_region` string, `hour` string)
+ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'
+WITH SERDEPROPERTIES ('ignore.malformed.json' = 'true')
+LOCATION {location}
+TBLPROPERTIES (
+  'projection.enabled' = 'true',
+  'projection.account.type' = 'enum',
+  'projection.account.values' = {accounts},
+  'projection.source_region.type' = 'enum',
+  'projection.source_region.values' = {regions},
+  'projection.hour.type' = 'date',
+  'projection.hour.format' = 'yyyy/MM/dd/HH',
+  'projection.hour.range' = {range},
+  'projection.hour.interval' = '1',
+  'projection.hour.interval.unit' = 'HOURS',
+  'storage.location.template' = {template},
+  'mila.layout' = 'bedrock-invocation-logs'
+)",
+        table = s.table.ddl(),
+        location = literal(&s.logs_root),
+        accounts = literal(&enumerated(s.accounts)),
+        regions = literal(&enumerated(s.regions)),
+        range = literal(&format!("{},NOW", s.first_hour)),
+        template =
+            literal(&format!("{}${{account}}/BedrockModelInvocationLogs/${{source_region}}/${{hour}}/", s.logs_root)),
+    );
+    // Dropping an external table drops only its definition: a second setup (a new region, say)
+    // declares it again over the same objects.
+    vec![
+        Statement { name: "database", sql: format!("CREATE DATABASE IF NOT EXISTS `{}`", s.table.database) },
+        Statement { name: "drop", sql: format!("DROP TABLE IF EXISTS {}", s.table.ddl()) },
+        Statement { name: "table", sql: table },
+    ]
+}
+
+// ---------------------------------------------------------------------------------------------
+// The chain every analysis reads.
+
+/// What one run reads: the table, the window, and the profiles that resolve model ids.
+pub struct Scan<'a> {
+    pub table: &'a TableRef,
+    pub window: Window,
+    pub profiles: &'a Profiles,
+}
+
+/// Status of a line that is read and inside the window.
+pub const OK: &str = "ok";
+/// Status of a line that is read but outside the window.
+pub const OUTSIDE: &str = "outside window";
+/// Status of a line the JSON SerDe could not read (it yields a row of nulls).
+pub const UNREADABLE: &str = "not valid JSON, or none of the fields mila reads (as Athena's JSON SerDe reads it)";
+
+/// An hour folder name, `yyyy/MM/dd/HH`.
+pub fn hour_folder(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%Y/%m/%d/%H").to_string())
+        .unwrap_or_else(|| "0000/00/00/00".into())
+}
+
+/// The partition predicate: the window's hours and the delivery-lag hour each side, as the S3
+/// listing reads them (`s3::hour_folders`).
+fn partitions(window: Window) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(since) = window.since {
+        out.push(format!("hour >= {}", literal(&hour_folder((since.div_euclid(HOUR_MS) - 1) * HOUR_MS))));
+        if let Some(until) = window.until {
+            out.push(format!("hour <= {}", literal(&hour_folder(((until - 1).div_euclid(HOUR_MS) + 1) * HOUR_MS))));
+        }
+    }
+    out
+}
+
+/// Bedrock's sidecar bodies sit in `data/` below an hour folder; they are not log lines.
+const SIDECAR: &str = "/BedrockModelInvocationLogs/[^/]+/[0-9]{4}/[0-9]{2}/[0-9]{2}/[0-9]{2}/data/";
+
+/// A metric inside the output body's JSON text: the number after `key` inside the object named
+/// `object`. The SerDe may lowercase keys, so the match ignores case.
+fn body_metric(object: &str, key: &str) -> String {
+    let pattern = format!(r#"(?is)"{object}"\s*:\s*\{{[^{{}}]*"{key}"\s*:\s*([0-9]+)"#);
+    format!("TRY_CAST(regexp_extract(body, {}, 1) AS BIGINT)", literal(&pattern))
+}
+
+const STREAM_METRICS: &str = "amazon-bedrock-invocationMetrics";
+
+/// Latency by operation, as `parse::latency_for` reads it.
+fn latency() -> String {
+    format!(
+        "CASE WHEN operation IN ('Converse', 'ConverseStream') THEN {} WHEN operation = 'InvokeModelWithResponseStream' THEN {} END",
+        body_metric("metrics", "latencyMs"),
+        body_metric(STREAM_METRICS, "invocationLatency")
+    )
+}
+
+/// RFC 3339, as chrono reads it: date, `T` (or `t`, or a space), time, fraction, zone.
+const RFC3339: &str =
+    "^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$";
+
+/// Model-id kind, as `model_id::canonicalise` decides it, over the trimmed id `mid`.
+fn kind_expr() -> String {
+    let arn = "^arn:[^:]*:bedrock:[^:]*:[^:]*:";
+    let geo = geo_alternatives();
+    let kind = |k: ModelIdKind| literal(k.as_str());
+    let global = regex_literal(GLOBAL_PREFIX);
+    format!(
+        "CASE \
+WHEN regexp_like(mid, '{arn}foundation-model/') THEN {fm} \
+WHEN regexp_like(mid, '{arn}inference-profile/{global}') THEN {gp} \
+WHEN regexp_like(mid, '{arn}inference-profile/({geo})\\.') THEN {geop} \
+WHEN regexp_like(mid, '{arn}application-inference-profile/') THEN {app} \
+WHEN regexp_like(mid, '^arn:') THEN {other} \
+WHEN regexp_like(mid, '^{global}') THEN {gp} \
+WHEN regexp_like(mid, '^({geo})\\.') THEN {geop} \
+WHEN strpos(mid, '.') > 0 AND strpos(mid, '/') = 0 AND strpos(mid, ' ') = 0 THEN {fm} \
+ELSE {other} END",
+        fm = kind(ModelIdKind::FoundationModel),
+        gp = kind(ModelIdKind::GlobalProfile),
+        geop = kind(ModelIdKind::GeoProfile),
+        app = kind(ModelIdKind::ApplicationProfile),
+        other = kind(ModelIdKind::Other),
+    )
+}
+
+/// `us|eu|...`: the geography prefixes without their dots.
+fn geo_alternatives() -> String {
+    GEO_PREFIXES.iter().map(|p| regex_literal(p.trim_end_matches('.'))).collect::<Vec<_>>().join("|")
+}
+
+/// The base model, as `canonicalise` strips it, from the trimmed id `mid` and its `kind`.
+fn base_expr() -> String {
+    let arn = "^arn:[^:]*:bedrock:[^:]*:[^:]*:";
+    let prefixes = format!("{}|{}", regex_literal(GLOBAL_PREFIX.trim_end_matches('.')), geo_alternatives());
+    format!(
+        "CASE \
+WHEN kind = 'foundation-model' AND regexp_like(mid, '^arn:') THEN regexp_extract(mid, '(?s){arn}foundation-model/(.*)$', 1) \
+WHEN kind IN ('global-profile', 'geo-profile') AND regexp_like(mid, '^arn:') THEN regexp_extract(mid, '(?s){arn}inference-profile/({prefixes})\\.(.*)$', 2) \
+WHEN kind IN ('global-profile', 'geo-profile') THEN regexp_extract(mid, '(?s)^({prefixes})\\.(.*)$', 2) \
+ELSE mid END"
+    )
+}
+
+/// The model: an application profile's model where the profiles file knows the ARN, else the base.
+fn model_expr(profiles: &Profiles) -> String {
+    let mut known: Vec<(&str, &str)> =
+        profiles.iter().map(|p| (p.arn.as_str(), crate::record::model_id::canonicalise(&p.model).base)).collect();
+    if known.is_empty() {
+        return "base".into();
+    }
+    known.sort();
+    let arms: String =
+        known.iter().map(|(arn, model)| format!(" WHEN {} THEN {}", literal(arn), literal(model))).collect();
+    format!("CASE WHEN kind = 'application-profile' THEN CASE mid{arms} ELSE base END ELSE base END")
+}
+
+/// Where a request ran: the logged inference region, else the source region for a foundation
+/// model or an application profile whose one region is the source (`model_id::route`).
+fn ran_in_expr(profiles: &Profiles) -> String {
+    let mut homes: Vec<(&str, &str)> = profiles
+        .iter()
+        .filter_map(|p| match p.regions.as_slice() {
+            [only] => Some((p.arn.as_str(), only.as_str())),
+            _ => None,
+        })
+        .collect();
+    homes.sort();
+    let profile_home: String = homes
+        .iter()
+        .map(|(arn, region)| {
+            format!(" OR (kind = 'application-profile' AND mid = {} AND region = {})", literal(arn), literal(region))
+        })
+        .collect();
+    format!(
+        "CASE WHEN coalesce(inferenceregion, '') <> '' THEN inferenceregion WHEN kind = 'foundation-model'{profile_home} THEN region END"
+    )
+}
+
+/// The reject reasons, in the order the local parser finds them, as SQL conditions.
+fn rejects() -> Vec<(String, String)> {
+    let missing = |column: &str, field: &'static str| {
+        (format!("coalesce({column}, '') = ''"), Reject::MissingField(field).kind())
+    };
+    let mut out = vec![
+        (
+            "schematype IS NULL AND ts IS NULL AND requestid IS NULL AND region IS NULL AND modelid IS NULL"
+                .to_string(),
+            UNREADABLE.to_string(),
+        ),
+        ("coalesce(schematype, 'ModelInvocationLog') <> 'ModelInvocationLog'".to_string(), Reject::OtherSchema.kind()),
+        missing("ts", "timestamp"),
+        missing("requestid", "requestId"),
+        missing("region", "region"),
+        missing("operation", "operation"),
+        missing("modelid", "modelId"),
+        (format!("NOT regexp_like(ts, {})", literal(RFC3339)), Reject::BadTimestamp.kind()),
+    ];
+    for (column, field) in [
+        ("input_tokens", "input.inputTokenCount"),
+        ("output_tokens", "output.outputTokenCount"),
+        ("cache_read_tokens", "cacheReadInputTokenCount"),
+        ("cache_write_tokens", "cacheWriteInputTokenCount"),
+    ] {
+        out.push((format!("{column} > {MAX_TOKENS}"), Reject::TooManyTokens(field).kind()));
+    }
+    out.push((format!("latency_ms > {MAX_LATENCY_MS}"), Reject::LatencyOutOfRange("latency").kind()));
+    out.push((format!("first_byte_ms > {MAX_LATENCY_MS}"), Reject::LatencyOutOfRange("firstByteLatency").kind()));
+    out
+}
+
+impl Scan<'_> {
+    /// The `WITH` chain that ends in `invocations`, for statements that read it.
+    pub fn with(&self) -> String {
+        let mut filters = partitions(self.window);
+        filters.push(format!("NOT regexp_like(\"$path\", {})", literal(SIDECAR)));
+        let window = match (self.window.since, self.window.until) {
+            (None, None) => "false".to_string(),
+            (since, until) => {
+                let mut outside = Vec::new();
+                if let Some(s) = since {
+                    outside.push(format!("ts_ms < {s}"));
+                }
+                if let Some(u) = until {
+                    outside.push(format!("ts_ms >= {u}"));
+                }
+                outside.join(" OR ")
+            }
+        };
+        let status: String = rejects()
+            .into_iter()
+            .map(|(when, reason)| format!("\n      WHEN {when} THEN {}", literal(&reason)))
+            .collect();
+        let cache = |logged: &str, key: &str| format!("coalesce({logged}, {})", body_metric(STREAM_METRICS, key));
+        format!(
+            "WITH logs AS (
+  SELECT \"$path\" AS object, \"timestamp\" AS ts, schematype, requestid, region, operation, modelid,
+    trim(modelid) AS mid, inferenceregion, errorcode, accountid, identity.arn AS identity_arn,
+    input.inputtokencount AS input_tokens, output.outputtokencount AS output_tokens,
+    input.cachereadinputtokencount AS logged_cache_read, input.cachewriteinputtokencount AS logged_cache_write,
+    output.outputbodyjson AS body,
+    (input.inputbodys3path IS NOT NULL OR output.outputbodys3path IS NOT NULL) AS body_in_s3,
+    requestmetadata
+  FROM {table}
+  WHERE {filters}
+),
+measured AS (
+  SELECT *,
+    CASE WHEN regexp_like(ts, {rfc3339}) THEN date_diff('millisecond', from_unixtime(0), from_iso8601_timestamp(replace(upper(ts), ' ', 'T'))) END AS ts_ms,
+    {latency} AS latency_ms,
+    {first_byte} AS first_byte_ms,
+    {cache_read} AS cache_read_tokens,
+    {cache_write} AS cache_write_tokens,
+    regexp_extract(body, '(?is)\"stop_?reason\"\\s*:\\s*\"([^\"]*)\"', 1) AS stop_reason
+  FROM logs
+),
+checked AS (
+  SELECT *,
+    CASE{status}
+      WHEN {window} THEN {outside}
+      ELSE {ok}
+    END AS status
+  FROM measured
+),
+named AS (
+  SELECT *, {kind} AS kind
+  FROM checked
+  WHERE status = {ok}
+),
+resolved AS (
+  SELECT *, {base} AS base
+  FROM named
+),
+routed AS (
+  SELECT *, {model} AS model, {ran_in} AS ran_in,
+    row_number() OVER (PARTITION BY requestid ORDER BY object, ts_ms) AS copy
+  FROM resolved
+),
+invocations AS (
+  SELECT from_unixtime(ts_ms / 1000.0) AS \"timestamp\", ts_ms, requestid AS request_id, accountid AS account_id,
+    identity_arn, region AS source_region, operation, modelid AS model_id, kind AS model_id_kind, model,
+    CASE WHEN ran_in IS NULL THEN {unknown} WHEN ran_in = region THEN {local} ELSE {rerouted} END AS route,
+    ran_in AS inference_region,
+    coalesce(input_tokens, 0) AS input_tokens, coalesce(output_tokens, 0) AS output_tokens,
+    coalesce(cache_read_tokens, 0) AS cache_read_tokens, coalesce(cache_write_tokens, 0) AS cache_write_tokens,
+    latency_ms, first_byte_ms, NULLIF(errorcode, '') AS error_code, stop_reason,
+    coalesce(json_format(CAST(requestmetadata AS JSON)), '{{}}') AS request_metadata, body_in_s3, requestmetadata
+  FROM routed
+  WHERE copy = 1
+)
+",
+            table = self.table.sql(),
+            filters = filters.join("\n    AND "),
+            cache_read = cache("logged_cache_read", "cacheReadInputTokenCount"),
+            cache_write = cache("logged_cache_write", "cacheWriteInputTokenCount"),
+            rfc3339 = literal(RFC3339),
+            latency = latency(),
+            first_byte = body_metric(STREAM_METRICS, "firstByteLatency"),
+            outside = literal(OUTSIDE),
+            ok = literal(OK),
+            kind = kind_expr(),
+            base = base_expr(),
+            model = model_expr(self.profiles),
+            ran_in = ran_in_expr(self.profiles),
+            unknown = literal(Route::Unknown.as_str()),
+            local = literal(Route::Local.as_str()),
+            rerouted = literal(Route::Rerouted.as_str()),
+        )
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The statements of a report and of a check. Result column names are the local tables' names.
+
+pub const RECORDS: &str = "records";
+pub const USAGE: &str = "usage";
+pub const CALLERS: &str = "callers";
+pub const METADATA: &str = "metadata";
+pub const MINUTES: &str = "minutes";
+pub const LATENCY_BY_REGION: &str = "latency_by_inference_region";
+pub const LATENCY_BY_ROUTE: &str = "latency_by_route";
+pub const VIOLATIONS: &str = "violations";
+
+/// Result columns of the records statement.
+pub mod records {
+    pub const STATUS: &str = "status";
+    pub const LINES: &str = "lines";
+    pub const IDS: &str = "request_ids";
+    pub const OBJECTS: &str = "objects";
+    pub const FIRST: &str = "first_object";
+}
+
+/// Result columns of the minutes statement.
+pub mod minutes {
+    pub const TOKENS: &str = "quota_tokens";
+}
+
+/// The metadata value columns: `m0`, `m1`... one per `--by-metadata` key, in order.
+pub fn metadata_column(i: usize) -> String {
+    format!("m{i}")
+}
+
+const SUMS: &str = "count(*) AS requests, sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens, \
+sum(cache_read_tokens) AS cache_read_tokens, sum(cache_write_tokens) AS cache_write_tokens";
+
+fn day(column: &str) -> String {
+    format!("CAST(floor(ts_ms / {DAY_MS}.0) AS BIGINT) * {DAY_MS} AS {column}")
+}
+
+/// The statements of `report`, in the order they start.
+pub fn report(scan: &Scan, metadata_keys: &[String]) -> Vec<Statement> {
+    let with = scan.with();
+    let stmt = |name: &'static str, body: String| Statement { name, sql: format!("{with}{body}") };
+    let mut out = vec![records(scan), stmt(USAGE, usage())];
+    out.push(stmt(
+        CALLERS,
+        format!(
+            "SELECT identity_arn, model_id, model, model_id_kind, source_region, error_code, {SUMS}
+FROM invocations
+GROUP BY identity_arn, model_id, model, model_id_kind, source_region, error_code"
+        ),
+    ));
+    if !metadata_keys.is_empty() {
+        let values: Vec<String> = metadata_keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| format!("element_at(requestmetadata, {}) AS {}", literal(k), metadata_column(i)))
+            .collect();
+        let groups: Vec<String> = (0..metadata_keys.len()).map(metadata_column).collect();
+        out.push(stmt(
+            METADATA,
+            format!(
+                "SELECT {groups}, model_id, model, model_id_kind, source_region, error_code, {SUMS}
+FROM (SELECT *, {values} FROM invocations) AS keyed
+GROUP BY {groups}, model_id, model, model_id_kind, source_region, error_code",
+                groups = groups.join(", "),
+                values = values.join(", ")
+            ),
+        ));
+    }
+    out.push(stmt(
+        MINUTES,
+        format!(
+            "SELECT source_region, model, CAST(floor(ts_ms / {MINUTE_MS}.0) AS BIGINT) * {MINUTE_MS} AS minute,
+  count(*) AS requests, sum(input_tokens + output_tokens) AS {tokens}, count_if(route = 'rerouted') AS rerouted
+FROM invocations
+GROUP BY 1, 2, 3",
+            tokens = minutes::TOKENS
+        ),
+    ));
+    out.push(stmt(
+        LATENCY_BY_REGION,
+        "SELECT inference_region, count(*) AS calls, count(latency_ms) AS requests,
+  approx_percentile(latency_ms, 0.5) AS p50_ms, approx_percentile(latency_ms, 0.9) AS p90_ms,
+  approx_percentile(latency_ms, 0.99) AS p99_ms, avg(latency_ms) AS mean_ms,
+  approx_percentile(first_byte_ms, 0.5) AS first_byte_p50_ms
+FROM invocations
+WHERE error_code IS NULL AND inference_region IS NOT NULL
+GROUP BY inference_region"
+            .into(),
+    ));
+    out.push(stmt(
+        LATENCY_BY_ROUTE,
+        "SELECT source_region, model, route, count(*) AS requests,
+  approx_percentile(latency_ms, 0.5) AS p50_ms, approx_percentile(latency_ms, 0.9) AS p90_ms
+FROM invocations
+WHERE error_code IS NULL AND latency_ms IS NOT NULL AND route IN ('local', 'rerouted')
+GROUP BY source_region, model, route"
+            .into(),
+    ));
+    out
+}
+
+fn usage() -> String {
+    format!(
+        "SELECT {day}, source_region, model_id, model, model_id_kind, route, inference_region, error_code, {SUMS}
+FROM invocations
+GROUP BY 1, source_region, model_id, model, model_id_kind, route, inference_region, error_code",
+        day = day("day")
+    )
+}
+
+/// Lines by status: read, rejected by reason, outside the window; and the objects read.
+fn records(scan: &Scan) -> Statement {
+    let with = scan.with();
+    Statement {
+        name: RECORDS,
+        sql: format!(
+            "{with}SELECT status, count(*) AS {lines}, count(DISTINCT requestid) AS {ids},
+  count(DISTINCT object) AS {objects}, min(object) AS {first}
+FROM checked
+GROUP BY GROUPING SETS ((status), ())",
+            lines = records::LINES,
+            ids = records::IDS,
+            objects = records::OBJECTS,
+            first = records::FIRST,
+        ),
+    }
+}
+
+/// A policy as a condition on `source_region` and `inference_region` that holds for the
+/// requests `Policy::verdict` calls violations: the first rule whose source matches decides.
+fn violates(policy: &Policy) -> String {
+    let matches = |column: &str, glob: &str| format!("regexp_like({column}, {})", literal(&glob_regex(glob)));
+    let arms: String = policy
+        .rules
+        .iter()
+        .map(|r| {
+            let allowed = match r.allow.as_slice() {
+                [] => "false".to_string(),
+                globs => globs.iter().map(|g| matches("inference_region", g)).collect::<Vec<_>>().join(" OR "),
+            };
+            format!(" WHEN {} THEN NOT ({allowed})", matches("source_region", &r.source))
+        })
+        .collect();
+    format!("inference_region IS NOT NULL AND (CASE{arms} ELSE false END)")
+}
+
+/// The statements of `check`, in the order they start.
+pub fn check(scan: &Scan, policy: &Policy) -> Vec<Statement> {
+    let with = scan.with();
+    vec![
+        records(scan),
+        Statement { name: USAGE, sql: format!("{with}{}", usage()) },
+        Statement {
+            name: VIOLATIONS,
+            sql: format!(
+                "{with}SELECT request_id, ts_ms AS \"timestamp\", source_region, inference_region, model_id, identity_arn
+FROM invocations
+WHERE {}
+ORDER BY ts_ms, request_id",
+                violates(policy)
+            ),
+        },
+    ]
+}
+
+/// `query FILE.sql`: the user's statement over `invocations`. A statement that starts with its
+/// own `WITH` has its expressions appended to the chain.
+pub fn query(scan: &Scan, user_sql: &str) -> Statement {
+    let with = scan.with();
+    let body = user_sql.trim().trim_end_matches(';').trim_end();
+    let lead = strip_comments(body);
+    let sql = match lead.get(..5) {
+        Some(w) if w.eq_ignore_ascii_case("with ") || w.eq_ignore_ascii_case("with\n") => {
+            format!("{},\n{}", with.trim_end(), &lead[5..])
+        }
+        _ => format!("{with}{body}"),
+    };
+    Statement { name: "query", sql }
+}
+
+/// The text after leading `--` comments and blank space.
+fn strip_comments(sql: &str) -> &str {
+    let mut rest = sql.trim_start();
+    while let Some(after) = rest.strip_prefix("--") {
+        rest = after.split_once('\n').map_or("", |(_, r)| r).trim_start();
+    }
+    rest
+}
+
+/// How long each hour of the window is in the partition predicate, for messages.
+pub fn hours_scanned(window: Window) -> Option<i64> {
+    match (window.since, window.until) {
+        (Some(s), Some(u)) => Some((u - 1).div_euclid(HOUR_MS) - s.div_euclid(HOUR_MS) + 3),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glob_regexes() {
+        let cases =
+            [("eu-*", "(?s)^eu-.*$"), ("us-east-?", "(?s)^us-east-.$"), ("a.b", "(?s)^a\\.b$"), ("*", "(?s)^.*$")];
+        for (glob, want) in cases {
+            assert_eq!(glob_regex(glob), want, "{glob}");
+        }
+    }
+
+    #[test]
+    fn table_names() {
+        assert_eq!(TableRef::parse("Mila.Logs"), Ok(TableRef { database: "mila".into(), table: "logs".into() }));
+        for bad in ["mila", "a.b-c", ".t", "d.", "d.t;drop"] {
+            assert!(TableRef::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn partitions_cover_the_lag_hour_each_side() {
+        let w = Window { since: Some(1_762_646_400_000), until: Some(1_763_251_200_000) }; // 2025-11-09 .. 11-16
+        assert_eq!(partitions(w), vec!["hour >= '2025/11/08/23'", "hour <= '2025/11/16/00'"]);
+        assert_eq!(hours_scanned(w), Some(7 * 24 + 2));
+        assert!(partitions(Window::default()).is_empty());
+        assert_eq!(partitions(Window { since: Some(0), until: None }), vec!["hour >= '1969/12/31/23'"]);
+    }
+
+    #[test]
+    fn literals_and_identifiers_are_quoted() {
+        assert_eq!(literal("it's"), "'it''s'");
+        assert_eq!(ident("a\"b"), "\"a\"\"b\"");
+    }
+
+    #[test]
+    fn a_user_with_joins_the_chain() {
+        let profiles = Profiles::default();
+        let table = TableRef::parse("d.t").unwrap();
+        let scan = Scan { table: &table, window: Window::default(), profiles: &profiles };
+        let q = query(&scan, "-- top\nWITH x AS (SELECT 1) SELECT * FROM x;");
+        assert!(q.sql.contains("),\nx AS (SELECT 1) SELECT * FROM x"), "{}", q.sql);
+        assert!(!q.sql.ends_with(';'));
+        let plain = query(&scan, "SELECT count(*) FROM invocations");
+        assert!(plain.sql.ends_with(")\nSELECT count(*) FROM invocations"), "{}", plain.sql);
+    }
+}

@@ -1,0 +1,385 @@
+//! Athena's result rows -> the same `Tables` and `LoadStats` the local engine makes, so the
+//! summary, prices, quotas and verdicts that follow are the local engine's own code.
+
+use std::collections::BTreeMap;
+
+use polars::prelude::*;
+
+use super::client::ResultTable;
+use super::sql::{self, records};
+use crate::analysis::capacity::{self, Minute, Peaks};
+use crate::analysis::latency;
+use crate::frame::col;
+use crate::inputs::policy::{Policy, Verdict};
+use crate::inputs::profiles::Profiles;
+use crate::inputs::quotas::Quotas;
+use crate::load::{LoadStats, RejectGroup};
+use crate::record::model_id::canonicalise;
+use crate::tables::Tables;
+
+/// How a result column is read into a frame.
+#[derive(Clone, Copy)]
+enum Kind {
+    Text,
+    Int,
+    Float,
+}
+
+use Kind::{Float, Int, Text};
+
+fn parse_int(table: &ResultTable, column: &str, v: &str) -> Result<i64, String> {
+    // Athena prints whole doubles as `12.0`; sums and counts are integers either way.
+    v.parse::<i64>()
+        .ok()
+        .or_else(|| v.parse::<f64>().ok().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e18).map(|f| f as i64))
+        .ok_or_else(|| format!("the result of `{}` has `{v}` in `{column}`, not an integer", table.name))
+}
+
+/// The named columns of a result as a frame, typed.
+fn frame(table: &ResultTable, columns: &[(&str, Kind)]) -> Result<DataFrame, String> {
+    let mut out = Vec::with_capacity(columns.len());
+    for (name, kind) in columns {
+        let at = table.column(name)?;
+        let cells = table.rows.iter().map(|r| r[at].as_deref());
+        let column = match kind {
+            Text => Column::new((*name).into(), cells.collect::<Vec<_>>()),
+            Int => Column::new(
+                (*name).into(),
+                cells.map(|c| c.map(|v| parse_int(table, name, v)).transpose()).collect::<Result<Vec<_>, _>>()?,
+            ),
+            Float => Column::new(
+                (*name).into(),
+                cells
+                    .map(|c| {
+                        c.map(|v| {
+                            v.parse::<f64>()
+                                .map_err(|_| format!("`{}` has `{v}` in `{name}`, not a number", table.name))
+                        })
+                        .transpose()
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+        };
+        out.push(column);
+    }
+    DataFrame::new(table.rows.len(), out).map_err(|e| e.to_string())
+}
+
+fn sums() -> [(&'static str, Kind); 5] {
+    [
+        (col::REQUESTS, Int),
+        (col::INPUT_TOKENS, Int),
+        (col::OUTPUT_TOKENS, Int),
+        (col::CACHE_READ_TOKENS, Int),
+        (col::CACHE_WRITE_TOKENS, Int),
+    ]
+}
+
+fn with_sums(keys: &[(&'static str, Kind)]) -> Vec<(&'static str, Kind)> {
+    keys.iter().copied().chain(sums()).collect()
+}
+
+fn find<'a>(results: &'a [ResultTable], name: &str) -> Result<&'a ResultTable, String> {
+    results.iter().find(|r| r.name == name).ok_or_else(|| format!("no result for `{name}`"))
+}
+
+fn text(table: &ResultTable, row: &[Option<String>], column: &str) -> Result<Option<String>, String> {
+    Ok(row[table.column(column)?].clone())
+}
+
+fn int(table: &ResultTable, row: &[Option<String>], column: &str) -> Result<u64, String> {
+    match &row[table.column(column)?] {
+        None => Ok(0),
+        Some(v) => parse_int(table, column, v).map(|n| n.max(0) as u64),
+    }
+}
+
+/// The records statement -> the input figures: lines, rejects by reason, outside the window,
+/// duplicates and objects read.
+pub fn load_stats(results: &[ResultTable]) -> Result<LoadStats, String> {
+    let t = find(results, sql::RECORDS)?;
+    let mut stats = LoadStats::default();
+    for row in &t.rows {
+        let lines = int(t, row, records::LINES)?;
+        match text(t, row, records::STATUS)?.as_deref() {
+            // The grand total row of the grouping sets.
+            None => stats.units_read = int(t, row, records::OBJECTS)?,
+            Some(sql::OK) => {
+                stats.lines += lines;
+                stats.duplicates = lines.saturating_sub(int(t, row, records::IDS)?);
+            }
+            Some(sql::OUTSIDE) => stats.outside_window = lines,
+            Some(reason) => {
+                stats.lines += lines;
+                stats.rejected += lines;
+                let first = text(t, row, records::FIRST)?.into_iter().collect();
+                stats.rejects.insert(reason.to_string(), RejectGroup { count: lines, first });
+            }
+        }
+    }
+    Ok(stats)
+}
+
+/// Every model id of the usage table read as Athena canonicalised it must read the same way
+/// here: the SQL copies `model_id::canonicalise`, and a difference is a bug, never a guess.
+fn same_models(usage: &ResultTable, profiles: &Profiles) -> Result<(), String> {
+    type Read = (Option<String>, Option<String>, Option<String>);
+    let mut seen: std::collections::HashSet<Read> = std::collections::HashSet::new();
+    for row in &usage.rows {
+        let key =
+            (text(usage, row, col::MODEL_ID)?, text(usage, row, col::MODEL)?, text(usage, row, col::MODEL_ID_KIND)?);
+        if !seen.insert(key.clone()) {
+            continue;
+        }
+        let id = key.0.clone().unwrap_or_default();
+        let c = canonicalise(&id);
+        let model = match profiles.get(c.base) {
+            Some(p) if c.kind == crate::record::ModelIdKind::ApplicationProfile => canonicalise(&p.model).base,
+            _ => c.base,
+        };
+        if key.1.as_deref() != Some(model) || key.2.as_deref() != Some(c.kind.as_str()) {
+            return Err(format!(
+                "model id `{}`: Athena read it as {:?} ({:?}), mila as {model} ({}); this is a bug in mila's SQL",
+                crate::escape::terminal(&id),
+                key.1,
+                key.2,
+                c.kind.as_str()
+            ));
+        }
+    }
+    Ok(())
+}
+
+const USAGE_KEYS: [(&str, Kind); 8] = [
+    (col::DAY, Int),
+    (col::SOURCE_REGION, Text),
+    (col::MODEL_ID, Text),
+    (col::MODEL, Text),
+    (col::MODEL_ID_KIND, Text),
+    (col::ROUTE, Text),
+    (col::INFERENCE_REGION, Text),
+    (col::ERROR_CODE, Text),
+];
+
+const PRICED_KEYS: [(&str, Kind); 5] = [
+    (col::MODEL_ID, Text),
+    (col::MODEL, Text),
+    (col::MODEL_ID_KIND, Text),
+    (col::SOURCE_REGION, Text),
+    (col::ERROR_CODE, Text),
+];
+
+/// What the tables are made from besides the results.
+pub struct Context<'a> {
+    pub profiles: &'a Profiles,
+    pub quotas: &'a Quotas,
+    pub metadata_keys: &'a [String],
+}
+
+fn sorted(df: DataFrame, by: &[&str]) -> Result<DataFrame, String> {
+    crate::analysis::sort_by(df.lazy(), by).collect().map_err(|e| e.to_string())
+}
+
+/// The tables of a report.
+pub fn report(results: &[ResultTable], cx: &Context) -> Result<Tables, String> {
+    let usage_rows = find(results, sql::USAGE)?;
+    same_models(usage_rows, cx.profiles)?;
+    let usage = frame(usage_rows, &with_sums(&USAGE_KEYS))?;
+    let mut caller_keys = vec![(col::IDENTITY_ARN, Text)];
+    caller_keys.extend(PRICED_KEYS);
+    let callers = frame(find(results, sql::CALLERS)?, &with_sums(&caller_keys))?;
+    let metadata = metadata(results, cx.metadata_keys)?;
+    let capacity = capacity(find(results, sql::MINUTES)?, cx.quotas)?;
+    let by_region = frame(
+        find(results, sql::LATENCY_BY_REGION)?,
+        &[
+            (col::INFERENCE_REGION, Text),
+            (latency::CALLS, Int),
+            (col::REQUESTS, Int),
+            (latency::P50, Int),
+            (latency::P90, Int),
+            (latency::P99, Int),
+            (latency::MEAN, Float),
+            (latency::FIRST_BYTE_P50, Int),
+        ],
+    )?;
+    let by_route = frame(
+        find(results, sql::LATENCY_BY_ROUTE)?,
+        &[
+            (col::SOURCE_REGION, Text),
+            (col::MODEL, Text),
+            (col::ROUTE, Text),
+            (col::REQUESTS, Int),
+            (latency::P50, Int),
+            (latency::P90, Int),
+        ],
+    )?;
+    Ok(Tables {
+        usage,
+        callers,
+        metadata,
+        capacity,
+        latency_by_inference_region: sorted(by_region, &[col::INFERENCE_REGION])?,
+        latency_by_route: sorted(by_route, &[col::SOURCE_REGION, col::MODEL, col::ROUTE])?,
+        violations: None,
+        percentiles: crate::tables::Percentiles::Approximate,
+    })
+}
+
+/// The metadata table: each row's `--by-metadata` values as the JSON object the local engine
+/// keeps (only the keys asked for, which is all attribution reads).
+fn metadata(results: &[ResultTable], keys: &[String]) -> Result<DataFrame, String> {
+    let mut priced: Vec<(&str, Kind)> = vec![(col::REQUEST_METADATA, Text)];
+    priced.extend(PRICED_KEYS);
+    if keys.is_empty() {
+        let empty = ResultTable {
+            name: sql::METADATA,
+            columns: priced.iter().chain(sums().iter()).map(|(c, _)| c.to_string()).collect(),
+            types: Vec::new(),
+            rows: Vec::new(),
+        };
+        return frame(&empty, &with_sums(&priced));
+    }
+    let t = find(results, sql::METADATA)?;
+    let mut table = t.clone();
+    table.columns.push(col::REQUEST_METADATA.to_string());
+    let at: Vec<usize> = (0..keys.len()).map(|i| t.column(&sql::metadata_column(i))).collect::<Result<_, _>>()?;
+    for row in &mut table.rows {
+        let object: BTreeMap<&str, &str> =
+            keys.iter().zip(&at).filter_map(|(k, i)| row[*i].as_deref().map(|v| (k.as_str(), v))).collect();
+        let text = serde_json::to_string(&object).unwrap_or_default();
+        row.push(Some(text));
+    }
+    frame(&table, &with_sums(&priced))
+}
+
+/// The minutes -> each (source region, model)'s peaks against its quotas, as `tally` folds them.
+fn capacity(t: &ResultTable, quotas: &Quotas) -> Result<DataFrame, String> {
+    let mut pairs: BTreeMap<(String, String), Peaks> = BTreeMap::new();
+    for row in &t.rows {
+        let source = text(t, row, col::SOURCE_REGION)?.unwrap_or_default();
+        let model = text(t, row, col::MODEL)?.unwrap_or_default();
+        let minute_ms = int(t, row, col::MINUTE)? as i64;
+        let m = Minute {
+            requests: u32::try_from(int(t, row, col::REQUESTS)?).unwrap_or(u32::MAX),
+            rerouted: u32::try_from(int(t, row, col::REROUTED)?).unwrap_or(u32::MAX),
+            tokens: int(t, row, sql::minutes::TOKENS)?,
+        };
+        let quota = quotas.get(&source, &model);
+        pairs.entry((source, model)).or_default().add(minute_ms, &m, quota);
+    }
+    let rows = pairs
+        .iter()
+        .map(|((source, model), peaks)| (source.as_str(), model.as_str(), peaks.clone(), quotas.get(source, model)))
+        .collect();
+    capacity::table(rows).map_err(|e| e.to_string())
+}
+
+/// The tables of a check: usage and the violating requests, which must be the requests the
+/// policy calls violations in the usage table (the SQL copies `Policy::verdict`).
+pub fn check(results: &[ResultTable], profiles: &Profiles, policy: &Policy) -> Result<Tables, String> {
+    let usage_rows = find(results, sql::USAGE)?;
+    same_models(usage_rows, profiles)?;
+    let usage = frame(usage_rows, &with_sums(&USAGE_KEYS))?;
+    let v = find(results, sql::VIOLATIONS)?;
+    let mut expected = 0;
+    for row in &usage_rows.rows {
+        let source = text(usage_rows, row, col::SOURCE_REGION)?.unwrap_or_default();
+        let inference = text(usage_rows, row, col::INFERENCE_REGION)?;
+        if policy.verdict(&source, inference.as_deref()) == Verdict::Violation {
+            expected += int(usage_rows, row, col::REQUESTS)?;
+        }
+    }
+    if expected != v.rows.len() as u64 {
+        return Err(format!(
+            "Athena listed {} violating requests where the policy finds {expected} in the usage table; this is a bug in mila's SQL",
+            v.rows.len()
+        ));
+    }
+    let mut violations = frame(
+        v,
+        &[
+            (col::REQUEST_ID, Text),
+            (col::TIMESTAMP, Int),
+            (col::SOURCE_REGION, Text),
+            (col::INFERENCE_REGION, Text),
+            (col::MODEL_ID, Text),
+            (col::IDENTITY_ARN, Text),
+        ],
+    )?;
+    let ts = violations
+        .column(col::TIMESTAMP)
+        .and_then(|c| c.as_materialized_series().cast(&DataType::Datetime(TimeUnit::Milliseconds, None)))
+        .map_err(|e| e.to_string())?;
+    violations.with_column(ts.into_column()).map_err(|e| e.to_string())?;
+    Ok(Tables {
+        usage,
+        callers: DataFrame::empty(),
+        metadata: DataFrame::empty(),
+        capacity: DataFrame::empty(),
+        latency_by_inference_region: DataFrame::empty(),
+        latency_by_route: DataFrame::empty(),
+        violations: Some(violations),
+        percentiles: crate::tables::Percentiles::Approximate,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(name: &'static str, columns: &[&str], rows: &[&[Option<&str>]]) -> ResultTable {
+        ResultTable {
+            name,
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+            types: Vec::new(),
+            rows: rows.iter().map(|r| r.iter().map(|c| c.map(str::to_string)).collect()).collect(),
+        }
+    }
+
+    #[test]
+    fn records_become_load_stats() {
+        let t = table(
+            sql::RECORDS,
+            &[records::STATUS, records::LINES, records::IDS, records::OBJECTS, records::FIRST],
+            &[
+                &[Some("ok"), Some("10"), Some("8"), Some("3"), Some("s3://b/a.json.gz")],
+                &[Some(sql::OUTSIDE), Some("4"), Some("4"), Some("1"), Some("s3://b/a.json.gz")],
+                &[Some("timestamp is not RFC 3339"), Some("2"), Some("2"), Some("1"), Some("s3://b/c.json.gz")],
+                &[None, Some("16"), Some("14"), Some("5"), Some("s3://b/a.json.gz")],
+            ],
+        );
+        let s = load_stats(&[t]).unwrap();
+        assert_eq!((s.lines, s.rejected, s.duplicates, s.outside_window, s.units_read), (12, 2, 2, 4, 5));
+        assert_eq!(
+            s.rejects["timestamp is not RFC 3339"],
+            RejectGroup { count: 2, first: vec!["s3://b/c.json.gz".into()] }
+        );
+    }
+
+    #[test]
+    fn a_model_read_differently_is_an_error() {
+        let cols = [col::MODEL_ID, col::MODEL, col::MODEL_ID_KIND];
+        let good = table(
+            sql::USAGE,
+            &cols,
+            &[&[Some("us.amazon.nova-lite-v1:0"), Some("amazon.nova-lite-v1:0"), Some("geo-profile")]],
+        );
+        assert_eq!(same_models(&good, &Profiles::default()), Ok(()));
+        let bad = table(
+            sql::USAGE,
+            &cols,
+            &[&[Some("us.amazon.nova-lite-v1:0"), Some("us.amazon.nova-lite-v1:0"), Some("other")]],
+        );
+        assert!(same_models(&bad, &Profiles::default()).unwrap_err().contains("bug in mila's SQL"));
+    }
+
+    #[test]
+    fn integers_may_come_as_whole_doubles() {
+        let t = table("t", &["n"], &[]);
+        assert_eq!(parse_int(&t, "n", "12"), Ok(12));
+        assert_eq!(parse_int(&t, "n", "12.0"), Ok(12));
+        assert!(parse_int(&t, "n", "12.5").is_err());
+        assert!(parse_int(&t, "n", "x").is_err());
+    }
+}

@@ -1,0 +1,714 @@
+//! `--engine athena` and `athena setup` through the real AWS SDK against moto's Athena on
+//! loopback. moto runs no SQL: tests/athena/duck.py parses every statement mila would run
+//! (its `--dry-run`) as Athena SQL with sqlglot, runs it in DuckDB over the same corpus, and
+//! queues the rows in moto in that order; mila's report must then equal the local engine's.
+
+mod common;
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use common::aws::{block_on, mila_at, moto, put, s3, upload};
+use common::{differences, gz, ok, tempdir, Run, TempDir};
+use serde_json::{json, Value};
+
+/// moto's result queue is one per region: tests that queue results run one at a time.
+static ATHENA: Mutex<()> = Mutex::new(());
+
+fn lock() -> std::sync::MutexGuard<'static, ()> {
+    ATHENA.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn unique(name: &str) -> String {
+    format!("mila-athena-{name}-{}", std::process::id())
+}
+
+const SINCE: &str = "2026-11-10T06:00:00Z";
+const UNTIL: &str = "2026-11-13T18:30:00Z";
+const ACCOUNT: &str = "123456789012";
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn profiles() -> String {
+    repo().join("sample-logs/profiles.toml").display().to_string()
+}
+
+/// One record in the shape of ../shared/records.md.
+fn record(ts: &str, id: &str, region: &str, op: &str, model: &str, extra: Value) -> Value {
+    let mut r = json!({
+        "schemaType": "ModelInvocationLog", "schemaVersion": "1.0", "timestamp": ts, "accountId": ACCOUNT,
+        "region": region, "requestId": id, "operation": op, "modelId": model,
+        "input": {"inputContentType": "application/json", "inputBodyJson": {"messages": [{"role": "user", "content": "secret prompt"}]}, "inputTokenCount": 40},
+        "output": {"outputContentType": "application/json", "outputBodyJson": {"output": {"message": {"content": [{"text": "secret reply"}]}}, "stopReason": "end_turn", "metrics": {"latencyMs": 700}}, "outputTokenCount": 12},
+        "identity": {"arn": "arn:aws:sts::123456789012:assumed-role/EdgeRole/x"},
+        "requestMetadata": {"application_name": "Edge"},
+    });
+    let o = r.as_object_mut().unwrap();
+    for (k, v) in extra.as_object().unwrap() {
+        if v.is_null() {
+            o.remove(k);
+        } else {
+            o.insert(k.clone(), v.clone());
+        }
+    }
+    r
+}
+
+/// Writes NDJSON records, gzipped, to `dir/AWSLogs/.../REGION/YYYY/MM/DD/HH/name`.
+fn write(dir: &Path, region: &str, hour: &str, name: &str, lines: &[String]) {
+    let folder = dir.join(format!("AWSLogs/{ACCOUNT}/BedrockModelInvocationLogs/{region}/{hour}"));
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join(name), gz((lines.join("\n") + "\n").as_bytes())).unwrap();
+}
+
+/// The sample corpus plus the cases the issue names: a duplicate delivery, an old `us.` record
+/// without `inferenceRegion`, a failed call, cache tokens only in stream metrics, application
+/// profiles, a rejected line, and records on each edge of the window.
+fn corpus() -> TempDir {
+    let dir = tempdir();
+    let out = dir.path().to_str().unwrap().to_string();
+    ok(&["sample", "--out", &out, "--records", "1500", "--seed", "13", "--start", "2026-11-09"]);
+    let d = dir.path();
+    let app = "arn:aws:bedrock:eu-west-1:123456789012:application-inference-profile/supp0rtprof2";
+    let stream_body = json!([
+        {"type": "message_start", "message": {"role": "assistant"}},
+        {"type": "message_delta", "delta": {"stop_reason": "end_turn"}},
+        {"type": "message_stop", "amazon-bedrock-invocationMetrics": {"inputTokenCount": 3, "outputTokenCount": 90, "invocationLatency": 4321, "firstByteLatency": 321, "cacheReadInputTokenCount": 0, "cacheWriteInputTokenCount": 2857}}
+    ]);
+    let edge = |ts: &str, id: &str| {
+        record(ts, id, "us-east-1", "Converse", "anthropic.claude-3-haiku-20240307-v1:0", json!({})).to_string()
+    };
+    let dup = record(
+        "2026-11-11T10:15:00Z",
+        "edge-dup-1",
+        "us-east-1",
+        "Converse",
+        "us.amazon.nova-lite-v1:0",
+        json!({"inferenceRegion": "us-east-2"}),
+    )
+    .to_string();
+    write(d, "us-east-1", "2026/11/11/10", "20261111T1016Z_dup_a.json.gz", std::slice::from_ref(&dup));
+    write(d, "us-east-1", "2026/11/11/11", "20261111T1105Z_dup_b.json.gz", &[dup]);
+    write(
+        d,
+        "us-east-1",
+        "2026/11/11/12",
+        "20261111T1201Z_cases.json.gz",
+        &[
+            // Old cross-region record: no inferenceRegion, route unknown.
+            record("2026-11-11T12:00:01Z", "edge-old-1", "us-east-1", "ConverseStream", "us.amazon.nova-lite-v1:0", json!({})).to_string(),
+            // A failed call: error code, no output, no token counts.
+            record("2026-11-11T12:00:02Z", "edge-fail-1", "us-east-1", "InvokeModel", "eu.anthropic.claude-sonnet-4-5-20250929-v1:0",
+                json!({"errorCode": "ModelTimeoutException", "output": null, "input": {"inputContentType": "application/json"}})).to_string(),
+            // Foundation-model ARN and an inference-profile ARN.
+            record("2026-11-11T12:00:03Z", "edge-arn-1", "us-east-1", "Converse", "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0", json!({})).to_string(),
+            record("2026-11-11T12:00:04Z", "edge-arn-2", "us-east-1", "InvokeModelWithResponseStream",
+                "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-3-7-sonnet-20250219-v1:0",
+                json!({"inferenceRegion": "us-west-2", "output": {"outputBodyJson": stream_body.clone(), "outputTokenCount": 90}})).to_string(),
+            // A rejected line: its timestamp is not RFC 3339.
+            record("2026-11-11 12:00:05", "edge-bad-1", "us-east-1", "Converse", "anthropic.claude-3-haiku-20240307-v1:0", json!({})).to_string(),
+        ],
+    );
+    write(
+        d,
+        "eu-west-1",
+        "2026/11/12/08",
+        "20261112T0801Z_app.json.gz",
+        &[
+            // Application profile with one region: no inferenceRegion, yet local; cache tokens
+            // only in the stream metrics.
+            record("2026-11-12T08:00:01Z", "edge-app-1", "eu-west-1", "InvokeModelWithResponseStream", app,
+                json!({"input": {"inputContentType": "application/json", "inputBodyS3Path": "s3://x/data/a.json.gz", "inputTokenCount": 3},
+                       "output": {"outputBodyJson": stream_body, "outputTokenCount": 90}})).to_string(),
+        ],
+    );
+    // The window's edges: since is in, until is out, and the lag folders either side are read.
+    write(
+        d,
+        "us-east-1",
+        "2026/11/10/05",
+        "20261110T0559Z_edge.json.gz",
+        &[edge("2026-11-10T05:59:59.999Z", "edge-before")],
+    );
+    write(
+        d,
+        "us-east-1",
+        "2026/11/10/06",
+        "20261110T0600Z_edge.json.gz",
+        &[edge("2026-11-10T06:00:00Z", "edge-first")],
+    );
+    write(
+        d,
+        "us-east-1",
+        "2026/11/13/18",
+        "20261113T1830Z_edge.json.gz",
+        &[edge("2026-11-13T18:29:59.999Z", "edge-last"), edge("2026-11-13T18:30:00Z", "edge-after")],
+    );
+    dir
+}
+
+fn python() -> String {
+    std::env::var("MILA_TEST_PYTHON").unwrap_or_else(|_| {
+        panic!("MILA_TEST_PYTHON is not set: run the tests with scripts/test (scripts/moto sets it)")
+    })
+}
+
+/// Runs `statements` (a `--dry-run` output) in DuckDB over `corpus` and queues the rows in moto.
+fn duck(statements: &str, corpus: &Path, bucket: &str, prefix: &str) {
+    let dir = tempdir();
+    let file = dir.path().join("statements.sql");
+    std::fs::write(&file, statements).unwrap();
+    let out = std::process::Command::new(python())
+        .arg(repo().join("tests/athena/duck.py"))
+        .args([file.to_str().unwrap(), corpus.to_str().unwrap(), bucket, prefix, &moto()])
+        .output()
+        .expect("run duck.py");
+    assert!(out.status.success(), "duck.py failed:\n{}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn expect(run: Run, code: i32, what: &str) -> Run {
+    assert_eq!(run.code, code, "{what}: exit {}\nstderr:\n{}", run.code, run.stderr);
+    run
+}
+
+/// Runs a command with `--engine athena`: prints its statements with `--dry-run`, has DuckDB
+/// answer them into moto's queue, then runs it for real against moto.
+fn on_athena(args: &[&str], corpus: &Path, bucket: &str, prefix: &str) -> (Run, String) {
+    let mut dry = args.to_vec();
+    dry.push("--dry-run");
+    let printed = expect(mila_at(&moto(), &dry), 0, "dry run");
+    duck(&printed.stdout, corpus, bucket, prefix);
+    (mila_at(&moto(), args), printed.stdout)
+}
+
+/// summary.json without what differs by engine and is compared on its own: the engine
+/// section, latency percentiles (approximate on Athena), the locations of rejected lines
+/// (Athena names the object, not the line) and objects passed over (Athena lists none).
+fn comparable(run: &Run) -> Value {
+    let mut v = run.json();
+    let o = v.as_object_mut().unwrap();
+    o.remove("engine");
+    let latency = o.get_mut("latency").unwrap().as_object_mut().unwrap();
+    latency.remove("percentiles");
+    for row in latency.get_mut("by_inference_region").unwrap().as_array_mut().unwrap() {
+        for k in ["p50_ms", "p90_ms", "p99_ms", "first_byte_p50_ms"] {
+            row.as_object_mut().unwrap().remove(k);
+        }
+    }
+    for row in latency.get_mut("local_vs_rerouted").unwrap().as_array_mut().unwrap() {
+        for k in ["local_p50_ms", "local_p90_ms", "rerouted_p50_ms", "rerouted_p90_ms"] {
+            row.as_object_mut().unwrap().remove(k);
+        }
+    }
+    o.get_mut("records").unwrap().as_object_mut().unwrap().remove("skipped_objects");
+    let input = o.get_mut("input").unwrap().as_object_mut().unwrap();
+    input.remove("skipped_examples");
+    for r in input.get_mut("rejects").unwrap().as_array_mut().unwrap() {
+        r.as_object_mut().unwrap().remove("first");
+    }
+    v
+}
+
+/// Every latency of successful calls, per inference region and per (source, model, route),
+/// read by the local engine: the exact values the approximate percentiles are checked against.
+fn latencies(bucket: &str, prefix: &str) -> Vec<(String, String, i64)> {
+    let dir = tempdir();
+    let sql = dir.path().join("l.sql");
+    std::fs::write(
+        &sql,
+        "SELECT inference_region, source_region, model, route, latency_ms FROM invocations \
+         WHERE error_code IS NULL AND latency_ms IS NOT NULL",
+    )
+    .unwrap();
+    let src = format!("s3://{bucket}/{prefix}");
+    let run = expect(
+        mila_at(
+            &moto(),
+            &[
+                "query",
+                sql.to_str().unwrap(),
+                &src,
+                "--since",
+                SINCE,
+                "--until",
+                UNTIL,
+                "--profiles",
+                &profiles(),
+                "--format",
+                "json",
+                "--quiet",
+            ],
+        ),
+        0,
+        "latencies",
+    );
+    let rows: Value = serde_json::from_str(&run.stdout).unwrap();
+    let mut out = Vec::new();
+    for r in rows.as_array().unwrap() {
+        let s = |k: &str| r[k].as_str().unwrap_or("").to_string();
+        let ms = r["latency_ms"].as_i64().unwrap();
+        out.push((format!("region {}", s("inference_region")), String::new(), ms));
+        if s("route") != "unknown" {
+            out.push((format!("route {} {} {}", s("source_region"), s("model"), s("route")), String::new(), ms));
+        }
+    }
+    out
+}
+
+/// `value` is the p-th percentile of `data` within the documented approximation: its rank
+/// lies within 1% of p, or one value either side on small groups.
+fn within_rank(data: &mut [i64], p: f64, value: i64) -> bool {
+    data.sort_unstable();
+    let n = data.len() as f64;
+    let below = data.iter().filter(|&&v| v < value).count() as f64;
+    let at_or_below = data.iter().filter(|&&v| v <= value).count() as f64;
+    let slack = (0.01 * n).max(1.0);
+    let target = p * n;
+    // Between two data values (an interpolating estimate) is as good as either neighbour.
+    let inside = below <= target + slack && at_or_below >= target - slack;
+    inside && value >= data[0] && value <= data[data.len() - 1]
+}
+
+#[test]
+fn athena_report_equals_the_local_report() {
+    let _guard = lock();
+    let corpus = corpus();
+    let (bucket, prefix) = (unique("report"), "bedrock/");
+    upload(&bucket, prefix, corpus.path());
+    let src = format!("s3://{bucket}/{prefix}");
+    let policy = repo().join("sample-logs/policy.toml").display().to_string();
+    let common = [
+        "--since",
+        SINCE,
+        "--until",
+        UNTIL,
+        "--profiles",
+        &profiles(),
+        "--policy",
+        &policy,
+        "--by-metadata",
+        "application_name",
+        "--by-metadata",
+        "cost_center",
+        "--format",
+        "json",
+        "--quiet",
+    ];
+    let mut local_args = vec!["report", &src];
+    local_args.extend(common);
+    let local = expect(mila_at(&moto(), &local_args), 0, "local report over S3");
+
+    let mut athena_args = vec!["report", "--engine", "athena", &src, "--output", "s3://results/mila/"];
+    athena_args.extend(common);
+    let (athena, statements) = on_athena(&athena_args, corpus.path(), &bucket, prefix);
+    let athena = expect(athena, 0, "athena report");
+
+    // The statements bound the scan to the window's hours and the lag hour each side.
+    assert!(
+        statements.contains("hour >= '2026/11/10/05'") && statements.contains("hour <= '2026/11/13/19'"),
+        "{statements}"
+    );
+    assert!(!statements.to_lowercase().contains("inputbodyjson"), "the prompt body is never declared or read");
+
+    let mut out = Vec::new();
+    differences(&comparable(&athena), &comparable(&local), "", &mut out);
+    assert!(out.is_empty(), "summary.json differs:\n{}", out.iter().take(30).cloned().collect::<Vec<_>>().join("\n"));
+
+    // What the corpus holds, by hand: 1,500 sample records, 7 edge records in the window (one
+    // delivered twice), the line rejected, and the two outside the window.
+    let (a, l) = (athena.json(), local.json());
+    assert_eq!(a["records"]["rejected"], 1);
+    assert_eq!(a["records"]["outside_window"], l["records"]["outside_window"]);
+    assert!(a["records"]["duplicates"].as_u64().unwrap() >= 1);
+    assert_eq!(a["latency"]["percentiles"], "approximate");
+    assert_eq!(l["latency"]["percentiles"], "exact");
+    assert_eq!(a["engine"]["name"], "athena");
+    assert_eq!(a["engine"]["queries"], 7, "records, usage, callers, metadata, minutes and two latency tables");
+    // moto reports no bytes scanned; Athena bills 10 MB at least for each query.
+    assert_eq!(a["engine"]["billed_bytes"], 7 * 10 * (1 << 20));
+    assert!(athena.stderr.contains("mila: Athena ran 7 queries and scanned 0 bytes"), "{}", athena.stderr);
+
+    // Percentiles: each within the documented rank error of the exact latencies.
+    let data = latencies(&bucket, prefix);
+    let group = |key: &str| -> Vec<i64> { data.iter().filter(|d| d.0 == key).map(|d| d.2).collect() };
+    let mut checked = 0;
+    for row in a["latency"]["by_inference_region"].as_array().unwrap() {
+        let mut values = group(&format!("region {}", row["inference_region"].as_str().unwrap()));
+        for (k, p) in [("p50_ms", 0.5), ("p90_ms", 0.9), ("p99_ms", 0.99)] {
+            let v = row[k].as_i64().unwrap();
+            assert!(within_rank(&mut values, p, v), "{k} {v} of {row} is not within 1% of rank");
+            checked += 1;
+        }
+    }
+    for row in a["latency"]["local_vs_rerouted"].as_array().unwrap() {
+        for route in ["local", "rerouted"] {
+            let Some(v) = row[format!("{route}_p50_ms")].as_i64() else { continue };
+            let key =
+                format!("route {} {} {route}", row["source_region"].as_str().unwrap(), row["model"].as_str().unwrap());
+            assert!(within_rank(&mut group(&key), 0.5, v), "{key} p50 {v}");
+            checked += 1;
+        }
+    }
+    assert!(checked > 30, "{checked} percentiles checked");
+}
+
+#[test]
+fn athena_check_lists_the_local_violations() {
+    let _guard = lock();
+    let corpus = corpus();
+    let (bucket, prefix) = (unique("check"), "");
+    upload(&bucket, prefix, corpus.path());
+    let src = format!("s3://{bucket}/");
+    let policy = repo().join("sample-logs/policy.toml").display().to_string();
+    let args = [
+        "--policy",
+        &policy,
+        "--since",
+        SINCE,
+        "--until",
+        UNTIL,
+        "--profiles",
+        &profiles(),
+        "--format",
+        "csv",
+        "--quiet",
+    ];
+    let mut local_args = vec!["check", &src];
+    local_args.extend(args);
+    let local = mila_at(&moto(), &local_args);
+    assert_eq!(local.code, 1, "the sample corpus breaks its policy: {}", local.stderr);
+
+    let mut athena_args = vec!["check", "--engine", "athena", &src];
+    athena_args.extend(args);
+    let (athena, statements) = on_athena(&athena_args, corpus.path(), &bucket, prefix);
+    assert_eq!(statements.matches("\n;\n").count(), 3, "records, usage, violations");
+    assert_eq!(athena.code, 1, "{}", athena.stderr);
+    assert_eq!(athena.stdout, local.stdout, "the same violating requests, in the same order");
+    let summary = |r: &Run| r.stderr.lines().find(|l| l.contains("violations,")).unwrap_or_default().to_string();
+    assert_eq!(summary(&athena), summary(&local));
+    assert!(local.stdout.lines().count() > 5, "{}", local.stdout);
+}
+
+#[test]
+fn athena_query_runs_a_query_file_over_invocations() {
+    let _guard = lock();
+    let corpus = corpus();
+    let (bucket, prefix) = (unique("query"), "logs/");
+    upload(&bucket, prefix, corpus.path());
+    let src = format!("s3://{bucket}/{prefix}");
+    let q = repo().join("queries/error_codes_by_model.sql").display().to_string();
+    let args = [
+        "query",
+        &q,
+        &src,
+        "--since",
+        SINCE,
+        "--until",
+        UNTIL,
+        "--profiles",
+        &profiles(),
+        "--format",
+        "csv",
+        "--quiet",
+    ];
+    let local = expect(mila_at(&moto(), &args), 0, "local query");
+    let mut athena_args = args.to_vec();
+    athena_args.extend(["--engine", "athena"]);
+    let (athena, statements) = on_athena(&athena_args, corpus.path(), &bucket, prefix);
+    let athena = expect(athena, 0, "athena query");
+    assert!(statements.contains("WHERE error_code IS NOT NULL"), "{statements}");
+    assert_eq!(athena.stdout, local.stdout);
+    assert!(local.stdout.contains("ModelTimeoutException"), "{}", local.stdout);
+}
+
+#[test]
+fn dry_run_starts_nothing() {
+    let _guard = lock();
+    let run = expect(
+        mila_at(
+            &moto(),
+            &[
+                "report",
+                "--engine",
+                "athena",
+                "--athena-table",
+                "mila.invocation_logs",
+                "--week",
+                "2026-W46",
+                "--dry-run",
+            ],
+        ),
+        0,
+        "dry run",
+    );
+    let statements: Vec<&str> = run.stdout.split("\n;\n").filter(|s| !s.trim().is_empty()).collect();
+    assert_eq!(statements.len(), 6, "without --by-metadata there is no metadata statement");
+    assert!(run.stdout.ends_with("\n;\n"));
+    let names: Vec<&str> = statements.iter().map(|s| s.lines().next().unwrap()).collect();
+    assert_eq!(
+        names,
+        ["-- records", "-- usage", "-- callers", "-- minutes", "-- latency_by_inference_region", "-- latency_by_route"]
+    );
+    assert!(run.stderr.is_empty(), "{}", run.stderr);
+    // --compare previous: the previous week's statements follow, in the same order.
+    let both = expect(
+        mila_at(
+            &moto(),
+            &[
+                "report",
+                "--engine",
+                "athena",
+                "--athena-table",
+                "mila.invocation_logs",
+                "--week",
+                "2026-W46",
+                "--compare",
+                "previous",
+                "--dry-run",
+            ],
+        ),
+        0,
+        "dry run with compare",
+    );
+    assert_eq!(both.stdout.matches("\n;\n").count(), 12);
+    assert!(both.stdout.contains("hour >= '2026/11/01/23'"), "the previous week's hours");
+}
+
+/// moto's manual transitions: a query stays where it is until polled `times` times.
+fn transitions(times: Option<u32>) {
+    let (path, body) = match times {
+        Some(t) => (
+            "set-transition",
+            json!({"model_name": "athena::execution", "transition": {"progression": "manual", "times": t}}),
+        ),
+        None => ("unset-transition", json!({"model_name": "athena::execution"})),
+    };
+    post(&format!("/moto-api/state-manager/{path}"), &body);
+}
+
+fn post(path: &str, body: &Value) {
+    let out = std::process::Command::new(python())
+        .args([
+            "-c",
+            "import sys, urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=sys.argv[2].encode(), headers={'Content-Type': 'application/json'})).read()",
+            &format!("{}{path}", moto()),
+            &body.to_string(),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Athena's API, as tests call it: JSON over POST with the operation in `X-Amz-Target`.
+fn athena_call(operation: &str, body: &Value) -> Value {
+    let out = std::process::Command::new(python())
+        .args([
+            "-c",
+            "import sys, urllib.request; print(urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=sys.argv[3].encode(), headers={'Content-Type': 'application/x-amz-json-1.1', 'X-Amz-Target': 'AmazonAthena.' + sys.argv[2], 'Authorization': 'AWS4-HMAC-SHA256 Credential=AKIAMILATESTKEY/20260101/us-east-1/athena/aws4_request, SignedHeaders=host, Signature=x'})).read().decode())",
+            &format!("{}/", moto()),
+            operation,
+            &body.to_string(),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn executions() -> Vec<Value> {
+    let ids = athena_call("ListQueryExecutions", &json!({}));
+    ids["QueryExecutionIds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|id| athena_call("GetQueryExecution", &json!({"QueryExecutionId": id}))["QueryExecution"].clone())
+        .collect()
+}
+
+fn state_of(id: &str) -> String {
+    // GetQueryExecution advances a manual transition: read the state from the listing instead.
+    executions()
+        .into_iter()
+        .find(|e| e["QueryExecutionId"] == id)
+        .map(|e| e["Status"]["State"].as_str().unwrap().to_string())
+        .unwrap()
+}
+
+#[test]
+fn a_query_past_the_timeout_is_stopped() {
+    let _guard = lock();
+    transitions(Some(1_000_000));
+    let started = std::time::Instant::now();
+    let run = mila_at(
+        &moto(),
+        &[
+            "report",
+            "--engine",
+            "athena",
+            "--athena-table",
+            "mila.timeout_probe",
+            "--week",
+            "2026-W46",
+            "--athena-timeout",
+            "1",
+            "--max-concurrency",
+            "2",
+            "--quiet",
+        ],
+    );
+    transitions(None);
+    let run = expect(run, 2, "timeout");
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "{:?}", started.elapsed());
+    assert!(
+        run.stderr.contains("Athena query `records`")
+            && run.stderr.contains("did not finish within --athena-timeout 1 s"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("stopped 2 running queries"), "both running queries are stopped: {}", run.stderr);
+    // Only two had started (--max-concurrency 2): nothing else was sent.
+    let ours: Vec<Value> = executions()
+        .into_iter()
+        .filter(|e| e["Query"].as_str().unwrap_or("").contains("\"mila\".\"timeout_probe\""))
+        .collect();
+    assert_eq!(ours.len(), 2, "{ours:?}");
+    for e in &ours {
+        assert_eq!(e["Status"]["State"], "CANCELLED", "{e}");
+    }
+}
+
+#[test]
+fn a_query_cancelled_elsewhere_fails_the_run_and_the_rest_are_stopped() {
+    let _guard = lock();
+    transitions(Some(1_000_000));
+    let child = common::aws::spawn_mila(
+        &moto(),
+        &[
+            "check",
+            "--engine",
+            "athena",
+            "--athena-table",
+            "mila.cancel_probe",
+            "--week",
+            "2026-W46",
+            "--policy",
+            "sample-logs/policy.toml",
+            "--athena-timeout",
+            "60",
+            "--quiet",
+        ],
+    );
+    // Wait for the first query to start, then cancel it as another user would.
+    let mut id = None;
+    for _ in 0..100 {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        id = executions()
+            .into_iter()
+            .find(|e| e["Query"].as_str().unwrap_or("").contains("cancel_probe") && e["Status"]["State"] != "CANCELLED")
+            .map(|e| e["QueryExecutionId"].as_str().unwrap().to_string());
+        if id.is_some() {
+            break;
+        }
+    }
+    let id = id.expect("a query started");
+    athena_call("StopQueryExecution", &json!({"QueryExecutionId": id}));
+    let out = child.wait_with_output().unwrap();
+    transitions(None);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(state_of(&id), "CANCELLED");
+    let still: Vec<Value> = executions()
+        .into_iter()
+        .filter(|e| e["Query"].as_str().unwrap_or("").contains("cancel_probe") && e["Status"]["State"] != "CANCELLED")
+        .collect();
+    assert!(still.is_empty(), "every other query of the run was stopped: {still:?}");
+}
+
+#[test]
+fn aws_errors_name_the_permission_and_resource() {
+    let _guard = lock();
+    let run = expect(
+        mila_at(
+            &moto(),
+            &[
+                "report",
+                "--engine",
+                "athena",
+                "--athena-table",
+                "mila.x",
+                "--week",
+                "2026-W46",
+                "--workgroup",
+                "no-such-group",
+                "--quiet",
+            ],
+        ),
+        2,
+        "missing workgroup",
+    );
+    assert!(run.stderr.contains("starting query `records`: workgroup no-such-group"), "{}", run.stderr);
+    assert!(!run.stderr.contains(common::aws::SECRET));
+    let run = expect(mila_at(&moto(), &["report", "--engine", "athena", "some/dir", "--quiet"]), 2, "local source");
+    assert!(run.stderr.contains("--engine athena reads one s3://BUCKET/PREFIX"), "{}", run.stderr);
+    let run = expect(mila_at(&moto(), &["report", "--engine", "athena", "--athena-table", "no_dot"]), 2, "bad table");
+    assert!(run.stderr.contains("--athena-table `no_dot` is not DATABASE.TABLE"), "{}", run.stderr);
+}
+
+#[test]
+fn setup_declares_a_projected_table_over_the_regions_it_finds() {
+    let _guard = lock();
+    let bucket = unique("setup");
+    let client = s3();
+    block_on(async {
+        client.create_bucket().bucket(&bucket).send().await.unwrap();
+        for key in [
+            "p/AWSLogs/123456789012/BedrockModelInvocationLogs/us-east-1/2026/11/10/00/a.json.gz",
+            "p/AWSLogs/123456789012/BedrockModelInvocationLogs/eu-west-1/2026/11/10/00/b.json.gz",
+            "p/AWSLogs/123456789012/BedrockModelInvocationLogs/amazon-bedrock-logs-permission-check",
+        ] {
+            put(&client, &bucket, key, b"{}".to_vec()).await;
+        }
+    });
+    let src = format!("s3://{bucket}/p");
+    let printed =
+        expect(mila_at(&moto(), &["athena", "setup", &src, "--print", "--table", "setup_probe"]), 0, "setup --print");
+    let ddl = printed.stdout.clone();
+    assert_eq!(ddl.matches("\n;\n").count(), 3, "{ddl}");
+    assert!(ddl.contains("'projection.source_region.values' = 'eu-west-1,us-east-1'"), "{ddl}");
+    assert!(ddl.contains("'projection.account.values' = '123456789012'"), "{ddl}");
+    assert!(ddl.contains(&format!(
+        "'storage.location.template' = 's3://{bucket}/p/AWSLogs/${{account}}/BedrockModelInvocationLogs/${{source_region}}/${{hour}}/'"
+    )));
+    assert!(!ddl.to_lowercase().contains("inputbodyjson"), "bodies are not declared");
+    let before = executions().len();
+    assert_eq!(executions().len(), before, "--print runs nothing");
+    // The DDL is Athena SQL as sqlglot reads it (duck.py parses DDL and queues empty results).
+    duck(&ddl, Path::new("/nonexistent"), &bucket, "p/");
+
+    let run = expect(
+        mila_at(&moto(), &["athena", "setup", &src, "--table", "setup_probe", "--output", "s3://results/setup"]),
+        0,
+        "setup",
+    );
+    assert!(
+        run.stderr.contains("table mila.setup_probe declared") && run.stderr.contains("eu-west-1, us-east-1"),
+        "{}",
+        run.stderr
+    );
+    let ran: Vec<String> =
+        executions().into_iter().skip(before).map(|e| e["Query"].as_str().unwrap().to_string()).collect();
+    let printed: Vec<String> = ddl
+        .split("\n;\n")
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| s.split_once('\n').unwrap().1.to_string())
+        .collect();
+    assert_eq!(ran, printed, "setup runs what --print prints, in order");
+
+    let run = expect(mila_at(&moto(), &["athena", "setup", &format!("s3://{bucket}/empty")]), 2, "no layout");
+    assert!(
+        run.stderr.contains("no AWSLogs/ACCOUNT/BedrockModelInvocationLogs/REGION/ folders found"),
+        "{}",
+        run.stderr
+    );
+}

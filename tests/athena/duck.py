@@ -1,0 +1,168 @@
+"""Runs the statements mila would send to Athena over a local corpus, and queues their rows in moto.
+
+moto serves Athena's API but runs no SQL. This script stands in for Athena's engine: every
+statement of `mila ... --engine athena --dry-run` (each ends with a line holding only `;`) is
+parsed as Athena SQL by sqlglot, transpiled to DuckDB and run over a DuckDB view with the
+Athena table's columns over the same NDJSON files. The rows are queued, in the dry-run order,
+at moto's `/moto-api/static/athena/query-results`, which hands them to the queries in the order
+they start. DDL is only parsed (DuckDB has no partition projection to run it against).
+
+usage: duck.py STATEMENTS CORPUS_DIR BUCKET PREFIX MOTO_URL [--no-inject] [--dump FILE]
+"""
+
+import json
+import os
+import sys
+import urllib.request
+
+import duckdb
+import sqlglot
+
+COLUMNS = {
+    "schemaType": "VARCHAR",
+    "timestamp": "VARCHAR",
+    "accountId": "VARCHAR",
+    "region": "VARCHAR",
+    "requestId": "VARCHAR",
+    "operation": "VARCHAR",
+    "modelId": "VARCHAR",
+    "inferenceRegion": "VARCHAR",
+    "errorCode": "VARCHAR",
+    "identity": "STRUCT(arn VARCHAR)",
+    "input": "STRUCT(inputTokenCount BIGINT, cacheReadInputTokenCount BIGINT, cacheWriteInputTokenCount BIGINT, inputBodyS3Path VARCHAR)",
+    "output": "STRUCT(outputTokenCount BIGINT, outputBodyS3Path VARCHAR, outputBodyJson JSON)",
+    "requestMetadata": "MAP(VARCHAR, VARCHAR)",
+}
+
+
+def statements(path):
+    out, current = [], []
+    for line in open(path, encoding="utf-8"):
+        if line.rstrip("\n") == ";":
+            out.append("".join(current))
+            current = []
+        else:
+            current.append(line)
+    if "".join(current).strip():
+        sys.exit("duck.py: text after the last `;` line: every statement must end with one")
+    return out
+
+
+def table_view(con, corpus, bucket, prefix, database, table):
+    """The Athena table as DuckDB sees it: lowercase names, partition columns from the path."""
+    files = os.path.join(corpus, "AWSLogs", "**", "*.json*")
+    columns = "{" + ", ".join(f"'{k}': '{v}'" for k, v in COLUMNS.items()) + "}"
+    root = os.path.abspath(corpus) + "/"
+    key_prefix = prefix if prefix == "" or prefix.endswith("/") else prefix + "/"
+    con.execute(f'CREATE SCHEMA IF NOT EXISTS "{database}"')
+    con.execute(
+        f"""
+CREATE OR REPLACE VIEW "{database}"."{table}" AS
+SELECT
+  schemaType AS schematype, "timestamp", accountId AS accountid, region, requestId AS requestid,
+  operation, modelId AS modelid, inferenceRegion AS inferenceregion, errorCode AS errorcode,
+  struct_pack(arn := identity.arn) AS identity,
+  struct_pack(
+    inputtokencount := input.inputTokenCount,
+    cachereadinputtokencount := input.cacheReadInputTokenCount,
+    cachewriteinputtokencount := input.cacheWriteInputTokenCount,
+    inputbodys3path := input.inputBodyS3Path) AS input,
+  struct_pack(
+    outputtokencount := output.outputTokenCount,
+    outputbodys3path := output.outputBodyS3Path,
+    outputbodyjson := CAST(output.outputBodyJson AS VARCHAR)) AS output,
+  requestMetadata AS requestmetadata,
+  regexp_extract(filename, 'AWSLogs/([^/]+)/', 1) AS account,
+  regexp_extract(filename, 'BedrockModelInvocationLogs/([^/]+)/', 1) AS source_region,
+  regexp_extract(filename, 'BedrockModelInvocationLogs/[^/]+/([0-9]{{4}}/[0-9]{{2}}/[0-9]{{2}}/[0-9]{{2}})/', 1) AS hour,
+  's3://{bucket}/{key_prefix}' || replace(filename, '{root}', '') AS "$path"
+FROM read_json('{files}', format = 'newline_delimited', filename = true, columns = {columns})
+"""
+    )
+
+
+ATHENA_TYPES = {
+    "BIGINT": "bigint",
+    "HUGEINT": "bigint",
+    "INTEGER": "integer",
+    "DOUBLE": "double",
+    "FLOAT": "real",
+    "VARCHAR": "varchar",
+    "BOOLEAN": "boolean",
+    "TIMESTAMP WITH TIME ZONE": "timestamp with time zone",
+    "TIMESTAMP": "timestamp",
+}
+
+
+def cell(value):
+    if value is None:
+        return {}
+    if isinstance(value, bool):
+        return {"VarCharValue": "true" if value else "false"}
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        # Athena prints a whole double as `12.0`, as Python does.
+        return {"VarCharValue": repr(value)}
+    return {"VarCharValue": str(value)}
+
+
+def run(con, sql):
+    """Athena SQL -> rows as Athena returns them: the header row, then the data."""
+    parsed = sqlglot.parse_one(sql, read="athena")
+    kind = parsed.key
+    if kind in ("create", "drop"):
+        return None
+    duck = parsed.sql(dialect="duckdb")
+    result = con.execute(duck)
+    names = [d[0] for d in result.description]
+    types = [str(d[1]) for d in result.description]
+    rows = result.fetchall()
+    info = []
+    for n, t in zip(names, types):
+        base = t.split("(")[0].upper()
+        athena = ATHENA_TYPES.get(t.upper(), ATHENA_TYPES.get(base, "decimal" if base == "DECIMAL" else "varchar"))
+        info.append({"Name": n, "Label": n, "Type": athena, "Nullable": "UNKNOWN", "CaseSensitive": True})
+    out = [{"Data": [{"VarCharValue": n} for n in names]}]
+    out += [{"Data": [cell(v) for v in row]} for row in rows]
+    return {"rows": out, "column_info": info}
+
+
+def main():
+    args = sys.argv[1:]
+    inject = "--no-inject" not in args
+    dump = None
+    if "--dump" in args:
+        dump = args[args.index("--dump") + 1]
+        args = [a for i, a in enumerate(args) if a != "--dump" and (i == 0 or args[i - 1] != "--dump")]
+    args = [a for a in args if a != "--no-inject"]
+    path, corpus, bucket, prefix, moto = args[:5]
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    results = []
+    viewed = False
+    for sql in statements(path):
+        try:
+            if not viewed and sqlglot.parse_one(sql, read="athena").key not in ("create", "drop"):
+                table_view(con, corpus, bucket, prefix, "mila", "invocation_logs")
+                viewed = True
+            r = run(con, sql)
+        except Exception as e:  # noqa: BLE001 - the statement is named with the error
+            sys.exit(f"duck.py: {e}\n--- statement ---\n{sql}")
+        if r is None:
+            # DDL: Athena answers with no rows; moto needs a result queued all the same.
+            r = {"rows": [], "column_info": []}
+        results.append(r)
+    if dump:
+        json.dump(results, open(dump, "w"), indent=1)
+    if inject:
+        body = json.dumps({"region": "us-east-1", "results": results}).encode()
+        req = urllib.request.Request(
+            moto + "/moto-api/static/athena/query-results",
+            data=body,
+            headers={"Content-Type": "application/json"},
+        )
+        urllib.request.urlopen(req).read()
+    print(f"duck.py: {len(results)} statements run and queued", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -300,7 +300,10 @@ fn athena_report_equals_the_local_report() {
     local_args.extend(common);
     let local = expect(mila_at(&moto(), &local_args), 0, "local report over S3");
 
-    let mut athena_args = vec!["report", "--engine", "athena", &src, "--output", "s3://results/mila/"];
+    let report_dir = tempdir();
+    let out_dir = report_dir.path().display().to_string();
+    let mut athena_args =
+        vec!["report", "--engine", "athena", &src, "--output", "s3://results/mila/", "--out", &out_dir];
     athena_args.extend(common);
     let (athena, statements) = on_athena(&athena_args, corpus.path(), &bucket, prefix);
     let athena = expect(athena, 0, "athena report");
@@ -329,6 +332,12 @@ fn athena_report_equals_the_local_report() {
     // moto reports no bytes scanned; Athena bills 10 MB at least for each query.
     assert_eq!(a["engine"]["billed_bytes"], 7 * 10 * (1 << 20));
     assert!(athena.stderr.contains("mila: Athena ran 7 queries and scanned 0 bytes"), "{}", athena.stderr);
+
+    // The report says how its figures were computed; nothing else in it changes.
+    let md = std::fs::read_to_string(report_dir.path().join("report.md")).unwrap();
+    assert!(md.contains("Computed by: athena (7 queries, 0 bytes scanned, 73400320 bytes billed"), "{md}");
+    assert_eq!(md.matches("Percentiles are approximate").count(), 2, "{md}");
+    assert!(!md.contains("nearest-rank"));
 
     // Percentiles: each within the documented rank error of the exact latencies.
     let data = latencies(&bucket, prefix);
@@ -392,35 +401,47 @@ fn athena_check_lists_the_local_violations() {
 }
 
 #[test]
-fn athena_query_runs_a_query_file_over_invocations() {
+fn every_shipped_query_gives_the_same_rows_on_athena() {
     let _guard = lock();
     let corpus = corpus();
     let (bucket, prefix) = (unique("query"), "logs/");
     upload(&bucket, prefix, corpus.path());
     let src = format!("s3://{bucket}/{prefix}");
-    let q = repo().join("queries/error_codes_by_model.sql").display().to_string();
-    let args = [
-        "query",
-        &q,
-        &src,
-        "--since",
-        SINCE,
-        "--until",
-        UNTIL,
-        "--profiles",
-        &profiles(),
-        "--format",
-        "csv",
-        "--quiet",
-    ];
-    let local = expect(mila_at(&moto(), &args), 0, "local query");
-    let mut athena_args = args.to_vec();
-    athena_args.extend(["--engine", "athena"]);
-    let (athena, statements) = on_athena(&athena_args, corpus.path(), &bucket, prefix);
-    let athena = expect(athena, 0, "athena query");
-    assert!(statements.contains("WHERE error_code IS NOT NULL"), "{statements}");
-    assert_eq!(athena.stdout, local.stdout);
-    assert!(local.stdout.contains("ModelTimeoutException"), "{}", local.stdout);
+    let mut files: Vec<_> = std::fs::read_dir(repo().join("queries")).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    assert_eq!(files.len(), 4);
+    for file in files {
+        let q = file.display().to_string();
+        let args = [
+            "query",
+            &q,
+            &src,
+            "--since",
+            SINCE,
+            "--until",
+            UNTIL,
+            "--profiles",
+            &profiles(),
+            "--format",
+            "json",
+            "--quiet",
+        ];
+        let local = expect(mila_at(&moto(), &args), 0, "local query");
+        let mut athena_args = args.to_vec();
+        athena_args.extend(["--engine", "athena"]);
+        let (athena, _) = on_athena(&athena_args, corpus.path(), &bucket, prefix);
+        let athena = expect(athena, 0, "athena query");
+        let (a, l): (Value, Value) =
+            (serde_json::from_str(&athena.stdout).unwrap(), serde_json::from_str(&local.stdout).unwrap());
+        assert!(l.as_array().unwrap().len() > 3, "{q}: {l}");
+        let mut out = Vec::new();
+        differences(&a, &l, "", &mut out);
+        assert!(
+            out.is_empty(),
+            "{q}: the engines differ:\n{}",
+            out.iter().take(10).cloned().collect::<Vec<_>>().join("\n")
+        );
+    }
 }
 
 #[test]
@@ -623,6 +644,43 @@ fn a_query_cancelled_elsewhere_fails_the_run_and_the_rest_are_stopped() {
         .filter(|e| e["Query"].as_str().unwrap_or("").contains("cancel_probe") && e["Status"]["State"] != "CANCELLED")
         .collect();
     assert!(still.is_empty(), "every other query of the run was stopped: {still:?}");
+}
+
+#[test]
+fn ctrl_c_stops_the_running_queries() {
+    let _guard = lock();
+    transitions(Some(1_000_000));
+    let child = common::aws::spawn_mila(
+        &moto(),
+        &[
+            "report",
+            "--engine",
+            "athena",
+            "--athena-table",
+            "mila.interrupt_probe",
+            "--week",
+            "2026-W46",
+            "--max-concurrency",
+            "3",
+            "--quiet",
+        ],
+    );
+    let running = || -> Vec<Value> {
+        executions().into_iter().filter(|e| e["Query"].as_str().unwrap_or("").contains("interrupt_probe")).collect()
+    };
+    for _ in 0..100 {
+        if running().len() == 3 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(running().len(), 3, "three queries started");
+    std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let out = child.wait_with_output().unwrap();
+    transitions(None);
+    assert_eq!(out.status.code(), Some(2));
+    let states: Vec<String> = running().iter().map(|e| e["Status"]["State"].as_str().unwrap().to_string()).collect();
+    assert_eq!(states, ["CANCELLED", "CANCELLED", "CANCELLED"]);
 }
 
 #[test]

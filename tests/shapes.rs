@@ -441,16 +441,13 @@ fn shipped_queries_run() {
     assert_eq!(top[0]["identity_arn"], "arn:aws:sts::111122223333:assumed-role/CodingAgent/u-1");
     assert_eq!(top[0]["total_tokens"], 1500);
     let hourly = query("hourly_requests_by_inference_region.sql");
-    let hourly = by_key(&hourly, &["hour", "inference_region"]);
+    let hourly = by_key(&hourly, &["day", "hour", "inference_region"]);
     assert_eq!(hourly.len(), 10, "{hourly:?}");
     assert_eq!(
-        (
-            hourly["2026-11-10 08:00|us-east-2"]["requests"].as_u64(),
-            hourly["2026-11-10 08:00|us-east-2"]["rerouted"].as_u64()
-        ),
+        (hourly["2026-11-10|8|us-east-2"]["requests"].as_u64(), hourly["2026-11-10|8|us-east-2"]["rerouted"].as_u64()),
         (Some(1), Some(1))
     );
-    assert_eq!(hourly["2026-11-10 09:00|null"]["requests"], 1);
+    assert_eq!(hourly["2026-11-10|9|null"]["requests"], 1);
     let by_model = query("rerouting_by_model.sql");
     let by_model = by_key(&by_model, &["model", "model_id_kind"]);
     assert_eq!(by_model.len(), 6, "{by_model:?}"); // application profiles unresolved without --profiles

@@ -632,14 +632,6 @@ fn strip_comments(sql: &str) -> &str {
     rest
 }
 
-/// How long each hour of the window is in the partition predicate, for messages.
-pub fn hours_scanned(window: Window) -> Option<i64> {
-    match (window.since, window.until) {
-        (Some(s), Some(u)) => Some((u - 1).div_euclid(HOUR_MS) - s.div_euclid(HOUR_MS) + 3),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -665,7 +657,6 @@ mod tests {
     fn partitions_cover_the_lag_hour_each_side() {
         let w = Window { since: Some(1_762_646_400_000), until: Some(1_763_251_200_000) }; // 2025-11-09 .. 11-16
         assert_eq!(partitions(w), vec!["hour >= '2025/11/08/23'", "hour <= '2025/11/16/00'"]);
-        assert_eq!(hours_scanned(w), Some(7 * 24 + 2));
         assert!(partitions(Window::default()).is_empty());
         assert_eq!(partitions(Window { since: Some(0), until: None }), vec!["hour >= '1969/12/31/23'"]);
     }

@@ -247,6 +247,28 @@ fn comparison(d: &mut Doc, c: &Comparison) {
 }
 
 /// The report as a document: what report.md and report.html both show.
+/// How the percentiles were computed, as summary.json's `latency.percentiles` says.
+fn percentiles_note(how: &str) -> &'static str {
+    match how {
+        "exact" => "Percentiles are nearest-rank.",
+        _ => "Percentiles are approximate (approx_percentile: a rank error of about 1%).",
+    }
+}
+
+/// Which engine computed the figures, when it was not this machine, and what that cost.
+fn engine_line(s: &Summary) -> Option<String> {
+    let e = &s.engine;
+    let queries = e.queries?;
+    Some(format!(
+        "Computed by: {} ({} queries, {} bytes scanned, {} bytes billed, {} USD)",
+        e.name,
+        queries,
+        e.data_scanned_bytes.unwrap_or(0),
+        e.billed_bytes.unwrap_or(0),
+        e.cost_usd.map_or_else(String::new, |c| format!("{c:.4}"))
+    ))
+}
+
 pub fn report(s: &Summary, charts: &[Drawing]) -> Doc {
     let mut d = Doc::default();
     d.title("mila report");
@@ -269,6 +291,9 @@ pub fn report(s: &Summary, charts: &[Drawing]) -> Doc {
         format!("Prices: {}", s.cost.prices),
         format!("Application profiles: {}", profiles_line(s)),
     ]);
+    if let Some(line) = engine_line(s) {
+        d.bullets(vec![line]);
+    }
     if let Some(c) = &s.comparison {
         comparison(&mut d, c);
     }
@@ -325,7 +350,7 @@ pub fn report(s: &Summary, charts: &[Drawing]) -> Doc {
 
     let l = &s.latency;
     d.heading("Latency by inference region");
-    d.para(format!("Successful calls with a known inference region: {}; latency known for {} ({}). InvokeModel logs no latency. Percentiles are nearest-rank.", l.calls, l.known, pct(if l.calls == 0 { 0.0 } else { l.known as f64 / l.calls as f64 })));
+    d.para(format!("Successful calls with a known inference region: {}; latency known for {} ({}). InvokeModel logs no latency. {}", l.calls, l.known, pct(if l.calls == 0 { 0.0 } else { l.known as f64 / l.calls as f64 }), percentiles_note(l.percentiles)));
     d.table(
         &[
             "Inference region",
@@ -356,7 +381,10 @@ pub fn report(s: &Summary, charts: &[Drawing]) -> Doc {
     figure(&mut d, charts, charts::LATENCY_BY_REGION);
 
     d.heading("Latency cost of rerouting");
-    d.para("Local and rerouted successful calls of the same source region and model, where both have a known latency (nearest-rank percentiles).");
+    d.para(format!(
+        "Local and rerouted successful calls of the same source region and model, where both have a known latency. {}",
+        percentiles_note(s.latency.percentiles)
+    ));
     d.table(
         &[
             "Source region",

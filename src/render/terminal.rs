@@ -48,8 +48,10 @@ pub fn summary(s: &Summary, width: Option<usize>) -> Vec<u8> {
     }
     let _ = writeln!(
         o,
-        "latency   {} of {} successful calls with a known region have a latency",
-        s.latency.known, s.latency.calls
+        "latency   {} of {} successful calls with a known region have a latency{}",
+        s.latency.known,
+        s.latency.calls,
+        if s.latency.percentiles == "exact" { "" } else { " (percentiles approximate)" }
     );
     let _ = writeln!(
         o,

@@ -149,6 +149,19 @@ fn corpus() -> TempDir {
     dir
 }
 
+/// The corpus, uploaded to a new bucket under `prefix`: (corpus, bucket, its s3:// source).
+fn uploaded(name: &str, prefix: &str) -> (TempDir, String, String) {
+    let corpus = corpus();
+    let bucket = unique(name);
+    upload(&bucket, prefix, corpus.path());
+    let src = format!("s3://{bucket}/{prefix}");
+    (corpus, bucket, src)
+}
+
+fn policy() -> String {
+    repo().join("sample-logs/policy.toml").display().to_string()
+}
+
 fn python() -> String {
     std::env::var("MILA_TEST_PYTHON").unwrap_or_else(|_| {
         panic!("MILA_TEST_PYTHON is not set: run the tests with scripts/test (scripts/moto sets it)")
@@ -211,6 +224,26 @@ fn comparable(run: &Run) -> Value {
     v
 }
 
+/// `query FILE SOURCE` over the test window, with the sample profiles, as JSON.
+fn query_args(file: &str, src: &str) -> Vec<String> {
+    let profiles = profiles();
+    let args = [
+        "query",
+        file,
+        src,
+        "--since",
+        SINCE,
+        "--until",
+        UNTIL,
+        "--profiles",
+        &profiles,
+        "--format",
+        "json",
+        "--quiet",
+    ];
+    args.iter().map(|a| a.to_string()).collect()
+}
+
 /// Every latency of successful calls, per inference region and per (source, model, route),
 /// read by the local engine: the exact values the approximate percentiles are checked against.
 fn latencies(bucket: &str, prefix: &str) -> Vec<(String, String, i64)> {
@@ -223,27 +256,8 @@ fn latencies(bucket: &str, prefix: &str) -> Vec<(String, String, i64)> {
     )
     .unwrap();
     let src = format!("s3://{bucket}/{prefix}");
-    let run = expect(
-        mila_at(
-            &moto(),
-            &[
-                "query",
-                sql.to_str().unwrap(),
-                &src,
-                "--since",
-                SINCE,
-                "--until",
-                UNTIL,
-                "--profiles",
-                &profiles(),
-                "--format",
-                "json",
-                "--quiet",
-            ],
-        ),
-        0,
-        "latencies",
-    );
+    let args = query_args(sql.to_str().unwrap(), &src);
+    let run = expect(mila_at(&moto(), &args.iter().map(String::as_str).collect::<Vec<_>>()), 0, "latencies");
     let rows: Value = serde_json::from_str(&run.stdout).unwrap();
     let mut out = Vec::new();
     for r in rows.as_array().unwrap() {
@@ -274,11 +288,9 @@ fn within_rank(data: &mut [i64], p: f64, value: i64) -> bool {
 #[test]
 fn athena_report_equals_the_local_report() {
     let _guard = lock();
-    let corpus = corpus();
-    let (bucket, prefix) = (unique("report"), "bedrock/");
-    upload(&bucket, prefix, corpus.path());
-    let src = format!("s3://{bucket}/{prefix}");
-    let policy = repo().join("sample-logs/policy.toml").display().to_string();
+    let prefix = "bedrock/";
+    let (corpus, bucket, src) = uploaded("report", prefix);
+    let policy = policy();
     let common = [
         "--since",
         SINCE,
@@ -366,11 +378,9 @@ fn athena_report_equals_the_local_report() {
 #[test]
 fn athena_check_lists_the_local_violations() {
     let _guard = lock();
-    let corpus = corpus();
-    let (bucket, prefix) = (unique("check"), "");
-    upload(&bucket, prefix, corpus.path());
-    let src = format!("s3://{bucket}/");
-    let policy = repo().join("sample-logs/policy.toml").display().to_string();
+    let prefix = "";
+    let (corpus, bucket, src) = uploaded("check", prefix);
+    let policy = policy();
     let args = [
         "--policy",
         &policy,
@@ -403,31 +413,17 @@ fn athena_check_lists_the_local_violations() {
 #[test]
 fn every_shipped_query_gives_the_same_rows_on_athena() {
     let _guard = lock();
-    let corpus = corpus();
-    let (bucket, prefix) = (unique("query"), "logs/");
-    upload(&bucket, prefix, corpus.path());
-    let src = format!("s3://{bucket}/{prefix}");
+    let prefix = "logs/";
+    let (corpus, bucket, src) = uploaded("query", prefix);
     let mut files: Vec<_> = std::fs::read_dir(repo().join("queries")).unwrap().map(|e| e.unwrap().path()).collect();
     files.sort();
     assert_eq!(files.len(), 4);
     for file in files {
         let q = file.display().to_string();
-        let args = [
-            "query",
-            &q,
-            &src,
-            "--since",
-            SINCE,
-            "--until",
-            UNTIL,
-            "--profiles",
-            &profiles(),
-            "--format",
-            "json",
-            "--quiet",
-        ];
+        let owned = query_args(&q, &src);
+        let args: Vec<&str> = owned.iter().map(String::as_str).collect();
         let local = expect(mila_at(&moto(), &args), 0, "local query");
-        let mut athena_args = args.to_vec();
+        let mut athena_args = args.clone();
         athena_args.extend(["--engine", "athena"]);
         let (athena, _) = on_athena(&athena_args, corpus.path(), &bucket, prefix);
         let athena = expect(athena, 0, "athena query");
@@ -444,26 +440,17 @@ fn every_shipped_query_gives_the_same_rows_on_athena() {
     }
 }
 
+/// `COMMAND --engine athena --athena-table TABLE --week 2026-W46`, then `extra`.
+fn over_table<'a>(command: &'a str, table: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut v = vec![command, "--engine", "athena", "--athena-table", table, "--week", "2026-W46"];
+    v.extend_from_slice(extra);
+    v
+}
+
 #[test]
 fn dry_run_starts_nothing() {
     let _guard = lock();
-    let run = expect(
-        mila_at(
-            &moto(),
-            &[
-                "report",
-                "--engine",
-                "athena",
-                "--athena-table",
-                "mila.invocation_logs",
-                "--week",
-                "2026-W46",
-                "--dry-run",
-            ],
-        ),
-        0,
-        "dry run",
-    );
+    let run = expect(mila_at(&moto(), &over_table("report", "mila.invocation_logs", &["--dry-run"])), 0, "dry run");
     let statements: Vec<&str> = run.stdout.split("\n;\n").filter(|s| !s.trim().is_empty()).collect();
     assert_eq!(statements.len(), 6, "without --by-metadata there is no metadata statement");
     assert!(run.stdout.ends_with("\n;\n"));
@@ -475,21 +462,7 @@ fn dry_run_starts_nothing() {
     assert!(run.stderr.is_empty(), "{}", run.stderr);
     // --compare previous: the previous week's statements follow, in the same order.
     let both = expect(
-        mila_at(
-            &moto(),
-            &[
-                "report",
-                "--engine",
-                "athena",
-                "--athena-table",
-                "mila.invocation_logs",
-                "--week",
-                "2026-W46",
-                "--compare",
-                "previous",
-                "--dry-run",
-            ],
-        ),
+        mila_at(&moto(), &over_table("report", "mila.invocation_logs", &["--compare", "previous", "--dry-run"])),
         0,
         "dry run with compare",
     );
@@ -564,20 +537,7 @@ fn a_query_past_the_timeout_is_stopped() {
     let started = std::time::Instant::now();
     let run = mila_at(
         &moto(),
-        &[
-            "report",
-            "--engine",
-            "athena",
-            "--athena-table",
-            "mila.timeout_probe",
-            "--week",
-            "2026-W46",
-            "--athena-timeout",
-            "1",
-            "--max-concurrency",
-            "2",
-            "--quiet",
-        ],
+        &over_table("report", "mila.timeout_probe", &["--athena-timeout", "1", "--max-concurrency", "2", "--quiet"]),
     );
     transitions(None);
     let run = expect(run, 2, "timeout");
@@ -606,20 +566,11 @@ fn a_query_cancelled_elsewhere_fails_the_run_and_the_rest_are_stopped() {
     transitions(Some(1_000_000));
     let child = common::aws::spawn_mila(
         &moto(),
-        &[
+        &over_table(
             "check",
-            "--engine",
-            "athena",
-            "--athena-table",
             "mila.cancel_probe",
-            "--week",
-            "2026-W46",
-            "--policy",
-            "sample-logs/policy.toml",
-            "--athena-timeout",
-            "60",
-            "--quiet",
-        ],
+            &["--policy", "sample-logs/policy.toml", "--athena-timeout", "60", "--quiet"],
+        ),
     );
     // Wait for the first query to start, then cancel it as another user would.
     let mut id = None;
@@ -652,18 +603,7 @@ fn ctrl_c_stops_the_running_queries() {
     transitions(Some(1_000_000));
     let child = common::aws::spawn_mila(
         &moto(),
-        &[
-            "report",
-            "--engine",
-            "athena",
-            "--athena-table",
-            "mila.interrupt_probe",
-            "--week",
-            "2026-W46",
-            "--max-concurrency",
-            "3",
-            "--quiet",
-        ],
+        &over_table("report", "mila.interrupt_probe", &["--max-concurrency", "3", "--quiet"]),
     );
     let running = || -> Vec<Value> {
         executions().into_iter().filter(|e| e["Query"].as_str().unwrap_or("").contains("interrupt_probe")).collect()
@@ -687,21 +627,7 @@ fn ctrl_c_stops_the_running_queries() {
 fn aws_errors_name_the_permission_and_resource() {
     let _guard = lock();
     let run = expect(
-        mila_at(
-            &moto(),
-            &[
-                "report",
-                "--engine",
-                "athena",
-                "--athena-table",
-                "mila.x",
-                "--week",
-                "2026-W46",
-                "--workgroup",
-                "no-such-group",
-                "--quiet",
-            ],
-        ),
+        mila_at(&moto(), &over_table("report", "mila.x", &["--workgroup", "no-such-group", "--quiet"])),
         2,
         "missing workgroup",
     );

@@ -161,9 +161,10 @@ pub struct InputArgs {
     /// Files, directories, `-` (NDJSON on standard input), s3://BUCKET/PREFIX, cloudwatch:LOG_GROUP
     #[arg(value_name = "SOURCE", required_unless_present_any = ["store", "athena_table"])]
     pub sources: Vec<String>,
-    /// Read the records of a store made by `mila ingest` instead of sources
-    #[arg(long, value_name = "DIR", conflicts_with = "sources")]
-    pub store: Option<PathBuf>,
+    /// Read the records of a store made by `mila ingest` (a directory or s3://BUCKET/PREFIX)
+    /// instead of sources
+    #[arg(long, value_name = "DIR|s3://...", conflicts_with = "sources")]
+    pub store: Option<String>,
     #[command(flatten)]
     pub window: WindowArgs,
     /// Application inference profiles TOML
@@ -219,9 +220,9 @@ pub struct IngestArgs {
     /// Files, directories, s3://BUCKET/PREFIX, cloudwatch:LOG_GROUP
     #[arg(value_name = "SOURCE", required = true)]
     pub sources: Vec<String>,
-    /// The store: a directory mila creates and owns
-    #[arg(long, value_name = "DIR")]
-    pub store: PathBuf,
+    /// The store: a directory or s3://BUCKET/PREFIX that mila creates and owns
+    #[arg(long, value_name = "DIR|s3://...")]
+    pub store: String,
     #[command(flatten)]
     pub window: WindowArgs,
     /// Hours before the newest hour already read that S3 lists again, for late objects; and

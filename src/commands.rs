@@ -54,12 +54,12 @@ fn tally(input: &settings::Input, window: Window, mut tally: Tally) -> Result<(T
 /// rejects, duplicates and problems its ingests met, as a direct read of the files reports them
 /// (these are not narrowed by the window: a rejected line has no time to trust).
 fn store_into(
-    dir: &std::path::Path,
+    at: &crate::store::StoreAt,
     input: &settings::Input,
     window: Window,
     sink: &mut impl Sink,
 ) -> Result<LoadStats> {
-    let store = Store::open_for_reading(dir)?;
+    let store = Store::open_for_reading(at, &input.aws)?;
     let mut stats = LoadStats { units_read: store.state.days.len() as u64, ..store.state.totals.input_stats() };
     let mut seen = Dedupe::default();
     store.for_each_day(window.since, window.until, |day| {
@@ -77,7 +77,7 @@ fn store_into(
 
 /// Reads sources into the store: only what is new, and each invocation once.
 pub fn ingest(s: settings::Ingest) -> Result<Status> {
-    let mut store = Store::open_for_writing(&s.store)?;
+    let mut store = Store::open_for_writing(&s.store, &s.input.aws)?;
     let crash = |point: &str| {
         if s.crash_at.as_deref() == Some(point) {
             eprintln!("mila: test hook: aborting at {point}");
@@ -183,7 +183,7 @@ pub fn ingest(s: settings::Ingest) -> Result<Status> {
     store.clean()?;
     eprintln!(
         "mila: ingested {added} new records into {} ({known} already stored, {} duplicates within this run; {} objects or files and {} pages of events read, {} objects or files skipped as read before); the store holds {} records over {} days",
-        store.dir().display(),
+        escape::terminal(&store.name()),
         st.duplicates,
         st.units_read - loaded.fetched.pages,
         loaded.fetched.pages,

@@ -53,7 +53,7 @@ pub struct ProfilesFetch {
 pub struct Input {
     /// In the order given; empty when reading a store.
     pub sources: Vec<SourceSpec>,
-    pub store: Option<PathBuf>,
+    pub store: Option<crate::store::StoreAt>,
     pub window: Window,
     pub profiles: Profiles,
     pub aws: AwsSettings,
@@ -66,7 +66,7 @@ pub struct Input {
 
 pub struct Ingest {
     pub input: Input,
-    pub store: PathBuf,
+    pub store: crate::store::StoreAt,
     pub lookback_ms: i64,
     /// Test hook (`MILA_TEST_CRASH_AT`): abort at a named point, to prove a re-run recovers.
     pub crash_at: Option<String>,
@@ -201,7 +201,7 @@ pub fn from_cli(cli: Cli, now: DateTime<Utc>) -> Result<Settings> {
             }
             Settings::Ingest(Ingest {
                 input,
-                store: a.store,
+                store: crate::store::StoreAt::parse(&a.store)?,
                 lookback_ms: i64::from(a.lookback) * crate::window::HOUR_MS,
                 crash_at: std::env::var("MILA_TEST_CRASH_AT").ok(),
             })
@@ -381,7 +381,7 @@ fn input(a: &InputArgs, now: DateTime<Utc>) -> Result<Input> {
     Ok(Input {
         progress: !a.aws.quiet && sources.iter().any(SourceSpec::is_cloud),
         sources,
-        store: a.store.clone(),
+        store: a.store.as_deref().map(crate::store::StoreAt::parse).transpose()?,
         window: window_of(&a.window, now)?,
         profiles: match &a.profiles {
             Some(p) => Profiles::load(p)?,

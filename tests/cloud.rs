@@ -486,3 +486,85 @@ fn ingest_killed_anywhere_and_run_again_equals_one_clean_run() {
         assert_eq!(store_content(store.path()), want, "killed holding request {hold_from}");
     }
 }
+
+/// Every object under `s3://bucket/prefix`, by key below the prefix.
+fn object_keys(bucket: &str, prefix: &str) -> Vec<String> {
+    let client = s3();
+    block_on(async {
+        let out = client.list_objects_v2().bucket(bucket).prefix(prefix).send().await.unwrap();
+        out.contents().iter().filter_map(|o| o.key()).map(|k| k[prefix.len()..].to_string()).collect()
+    })
+}
+
+#[test]
+fn a_store_on_s3_holds_what_a_local_store_holds_and_takes_one_writer() {
+    let dir = corpus(600, 29);
+    let m = moto();
+    let (logs, stores) = (unique("s3store-logs"), unique("s3store"));
+    upload(&logs, "logs/", dir.path());
+    let client = s3();
+    block_on(async { client.create_bucket().bucket(&stores).send().await.unwrap() });
+    let src = format!("s3://{logs}/logs/");
+    let on_s3 = format!("s3://{stores}/mila/store");
+    let local = tempdir();
+    let ingest_to = |store: &str, env: &[(&str, &str)]| {
+        let args = ["ingest", "--store", store, "--quiet", &src];
+        mila_env(&m, env, &args)
+    };
+
+    let first = expect_ok(ingest_to(&on_s3, &[]), "ingest to S3");
+    expect_ok(ingest_to(local.path().to_str().unwrap(), &[]), "ingest to a directory");
+    let requests = report(&m, &[dir.path().to_str().unwrap()], &[]).json()["rerouting"]["requests"].as_u64().unwrap();
+    assert!(first.stderr.contains(&format!("ingested {requests} new records into {on_s3}/")), "{}", first.stderr);
+
+    // The same objects as a local store, made whole (no temporary names) and no lock left.
+    let mut keys = object_keys(&stores, "mila/store/");
+    keys.sort();
+    let mut local_files: Vec<String> =
+        files(local.path()).into_iter().map(|(k, _)| k).filter(|k| k != ".lock").collect();
+    local_files.sort();
+    assert_eq!(keys, local_files);
+    assert!(keys.contains(&"state.json".to_string()) && keys.iter().any(|k| k.starts_with("records/day=")));
+
+    // Reports from either store are the same report.
+    let (a, b) = (report(&m, &["--store", &on_s3], &[]), report(&m, &["--store", local.path().to_str().unwrap()], &[]));
+    same_numbers(&a, &b, "report --store s3:// against a directory");
+    assert_eq!(a.json()["rerouting"]["requests"], requests);
+
+    // A second writer cannot take the lock object; the first one's message names it.
+    block_on(put(&client, &stores, "mila/store/.lock", b"{\"pid\":1}".to_vec()));
+    let refused = ingest_to(&on_s3, &[]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(
+        refused
+            .stderr
+            .contains(&format!("store {on_s3}/ is in use by another mila process (lock object {on_s3}/.lock exists")),
+        "{}",
+        refused.stderr
+    );
+    // A writer killed after writing its day files leaves the lock and files no checkpoint names;
+    // once the lock is removed, the next run cleans up and adds nothing twice.
+    block_on(async { client.delete_object().bucket(&stores).key("mila/store/.lock").send().await.unwrap() });
+    let more = corpus(200, 31);
+    block_on(async {
+        for (key, path) in files(more.path()) {
+            put(&client, &logs, &format!("logs/{key}"), std::fs::read(path).unwrap()).await;
+        }
+    });
+    let killed = ingest_to(&on_s3, &[("MILA_TEST_CRASH_AT", "written")]);
+    assert_ne!(killed.code, 0);
+    assert!(object_keys(&stores, "mila/store/").contains(&".lock".to_string()));
+    block_on(async { client.delete_object().bucket(&stores).key("mila/store/.lock").send().await.unwrap() });
+    expect_ok(ingest_to(&on_s3, &[]), "ingest after the crash");
+    expect_ok(ingest_to(local.path().to_str().unwrap(), &[]), "the same ingest into the directory");
+    let mut keys = object_keys(&stores, "mila/store/");
+    keys.sort();
+    let mut local_files: Vec<String> =
+        files(local.path()).into_iter().map(|(k, _)| k).filter(|k| k != ".lock").collect();
+    local_files.sort();
+    assert_eq!(keys, local_files, "the dead run's files are gone");
+    let (a, b) = (report(&m, &["--store", &on_s3], &[]), report(&m, &["--store", local.path().to_str().unwrap()], &[]));
+    same_numbers(&a, &b, "after a crash and a clean run");
+    let again = expect_ok(ingest_to(&on_s3, &[]), "nothing new");
+    assert!(again.stderr.contains("ingested 0 new records"), "{}", again.stderr);
+}

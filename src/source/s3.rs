@@ -241,7 +241,7 @@ async fn deliver(
     }
 }
 
-fn client(config: &aws_config::SdkConfig) -> Client {
+pub fn client(config: &aws_config::SdkConfig) -> Client {
     let mut builder = aws_sdk_s3::config::Builder::from(config);
     // A custom endpoint (moto, MinIO, a VPC endpoint URL) rarely resolves bucket subdomains.
     if config.endpoint_url().is_some() {
@@ -254,7 +254,7 @@ fn client(config: &aws_config::SdkConfig) -> Client {
 }
 
 /// The bucket's own region when S3 says the request went to the wrong one.
-async fn bucket_region(client: &Client, location: &Location, attempts: u32) -> Result<Option<String>, String> {
+pub async fn bucket_region(client: &Client, location: &Location, attempts: u32) -> Result<Option<String>, String> {
     let probe = || client.list_objects_v2().bucket(&location.bucket).prefix(&location.prefix).max_keys(1).send();
     match with_retries(attempts, probe).await {
         Ok(_) => Ok(None),

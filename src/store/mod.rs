@@ -1,19 +1,22 @@
-//! The local store `mila ingest` writes and `report/check --store` read:
+//! The store `mila ingest` writes and `report/check --store` read, in a directory or under an
+//! S3 prefix (`place`):
 //!
 //! ```text
-//! DIR/state.json                        the checkpoint: which file holds each day, what was read
-//! DIR/records/day=YYYY-MM-DD/gN.parquet one file per day, rewritten when the day gains records
-//! DIR/.lock                             held by a writer (exclusive) or a reader (shared)
+//! state.json                        the checkpoint: which file holds each day, what was read
+//! records/day=YYYY-MM-DD/gN.parquet one file per day, rewritten when the day gains records
+//! .lock                             held by a writer (and, locally, shared by readers)
 //! ```
 //!
-//! A run commits by replacing `state.json` (temporary name, fsync, rename, fsync of the folder).
-//! Data files are written the same way before it, under new names, so until the rename the old
-//! state and its files are intact; files no state names are leftovers of a run that died, and
-//! the next writer deletes them. File names come from dates and counters, never from S3 keys.
+//! A run commits by replacing `state.json`. Data files are written before it, under new names,
+//! so until then the old state and its files are intact; files no state names are leftovers of
+//! a run that died, and the next writer deletes them. File names come from dates and counters,
+//! never from S3 keys.
+
+pub mod place;
 
 use std::collections::{BTreeMap, HashSet};
-use std::fs::{self, File};
-use std::path::{Path, PathBuf};
+use std::fs;
+use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use polars::prelude::*;
@@ -21,14 +24,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::frame::col;
 use crate::inputs::profiles::Profiles;
-use crate::output;
 use crate::record::model_id::{canonicalise, route};
 use crate::record::{ModelIdKind, Route};
+use crate::source::aws::AwsSettings;
 use crate::source::s3::ObjectInfo;
 use crate::window::DAY_MS;
+pub use place::StoreAt;
+use place::{Lock, Place};
 
 const STATE: &str = "state.json";
-const LOCK: &str = ".lock";
 const RECORDS: &str = "records";
 const FORMAT: &str = "mila.store/1";
 
@@ -149,78 +153,68 @@ impl S3State {
 
 /// An open store, locked for as long as this lives.
 pub struct Store {
-    dir: PathBuf,
+    place: Place,
     pub state: State,
-    _lock: File,
+    /// The checkpoint's version as read (S3: its ETag), which a commit must still find.
+    read_version: Option<String>,
+    lock: Lock,
 }
 
-fn lock_file(dir: &Path) -> Result<File> {
-    let path = dir.join(LOCK);
-    File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .with_context(|| format!("cannot open {}", path.display()))
+impl Drop for Store {
+    fn drop(&mut self) {
+        self.place.unlock(&self.lock);
+    }
 }
 
-fn read_state(dir: &Path) -> Result<State> {
-    let path = dir.join(STATE);
-    match fs::read(&path) {
-        Ok(bytes) => {
+fn read_state(place: &Place) -> Result<(State, Option<String>)> {
+    match place.read(STATE)? {
+        Some((bytes, version)) => {
             let state: State = serde_json::from_slice(&bytes)
-                .with_context(|| format!("{} is not a mila store checkpoint", path.display()))?;
+                .with_context(|| format!("{} is not a mila store checkpoint", place.file_name(STATE)))?;
             if state.format != FORMAT {
-                bail!("{}: store format {:?}, this mila reads {FORMAT}", path.display(), state.format);
+                bail!("{}: store format {:?}, this mila reads {FORMAT}", place.file_name(STATE), state.format);
             }
-            Ok(state)
+            // A local checkpoint has no version; an S3 one without an ETag cannot be guarded.
+            Ok((state, version.filter(|v| !v.is_empty())))
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(State { format: FORMAT.into(), ..State::default() }),
-        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+        None => Ok((State { format: FORMAT.into(), ..State::default() }, None)),
     }
 }
 
 impl Store {
     /// Opens (creating it if need be) for writing. A second writer is refused, not queued.
-    pub fn open_for_writing(dir: &Path) -> Result<Store> {
-        fs::create_dir_all(dir.join(RECORDS)).with_context(|| format!("cannot create store {}", dir.display()))?;
-        let lock = lock_file(dir)?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => {
-                bail!("store {} is in use by another mila process (lock {})", dir.display(), dir.join(LOCK).display())
-            }
-            Err(fs::TryLockError::Error(e)) => return Err(e).with_context(|| format!("cannot lock {}", dir.display())),
-        }
-        let store = Store { state: read_state(dir)?, dir: dir.to_path_buf(), _lock: lock };
+    pub fn open_for_writing(at: &StoreAt, aws: &AwsSettings) -> Result<Store> {
+        let place = Place::open(at, aws)?;
+        let lock = place.lock_for_writing()?;
+        // From here the lock is released on every path, errors included.
+        let mut store = Store { place, state: State::default(), read_version: None, lock };
+        (store.state, store.read_version) = read_state(&store.place)?;
         store.remove_leftovers()?;
         Ok(store)
     }
 
-    /// Opens for reading; waits while a writer commits.
-    pub fn open_for_reading(dir: &Path) -> Result<Store> {
-        if !dir.join(STATE).exists() {
-            bail!("{} is not a mila store (no {STATE}; make one with mila ingest)", dir.display());
+    /// Opens for reading; locally, waits while a writer commits.
+    pub fn open_for_reading(at: &StoreAt, aws: &AwsSettings) -> Result<Store> {
+        let place = Place::open(at, aws)?;
+        if let StoreAt::Dir(d) = at {
+            if !d.join(STATE).exists() {
+                bail!("{} is not a mila store (no {STATE}; make one with mila ingest)", d.display());
+            }
         }
-        let lock = lock_file(dir)?;
-        lock.lock_shared().with_context(|| format!("cannot lock {}", dir.display()))?;
-        Ok(Store { state: read_state(dir)?, dir: dir.to_path_buf(), _lock: lock })
+        let lock = place.lock_for_reading()?;
+        let (state, read_version) = read_state(&place)?;
+        if read_version.is_none() && state.generation == 0 && matches!(at, StoreAt::S3(_)) {
+            bail!("{} is not a mila store (no {STATE}; make one with mila ingest)", place.name());
+        }
+        Ok(Store { place, state, read_version, lock })
     }
 
     /// Files under `records/` that the state does not name: a dead run's, or replaced ones.
     fn remove_leftovers(&self) -> Result<()> {
-        let named: HashSet<PathBuf> = self.state.days.values().map(|f| self.dir.join(f)).collect();
-        for day in fs::read_dir(self.dir.join(RECORDS))? {
-            let day = day?.path();
-            if !day.is_dir() {
-                fs::remove_file(&day)?;
-                continue;
-            }
-            for file in fs::read_dir(&day)? {
-                let file = file?.path();
-                if !named.contains(&file) {
-                    fs::remove_file(&file).with_context(|| format!("cannot remove {}", file.display()))?;
-                }
+        let named: HashSet<&str> = self.state.days.values().map(String::as_str).collect();
+        for file in self.place.list(RECORDS)? {
+            if !named.contains(file.as_str()) {
+                self.place.delete(&file)?;
             }
         }
         Ok(())
@@ -239,7 +233,7 @@ impl Store {
             if since_ms.is_some_and(|s| start + DAY_MS <= s) || until_ms.is_some_and(|u| start >= u) {
                 continue;
             }
-            each(read_parquet(&self.dir.join(file))?)?;
+            each(self.read_parquet(file)?)?;
         }
         Ok(())
     }
@@ -259,7 +253,7 @@ impl Store {
             let name = day_name(day);
             let part = new.take(&IdxCa::from_vec("idx".into(), rows))?;
             let old = match self.state.days.get(&name) {
-                Some(file) => Some(read_parquet(&self.dir.join(file))?),
+                Some(file) => Some(self.read_parquet(file)?),
                 None => None,
             };
             let fresh = match &old {
@@ -287,10 +281,7 @@ impl Store {
             let relative = format!("{RECORDS}/day={name}/g{generation:06}.parquet");
             let mut bytes = Vec::new();
             ParquetWriter::new(&mut bytes).with_compression(ParquetCompression::Zstd(None)).finish(&mut merged)?;
-            let path = self.dir.join(&relative);
-            let folder = path.parent().expect("day folder");
-            fs::create_dir_all(folder).with_context(|| format!("cannot create {}", folder.display()))?;
-            output::write_atomic(&path, &bytes)?;
+            self.place.create(&relative, bytes)?;
             self.state.days.insert(name, relative);
         }
         Ok((added, new.height() as u64 - added))
@@ -299,7 +290,10 @@ impl Store {
     /// Makes the new state the store's: after this returns, a crash keeps it.
     pub fn commit(&mut self) -> Result<()> {
         self.state.generation += 1;
-        output::write_atomic(&self.dir.join(STATE), &serde_json::to_vec_pretty(&self.state)?)?;
+        let bytes = serde_json::to_vec_pretty(&self.state)?;
+        self.place.replace(STATE, bytes, self.read_version.as_deref())?;
+        // The next commit of this run (none today) must find the version just written.
+        self.read_version = read_state(&self.place)?.1;
         Ok(())
     }
 
@@ -308,8 +302,17 @@ impl Store {
         self.remove_leftovers()
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
+    /// The directory or `s3://` prefix, for messages.
+    pub fn name(&self) -> String {
+        self.place.name()
+    }
+
+    fn read_parquet(&self, rel: &str) -> Result<DataFrame> {
+        let name = self.place.file_name(rel);
+        let (bytes, _) = self.place.read(rel)?.with_context(|| format!("{name}: missing (the checkpoint names it)"))?;
+        anyhow::Context::with_context(ParquetReader::new(std::io::Cursor::new(bytes)).finish(), || {
+            format!("cannot read {name}")
+        })
     }
 }
 
@@ -355,11 +358,6 @@ fn concat_frames(frames: Vec<DataFrame>) -> PolarsResult<DataFrame> {
     }
     out.rechunk_mut();
     Ok(out)
-}
-
-fn read_parquet(path: &Path) -> Result<DataFrame> {
-    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    anyhow::Context::with_context(ParquetReader::new(file).finish(), || format!("cannot read {}", path.display()))
 }
 
 /// The UTC day (days since 1970-01-01) of each row's timestamp.

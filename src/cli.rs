@@ -47,14 +47,17 @@ pub enum AthenaCommand {
 #[derive(Debug, Args)]
 pub struct AthenaSetupArgs {
     /// s3://BUCKET/PREFIX where Bedrock delivers invocation logs
-    #[arg(value_name = "s3://BUCKET/PREFIX")]
-    pub location: String,
+    #[arg(value_name = "s3://BUCKET/PREFIX", required_unless_present = "store")]
+    pub location: Option<String>,
+    /// Instead: a store that `mila ingest --store s3://...` writes; the table is Parquet
+    #[arg(long, value_name = "s3://BUCKET/PREFIX", conflicts_with_all = ["location", "regions", "accounts"])]
+    pub store: Option<String>,
     /// Glue database to create the table in (created if missing)
     #[arg(long, value_name = "NAME", default_value = DEFAULT_DATABASE)]
     pub database: String,
-    /// Table name
-    #[arg(long, value_name = "NAME", default_value = DEFAULT_TABLE)]
-    pub table: String,
+    /// Table name (default: invocation_logs, or store with --store)
+    #[arg(long, value_name = "NAME")]
+    pub table: Option<String>,
     /// Source regions to declare, comma-separated (default: the region folders under the prefix)
     #[arg(long, value_name = "REGION,...", value_delimiter = ',')]
     pub regions: Vec<String>,
@@ -75,6 +78,7 @@ pub struct AthenaSetupArgs {
 
 pub const DEFAULT_DATABASE: &str = "mila";
 pub const DEFAULT_TABLE: &str = "invocation_logs";
+pub const DEFAULT_STORE_TABLE: &str = "store";
 
 /// How Athena statements run.
 #[derive(Debug, Args)]
@@ -98,8 +102,8 @@ pub struct EngineArgs {
     /// local: read the logs here; athena: Amazon Athena aggregates them where they are
     #[arg(long, value_enum, default_value_t = Engine::Local)]
     pub engine: Engine,
-    /// With --engine athena: the table `mila athena setup` declared (default: mila.invocation_logs,
-    /// the one it declares for an s3:// SOURCE)
+    /// With --engine athena: the table `mila athena setup` declared (default: mila.invocation_logs
+    /// for an s3:// SOURCE, mila.store for --store s3://...)
     #[arg(long, value_name = "DB.TABLE")]
     pub athena_table: Option<String>,
     /// With --engine athena: print the statements it would run, in the order it would start

@@ -207,12 +207,20 @@ pub fn from_cli(cli: Cli, now: DateTime<Utc>) -> Result<Settings> {
             })
         }
         Command::Athena(AthenaCommand::Setup(a)) => {
-            let location = match source(&a.location)? {
-                SourceSpec::S3(l) => l,
-                _ => bail!(
-                    "athena setup needs the s3://BUCKET/PREFIX where Bedrock delivers the logs, not `{}`",
-                    a.location
-                ),
+            let (location, store) = match (&a.location, &a.store) {
+                (_, Some(st)) => match crate::store::StoreAt::parse(st)? {
+                    crate::store::StoreAt::S3(l) => (l, true),
+                    crate::store::StoreAt::Dir(_) => {
+                        bail!("athena setup --store needs a store on S3 (s3://BUCKET/PREFIX), not `{st}`")
+                    }
+                },
+                (Some(text), None) => match source(text)? {
+                    SourceSpec::S3(l) => (l, false),
+                    _ => {
+                        bail!("athena setup needs the s3://BUCKET/PREFIX where Bedrock delivers the logs, not `{text}`")
+                    }
+                },
+                (None, None) => bail!("athena setup needs s3://BUCKET/PREFIX or --store s3://BUCKET/PREFIX"),
             };
             for r in &a.regions {
                 if !is_region_name(r) {
@@ -226,7 +234,9 @@ pub fn from_cli(cli: Cli, now: DateTime<Utc>) -> Result<Settings> {
             }
             let since = window::parse_time(&a.since, now).map_err(|e| anyhow::anyhow!("--since: {e}"))?;
             let aws = aws(&a.aws)?;
-            let table = TableRef::parse(&format!("{}.{}", a.database, a.table))
+            let default = if store { crate::cli::DEFAULT_STORE_TABLE } else { crate::cli::DEFAULT_TABLE };
+            let name = a.table.as_deref().unwrap_or(default);
+            let table = TableRef::parse(&format!("{}.{name}", a.database))
                 .map_err(|e| anyhow::anyhow!("--database/--table: {e}"))?;
             Settings::AthenaSetup(athena::SetupPlan {
                 run: athena_run(&a.athena, &aws, &table)?,
@@ -235,6 +245,7 @@ pub fn from_cli(cli: Cli, now: DateTime<Utc>) -> Result<Settings> {
                 accounts: sorted_once(a.accounts),
                 regions: sorted_once(a.regions),
                 first_hour: athena::sql::hour_folder(since),
+                store,
                 print: a.print,
             })
         }
@@ -310,10 +321,28 @@ fn engine(e: &EngineArgs, input: &InputArgs) -> Result<Engine> {
             Ok(Engine::Local)
         }
         Cli::Athena => {
-            if input.store.is_some() {
-                bail!("--engine athena reads an Athena table, not a local --store");
-            }
+            let store = input.store.as_deref().map(crate::store::StoreAt::parse).transpose()?;
             let sources: Vec<SourceSpec> = input.sources.iter().map(|s| source(s)).collect::<Result<_>>()?;
+            let aws = aws(&input.aws)?;
+            if let Some(at) = store {
+                if !matches!(at, crate::store::StoreAt::S3(_)) {
+                    bail!("--engine athena reads a store on S3 (--store s3://...), not a local directory");
+                }
+                let table = match &e.athena_table {
+                    Some(t) => TableRef::parse(t).map_err(|e| anyhow::anyhow!("--athena-table {e}"))?,
+                    None => TableRef {
+                        database: crate::cli::DEFAULT_DATABASE.into(),
+                        table: crate::cli::DEFAULT_STORE_TABLE.into(),
+                    },
+                };
+                return Ok(Engine::Athena(Box::new(Athena {
+                    run: athena_run(&e.athena, &aws, &table)?,
+                    table,
+                    layout: athena::sql::Layout::Store,
+                    store: Some(at),
+                    dry_run: e.dry_run,
+                })));
+            }
             let table = match (&e.athena_table, sources.as_slice()) {
                 (Some(t), []) => TableRef::parse(t).map_err(|e| anyhow::anyhow!("--athena-table {e}"))?,
                 (None, [SourceSpec::S3(_)]) => TableRef {
@@ -324,10 +353,11 @@ fn engine(e: &EngineArgs, input: &InputArgs) -> Result<Engine> {
                     "--engine athena reads one s3://BUCKET/PREFIX (through the table `mila athena setup` declared for it) or --athena-table DB.TABLE, and no other source"
                 ),
             };
-            let aws = aws(&input.aws)?;
             Ok(Engine::Athena(Box::new(Athena {
                 run: athena_run(&e.athena, &aws, &table)?,
                 table,
+                layout: athena::sql::Layout::Logs,
+                store: None,
                 dry_run: e.dry_run,
             })))
         }

@@ -170,12 +170,18 @@ fn python() -> String {
 
 /// Runs `statements` (a `--dry-run` output) in DuckDB over `corpus` and queues the rows in moto.
 fn duck(statements: &str, corpus: &Path, bucket: &str, prefix: &str) {
+    duck_over(statements, corpus, bucket, prefix, &[]);
+}
+
+/// The same, with more arguments for duck.py (`--store`: `corpus` is a store's directory).
+fn duck_over(statements: &str, corpus: &Path, bucket: &str, prefix: &str, more: &[&str]) {
     let dir = tempdir();
     let file = dir.path().join("statements.sql");
     std::fs::write(&file, statements).unwrap();
     let out = std::process::Command::new(python())
         .arg(repo().join("tests/athena/duck.py"))
         .args([file.to_str().unwrap(), corpus.to_str().unwrap(), bucket, prefix, &moto()])
+        .args(more)
         .output()
         .expect("run duck.py");
     assert!(out.status.success(), "duck.py failed:\n{}", String::from_utf8_lossy(&out.stderr));
@@ -695,4 +701,48 @@ fn setup_declares_a_projected_table_over_the_regions_it_finds() {
         "{}",
         run.stderr
     );
+}
+
+#[test]
+fn athena_over_a_store_on_s3_equals_the_report_from_the_store() {
+    let _guard = lock();
+    let prefix = "logs/";
+    let (corpus, _, src) = uploaded("store-src", prefix);
+    let stores = unique("stores");
+    let client = s3();
+    block_on(async { client.create_bucket().bucket(&stores).send().await.unwrap() });
+    let on_s3 = format!("s3://{stores}/mila/");
+    let local = tempdir();
+    for store in [on_s3.as_str(), local.path().to_str().unwrap()] {
+        expect(mila_at(&moto(), &["ingest", "--store", store, "--quiet", &src]), 0, "ingest");
+    }
+
+    let ddl = expect(mila_at(&moto(), &["athena", "setup", "--store", &on_s3, "--print"]), 0, "setup --store --print");
+    assert!(ddl.stdout.contains("STORED AS PARQUET"), "{}", ddl.stdout);
+    assert!(ddl.stdout.contains(&format!("'storage.location.template' = 's3://{stores}/mila/records/day=${{day}}/'")));
+    assert!(ddl.stdout.contains("CREATE EXTERNAL TABLE IF NOT EXISTS `mila`.`store`"));
+    duck(&ddl.stdout, Path::new("/nonexistent"), &stores, "mila/");
+    let setup = expect(mila_at(&moto(), &["athena", "setup", "--store", &on_s3]), 0, "setup --store");
+    assert!(setup.stderr.contains("table mila.store declared over the store"), "{}", setup.stderr);
+
+    let window = ["--since", SINCE, "--until", UNTIL, "--profiles", &profiles(), "--policy", &policy()];
+    let mut local_args = vec!["report", "--store", &on_s3, "--format", "json", "--quiet"];
+    local_args.extend(window);
+    let from_store = expect(mila_at(&moto(), &local_args), 0, "report --store s3://");
+    let mut athena_args = local_args.clone();
+    athena_args.extend(["--engine", "athena"]);
+    let mut dry = athena_args.clone();
+    dry.push("--dry-run");
+    let printed = expect(mila_at(&moto(), &dry), 0, "dry run over the store");
+    assert!(printed.stdout.contains("day >= '2026-11-10'") && printed.stdout.contains("day <= '2026-11-13'"));
+    duck_over(&printed.stdout, local.path(), &stores, "mila/", &["--store"]);
+    let athena = expect(mila_at(&moto(), &athena_args), 0, "athena over the store");
+    let mut out = Vec::new();
+    differences(&comparable(&athena), &comparable(&from_store), "", &mut out);
+    assert!(out.is_empty(), "summary.json differs:\n{}", out.iter().take(30).cloned().collect::<Vec<_>>().join("\n"));
+    let (a, l) = (athena.json(), from_store.json());
+    assert_eq!(a["records"]["rejected"], 1, "the store's checkpoint keeps what its ingests rejected");
+    assert_eq!(a["rerouting"]["requests"], l["rerouting"]["requests"]);
+    assert!(a["rerouting"]["requests"].as_u64().unwrap() > 500);
+    drop(corpus);
 }

@@ -25,6 +25,10 @@ use sql::{Scan, Statement, TableRef};
 #[derive(Debug, Clone, PartialEq)]
 pub struct Athena {
     pub table: TableRef,
+    /// What the table is over: the delivery prefix, or a store (`--store s3://...`).
+    pub layout: sql::Layout,
+    /// The store the table is over, whose checkpoint holds what its ingests rejected.
+    pub store: Option<crate::store::StoreAt>,
     pub run: client::Settings,
     /// `--dry-run`: print the statements, run nothing.
     pub dry_run: bool,
@@ -68,9 +72,22 @@ pub fn bill(e: &EngineOut) -> String {
     )
 }
 
+/// The input figures: the lines Athena read; over a store, added to what its ingests met
+/// (rejects, problems, duplicates), as `report --store` reads them.
+fn stats(a: &Athena, ran: &Ran) -> Result<LoadStats> {
+    let read = tables::load_stats(&ran.results).map_err(anyhow::Error::msg)?;
+    let Some(at) = &a.store else { return Ok(read) };
+    let store = crate::store::Store::open_for_reading(at, &a.run.aws)?;
+    let mut stats = LoadStats { units_read: store.state.days.len() as u64, ..store.state.totals.input_stats() };
+    stats.lines += read.lines;
+    stats.outside_window += read.outside_window;
+    stats.duplicates += read.duplicates;
+    Ok(stats)
+}
+
 /// The report's statements for one window.
 pub fn report_statements(a: &Athena, window: Window, profiles: &Profiles, metadata_keys: &[String]) -> Vec<Statement> {
-    sql::report(&Scan { table: &a.table, window, profiles }, metadata_keys)
+    sql::report(&Scan { table: &a.table, layout: a.layout, window, profiles }, metadata_keys)
 }
 
 /// The tables of a report over one window, computed by Athena.
@@ -84,12 +101,12 @@ pub fn report(
     let ran = run(a, &report_statements(a, window, profiles, metadata_keys))?;
     let cx = tables::Context { profiles, quotas, metadata_keys };
     let tables = tables::report(&ran.results, &cx).map_err(anyhow::Error::msg)?;
-    let stats = tables::load_stats(&ran.results).map_err(anyhow::Error::msg)?;
+    let stats = stats(a, &ran)?;
     Ok((tables, stats, engine(&ran)))
 }
 
 pub fn check_statements(a: &Athena, window: Window, profiles: &Profiles, policy: &Policy) -> Vec<Statement> {
-    sql::check(&Scan { table: &a.table, window, profiles }, policy)
+    sql::check(&Scan { table: &a.table, layout: a.layout, window, profiles }, policy)
 }
 
 /// The usage and violations of a check, computed by Athena.
@@ -101,12 +118,12 @@ pub fn check(
 ) -> Result<(Tables, LoadStats, EngineOut)> {
     let ran = run(a, &check_statements(a, window, profiles, policy))?;
     let tables = tables::check(&ran.results, profiles, policy).map_err(anyhow::Error::msg)?;
-    let stats = tables::load_stats(&ran.results).map_err(anyhow::Error::msg)?;
+    let stats = stats(a, &ran)?;
     Ok((tables, stats, engine(&ran)))
 }
 
 pub fn query_statement(a: &Athena, window: Window, profiles: &Profiles, user_sql: &str) -> Statement {
-    sql::query(&Scan { table: &a.table, window, profiles }, user_sql)
+    sql::query(&Scan { table: &a.table, layout: a.layout, window, profiles }, user_sql)
 }
 
 /// A user's query, run by Athena, as a table.
@@ -151,6 +168,8 @@ pub struct SetupPlan {
     pub accounts: Vec<String>,
     pub regions: Vec<String>,
     pub first_hour: String,
+    /// `--store`: the location is a mila store; a Parquet table over its day files.
+    pub store: bool,
     pub run: client::Settings,
     /// `--print`: print the statements and do nothing.
     pub print: bool,
@@ -172,6 +191,19 @@ pub struct SetupDone {
 /// Declares the table; with `--print`, only works out the statements.
 pub fn setup(p: &SetupPlan) -> Result<SetupDone> {
     let runtime = aws::runtime().context("cannot start the async runtime")?;
+    if p.store {
+        let records = p.location.url(&format!("{}records/", p.location.prefix));
+        let statements = sql::setup_store(&p.table, &records, &p.first_hour[..10].replace('/', "-"));
+        if !p.print {
+            runtime
+                .block_on(async {
+                    let client = client::client(&p.run.aws).await;
+                    client::run(&client, &p.run, &statements).await
+                })
+                .map_err(anyhow::Error::msg)?;
+        }
+        return Ok(SetupDone { statements, accounts: Vec::new(), regions: Vec::new() });
+    }
     let listed = if p.accounts.is_empty() || p.regions.is_empty() {
         runtime.block_on(crate::source::s3::delivery_layout(&p.location, &p.run.aws)).map_err(anyhow::Error::msg)?
     } else {
@@ -199,6 +231,15 @@ pub fn setup(p: &SetupPlan) -> Result<SetupDone> {
 
 /// What `athena setup` says it did.
 pub fn setup_message(p: &SetupPlan, done: &SetupDone) -> String {
+    if p.store {
+        return format!(
+            "mila: table {}.{} declared over the store {} (Parquet, day projected from {})",
+            p.table.database,
+            p.table.table,
+            p.location.url(&p.location.prefix),
+            &p.first_hour[..10].replace('/', "-")
+        );
+    }
     format!(
         "mila: table {}.{} declared over {} for account(s) {} and source region(s) {}, hours from {} (partition projection: no crawler or MSCK REPAIR needed; run setup again when a region is added)",
         p.table.database,

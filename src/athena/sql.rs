@@ -170,14 +170,69 @@ TBLPROPERTIES (
     ]
 }
 
+/// The Parquet types of a store's columns (`frame::FrameBuilder::finish`), in file order.
+fn store_type(column: &str) -> &'static str {
+    use crate::frame::col;
+    match column {
+        col::TIMESTAMP => "timestamp",
+        col::BODY_IN_S3 => "boolean",
+        c if col::TOKENS.contains(&c) || c == col::LATENCY_MS || c == col::FIRST_BYTE_MS => "bigint",
+        _ => "string",
+    }
+}
+
+/// The statements of `athena setup --store`: a Parquet table over a store's day files, with
+/// the day projected (`records/day=YYYY-MM-DD/`), so Athena reads only the columns it needs.
+pub fn setup_store(table: &TableRef, records_root: &str, first_day: &str) -> Vec<Statement> {
+    let columns: Vec<String> = crate::frame::col::ALL.iter().map(|c| format!("  `{c}` {}", store_type(c))).collect();
+    let ddl = format!(
+        "CREATE EXTERNAL TABLE IF NOT EXISTS {table} (
+{columns}
+)
+PARTITIONED BY (`day` string)
+STORED AS PARQUET
+LOCATION {location}
+TBLPROPERTIES (
+  'projection.enabled' = 'true',
+  'projection.day.type' = 'date',
+  'projection.day.format' = 'yyyy-MM-dd',
+  'projection.day.range' = {range},
+  'projection.day.interval' = '1',
+  'projection.day.interval.unit' = 'DAYS',
+  'storage.location.template' = {template},
+  'mila.layout' = 'mila-store'
+)",
+        table = table.ddl(),
+        columns = columns.join(",\n"),
+        location = literal(records_root),
+        range = literal(&format!("{first_day},NOW")),
+        template = literal(&format!("{records_root}day=${{day}}/")),
+    );
+    vec![
+        Statement { name: "database", sql: format!("CREATE DATABASE IF NOT EXISTS `{}`", table.database) },
+        Statement { name: "drop", sql: format!("DROP TABLE IF EXISTS {}", table.ddl()) },
+        Statement { name: "table", sql: ddl },
+    ]
+}
+
 // ---------------------------------------------------------------------------------------------
 // The chain every analysis reads.
 
 /// What one run reads: the table, the window, and the profiles that resolve model ids.
 pub struct Scan<'a> {
     pub table: &'a TableRef,
+    pub layout: Layout,
     pub window: Window,
     pub profiles: &'a Profiles,
+}
+
+/// What a table is declared over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// Bedrock's delivery prefix: JSON lines (`setup`).
+    Logs,
+    /// A mila store's Parquet day files (`setup_store`).
+    Store,
 }
 
 /// Status of a line that is read and inside the window.
@@ -342,24 +397,117 @@ fn rejects() -> Vec<(String, String)> {
     out
 }
 
+/// The condition for a line outside the window, on `ts_ms`.
+fn outside(window: Window) -> String {
+    let mut outside = Vec::new();
+    if let Some(s) = window.since {
+        outside.push(format!("ts_ms < {s}"));
+    }
+    if let Some(u) = window.until {
+        outside.push(format!("ts_ms >= {u}"));
+    }
+    if outside.is_empty() {
+        "false".into()
+    } else {
+        outside.join(" OR ")
+    }
+}
+
+/// The last two steps of every chain: the model and where it ran, each request id once, and
+/// `invocations` with the local table's columns (and `ts_ms` and the metadata map, which the
+/// statements read). Reads `resolved`: `ok` rows in the logs' column names, with kind and base.
+fn tail(profiles: &Profiles) -> String {
+    format!(
+        "routed AS (
+  SELECT *, {model} AS model, {ran_in} AS ran_in,
+    row_number() OVER (PARTITION BY requestid ORDER BY object, ts_ms) AS copy
+  FROM resolved
+),
+invocations AS (
+  SELECT from_unixtime(ts_ms / 1000.0) AS \"timestamp\", ts_ms, requestid AS request_id, accountid AS account_id,
+    identity_arn, region AS source_region, operation, modelid AS model_id, kind AS model_id_kind, model,
+    CASE WHEN ran_in IS NULL THEN {unknown} WHEN ran_in = region THEN {local} ELSE {rerouted} END AS route,
+    ran_in AS inference_region,
+    coalesce(input_tokens, 0) AS input_tokens, coalesce(output_tokens, 0) AS output_tokens,
+    coalesce(cache_read_tokens, 0) AS cache_read_tokens, coalesce(cache_write_tokens, 0) AS cache_write_tokens,
+    latency_ms, first_byte_ms, NULLIF(errorcode, '') AS error_code, stop_reason,
+    coalesce(json_format(CAST(requestmetadata AS JSON)), '{{}}') AS request_metadata, body_in_s3, requestmetadata
+  FROM routed
+  WHERE copy = 1
+)
+",
+        model = model_expr(profiles),
+        ran_in = ran_in_expr(profiles),
+        unknown = literal(Route::Unknown.as_str()),
+        local = literal(Route::Local.as_str()),
+        rerouted = literal(Route::Rerouted.as_str()),
+    )
+}
+
+/// A store's day partitions for the window (a record's day is its own time's).
+fn store_partitions(window: Window) -> Vec<String> {
+    let day = |ms: i64| {
+        chrono::DateTime::from_timestamp_millis(ms.div_euclid(DAY_MS) * DAY_MS)
+            .map(|t| t.format("%Y-%m-%d").to_string())
+            .unwrap_or_else(|| "0000-00-00".into())
+    };
+    let mut out = Vec::new();
+    if let Some(s) = window.since {
+        out.push(format!("day >= {}", literal(&day(s))));
+    }
+    if let Some(u) = window.until {
+        out.push(format!("day <= {}", literal(&day(u - 1))));
+    }
+    out
+}
+
 impl Scan<'_> {
     /// The `WITH` chain that ends in `invocations`, for statements that read it.
     pub fn with(&self) -> String {
+        match self.layout {
+            Layout::Logs => self.logs_chain(),
+            Layout::Store => self.store_chain(),
+        }
+    }
+
+    /// Over a store: records were parsed, deduplicated and canonicalised by ingest; the window
+    /// and application profiles (stored unresolved) are applied here.
+    fn store_chain(&self) -> String {
+        let filters = match store_partitions(self.window) {
+            f if f.is_empty() => "true".to_string(),
+            f => f.join(" AND "),
+        };
+        format!(
+            "WITH stored AS (
+  SELECT *, \"$path\" AS object, CAST(round(to_unixtime(\"timestamp\") * 1000) AS BIGINT) AS ts_ms
+  FROM {table}
+  WHERE {filters}
+),
+checked AS (
+  SELECT object, ts_ms, request_id AS requestid, account_id AS accountid, identity_arn,
+    source_region AS region, operation, model_id AS modelid, trim(model_id) AS mid, model_id_kind AS kind,
+    model AS base, inference_region AS inferenceregion, input_tokens, output_tokens, cache_read_tokens,
+    cache_write_tokens, latency_ms, first_byte_ms, error_code AS errorcode, stop_reason, body_in_s3,
+    CAST(json_parse(request_metadata) AS MAP(VARCHAR, VARCHAR)) AS requestmetadata,
+    CASE WHEN {outside} THEN {outside_status} ELSE {ok} END AS status
+  FROM stored
+),
+resolved AS (
+  SELECT * FROM checked WHERE status = {ok}
+),
+{tail}",
+            outside = outside(self.window),
+            outside_status = literal(OUTSIDE),
+            ok = literal(OK),
+            table = self.table.sql(),
+            tail = tail(self.profiles),
+        )
+    }
+
+    fn logs_chain(&self) -> String {
         let mut filters = partitions(self.window);
         filters.push(format!("NOT regexp_like(\"$path\", {})", literal(SIDECAR)));
-        let window = match (self.window.since, self.window.until) {
-            (None, None) => "false".to_string(),
-            (since, until) => {
-                let mut outside = Vec::new();
-                if let Some(s) = since {
-                    outside.push(format!("ts_ms < {s}"));
-                }
-                if let Some(u) = until {
-                    outside.push(format!("ts_ms >= {u}"));
-                }
-                outside.join(" OR ")
-            }
-        };
+        let window = outside(self.window);
         let status: String = rejects()
             .into_iter()
             .map(|(when, reason)| format!("\n      WHEN {when} THEN {}", literal(&reason)))
@@ -404,24 +552,7 @@ resolved AS (
   SELECT *, {base} AS base
   FROM named
 ),
-routed AS (
-  SELECT *, {model} AS model, {ran_in} AS ran_in,
-    row_number() OVER (PARTITION BY requestid ORDER BY object, ts_ms) AS copy
-  FROM resolved
-),
-invocations AS (
-  SELECT from_unixtime(ts_ms / 1000.0) AS \"timestamp\", ts_ms, requestid AS request_id, accountid AS account_id,
-    identity_arn, region AS source_region, operation, modelid AS model_id, kind AS model_id_kind, model,
-    CASE WHEN ran_in IS NULL THEN {unknown} WHEN ran_in = region THEN {local} ELSE {rerouted} END AS route,
-    ran_in AS inference_region,
-    coalesce(input_tokens, 0) AS input_tokens, coalesce(output_tokens, 0) AS output_tokens,
-    coalesce(cache_read_tokens, 0) AS cache_read_tokens, coalesce(cache_write_tokens, 0) AS cache_write_tokens,
-    latency_ms, first_byte_ms, NULLIF(errorcode, '') AS error_code, stop_reason,
-    coalesce(json_format(CAST(requestmetadata AS JSON)), '{{}}') AS request_metadata, body_in_s3, requestmetadata
-  FROM routed
-  WHERE copy = 1
-)
-",
+{tail}",
             table = self.table.sql(),
             filters = filters.join("\n    AND "),
             cache_read = cache("logged_cache_read", "cacheReadInputTokenCount"),
@@ -433,11 +564,7 @@ invocations AS (
             ok = literal(OK),
             kind = kind_expr(),
             base = base_expr(),
-            model = model_expr(self.profiles),
-            ran_in = ran_in_expr(self.profiles),
-            unknown = literal(Route::Unknown.as_str()),
-            local = literal(Route::Local.as_str()),
-            rerouted = literal(Route::Rerouted.as_str()),
+            tail = tail(self.profiles),
         )
     }
 }
@@ -671,7 +798,7 @@ mod tests {
     fn a_user_with_joins_the_chain() {
         let profiles = Profiles::default();
         let table = TableRef::parse("d.t").unwrap();
-        let scan = Scan { table: &table, window: Window::default(), profiles: &profiles };
+        let scan = Scan { table: &table, layout: Layout::Logs, window: Window::default(), profiles: &profiles };
         let q = query(&scan, "-- top\nWITH x AS (SELECT 1) SELECT * FROM x;");
         assert!(q.sql.contains("),\nx AS (SELECT 1) SELECT * FROM x"), "{}", q.sql);
         assert!(!q.sql.ends_with(';'));

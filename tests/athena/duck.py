@@ -7,7 +7,10 @@ Athena table's columns over the same NDJSON files. The rows are queued, in the d
 at moto's `/moto-api/static/athena/query-results`, which hands them to the queries in the order
 they start. DDL is only parsed (DuckDB has no partition projection to run it against).
 
-usage: duck.py STATEMENTS CORPUS_DIR BUCKET PREFIX MOTO_URL [--no-inject] [--dump FILE]
+usage: duck.py STATEMENTS DIR BUCKET PREFIX MOTO_URL [--store] [--no-inject] [--dump FILE]
+
+DIR is the corpus in the delivery layout, or with --store a mila store (the same files as the
+store on S3 at s3://BUCKET/PREFIX), read as the Parquet table `mila.store`.
 """
 
 import json
@@ -46,6 +49,22 @@ def statements(path):
     if "".join(current).strip():
         sys.exit("duck.py: text after the last `;` line: every statement must end with one")
     return out
+
+
+def store_view(con, store, bucket, prefix):
+    """The Parquet table over a store: its columns, `day` from the folder, `$path` on S3."""
+    files = os.path.join(store, "records", "*", "*.parquet")
+    root = os.path.abspath(store) + "/"
+    key_prefix = prefix if prefix == "" or prefix.endswith("/") else prefix + "/"
+    con.execute('CREATE SCHEMA IF NOT EXISTS "mila"')
+    con.execute(
+        f"""
+CREATE OR REPLACE VIEW "mila"."store" AS
+SELECT * EXCLUDE (filename, day), CAST(day AS VARCHAR) AS day,
+  's3://{bucket}/{key_prefix}' || replace(filename, '{root}', '') AS "$path"
+FROM read_parquet('{files}', filename = true, hive_partitioning = true, hive_types_autocast = false)
+"""
+    )
 
 
 def table_view(con, corpus, bucket, prefix, database, table):
@@ -129,6 +148,8 @@ def run(con, sql):
 def main():
     args = sys.argv[1:]
     inject = "--no-inject" not in args
+    store = "--store" in args
+    args = [a for a in args if a != "--store"]
     dump = None
     if "--dump" in args:
         dump = args[args.index("--dump") + 1]
@@ -142,7 +163,10 @@ def main():
     for sql in statements(path):
         try:
             if not viewed and sqlglot.parse_one(sql, read="athena").key not in ("create", "drop"):
-                table_view(con, corpus, bucket, prefix, "mila", "invocation_logs")
+                if store:
+                    store_view(con, corpus, bucket, prefix)
+                else:
+                    table_view(con, corpus, bucket, prefix, "mila", "invocation_logs")
                 viewed = True
             r = run(con, sql)
         except Exception as e:  # noqa: BLE001 - the statement is named with the error

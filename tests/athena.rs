@@ -297,7 +297,19 @@ fn athena_report_equals_the_local_report() {
     let prefix = "bedrock/";
     let (corpus, bucket, src) = uploaded("report", prefix);
     let policy = policy();
+    // Quotas low enough that some minutes of the sample are hot: the peaks and the minutes above
+    // 80% are folded from Athena's minutes by the local code.
+    let quota_dir = tempdir();
+    let quotas = quota_dir.path().join("quotas.toml");
+    std::fs::write(
+        &quotas,
+        "[[quota]]\nregion = \"us-east-1\"\nmodel = \"anthropic.claude-3-haiku-20240307-v1:0\"\nrequests_per_minute = 1\ntokens_per_minute = 300\n\n[[quota]]\nregion = \"eu-west-1\"\nmodel = \"anthropic.claude-sonnet-4-5-20250929-v1:0\"\nrequests_per_minute = 2\ntokens_per_minute = 900\n",
+    )
+    .unwrap();
+    let quotas = quotas.display().to_string();
     let common = [
+        "--quotas",
+        &quotas,
         "--since",
         SINCE,
         "--until",
@@ -346,6 +358,13 @@ fn athena_report_equals_the_local_report() {
     assert_eq!(a["latency"]["percentiles"], "approximate");
     assert_eq!(l["latency"]["percentiles"], "exact");
     assert_eq!(a["engine"]["name"], "athena");
+    let hot: u64 = a["capacity"]["by_source_region_model"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["minutes_above_80pct"].as_u64())
+        .sum();
+    assert!(hot > 0, "some minutes are above 80% of the test quotas");
     assert_eq!(a["engine"]["queries"], 7, "records, usage, callers, metadata, minutes and two latency tables");
     // moto reports no bytes scanned; Athena bills 10 MB at least for each query.
     assert_eq!(a["engine"]["billed_bytes"], 7 * 10 * (1 << 20));

@@ -130,37 +130,46 @@ fn metadata_keys(keys: &[String]) -> Result<Vec<String>> {
 
 pub fn from_cli(cli: Cli, now: DateTime<Utc>) -> Result<Settings> {
     Ok(match cli.command {
-        Command::Report(a) => Settings::Report(Report {
-            engine: engine(&a.engine, &a.input)?,
-            previous: match a.compare {
-                None => None,
-                Some(crate::cli::Compare::Previous) => Some(previous(window_of(&a.input.window, now)?)?),
-            },
-            input: input(&a.input, now)?,
-            out: a.out,
-            prices: prices(a.prices.as_deref())?,
-            policy: a.policy.as_deref().map(Policy::load).transpose()?,
-            quotas: a.quotas.as_deref().map(Quotas::load).transpose()?.unwrap_or_default(),
-            metadata_keys: metadata_keys(&a.by_metadata)?,
-            format: a.format,
-            width: output_width(),
-        }),
-        Command::Check(a) => Settings::Check(Check {
-            engine: engine(&a.engine, &a.input)?,
-            input: input(&a.input, now)?,
-            policy: Policy::load(&a.policy)?,
-            format: a.format,
-            fail_on_unverifiable: a.fail_on_unverifiable,
-            width: output_width(),
-        }),
-        Command::Query(a) => Settings::Query(Query {
-            engine: engine(&a.engine, &a.input)?,
-            input: input(&a.input, now)?,
-            sql: crate::inputs::read_to_string(&a.sql).context("cannot read the SQL file")?,
-            sql_path: a.sql,
-            format: a.format,
-            width: output_width(),
-        }),
+        Command::Report(a) => {
+            let input = input(&a.input, now)?;
+            Settings::Report(Report {
+                engine: engine(&a.engine, &input)?,
+                previous: match a.compare {
+                    None => None,
+                    Some(crate::cli::Compare::Previous) => Some(previous(input.window)?),
+                },
+                input,
+                out: a.out,
+                prices: prices(a.prices.as_deref())?,
+                policy: a.policy.as_deref().map(Policy::load).transpose()?,
+                quotas: a.quotas.as_deref().map(Quotas::load).transpose()?.unwrap_or_default(),
+                metadata_keys: metadata_keys(&a.by_metadata)?,
+                format: a.format,
+                width: output_width(),
+            })
+        }
+        Command::Check(a) => {
+            let input = input(&a.input, now)?;
+            Settings::Check(Check {
+                engine: engine(&a.engine, &input)?,
+                input,
+                policy: Policy::load(&a.policy)?,
+                format: a.format,
+                fail_on_unverifiable: a.fail_on_unverifiable,
+                width: output_width(),
+            })
+        }
+        Command::Query(a) => {
+            let input = input(&a.input, now)?;
+            Settings::Query(Query {
+                engine: engine(&a.engine, &input)?,
+                input,
+                sql: crate::inputs::read_to_string(&a.sql).context("cannot read the SQL file")?,
+                sql_path: a.sql,
+                format: a.format,
+                width: output_width(),
+            })
+        }
         Command::Sample(a) => {
             let start_ms = window::parse_time(&a.start, now).map_err(|e| anyhow::anyhow!("--start: {e}"))?;
             if a.records == 0 {
@@ -244,7 +253,7 @@ pub fn from_cli(cli: Cli, now: DateTime<Utc>) -> Result<Settings> {
                 location,
                 accounts: sorted_once(a.accounts),
                 regions: sorted_once(a.regions),
-                first_hour: athena::sql::hour_folder(since),
+                since_ms: since,
                 store,
                 print: a.print,
             })
@@ -311,57 +320,37 @@ fn athena_run(a: &AthenaArgs, aws: &AwsSettings, table: &TableRef) -> Result<ath
 
 /// The engine of report, check and query. Athena reads a table: `--athena-table`, or the one
 /// `athena setup` declares by default for an s3:// source.
-fn engine(e: &EngineArgs, input: &InputArgs) -> Result<Engine> {
+fn engine(e: &EngineArgs, input: &Input) -> Result<Engine> {
     use crate::cli::Engine as Cli;
-    match e.engine {
-        Cli::Local => {
-            if e.athena_table.is_some() || e.dry_run {
-                bail!("--athena-table and --dry-run are for --engine athena");
-            }
-            Ok(Engine::Local)
+    use crate::store::StoreAt;
+    if e.engine == Cli::Local {
+        if e.athena_table.is_some() || e.dry_run {
+            bail!("--athena-table and --dry-run are for --engine athena");
         }
-        Cli::Athena => {
-            let store = input.store.as_deref().map(crate::store::StoreAt::parse).transpose()?;
-            let sources: Vec<SourceSpec> = input.sources.iter().map(|s| source(s)).collect::<Result<_>>()?;
-            let aws = aws(&input.aws)?;
-            if let Some(at) = store {
-                if !matches!(at, crate::store::StoreAt::S3(_)) {
-                    bail!("--engine athena reads a store on S3 (--store s3://...), not a local directory");
-                }
-                let table = match &e.athena_table {
-                    Some(t) => TableRef::parse(t).map_err(|e| anyhow::anyhow!("--athena-table {e}"))?,
-                    None => TableRef {
-                        database: crate::cli::DEFAULT_DATABASE.into(),
-                        table: crate::cli::DEFAULT_STORE_TABLE.into(),
-                    },
-                };
-                return Ok(Engine::Athena(Box::new(Athena {
-                    run: athena_run(&e.athena, &aws, &table)?,
-                    table,
-                    layout: athena::sql::Layout::Store,
-                    store: Some(at),
-                    dry_run: e.dry_run,
-                })));
-            }
-            let table = match (&e.athena_table, sources.as_slice()) {
-                (Some(t), []) => TableRef::parse(t).map_err(|e| anyhow::anyhow!("--athena-table {e}"))?,
-                (None, [SourceSpec::S3(_)]) => TableRef {
-                    database: crate::cli::DEFAULT_DATABASE.into(),
-                    table: crate::cli::DEFAULT_TABLE.into(),
-                },
-                _ => bail!(
-                    "--engine athena reads one s3://BUCKET/PREFIX (through the table `mila athena setup` declared for it) or --athena-table DB.TABLE, and no other source"
-                ),
-            };
-            Ok(Engine::Athena(Box::new(Athena {
-                run: athena_run(&e.athena, &aws, &table)?,
-                table,
-                layout: athena::sql::Layout::Logs,
-                store: None,
-                dry_run: e.dry_run,
-            })))
-        }
+        return Ok(Engine::Local);
     }
+    let named = |default: &str| match &e.athena_table {
+        Some(t) => TableRef::parse(t).map_err(|e| anyhow::anyhow!("--athena-table {e}")),
+        None => Ok(TableRef { database: crate::cli::DEFAULT_DATABASE.into(), table: default.into() }),
+    };
+    let (table, layout) = match (&input.store, input.sources.as_slice()) {
+        (Some(StoreAt::S3(_)), _) => (named(crate::cli::DEFAULT_STORE_TABLE)?, athena::sql::Layout::Store),
+        (Some(StoreAt::Dir(_)), _) => {
+            bail!("--engine athena reads a store on S3 (--store s3://...), not a local directory")
+        }
+        (None, []) if e.athena_table.is_some() => (named(crate::cli::DEFAULT_TABLE)?, athena::sql::Layout::Logs),
+        (None, [SourceSpec::S3(_)]) => (named(crate::cli::DEFAULT_TABLE)?, athena::sql::Layout::Logs),
+        _ => bail!(
+            "--engine athena reads one s3://BUCKET/PREFIX (through the table `mila athena setup` declared for it), --store s3://..., or --athena-table DB.TABLE, and no other source"
+        ),
+    };
+    Ok(Engine::Athena(Box::new(Athena {
+        run: athena_run(&e.athena, &input.aws, &table)?,
+        table,
+        layout,
+        store: input.store.clone(),
+        dry_run: e.dry_run,
+    })))
 }
 
 /// `us-east-1`, `us-gov-west-1`, `ap-southeast-7`: lowercase words and a number, by hyphens.

@@ -662,6 +662,22 @@ fn aws_errors_name_the_permission_and_resource() {
     assert!(run.stderr.contains("--engine athena reads one s3://BUCKET/PREFIX"), "{}", run.stderr);
     let run = expect(mila_at(&moto(), &["report", "--engine", "athena", "--athena-table", "no_dot"]), 2, "bad table");
     assert!(run.stderr.contains("--athena-table `no_dot` is not DATABASE.TABLE"), "{}", run.stderr);
+    // Absurd settings are refused before anything is sent.
+    let absurd: [(&[&str], &str); 4] = [
+        (&["--athena-timeout", "1e300"], "--athena-timeout must be a number of seconds above 0 and at most 86400"),
+        (&["--workgroup", "a b;drop"], "--workgroup `a b;drop`: use 1-128 letters"),
+        (&["--output", "s3://"], "--output s3://: no bucket name"),
+        (&["--athena-table", "d.t\u{202e}x"], "table name `t\\u{202e}x`: use 1-255 letters, digits and _"),
+    ];
+    for (extra, message) in absurd {
+        let mut args = vec!["report", "--engine", "athena", "--week", "2026-W46"];
+        if !extra.contains(&"--athena-table") {
+            args.extend(["--athena-table", "mila.x"]);
+        }
+        args.extend_from_slice(extra);
+        let run = expect(mila_at(&moto(), &args), 2, message);
+        assert!(run.stderr.contains(message), "{extra:?}: {}", run.stderr);
+    }
 }
 
 #[test]

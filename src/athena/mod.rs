@@ -40,11 +40,11 @@ pub fn script(statements: &[Statement]) -> String {
 }
 
 /// Runs statements on a runtime of their own; polars never runs inside it.
-fn run(a: &Athena, statements: &[Statement]) -> Result<Ran> {
+fn run(settings: &client::Settings, statements: &[Statement]) -> Result<Ran> {
     let runtime = aws::runtime().context("cannot start the async runtime")?;
     let ran = runtime.block_on(async {
-        let client = client::client(&a.run.aws).await;
-        client::run(&client, &a.run, statements).await
+        let client = client::client(&settings.aws).await;
+        client::run(&client, settings, statements).await
     });
     drop(runtime);
     ran.map_err(anyhow::Error::msg)
@@ -98,7 +98,7 @@ pub fn report(
     quotas: &Quotas,
     metadata_keys: &[String],
 ) -> Result<(Tables, LoadStats, EngineOut)> {
-    let ran = run(a, &report_statements(a, window, profiles, metadata_keys))?;
+    let ran = run(&a.run, &report_statements(a, window, profiles, metadata_keys))?;
     let cx = tables::Context { profiles, quotas, metadata_keys };
     let tables = tables::report(&ran.results, &cx).map_err(anyhow::Error::msg)?;
     let stats = stats(a, &ran)?;
@@ -116,7 +116,7 @@ pub fn check(
     profiles: &Profiles,
     policy: &Policy,
 ) -> Result<(Tables, LoadStats, EngineOut)> {
-    let ran = run(a, &check_statements(a, window, profiles, policy))?;
+    let ran = run(&a.run, &check_statements(a, window, profiles, policy))?;
     let tables = tables::check(&ran.results, profiles, policy).map_err(anyhow::Error::msg)?;
     let stats = stats(a, &ran)?;
     Ok((tables, stats, engine(&ran)))
@@ -128,7 +128,7 @@ pub fn query_statement(a: &Athena, window: Window, profiles: &Profiles, user_sql
 
 /// A user's query, run by Athena, as a table.
 pub fn query(a: &Athena, window: Window, profiles: &Profiles, user_sql: &str) -> Result<(Table, EngineOut)> {
-    let ran = run(a, &[query_statement(a, window, profiles, user_sql)])?;
+    let ran = run(&a.run, &[query_statement(a, window, profiles, user_sql)])?;
     let result = ran.results.first().context("no result")?;
     Ok((table(result), engine(&ran)))
 }
@@ -167,7 +167,8 @@ pub struct SetupPlan {
     /// Empty: discovered by listing the prefix.
     pub accounts: Vec<String>,
     pub regions: Vec<String>,
-    pub first_hour: String,
+    /// `--since`: the first hour (or day, for a store) the projection covers.
+    pub since_ms: i64,
     /// `--store`: the location is a mila store; a Parquet table over its day files.
     pub store: bool,
     pub run: client::Settings,
@@ -178,7 +179,8 @@ pub struct SetupPlan {
 fn setup_statements(p: &SetupPlan, accounts: &[String], regions: &[String]) -> Vec<Statement> {
     let base = crate::source::s3::layout_base(&p.location.prefix);
     let logs_root = p.location.url(&format!("{base}AWSLogs/"));
-    sql::setup(&sql::Setup { table: &p.table, logs_root, accounts, regions, first_hour: p.first_hour.clone() })
+    let first_hour = sql::hour_folder(p.since_ms);
+    sql::setup(&sql::Setup { table: &p.table, logs_root, accounts, regions, first_hour })
 }
 
 /// What `athena setup` declared, or would.
@@ -190,42 +192,29 @@ pub struct SetupDone {
 
 /// Declares the table; with `--print`, only works out the statements.
 pub fn setup(p: &SetupPlan) -> Result<SetupDone> {
-    let runtime = aws::runtime().context("cannot start the async runtime")?;
-    if p.store {
+    let (statements, accounts, regions) = if p.store {
         let records = p.location.url(&format!("{}records/", p.location.prefix));
-        let statements = sql::setup_store(&p.table, &records, &p.first_hour[..10].replace('/', "-"));
-        if !p.print {
-            runtime
-                .block_on(async {
-                    let client = client::client(&p.run.aws).await;
-                    client::run(&client, &p.run, &statements).await
-                })
-                .map_err(anyhow::Error::msg)?;
-        }
-        return Ok(SetupDone { statements, accounts: Vec::new(), regions: Vec::new() });
-    }
-    let listed = if p.accounts.is_empty() || p.regions.is_empty() {
-        runtime.block_on(crate::source::s3::delivery_layout(&p.location, &p.run.aws)).map_err(anyhow::Error::msg)?
+        (sql::setup_store(&p.table, &records, &sql::day_folder(p.since_ms)), Vec::new(), Vec::new())
     } else {
-        (Vec::new(), Vec::new())
+        let listed = if p.accounts.is_empty() || p.regions.is_empty() {
+            let runtime = aws::runtime().context("cannot start the async runtime")?;
+            runtime.block_on(crate::source::s3::delivery_layout(&p.location, &p.run.aws)).map_err(anyhow::Error::msg)?
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        let accounts = if p.accounts.is_empty() { listed.0 } else { p.accounts.clone() };
+        let regions = if p.regions.is_empty() { listed.1 } else { p.regions.clone() };
+        if accounts.is_empty() || regions.is_empty() {
+            anyhow::bail!(
+                "{}: no AWSLogs/ACCOUNT/BedrockModelInvocationLogs/REGION/ folders found; check the prefix, or name them with --accounts and --regions",
+                p.location.url(&p.location.prefix)
+            );
+        }
+        (setup_statements(p, &accounts, &regions), accounts, regions)
     };
-    let accounts = if p.accounts.is_empty() { listed.0 } else { p.accounts.clone() };
-    let regions = if p.regions.is_empty() { listed.1 } else { p.regions.clone() };
-    if accounts.is_empty() || regions.is_empty() {
-        anyhow::bail!(
-            "{}: no AWSLogs/ACCOUNT/BedrockModelInvocationLogs/REGION/ folders found; check the prefix, or name them with --accounts and --regions",
-            p.location.url(&p.location.prefix)
-        );
-    }
-    let statements = setup_statements(p, &accounts, &regions);
     if !p.print {
-        let ran = runtime.block_on(async {
-            let client = client::client(&p.run.aws).await;
-            client::run(&client, &p.run, &statements).await
-        });
-        ran.map_err(anyhow::Error::msg)?;
+        run(&p.run, &statements)?;
     }
-    drop(runtime);
     Ok(SetupDone { statements, accounts, regions })
 }
 
@@ -237,7 +226,7 @@ pub fn setup_message(p: &SetupPlan, done: &SetupDone) -> String {
             p.table.database,
             p.table.table,
             p.location.url(&p.location.prefix),
-            &p.first_hour[..10].replace('/', "-")
+            sql::day_folder(p.since_ms)
         );
     }
     format!(
@@ -247,6 +236,6 @@ pub fn setup_message(p: &SetupPlan, done: &SetupDone) -> String {
         p.location.url(&p.location.prefix),
         done.accounts.join(", "),
         done.regions.join(", "),
-        p.first_hour
+        sql::hour_folder(p.since_ms)
     )
 }

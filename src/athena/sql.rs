@@ -444,19 +444,21 @@ invocations AS (
     )
 }
 
+/// A store's day folder name, `yyyy-MM-dd`.
+pub fn day_folder(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%Y-%m-%d").to_string())
+        .unwrap_or_else(|| "0000-00-00".into())
+}
+
 /// A store's day partitions for the window (a record's day is its own time's).
 fn store_partitions(window: Window) -> Vec<String> {
-    let day = |ms: i64| {
-        chrono::DateTime::from_timestamp_millis(ms.div_euclid(DAY_MS) * DAY_MS)
-            .map(|t| t.format("%Y-%m-%d").to_string())
-            .unwrap_or_else(|| "0000-00-00".into())
-    };
     let mut out = Vec::new();
     if let Some(s) = window.since {
-        out.push(format!("day >= {}", literal(&day(s))));
+        out.push(format!("day >= {}", literal(&day_folder(s))));
     }
     if let Some(u) = window.until {
-        out.push(format!("day <= {}", literal(&day(u - 1))));
+        out.push(format!("day <= {}", literal(&day_folder(u - 1))));
     }
     out
 }

@@ -166,19 +166,15 @@ impl Drop for Store {
     }
 }
 
-fn read_state(place: &Place) -> Result<(State, Option<String>)> {
-    match place.read(STATE)? {
-        Some((bytes, version)) => {
-            let state: State = serde_json::from_slice(&bytes)
-                .with_context(|| format!("{} is not a mila store checkpoint", place.file_name(STATE)))?;
-            if state.format != FORMAT {
-                bail!("{}: store format {:?}, this mila reads {FORMAT}", place.file_name(STATE), state.format);
-            }
-            // A local checkpoint has no version; an S3 one without an ETag cannot be guarded.
-            Ok((state, version.filter(|v| !v.is_empty())))
-        }
-        None => Ok((State { format: FORMAT.into(), ..State::default() }, None)),
+/// The checkpoint and its version (S3: its ETag), or None when there is none yet.
+fn read_state(place: &Place) -> Result<Option<(State, Option<String>)>> {
+    let Some((bytes, version)) = place.read(STATE)? else { return Ok(None) };
+    let state: State = serde_json::from_slice(&bytes)
+        .with_context(|| format!("{} is not a mila store checkpoint", place.file_name(STATE)))?;
+    if state.format != FORMAT {
+        bail!("{}: store format {:?}, this mila reads {FORMAT}", place.file_name(STATE), state.format);
     }
+    Ok(Some((state, version)))
 }
 
 impl Store {
@@ -188,7 +184,8 @@ impl Store {
         let lock = place.lock_for_writing()?;
         // From here the lock is released on every path, errors included.
         let mut store = Store { place, state: State::default(), read_version: None, lock };
-        (store.state, store.read_version) = read_state(&store.place)?;
+        (store.state, store.read_version) =
+            read_state(&store.place)?.unwrap_or_else(|| (State { format: FORMAT.into(), ..State::default() }, None));
         store.remove_leftovers()?;
         Ok(store)
     }
@@ -196,16 +193,16 @@ impl Store {
     /// Opens for reading; locally, waits while a writer commits.
     pub fn open_for_reading(at: &StoreAt, aws: &AwsSettings) -> Result<Store> {
         let place = Place::open(at, aws)?;
+        let not_a_store =
+            || anyhow::anyhow!("{} is not a mila store (no {STATE}; make one with mila ingest)", place.name());
+        // Checked before the lock, which would create `.lock` in any directory named.
         if let StoreAt::Dir(d) = at {
             if !d.join(STATE).exists() {
-                bail!("{} is not a mila store (no {STATE}; make one with mila ingest)", d.display());
+                return Err(not_a_store());
             }
         }
         let lock = place.lock_for_reading()?;
-        let (state, read_version) = read_state(&place)?;
-        if read_version.is_none() && state.generation == 0 && matches!(at, StoreAt::S3(_)) {
-            bail!("{} is not a mila store (no {STATE}; make one with mila ingest)", place.name());
-        }
+        let (state, read_version) = read_state(&place)?.ok_or_else(not_a_store)?;
         Ok(Store { place, state, read_version, lock })
     }
 
@@ -291,9 +288,7 @@ impl Store {
     pub fn commit(&mut self) -> Result<()> {
         self.state.generation += 1;
         let bytes = serde_json::to_vec_pretty(&self.state)?;
-        self.place.replace(STATE, bytes, self.read_version.as_deref())?;
-        // The next commit of this run (none today) must find the version just written.
-        self.read_version = read_state(&self.place)?.1;
+        self.read_version = self.place.replace(STATE, bytes, self.read_version.as_deref())?;
         Ok(())
     }
 

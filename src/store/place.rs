@@ -124,14 +124,15 @@ impl Place {
                 }
                 output::write_atomic(&path, &bytes).map(|_| ())
             }
-            Place::S3(s) => s.put(rel, bytes, Condition::Absent),
+            Place::S3(s) => s.put(rel, bytes, Condition::Absent).map(|_| ()),
         }
     }
 
-    /// Replaces the checkpoint, which must still be the version read (`None`: there was none).
-    pub fn replace(&self, rel: &str, bytes: Vec<u8>, read: Option<&str>) -> Result<()> {
+    /// Replaces the checkpoint, which must still be the version read (`None`: there was none),
+    /// and returns the version written.
+    pub fn replace(&self, rel: &str, bytes: Vec<u8>, read: Option<&str>) -> Result<Option<String>> {
         match self {
-            Place::Dir(d) => output::write_atomic(&d.join(rel), &bytes).map(|_| ()),
+            Place::Dir(d) => output::write_atomic(&d.join(rel), &bytes).map(|_| None),
             Place::S3(s) => s.put(rel, bytes, read.map_or(Condition::Absent, |e| Condition::Version(e.to_string()))),
         }
     }
@@ -197,7 +198,7 @@ impl Place {
                 })
                 .to_string();
                 match s.put(LOCK, body.into_bytes(), Condition::Absent) {
-                    Ok(()) => Ok(Lock::Object),
+                    Ok(_) => Ok(Lock::Object),
                     Err(e) if format!("{e:#}").contains("PreconditionFailed") => bail!(
                         "store {} is in use by another mila process (lock object {} exists; if no ingest is running, a killed one left it: delete it and run again)",
                         self.name(),
@@ -276,7 +277,8 @@ impl S3 {
         })
     }
 
-    fn put(&self, rel: &str, bytes: Vec<u8>, condition: Condition) -> Result<()> {
+    /// Puts an object under a condition; returns its ETag.
+    fn put(&self, rel: &str, bytes: Vec<u8>, condition: Condition) -> Result<Option<String>> {
         let key = self.key(rel);
         let url = self.url(rel);
         let action = Action { permission: "s3:PutObject", resource: &url };
@@ -290,7 +292,7 @@ impl S3 {
                 put.send()
             };
             match aws::with_retries(self.attempts, call).await {
-                Ok(_) => Ok(()),
+                Ok(out) => Ok(out.e_tag().map(str::to_string)),
                 Err(e) => {
                     let text = aws::describe(&e, &action);
                     if text.contains("PreconditionFailed") || text.contains("ConditionalRequestConflict") {

@@ -115,9 +115,9 @@ fn failure_hint(reason: Option<&str>) -> &'static str {
 struct Running {
     index: usize,
     id: String,
-    started: Instant,
     polls: u32,
     due: Instant,
+    deadline: Instant,
 }
 
 pub async fn client(settings: &AwsSettings) -> Client {
@@ -137,7 +137,7 @@ pub async fn run(client: &Client, s: &Settings, statements: &[Statement]) -> Res
                 let id = start(client, s, &statements[next_index]).await?;
                 ran.query_ids.push(id.clone());
                 let now = Instant::now();
-                running.push_back(Running { index: next_index, id, started: now, polls: 0, due: now });
+                running.push_back(Running { index: next_index, id, polls: 0, due: now, deadline: now + s.timeout });
                 next_index += 1;
             }
             let Some(soonest) = running.iter().map(|r| r.due).min() else { return Ok(()) };
@@ -146,6 +146,16 @@ pub async fn run(client: &Client, s: &Settings, statements: &[Statement]) -> Res
                 _ = &mut interrupt => return Err("interrupted".to_string()),
             }
             let now = Instant::now();
+            // The earliest deadline is judged first and before any poll, so the query named is
+            // always the one that has waited longest, however slow the polls are.
+            if let Some(late) = running.iter().filter(|r| r.deadline <= now).min_by_key(|r| r.deadline) {
+                return Err(format!(
+                    "Athena query `{}` ({}) did not finish within --athena-timeout {} s",
+                    statements[late.index].name,
+                    late.id,
+                    s.timeout.as_secs_f64()
+                ));
+            }
             let mut i = 0;
             while i < running.len() {
                 let r = &mut running[i];
@@ -166,17 +176,9 @@ pub async fn run(client: &Client, s: &Settings, statements: &[Statement]) -> Res
                         running.remove(i);
                         return Err(message);
                     }
-                    Next::Wait if r.started.elapsed() >= s.timeout => {
-                        return Err(format!(
-                            "Athena query `{name}` ({}) did not finish within --athena-timeout {} s",
-                            r.id,
-                            s.timeout.as_secs_f64()
-                        ));
-                    }
                     Next::Wait => {
                         r.polls += 1;
-                        let left = s.timeout.saturating_sub(r.started.elapsed());
-                        r.due = now + poll_pause(r.polls).min(left);
+                        r.due = (Instant::now() + poll_pause(r.polls)).min(r.deadline);
                         i += 1;
                     }
                 }

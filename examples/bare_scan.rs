@@ -5,7 +5,7 @@
 //!
 //!   bare_scan DIR...
 
-use mila::frame::{Batch, Sink};
+use mila::frame::{Batch, Seen, Sink};
 use mila::inputs::profiles::Profiles;
 use mila::progress::Progress;
 use mila::source::SourceSpec;
@@ -14,8 +14,8 @@ use mila::window::Window;
 struct Discard(u64);
 
 impl Sink for Discard {
-    fn take(&mut self, batch: &Batch, keep: &[bool]) {
-        self.0 += keep.iter().filter(|k| **k).count() as u64;
+    fn take(&mut self, batch: &Batch, seen: &[Seen]) {
+        self.0 += seen.iter().filter(|s| s.is_new()).count() as u64;
         std::hint::black_box(batch);
     }
 }

@@ -72,6 +72,7 @@ fn store_into(
         Ok(())
     })?;
     stats.duplicates += seen.duplicates;
+    stats.also_logged += seen.logged;
     Ok(stats)
 }
 

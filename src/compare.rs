@@ -7,21 +7,22 @@ use std::collections::BTreeSet;
 use crate::summary::{Change, Comparison, LatencyChange, LatencyRow, Summary, TokenRow, WindowOut};
 
 fn row<'a>(s: &'a Summary, region: &str) -> Option<&'a LatencyRow> {
-    s.latency.by_inference_region.iter().find(|r| r.inference_region == region)
+    s.latency.as_ref()?.by_inference_region.iter().find(|r| r.inference_region == region)
 }
 
 fn count(current: u64, previous: u64) -> Change<i64> {
     Change::new(Some(current as i64), Some(previous as i64))
 }
 
-fn tokens(s: &Summary, of: fn(&TokenRow) -> u64) -> u64 {
-    s.tokens.by_model.iter().map(of).sum()
+/// A token sum, or none when the summary has no tokens (CloudTrail alone).
+fn tokens(s: &Summary, of: fn(&TokenRow) -> u64) -> Option<i64> {
+    Some(s.tokens.as_ref()?.by_model.iter().map(of).sum::<u64>() as i64)
 }
 
 pub fn compare(current: &Summary, previous: &Summary) -> Comparison {
     let regions: BTreeSet<&str> = [current, previous]
         .iter()
-        .flat_map(|s| s.latency.by_inference_region.iter().map(|r| r.inference_region.as_str()))
+        .flat_map(|s| s.latency.iter().flat_map(|l| l.by_inference_region.iter().map(|r| r.inference_region.as_str())))
         .collect();
     let latency = regions
         .into_iter()
@@ -36,7 +37,7 @@ pub fn compare(current: &Summary, previous: &Summary) -> Comparison {
             }
         })
         .collect();
-    let token_change = |of: fn(&TokenRow) -> u64| count(tokens(current, of), tokens(previous, of));
+    let token_change = |of: fn(&TokenRow) -> u64| Change::new(tokens(current, of), tokens(previous, of));
     Comparison {
         previous: WindowOut { since: previous.window.since.clone(), until: previous.window.until.clone() },
         requests: count(current.rerouting.requests, previous.rerouting.requests),
@@ -44,7 +45,7 @@ pub fn compare(current: &Summary, previous: &Summary) -> Comparison {
         output_tokens: token_change(|r| r.output),
         cache_read_tokens: token_change(|r| r.cache_read),
         cache_write_tokens: token_change(|r| r.cache_write),
-        cost_usd: Change::new(Some(current.cost.total), Some(previous.cost.total)),
+        cost_usd: Change::new(current.cost.as_ref().map(|c| c.total), previous.cost.as_ref().map(|c| c.total)),
         rerouting_rate: Change::new(Some(current.rerouting.rate), Some(previous.rerouting.rate)),
         violations: current
             .residency

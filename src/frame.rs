@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use polars::prelude::*;
 
-use crate::record::Record;
+use crate::record::{Record, RecordedBy};
 use crate::window::Window;
 
 pub mod col {
@@ -33,9 +33,11 @@ pub mod col {
     /// The caller's `requestMetadata` as a JSON object text with sorted keys.
     pub const REQUEST_METADATA: &str = "request_metadata";
     pub const BODY_IN_S3: &str = "body_in_s3";
+    /// `invocation_log` or `cloudtrail` (`RecordedBy::as_str`).
+    pub const RECORDED_BY: &str = "recorded_by";
 
-    /// Every column of the record frame, in contract order.
-    pub const ALL: [&str; 21] = [
+    /// Every column of the record frame, in contract order (`recorded_by` is an addition).
+    pub const ALL: [&str; 22] = [
         TIMESTAMP,
         REQUEST_ID,
         ACCOUNT_ID,
@@ -57,6 +59,7 @@ pub mod col {
         STOP_REASON,
         REQUEST_METADATA,
         BODY_IN_S3,
+        RECORDED_BY,
     ];
 
     /// The four token counts, in this order wherever they travel together.
@@ -227,30 +230,94 @@ impl std::hash::Hasher for PassThrough {
 
 type IdSet = HashSet<u128, std::hash::BuildHasherDefault<PassThrough>>;
 
-/// Request ids read so far: the first record read with an id wins, later ones are duplicates.
-/// The set is split by the hash's top bits into shards that grow one at a time, so growing never
+/// Request ids read so far, per kind of record: within a kind the first record read with an id
+/// wins and later ones are duplicates. A CloudTrail event whose call has an invocation-log record
+/// is that call again (`Seen::Logged`): `load` reads every invocation log before any trail file,
+/// so the log record, which has tokens and latency, is the one counted.
+/// Each set is split by the hash's top bits into shards that grow one at a time, so growing never
 /// holds two copies of the whole set (a single table doubling at a million ids briefly needs
 /// 53 MB; the shards, 36 MB).
 pub struct Dedupe {
-    shards: Vec<IdSet>,
+    logs: Vec<IdSet>,
+    trail: Vec<IdSet>,
     pub duplicates: u64,
+    /// CloudTrail events of calls read in the invocation logs.
+    pub logged: u64,
 }
 
 const SHARD_BITS: u32 = 6;
 
+fn shards() -> Vec<IdSet> {
+    (0..1 << SHARD_BITS).map(|_| IdSet::default()).collect()
+}
+
+fn shard(h: u128) -> usize {
+    (h >> (128 - SHARD_BITS)) as usize
+}
+
 impl Default for Dedupe {
     fn default() -> Dedupe {
-        Dedupe { shards: (0..1 << SHARD_BITS).map(|_| IdSet::default()).collect(), duplicates: 0 }
+        Dedupe { logs: shards(), trail: Vec::new(), duplicates: 0, logged: 0 }
+    }
+}
+
+/// What a row of a batch is, given everything read before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seen {
+    /// A call not read before: counted.
+    New,
+    /// The same record read again (same kind, same request id): dropped.
+    Again,
+    /// A CloudTrail event of a call read in the invocation logs: kept by the store and by
+    /// logging coverage, not counted again.
+    Logged,
+}
+
+impl Seen {
+    pub fn is_new(self) -> bool {
+        self == Seen::New
+    }
+
+    /// Whether a store or a record frame keeps the row: each record once per kind.
+    pub fn is_kept(self) -> bool {
+        self != Seen::Again
     }
 }
 
 impl Dedupe {
-    /// Which rows of `batch` are new; marks them seen.
-    pub fn first_reads(&mut self, batch: &Batch) -> Vec<bool> {
-        let keep: Vec<bool> =
-            batch.hashes.iter().map(|h| self.shards[(h >> (128 - SHARD_BITS)) as usize].insert(*h)).collect();
-        self.duplicates += keep.iter().filter(|k| !**k).count() as u64;
-        keep
+    /// What each row of `batch` is; marks them seen.
+    pub fn first_reads(&mut self, batch: &Batch) -> Vec<Seen> {
+        let seen: Vec<Seen> = batch
+            .hashes
+            .iter()
+            .zip(&batch.recorded_by)
+            .map(|(h, by)| match by {
+                RecordedBy::InvocationLog => match self.logs[shard(*h)].insert(*h) {
+                    true => Seen::New,
+                    false => Seen::Again,
+                },
+                RecordedBy::CloudTrail => {
+                    if self.trail.is_empty() {
+                        self.trail = shards();
+                    }
+                    if !self.trail[shard(*h)].insert(*h) {
+                        Seen::Again
+                    } else if self.logs[shard(*h)].contains(h) {
+                        Seen::Logged
+                    } else {
+                        Seen::New
+                    }
+                }
+            })
+            .collect();
+        for s in &seen {
+            match s {
+                Seen::Again => self.duplicates += 1,
+                Seen::Logged => self.logged += 1,
+                Seen::New => {}
+            }
+        }
+        seen
     }
 }
 
@@ -273,6 +340,7 @@ pub struct Batch {
     pub latency_ms: Vec<Option<u64>>,
     pub first_byte_ms: Vec<Option<u64>>,
     pub body_in_s3: Vec<bool>,
+    pub recorded_by: Vec<RecordedBy>,
 }
 
 impl Batch {
@@ -287,7 +355,8 @@ impl Batch {
     /// Adds `r` unless this batch holds its request id already; whether it did.
     pub fn push_new(&mut self, r: &Record) -> bool {
         let hash = id_hash(&r.request_id);
-        let new = self.ids.insert(hash);
+        // A call's log record and its CloudTrail event are both kept (`Dedupe` tells them apart).
+        let new = self.ids.insert(hash ^ (r.recorded_by == RecordedBy::CloudTrail) as u128);
         if new {
             self.push_hashed(r, hash);
         }
@@ -319,7 +388,7 @@ impl Batch {
             strings,
             [r.input_tokens, r.output_tokens, r.cache_read_tokens, r.cache_write_tokens],
             (r.latency_ms, r.first_byte_ms),
-            r.body_in_s3,
+            (r.body_in_s3, r.recorded_by),
         );
     }
 
@@ -331,7 +400,7 @@ impl Batch {
         strings: [Option<&str>; STRINGS.len()],
         tokens: [u64; 4],
         (latency, first_byte): (Option<u64>, Option<u64>),
-        body_in_s3: bool,
+        (body_in_s3, recorded_by): (bool, RecordedBy),
     ) {
         self.hashes.push(hash);
         self.timestamp.push(timestamp_ms);
@@ -345,6 +414,7 @@ impl Batch {
         self.latency_ms.push(latency);
         self.first_byte_ms.push(first_byte);
         self.body_in_s3.push(body_in_s3);
+        self.recorded_by.push(recorded_by);
     }
 
     /// The rows of a record frame (a store's day file) in `window`; returns the batch and how
@@ -362,8 +432,12 @@ impl Batch {
         let tokens: Vec<Vec<Option<u64>>> = col::TOKENS.iter().map(|c| ints(c)).collect::<PolarsResult<_>>()?;
         let (latency, first_byte) = (ints(col::LATENCY_MS)?, ints(col::FIRST_BYTE_MS)?);
         let body = frame.column(col::BODY_IN_S3)?.bool()?.clone();
+        let by = recorded_by_of(frame)?;
         let mut outside = 0;
-        for i in 0..frame.height() {
+        // Invocation-log rows first, so a CloudTrail event of the same call meets its log record.
+        let mut rows: Vec<usize> = (0..frame.height()).collect();
+        rows.sort_by_key(|&i| by[i]);
+        for i in rows {
             let Some(t) = ts[i].filter(|t| window.contains(*t)) else {
                 outside += 1;
                 continue;
@@ -376,7 +450,7 @@ impl Batch {
                 row,
                 std::array::from_fn(|k| tokens[k][i].unwrap_or(0)),
                 (latency[i], first_byte[i]),
-                body.get(i).unwrap_or(false),
+                (body.get(i).unwrap_or(false), by[i]),
             );
         }
         Ok((batch, outside))
@@ -385,8 +459,8 @@ impl Batch {
 
 /// What takes the records that survive deduplication, a unit at a time, in input order.
 pub trait Sink {
-    /// Rows of `batch` whose `keep` is true are new; the others were read before.
-    fn take(&mut self, batch: &Batch, keep: &[bool]);
+    /// What each row of `batch` is, given the rows read before it.
+    fn take(&mut self, batch: &Batch, seen: &[Seen]);
 }
 
 /// The whole record frame (contract section 3): for `query` and for the store.
@@ -399,12 +473,13 @@ pub struct FrameBuilder {
     latency_ms: Vec<Option<i64>>,
     first_byte_ms: Vec<Option<i64>>,
     body_in_s3: Vec<bool>,
+    recorded_by: Vec<RecordedBy>,
 }
 
 impl Sink for FrameBuilder {
-    fn take(&mut self, batch: &Batch, keep: &[bool]) {
+    fn take(&mut self, batch: &Batch, seen: &[Seen]) {
         let mut tables: [Translation; STRINGS.len()] = Default::default();
-        for (i, _) in keep.iter().enumerate().filter(|(_, k)| **k) {
+        for (i, _) in seen.iter().enumerate().filter(|(_, s)| s.is_kept()) {
             self.timestamp.push(batch.timestamp[i]);
             self.request_id.push(batch.request_id.get(i));
             for ((c, o), t) in self.strings.iter_mut().zip(&batch.strings).zip(tables.iter_mut()) {
@@ -416,6 +491,7 @@ impl Sink for FrameBuilder {
             self.latency_ms.push(batch.latency_ms[i].map(count));
             self.first_byte_ms.push(batch.first_byte_ms[i].map(count));
             self.body_in_s3.push(batch.body_in_s3[i]);
+            self.recorded_by.push(batch.recorded_by[i]);
         }
     }
 }
@@ -437,8 +513,30 @@ impl FrameBuilder {
         columns.push(Column::new(col::LATENCY_MS.into(), self.latency_ms));
         columns.push(Column::new(col::FIRST_BYTE_MS.into(), self.first_byte_ms));
         columns.push(Column::new(col::BODY_IN_S3.into(), self.body_in_s3));
+        columns.push(Column::new(
+            col::RECORDED_BY.into(),
+            self.recorded_by.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+        ));
         DataFrame::new(height, columns)?.select(col::ALL)
     }
+}
+
+/// Each row's kind of record. Stores written before CloudTrail was read have no such column
+/// and hold invocation-log records only.
+pub fn recorded_by_of(frame: &DataFrame) -> PolarsResult<Vec<RecordedBy>> {
+    Ok(match frame.column(col::RECORDED_BY) {
+        Ok(c) => c.str()?.iter().map(|v| v.and_then(RecordedBy::parse).unwrap_or(RecordedBy::InvocationLog)).collect(),
+        Err(_) => vec![RecordedBy::InvocationLog; frame.height()],
+    })
+}
+
+/// A record frame with every column of `col::ALL`: an old store's day file gains `recorded_by`.
+pub fn with_all_columns(mut frame: DataFrame) -> PolarsResult<DataFrame> {
+    if frame.column(col::RECORDED_BY).is_err() {
+        let by = recorded_by_of(&frame)?;
+        frame.with_column(Column::new(col::RECORDED_BY.into(), by.iter().map(|r| r.as_str()).collect::<Vec<_>>()))?;
+    }
+    frame.select(col::ALL)
 }
 
 /// Each row's timestamp in ms (UTC).

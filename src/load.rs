@@ -11,7 +11,8 @@ use crate::frame::{Batch, Dedupe, Sink};
 use crate::guard;
 use crate::inputs::profiles::Profiles;
 use crate::progress::Progress;
-use crate::record::parse_line;
+use crate::record::trail;
+use crate::record::{parse_line, Record};
 use crate::source::aws::AwsSettings;
 use crate::source::decode::{self, Compression, Line};
 use crate::source::{self, cloudwatch, file, s3, CloudJob, FetchReport, Origin, Problem, SourceSpec, Unit};
@@ -31,6 +32,11 @@ pub struct LoadStats {
     pub units_read: u64,
     pub skipped_objects: u64,
     pub skipped_examples: Vec<String>,
+    /// CloudTrail events that are not Bedrock runtime calls (other services, other Bedrock
+    /// calls), skipped.
+    pub other_events: u64,
+    /// CloudTrail events of calls read in the invocation logs (counted once, as their log record).
+    pub also_logged: u64,
     /// Rejections by reason, with the first locations of each.
     pub rejects: BTreeMap<String, RejectGroup>,
     /// Units that could not be read, or not to their end.
@@ -114,9 +120,13 @@ pub fn load(
             (!failed).then(|| source::start(job, report.clone())).into_iter().flatten()
         })
     };
+    // Every invocation log is read before any CloudTrail file, so that a call with both records
+    // is counted as its log record (`frame::Dedupe`).
+    let (trail_files, log_units): (Vec<Unit>, Vec<Unit>) =
+        expanded.units.into_iter().partition(|u| matches!(u, Unit::File(p) if file::is_trail_file(p)));
     let mut seen = Dedupe::default();
     for_each_in_order(
-        expanded.units.into_iter().chain(fetched),
+        log_units.into_iter().chain(fetched).chain(trail_files),
         |u| {
             let name = u.name();
             guard::catch(format_args!("reading {name}"), || read_unit(u, reading)).unwrap_or_else(|message| {
@@ -143,6 +153,7 @@ pub fn load(
     stats.skipped_examples.extend(fetched.skipped.iter().take(room).cloned());
     stats.problems.extend(fetched.problems.iter().cloned());
     stats.duplicates += seen.duplicates;
+    stats.also_logged += seen.logged;
     Ok(Loaded { stats, fetched })
 }
 
@@ -231,6 +242,8 @@ fn merge(into: &mut LoadStats, from: LoadStats) {
     into.duplicates += from.duplicates;
     into.outside_window += from.outside_window;
     into.units_read += from.units_read;
+    into.other_events += from.other_events;
+    into.also_logged += from.also_logged;
     merge_rejects(&mut into.rejects, from.rejects);
     into.problems.extend(from.problems);
 }
@@ -329,7 +342,44 @@ fn read_bytes(name: &Arc<str>, raw: &[u8], inflated: &mut Vec<u8>, reading: Read
             }
         },
     };
+    if trail::is_document(text) {
+        // A CloudTrail file: one document, however it is broken into lines.
+        return read_trail(name, text, 1, reading, out);
+    }
     decode::for_each_line_in(text, reading.max_line, |n, line| take(line, || Origin::line(name, n), reading, out));
+}
+
+/// The Bedrock runtime calls of one CloudTrail document (`at_line`: where it starts in its
+/// unit). Each event is located by its place in `Records`.
+fn read_trail(name: &Arc<str>, doc: &[u8], at_line: u64, reading: Reading, out: &mut UnitResult) {
+    let (events, damage) = trail::events(doc);
+    for (n, raw) in events.iter().enumerate() {
+        let origin = || Origin { unit: name.clone(), line: at_line, event: Some(format!("Records[{n}]").into()) };
+        match trail::parse_event(raw, reading.profiles) {
+            Ok(Some(rec)) => accept(rec, reading, out),
+            Ok(None) => out.stats.other_events += 1,
+            Err(reject) => {
+                out.stats.lines += 1;
+                out.stats.reject(reject.kind(), &origin());
+            }
+        }
+    }
+    if let Some(damage) = damage {
+        let message = format!("CloudTrail file: {damage}; the {} events before it were read", events.len());
+        out.stats.problems.push(Problem { unit: name.clone(), message });
+    }
+}
+
+/// A parsed record: counted when in the window, once per request id within its unit.
+fn accept(rec: Record, reading: Reading, out: &mut UnitResult) {
+    if !reading.window.contains(rec.timestamp_ms) {
+        out.stats.outside_window += 1;
+        return;
+    }
+    out.stats.lines += 1;
+    if !out.batch.push_new(&rec) {
+        out.stats.duplicates += 1;
+    }
 }
 
 fn release_buffers() {
@@ -352,14 +402,12 @@ fn take(line: Line, origin: impl Fn() -> Origin, reading: Reading, out: &mut Uni
             return out.stats.reject(reason, &origin());
         }
     };
+    if trail::is_document(line) {
+        let at = origin().line;
+        return read_trail(&origin().unit, line, at, reading, out);
+    }
     match parse_line(line, reading.profiles) {
-        Ok(rec) if reading.window.contains(rec.timestamp_ms) => {
-            out.stats.lines += 1;
-            if !out.batch.push_new(&rec) {
-                out.stats.duplicates += 1;
-            }
-        }
-        Ok(_) => out.stats.outside_window += 1,
+        Ok(rec) => accept(rec, reading, out),
         Err(reject) => {
             out.stats.lines += 1;
             out.stats.reject(reject.kind(), &origin());

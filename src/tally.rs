@@ -10,10 +10,10 @@ use polars::prelude::*;
 
 use crate::analysis::capacity::{self, Peaks};
 use crate::analysis::latency::{self, Latencies};
-use crate::frame::{col, count, s, Batch, Interned, Sink, Translation, NULL_CODE, STRINGS};
+use crate::frame::{col, count, s, Batch, Interned, Seen, Sink, Translation, NULL_CODE, STRINGS};
 use crate::inputs::policy::{Policy, Verdict};
 use crate::inputs::quotas::Quotas;
-use crate::record::Route;
+use crate::record::{RecordedBy, Route};
 use crate::tables::Tables;
 use crate::window::{DAY_MS, MINUTE_MS};
 
@@ -29,13 +29,20 @@ fn add(into: &mut Sums, tokens: [u64; 4]) {
     }
 }
 
-/// The string columns of a usage row, after its day.
+/// The string columns of a usage row, after its day (and before which record counted it).
 const USAGE: [usize; 7] = [s::SOURCE, s::MODEL_ID, s::MODEL, s::KIND, s::ROUTE, s::INFERENCE, s::ERROR];
-type UsageKey = (i64, [u32; USAGE.len()]);
+type UsageKey = (i64, [u32; USAGE.len()], RecordedBy);
 
 /// The string columns of a callers or metadata row, after the identity or metadata text.
 const PRICED: [usize; 5] = [s::MODEL_ID, s::MODEL, s::KIND, s::SOURCE, s::ERROR];
-type PricedKey = (u32, [u32; PRICED.len()]);
+type PricedKey = (u32, [u32; PRICED.len()], RecordedBy);
+
+/// The string columns of a coverage row, after its day.
+const COVERAGE: [usize; 3] = [s::SOURCE, s::MODEL_ID, s::OPERATION];
+type CoverageKey = (i64, [u32; COVERAGE.len()]);
+
+/// How many calls found only in CloudTrail are listed by request id (the oldest).
+pub const CLOUDTRAIL_ONLY_LISTED: usize = 100;
 
 #[derive(Default)]
 struct RegionLatency {
@@ -75,6 +82,11 @@ pub struct Tally<'a> {
     by_route: Map<(u32, u32, u32), Latencies>,
     violating: Map<(u32, u32), bool>,
     violations: Vec<Violation>,
+    /// Per (day, source region, model id, operation): invocation-log records, CloudTrail calls,
+    /// and the CloudTrail calls no log record matched.
+    coverage: Map<CoverageKey, [u64; 3]>,
+    /// The oldest calls found only in CloudTrail: (time, request id, coverage key codes).
+    trail_only: std::collections::BinaryHeap<(i64, Box<str>, [u32; COVERAGE.len()])>,
 }
 
 impl<'a> Tally<'a> {
@@ -103,7 +115,7 @@ impl<'a> Tally<'a> {
             quotas: None,
             policy: None,
             dict,
-            needed: std::array::from_fn(|k| USAGE.contains(&k)),
+            needed: std::array::from_fn(|k| USAGE.contains(&k) || COVERAGE.contains(&k)),
             route_codes,
             usage: Map::default(),
             callers: Map::default(),
@@ -114,6 +126,8 @@ impl<'a> Tally<'a> {
             by_route: Map::default(),
             violating: Map::default(),
             violations: Vec::new(),
+            coverage: Map::default(),
+            trail_only: Default::default(),
         }
     }
 
@@ -129,12 +143,17 @@ impl<'a> Tally<'a> {
 }
 
 impl Tally<'_> {
-    /// Callers, metadata, minutes and latencies of row `i`, with its global codes `c`.
+    /// Callers, metadata, minutes and latencies of row `i`, with its global codes `c`. A
+    /// CloudTrail event counts as a caller's call; it has no metadata, tokens or latency.
     fn report_row(&mut self, batch: &Batch, i: usize, ts: i64, c: &[u32; STRINGS.len()], tokens: [u64; 4]) {
         let priced = PRICED.map(|k| c[k]);
-        add(self.callers.entry((c[s::IDENTITY], priced)).or_default(), tokens);
+        let by = batch.recorded_by[i];
+        add(self.callers.entry((c[s::IDENTITY], priced, by)).or_default(), tokens);
+        if by == RecordedBy::CloudTrail {
+            return;
+        }
         if self.metadata {
-            add(self.by_metadata.entry((c[s::METADATA], priced)).or_default(), tokens);
+            add(self.by_metadata.entry((c[s::METADATA], priced, by)).or_default(), tokens);
         }
 
         let minute_ms = ts.div_euclid(MINUTE_MS) * MINUTE_MS;
@@ -168,17 +187,38 @@ impl Tally<'_> {
 }
 
 impl Sink for Tally<'_> {
-    fn take(&mut self, batch: &Batch, keep: &[bool]) {
+    fn take(&mut self, batch: &Batch, seen: &[Seen]) {
         let mut tables: [Translation; STRINGS.len()] = Default::default();
-        for (i, _) in keep.iter().enumerate().filter(|(_, k)| **k) {
+        for (i, seen) in seen.iter().enumerate().filter(|(_, s)| s.is_kept()) {
             let c: [u32; STRINGS.len()] = std::array::from_fn(|k| match self.needed[k] {
                 true => tables[k].code(&mut self.dict[k], &batch.strings[k], batch.strings[k].codes[i]),
                 false => NULL_CODE,
             });
             let ts = batch.timestamp[i];
-            let tokens: [u64; 4] = std::array::from_fn(|k| batch.tokens[k][i]);
             let day = ts.div_euclid(DAY_MS) * DAY_MS;
-            add(self.usage.entry((day, USAGE.map(|k| c[k]))).or_default(), tokens);
+            let by = batch.recorded_by[i];
+            let covered = COVERAGE.map(|k| c[k]);
+            let counts = self.coverage.entry((day, covered)).or_default();
+            match (by, seen) {
+                (RecordedBy::InvocationLog, _) => counts[0] += 1,
+                (RecordedBy::CloudTrail, Seen::Logged) => counts[1] += 1,
+                (RecordedBy::CloudTrail, _) => {
+                    counts[1] += 1;
+                    counts[2] += 1;
+                    let listed = (ts, Box::<str>::from(batch.request_id.get(i)), covered);
+                    if self.trail_only.len() < CLOUDTRAIL_ONLY_LISTED {
+                        self.trail_only.push(listed);
+                    } else if self.trail_only.peek().is_some_and(|newest| listed < *newest) {
+                        self.trail_only.pop();
+                        self.trail_only.push(listed);
+                    }
+                }
+            }
+            if !seen.is_new() {
+                continue;
+            }
+            let tokens: [u64; 4] = std::array::from_fn(|k| batch.tokens[k][i]);
+            add(self.usage.entry((day, USAGE.map(|k| c[k]), by)).or_default(), tokens);
             if self.report {
                 self.report_row(batch, i, ts, &c, tokens);
             }
@@ -196,6 +236,10 @@ impl Sink for Tally<'_> {
 /// A string column from dictionary codes.
 fn strings(name: &str, dict: &Interned, codes: impl Iterator<Item = u32>) -> Column {
     Column::new(name.into(), codes.map(|c| dict.value(c)).collect::<Vec<_>>())
+}
+
+fn recorded_by(values: impl Iterator<Item = RecordedBy>) -> Column {
+    Column::new(col::RECORDED_BY.into(), values.map(RecordedBy::as_str).collect::<Vec<_>>())
 }
 
 fn ints(name: &str, values: impl Iterator<Item = u64>) -> Column {
@@ -229,17 +273,45 @@ impl Tally<'_> {
         for (j, k) in PRICED.into_iter().enumerate() {
             columns.push(strings(STRINGS[k], &d[k], keys.iter().map(|key| key.1[j])));
         }
+        columns.push(recorded_by(keys.iter().map(|k| k.2)));
         columns.extend(sums_columns(&sums));
         frame(columns)
     }
 
+    /// The coverage table, and the oldest calls found only in CloudTrail, oldest first.
+    fn coverage_tables(&mut self) -> PolarsResult<(DataFrame, DataFrame)> {
+        let d = &self.dict;
+        let (keys, counts): (Vec<&CoverageKey>, Vec<&[u64; 3]>) = self.coverage.iter().unzip();
+        let mut columns = vec![Column::new(col::DAY.into(), keys.iter().map(|k| k.0).collect::<Vec<_>>())];
+        for (j, k) in COVERAGE.into_iter().enumerate() {
+            columns.push(strings(STRINGS[k], &d[k], keys.iter().map(|key| key.1[j])));
+        }
+        for (j, name) in crate::tables::coverage::COUNTS.into_iter().enumerate() {
+            columns.push(ints(name, counts.iter().map(|c| c[j])));
+        }
+        let coverage = frame(columns)?;
+        let listed = std::mem::take(&mut self.trail_only).into_sorted_vec();
+        let mut columns = vec![
+            Column::new(col::REQUEST_ID.into(), listed.iter().map(|r| &*r.1).collect::<Vec<_>>()),
+            Series::new(col::TIMESTAMP.into(), listed.iter().map(|r| r.0).collect::<Vec<_>>())
+                .into_datetime(TimeUnit::Milliseconds, None)
+                .into(),
+        ];
+        for (j, k) in COVERAGE.into_iter().enumerate() {
+            columns.push(strings(STRINGS[k], &d[k], listed.iter().map(|r| r.2[j])));
+        }
+        Ok((coverage, DataFrame::new(listed.len(), columns)?))
+    }
+
     pub fn finish(mut self) -> PolarsResult<Tables> {
+        let (coverage, cloudtrail_only) = self.coverage_tables()?;
         let d = &self.dict;
         let (keys, sums): (Vec<&UsageKey>, Vec<&Sums>) = self.usage.iter().unzip();
         let mut columns = vec![Column::new(col::DAY.into(), keys.iter().map(|k| k.0).collect::<Vec<_>>())];
         for (j, k) in USAGE.into_iter().enumerate() {
             columns.push(strings(STRINGS[k], &d[k], keys.iter().map(|key| key.1[j])));
         }
+        columns.push(recorded_by(keys.iter().map(|k| k.2)));
         columns.extend(sums_columns(&sums));
         let usage = frame(columns)?;
         let callers = self.priced_table(s::IDENTITY, &self.callers)?;
@@ -327,6 +399,8 @@ impl Tally<'_> {
             latency_by_route,
             violations,
             percentiles: crate::tables::Percentiles::Exact,
+            coverage,
+            cloudtrail_only,
         })
     }
 }

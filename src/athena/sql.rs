@@ -15,7 +15,7 @@ use crate::inputs::policy::Policy;
 use crate::inputs::profiles::Profiles;
 use crate::record::model_id::{ModelIdKind, GEO_PREFIXES, GLOBAL_PREFIX};
 use crate::record::parse::{Reject, MAX_LATENCY_MS, MAX_TOKENS};
-use crate::record::Route;
+use crate::record::{RecordedBy, Route};
 use crate::window::{Window, DAY_MS, HOUR_MS, MINUTE_MS};
 
 /// A statement and the result table it fills.
@@ -420,7 +420,7 @@ fn tail(profiles: &Profiles) -> String {
     format!(
         "routed AS (
   SELECT *, {model} AS model, {ran_in} AS ran_in,
-    row_number() OVER (PARTITION BY requestid ORDER BY object, ts_ms) AS copy
+    row_number() OVER (PARTITION BY requestid ORDER BY recorded_by = {cloudtrail}, object, ts_ms) AS copy
   FROM resolved
 ),
 invocations AS (
@@ -431,7 +431,8 @@ invocations AS (
     coalesce(input_tokens, 0) AS input_tokens, coalesce(output_tokens, 0) AS output_tokens,
     coalesce(cache_read_tokens, 0) AS cache_read_tokens, coalesce(cache_write_tokens, 0) AS cache_write_tokens,
     latency_ms, first_byte_ms, NULLIF(errorcode, '') AS error_code, stop_reason,
-    coalesce(json_format(CAST(requestmetadata AS JSON)), '{{}}') AS request_metadata, body_in_s3, requestmetadata
+    coalesce(json_format(CAST(requestmetadata AS JSON)), '{{}}') AS request_metadata, body_in_s3, recorded_by,
+    requestmetadata
   FROM routed
   WHERE copy = 1
 )
@@ -441,6 +442,7 @@ invocations AS (
         unknown = literal(Route::Unknown.as_str()),
         local = literal(Route::Local.as_str()),
         rerouted = literal(Route::Rerouted.as_str()),
+        cloudtrail = literal(RecordedBy::CloudTrail.as_str()),
     )
 }
 
@@ -490,6 +492,7 @@ checked AS (
     source_region AS region, operation, model_id AS modelid, trim(model_id) AS mid, model_id_kind AS kind,
     model AS base, inference_region AS inferenceregion, input_tokens, output_tokens, cache_read_tokens,
     cache_write_tokens, latency_ms, first_byte_ms, error_code AS errorcode, stop_reason, body_in_s3,
+    coalesce(recorded_by, {log}) AS recorded_by,
     CAST(json_parse(request_metadata) AS MAP(VARCHAR, VARCHAR)) AS requestmetadata,
     CASE WHEN {outside} THEN {outside_status} ELSE {ok} END AS status
   FROM stored
@@ -501,6 +504,7 @@ resolved AS (
             outside = outside(self.window),
             outside_status = literal(OUTSIDE),
             ok = literal(OK),
+            log = literal(RecordedBy::InvocationLog.as_str()),
             table = self.table.sql(),
             tail = tail(self.profiles),
         )
@@ -523,7 +527,7 @@ resolved AS (
     input.cachereadinputtokencount AS logged_cache_read, input.cachewriteinputtokencount AS logged_cache_write,
     output.outputbodyjson AS body,
     (input.inputbodys3path IS NOT NULL OR output.outputbodys3path IS NOT NULL) AS body_in_s3,
-    requestmetadata
+    requestmetadata, {log} AS recorded_by
   FROM {table}
   WHERE {filters}
 ),
@@ -556,6 +560,7 @@ resolved AS (
 ),
 {tail}",
             table = self.table.sql(),
+            log = literal(RecordedBy::InvocationLog.as_str()),
             filters = filters.join("\n    AND "),
             cache_read = cache("logged_cache_read", "cacheReadInputTokenCount"),
             cache_write = cache("logged_cache_write", "cacheWriteInputTokenCount"),
@@ -617,9 +622,9 @@ pub fn report(scan: &Scan, metadata_keys: &[String]) -> Vec<Statement> {
     out.push(stmt(
         CALLERS,
         format!(
-            "SELECT identity_arn, model_id, model, model_id_kind, source_region, error_code, {SUMS}
+            "SELECT identity_arn, model_id, model, model_id_kind, source_region, error_code, recorded_by, {SUMS}
 FROM invocations
-GROUP BY identity_arn, model_id, model, model_id_kind, source_region, error_code"
+GROUP BY identity_arn, model_id, model, model_id_kind, source_region, error_code, recorded_by"
         ),
     ));
     if !metadata_keys.is_empty() {
@@ -632,9 +637,10 @@ GROUP BY identity_arn, model_id, model, model_id_kind, source_region, error_code
         out.push(stmt(
             METADATA,
             format!(
-                "SELECT {groups}, model_id, model, model_id_kind, source_region, error_code, {SUMS}
-FROM (SELECT *, {values} FROM invocations) AS keyed
-GROUP BY {groups}, model_id, model, model_id_kind, source_region, error_code",
+                "SELECT {groups}, model_id, model, model_id_kind, source_region, error_code, recorded_by, {SUMS}
+FROM (SELECT *, {values} FROM invocations WHERE recorded_by = {log}) AS keyed
+GROUP BY {groups}, model_id, model, model_id_kind, source_region, error_code, recorded_by",
+                log = literal(RecordedBy::InvocationLog.as_str()),
                 groups = groups.join(", "),
                 values = values.join(", ")
             ),
@@ -675,9 +681,10 @@ GROUP BY source_region, model, route"
 
 fn usage() -> String {
     format!(
-        "SELECT {day}, source_region, model_id, model, model_id_kind, route, inference_region, error_code, {SUMS}
+        "SELECT {day}, source_region, model_id, model, model_id_kind, route, inference_region, error_code, recorded_by,
+  {SUMS}
 FROM invocations
-GROUP BY 1, source_region, model_id, model, model_id_kind, route, inference_region, error_code",
+GROUP BY 1, source_region, model_id, model, model_id_kind, route, inference_region, error_code, recorded_by",
         day = day("day")
     )
 }

@@ -150,7 +150,7 @@ fn same_models(usage: &ResultTable, profiles: &Profiles) -> Result<(), String> {
     Ok(())
 }
 
-const USAGE_KEYS: [(&str, Kind); 8] = [
+const USAGE_KEYS: [(&str, Kind); 9] = [
     (col::DAY, Int),
     (col::SOURCE_REGION, Text),
     (col::MODEL_ID, Text),
@@ -159,14 +159,16 @@ const USAGE_KEYS: [(&str, Kind); 8] = [
     (col::ROUTE, Text),
     (col::INFERENCE_REGION, Text),
     (col::ERROR_CODE, Text),
+    (col::RECORDED_BY, Text),
 ];
 
-const PRICED_KEYS: [(&str, Kind); 5] = [
+const PRICED_KEYS: [(&str, Kind); 6] = [
     (col::MODEL_ID, Text),
     (col::MODEL, Text),
     (col::MODEL_ID_KIND, Text),
     (col::SOURCE_REGION, Text),
     (col::ERROR_CODE, Text),
+    (col::RECORDED_BY, Text),
 ];
 
 /// What the tables are made from besides the results.
@@ -223,6 +225,8 @@ pub fn report(results: &[ResultTable], cx: &Context) -> Result<Tables, String> {
         latency_by_route: sorted(by_route, &[col::SOURCE_REGION, col::MODEL, col::ROUTE])?,
         violations: None,
         percentiles: crate::tables::Percentiles::Approximate,
+        coverage: crate::tables::no_coverage(),
+        cloudtrail_only: crate::tables::no_cloudtrail_only(),
     })
 }
 
@@ -321,6 +325,8 @@ pub fn check(results: &[ResultTable], profiles: &Profiles, policy: &Policy) -> R
         latency_by_route: DataFrame::empty(),
         violations: Some(violations),
         percentiles: crate::tables::Percentiles::Approximate,
+        coverage: crate::tables::no_coverage(),
+        cloudtrail_only: crate::tables::no_cloudtrail_only(),
     })
 }
 

@@ -3,6 +3,7 @@
 pub mod caller;
 pub mod model_id;
 pub mod parse;
+pub mod trail;
 
 use std::borrow::Cow;
 
@@ -36,4 +37,29 @@ pub struct Record<'a> {
     /// The caller's `requestMetadata` as a JSON object with sorted keys (`{}` when absent).
     pub request_metadata: Cow<'a, str>,
     pub body_in_s3: bool,
+    pub recorded_by: RecordedBy,
+}
+
+/// Which record of a call this is: its invocation-log record, or its CloudTrail event (which
+/// has no tokens, latency or bodies).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RecordedBy {
+    InvocationLog,
+    CloudTrail,
+}
+
+impl RecordedBy {
+    pub const ALL: [RecordedBy; 2] = [RecordedBy::InvocationLog, RecordedBy::CloudTrail];
+
+    /// The `recorded_by` column's values.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordedBy::InvocationLog => "invocation_log",
+            RecordedBy::CloudTrail => "cloudtrail",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RecordedBy> {
+        RecordedBy::ALL.into_iter().find(|r| r.as_str() == s)
+    }
 }

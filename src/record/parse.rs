@@ -10,8 +10,8 @@ use std::fmt;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
-use super::model_id::{canonicalise, route, ModelIdKind};
-use super::Record;
+use super::model_id::{canonicalise, route, ModelIdKind, Route};
+use super::{Record, RecordedBy};
 use crate::inputs::profiles::Profiles;
 
 /// Scalar values where mila expects an object or array carry nothing it reads: they are read as
@@ -75,7 +75,7 @@ pub const MAX_TOKENS: u64 = 1_000_000_000;
 pub const MAX_LATENCY_MS: u64 = 86_400_000;
 
 /// Every number of a record within its limits, or the first field that is not.
-fn in_range(r: &Record) -> Result<(), Reject> {
+pub(super) fn in_range(r: &Record) -> Result<(), Reject> {
     let tokens = [
         (r.input_tokens, "input.inputTokenCount"),
         (r.output_tokens, "output.outputTokenCount"),
@@ -339,7 +339,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Lenient<T> {
 /// a bare field under `#[serde(borrow)]` (not inside an `Option`, a map or a visitor), and these
 /// are read for every record.
 #[derive(PartialEq, Eq, PartialOrd, Ord)]
-struct Text<'a>(Cow<'a, str>);
+pub(super) struct Text<'a>(pub(super) Cow<'a, str>);
 
 impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -412,7 +412,7 @@ pub fn parse_timestamp_ms(s: &str) -> Option<i64> {
     chrono::DateTime::parse_from_rfc3339(s).ok().map(|t| t.timestamp_millis())
 }
 
-fn required<'a>(v: Option<Text<'a>>, name: &'static str) -> Result<Cow<'a, str>, Reject> {
+pub(super) fn required<'a>(v: Option<Text<'a>>, name: &'static str) -> Result<Cow<'a, str>, Reject> {
     match v.map(|t| t.0) {
         Some(s) if !s.is_empty() => Ok(s),
         _ => Err(Reject::MissingField(name)),
@@ -447,24 +447,7 @@ pub fn parse_line<'a>(line: &'a [u8], profiles: &'a Profiles) -> Result<Record<'
     let operation = required(raw.operation, "operation")?;
     let model_id = required(raw.model_id, "modelId")?;
     let timestamp_ms = parse_timestamp_ms(&timestamp).ok_or(Reject::BadTimestamp)?;
-
-    let canonical = canonicalise(&model_id);
-    let (kind, base) = (canonical.kind, canonical.base);
-    let profile = match kind {
-        ModelIdKind::ApplicationProfile => profiles.get(base),
-        _ => None,
-    };
-    let model = match profile {
-        Some(p) => Cow::Borrowed(canonicalise(&p.model).base),
-        None => sub(&model_id, base),
-    };
-    let inference_region = raw.inference_region.map(|t| t.0).filter(|r| !r.is_empty());
-    let (route, ran_in) = route(&region, inference_region.as_deref(), kind, profile.map(|p| p.regions.as_slice()));
-    let ran_in = match ran_in {
-        None => None,
-        Some(_) if inference_region.is_some() => inference_region,
-        Some(_) => Some(region.clone()),
-    };
+    let resolved = resolve(&region, &model_id, raw.inference_region.map(|t| t.0), profiles);
 
     let input = raw.input.as_ref();
     let output = raw.output;
@@ -495,11 +478,11 @@ pub fn parse_line<'a>(line: &'a [u8], profiles: &'a Profiles) -> Result<Record<'
         identity_arn: raw.identity.and_then(|i| i.arn).map(|t| t.0),
         source_region: region,
         operation,
-        model_id_kind: kind,
-        model,
+        model_id_kind: resolved.kind,
+        model: resolved.model,
         model_id,
-        route,
-        inference_region: ran_in,
+        route: resolved.route,
+        inference_region: resolved.ran_in,
         input_tokens: input.and_then(|i| i.input_token_count).unwrap_or(0),
         output_tokens: output_tokens.unwrap_or(0),
         cache_read_tokens: cache_read.unwrap_or(0),
@@ -509,9 +492,46 @@ pub fn parse_line<'a>(line: &'a [u8], profiles: &'a Profiles) -> Result<Record<'
         stop_reason: body.stop_reason,
         request_metadata,
         body_in_s3,
+        recorded_by: RecordedBy::InvocationLog,
     };
     in_range(&record)?;
     Ok(record)
+}
+
+/// What a model id and an inference region say about a call, whichever record carries them.
+pub(super) struct Resolved<'a> {
+    pub kind: ModelIdKind,
+    pub model: Cow<'a, str>,
+    pub route: Route,
+    pub ran_in: Option<Cow<'a, str>>,
+}
+
+/// Kind, base model (through the profiles file for application profiles), route and where the
+/// call ran (contract section 3), for invocation-log records and CloudTrail events alike.
+pub(super) fn resolve<'a>(
+    region: &Cow<'a, str>,
+    model_id: &Cow<'a, str>,
+    inference_region: Option<Cow<'a, str>>,
+    profiles: &'a Profiles,
+) -> Resolved<'a> {
+    let canonical = canonicalise(model_id);
+    let (kind, base) = (canonical.kind, canonical.base);
+    let profile = match kind {
+        ModelIdKind::ApplicationProfile => profiles.get(base),
+        _ => None,
+    };
+    let model = match profile {
+        Some(p) => Cow::Borrowed(canonicalise(&p.model).base),
+        None => sub(model_id, base),
+    };
+    let inference_region = inference_region.filter(|r| !r.is_empty());
+    let (route, ran_in) = route(region, inference_region.as_deref(), kind, profile.map(|p| p.regions.as_slice()));
+    let ran_in = match ran_in {
+        None => None,
+        Some(_) if inference_region.is_some() => inference_region,
+        Some(_) => Some(region.clone()),
+    };
+    Resolved { kind, model, route, ran_in }
 }
 
 /// Turns a serde error into a Reject that names the offending field without quoting its value.

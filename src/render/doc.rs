@@ -71,8 +71,10 @@ fn figure(d: &mut Doc, charts: &[Drawing], name: &str) {
 
 /// The profiles file in use, and how many requests named a profile it does not have.
 fn profiles_line(s: &Summary) -> String {
-    let unresolved: u64 = s
-        .tokens
+    let (Some(tokens), Some(cost)) = (&s.tokens, &s.cost) else {
+        return "not used (CloudTrail alone: no tokens to price)".into();
+    };
+    let unresolved: u64 = tokens
         .by_model
         .iter()
         .filter(|m| {
@@ -81,8 +83,8 @@ fn profiles_line(s: &Summary) -> String {
         .map(|m| m.requests)
         .sum();
     match unresolved {
-        0 => s.cost.profiles.clone(),
-        n => format!("{}; {n} requests named an application profile not in it (left unresolved)", s.cost.profiles),
+        0 => cost.profiles.clone(),
+        n => format!("{}; {n} requests named an application profile not in it (left unresolved)", cost.profiles),
     }
 }
 
@@ -116,14 +118,14 @@ pub fn runs(text: &str) -> impl Iterator<Item = (bool, &str)> {
 
 /// Cost by caller (sessions folded into their principal; summary.json keeps them apart) and by
 /// the requestMetadata keys asked for.
-fn attribution(d: &mut Doc, s: &Summary) {
+fn attribution(d: &mut Doc, c: &crate::summary::Cost) {
     d.heading("Cost by caller");
     d.para("The caller's identity ARN as account and principal (IAM Identity Center roles without their random suffix). Tokens are those of successful calls.");
     let mut callers: BTreeMap<(&str, &str), (u64, Attributed)> = BTreeMap::new();
-    for c in &s.cost.by_identity {
-        let (sessions, figures) = callers.entry((&c.account, &c.principal)).or_default();
+    for x in &c.by_identity {
+        let (sessions, figures) = callers.entry((&x.account, &x.principal)).or_default();
         *sessions += 1;
-        figures.add(&c.figures);
+        figures.add(&x.figures);
     }
     d.table(
         &with_figures(&["Account", "Principal", "Sessions"]),
@@ -131,14 +133,14 @@ fn attribution(d: &mut Doc, s: &Summary) {
             .iter()
             .map(|((account, principal), (sessions, f))| row(&[account, principal, &sessions.to_string()], f)),
     );
-    if s.cost.by_request_metadata.is_empty() {
+    if c.by_request_metadata.is_empty() {
         return;
     }
     d.heading("Cost by request metadata");
     d.para("Per `--by-metadata` key and value; `(none)`: the record's requestMetadata has no such key. requestMetadata is the caller's own label, not a billing tag.");
     d.table(
         &with_figures(&["Key", "Value"]),
-        s.cost.by_request_metadata.iter().map(|x| row(&[&x.key, &x.value], &x.figures)),
+        c.by_request_metadata.iter().map(|x| row(&[&x.key, &x.value], &x.figures)),
     );
 }
 
@@ -162,10 +164,14 @@ fn per_day(d: &mut Doc, s: &Summary) {
     let mut days: BTreeMap<&str, [u64; 4]> = BTreeMap::new();
     for r in &s.daily.by_source_region {
         let t = days.entry(&r.day).or_default();
-        for (i, v) in [r.requests, r.rerouted, r.input_tokens, r.output_tokens].into_iter().enumerate() {
+        let tokens = [r.input_tokens, r.output_tokens].map(|v| v.unwrap_or(0));
+        for (i, v) in [r.requests, r.rerouted, tokens[0], tokens[1]].into_iter().enumerate() {
             t[i] += v;
         }
     }
+    // CloudTrail alone: tokens and cost are unknown, shown as "-" rather than 0.
+    let known = s.tokens.is_some();
+    let known_or_dash = |v: String| if known { v } else { "-".to_string() };
     let mut cost: BTreeMap<&str, f64> = BTreeMap::new();
     for r in &s.daily.cost_by_model {
         *cost.entry(&r.day).or_default() += r.usd;
@@ -179,9 +185,9 @@ fn per_day(d: &mut Doc, s: &Summary) {
                 t[0].to_string(),
                 t[1].to_string(),
                 pct(if t[0] == 0 { 0.0 } else { t[1] as f64 / t[0] as f64 }),
-                t[2].to_string(),
-                t[3].to_string(),
-                usd(cost.get(day).copied().unwrap_or(0.0)),
+                known_or_dash(t[2].to_string()),
+                known_or_dash(t[3].to_string()),
+                known_or_dash(usd(cost.get(day).copied().unwrap_or(0.0))),
             ]
         }),
     );
@@ -288,7 +294,7 @@ pub fn report(s: &Summary, charts: &[Drawing]) -> Doc {
             r.lines, r.parsed, r.rejected, r.duplicates, r.invocation_errors, r.skipped_objects, r.outside_window
         ),
         format!("Requests counted: {} (after deduplication by requestId)", s.rerouting.requests),
-        format!("Prices: {}", s.cost.prices),
+        format!("Prices: {}", s.cost.as_ref().map_or("not used (CloudTrail alone: no tokens to price)", |c| &c.prices)),
         format!("Application profiles: {}", profiles_line(s)),
     ]);
     if let Some(line) = engine_line(s) {
@@ -348,7 +354,99 @@ pub fn report(s: &Summary, charts: &[Drawing]) -> Doc {
 
     figure(&mut d, charts, charts::MATRIX);
 
-    let l = &s.latency;
+    if s.sources.cloudtrail_calls > 0 {
+        sources(&mut d, s);
+    }
+    if let Some(c) = &s.coverage {
+        coverage(&mut d, c, charts);
+    }
+    match &s.latency {
+        Some(l) => latency(&mut d, l, charts),
+        None => not_available(&mut d, "Latency by inference region", "latency"),
+    }
+    per_day(&mut d, s);
+    figure(&mut d, charts, charts::VOLUME);
+
+    match (&s.tokens, &s.cost) {
+        (Some(t), Some(c)) => tokens_and_cost(&mut d, t, c, charts),
+        _ => {
+            not_available(&mut d, "Tokens by model", "tokens");
+            not_available(&mut d, "Cost", "cost");
+        }
+    }
+
+    d.heading("Residency");
+    match &s.residency {
+        None => {
+            d.para("No policy given (pass --policy).");
+        }
+        Some(res) => {
+            d.para(format!(
+                "Policy {}: {} violations, {} unverifiable (inference region unknown), {} requests checked.",
+                res.policy, res.violations, res.unverifiable, res.checked
+            ));
+            d.table(
+                &["Source region", "Checked", "Violations", "Unverifiable"],
+                res.by_source_region.iter().map(|x| {
+                    vec![
+                        x.source_region.to_string(),
+                        x.checked.to_string(),
+                        x.violations.to_string(),
+                        x.unverifiable.to_string(),
+                    ]
+                }),
+            );
+        }
+    }
+
+    match &s.capacity {
+        Some(cap) => capacity(&mut d, cap),
+        None => not_available(&mut d, "Capacity: peak per minute by source region and model", "tokens per minute"),
+    }
+
+    if s.sources.cloudtrail_calls > 0 {
+        callers(&mut d, s);
+    }
+
+    d.heading("Invocation errors by code");
+    d.table(
+        &["Error code", "Requests"],
+        s.errors.by_code.iter().map(|x| vec![x.error_code.to_string(), x.requests.to_string()]),
+    );
+
+    d.heading("Rejected lines");
+    if s.input.rejects.is_empty() {
+        d.para("None.");
+    } else {
+        d.table(
+            &["Reason", "Lines", "First locations"],
+            s.input.rejects.iter().map(|x| {
+                vec![
+                    x.reason.to_string(),
+                    x.lines.to_string(),
+                    x.first.iter().map(|f| f.to_string()).collect::<Vec<_>>().join(", "),
+                ]
+            }),
+        );
+    }
+    if !s.input.problems.is_empty() {
+        d.heading("Unreadable input");
+        d.table(
+            &["Source", "Problem"],
+            s.input.problems.iter().map(|p| vec![p.source.to_string(), p.message.to_string()]),
+        );
+    }
+    d
+}
+
+fn not_available(d: &mut Doc, heading: &str, what: &str) {
+    d.heading(heading);
+    d.para(format!(
+        "Not available: only CloudTrail was read, and CloudTrail records no {what}. Read the invocation logs too for this section."
+    ));
+}
+
+fn latency(d: &mut Doc, l: &crate::summary::Latency, charts: &[Drawing]) {
     d.heading("Latency by inference region");
     d.para(format!("Successful calls with a known inference region: {}; latency known for {} ({}). InvokeModel logs no latency. {}", l.calls, l.known, pct(if l.calls == 0 { 0.0 } else { l.known as f64 / l.calls as f64 }), percentiles_note(l.percentiles)));
     d.table(
@@ -378,12 +476,12 @@ pub fn report(s: &Summary, charts: &[Drawing]) -> Doc {
         }),
     );
 
-    figure(&mut d, charts, charts::LATENCY_BY_REGION);
+    figure(d, charts, charts::LATENCY_BY_REGION);
 
     d.heading("Latency cost of rerouting");
     d.para(format!(
         "Local and rerouted successful calls of the same source region and model, where both have a known latency. {}",
-        percentiles_note(s.latency.percentiles)
+        percentiles_note(l.percentiles)
     ));
     d.table(
         &[
@@ -409,15 +507,14 @@ pub fn report(s: &Summary, charts: &[Drawing]) -> Doc {
             ]
         }),
     );
-    figure(&mut d, charts, charts::LOCAL_VS_REROUTED);
+    figure(d, charts, charts::LOCAL_VS_REROUTED);
+}
 
-    per_day(&mut d, s);
-    figure(&mut d, charts, charts::VOLUME);
-
+fn tokens_and_cost(d: &mut Doc, t: &crate::summary::Tokens, c: &crate::summary::Cost, charts: &[Drawing]) {
     d.heading("Tokens by model");
     d.table(
         &["Model", "Requests", "Input", "Output", "Cache read", "Cache write"],
-        s.tokens.by_model.iter().map(|x| {
+        t.by_model.iter().map(|x| {
             vec![
                 x.model.to_string(),
                 x.requests.to_string(),
@@ -429,7 +526,6 @@ pub fn report(s: &Summary, charts: &[Drawing]) -> Doc {
         }),
     );
 
-    let c = &s.cost;
     d.heading("Cost by model");
     d.para(format!(
         "Total: {} {}; unpriced requests: {} (no matching price row; not counted as zero). Failed calls cost nothing.",
@@ -459,34 +555,11 @@ pub fn report(s: &Summary, charts: &[Drawing]) -> Doc {
     d.table(&with_figures(&["Source region"]), c.by_source_region.iter().map(|x| row(&[&x.source_region], &x.figures)));
     d.table(&with_figures(&["Model-id kind"]), c.by_model_id_kind.iter().map(|x| row(&[&x.model_id_kind], &x.figures)));
 
-    figure(&mut d, charts, charts::COST);
-    attribution(&mut d, s);
+    figure(d, charts, charts::COST);
+    attribution(d, c);
+}
 
-    d.heading("Residency");
-    match &s.residency {
-        None => {
-            d.para("No policy given (pass --policy).");
-        }
-        Some(res) => {
-            d.para(format!(
-                "Policy {}: {} violations, {} unverifiable (inference region unknown), {} requests checked.",
-                res.policy, res.violations, res.unverifiable, res.checked
-            ));
-            d.table(
-                &["Source region", "Checked", "Violations", "Unverifiable"],
-                res.by_source_region.iter().map(|x| {
-                    vec![
-                        x.source_region.to_string(),
-                        x.checked.to_string(),
-                        x.violations.to_string(),
-                        x.unverifiable.to_string(),
-                    ]
-                }),
-            );
-        }
-    }
-
-    let cap = &s.capacity;
+fn capacity(d: &mut Doc, cap: &crate::summary::Capacity) {
     d.heading("Capacity: peak per minute by source region and model");
     d.para(format!(
         "Tokens are input + output. {} Rerouting is shown beside each row: on-demand quotas are why requests move.",
@@ -524,34 +597,103 @@ pub fn report(s: &Summary, charts: &[Drawing]) -> Doc {
             ]
         }),
     );
+}
 
-    d.heading("Invocation errors by code");
+/// Which records the figures come from, when CloudTrail was read.
+fn sources(d: &mut Doc, s: &Summary) {
+    let x = &s.sources;
+    d.heading("Sources");
+    d.bullets(vec![
+        format!("Invocation-log records: {}", x.invocation_log_records),
+        format!(
+            "CloudTrail: {} Bedrock runtime calls, {} of them without an invocation-log record (counted from CloudTrail); {} other events skipped",
+            x.cloudtrail_calls, x.cloudtrail_only, x.cloudtrail_other_events
+        ),
+    ]);
+    d.para("A call is counted once: by its invocation-log record when there is one, else by its CloudTrail event. CloudTrail gives the source region, model, caller, error and, for a cross-region call, `inferenceRegion`; it records no tokens, latency or cost.");
+}
+
+fn coverage(d: &mut Doc, c: &crate::summary::Coverage, charts: &[Drawing]) {
+    d.heading("Logging coverage");
+    d.para(format!(
+        "CloudTrail records every call; invocation logging only where it is on. {} CloudTrail calls, {} invocation-log records; {} of the CloudTrail calls have a log record (counts compared per source region, day, model id and operation).",
+        c.cloudtrail_calls,
+        c.invocation_log_records,
+        c.coverage.map_or("-".into(), pct)
+    ));
     d.table(
-        &["Error code", "Requests"],
-        s.errors.by_code.iter().map(|x| vec![x.error_code.to_string(), x.requests.to_string()]),
+        &["Day", "Source region", "CloudTrail calls", "Log records", "Coverage", "Status"],
+        c.by_source_region_day.iter().map(|x| {
+            vec![
+                x.day.clone(),
+                x.source_region.clone(),
+                x.cloudtrail_calls.to_string(),
+                x.invocation_log_records.to_string(),
+                x.coverage.map_or("-".into(), pct),
+                x.status.to_string(),
+            ]
+        }),
     );
-
-    d.heading("Rejected lines");
-    if s.input.rejects.is_empty() {
-        d.para("None.");
+    figure(d, charts, charts::COVERAGE);
+    if c.request_ids_match {
+        d.para(format!(
+            "Request ids match across the two: {} calls are only in CloudTrail, {} records only in the invocation logs (of region-days CloudTrail has calls for).",
+            c.only_in_cloudtrail, c.only_in_invocation_logs
+        ));
     } else {
+        d.para("No CloudTrail request id matched an invocation-log record: only counts are compared.");
+    }
+    if !c.gaps.is_empty() {
+        d.para("Where the counts differ:");
         d.table(
-            &["Reason", "Lines", "First locations"],
-            s.input.rejects.iter().map(|x| {
+            &["Day", "Source region", "Model id", "Operation", "CloudTrail calls", "Log records"],
+            c.gaps.iter().map(|x| {
                 vec![
-                    x.reason.to_string(),
-                    x.lines.to_string(),
-                    x.first.iter().map(|f| f.to_string()).collect::<Vec<_>>().join(", "),
+                    x.day.clone(),
+                    x.source_region.clone(),
+                    x.model_id.clone(),
+                    x.operation.clone(),
+                    x.cloudtrail_calls.to_string(),
+                    x.invocation_log_records.to_string(),
                 ]
             }),
         );
     }
-    if !s.input.problems.is_empty() {
-        d.heading("Unreadable input");
+    if !c.only_in_cloudtrail_listed.is_empty() {
+        d.para(format!(
+            "The oldest calls only in CloudTrail ({} of {}):",
+            c.only_in_cloudtrail_listed.len(),
+            c.only_in_cloudtrail
+        ));
         d.table(
-            &["Source", "Problem"],
-            s.input.problems.iter().map(|p| vec![p.source.to_string(), p.message.to_string()]),
+            &["Request id", "Time", "Source region", "Model id", "Operation"],
+            c.only_in_cloudtrail_listed.iter().map(|x| {
+                vec![
+                    x.request_id.clone(),
+                    x.time.clone(),
+                    x.source_region.clone(),
+                    x.model_id.clone(),
+                    x.operation.clone(),
+                ]
+            }),
         );
     }
-    d
+}
+
+/// Calls per caller, from either record: the audit's "who".
+fn callers(d: &mut Doc, s: &Summary) {
+    d.heading("Calls by caller");
+    d.para("Every call counted, from invocation logs or CloudTrail, by the caller's identity ARN.");
+    d.table(
+        &["Account", "Principal", "Session", "Requests", "Errors"],
+        s.callers.iter().map(|x| {
+            vec![
+                x.account.clone(),
+                x.principal.clone(),
+                x.session.clone(),
+                x.requests.to_string(),
+                x.errors.to_string(),
+            ]
+        }),
+    );
 }

@@ -46,20 +46,47 @@ pub fn summary(s: &Summary, width: Option<usize>) -> Vec<u8> {
     if !top.is_empty() {
         let _ = writeln!(o, "flows     {}", top.join(", "));
     }
-    let _ = writeln!(
-        o,
-        "latency   {} of {} successful calls with a known region have a latency{}",
-        s.latency.known,
-        s.latency.calls,
-        if s.latency.percentiles == "exact" { "" } else { " (percentiles approximate)" }
-    );
-    let _ = writeln!(
-        o,
-        "cost      {} {} ({} unpriced requests)",
-        usd(s.cost.total),
-        s.cost.currency,
-        s.cost.unpriced_requests
-    );
+    if s.sources.cloudtrail_calls > 0 {
+        let x = &s.sources;
+        let _ = writeln!(
+            o,
+            "sources   {} invocation-log records; {} CloudTrail calls, {} only in CloudTrail; {} other events skipped",
+            x.invocation_log_records, x.cloudtrail_calls, x.cloudtrail_only, x.cloudtrail_other_events
+        );
+    }
+    match &s.latency {
+        Some(l) => {
+            let _ = writeln!(
+                o,
+                "latency   {} of {} successful calls with a known region have a latency{}",
+                l.known,
+                l.calls,
+                if l.percentiles == "exact" { "" } else { " (percentiles approximate)" }
+            );
+        }
+        None => {
+            let _ = writeln!(o, "latency   not available (CloudTrail records none)");
+        }
+    }
+    match &s.cost {
+        Some(c) => {
+            let _ =
+                writeln!(o, "cost      {} {} ({} unpriced requests)", usd(c.total), c.currency, c.unpriced_requests);
+        }
+        None => {
+            let _ = writeln!(o, "cost      not available (CloudTrail records no tokens)");
+        }
+    }
+    if let Some(c) = &s.coverage {
+        let _ = writeln!(
+            o,
+            "coverage  {} of {} CloudTrail calls have an invocation-log record; {} region-days missing, {} partial",
+            c.coverage.map_or("-".into(), pct),
+            c.cloudtrail_calls,
+            c.by_source_region_day.iter().filter(|d| d.status == "missing").count(),
+            c.by_source_region_day.iter().filter(|d| d.status == "partial").count()
+        );
+    }
     if let Some(res) = &s.residency {
         let _ = writeln!(
             o,
@@ -97,6 +124,10 @@ fn headers(names: &[&str]) -> Vec<String> {
 
 fn tables(s: &Summary) -> Vec<(&'static str, Table)> {
     let opt = |v: Option<i64>| v.map_or(Cell::Null, Cell::Int);
+    let no_latency = Vec::new();
+    let by_region = s.latency.as_ref().map_or(&no_latency, |l| &l.by_inference_region);
+    let no_cost = Vec::new();
+    let cost_by_model = s.cost.as_ref().map_or(&no_cost, |c| &c.by_model);
     let mut out = vec![
         (
             "Rerouting by source region",
@@ -117,9 +148,7 @@ fn tables(s: &Summary) -> Vec<(&'static str, Table)> {
             "Latency by inference region (ms, nearest rank)",
             Table {
                 headers: headers(&["inference region", "calls", "coverage", "p50", "p90", "p99"]),
-                rows: s
-                    .latency
-                    .by_inference_region
+                rows: by_region
                     .iter()
                     .map(|r| {
                         vec![
@@ -138,9 +167,7 @@ fn tables(s: &Summary) -> Vec<(&'static str, Table)> {
             "Cost by model",
             Table {
                 headers: headers(&["model", "requests", "USD", "unpriced"]),
-                rows: s
-                    .cost
-                    .by_model
+                rows: cost_by_model
                     .iter()
                     .map(|r| {
                         let f = &r.figures;

@@ -20,7 +20,49 @@ pub fn is_log_file(path: &Path) -> bool {
     let stem = name.strip_suffix(".gz").unwrap_or(&name);
     let json_name = [".json", ".jsonl", ".ndjson"].iter().any(|ext| stem.ends_with(ext));
     let in_data_dir = path.parent().and_then(Path::file_name).is_some_and(|d| d == "data");
-    json_name && !in_data_dir
+    // CloudTrail's digest files sign the log files; they hold no events.
+    let digest = path.components().any(|c| c.as_os_str() == "CloudTrail-Digest");
+    json_name && !in_data_dir && !digest
+}
+
+/// What a file's path says it holds: CloudTrail's layout
+/// (`AWSLogs/[ORG/]ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/ACCOUNT_CloudTrail_REGION_..._ID.json.gz`),
+/// Bedrock's (`.../BedrockModelInvocationLogs/...`), or neither (its content decides).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    Trail,
+    Logs,
+    Unknown,
+}
+
+pub fn layout_of(path: &str) -> Layout {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let folders: Vec<&str> = path.split('/').collect();
+    let folders = &folders[..folders.len().saturating_sub(1)];
+    if name.contains("_CloudTrail_") || folders.contains(&"CloudTrail") {
+        Layout::Trail
+    } else if folders.contains(&"BedrockModelInvocationLogs") {
+        Layout::Logs
+    } else {
+        Layout::Unknown
+    }
+}
+
+/// Whether a local file is a CloudTrail file: by its path, else by its first bytes (inflated
+/// when it is gzip). A file that cannot be opened is left to the reader, which reports it.
+pub fn is_trail_file(path: &Path) -> bool {
+    match layout_of(&path.to_string_lossy()) {
+        Layout::Trail => true,
+        Layout::Logs => false,
+        Layout::Unknown => {
+            use std::io::Read;
+            let Ok(file) = std::fs::File::open(path) else { return false };
+            let Ok((_, lines)) = super::decode::decompressed(file.take(1 << 16)) else { return false };
+            let mut head = Vec::new();
+            let _ = lines.take(256).read_to_end(&mut head);
+            crate::record::trail::is_document(&head)
+        }
+    }
 }
 
 pub fn expand(sources: &[SourceSpec]) -> Result<Expanded, SourceError> {
@@ -115,6 +157,40 @@ mod tests {
         for (p, want) in cases {
             assert_eq!(is_log_file(Path::new(p)), want, "{p}");
         }
+    }
+
+    #[test]
+    fn layout_table() {
+        let cases = [
+            ("b/AWSLogs/111122223333/CloudTrail/eu-west-1/2026/03/02/111122223333_CloudTrail_eu-west-1_20260302T0815Z_abCD.json.gz", Layout::Trail),
+            ("AWSLogs/o-abc123/111122223333/CloudTrail/us-east-1/2026/03/02/x.json.gz", Layout::Trail),
+            ("downloads/111122223333_CloudTrail_us-east-1_20260302T0815Z_abCD.json.gz", Layout::Trail),
+            ("p/AWSLogs/1/BedrockModelInvocationLogs/us-east-1/2026/11/09/00/20261109T000512345Z_0123456789abcdef.json.gz", Layout::Logs),
+            ("logs/export.jsonl", Layout::Unknown),
+            ("CloudTrail", Layout::Unknown),
+        ];
+        for (p, want) in cases {
+            assert_eq!(layout_of(p), want, "{p}");
+        }
+        assert!(!is_log_file(Path::new(
+            "AWSLogs/1/CloudTrail-Digest/us-east-1/2026/03/02/1_CloudTrail-Digest_x.json.gz"
+        )));
+    }
+
+    #[test]
+    fn trail_files_are_known_by_content_when_the_name_does_not_say() {
+        let dir = std::env::temp_dir().join(format!("mila-trail-peek-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (doc, log) = (dir.join("events.json"), dir.join("export.jsonl"));
+        std::fs::write(&doc, "\n  {\"Records\": []}").unwrap();
+        std::fs::write(&log, "{\"schemaType\":\"ModelInvocationLog\"}\n").unwrap();
+        let gz = dir.join("events.json.gz");
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut enc, b"{\"Records\":[{}]}").unwrap();
+        std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+        assert!(is_trail_file(&doc) && is_trail_file(&gz));
+        assert!(!is_trail_file(&log) && !is_trail_file(&dir.join("missing.json")));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

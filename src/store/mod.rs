@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use crate::frame::col;
 use crate::inputs::profiles::Profiles;
 use crate::record::model_id::{canonicalise, route};
-use crate::record::{ModelIdKind, Route};
+use crate::record::{ModelIdKind, RecordedBy, Route};
 use crate::source::aws::AwsSettings;
 use crate::source::s3::ObjectInfo;
 use crate::window::DAY_MS;
@@ -88,6 +88,9 @@ pub struct Totals {
     #[serde(default)]
     pub duplicates_in_runs: u64,
     pub problems: u64,
+    /// CloudTrail events that were not Bedrock runtime calls.
+    #[serde(default)]
+    pub other_events: u64,
     /// Rejected lines by reason, with the first locations of each, kept so that a report of the
     /// store says what a report of the files would.
     #[serde(default)]
@@ -115,6 +118,7 @@ impl Totals {
         self.duplicates += st.duplicates + known;
         self.duplicates_in_runs += st.duplicates;
         self.problems += st.problems.len() as u64;
+        self.other_events += st.other_events;
         crate::load::merge_rejects(&mut self.rejects, st.rejects.clone());
         let room = MAX_PROBLEMS.saturating_sub(self.problem_list.len());
         self.problem_list.extend(
@@ -134,6 +138,7 @@ impl Totals {
             lines: self.rejected + self.duplicates_in_runs,
             rejected: self.rejected,
             duplicates: self.duplicates_in_runs,
+            other_events: self.other_events,
             rejects: self.rejects.clone(),
             problems: self
                 .problem_list
@@ -250,17 +255,27 @@ impl Store {
             let name = day_name(day);
             let part = new.take(&IdxCa::from_vec("idx".into(), rows))?;
             let old = match self.state.days.get(&name) {
-                Some(file) => Some(self.read_parquet(file)?),
+                Some(file) => Some(crate::frame::with_all_columns(self.read_parquet(file)?)?),
                 None => None,
             };
+            // A record is known by its request id and kind: a call's CloudTrail event is kept
+            // beside its log record, for logging coverage.
             let fresh = match &old {
                 Some(old) => {
-                    let stored: HashSet<&str> = old.column(col::REQUEST_ID)?.str()?.iter().flatten().collect();
+                    let kinds = crate::frame::recorded_by_of(old)?;
+                    let stored: HashSet<(&str, RecordedBy)> = old
+                        .column(col::REQUEST_ID)?
+                        .str()?
+                        .iter()
+                        .zip(kinds)
+                        .filter_map(|(id, k)| Some((id?, k)))
+                        .collect();
                     let keep: BooleanChunked = part
                         .column(col::REQUEST_ID)?
                         .str()?
                         .iter()
-                        .map(|id| id.is_some_and(|id| !stored.contains(id)))
+                        .zip(crate::frame::recorded_by_of(&part)?)
+                        .map(|(id, k)| id.is_some_and(|id| !stored.contains(&(id, k))))
                         .collect();
                     part.filter(&keep)?
                 }

@@ -11,7 +11,7 @@ use crate::inputs::prices::Prices;
 use crate::inputs::profiles::Profiles;
 use crate::inputs::quotas::Quotas;
 use crate::load::LoadStats;
-use crate::record::Route;
+use crate::record::{RecordedBy, Route};
 use crate::tables::row::{rows, Row};
 use crate::tables::Tables;
 use crate::window::Window;
@@ -33,26 +33,182 @@ fn ratio(num: u64, den: u64) -> f64 {
     }
 }
 
+/// The sections CloudTrail cannot fill: it records no tokens, latency or cost.
+pub const NOT_FROM_CLOUDTRAIL: [&str; 4] = ["tokens", "latency", "cost", "capacity"];
+
+/// Only the rows counted from invocation-log records: tokens, latency and cost come from them.
+fn logged(table: &DataFrame) -> LazyFrame {
+    table.clone().lazy().filter(col(col::RECORDED_BY).eq(lit(RecordedBy::InvocationLog.as_str())))
+}
+
+fn requests_by(table: &DataFrame, by: RecordedBy) -> PolarsResult<u64> {
+    let df = table
+        .clone()
+        .lazy()
+        .filter(col(col::RECORDED_BY).eq(lit(by.as_str())))
+        .select([col(col::REQUESTS).sum().cast(DataType::UInt64)])
+        .collect()?;
+    Ok(df.column(col::REQUESTS)?.u64()?.get(0).unwrap_or(0))
+}
+
 pub fn build(tables: &Tables, stats: &LoadStats, window: Window, inputs: &Inputs) -> PolarsResult<Summary> {
     let usage = || tables.usage.clone().lazy();
     let errors = errors_section(usage())?;
-    let cost = cost_section(tables, inputs)?;
+    let sources = sources_section(tables, stats)?;
+    // Without a single invocation-log record, tokens, latency and cost are unknown, not zero.
+    let known = sources.not_available.is_empty();
+    let cost = known.then(|| cost_section(tables, inputs)).transpose()?;
     Ok(Summary {
         schema: SCHEMA,
         window: WindowOut { since: window.since_rfc3339(), until: window.until_rfc3339() },
         records: records_section(stats, &errors),
         rerouting: rerouting_section(usage())?,
-        latency: latency_section(tables)?,
-        tokens: tokens_section(usage())?,
+        latency: known.then(|| latency_section(tables)).transpose()?,
+        tokens: known.then(|| tokens_section(logged(&tables.usage))).transpose()?,
         cost,
         residency: inputs.policy.map(|p| residency_section(usage(), p)).transpose()?,
         errors,
+        callers: callers_section(&tables.callers)?,
+        coverage: coverage_section(tables, &sources)?,
+        sources,
         comparison: None,
-        capacity: capacity_section(tables, inputs.quotas),
-        daily: daily_section(usage(), inputs)?,
+        capacity: known.then(|| capacity_section(tables, inputs.quotas)),
+        daily: daily_section(usage(), inputs, known)?,
         input: input_section(stats),
         engine: EngineOut::local(),
     })
+}
+
+fn sources_section(tables: &Tables, stats: &LoadStats) -> PolarsResult<Sources> {
+    let logs = requests_by(&tables.usage, RecordedBy::InvocationLog)?;
+    let trail_only = requests_by(&tables.usage, RecordedBy::CloudTrail)?;
+    let trail = trail_only + stats.also_logged;
+    Ok(Sources {
+        invocation_log_records: logs,
+        cloudtrail_calls: trail,
+        cloudtrail_only: trail_only,
+        cloudtrail_other_events: stats.other_events,
+        not_available: if logs == 0 && trail > 0 { NOT_FROM_CLOUDTRAIL.to_vec() } else { Vec::new() },
+    })
+}
+
+fn callers_section(callers: &DataFrame) -> PolarsResult<Vec<CallerCalls>> {
+    let df = callers
+        .clone()
+        .lazy()
+        .group_by([col(col::IDENTITY_ARN)])
+        .agg([
+            crate::analysis::requests().alias(col::REQUESTS),
+            crate::analysis::requests_where(col(col::ERROR_CODE).is_not_null()).alias(col::ERROR_CODE),
+        ])
+        .collect()?;
+    let mut out: std::collections::BTreeMap<crate::record::caller::Caller, (u64, u64)> = Default::default();
+    for r in rows(&df) {
+        let who = match r.opt_str(col::IDENTITY_ARN) {
+            Some(arn) => crate::record::caller::caller(&arn),
+            None => crate::record::caller::Caller {
+                account: String::new(),
+                principal: attribution::NO_IDENTITY.into(),
+                session: String::new(),
+            },
+        };
+        let e = out.entry(who).or_default();
+        e.0 += r.u64(col::REQUESTS);
+        e.1 += r.opt_u64(col::ERROR_CODE).unwrap_or(0);
+    }
+    Ok(out
+        .into_iter()
+        .map(|(c, (requests, errors))| CallerCalls {
+            account: c.account,
+            principal: c.principal,
+            session: c.session,
+            requests,
+            errors,
+        })
+        .collect())
+}
+
+/// Coverage status of a region's day.
+fn coverage_status(trail: u64, logs: u64) -> &'static str {
+    match (trail, logs) {
+        (0, _) => "no cloudtrail",
+        (_, 0) => "missing",
+        (t, l) if l >= t => "logged",
+        _ => "partial",
+    }
+}
+
+fn coverage_section(tables: &Tables, sources: &Sources) -> PolarsResult<Option<Coverage>> {
+    use crate::tables::coverage::{CLOUDTRAIL_CALLS, CLOUDTRAIL_ONLY, LOG_RECORDS};
+    if sources.invocation_log_records == 0 || sources.cloudtrail_calls == 0 {
+        return Ok(None);
+    }
+    let mut days: std::collections::BTreeMap<(String, String), [u64; 3]> = Default::default();
+    let mut gaps = Vec::new();
+    let (mut trail_total, mut covered, mut logs_only) = (0, 0, 0);
+    let cells = crate::analysis::sort_by(
+        tables.coverage.clone().lazy(),
+        &[col::DAY, col::SOURCE_REGION, col::MODEL_ID, col::OPERATION],
+    )
+    .collect()?;
+    for r in rows(&cells) {
+        let (logs, trail, only) = (r.u64(LOG_RECORDS), r.u64(CLOUDTRAIL_CALLS), r.u64(CLOUDTRAIL_ONLY));
+        let key = (day(&r), r.str(col::SOURCE_REGION));
+        let d = days.entry(key.clone()).or_default();
+        d[0] += trail;
+        d[1] += logs;
+        d[2] += logs.saturating_sub(trail - only);
+        trail_total += trail;
+        covered += logs.min(trail);
+        if logs != trail {
+            gaps.push(CoverageCell {
+                day: key.0,
+                source_region: key.1,
+                model_id: r.str(col::MODEL_ID),
+                operation: r.str(col::OPERATION),
+                cloudtrail_calls: trail,
+                invocation_log_records: logs,
+            });
+        }
+    }
+    let ratio_of = |logs: u64, trail: u64| (trail > 0).then(|| ratio(logs.min(trail), trail));
+    let by_source_region_day: Vec<CoverageDay> = days
+        .iter()
+        .map(|((day, region), [trail, logs, only_logs])| {
+            if *trail > 0 {
+                logs_only += only_logs;
+            }
+            CoverageDay {
+                day: day.clone(),
+                source_region: region.clone(),
+                cloudtrail_calls: *trail,
+                invocation_log_records: *logs,
+                coverage: ratio_of(*logs, *trail),
+                status: coverage_status(*trail, *logs),
+            }
+        })
+        .collect();
+    let matched = sources.cloudtrail_calls - sources.cloudtrail_only;
+    let only_in_cloudtrail_listed = rows(&tables.cloudtrail_only)
+        .map(|r| CoverageCall {
+            request_id: r.str(col::REQUEST_ID),
+            time: r.opt_i64(col::TIMESTAMP).map(crate::window::rfc3339).unwrap_or_default(),
+            source_region: r.str(col::SOURCE_REGION),
+            model_id: r.str(col::MODEL_ID),
+            operation: r.str(col::OPERATION),
+        })
+        .collect();
+    Ok(Some(Coverage {
+        cloudtrail_calls: trail_total,
+        invocation_log_records: sources.invocation_log_records,
+        coverage: (trail_total > 0).then(|| ratio(covered, trail_total)),
+        request_ids_match: matched > 0,
+        only_in_cloudtrail: if matched > 0 { sources.cloudtrail_only } else { 0 },
+        only_in_invocation_logs: if matched > 0 { logs_only } else { 0 },
+        by_source_region_day,
+        gaps,
+        only_in_cloudtrail_listed,
+    }))
 }
 
 fn records_section(stats: &LoadStats, errors: &Errors) -> Records {
@@ -183,13 +339,13 @@ fn attributed(r: &Row) -> Attributed {
 }
 
 /// A priced table grouped by `key`, as (the key's value, figures), in the key's order.
-fn priced_by(table: &DataFrame, prices: &Prices, key: &str) -> PolarsResult<Vec<(Option<String>, Attributed)>> {
-    let df = cost::priced(table.clone().lazy(), prices, &[key])?.collect()?;
+fn priced_by(table: LazyFrame, prices: &Prices, key: &str) -> PolarsResult<Vec<(Option<String>, Attributed)>> {
+    let df = cost::priced(table, prices, &[key])?.collect()?;
     Ok(rows(&df).map(|r| (r.opt_str(key), attributed(&r))).collect())
 }
 
 fn cost_section(tables: &Tables, inputs: &Inputs) -> PolarsResult<Cost> {
-    let priced = cost::priced(tables.usage.clone().lazy(), inputs.prices, &[])?;
+    let priced = cost::priced(logged(&tables.usage), inputs.prices, &[])?;
     let grouped = |keys: &[&str]| cost::grouped(priced.clone(), keys).collect();
     let by_model: Vec<CostModel> = rows(&cost::by_model(priced.clone(), &[]).collect()?)
         .map(|r| CostModel { model: r.str(col::MODEL), figures: attributed(&r) })
@@ -203,12 +359,13 @@ fn cost_section(tables: &Tables, inputs: &Inputs) -> PolarsResult<Cost> {
     let by_tag = rows(&cost::by_tag(priced, inputs.profiles, &[])?.collect()?)
         .map(|r| CostTag { key: r.str(cost::TAG_KEY), value: r.str(cost::TAG_VALUE), figures: attributed(&r) })
         .collect();
-    let by_identity = attribution::by_identity(priced_by(&tables.callers, inputs.prices, col::IDENTITY_ARN)?);
+    let by_identity = attribution::by_identity(priced_by(logged(&tables.callers), inputs.prices, col::IDENTITY_ARN)?);
     let by_request_metadata = match inputs.metadata_keys {
         [] => Vec::new(),
-        keys => {
-            attribution::by_request_metadata(priced_by(&tables.metadata, inputs.prices, col::REQUEST_METADATA)?, keys)
-        }
+        keys => attribution::by_request_metadata(
+            priced_by(tables.metadata.clone().lazy(), inputs.prices, col::REQUEST_METADATA)?,
+            keys,
+        ),
     };
     Ok(Cost {
         currency: "USD",
@@ -290,7 +447,8 @@ fn day(r: &Row) -> String {
     r.opt_i64(col::DAY).map(crate::window::date).unwrap_or_default()
 }
 
-fn daily_section(usage: LazyFrame, inputs: &Inputs) -> PolarsResult<Daily> {
+fn daily_section(usage: LazyFrame, inputs: &Inputs, tokens_known: bool) -> PolarsResult<Daily> {
+    let known = |v: u64| tokens_known.then_some(v);
     let by_source_region = rows(&daily::by_source_region(usage.clone()).collect()?)
         .map(|r| {
             let routes = route_row(&r);
@@ -302,14 +460,15 @@ fn daily_section(usage: LazyFrame, inputs: &Inputs) -> PolarsResult<Daily> {
                 rerouted: routes.rerouted,
                 unknown: routes.unknown,
                 rerouting_rate: routes.rate,
-                input_tokens: r.u64(col::INPUT_TOKENS),
-                output_tokens: r.u64(col::OUTPUT_TOKENS),
-                cache_read_tokens: r.u64(col::CACHE_READ_TOKENS),
-                cache_write_tokens: r.u64(col::CACHE_WRITE_TOKENS),
+                input_tokens: known(r.u64(col::INPUT_TOKENS)),
+                output_tokens: known(r.u64(col::OUTPUT_TOKENS)),
+                cache_read_tokens: known(r.u64(col::CACHE_READ_TOKENS)),
+                cache_write_tokens: known(r.u64(col::CACHE_WRITE_TOKENS)),
             }
         })
         .collect();
-    let priced = cost::priced(usage, inputs.prices, &[col::DAY])?;
+    let logged = usage.filter(col(col::RECORDED_BY).eq(lit(RecordedBy::InvocationLog.as_str())));
+    let priced = cost::priced(logged, inputs.prices, &[col::DAY])?;
     let cost_by_model = rows(&cost::by_model(priced.clone(), &[col::DAY]).collect()?)
         .map(|r| {
             let a = attributed(&r);

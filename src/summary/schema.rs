@@ -13,16 +13,27 @@ pub struct Summary {
     pub schema: &'static str,
     pub window: WindowOut,
     pub records: Records,
+    /// Which kinds of record were read, and what CloudTrail alone cannot tell.
+    pub sources: Sources,
     pub rerouting: Rerouting,
-    pub latency: Latency,
-    pub tokens: Tokens,
-    pub cost: Cost,
+    /// Null when only CloudTrail was read (it records no latency; see `sources.not_available`).
+    pub latency: Option<Latency>,
+    /// Null when only CloudTrail was read (it records no tokens).
+    pub tokens: Option<Tokens>,
+    /// Null when only CloudTrail was read (no tokens, no cost).
+    pub cost: Option<Cost>,
     pub residency: Option<Residency>,
     pub errors: Errors,
+    /// Calls per caller (identity ARN), whichever record counted them.
+    pub callers: Vec<CallerCalls>,
+    /// Logging coverage: present when both invocation logs and CloudTrail were read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<Coverage>,
     /// With `--compare previous` only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comparison: Option<Comparison>,
-    pub capacity: Capacity,
+    /// Null when only CloudTrail was read (it records no tokens per minute).
+    pub capacity: Option<Capacity>,
     /// Per UTC day: the series the charts draw.
     pub daily: Daily,
     pub input: Input,
@@ -79,6 +90,87 @@ pub struct Records {
     pub invocation_errors: u64,
     pub skipped_objects: u64,
     pub outside_window: u64,
+}
+
+/// Calls are counted once: by their invocation-log record when there is one, else by their
+/// CloudTrail event.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Sources {
+    /// Calls counted from invocation-log records.
+    pub invocation_log_records: u64,
+    /// Bedrock runtime calls read in CloudTrail (each request id once).
+    pub cloudtrail_calls: u64,
+    /// Of those, calls no invocation-log record matched, counted from CloudTrail.
+    pub cloudtrail_only: u64,
+    /// CloudTrail events that are not Bedrock runtime calls, skipped.
+    pub cloudtrail_other_events: u64,
+    /// Sections CloudTrail cannot fill, null because only CloudTrail was read.
+    pub not_available: Vec<&'static str>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct CallerCalls {
+    pub account: String,
+    pub principal: String,
+    pub session: String,
+    pub requests: u64,
+    pub errors: u64,
+}
+
+/// Invocation logging against CloudTrail, which records every call: where logging was off or
+/// partial. Counts are compared per (source region, day, model id, operation), which needs no
+/// join key; request ids, where they match, name the calls found in one record and not the other.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Coverage {
+    pub cloudtrail_calls: u64,
+    pub invocation_log_records: u64,
+    /// Of the CloudTrail calls, the share with an invocation-log record (counts compared per
+    /// region, day, model id and operation); null without CloudTrail calls.
+    pub coverage: Option<f64>,
+    /// Whether any CloudTrail event's request id matched an invocation-log record: when none
+    /// did, only counts are compared.
+    pub request_ids_match: bool,
+    /// CloudTrail calls whose request id no invocation-log record has (when ids match).
+    pub only_in_cloudtrail: u64,
+    /// Invocation-log records of region-days CloudTrail has calls for, whose request id no
+    /// CloudTrail event has (when ids match).
+    pub only_in_invocation_logs: u64,
+    pub by_source_region_day: Vec<CoverageDay>,
+    /// The (region, day, model id, operation) cells where the counts differ.
+    pub gaps: Vec<CoverageCell>,
+    /// The oldest calls found only in CloudTrail (at most 100).
+    pub only_in_cloudtrail_listed: Vec<CoverageCall>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct CoverageDay {
+    pub day: String,
+    pub source_region: String,
+    pub cloudtrail_calls: u64,
+    pub invocation_log_records: u64,
+    /// Null where CloudTrail has no calls.
+    pub coverage: Option<f64>,
+    /// `logged`, `partial`, `missing` (no log record) or `no cloudtrail` (logs only).
+    pub status: &'static str,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct CoverageCell {
+    pub day: String,
+    pub source_region: String,
+    pub model_id: String,
+    pub operation: String,
+    pub cloudtrail_calls: u64,
+    pub invocation_log_records: u64,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct CoverageCall {
+    pub request_id: String,
+    pub time: String,
+    pub source_region: String,
+    pub model_id: String,
+    pub operation: String,
 }
 
 #[derive(Debug, Serialize, PartialEq)]
@@ -304,10 +396,11 @@ pub struct DayRegion {
     pub rerouted: u64,
     pub unknown: u64,
     pub rerouting_rate: f64,
-    pub input_tokens: u64,
-    pub output_tokens: u64,
-    pub cache_read_tokens: u64,
-    pub cache_write_tokens: u64,
+    /// Token sums are null when only CloudTrail was read.
+    pub input_tokens: Option<u64>,
+    pub output_tokens: Option<u64>,
+    pub cache_read_tokens: Option<u64>,
+    pub cache_write_tokens: Option<u64>,
 }
 
 #[derive(Debug, Serialize, PartialEq)]

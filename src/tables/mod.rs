@@ -33,6 +33,22 @@ pub struct Tables {
     /// model id, identity ARN, oldest first.
     pub violations: Option<DataFrame>,
     pub percentiles: Percentiles,
+    /// Logging coverage: per (day, source region, model id, operation), the `coverage::COUNTS`.
+    pub coverage: DataFrame,
+    /// The oldest calls found in CloudTrail and not in the invocation logs (at most
+    /// `tally::CLOUDTRAIL_ONLY_LISTED`): request id, time, source region, model id, operation.
+    pub cloudtrail_only: DataFrame,
+}
+
+/// The columns of the coverage table after its keys.
+pub mod coverage {
+    /// Invocation-log records (each request id once).
+    pub const LOG_RECORDS: &str = "invocation_log_records";
+    /// CloudTrail runtime calls (each request id once), logged or not.
+    pub const CLOUDTRAIL_CALLS: &str = "cloudtrail_calls";
+    /// CloudTrail calls whose request id no invocation-log record has.
+    pub const CLOUDTRAIL_ONLY: &str = "cloudtrail_only";
+    pub const COUNTS: [&str; 3] = [LOG_RECORDS, CLOUDTRAIL_CALLS, CLOUDTRAIL_ONLY];
 }
 
 /// How the latency percentiles of the tables were computed.
@@ -51,4 +67,30 @@ impl Percentiles {
             Percentiles::Approximate => "approximate",
         }
     }
+}
+
+/// An empty coverage table, for an engine that reads invocation logs only.
+pub fn no_coverage() -> DataFrame {
+    use crate::frame::col;
+    let mut columns = vec![Column::new_empty(col::DAY.into(), &DataType::Int64)];
+    for c in [col::SOURCE_REGION, col::MODEL_ID, col::OPERATION] {
+        columns.push(Column::new_empty(c.into(), &DataType::String));
+    }
+    for c in coverage::COUNTS {
+        columns.push(Column::new_empty(c.into(), &DataType::Int64));
+    }
+    DataFrame::new(0, columns).expect("columns of one length")
+}
+
+/// An empty list of calls found only in CloudTrail.
+pub fn no_cloudtrail_only() -> DataFrame {
+    use crate::frame::col;
+    let mut columns = vec![
+        Column::new_empty(col::REQUEST_ID.into(), &DataType::String),
+        Column::new_empty(col::TIMESTAMP.into(), &DataType::Datetime(TimeUnit::Milliseconds, None)),
+    ];
+    for c in [col::SOURCE_REGION, col::MODEL_ID, col::OPERATION] {
+        columns.push(Column::new_empty(c.into(), &DataType::String));
+    }
+    DataFrame::new(0, columns).expect("columns of one length")
 }

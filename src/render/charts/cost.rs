@@ -5,7 +5,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{label, legend, legend_width, page, text, upper, Area, Axis, Drawn, Plot, INK, OTHER, PALETTE, WIDTH};
-use crate::summary::Summary;
+use crate::summary::{Cost, Summary};
 
 pub struct PerDay {
     axis: Axis,
@@ -17,8 +17,8 @@ pub struct PerDay {
 }
 
 impl PerDay {
-    pub fn new(s: &Summary) -> Self {
-        let key = stack_key(s);
+    pub fn new(s: &Summary, cost: &Cost) -> Self {
+        let key = stack_key(cost);
         let (by, rows): (String, Vec<(&str, &str, f64)>) = match &key {
             Some(k) => (
                 format!("tag `{}`", label(k, 32)),
@@ -58,15 +58,15 @@ impl PerDay {
                 groups[i].2[d] += usd;
             }
         }
-        PerDay { axis, by, groups, unpriced: s.cost.unpriced_requests }
+        PerDay { axis, by, groups, unpriced: cost.unpriced_requests }
     }
 }
 
 /// The tag key that splits cost the most ways (the most values besides untagged); the first by
 /// name among equals.
-fn stack_key(s: &Summary) -> Option<String> {
+fn stack_key(cost: &Cost) -> Option<String> {
     let mut keys: Vec<(&str, usize)> = Vec::new();
-    for t in &s.cost.by_tag {
+    for t in &cost.by_tag {
         let tagged = usize::from(t.value != crate::analysis::cost::UNTAGGED);
         match keys.iter_mut().find(|(k, _)| *k == t.key) {
             Some(k) => k.1 += tagged,

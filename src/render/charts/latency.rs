@@ -5,7 +5,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{compact, label, legend, legend_width, page, text, thousands, upper, Area, Drawn, Plot, INK, MUTED, WIDTH};
-use crate::summary::Summary;
+use crate::summary::Latency;
 
 /// Rows shown in a latency chart (pairs, or inference regions); summary.json holds them all.
 const MAX_PAIRS: usize = 15;
@@ -132,8 +132,8 @@ fn pct(v: f64) -> String {
 }
 
 /// p50 / p90 / p99 per inference region, with calls and latency coverage beside each name.
-pub fn by_region(s: &Summary) -> Bars {
-    let mut regions: Vec<_> = s.latency.by_inference_region.iter().collect();
+pub fn by_region(l: &Latency) -> Bars {
+    let mut regions: Vec<_> = l.by_inference_region.iter().collect();
     let all = regions.len();
     if all > MAX_PAIRS {
         // The busiest regions, in the summary's order.
@@ -184,9 +184,9 @@ pub fn by_region(s: &Summary) -> Bars {
 
 /// The latency cost of rerouting: local and rerouted p50 (bar) and p90 (whisker) for the same
 /// source region and model, for the pairs with the most rerouted calls.
-pub fn local_vs_rerouted(s: &Summary) -> Bars {
+pub fn local_vs_rerouted(l: &Latency) -> Bars {
     let mut pairs: Vec<_> =
-        s.latency.local_vs_rerouted.iter().filter(|r| r.local_requests > 0 && r.rerouted_requests > 0).collect();
+        l.local_vs_rerouted.iter().filter(|r| r.local_requests > 0 && r.rerouted_requests > 0).collect();
     let all = pairs.len();
     // Most rerouted calls first; ties keep the summary's (source, model) order.
     pairs.sort_by_key(|r| std::cmp::Reverse(r.rerouted_requests));

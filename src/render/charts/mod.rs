@@ -31,6 +31,7 @@ pub const LATENCY_BY_REGION: &str = "latency-by-region";
 pub const LOCAL_VS_REROUTED: &str = "latency-local-vs-rerouted";
 pub const COST: &str = "cost-by-day";
 pub const VOLUME: &str = "volume-by-day";
+pub const COVERAGE: &str = "logging-coverage-by-day";
 
 /// One chart, in both formats.
 pub struct Chart {
@@ -92,14 +93,18 @@ pub fn all(s: &Summary) -> Vec<Drawing> {
             Err(message) => Err(ChartError { name, message }),
         }
     }
-    vec![
-        one(MATRIX, || heatmap::Flows::new(s)),
-        one(RATE, || series::ReroutingRate::new(s)),
-        one(LATENCY_BY_REGION, || latency::by_region(s)),
-        one(LOCAL_VS_REROUTED, || latency::local_vs_rerouted(s)),
-        one(COST, || cost::PerDay::new(s)),
-        one(VOLUME, || series::Volume::new(s)),
-    ]
+    let mut charts = vec![one(MATRIX, || heatmap::Flows::new(s)), one(RATE, || series::ReroutingRate::new(s))];
+    if s.coverage.is_some() {
+        charts.push(one(COVERAGE, || series::Coverage::new(s)));
+    }
+    // CloudTrail alone has no latency, tokens or cost to draw.
+    if let (Some(l), Some(c)) = (&s.latency, &s.cost) {
+        charts.push(one(LATENCY_BY_REGION, || latency::by_region(l)));
+        charts.push(one(LOCAL_VS_REROUTED, || latency::local_vs_rerouted(l)));
+        charts.push(one(COST, || cost::PerDay::new(s, c)));
+    }
+    charts.push(one(VOLUME, || series::Volume::new(s)));
+    charts
 }
 
 /// A chart as drawn, or why it was not.

@@ -50,14 +50,30 @@ impl Daily {
         scale: f64,
         missing: Option<f64>,
     ) -> Lines {
+        let rows = s
+            .daily
+            .by_source_region
+            .iter()
+            .map(|r| (r.day.as_str(), r.source_region.as_str(), value(r), per.map_or(1.0, |p| p(r))));
+        self.lines_of(rows, per.is_some(), scale, missing)
+    }
+
+    /// `lines` over any rows of (day, source region, value, divisor).
+    fn lines_of<'a>(
+        &self,
+        rows: impl Iterator<Item = (&'a str, &'a str, f64, f64)>,
+        rate: bool,
+        scale: f64,
+        missing: Option<f64>,
+    ) -> Lines {
         let n = self.regions.len() + usize::from(self.other.is_some());
         let mut sums = vec![vec![None::<(f64, f64)>; self.axis.len()]; n];
-        for r in &s.daily.by_source_region {
-            let line = self.regions.iter().position(|x| *x == r.source_region).unwrap_or(n - 1);
-            if let Some(b) = self.axis.index(&r.day) {
+        for (day, region, value, per) in rows {
+            let line = self.regions.iter().position(|x| x == region).unwrap_or(n - 1);
+            if let Some(b) = self.axis.index(day) {
                 let (v, d) = sums[line][b].get_or_insert((0.0, 0.0));
-                *v += value(r);
-                *d += per.map_or(1.0, |p| p(r));
+                *v += value;
+                *d += per;
             }
         }
         let names = self
@@ -71,11 +87,11 @@ impl Daily {
             .map(|(i, ((name, colour), sums))| {
                 let values = sums
                     .into_iter()
-                    .map(|sum| match (sum, per) {
+                    .map(|sum| match (sum, rate) {
                         (None, _) => missing,
-                        (Some((_, 0.0)), Some(_)) => missing,
-                        (Some((v, d)), Some(_)) => Some(v / d * scale),
-                        (Some((v, _)), None) => Some(v * scale),
+                        (Some((_, 0.0)), true) => missing,
+                        (Some((v, d)), true) => Some(v / d * scale),
+                        (Some((v, _)), false) => Some(v * scale),
                     })
                     .collect();
                 (name, colour.unwrap_or_else(|| super::colour(i)), values)
@@ -216,7 +232,8 @@ impl Volume {
         let d = Daily::new(s);
         // A day without requests had zero of both.
         let requests = d.lines(s, |r| r.requests as f64, None, 1.0, Some(0.0));
-        let tokens = d.lines(s, |r| r.input_tokens as f64 + r.output_tokens as f64, None, 1.0, Some(0.0));
+        let tokens =
+            d.lines(s, |r| (r.input_tokens.unwrap_or(0) + r.output_tokens.unwrap_or(0)) as f64, None, 1.0, Some(0.0));
         Volume { axis: d.axis, requests, tokens }
     }
 }
@@ -241,5 +258,44 @@ impl Plot for Volume {
         let per = |what: &str| format!("{what} per {}", self.axis.unit());
         panel(&top, &self.axis, &self.requests, "Requests", &per("requests"), max(&self.requests), &tick)?;
         panel(&bottom, &self.axis, &self.tokens, "Tokens (input + output)", &per("tokens"), max(&self.tokens), &tick)
+    }
+}
+
+/// Invocation-logging coverage per source region per day: the share of CloudTrail's calls that
+/// have an invocation-log record.
+pub struct Coverage {
+    axis: Axis,
+    lines: Lines,
+}
+
+impl Coverage {
+    pub fn new(s: &Summary) -> Self {
+        let d = Daily::new(s);
+        let days = s.coverage.iter().flat_map(|c| c.by_source_region_day.iter());
+        // A day without CloudTrail calls has no coverage: a gap, not zero.
+        let rows = days.map(|r| {
+            let covered = r.invocation_log_records.min(r.cloudtrail_calls);
+            (r.day.as_str(), r.source_region.as_str(), covered as f64, r.cloudtrail_calls as f64)
+        });
+        let lines = d.lines_of(rows, true, 100.0, None);
+        Coverage { axis: d.axis, lines }
+    }
+}
+
+impl Plot for Coverage {
+    fn name(&self) -> &'static str {
+        super::COVERAGE
+    }
+    fn title(&self) -> String {
+        format!("Invocation-logging coverage per source region per {}", self.axis.unit())
+    }
+    fn size(&self) -> (u32, u32) {
+        (WIDTH, 560)
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> Drawn<DB> {
+        let subtitle = "CloudTrail calls with an invocation-log record, as a share of the region's CloudTrail calls; below 100%: logging off or partial.";
+        let Some(plot) = framed(root, &self.title(), subtitle, &self.lines)? else { return Ok(()) };
+        let pct = |v: &f64| format!("{v:.0}%");
+        panel(&plot, &self.axis, &self.lines, "", "logged (% of CloudTrail calls)", 105.0, &pct)
     }
 }

@@ -1,0 +1,341 @@
+//! CloudTrail log files -> Records. A trail file is one JSON object, `{"Records": [...]}`, with
+//! every service's events mixed in; only Bedrock's runtime calls become records. A runtime
+//! call's event names the model, the source region (`awsRegion`), the caller and, for a
+//! cross-region call, `additionalEventData.inferenceRegion`: the audit needs nothing more, and
+//! no prompt is ever in it.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::parse::{in_range, parse_timestamp_ms, required, resolve, Reject, Text};
+use super::{Record, RecordedBy};
+use crate::inputs::profiles::Profiles;
+
+/// The event source of Bedrock's API calls in CloudTrail.
+pub const EVENT_SOURCE: &str = "bedrock.amazonaws.com";
+/// The runtime calls that invoke a model: the operations of the invocation logs.
+pub const RUNTIME_CALLS: [&str; 4] = ["InvokeModel", "InvokeModelWithResponseStream", "Converse", "ConverseStream"];
+
+/// Whether a unit's text is a CloudTrail document: an object whose first key is `Records`
+/// (a ModelInvocationLog line never starts so).
+pub fn is_document(text: &[u8]) -> bool {
+    let rest = skip_space(text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text));
+    match rest.strip_prefix(b"{") {
+        Some(rest) => skip_space(rest).starts_with(b"\"Records\""),
+        None => false,
+    }
+}
+
+fn skip_space(s: &[u8]) -> &[u8] {
+    let start = s.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(s.len());
+    &s[start..]
+}
+
+/// The events of a document, each still raw, and why the document could not be read to its
+/// end: the events before the damage are kept.
+pub fn events(doc: &[u8]) -> (Vec<&RawValue>, Option<String>) {
+    let mut raws = Vec::new();
+    let mut de = serde_json::Deserializer::from_slice(doc);
+    let read = Document(&mut raws).deserialize(&mut de).and_then(|found| de.end().map(|_| found));
+    let damage = match read {
+        Ok(true) => None,
+        Ok(false) => Some("not a CloudTrail log file (no `Records` array)".to_string()),
+        Err(e) => Some(match e.classify() {
+            serde_json::error::Category::Eof => "truncated JSON (the file ends inside the `Records` array)".to_string(),
+            serde_json::error::Category::Data => "`Records` is not an array of events".to_string(),
+            _ => format!("not valid JSON at line {} column {}", e.line(), e.column()),
+        }),
+    };
+    (raws, damage)
+}
+
+struct Document<'v, 'de>(&'v mut Vec<&'de RawValue>);
+
+impl<'de> DeserializeSeed<'de> for Document<'_, 'de> {
+    /// Whether a `Records` array was found.
+    type Value = bool;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Document<'_, 'de> {
+    type Value = bool;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a CloudTrail log file")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        let mut found = false;
+        while let Some(key) = map.next_key::<Text>()? {
+            if key.0 == "Records" && !found {
+                map.next_value_seed(Events(&mut *self.0))?;
+                found = true;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(found)
+    }
+}
+
+struct Events<'v, 'de>(&'v mut Vec<&'de RawValue>);
+
+impl<'de> DeserializeSeed<'de> for Events<'_, 'de> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Events<'_, 'de> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of events")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(raw) = seq.next_element::<&'de RawValue>()? {
+            self.0.push(raw);
+        }
+        Ok(())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+}
+
+/// Just enough of an event to tell whether it is a runtime call: other services' events are
+/// never judged on the shape of their other fields.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Head<'a> {
+    #[serde(borrow)]
+    event_source: Option<Text<'a>>,
+    #[serde(borrow)]
+    event_name: Option<Text<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawEvent<'a> {
+    #[serde(borrow)]
+    event_time: Option<Text<'a>>,
+    #[serde(borrow)]
+    aws_region: Option<Text<'a>>,
+    #[serde(borrow, rename = "requestID")]
+    request_id: Option<Text<'a>>,
+    #[serde(borrow)]
+    error_code: Option<Text<'a>>,
+    #[serde(borrow)]
+    recipient_account_id: Option<Text<'a>>,
+    #[serde(borrow)]
+    user_identity: Option<UserIdentity<'a>>,
+    #[serde(borrow)]
+    request_parameters: Option<Parameters<'a>>,
+    #[serde(borrow)]
+    additional_event_data: Option<Additional<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UserIdentity<'a> {
+    #[serde(borrow)]
+    arn: Option<Text<'a>>,
+    #[serde(borrow)]
+    account_id: Option<Text<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Parameters<'a> {
+    #[serde(borrow)]
+    model_id: Option<Text<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Additional<'a> {
+    #[serde(borrow)]
+    inference_region: Option<Text<'a>>,
+}
+
+/// One event of a trail file as a Record when it is a Bedrock runtime call; `None` for another
+/// service's event or a Bedrock event that invokes no model.
+pub fn parse_event<'a>(event: &'a RawValue, profiles: &'a Profiles) -> Result<Option<Record<'a>>, Reject> {
+    let text = event.get();
+    let head: Head = serde_json::from_str(text).map_err(|_| match text.starts_with('{') {
+        true => Reject::Invalid,
+        false => Reject::NotObject,
+    })?;
+    let runtime = head.event_source.is_some_and(|s| s.0 == EVENT_SOURCE)
+        && head.event_name.as_ref().is_some_and(|n| RUNTIME_CALLS.contains(&n.0.as_ref()));
+    let Some(Text(operation)) = head.event_name.filter(|_| runtime) else {
+        return Ok(None);
+    };
+    let mut de = serde_json::Deserializer::from_str(text);
+    let raw: RawEvent = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let keys: Vec<String> = e
+            .path()
+            .iter()
+            .filter_map(|s| match s {
+                serde_path_to_error::Segment::Map { key } => Some(key.clone()),
+                _ => None,
+            })
+            .collect();
+        Reject::WrongType(keys.join("."))
+    })?;
+    let timestamp = required(raw.event_time, "eventTime")?;
+    let request_id = required(raw.request_id, "requestID")?;
+    let region = required(raw.aws_region, "awsRegion")?;
+    let model_id = required(raw.request_parameters.and_then(|p| p.model_id), "requestParameters.modelId")?;
+    let timestamp_ms = parse_timestamp_ms(&timestamp).ok_or(Reject::BadTimestamp)?;
+    let inference_region = raw.additional_event_data.and_then(|a| a.inference_region).map(|t| t.0);
+    let resolved = resolve(&region, &model_id, inference_region, profiles);
+    let (arn, identity_account) = match raw.user_identity {
+        Some(u) => (u.arn.map(|t| t.0), u.account_id.map(|t| t.0)),
+        None => (None, None),
+    };
+    let record = Record {
+        timestamp_ms,
+        request_id,
+        account_id: raw.recipient_account_id.map(|t| t.0).or(identity_account).filter(|a| !a.is_empty()),
+        identity_arn: arn.filter(|a| !a.is_empty()),
+        source_region: region,
+        operation: Cow::Borrowed(RUNTIME_CALLS.into_iter().find(|c| *c == operation).unwrap_or_default()),
+        model_id_kind: resolved.kind,
+        model: resolved.model,
+        model_id,
+        route: resolved.route,
+        inference_region: resolved.ran_in,
+        input_tokens: 0,
+        output_tokens: 0,
+        cache_read_tokens: 0,
+        cache_write_tokens: 0,
+        latency_ms: None,
+        first_byte_ms: None,
+        error_code: raw.error_code.map(|t| t.0).filter(|s| !s.is_empty()),
+        stop_reason: None,
+        request_metadata: Cow::Borrowed("{}"),
+        body_in_s3: false,
+        recorded_by: RecordedBy::CloudTrail,
+    };
+    in_range(&record)?;
+    Ok(Some(record))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::Route;
+
+    fn event(fields: &str) -> String {
+        format!(r#"{{"eventVersion":"1.09","eventSource":"bedrock.amazonaws.com","eventName":"Converse",{fields}}}"#)
+    }
+
+    const CALL: &str = r#""eventTime":"2026-03-02T08:14:31Z","awsRegion":"eu-west-1","requestID":"r-1","recipientAccountId":"111122223333","userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/App/s1","accountId":"111122223333"},"requestParameters":{"modelId":"eu.anthropic.claude-3-haiku-20240307-v1:0"},"additionalEventData":{"inferenceRegion":"eu-central-1"}"#;
+
+    /// Request id, model, route and where the call ran.
+    type Call = (String, String, Route, Option<String>);
+
+    fn parsed(text: &str) -> Result<Option<Call>, Reject> {
+        let raw: &RawValue = serde_json::from_str(text).unwrap();
+        let profiles = Profiles::default();
+        Ok(parse_event(raw, &profiles)?.map(|r| {
+            (r.request_id.to_string(), r.model.to_string(), r.route, r.inference_region.map(|s| s.to_string()))
+        }))
+    }
+
+    #[test]
+    fn documents_are_told_from_log_lines() {
+        let cases: &[(&[u8], bool)] = &[
+            (b"{\"Records\":[]}", true),
+            (b"  \n{ \"Records\" : [", true),
+            (b"\xEF\xBB\xBF{\"Records\":[]}", true),
+            (b"{\"schemaType\":\"ModelInvocationLog\"}", false),
+            (b"{\"timestamp\":\"x\",\"Records\":[]}", false),
+            (b"[{\"Records\":[]}]", false),
+            (b"", false),
+        ];
+        for (text, want) in cases {
+            assert_eq!(is_document(text), *want, "{}", String::from_utf8_lossy(text));
+        }
+    }
+
+    #[test]
+    fn event_table() {
+        let eu = |ir: Option<&str>| {
+            Some((
+                "r-1".to_string(),
+                "anthropic.claude-3-haiku-20240307-v1:0".to_string(),
+                if ir == Some("eu-west-1") { Route::Local } else { Route::Rerouted },
+                ir.map(str::to_string),
+            ))
+        };
+        let cases: Vec<(String, Result<Option<Call>, Reject>)> = vec![
+            (event(CALL), Ok(eu(Some("eu-central-1")))),
+            (event(&CALL.replace("eu-central-1", "eu-west-1")), Ok(eu(Some("eu-west-1")))),
+            // A geographic profile without inferenceRegion is never guessed.
+            (
+                event(&CALL.replace(r#","additionalEventData":{"inferenceRegion":"eu-central-1"}"#, "")),
+                Ok(Some((
+                    "r-1".to_string(),
+                    "anthropic.claude-3-haiku-20240307-v1:0".to_string(),
+                    Route::Unknown,
+                    None,
+                ))),
+            ),
+            // A foundation model without one ran where it was called.
+            (
+                event(&CALL.replace("eu.anthropic", "anthropic").replace(r#","additionalEventData":{"inferenceRegion":"eu-central-1"}"#, "")),
+                Ok(eu(Some("eu-west-1"))),
+            ),
+            (event(CALL).replace("\"Converse\"", "\"ListFoundationModels\""), Ok(None)),
+            (
+                r#"{"eventSource":"bedrock.amazonaws.com","eventName":"ListFoundationModels","requestParameters":[1,2]}"#.to_string(),
+                Ok(None),
+            ),
+            (r#"{"eventSource":"s3.amazonaws.com","eventName":"GetObject","requestParameters":{"modelId":7}}"#.to_string(), Ok(None)),
+            (event(&CALL.replace("\"requestID\":\"r-1\",", "")), Err(Reject::MissingField("requestID"))),
+            (event(&CALL.replace("\"eventTime\":\"2026-03-02T08:14:31Z\",", "")), Err(Reject::MissingField("eventTime"))),
+            (
+                event(&CALL.replace(r#""modelId":"eu.anthropic.claude-3-haiku-20240307-v1:0""#, r#""other":1"#)),
+                Err(Reject::MissingField("requestParameters.modelId")),
+            ),
+            (event(&CALL.replace("2026-03-02T08:14:31Z", "yesterday")), Err(Reject::BadTimestamp)),
+            (
+                event(&CALL.replace(r#""eu.anthropic.claude-3-haiku-20240307-v1:0""#, "42")),
+                Err(Reject::WrongType("requestParameters.modelId".to_string())),
+            ),
+            ("[1]".to_string(), Err(Reject::NotObject)),
+        ];
+        for (text, want) in cases {
+            assert_eq!(parsed(&text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_damaged_document_keeps_the_events_before_the_damage() {
+        let one = event(CALL);
+        let cases: Vec<(String, usize, Option<&str>)> = vec![
+            (format!(r#"{{"Records":[{one},{one}]}}"#), 2, None),
+            (format!(r#"{{"Records":[{one},{one}"#), 2, Some("truncated JSON")),
+            (format!(r#"{{"Records":[{one},{{"eventTime":]}}"#), 1, Some("not valid JSON at line 1")),
+            (r#"{"Records":{"a":1}}"#.to_string(), 0, Some("`Records` is not an array")),
+            (r#"{"Records":null}"#.to_string(), 0, None),
+            (r#"{"other":[]}"#.to_string(), 0, Some("not a CloudTrail log file")),
+            (format!(r#"{{"Records":[{one}]}} trailing"#), 1, Some("not valid JSON")),
+        ];
+        for (doc, n, damage) in cases {
+            let (raws, got) = events(doc.as_bytes());
+            assert_eq!(raws.len(), n, "{doc}");
+            match (damage, got) {
+                (None, None) => {}
+                (Some(want), Some(got)) => assert!(got.starts_with(want), "{got} for {doc}"),
+                (want, got) => panic!("{want:?} vs {got:?} for {doc}"),
+            }
+        }
+    }
+}

@@ -294,6 +294,10 @@ pub struct CheckArgs {
     /// Also exit 1 when requests whose inference region is unknown fall under a rule
     #[arg(long)]
     pub fail_on_unverifiable: bool,
+    /// Also exit 1 when, on any source region's day, fewer than PCT percent of the CloudTrail
+    /// calls have an invocation-log record (read both kinds of record)
+    #[arg(long, value_name = "PCT")]
+    pub fail_on_coverage_below: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -332,6 +336,10 @@ pub struct SampleArgs {
     /// few over 50 KB, like agent traffic)
     #[arg(long, value_enum, default_value_t = Bodies::Short)]
     pub bodies: Bodies,
+    /// Also write CloudTrail log files for the same calls (AWSLogs/ACCOUNT/CloudTrail/...), with
+    /// a region and a day whose calls are missing from the invocation logs
+    #[arg(long)]
+    pub cloudtrail: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -38,7 +38,12 @@ fn load_into(input: &settings::Input, window: Window, sink: &mut impl Sink) -> R
         return store_into(dir, input, window, sink);
     }
     let local: Vec<SourceSpec> = input.sources.iter().filter(|s| !s.is_cloud()).cloned().collect();
-    let cloud = input.sources.iter().filter_map(|s| load::cloud_job(s, window, &input.aws, input.now_ms)).collect();
+    let cloud = [s3::Part::Logs, s3::Part::Trail]
+        .into_iter()
+        .flat_map(|part| {
+            input.sources.iter().filter_map(move |s| load::cloud_job(s, part, window, &input.aws, input.now_ms))
+        })
+        .collect();
     let reading = load::Reading { window, profiles: &input.profiles, max_line: input.max_line };
     let loaded = load::load(&local, cloud, reading, &mut Progress::new(input.progress), sink)?;
     Ok(loaded.stats)
@@ -116,13 +121,17 @@ pub fn ingest(s: settings::Ingest) -> Result<Status> {
                     since_ms: since,
                     until_ms: since.map(|_| input.window.until.unwrap_or(input.now_ms)),
                 };
-                let seen = std::sync::Arc::new(move |o: &s3::ObjectInfo| state.has(o));
-                cloud.push(CloudJob::S3(s3::Job {
-                    location: location.clone(),
-                    listing,
-                    settings: input.aws.clone(),
-                    seen,
-                }));
+                let seen: std::sync::Arc<dyn Fn(&s3::ObjectInfo) -> bool + Send + Sync> =
+                    std::sync::Arc::new(move |o: &s3::ObjectInfo| state.has(o));
+                for part in [s3::Part::Logs, s3::Part::Trail] {
+                    cloud.push(CloudJob::S3(s3::Job {
+                        location: location.clone(),
+                        listing,
+                        part,
+                        settings: input.aws.clone(),
+                        seen: seen.clone(),
+                    }));
+                }
             }
             SourceSpec::CloudWatch(group) => {
                 let key = group_key(group);
@@ -335,6 +344,10 @@ pub fn check(s: settings::Check) -> Result<Status> {
         }
     };
     warn_about_input(&stats);
+    let coverage = match s.min_coverage {
+        Some(min) => Some((min, crate::summary::coverage(&tables, &stats)?)),
+        None => None,
+    };
     let pairs = residency::pairs(tables.usage.lazy(), &s.policy)?;
     let violations = tables.violations.context("violations are listed whenever a policy is given")?;
     let counts = residency::by_source_region(&pairs).collect()?;
@@ -354,8 +367,38 @@ pub fn check(s: settings::Check) -> Result<Status> {
         checked,
         escape::terminal(&s.policy.name)
     );
-    let failing = violations.height() > 0 || (s.fail_on_unverifiable && unverifiable > 0);
+    let gaps = coverage.map_or(0, |(min, c)| coverage_gaps(min, c.as_ref()));
+    let failing = violations.height() > 0 || (s.fail_on_unverifiable && unverifiable > 0) || gaps > 0;
     Ok(if failing { Status::Violations } else { Status::Ok })
+}
+
+/// Says on stderr which source regions' days have less than `min` of their CloudTrail calls in
+/// the invocation logs; returns how many.
+fn coverage_gaps(min: f64, coverage: Option<&crate::summary::Coverage>) -> usize {
+    let Some(c) = coverage else {
+        eprintln!("mila: no Bedrock runtime calls in CloudTrail in this window: logging coverage has nothing to judge (read CloudTrail files or cloudtrail:REGION with the invocation logs)");
+        return 0;
+    };
+    let low: Vec<_> = c.by_source_region_day.iter().filter(|d| d.coverage.is_some_and(|x| x < min)).collect();
+    eprintln!(
+        "mila: logging coverage {} of {} CloudTrail calls; {} source-region days below {}",
+        c.coverage.map_or("-".into(), crate::render::pct),
+        c.cloudtrail_calls,
+        low.len(),
+        crate::render::pct(min)
+    );
+    for d in &low {
+        eprintln!(
+            "mila:   {} {}: {} of {} CloudTrail calls logged ({}, {})",
+            d.day,
+            escape::terminal(&d.source_region),
+            d.invocation_log_records.min(d.cloudtrail_calls),
+            d.cloudtrail_calls,
+            d.coverage.map_or("-".into(), crate::render::pct),
+            d.status
+        );
+    }
+    low.len()
 }
 
 pub fn query(s: settings::Query) -> Result<Status> {
@@ -393,8 +436,14 @@ pub fn query(s: settings::Query) -> Result<Status> {
 }
 
 pub fn sample(s: settings::Sample) -> Result<Status> {
-    let written = generator::write_corpus(&s.out, s.records, s.seed, s.start_ms, s.bodies)?;
+    let written = generator::write_corpus(&s.out, s.records, s.seed, s.start_ms, s.bodies, s.cloudtrail)?;
     eprintln!("mila: wrote {} records in {} objects under {}", written.records, written.objects, s.out.display());
+    if let Some(t) = &written.trail {
+        eprintln!(
+            "mila: wrote a CloudTrail trail of {} Bedrock calls ({} of them in no invocation log) in {} files",
+            t.calls, t.only_in_cloudtrail, t.files
+        );
+    }
     Ok(Status::Ok)
 }
 

@@ -112,9 +112,11 @@ pub fn load(
         ..LoadStats::default()
     };
     let report = Arc::new(Mutex::new(FetchReport::default()));
-    let fetched = {
+    let (cloud_trails, cloud): (Vec<CloudJob>, Vec<CloudJob>) =
+        cloud.into_iter().partition(|j| matches!(j, CloudJob::S3(j) if j.part == s3::Part::Trail));
+    let fetch = |jobs: Vec<CloudJob>| {
         let report = report.clone();
-        cloud.into_iter().flat_map(move |job| {
+        jobs.into_iter().flat_map(move |job| {
             // A source that failed outright stops the rest from starting.
             let failed = report.lock().expect("report lock").fatal.is_some();
             (!failed).then(|| source::start(job, report.clone())).into_iter().flatten()
@@ -124,9 +126,10 @@ pub fn load(
     // is counted as its log record (`frame::Dedupe`).
     let (trail_files, log_units): (Vec<Unit>, Vec<Unit>) =
         expanded.units.into_iter().partition(|u| matches!(u, Unit::File(p) if file::is_trail_file(p)));
+    let units = log_units.into_iter().chain(fetch(cloud)).chain(trail_files).chain(fetch(cloud_trails));
     let mut seen = Dedupe::default();
     for_each_in_order(
-        log_units.into_iter().chain(fetched).chain(trail_files),
+        units,
         |u| {
             let name = u.name();
             guard::catch(format_args!("reading {name}"), || read_unit(u, reading)).unwrap_or_else(|message| {
@@ -160,8 +163,15 @@ pub fn load(
 /// How far event times and hour folders reach beyond the window: delivery lags the record.
 pub const MARGIN_MS: i64 = crate::window::HOUR_MS;
 
-/// The job that reads a cloud source over a window, with nothing remembered from before.
-pub fn cloud_job(spec: &SourceSpec, window: Window, aws: &AwsSettings, now_ms: i64) -> Option<CloudJob> {
+/// The job that reads one part of a cloud source over a window, with nothing remembered from
+/// before. Every `Logs` part is read before any `Trail` part (`s3::Part`).
+pub fn cloud_job(
+    spec: &SourceSpec,
+    part: s3::Part,
+    window: Window,
+    aws: &AwsSettings,
+    now_ms: i64,
+) -> Option<CloudJob> {
     match spec {
         SourceSpec::S3(location) => Some(CloudJob::S3(s3::Job {
             location: location.clone(),
@@ -169,9 +179,11 @@ pub fn cloud_job(spec: &SourceSpec, window: Window, aws: &AwsSettings, now_ms: i
                 since_ms: window.since,
                 until_ms: window.since.map(|_| window.until.unwrap_or(now_ms)),
             },
+            part,
             settings: aws.clone(),
             seen: Arc::new(|_| false),
         })),
+        SourceSpec::CloudWatch(_) if part == s3::Part::Trail => None,
         SourceSpec::CloudWatch(group) => Some(CloudJob::CloudWatch(cloudwatch::Job {
             group: group.clone(),
             start_ms: window.since.map(|s| s - MARGIN_MS),

@@ -94,6 +94,8 @@ pub struct Check {
     pub policy: Policy,
     pub format: TableFormat,
     pub fail_on_unverifiable: bool,
+    /// `--fail-on-coverage-below`, as a share (0 to 1).
+    pub min_coverage: Option<f64>,
     pub width: Option<usize>,
 }
 
@@ -112,6 +114,7 @@ pub struct Sample {
     pub seed: u64,
     pub start_ms: i64,
     pub bodies: crate::sample::Bodies,
+    pub cloudtrail: bool,
 }
 
 /// `--by-metadata` keys in the order given, each once; an empty key names nothing.
@@ -156,6 +159,7 @@ pub fn from_cli(cli: Cli, now: DateTime<Utc>) -> Result<Settings> {
                 policy: Policy::load(&a.policy)?,
                 format: a.format,
                 fail_on_unverifiable: a.fail_on_unverifiable,
+                min_coverage: a.fail_on_coverage_below.as_deref().map(percent).transpose()?,
                 width: output_width(),
             })
         }
@@ -186,7 +190,14 @@ pub fn from_cli(cli: Cli, now: DateTime<Utc>) -> Result<Settings> {
                 crate::cli::Bodies::Short => crate::sample::Bodies::Short,
                 crate::cli::Bodies::Agent => crate::sample::Bodies::Agent,
             };
-            Settings::Sample(Sample { out: a.out, records: a.records, seed: a.seed, start_ms, bodies })
+            Settings::Sample(Sample {
+                out: a.out,
+                records: a.records,
+                seed: a.seed,
+                start_ms,
+                bodies,
+                cloudtrail: a.cloudtrail,
+            })
         }
         Command::Prices(a) => Settings::Prices(prices(a.prices.as_deref())?),
         Command::Ingest(a) => {
@@ -494,6 +505,15 @@ pub fn window_of(w: &WindowArgs, now: DateTime<Utc>) -> Result<Window> {
     Ok(Window { since, until })
 }
 
+/// `--fail-on-coverage-below`: a percentage from 0 to 100 (`95`, `99.5`, `95%`), as a share.
+pub fn percent(text: &str) -> Result<f64> {
+    let number = text.trim().strip_suffix('%').unwrap_or(text.trim());
+    match number.parse::<f64>() {
+        Ok(v) if (0.0..=100.0).contains(&v) => Ok(v / 100.0),
+        _ => anyhow::bail!("--fail-on-coverage-below {text:?}: expected a percentage from 0 to 100, such as 95"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -514,6 +534,17 @@ mod tests {
             ("https://x", false),
         ] {
             assert_eq!(is_region_name(r), ok, "{r}");
+        }
+    }
+
+    #[test]
+    fn percent_table() {
+        let cases = [("95", Some(0.95)), ("99.5%", Some(0.995)), (" 0 ", Some(0.0)), ("100", Some(1.0))];
+        for (text, want) in cases {
+            assert_eq!(percent(text).ok(), want, "{text}");
+        }
+        for bad in ["101", "-1", "NaN", "inf", "ninety", "", "1e400"] {
+            assert!(percent(bad).is_err(), "{bad}");
         }
     }
 }

@@ -14,9 +14,10 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 /// Every chart, with its size for this corpus (the bar charts grow with their rows).
-const CHARTS: [(&str, u32, u32); 6] = [
-    ("rerouting-matrix", 1000, 488),
+const CHARTS: [(&str, u32, u32); 7] = [
+    ("rerouting-matrix", 1052, 534),
     ("rerouting-rate-by-day", 1000, 560),
+    ("logging-coverage-by-day", 1000, 560),
     ("latency-by-region", 1000, 854),
     ("latency-local-vs-rerouted", 1000, 900),
     ("cost-by-day", 1000, 560),
@@ -158,17 +159,24 @@ fn every_view_shows_the_numbers_of_summary_json() {
     let day_cost = s["daily"]["cost_by_model"].as_array().unwrap();
     let total: f64 = day_cost.iter().map(|d| d["usd"].as_f64().unwrap()).sum();
     assert!((total - s["cost"]["total"].as_f64().unwrap()).abs() < 1e-9, "{total}");
-    assert_eq!(days.iter().filter(|d| d["day"] == "2026-11-09").count(), 5, "five source regions on the first day");
+    assert_eq!(
+        days.iter().filter(|d| d["day"] == "2026-11-09").count(),
+        6,
+        "five source regions on the first day, and ap-south-1 from CloudTrail"
+    );
     // Cost by caller, request metadata, source region and model-id kind: each splits every
     // request and every dollar once.
+    // Cost counts the calls with an invocation-log record: CloudTrail has no tokens to price.
+    let logged = u(&s["sources"]["invocation_log_records"]);
+    assert_eq!(logged + u(&s["sources"]["cloudtrail_only"]), u(&s["rerouting"]["requests"]));
     for view in ["by_identity", "by_request_metadata", "by_source_region", "by_model_id_kind", "by_model"] {
         let rows = s["cost"][view].as_array().unwrap();
-        assert_eq!(rows.iter().map(|r| u(&r["requests"])).sum::<u64>(), u(&s["rerouting"]["requests"]), "{view}");
+        assert_eq!(rows.iter().map(|r| u(&r["requests"])).sum::<u64>(), logged, "{view}");
         let usd: f64 = rows.iter().map(|r| r["usd"].as_f64().unwrap()).sum();
         assert!((usd - s["cost"]["total"].as_f64().unwrap()).abs() < 1e-9, "{view}: {usd}");
     }
     assert_eq!(s["cost"]["by_identity"].as_array().unwrap().len(), 100, "5 roles x 20 sessions");
-    assert_eq!(s["cost"]["by_source_region"].as_array().unwrap().len(), 5);
+    assert_eq!(s["cost"]["by_source_region"].as_array().unwrap().len(), 5, "ap-south-1 has no logs to price");
     let kinds: Vec<&str> = s["cost"]["by_model_id_kind"]
         .as_array()
         .unwrap()
@@ -365,7 +373,8 @@ fn an_empty_window_still_writes_every_chart_saying_so() {
     let dir = tempdir();
     let out = dir.path().join("empty");
     ok(&["report", "sample-logs", "--since", "2020-01-01", "--until", "2020-01-02", "--out", out.to_str().unwrap()]);
-    for (name, _, _) in CHARTS {
+    // Logging coverage is drawn only when both kinds of record were read.
+    for (name, _, _) in CHARTS.into_iter().filter(|c| c.0 != "logging-coverage-by-day") {
         let img = png::decode(&std::fs::read(out.join(format!("{name}.png"))).unwrap()).unwrap();
         assert!(img.width >= 1000 && img.height >= 200, "{name}: {}x{}", img.width, img.height);
         let texts = svg_texts(&read(&out.join(format!("{name}.svg"))));

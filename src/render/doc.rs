@@ -108,6 +108,12 @@ pub fn is_text(h: &str) -> bool {
             | "Account"
             | "Principal"
             | "Model-id kind"
+            | "Model id"
+            | "Operation"
+            | "Status"
+            | "Request id"
+            | "Time"
+            | "Session"
     )
 }
 
@@ -621,9 +627,13 @@ fn coverage(d: &mut Doc, c: &crate::summary::Coverage, charts: &[Drawing]) {
         c.invocation_log_records,
         c.coverage.map_or("-".into(), pct)
     ));
+    let logged = c.by_source_region_day.iter().filter(|x| x.status == "logged").count();
+    d.para(format!(
+        "Source regions' days where logging was missing, partial or where CloudTrail has no calls ({logged} fully logged region-days not listed; summary.json lists all):"
+    ));
     d.table(
         &["Day", "Source region", "CloudTrail calls", "Log records", "Coverage", "Status"],
-        c.by_source_region_day.iter().map(|x| {
+        c.by_source_region_day.iter().filter(|x| x.status != "logged").map(|x| {
             vec![
                 x.day.clone(),
                 x.source_region.clone(),

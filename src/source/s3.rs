@@ -131,15 +131,34 @@ impl std::io::Read for BodyReader {
 pub struct Job {
     pub location: Location,
     pub listing: Listing,
+    pub part: Part,
     pub settings: AwsSettings,
     /// Objects already read by an earlier ingest (same key, ETag and size): not fetched again.
     pub seen: Arc<dyn Fn(&ObjectInfo) -> bool + Send + Sync>,
 }
 
+/// Which objects of a location a job reads. A location is read in two parts, every invocation
+/// log before any CloudTrail file (`frame::Dedupe` counts a call with both records as its log
+/// record), so the loader runs every `Logs` job before any `Trail` job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// Everything but CloudTrail's layout (a file of unknown layout is told by its content).
+    Logs,
+    /// CloudTrail's layout only.
+    Trail,
+}
+
+impl Part {
+    pub fn holds(self, key: &str) -> bool {
+        let trail = super::file::layout_of(key) == super::file::Layout::Trail;
+        trail == (self == Part::Trail)
+    }
+}
+
 /// Lists and fetches; units go to `tx` in listing order, the rest into `report`. Returns
 /// early, with `report.fatal` set, when the prefix itself cannot be listed.
 pub async fn fetch(job: Job, tx: Sender<Unit>, report: Arc<Mutex<FetchReport>>) {
-    let Job { location, listing, settings, seen } = job;
+    let Job { location, listing, part, settings, seen } = job;
     let mut client = client(&super::aws::load_config(&settings, None).await);
     let fatal = |message: String| report.lock().expect("report lock").fatal = Some(message);
     // The bucket may live in another region: follow S3's redirect once, as the AWS CLI does.
@@ -151,8 +170,15 @@ pub async fn fetch(job: Job, tx: Sender<Unit>, report: Arc<Mutex<FetchReport>>) 
         Ok(None) => {}
         Err(message) => return fatal(message),
     }
+    let pruned = match (listing.since_ms, listing.until_ms, part) {
+        (Some(since), Some(until), Part::Logs) => hour_prefixes(&client, &location, since, until, &settings).await,
+        (Some(since), Some(until), Part::Trail) => {
+            trail_day_prefixes(&client, &location, since, until, &settings).await
+        }
+        _ => Ok(None),
+    };
     let prefixes = match (listing.since_ms, listing.until_ms) {
-        (Some(since), Some(until)) => match hour_prefixes(&client, &location, since, until, &settings).await {
+        (Some(_), Some(_)) => match pruned {
             Ok(Some(p)) => p,
             Ok(None) => vec![location.prefix.clone()],
             Err(message) => return fatal(message),
@@ -168,6 +194,9 @@ pub async fn fetch(job: Job, tx: Sender<Unit>, report: Arc<Mutex<FetchReport>>) 
             Err(message) => return fatal(message),
         };
         for object in objects {
+            if !part.holds(&object.key) {
+                continue;
+            }
             if !is_log_key(&object.key) {
                 report.lock().expect("report lock").skipped.push(location.url(&object.key));
                 continue;
@@ -409,6 +438,63 @@ pub async fn delivery_layout(
         }
     }
     Ok((accounts.into_iter().collect(), regions.into_iter().collect()))
+}
+
+/// CloudTrail's layout below `AWSLogs/`: `ACCOUNT/CloudTrail/REGION/` for a trail of one account,
+/// `ORG_ID/ACCOUNT/CloudTrail/REGION/` for an organisation trail.
+const TRAIL: &str = "CloudTrail/";
+
+/// The folders `.../CloudTrail/REGION/` under the location, found by listing: accounts (or an
+/// organisation's id, then its accounts), then regions.
+async fn trail_roots(client: &Client, location: &Location, settings: &AwsSettings) -> Result<Vec<String>, String> {
+    let user = location.prefix.as_str();
+    let logs = format!("{}AWSLogs/", layout_base(user));
+    if !compatible(user, &logs) {
+        return Ok(Vec::new());
+    }
+    let mut regions = Vec::new();
+    let mut level = vec![logs];
+    // AWSLogs/ORG_ID/ACCOUNT/CloudTrail/ is the deepest: three levels of folders.
+    for _ in 0..3 {
+        let mut next = Vec::new();
+        for folder in &level {
+            let (_, children) = list(client, location, folder, Some("/"), settings).await?;
+            for child in children.into_iter().filter(|c| compatible(user, c)) {
+                let name = child[folder.len()..].trim_end_matches('/');
+                if name == TRAIL.trim_end_matches('/') {
+                    let (_, found) = list(client, location, &child, Some("/"), settings).await?;
+                    regions.extend(found.into_iter().filter(|r| compatible(user, r)));
+                } else if name.starts_with("o-") || (!name.is_empty() && name.bytes().all(|b| b.is_ascii_digit())) {
+                    // An organisation's id or an account: a trail may lie below it.
+                    next.push(child);
+                }
+            }
+        }
+        level = next;
+    }
+    Ok(regions)
+}
+
+/// The day folders of CloudTrail's layout that can hold events of the window (a day either
+/// side: a file lands in the folder of its delivery); None when the prefix has no trail layout.
+async fn trail_day_prefixes(
+    client: &Client,
+    location: &Location,
+    since_ms: i64,
+    until_ms: i64,
+    settings: &AwsSettings,
+) -> Result<Option<Vec<String>>, String> {
+    let user = location.prefix.as_str();
+    let roots = trail_roots(client, location, settings).await?;
+    if roots.is_empty() {
+        return Ok(None);
+    }
+    let mut prefixes = Vec::new();
+    for root in &roots {
+        prefixes.extend(day_prefixes(client, location, root, since_ms, until_ms, settings).await?);
+    }
+    prefixes.retain(|p| compatible(user, p));
+    Ok(Some(prefixes.into_iter().map(|p| if user.len() > p.len() { user.to_string() } else { p }).collect()))
 }
 
 /// Windows up to a month list each hour folder; longer ones discover the day folders.

@@ -69,7 +69,7 @@ pub fn build(tables: &Tables, stats: &LoadStats, window: Window, inputs: &Inputs
         residency: inputs.policy.map(|p| residency_section(usage(), p)).transpose()?,
         errors,
         callers: callers_section(&tables.callers)?,
-        coverage: coverage_section(tables, &sources)?,
+        coverage: coverage_section(tables, &sources, false)?,
         sources,
         comparison: None,
         capacity: known.then(|| capacity_section(tables, inputs.quotas)),
@@ -138,9 +138,16 @@ fn coverage_status(trail: u64, logs: u64) -> &'static str {
     }
 }
 
-fn coverage_section(tables: &Tables, sources: &Sources) -> PolarsResult<Option<Coverage>> {
+/// Logging coverage for `check --fail-on-coverage-below`: judged whenever CloudTrail has calls,
+/// a window without any invocation-log record included (that is a coverage of 0).
+pub fn coverage(tables: &Tables, stats: &LoadStats) -> PolarsResult<Option<Coverage>> {
+    coverage_section(tables, &sources_section(tables, stats)?, true)
+}
+
+/// In a report, coverage is shown when both kinds of record were read.
+fn coverage_section(tables: &Tables, sources: &Sources, without_logs: bool) -> PolarsResult<Option<Coverage>> {
     use crate::tables::coverage::{CLOUDTRAIL_CALLS, CLOUDTRAIL_ONLY, LOG_RECORDS};
-    if sources.invocation_log_records == 0 || sources.cloudtrail_calls == 0 {
+    if (sources.invocation_log_records == 0 && !without_logs) || sources.cloudtrail_calls == 0 {
         return Ok(None);
     }
     let mut days: std::collections::BTreeMap<(String, String), [u64; 3]> = Default::default();

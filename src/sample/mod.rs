@@ -1,6 +1,8 @@
 //! `mila sample`: a realistic synthetic corpus in the S3 delivery layout, covering every record
 //! shape mila reads. Deterministic for a seed. Bodies are invented words, never real text.
 
+pub mod trail;
+
 use std::fs;
 use std::io::Write;
 use std::path::Path;
@@ -87,7 +89,7 @@ impl Rng {
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len() as u64) as usize]
     }
-    fn uuid(&mut self) -> String {
+    pub(crate) fn uuid(&mut self) -> String {
         let (a, b) = (self.next_u64(), self.next_u64());
         format!(
             "{:08x}-{:04x}-4{:03x}-{:x}{:03x}-{:012x}",
@@ -530,6 +532,8 @@ fn finish(
 pub struct Written {
     pub records: u64,
     pub objects: u64,
+    /// With `--cloudtrail`: what the trail holds.
+    pub trail: Option<trail::TrailWritten>,
 }
 
 fn gzip_members(parts: &[&[u8]]) -> Result<Vec<u8>> {
@@ -543,10 +547,28 @@ fn gzip_members(parts: &[&[u8]]) -> Result<Vec<u8>> {
 }
 
 /// Writes `records` invocations (plus a few duplicate deliveries, as S3 makes) under `out`.
-pub fn write_corpus(out: &Path, records: u64, seed: u64, start_ms: i64, bodies: Bodies) -> Result<Written> {
+/// With `cloudtrail`, also writes a trail of the same calls (`trail::write`).
+pub fn write_corpus(
+    out: &Path,
+    records: u64,
+    seed: u64,
+    start_ms: i64,
+    bodies: Bodies,
+    cloudtrail: bool,
+) -> Result<Written> {
     let mut rng = Rng::new(seed);
     let mut recs: Vec<Generated> = (0..records).map(|_| one_record(&mut rng, start_ms, bodies)).collect();
     recs.sort_by(|a, b| (a.source, a.ts_ms).cmp(&(b.source, b.ts_ms)));
+    let calls: Vec<trail::Call> = match cloudtrail {
+        false => Vec::new(),
+        true => {
+            let profiles = crate::inputs::profiles::Profiles::default();
+            recs.iter()
+                .filter_map(|g| crate::record::parse_line(g.line.as_bytes(), &profiles).ok())
+                .map(|r| trail::Call::of(&r))
+                .collect()
+        }
+    };
     let root = out.join("AWSLogs").join(ACCOUNT).join("BedrockModelInvocationLogs");
     fs::create_dir_all(&root).with_context(|| format!("cannot create {}", root.display()))?;
     fs::write(root.join("amazon-bedrock-logs-permission-check"), b"")?;
@@ -599,7 +621,8 @@ pub fn write_corpus(out: &Path, records: u64, seed: u64, start_ms: i64, bodies: 
         objects += 1;
         i = j;
     }
-    Ok(Written { records, objects })
+    let trail = cloudtrail.then(|| trail::write(out, calls, seed, records, start_ms)).transpose()?;
+    Ok(Written { records, objects, trail })
 }
 
 #[cfg(test)]

@@ -369,7 +369,12 @@ fn read_trail(name: &Arc<str>, doc: &[u8], at_line: u64, reading: Reading, out: 
         let origin = || Origin { unit: name.clone(), line: at_line, event: Some(format!("Records[{n}]").into()) };
         match trail::parse_event(raw, reading.profiles) {
             Ok(Some(rec)) => accept(rec, reading, out),
-            Ok(None) => out.stats.other_events += 1,
+            Ok(None) => {
+                // Counted in the window, as calls are (an event without a time counts).
+                if trail::event_time(raw).is_none_or(|t| reading.window.contains(t)) {
+                    out.stats.other_events += 1;
+                }
+            }
             Err(reject) => {
                 out.stats.lines += 1;
                 out.stats.reject(reject.kind(), &origin());

@@ -568,3 +568,60 @@ fn a_store_on_s3_holds_what_a_local_store_holds_and_takes_one_writer() {
     let again = expect_ok(ingest_to(&on_s3, &[]), "nothing new");
     assert!(again.stderr.contains("ingested 0 new records"), "{}", again.stderr);
 }
+
+/// The day of a CloudTrail key (`.../CloudTrail/REGION/YYYY/MM/DD/...`), as `YYYY-MM-DD`.
+fn trail_day(key: &str) -> Option<String> {
+    let parts: Vec<&str> = key.split('/').collect();
+    let at = parts.iter().position(|p| *p == "CloudTrail")?;
+    Some(format!("{}-{}-{}", parts.get(at + 2)?, parts.get(at + 3)?, parts.get(at + 4)?))
+}
+
+#[test]
+fn cloudtrail_on_s3_reads_as_locally_with_organisation_trails_and_day_pruning() {
+    let dir = tempdir();
+    let out = dir.path().to_str().unwrap();
+    ok(&["sample", "--out", out, "--records", "600", "--seed", "5", "--start", "8d", "--cloudtrail"]);
+    let bucket = unique("trail");
+    upload(&bucket, "logs/", dir.path());
+    // The same files again under an organisation trail's layout.
+    let client = s3();
+    block_on(async {
+        for (key, path) in files(dir.path()) {
+            let key = match key.contains("/CloudTrail/") {
+                true => key.replacen("AWSLogs/", "AWSLogs/o-exampleorg1/", 1),
+                false => key,
+            };
+            put(&client, &bucket, &format!("org/{key}"), std::fs::read(path).unwrap()).await;
+        }
+    });
+    let m = moto();
+    let local = report(&m, &[out], &[]);
+    let s = local.json();
+    assert!(s["sources"]["cloudtrail_only"].as_u64().unwrap() > 0 && s["coverage"].is_object(), "{}", s["sources"]);
+    same_numbers(&report(&m, &[&format!("s3://{bucket}/logs/")], &[]), &local, "a trail on S3");
+    same_numbers(&report(&m, &[&format!("s3://{bucket}/org/")], &[]), &local, "an organisation trail on S3");
+
+    // One day's window: only the trail's day folders that can hold it are fetched.
+    let mut days: Vec<String> = files(dir.path()).iter().filter_map(|(k, _)| trail_day(k)).collect();
+    days.sort();
+    days.dedup();
+    let day = chrono::NaiveDate::parse_from_str(&days[days.len() / 2], "%Y-%m-%d").unwrap();
+    let (since, until) = (format!("{day}T00:00:00Z"), format!("{}T00:00:00Z", day.succ_opt().unwrap()));
+    let window = ["--since", since.as_str(), "--until", until.as_str()];
+    let proxy = Proxy::start(&m, Plan::clean());
+    let windowed = report(&proxy.url, &[&format!("s3://{bucket}/logs/")], &window);
+    same_numbers(&windowed, &report(&m, &[out], &window), "a window over a trail on S3");
+    let fetched: Vec<String> = proxy
+        .log
+        .lock()
+        .unwrap()
+        .requests
+        .iter()
+        .filter(|(m, p, _, _)| m == "GET" && !p.contains("list-type"))
+        .filter_map(|(_, p, _, _)| trail_day(p))
+        .collect();
+    let (first, last) = ((day - chrono::Days::new(1)).to_string(), (day + chrono::Days::new(2)).to_string());
+    assert!(!fetched.is_empty());
+    assert!(fetched.iter().all(|d| *d >= first && *d <= last), "{fetched:?} outside {first}..{last}");
+    assert!(days.iter().any(|d| !fetched.contains(d)), "some day folders were never fetched: {days:?}");
+}

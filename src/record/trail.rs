@@ -118,6 +118,18 @@ struct Head<'a> {
     event_name: Option<Text<'a>>,
 }
 
+/// When another service's event happened, when it says (to count only the window's).
+pub fn event_time(event: &RawValue) -> Option<i64> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Time<'a> {
+        #[serde(borrow)]
+        event_time: Option<Text<'a>>,
+    }
+    let t: Time = serde_json::from_str(event.get()).ok()?;
+    parse_timestamp_ms(&t.event_time?.0)
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RawEvent<'a> {

@@ -1,0 +1,498 @@
+//! CloudTrail as a source, on a small hand-worked fixture: invocation logs and trail files of the
+//! same account, with a call in both, calls only in CloudTrail, a region-day whose logging was
+//! off and a region CloudTrail has no file for.
+//!
+//! The calls (eu-west-1 unless said; policy: EU sources stay in the EU):
+//!
+//! | id | day        | logged | trail | model id (operation)                  | ran in        |
+//! |----|------------|--------|-------|----------------------------------------|---------------|
+//! | r1 | 2026-03-02 | yes    | yes   | eu. haiku (Converse)                   | eu-central-1  |
+//! | r2 | 2026-03-02 | yes    | yes   | haiku (InvokeModel)                    | eu-west-1     |
+//! | r7 | 2026-03-02 | yes    | yes   | global. sonnet 4.5 (Converse)          | us-east-1     |
+//! | r3 | 2026-03-02 | no     | yes   | global. sonnet 4.5 (Converse)          | us-east-2     |
+//! | r4 | 2026-03-03 | no     | yes   | eu. haiku (Converse)                   | eu-west-3     |
+//! | r5 | 2026-03-03 | no     | yes   | eu. haiku (Converse)                   | (not given)   |
+//! | r6 | 2026-03-02 | yes    | no    | haiku (Converse), us-east-1            | us-east-1     |
+
+mod common;
+use common::*;
+
+use std::path::Path;
+
+use serde_json::{json, Value};
+
+const ACCOUNT: &str = "111122223333";
+const HAIKU: &str = "anthropic.claude-3-haiku-20240307-v1:0";
+const EU_HAIKU: &str = "eu.anthropic.claude-3-haiku-20240307-v1:0";
+const GLOBAL_SONNET: &str = "global.anthropic.claude-sonnet-4-5-20250929-v1:0";
+
+struct Call {
+    id: &'static str,
+    time: &'static str,
+    region: &'static str,
+    model_id: &'static str,
+    operation: &'static str,
+    ran_in: Option<&'static str>,
+}
+
+const CALLS: [Call; 7] = [
+    Call {
+        id: "r1",
+        time: "2026-03-02T08:00:00Z",
+        region: "eu-west-1",
+        model_id: EU_HAIKU,
+        operation: "Converse",
+        ran_in: Some("eu-central-1"),
+    },
+    Call {
+        id: "r2",
+        time: "2026-03-02T09:00:00Z",
+        region: "eu-west-1",
+        model_id: HAIKU,
+        operation: "InvokeModel",
+        ran_in: None,
+    },
+    Call {
+        id: "r7",
+        time: "2026-03-02T10:00:00Z",
+        region: "eu-west-1",
+        model_id: GLOBAL_SONNET,
+        operation: "Converse",
+        ran_in: Some("us-east-1"),
+    },
+    Call {
+        id: "r3",
+        time: "2026-03-02T11:00:00Z",
+        region: "eu-west-1",
+        model_id: GLOBAL_SONNET,
+        operation: "Converse",
+        ran_in: Some("us-east-2"),
+    },
+    Call {
+        id: "r4",
+        time: "2026-03-03T08:00:00Z",
+        region: "eu-west-1",
+        model_id: EU_HAIKU,
+        operation: "Converse",
+        ran_in: Some("eu-west-3"),
+    },
+    Call {
+        id: "r5",
+        time: "2026-03-03T09:00:00Z",
+        region: "eu-west-1",
+        model_id: EU_HAIKU,
+        operation: "Converse",
+        ran_in: None,
+    },
+    Call {
+        id: "r6",
+        time: "2026-03-02T12:00:00Z",
+        region: "us-east-1",
+        model_id: HAIKU,
+        operation: "Converse",
+        ran_in: None,
+    },
+];
+
+const LOGGED: [&str; 4] = ["r1", "r2", "r7", "r6"];
+const IN_TRAIL: [&str; 6] = ["r1", "r2", "r7", "r3", "r4", "r5"];
+
+fn arn() -> String {
+    format!("arn:aws:sts::{ACCOUNT}:assumed-role/AppRole/worker-1")
+}
+
+fn log_line(c: &Call) -> String {
+    let mut r = json!({
+        "schemaType": "ModelInvocationLog", "schemaVersion": "1.0", "timestamp": c.time, "accountId": ACCOUNT,
+        "identity": {"arn": arn()}, "region": c.region, "requestId": c.id, "operation": c.operation,
+        "modelId": c.model_id, "input": {"inputTokenCount": 100}, "output": {"outputTokenCount": 10,
+        "outputBodyJson": {"metrics": {"latencyMs": 500}}},
+    });
+    if let Some(ir) = c.ran_in {
+        r["inferenceRegion"] = json!(ir);
+    }
+    r.to_string()
+}
+
+fn event(c: &Call) -> Value {
+    let mut e = json!({
+        "eventVersion": "1.09",
+        "userIdentity": {"type": "AssumedRole", "principalId": "AROAEXAMPLE:worker-1", "arn": arn(), "accountId": ACCOUNT},
+        "eventTime": c.time, "eventSource": "bedrock.amazonaws.com", "eventName": c.operation,
+        "awsRegion": c.region, "sourceIPAddress": "10.0.0.1", "userAgent": "Boto3/1.35.36",
+        "requestParameters": {"modelId": c.model_id}, "responseElements": null,
+        "requestID": c.id, "eventID": format!("e-{}", c.id), "readOnly": true, "eventType": "AwsApiCall",
+        "managementEvent": true, "recipientAccountId": ACCOUNT, "eventCategory": "Management",
+    });
+    // CloudTrail names the inference region of cross-region calls.
+    if let Some(ir) = c.ran_in.filter(|_| c.model_id != HAIKU) {
+        e["additionalEventData"] = json!({"inferenceRegion": ir});
+    }
+    e
+}
+
+fn other_events() -> Vec<Value> {
+    vec![
+        json!({"eventVersion": "1.09", "eventTime": "2026-03-02T08:30:00Z", "eventSource": "s3.amazonaws.com",
+               "eventName": "GetObject", "awsRegion": "eu-west-1", "requestParameters": {"bucketName": "b", "modelId": 7},
+               "requestID": "s3-1", "eventCategory": "Data"}),
+        json!({"eventVersion": "1.09", "eventTime": "2026-03-02T08:31:00Z", "eventSource": "bedrock.amazonaws.com",
+               "eventName": "ListFoundationModels", "awsRegion": "eu-west-1", "requestParameters": null,
+               "requestID": "list-1"}),
+    ]
+}
+
+/// Writes a trail file in CloudTrail's layout: `{"Records": [...]}`, gzip.
+fn trail_file(root: &Path, org: Option<&str>, region: &str, day: &str, events: &[Value]) {
+    let mut dir = root.join("AWSLogs");
+    if let Some(org) = org {
+        dir = dir.join(org);
+    }
+    let dir = dir.join(ACCOUNT).join("CloudTrail").join(region).join(day.replace('-', "/"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let name = format!("{ACCOUNT}_CloudTrail_{region}_{}T0800Z_abcdEFGH12345678.json.gz", day.replace('-', ""));
+    let doc = json!({"Records": events}).to_string();
+    std::fs::write(dir.join(name), gz(doc.as_bytes())).unwrap();
+}
+
+fn calls(ids: &[&str]) -> Vec<&'static Call> {
+    CALLS.iter().filter(|c| ids.contains(&c.id)).collect()
+}
+
+/// The fixture: `logs/` (NDJSON) and `trail/` (CloudTrail layout), in one folder.
+fn fixture() -> TempDir {
+    let dir = tempdir();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    let lines: Vec<String> = calls(&LOGGED).into_iter().map(log_line).collect();
+    std::fs::write(logs.join("export.jsonl"), lines.join("\n") + "\n").unwrap();
+    let trail = dir.path().join("trail");
+    for day in ["2026-03-02", "2026-03-03"] {
+        let mut events: Vec<Value> =
+            calls(&IN_TRAIL).into_iter().filter(|c| c.time.starts_with(day)).map(event).collect();
+        if day == "2026-03-02" {
+            events.extend(other_events());
+        }
+        trail_file(&trail, None, "eu-west-1", day, &events);
+    }
+    dir
+}
+
+fn report(dir: &Path, sources: &[&str], extra: &[&str]) -> Value {
+    let mut args = vec!["report".to_string()];
+    args.extend(sources.iter().map(|s| dir.join(s).display().to_string()));
+    args.extend(["--format", "json", "--policy"].map(String::from));
+    args.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs/policy.toml").display().to_string());
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    ok(&args).json()
+}
+
+#[test]
+fn coverage_by_hand() {
+    let dir = fixture();
+    let s = report(dir.path(), &["logs", "trail"], &[]);
+    assert_eq!(
+        s["sources"],
+        json!({"invocation_log_records": 4, "cloudtrail_calls": 6, "cloudtrail_only": 3,
+               "cloudtrail_other_events": 2, "not_available": []})
+    );
+    // Each call once: the four logged, and r3, r4, r5 from CloudTrail.
+    assert_eq!(s["rerouting"]["requests"], 7);
+    let c = &s["coverage"];
+    // 2026-03-02 eu-west-1: cells (eu. haiku, Converse) 1/1, (haiku, InvokeModel) 1/1, (global
+    // sonnet, Converse) 2 calls / 1 record: 3 of 4 covered. 2026-03-03: 2 calls, no record.
+    assert_eq!(
+        c["by_source_region_day"],
+        json!([
+            {"day": "2026-03-02", "source_region": "eu-west-1", "cloudtrail_calls": 4, "invocation_log_records": 3, "coverage": 0.75, "status": "partial"},
+            {"day": "2026-03-02", "source_region": "us-east-1", "cloudtrail_calls": 0, "invocation_log_records": 1, "coverage": null, "status": "no cloudtrail"},
+            {"day": "2026-03-03", "source_region": "eu-west-1", "cloudtrail_calls": 2, "invocation_log_records": 0, "coverage": 0.0, "status": "missing"},
+        ])
+    );
+    assert_eq!(c["cloudtrail_calls"], 6);
+    assert_eq!(c["invocation_log_records"], 4);
+    assert_close(&c["coverage"], 0.5, "3 of 6 CloudTrail calls covered");
+    assert_eq!(c["request_ids_match"], true);
+    assert_eq!(c["only_in_cloudtrail"], 3);
+    assert_eq!(c["only_in_invocation_logs"], 0, "r6's region has no trail: not counted as missing from it");
+    assert_eq!(
+        c["gaps"],
+        json!([
+            {"day": "2026-03-02", "source_region": "eu-west-1", "model_id": GLOBAL_SONNET, "operation": "Converse", "cloudtrail_calls": 2, "invocation_log_records": 1},
+            {"day": "2026-03-02", "source_region": "us-east-1", "model_id": HAIKU, "operation": "Converse", "cloudtrail_calls": 0, "invocation_log_records": 1},
+            {"day": "2026-03-03", "source_region": "eu-west-1", "model_id": EU_HAIKU, "operation": "Converse", "cloudtrail_calls": 2, "invocation_log_records": 0},
+        ])
+    );
+    let listed: Vec<&str> =
+        c["only_in_cloudtrail_listed"].as_array().unwrap().iter().map(|x| x["request_id"].as_str().unwrap()).collect();
+    assert_eq!(listed, ["r3", "r4", "r5"]);
+    // Tokens and cost count the logged calls: 4 x (100 in, 10 out).
+    let tokens = s["tokens"]["by_model"].as_array().unwrap();
+    assert_eq!(tokens.iter().map(|t| t["requests"].as_u64().unwrap()).sum::<u64>(), 4);
+    assert_eq!(tokens.iter().map(|t| t["input"].as_u64().unwrap()).sum::<u64>(), 400);
+    // Residency: r7 and r3 ran in the US (violations), r5's region is unknown (unverifiable); r6
+    // is a US source that stayed in the US.
+    assert_eq!(s["residency"]["violations"], 2);
+    assert_eq!(s["residency"]["unverifiable"], 1);
+    assert_eq!(s["residency"]["checked"], 7);
+    // The caller made every call.
+    assert_eq!(
+        s["callers"],
+        json!([{"account": ACCOUNT, "principal": "role/AppRole", "session": "worker-1", "requests": 7, "errors": 0}])
+    );
+}
+
+#[test]
+fn cloudtrail_alone_audits_routes_and_leaves_tokens_unknown() {
+    let dir = fixture();
+    let s = report(dir.path(), &["trail"], &[]);
+    assert_eq!(s["sources"]["not_available"], json!(["tokens", "latency", "cost", "capacity"]));
+    for section in ["tokens", "latency", "cost", "capacity"] {
+        assert_eq!(s[section], Value::Null, "{section} is unknown, not zero");
+    }
+    assert!(s.get("coverage").is_none(), "no invocation logs: nothing to compare");
+    // r1 rerouted, r2 local (a foundation model), r7 and r3 rerouted to the US, r4 rerouted, r5 unknown.
+    let rr = &s["rerouting"];
+    assert_eq!(
+        (rr["requests"].as_u64(), rr["local"].as_u64(), rr["rerouted"].as_u64(), rr["unknown"].as_u64()),
+        (Some(6), Some(1), Some(4), Some(1))
+    );
+    assert!(s["daily"]["by_source_region"].as_array().unwrap().iter().all(|d| d["input_tokens"].is_null()));
+    // The report says so instead of showing zeros.
+    let out = tempdir();
+    ok(&["report", dir.path().join("trail").to_str().unwrap(), "--out", out.path().to_str().unwrap()]);
+    let md = std::fs::read_to_string(out.path().join("report.md")).unwrap();
+    assert!(
+        md.contains("## Tokens by model\n\nNot available: only CloudTrail was read, and CloudTrail records no tokens."),
+        "{md}"
+    );
+    assert!(md.contains("## Latency by inference region\n\nNot available"), "{md}");
+    assert!(!out.path().join("cost-by-day.svg").exists() && out.path().join("rerouting-matrix.svg").exists());
+}
+
+#[test]
+fn residency_verdicts_from_cloudtrail_equal_those_from_the_logs() {
+    // The same three calls, once as log records and once as CloudTrail events.
+    let dir = tempdir();
+    let same = ["r1", "r2", "r7"];
+    std::fs::write(
+        dir.path().join("logs.jsonl"),
+        calls(&same).into_iter().map(log_line).collect::<Vec<_>>().join("\n"),
+    )
+    .unwrap();
+    let events: Vec<Value> = calls(&same).into_iter().map(event).collect();
+    trail_file(&dir.path().join("trail"), None, "eu-west-1", "2026-03-02", &events);
+    let policy = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs/policy.toml");
+    let check = |source: &str| {
+        let r = mila(&[
+            "check",
+            dir.path().join(source).to_str().unwrap(),
+            "--policy",
+            policy.to_str().unwrap(),
+            "--format",
+            "json",
+        ]);
+        assert_eq!(r.code, 1, "r7 violates: {}", r.stderr);
+        (r.json(), r.stderr)
+    };
+    let (from_logs, logs_err) = check("logs.jsonl");
+    let (from_trail, trail_err) = check("trail");
+    assert_eq!(from_logs, from_trail);
+    assert_eq!(from_logs.as_array().unwrap().len(), 1);
+    assert_eq!(from_logs[0]["request_id"], "r7");
+    assert!(
+        logs_err.contains("1 violations, 0 unverifiable (inference region unknown) of 3 requests checked"),
+        "{logs_err}"
+    );
+    assert!(
+        trail_err.contains("1 violations, 0 unverifiable (inference region unknown) of 3 requests checked"),
+        "{trail_err}"
+    );
+}
+
+#[test]
+fn check_fails_on_a_logging_gap() {
+    let dir = fixture();
+    let allow_all = dir.path().join("allow.toml");
+    std::fs::write(&allow_all, "[[rule]]\nsource = \"*\"\nallow = [\"*\"]\n").unwrap();
+    let run = |pct: &str, sources: &[&str]| {
+        let mut args = vec![
+            "check".to_string(),
+            "--policy".into(),
+            allow_all.display().to_string(),
+            "--fail-on-coverage-below".into(),
+            pct.into(),
+        ];
+        args.extend(sources.iter().map(|s| dir.path().join(s).display().to_string()));
+        mila(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    // 2026-03-03 is at 0%: below any threshold above 0; 2026-03-02 at 75% passes 70.
+    let r = run("70", &["logs", "trail"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("logging coverage 50.0% of 6 CloudTrail calls; 1 source-region days below 70.0%"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("2026-03-03 eu-west-1: 0 of 2 CloudTrail calls logged (0.0%, missing)"), "{}", r.stderr);
+    let r = run("80", &["logs", "trail"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("2 source-region days below 80.0%"), "{}", r.stderr);
+    let r = run("0", &["logs", "trail"]);
+    assert_eq!(r.code, 0, "nothing is below 0%: {}", r.stderr);
+    // Without CloudTrail there is nothing to judge: said, and not a failure.
+    let r = run("99", &["logs"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("no Bedrock runtime calls in CloudTrail in this window"), "{}", r.stderr);
+    // CloudTrail without a single log record: every day is missing.
+    let r = run("50", &["trail"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("logging coverage 0.0% of 6 CloudTrail calls; 2 source-region days below 50.0%"),
+        "{}",
+        r.stderr
+    );
+    for bad in ["101", "1e400", "most"] {
+        let r = run(bad, &["logs"]);
+        assert_eq!(r.code, 2);
+        assert!(r.stderr.contains("--fail-on-coverage-below"), "{}", r.stderr);
+    }
+}
+
+#[test]
+fn bad_trail_files_are_located_and_the_rest_is_read() {
+    let dir = fixture();
+    let trail = dir.path().join("trail");
+    // A file of other services only; an event without requestID; a file cut short; a document
+    // broken in its second event; a digest file, which is skipped.
+    trail_file(&trail, None, "eu-west-1", "2026-03-04", &other_events());
+    let mut bad = event(&CALLS[0]);
+    bad["requestID"] = Value::Null;
+    bad["eventTime"] = json!("2026-03-04T10:00:00Z");
+    let mut good = event(&CALLS[0]);
+    good["requestID"] = json!("r8");
+    good["eventTime"] = json!("2026-03-04T11:00:00Z");
+    trail_file(&trail, None, "eu-central-1", "2026-03-04", &[good.clone(), bad]);
+    let cut = trail.join("AWSLogs").join(ACCOUNT).join("CloudTrail/eu-west-2/2026/03/04");
+    std::fs::create_dir_all(&cut).unwrap();
+    let mut g9 = good.clone();
+    g9["requestID"] = json!("r9");
+    let whole = gz(json!({"Records": [g9]}).to_string().as_bytes());
+    std::fs::write(
+        cut.join(format!("{ACCOUNT}_CloudTrail_eu-west-2_20260304T1200Z_cut.json.gz")),
+        &whole[..whole.len() - 12],
+    )
+    .unwrap();
+    let mut g10 = good.clone();
+    g10["requestID"] = json!("r10");
+    let broken = format!("{{\"Records\":[{g10},{{\"eventTime\": ]}}");
+    std::fs::write(cut.join(format!("{ACCOUNT}_CloudTrail_eu-west-2_20260304T1300Z_broken.json")), broken).unwrap();
+    let digest = trail.join("AWSLogs").join(ACCOUNT).join("CloudTrail-Digest/eu-west-1/2026/03/04");
+    std::fs::create_dir_all(&digest).unwrap();
+    std::fs::write(
+        digest.join(format!("{ACCOUNT}_CloudTrail-Digest_eu-west-1_x_20260304T0800Z.json.gz")),
+        gz(b"{\"awsAccountId\":\"1\"}"),
+    )
+    .unwrap();
+
+    let s = report(dir.path(), &["trail"], &[]);
+    // r8 and r10 read (r9's file is cut inside its only event); the event without requestID rejected.
+    assert_eq!(s["sources"]["cloudtrail_calls"], 6 + 2);
+    assert_eq!(s["sources"]["cloudtrail_other_events"], 4);
+    // The cut file's document is counted as one line cut off by the read error, and located.
+    let rejects = s["input"]["rejects"].as_array().unwrap();
+    assert_eq!(rejects.len(), 2, "{rejects:?}");
+    assert_eq!(rejects[0]["reason"], "cut off by a read error");
+    assert!(rejects[0]["first"][0].as_str().unwrap().ends_with("_cut.json.gz:1"), "{rejects:?}");
+    assert_eq!(rejects[1]["reason"], "missing required field `requestID`");
+    let first = rejects[1]["first"][0].as_str().unwrap();
+    assert!(first.ends_with("20260304T0800Z_abcdEFGH12345678.json.gz Records[1]"), "{first}");
+    let problems: Vec<String> = s["input"]["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| format!("{} {}", p["source"], p["message"]))
+        .collect();
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(
+        problems.iter().any(|p| p.contains("_cut.json.gz") && p.contains("gzip stream is corrupt or truncated")),
+        "{problems:?}"
+    );
+    assert!(
+        problems.iter().any(|p| p.contains("_broken.json")
+            && p.contains("CloudTrail file: not valid JSON at line 1")
+            && p.contains("the 1 events before it were read")),
+        "{problems:?}"
+    );
+    assert_eq!(s["records"]["skipped_objects"], 1, "the digest file");
+}
+
+#[test]
+fn an_organisation_trail_and_a_store_report_the_same_coverage() {
+    let dir = fixture();
+    // The same trail as an organisation trail's layout.
+    let org = dir.path().join("org");
+    for day in ["2026-03-02", "2026-03-03"] {
+        let events: Vec<Value> = calls(&IN_TRAIL).into_iter().filter(|c| c.time.starts_with(day)).map(event).collect();
+        trail_file(&org, Some("o-a1b2c3d4e5"), "eu-west-1", day, &events);
+    }
+    let files = report(dir.path(), &["logs", "trail"], &[]);
+    let from_org = report(dir.path(), &["logs", "org"], &[]);
+    assert_eq!(from_org["coverage"], files["coverage"]);
+    // Trail files first on the command line: the logs still count each call they have.
+    let reversed = report(dir.path(), &["trail", "logs"], &[]);
+    assert_eq!(reversed["coverage"], files["coverage"]);
+    assert_eq!(reversed["tokens"], files["tokens"]);
+
+    // A store holds both kinds of record, each once, and reports what the files do.
+    let store = dir.path().join("store");
+    for _ in 0..2 {
+        ok(&[
+            "ingest",
+            dir.path().join("logs").to_str().unwrap(),
+            dir.path().join("trail").to_str().unwrap(),
+            "--store",
+            store.to_str().unwrap(),
+        ]);
+    }
+    let stored = report(dir.path(), &[], &["--store", store.to_str().unwrap()]);
+    for section in ["sources", "coverage", "rerouting", "residency", "tokens", "callers"] {
+        assert_eq!(stored[section], files[section], "{section} from the store");
+    }
+    // `query` sees both kinds of record, each once.
+    let q = dir.path().join("kinds.sql");
+    std::fs::write(&q, "SELECT recorded_by, count(*) AS n FROM invocations GROUP BY recorded_by ORDER BY recorded_by")
+        .unwrap();
+    let rows = ok(&["query", q.to_str().unwrap(), "--store", store.to_str().unwrap(), "--format", "json"]).json();
+    assert_eq!(rows, json!([{"recorded_by": "cloudtrail", "n": 6}, {"recorded_by": "invocation_log", "n": 4}]));
+}
+
+#[test]
+fn repeated_events_absurd_dates_and_floods_of_other_events() {
+    let dir = tempdir();
+    let trail = dir.path().join("trail");
+    let r1 = event(&CALLS[0]);
+    let mut ancient = event(&CALLS[0]);
+    (ancient["requestID"], ancient["eventTime"]) = (json!("far-1"), json!("0001-01-01T00:00:00Z"));
+    let mut future = event(&CALLS[0]);
+    (future["requestID"], future["eventTime"]) = (json!("far-2"), json!("9999-12-31T23:59:59Z"));
+    // r1 three times: twice in one file, once in another.
+    trail_file(&trail, None, "eu-west-1", "2026-03-02", &[r1.clone(), r1.clone(), ancient, future]);
+    trail_file(&trail, None, "eu-west-1", "2026-03-03", &[r1]);
+    // A hundred thousand events of other services in one file.
+    let flood: Vec<Value> = (0..100_000)
+        .map(|i| json!({"eventSource": "s3.amazonaws.com", "eventName": "GetObject", "eventTime": "2026-03-02T00:00:00Z", "requestID": format!("s{i}")}))
+        .collect();
+    trail_file(&trail, None, "us-east-1", "2026-03-02", &flood);
+    let out = tempdir();
+    let s = ok(&["report", trail.to_str().unwrap(), "--out", out.path().to_str().unwrap(), "--format", "json"]).json();
+    assert_eq!(s["sources"]["cloudtrail_calls"], 3);
+    assert_eq!(s["records"]["duplicates"], 2);
+    assert_eq!(s["sources"]["cloudtrail_other_events"], 100_000);
+    let days: Vec<&str> =
+        s["daily"]["by_source_region"].as_array().unwrap().iter().map(|d| d["day"].as_str().unwrap()).collect();
+    assert_eq!(days, ["0001-01-01", "2026-03-02", "9999-12-31"]);
+    // Output follows the distinct data, not the span of dates or the flood.
+    assert!(tree_size(out.path()) < 1 << 20, "{} bytes", tree_size(out.path()));
+}

@@ -162,7 +162,8 @@ pub struct WindowArgs {
 /// What every command that reads logs takes.
 #[derive(Debug, Args)]
 pub struct InputArgs {
-    /// Files, directories, `-` (NDJSON on standard input), s3://BUCKET/PREFIX, cloudwatch:LOG_GROUP
+    /// Files, directories, `-` (NDJSON on standard input), s3://BUCKET/PREFIX, cloudwatch:LOG_GROUP,
+    /// cloudtrail:REGION (Event history); CloudTrail files are read wherever logs are
     #[arg(value_name = "SOURCE", required_unless_present_any = ["store", "athena_table"])]
     pub sources: Vec<String>,
     /// Read the records of a store made by `mila ingest` (a directory or s3://BUCKET/PREFIX)
@@ -221,7 +222,7 @@ pub struct AwsArgs {
 
 #[derive(Debug, Args)]
 pub struct IngestArgs {
-    /// Files, directories, s3://BUCKET/PREFIX, cloudwatch:LOG_GROUP
+    /// Files, directories, s3://BUCKET/PREFIX, cloudwatch:LOG_GROUP, cloudtrail:REGION
     #[arg(value_name = "SOURCE", required = true)]
     pub sources: Vec<String>,
     /// The store: a directory or s3://BUCKET/PREFIX that mila creates and owns

@@ -109,6 +109,18 @@ pub fn ingest(s: settings::Ingest) -> Result<Status> {
     let local: Vec<SourceSpec> = files.iter().map(|(p, _)| SourceSpec::Path(p.clone())).collect();
     let mut cloud = Vec::new();
     let mut cloudwatch_ends = Vec::new();
+    // Event streams (CloudWatch, Event history) are read again from a little before the newest
+    // end an ingest read, where late events land; the window narrows that further.
+    let resume = |key: String, ends: &mut Vec<(String, i64)>| {
+        let resume = store.state.cloudwatch.get(&key).map(|end| end - s.lookback_ms);
+        let start = match (input.window.since.map(|t| t - load::MARGIN_MS), resume) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        let end = input.window.until.map(|u| u + load::MARGIN_MS).unwrap_or(input.now_ms);
+        ends.push((key, end));
+        (start, end)
+    };
     for spec in &input.sources {
         match spec {
             SourceSpec::S3(location) => {
@@ -134,18 +146,21 @@ pub fn ingest(s: settings::Ingest) -> Result<Status> {
                 }
             }
             SourceSpec::CloudWatch(group) => {
-                let key = group_key(group);
-                let resume = store.state.cloudwatch.get(&key).map(|end| end - s.lookback_ms);
-                let start = match (input.window.since.map(|t| t - load::MARGIN_MS), resume) {
-                    (Some(a), Some(b)) => Some(a.max(b)),
-                    (a, b) => a.or(b),
-                };
-                let end = input.window.until.map(|u| u + load::MARGIN_MS).unwrap_or(input.now_ms);
-                cloudwatch_ends.push((key, end));
+                let (start, end) = resume(group_key(group), &mut cloudwatch_ends);
                 cloud.push(CloudJob::CloudWatch(cloudwatch::Job {
                     group: group.clone(),
                     start_ms: start,
                     end_ms: Some(end),
+                    settings: input.aws.clone(),
+                }));
+            }
+            SourceSpec::History(history) => {
+                let (start, end) = resume(history.name(), &mut cloudwatch_ends);
+                cloud.push(CloudJob::History(crate::source::history::Job {
+                    history: history.clone(),
+                    start_ms: start,
+                    end_ms: Some(end),
+                    now_ms: input.now_ms,
                     settings: input.aws.clone(),
                 }));
             }

@@ -112,8 +112,7 @@ pub fn load(
         ..LoadStats::default()
     };
     let report = Arc::new(Mutex::new(FetchReport::default()));
-    let (cloud_trails, cloud): (Vec<CloudJob>, Vec<CloudJob>) =
-        cloud.into_iter().partition(|j| matches!(j, CloudJob::S3(j) if j.part == s3::Part::Trail));
+    let (cloud_trails, cloud): (Vec<CloudJob>, Vec<CloudJob>) = cloud.into_iter().partition(CloudJob::reads_trail);
     let fetch = |jobs: Vec<CloudJob>| {
         let report = report.clone();
         jobs.into_iter().flat_map(move |job| {
@@ -184,6 +183,14 @@ pub fn cloud_job(
             seen: Arc::new(|_| false),
         })),
         SourceSpec::CloudWatch(_) if part == s3::Part::Trail => None,
+        SourceSpec::History(_) if part == s3::Part::Logs => None,
+        SourceSpec::History(history) => Some(CloudJob::History(source::history::Job {
+            history: history.clone(),
+            start_ms: window.since.map(|s| s - MARGIN_MS),
+            end_ms: window.until.map(|u| u + MARGIN_MS),
+            now_ms,
+            settings: aws.clone(),
+        })),
         SourceSpec::CloudWatch(group) => Some(CloudJob::CloudWatch(cloudwatch::Job {
             group: group.clone(),
             start_ms: window.since.map(|s| s - MARGIN_MS),

@@ -457,6 +457,11 @@ pub fn source(text: &str) -> Result<SourceSpec> {
     if text.starts_with("cloudwatch:") {
         return LogGroup::parse(text).map(SourceSpec::CloudWatch).map_err(|e| anyhow::anyhow!("source {e}"));
     }
+    if text.starts_with("cloudtrail:") {
+        return crate::source::history::History::parse(text)
+            .map(SourceSpec::History)
+            .map_err(|e| anyhow::anyhow!("source {e}"));
+    }
     Ok(SourceSpec::Path(PathBuf::from(text)))
 }
 

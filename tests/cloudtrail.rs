@@ -496,3 +496,137 @@ fn repeated_events_absurd_dates_and_floods_of_other_events() {
     // Output follows the distinct data, not the span of dates or the flood.
     assert!(tree_size(out.path()) < 1 << 20, "{} bytes", tree_size(out.path()));
 }
+
+/// LookupEvents as the API reference shapes it (awsJson 1.1): `Events` of `{EventId, EventName,
+/// EventTime (epoch seconds), EventSource, Username, Resources, CloudTrailEvent (the event as a
+/// JSON string)}` and `NextToken` while there is more. moto does not serve it: a loopback replay
+/// server answers, with one throttled call and an empty page mid-way, as the service can.
+mod lookup_events {
+    use super::*;
+    use common::replay::{Replay, Request, Response};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    /// The fixture's calls moved to recent days: Event history keeps 90 days.
+    fn recent(text: &str) -> String {
+        let day = |n: u64| (chrono::Utc::now().date_naive() - chrono::Days::new(n)).to_string();
+        text.replace("2026-03-02", &day(3)).replace("2026-03-03", &day(2))
+    }
+
+    fn lookup_event(c: &Call) -> Value {
+        let e: Value = serde_json::from_str(&recent(&event(c).to_string())).unwrap();
+        let t = chrono::DateTime::parse_from_rfc3339(e["eventTime"].as_str().unwrap()).unwrap().timestamp();
+        json!({
+            "EventId": format!("e-{}", c.id), "EventName": c.operation, "ReadOnly": "true",
+            "AccessKeyId": "ASIAEXAMPLE", "EventTime": t as f64, "EventSource": "bedrock.amazonaws.com",
+            "Username": "worker-1", "Resources": [], "CloudTrailEvent": e.to_string(),
+        })
+    }
+
+    /// Pages by NextToken: r1 r2 | (throttled once) r7 r3 | nothing | r4 r5.
+    fn service(throttled: Arc<AtomicBool>) -> impl Fn(&Request) -> Response + Send + Sync {
+        move |r: &Request| {
+            if r.operation != "CloudTrail_20131101.LookupEvents" {
+                return (400, r#"{"__type":"InvalidRequestException","message":"unexpected operation"}"#.into());
+            }
+            let body: Value = serde_json::from_str(&r.body).unwrap();
+            let filter = json!([{"AttributeKey": "EventSource", "AttributeValue": "bedrock.amazonaws.com"}]);
+            if body["LookupAttributes"] != filter || body["MaxResults"] != 50 || !body["StartTime"].is_number() {
+                return (
+                    400,
+                    json!({"__type": "InvalidLookupAttributesException", "message": body.to_string()}).to_string(),
+                );
+            }
+            let page = |ids: &[&str], next: Option<&str>| {
+                let events: Vec<Value> = calls(ids).into_iter().map(lookup_event).collect();
+                let mut v = json!({"Events": events});
+                if let Some(n) = next {
+                    v["NextToken"] = json!(n);
+                }
+                (200, v.to_string())
+            };
+            match body["NextToken"].as_str() {
+                None => page(&["r1", "r2"], Some("t1")),
+                Some("t1") if !throttled.swap(true, Ordering::SeqCst) => {
+                    (400, r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#.into())
+                }
+                Some("t1") => page(&["r7", "r3"], Some("t2")),
+                Some("t2") => page(&[], Some("t3")),
+                Some("t3") => page(&["r4", "r5"], None),
+                Some(other) => (400, json!({"__type": "InvalidNextTokenException", "message": other}).to_string()),
+            }
+        }
+    }
+
+    #[test]
+    fn event_history_pages_at_the_rate_limit_and_equals_the_trail_files() {
+        let dir = fixture();
+        // The same logs, at the recent days.
+        let logs = dir.path().join("recent.jsonl");
+        let lines: Vec<String> = calls(&LOGGED).into_iter().map(|c| recent(&log_line(c))).collect();
+        std::fs::write(&logs, lines.join("\n")).unwrap();
+        let trail = dir.path().join("recent-trail");
+        for (n, day) in [(3u64, "2026-03-02"), (2, "2026-03-03")] {
+            let events: Vec<Value> = calls(&IN_TRAIL)
+                .into_iter()
+                .filter(|c| c.time.starts_with(day))
+                .map(|c| serde_json::from_str(&recent(&event(c).to_string())).unwrap())
+                .collect();
+            let d = (chrono::Utc::now().date_naive() - chrono::Days::new(n)).to_string();
+            trail_file(&trail, None, "eu-west-1", &d, &events);
+        }
+        let server = Replay::start(service(Arc::new(AtomicBool::new(false))));
+        let since = (chrono::Utc::now().date_naive() - chrono::Days::new(5)).to_string();
+        let args = |source: &str| {
+            vec![
+                "report".to_string(),
+                logs.display().to_string(),
+                source.to_string(),
+                "--since".into(),
+                since.clone(),
+                "--format".into(),
+                "json".into(),
+            ]
+        };
+        let run = |a: Vec<String>| aws::mila_at(&server.url, &a.iter().map(String::as_str).collect::<Vec<_>>());
+        let from_history = run(args("cloudtrail:eu-west-1"));
+        assert_eq!(from_history.code, 0, "{}", from_history.stderr);
+        let from_files = run(args(trail.to_str().unwrap()));
+        let (h, f) = (from_history.json(), from_files.json());
+        for section in ["sources", "coverage", "rerouting", "errors", "callers", "tokens"] {
+            assert_eq!(h[section], f[section], "{section}");
+        }
+        assert_eq!(h["sources"]["cloudtrail_calls"], 6);
+        assert!(
+            from_history.stderr.contains("LookupEvents returns 50 events a call at 2 calls a second"),
+            "{}",
+            from_history.stderr
+        );
+        // Five calls (one throttled and retried), in the region asked for, at most 2 a second.
+        let requests = server.requests();
+        assert_eq!(requests.len(), 5, "{requests:?}");
+        assert!(requests.iter().all(|r| r.region == "eu-west-1" && r.service == "cloudtrail"));
+        for pair in requests.windows(2) {
+            let gap = pair[1].at - pair[0].at;
+            assert!(gap >= std::time::Duration::from_millis(450), "{gap:?} between calls");
+        }
+    }
+
+    #[test]
+    fn event_history_errors_name_the_permission_and_the_region() {
+        let server = Replay::start(|_: &Request| {
+            (400, r#"{"__type":"AccessDeniedException","message":"User is not authorized to perform: cloudtrail:LookupEvents"}"#.into())
+        });
+        let run = aws::mila_at(&server.url, &["report", "cloudtrail:ap-south-1", "--since", "1d"]);
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(
+            run.stderr.contains("cloudtrail:ap-south-1") && run.stderr.contains("cloudtrail:LookupEvents"),
+            "{}",
+            run.stderr
+        );
+        assert!(run.stderr.contains("Event history in ap-south-1"), "{}", run.stderr);
+        let bad = mila(&["report", "cloudtrail:"]);
+        assert_eq!(bad.code, 2);
+        assert!(bad.stderr.contains("expected cloudtrail:REGION"), "{}", bad.stderr);
+    }
+}

@@ -59,18 +59,18 @@ pub struct Job {
 }
 
 /// Spaces calls at least `1/rate` seconds apart.
-struct RateLimit {
+pub(crate) struct RateLimit {
     gap: Duration,
     next: Mutex<Instant>,
 }
 
 impl RateLimit {
-    fn new(per_second: f64) -> RateLimit {
+    pub(crate) fn new(per_second: f64) -> RateLimit {
         RateLimit { gap: Duration::from_secs_f64(1.0 / per_second.max(0.01)), next: Mutex::new(Instant::now()) }
     }
 
     /// Takes the next free slot, then sleeps until it.
-    async fn wait(&self) {
+    pub(crate) async fn wait(&self) {
         let at = {
             let mut next = self.next.lock().expect("rate lock");
             let at = (*next).max(Instant::now());

@@ -71,7 +71,7 @@ pub fn expand(sources: &[SourceSpec]) -> Result<Expanded, SourceError> {
         match spec {
             SourceSpec::Stdin => out.units.push(Unit::Stdin),
             // Read by their own fetchers (source::start).
-            SourceSpec::S3(_) | SourceSpec::CloudWatch(_) => {}
+            SourceSpec::S3(_) | SourceSpec::CloudWatch(_) | SourceSpec::History(_) => {}
             SourceSpec::Path(path) => {
                 let meta = std::fs::metadata(path).map_err(|source| match source.kind() {
                     std::io::ErrorKind::NotFound => SourceError::Missing { path: path.clone() },

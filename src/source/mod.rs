@@ -6,6 +6,7 @@ pub mod bedrock;
 pub mod cloudwatch;
 pub mod decode;
 pub mod file;
+pub mod history;
 pub mod s3;
 
 use std::fmt;
@@ -19,11 +20,13 @@ pub enum SourceSpec {
     Stdin,
     S3(s3::Location),
     CloudWatch(cloudwatch::LogGroup),
+    /// CloudTrail's Event history in a region.
+    History(history::History),
 }
 
 impl SourceSpec {
     pub fn is_cloud(&self) -> bool {
-        matches!(self, SourceSpec::S3(_) | SourceSpec::CloudWatch(_))
+        matches!(self, SourceSpec::S3(_) | SourceSpec::CloudWatch(_) | SourceSpec::History(_))
     }
 }
 
@@ -110,6 +113,18 @@ pub struct FetchReport {
 pub enum CloudJob {
     S3(s3::Job),
     CloudWatch(cloudwatch::Job),
+    History(history::Job),
+}
+
+impl CloudJob {
+    /// Whether the job reads CloudTrail (after every invocation log: `frame::Dedupe`).
+    pub fn reads_trail(&self) -> bool {
+        match self {
+            CloudJob::S3(j) => j.part == s3::Part::Trail,
+            CloudJob::CloudWatch(_) => false,
+            CloudJob::History(_) => true,
+        }
+    }
 }
 
 /// Starts fetching on a thread with a runtime of its own; units arrive, in order, on the
@@ -121,6 +136,7 @@ pub fn start(job: CloudJob, report: Arc<std::sync::Mutex<FetchReport>>) -> impl 
             match job {
                 CloudJob::S3(job) => s3::fetch(job, tx, report).await,
                 CloudJob::CloudWatch(job) => cloudwatch::fetch(job, tx, report).await,
+                CloudJob::History(job) => history::fetch(job, tx, report).await,
             }
         }),
         Err(e) => report.lock().expect("report lock").fatal = Some(format!("cannot start the async runtime: {e}")),

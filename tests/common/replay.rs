@@ -16,7 +16,11 @@ pub struct Request {
     /// The region and service of the SigV4 credential scope; empty when unsigned.
     pub region: String,
     pub service: String,
+    /// The operation of an awsJson service (`X-Amz-Target`); empty for restJson ones.
+    pub operation: String,
     pub body: String,
+    /// When the request arrived.
+    pub at: std::time::Instant,
 }
 
 impl Request {
@@ -118,7 +122,9 @@ fn serve(mut conn: TcpStream, answer: &(dyn Fn(&Request) -> Response + Send + Sy
             target,
             region: scope.get(2).cloned().unwrap_or_default(),
             service: scope.get(3).cloned().unwrap_or_default(),
+            operation: header(&head, "x-amz-target").unwrap_or("").to_string(),
             body,
+            at: std::time::Instant::now(),
         };
         log.lock().unwrap().push(request.clone());
         let (status, body) = answer(&request);

@@ -106,6 +106,14 @@ pub struct EngineArgs {
     /// for an s3:// SOURCE, mila.store for --store s3://...)
     #[arg(long, value_name = "DB.TABLE")]
     pub athena_table: Option<String>,
+    /// With --engine athena: a CloudTrail table (as the CloudTrail console or Athena's
+    /// documentation declares it) whose Bedrock calls are read with the logs, or alone
+    #[arg(long, value_name = "DB.TABLE")]
+    pub cloudtrail_table: Option<String>,
+    /// The CloudTrail table's `yyyy/MM/dd` partition column (the documentation's projected
+    /// table has `timestamp`); `none` for an unpartitioned table, which Athena reads whole
+    #[arg(long, value_name = "COLUMN", default_value = "timestamp")]
+    pub cloudtrail_partition: String,
     /// With --engine athena: print the statements it would run, in the order it would start
     /// them, each followed by a line holding only `;`, and run nothing
     #[arg(long)]
@@ -164,7 +172,7 @@ pub struct WindowArgs {
 pub struct InputArgs {
     /// Files, directories, `-` (NDJSON on standard input), s3://BUCKET/PREFIX, cloudwatch:LOG_GROUP,
     /// cloudtrail:REGION (Event history); CloudTrail files are read wherever logs are
-    #[arg(value_name = "SOURCE", required_unless_present_any = ["store", "athena_table"])]
+    #[arg(value_name = "SOURCE", required_unless_present_any = ["store", "athena_table", "cloudtrail_table"])]
     pub sources: Vec<String>,
     /// Read the records of a store made by `mila ingest` (a directory or s3://BUCKET/PREFIX)
     /// instead of sources

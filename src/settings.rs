@@ -335,11 +335,22 @@ fn engine(e: &EngineArgs, input: &Input) -> Result<Engine> {
     use crate::cli::Engine as Cli;
     use crate::store::StoreAt;
     if e.engine == Cli::Local {
-        if e.athena_table.is_some() || e.dry_run {
-            bail!("--athena-table and --dry-run are for --engine athena");
+        if e.athena_table.is_some() || e.dry_run || e.cloudtrail_table.is_some() {
+            bail!("--athena-table, --cloudtrail-table and --dry-run are for --engine athena");
         }
         return Ok(Engine::Local);
     }
+    let trail = match &e.cloudtrail_table {
+        None => None,
+        Some(t) => Some(athena::sql::TrailTable {
+            table: TableRef::parse(t).map_err(|e| anyhow::anyhow!("--cloudtrail-table {e}"))?,
+            partition: match e.cloudtrail_partition.as_str() {
+                "none" => None,
+                c if !c.is_empty() && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') => Some(c.to_string()),
+                c => bail!("--cloudtrail-partition {c:?}: expected a column name, or none"),
+            },
+        }),
+    };
     let named = |default: &str| match &e.athena_table {
         Some(t) => TableRef::parse(t).map_err(|e| anyhow::anyhow!("--athena-table {e}")),
         None => Ok(TableRef { database: crate::cli::DEFAULT_DATABASE.into(), table: default.into() }),
@@ -350,9 +361,13 @@ fn engine(e: &EngineArgs, input: &Input) -> Result<Engine> {
             bail!("--engine athena reads a store on S3 (--store s3://...), not a local directory")
         }
         (None, []) if e.athena_table.is_some() => (named(crate::cli::DEFAULT_TABLE)?, athena::sql::Layout::Logs),
+        // CloudTrail alone: the audit of the trail table, with no invocation logs.
+        (None, []) if trail.is_some() => {
+            (trail.as_ref().map(|t| t.table.clone()).expect("checked"), athena::sql::Layout::Nothing)
+        }
         (None, [SourceSpec::S3(_)]) => (named(crate::cli::DEFAULT_TABLE)?, athena::sql::Layout::Logs),
         _ => bail!(
-            "--engine athena reads one s3://BUCKET/PREFIX (through the table `mila athena setup` declared for it), --store s3://..., or --athena-table DB.TABLE, and no other source"
+            "--engine athena reads one s3://BUCKET/PREFIX (through the table `mila athena setup` declared for it), --store s3://..., --athena-table DB.TABLE or --cloudtrail-table DB.TABLE, and no other source"
         ),
     };
     Ok(Engine::Athena(Box::new(Athena {
@@ -361,6 +376,7 @@ fn engine(e: &EngineArgs, input: &Input) -> Result<Engine> {
         layout,
         store: input.store.clone(),
         dry_run: e.dry_run,
+        trail,
     })))
 }
 

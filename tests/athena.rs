@@ -209,16 +209,18 @@ fn comparable(run: &Run) -> Value {
     let mut v = run.json();
     let o = v.as_object_mut().unwrap();
     o.remove("engine");
-    let latency = o.get_mut("latency").unwrap().as_object_mut().unwrap();
-    latency.remove("percentiles");
-    for row in latency.get_mut("by_inference_region").unwrap().as_array_mut().unwrap() {
-        for k in ["p50_ms", "p90_ms", "p99_ms", "first_byte_p50_ms"] {
-            row.as_object_mut().unwrap().remove(k);
+    // Null when CloudTrail alone was read.
+    if let Some(latency) = o.get_mut("latency").unwrap().as_object_mut() {
+        latency.remove("percentiles");
+        for row in latency.get_mut("by_inference_region").unwrap().as_array_mut().unwrap() {
+            for k in ["p50_ms", "p90_ms", "p99_ms", "first_byte_p50_ms"] {
+                row.as_object_mut().unwrap().remove(k);
+            }
         }
-    }
-    for row in latency.get_mut("local_vs_rerouted").unwrap().as_array_mut().unwrap() {
-        for k in ["local_p50_ms", "local_p90_ms", "rerouted_p50_ms", "rerouted_p90_ms"] {
-            row.as_object_mut().unwrap().remove(k);
+        for row in latency.get_mut("local_vs_rerouted").unwrap().as_array_mut().unwrap() {
+            for k in ["local_p50_ms", "local_p90_ms", "rerouted_p50_ms", "rerouted_p90_ms"] {
+                row.as_object_mut().unwrap().remove(k);
+            }
         }
     }
     o.get_mut("records").unwrap().as_object_mut().unwrap().remove("skipped_objects");
@@ -780,4 +782,111 @@ fn athena_over_a_store_on_s3_equals_the_report_from_the_store() {
     assert_eq!(a["rerouting"]["requests"], l["rerouting"]["requests"]);
     assert!(a["rerouting"]["requests"].as_u64().unwrap() > 500);
     drop(corpus);
+}
+
+fn refs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+/// A CloudTrail table, read by Athena with the invocation logs and alone, audits as the local
+/// engine reads the same trail files: calls counted once, coverage, residency, callers.
+#[test]
+fn athena_audits_a_cloudtrail_table_as_the_local_engine_does() {
+    let _guard = lock();
+    let corpus = tempdir();
+    let dir = corpus.path().to_str().unwrap();
+    ok(&["sample", "--out", dir, "--records", "800", "--seed", "21", "--start", "2026-11-09", "--cloudtrail"]);
+    let bucket = unique("trail");
+    upload(&bucket, "all/", corpus.path());
+    let (profiles, policy) = (profiles(), policy());
+    let common = [
+        "--since",
+        SINCE,
+        "--until",
+        UNTIL,
+        "--profiles",
+        &profiles,
+        "--policy",
+        &policy,
+        "--format",
+        "json",
+        "--quiet",
+    ];
+    let compare = |athena_args: &[&str], local_source: &str, what: &str| {
+        let mut dry: Vec<&str> = athena_args.to_vec();
+        dry.extend(common);
+        let mut run_args = dry.clone();
+        dry.push("--dry-run");
+        let printed = expect(mila_at(&moto(), &dry), 0, "dry run");
+        assert!(printed.stdout.contains("json_extract_scalar(requestparameters, '$.modelId')"), "{}", printed.stdout);
+        duck_over(&printed.stdout, corpus.path(), &bucket, "all/", &["--trail", "mila.cloudtrail"]);
+        let athena = expect(mila_at(&moto(), &run_args), 0, what);
+        run_args = vec!["report", local_source];
+        run_args.extend(common);
+        let local = expect(mila_at(&moto(), &run_args), 0, "local");
+        let mut out = Vec::new();
+        differences(&comparable(&athena), &comparable(&local), "", &mut out);
+        assert!(out.is_empty(), "{what}: summary.json differs:\n{}", out.join("\n"));
+        local.json()
+    };
+    let src = format!("s3://{bucket}/all/");
+    let both = compare(
+        &[
+            "report",
+            "--engine",
+            "athena",
+            "--athena-table",
+            "mila.invocation_logs",
+            "--cloudtrail-table",
+            "mila.cloudtrail",
+        ],
+        &src,
+        "logs and a CloudTrail table",
+    );
+    assert!(
+        both["sources"]["cloudtrail_only"].as_u64().unwrap() > 0 && both["coverage"].is_object(),
+        "{}",
+        both["sources"]
+    );
+    let trail_src = format!("s3://{bucket}/all/AWSLogs/{ACCOUNT}/CloudTrail/");
+    let alone = compare(
+        &["report", "--engine", "athena", "--cloudtrail-table", "mila.cloudtrail"],
+        &trail_src,
+        "a CloudTrail table alone",
+    );
+    assert_eq!(alone["tokens"], Value::Null);
+    assert!(alone["residency"]["violations"].as_u64().unwrap() > 0);
+
+    // `check` lists the same violating calls, and judges logging coverage the same way.
+    let check = |args: &[&str]| -> Vec<String> {
+        let more = ["--since", SINCE, "--until", UNTIL, "--profiles", &profiles, "--policy", &policy];
+        let tail = ["--format", "json", "--quiet", "--fail-on-coverage-below", "99"];
+        args.iter().chain(&more).chain(&tail).map(|s| s.to_string()).collect()
+    };
+    let athena = check(&[
+        "check",
+        "--engine",
+        "athena",
+        "--athena-table",
+        "mila.invocation_logs",
+        "--cloudtrail-table",
+        "mila.cloudtrail",
+    ]);
+    let mut dry = athena.clone();
+    dry.push("--dry-run".into());
+    duck_over(
+        &expect(mila_at(&moto(), &refs(&dry)), 0, "dry run").stdout,
+        corpus.path(),
+        &bucket,
+        "all/",
+        &["--trail", "mila.cloudtrail"],
+    );
+    let on_athena = expect(mila_at(&moto(), &refs(&athena)), 1, "check on Athena");
+    let local = expect(mila_at(&moto(), &refs(&check(&["check", &src]))), 1, "local check");
+    assert_eq!(on_athena.json(), local.json());
+    let gaps = |r: &Run| {
+        r.stderr.lines().filter(|l| l.contains("CloudTrail calls logged")).map(str::to_string).collect::<Vec<_>>()
+    };
+    assert!(!gaps(&local).is_empty(), "{}", local.stderr);
+    assert_eq!(gaps(&on_athena), gaps(&local));
 }

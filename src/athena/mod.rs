@@ -32,6 +32,14 @@ pub struct Athena {
     pub run: client::Settings,
     /// `--dry-run`: print the statements, run nothing.
     pub dry_run: bool,
+    /// `--cloudtrail-table`: CloudTrail's events read with the logs.
+    pub trail: Option<sql::TrailTable>,
+}
+
+impl Athena {
+    fn scan<'a>(&'a self, window: Window, profiles: &'a Profiles) -> Scan<'a> {
+        Scan { table: &self.table, layout: self.layout, window, profiles, trail: self.trail.as_ref() }
+    }
 }
 
 /// The statements, each followed by a line holding only `;`, as `--dry-run` prints them.
@@ -87,7 +95,7 @@ fn stats(a: &Athena, ran: &Ran) -> Result<LoadStats> {
 
 /// The report's statements for one window.
 pub fn report_statements(a: &Athena, window: Window, profiles: &Profiles, metadata_keys: &[String]) -> Vec<Statement> {
-    sql::report(&Scan { table: &a.table, layout: a.layout, window, profiles }, metadata_keys)
+    sql::report(&a.scan(window, profiles), metadata_keys)
 }
 
 /// The tables of a report over one window, computed by Athena.
@@ -106,7 +114,7 @@ pub fn report(
 }
 
 pub fn check_statements(a: &Athena, window: Window, profiles: &Profiles, policy: &Policy) -> Vec<Statement> {
-    sql::check(&Scan { table: &a.table, layout: a.layout, window, profiles }, policy)
+    sql::check(&a.scan(window, profiles), policy)
 }
 
 /// The usage and violations of a check, computed by Athena.
@@ -123,7 +131,7 @@ pub fn check(
 }
 
 pub fn query_statement(a: &Athena, window: Window, profiles: &Profiles, user_sql: &str) -> Statement {
-    sql::query(&Scan { table: &a.table, layout: a.layout, window, profiles }, user_sql)
+    sql::query(&a.scan(window, profiles), user_sql)
 }
 
 /// A user's query, run by Athena, as a table.

@@ -224,6 +224,18 @@ pub struct Scan<'a> {
     pub layout: Layout,
     pub window: Window,
     pub profiles: &'a Profiles,
+    /// A CloudTrail table read with the logs (`--cloudtrail-table`).
+    pub trail: Option<&'a TrailTable>,
+}
+
+/// A CloudTrail table as Athena's documentation and the CloudTrail console declare it:
+/// `requestparameters` and `additionaleventdata` are JSON text, `useridentity` a struct.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrailTable {
+    pub table: TableRef,
+    /// The `yyyy/MM/dd` partition column (`timestamp` in the documentation's projected
+    /// table); none for the console's unpartitioned table.
+    pub partition: Option<String>,
 }
 
 /// What a table is declared over.
@@ -231,6 +243,8 @@ pub struct Scan<'a> {
 pub enum Layout {
     /// Bedrock's delivery prefix: JSON lines (`setup`).
     Logs,
+    /// No invocation logs: a CloudTrail table read alone (`--cloudtrail-table`).
+    Nothing,
     /// A mila store's Parquet day files (`setup_store`).
     Store,
 }
@@ -416,12 +430,26 @@ fn outside(window: Window) -> String {
 /// The last two steps of every chain: the model and where it ran, each request id once, and
 /// `invocations` with the local table's columns (and `ts_ms` and the metadata map, which the
 /// statements read). Reads `resolved`: `ok` rows in the logs' column names, with kind and base.
-fn tail(profiles: &Profiles) -> String {
+fn tail(profiles: &Profiles, trail: bool) -> String {
+    // With a trail: each call once, its log record first; `kind_copy` and `logged` are what
+    // logging coverage counts (each record once per kind, and whether the call was logged).
+    let (source, coverage) = match trail {
+        false => ("resolved".to_string(), String::new()),
+        true => (
+            format!(
+                "(SELECT {TAIL_COLUMNS} FROM resolved\n  UNION ALL SELECT {TAIL_COLUMNS} FROM trail_resolved) AS calls"
+            ),
+            format!(
+                ",\n    row_number() OVER (PARTITION BY requestid, recorded_by ORDER BY object, ts_ms) AS kind_copy,\n    max(CASE WHEN recorded_by = {} THEN 1 ELSE 0 END) OVER (PARTITION BY requestid) AS logged",
+                literal(RecordedBy::InvocationLog.as_str())
+            ),
+        ),
+    };
     format!(
         "routed AS (
   SELECT *, {model} AS model, {ran_in} AS ran_in,
-    row_number() OVER (PARTITION BY requestid ORDER BY recorded_by = {cloudtrail}, object, ts_ms) AS copy
-  FROM resolved
+    row_number() OVER (PARTITION BY requestid ORDER BY recorded_by = {cloudtrail}, object, ts_ms) AS copy{coverage}
+  FROM {source}
 ),
 invocations AS (
   SELECT from_unixtime(ts_ms / 1000.0) AS \"timestamp\", ts_ms, requestid AS request_id, accountid AS account_id,
@@ -465,13 +493,154 @@ fn store_partitions(window: Window) -> Vec<String> {
     out
 }
 
+/// The columns the tail reads, the same from log lines, store rows and CloudTrail events.
+const TAIL_COLUMNS: &str = "object, ts_ms, requestid, accountid, identity_arn, region, operation, modelid, mid, kind, base, \
+inferenceregion, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, latency_ms, first_byte_ms, errorcode, \
+stop_reason, requestmetadata, body_in_s3, recorded_by";
+
+/// The CloudTrail events that are Bedrock runtime calls.
+fn runtime_call() -> String {
+    let names: Vec<String> = crate::record::trail::RUNTIME_CALLS.iter().map(|n| literal(n)).collect();
+    format!("eventsource = {} AND eventname IN ({})", literal(crate::record::trail::EVENT_SOURCE), names.join(", "))
+}
+
+/// An RFC 3339 text column as epoch ms, null when it is not one (as `parse_timestamp_ms`).
+fn epoch_ms(column: &str) -> String {
+    format!(
+        "CASE WHEN regexp_like({column}, {}) THEN date_diff('millisecond', from_unixtime(0), from_iso8601_timestamp(replace(upper({column}), ' ', 'T'))) END",
+        literal(RFC3339)
+    )
+}
+
+impl TrailTable {
+    /// The day partitions of the window, a day either side (a file lands in its delivery day).
+    fn partitions(&self, window: Window) -> Vec<String> {
+        let Some(column) = &self.partition else { return Vec::new() };
+        let day = |ms: i64| {
+            chrono::DateTime::from_timestamp_millis(ms)
+                .map_or_else(|| "0000/00/00".into(), |t| t.format("%Y/%m/%d").to_string())
+        };
+        let mut out = Vec::new();
+        if let Some(s) = window.since {
+            out.push(format!("{} >= {}", ident(column), literal(&day(s - DAY_MS))));
+        }
+        if let Some(u) = window.until {
+            out.push(format!("{} <= {}", ident(column), literal(&day(u + DAY_MS))));
+        }
+        out
+    }
+
+    /// The trail's Bedrock runtime calls of the window's partitions, in the logs' column names.
+    fn chain(&self, window: Window) -> String {
+        let mut filters = vec![runtime_call()];
+        filters.extend(self.partitions(window));
+        let missing = |column: &str, field: &'static str| {
+            format!("\n      WHEN coalesce({column}, '') = '' THEN {}", literal(&Reject::MissingField(field).kind()))
+        };
+        format!(
+            "trail AS (
+  SELECT \"$path\" AS object, eventtime AS ts, requestid, awsregion AS region, eventname AS operation,
+    json_extract_scalar(requestparameters, '$.modelId') AS modelid,
+    json_extract_scalar(additionaleventdata, '$.inferenceRegion') AS inferenceregion,
+    NULLIF(errorcode, '') AS errorcode, coalesce(NULLIF(recipientaccountid, ''), useridentity.accountid) AS accountid,
+    NULLIF(useridentity.arn, '') AS identity_arn
+  FROM {table}
+  WHERE {filters}
+),
+trail_checked AS (
+  SELECT *, trim(modelid) AS mid, {ts_ms} AS ts_ms
+  FROM trail
+),
+trail_status AS (
+  SELECT *,
+    CASE{time}{id}{region}{model}
+      WHEN ts_ms IS NULL THEN {bad_time}
+      WHEN {window} THEN {outside}
+      ELSE {ok}
+    END AS status
+  FROM trail_checked
+),
+trail_named AS (
+  SELECT *, {kind} AS kind
+  FROM trail_status
+  WHERE status = {ok}
+),
+trail_resolved AS (
+  SELECT object, ts_ms, requestid, accountid, identity_arn, region, operation, modelid, mid, kind, {base} AS base,
+    inferenceregion, CAST(NULL AS BIGINT) AS input_tokens, CAST(NULL AS BIGINT) AS output_tokens,
+    CAST(NULL AS BIGINT) AS cache_read_tokens, CAST(NULL AS BIGINT) AS cache_write_tokens,
+    CAST(NULL AS BIGINT) AS latency_ms, CAST(NULL AS BIGINT) AS first_byte_ms, errorcode,
+    CAST(NULL AS VARCHAR) AS stop_reason, CAST(NULL AS MAP(VARCHAR, VARCHAR)) AS requestmetadata,
+    false AS body_in_s3, {cloudtrail} AS recorded_by
+  FROM trail_named
+),
+",
+            table = self.table.sql(),
+            filters = filters.join("\n    AND "),
+            ts_ms = epoch_ms("ts"),
+            time = missing("ts", "eventTime"),
+            id = missing("requestid", "requestID"),
+            region = missing("region", "awsRegion"),
+            model = missing("modelid", "requestParameters.modelId"),
+            bad_time = literal(&Reject::BadTimestamp.kind()),
+            window = outside(window),
+            outside = literal(OUTSIDE),
+            ok = literal(OK),
+            kind = kind_expr(),
+            base = base_expr(),
+            cloudtrail = literal(RecordedBy::CloudTrail.as_str()),
+        )
+    }
+}
+
 impl Scan<'_> {
+    /// The last steps of the chain, reading the trail's calls too when there is one.
+    fn tail(&self) -> String {
+        match self.trail {
+            None => tail(self.profiles, false),
+            Some(t) => format!("{}{}", t.chain(self.window), tail(self.profiles, true)),
+        }
+    }
+
     /// The `WITH` chain that ends in `invocations`, for statements that read it.
     pub fn with(&self) -> String {
         match self.layout {
             Layout::Logs => self.logs_chain(),
             Layout::Store => self.store_chain(),
+            Layout::Nothing => self.empty_chain(),
         }
+    }
+
+    /// No log lines: `checked` and `resolved` are empty relations of the chain's columns, so
+    /// every statement reads the trail's calls alone.
+    fn empty_chain(&self) -> String {
+        let columns: Vec<String> = TAIL_COLUMNS
+            .split(',')
+            .map(str::trim)
+            .map(|c| {
+                let t = match c {
+                    "ts_ms" | "input_tokens" | "output_tokens" | "cache_read_tokens" | "cache_write_tokens"
+                    | "latency_ms" | "first_byte_ms" => "BIGINT",
+                    "requestmetadata" => "MAP(VARCHAR, VARCHAR)",
+                    "body_in_s3" => "BOOLEAN",
+                    _ => "VARCHAR",
+                };
+                format!("CAST(NULL AS {t}) AS {c}")
+            })
+            .collect();
+        format!(
+            "WITH checked AS (
+  SELECT CAST(NULL AS VARCHAR) AS status, CAST(NULL AS VARCHAR) AS requestid, CAST(NULL AS VARCHAR) AS object
+  WHERE false
+),
+resolved AS (
+  SELECT {}
+  WHERE false
+),
+{tail}",
+            columns.join(", "),
+            tail = self.tail()
+        )
     }
 
     /// Over a store: records were parsed, deduplicated and canonicalised by ingest; the window
@@ -506,7 +675,7 @@ resolved AS (
             ok = literal(OK),
             log = literal(RecordedBy::InvocationLog.as_str()),
             table = self.table.sql(),
-            tail = tail(self.profiles),
+            tail = self.tail(),
         )
     }
 
@@ -571,7 +740,7 @@ resolved AS (
             ok = literal(OK),
             kind = kind_expr(),
             base = base_expr(),
-            tail = tail(self.profiles),
+            tail = self.tail(),
         )
     }
 }
@@ -587,6 +756,13 @@ pub const MINUTES: &str = "minutes";
 pub const LATENCY_BY_REGION: &str = "latency_by_inference_region";
 pub const LATENCY_BY_ROUTE: &str = "latency_by_route";
 pub const VIOLATIONS: &str = "violations";
+pub const TRAIL_RECORDS: &str = "trail_records";
+pub const TRAIL_OTHER: &str = "trail_other_events";
+pub const COVERAGE: &str = "coverage";
+pub const CLOUDTRAIL_ONLY: &str = "cloudtrail_only";
+
+/// Result column of the trail's other events.
+pub const OTHER_EVENTS: &str = "other_events";
 
 /// Result columns of the records statement.
 pub mod records {
@@ -652,30 +828,37 @@ GROUP BY {groups}, model_id, model, model_id_kind, source_region, error_code, re
             "SELECT source_region, model, CAST(floor(ts_ms / {MINUTE_MS}.0) AS BIGINT) * {MINUTE_MS} AS minute,
   count(*) AS requests, sum(input_tokens + output_tokens) AS {tokens}, count_if(route = 'rerouted') AS rerouted
 FROM invocations
+WHERE recorded_by = {log}
 GROUP BY 1, 2, 3",
-            tokens = minutes::TOKENS
+            tokens = minutes::TOKENS,
+            log = literal(RecordedBy::InvocationLog.as_str()),
         ),
     ));
+    // Latency is the logs' alone: a CloudTrail event has none.
+    let logged = format!("recorded_by = {}", literal(RecordedBy::InvocationLog.as_str()));
     out.push(stmt(
         LATENCY_BY_REGION,
-        "SELECT inference_region, count(*) AS calls, count(latency_ms) AS requests,
+        format!(
+            "SELECT inference_region, count(*) AS calls, count(latency_ms) AS requests,
   approx_percentile(latency_ms, 0.5) AS p50_ms, approx_percentile(latency_ms, 0.9) AS p90_ms,
   approx_percentile(latency_ms, 0.99) AS p99_ms, avg(latency_ms) AS mean_ms,
   approx_percentile(first_byte_ms, 0.5) AS first_byte_p50_ms
 FROM invocations
-WHERE error_code IS NULL AND inference_region IS NOT NULL
+WHERE error_code IS NULL AND inference_region IS NOT NULL AND {logged}
 GROUP BY inference_region"
-            .into(),
+        ),
     ));
     out.push(stmt(
         LATENCY_BY_ROUTE,
-        "SELECT source_region, model, route, count(*) AS requests,
+        format!(
+            "SELECT source_region, model, route, count(*) AS requests,
   approx_percentile(latency_ms, 0.5) AS p50_ms, approx_percentile(latency_ms, 0.9) AS p90_ms
 FROM invocations
-WHERE error_code IS NULL AND latency_ms IS NOT NULL AND route IN ('local', 'rerouted')
+WHERE error_code IS NULL AND latency_ms IS NOT NULL AND route IN ('local', 'rerouted') AND {logged}
 GROUP BY source_region, model, route"
-            .into(),
+        ),
     ));
+    out.extend(trail_statements(scan));
     out
 }
 
@@ -725,10 +908,75 @@ fn violates(policy: &Policy) -> String {
     format!("inference_region IS NOT NULL AND (CASE{arms} ELSE false END)")
 }
 
+/// With a CloudTrail table: its calls by status, its other events, and logging coverage (each
+/// record once per kind), with the oldest calls only in CloudTrail.
+fn trail_statements(scan: &Scan) -> Vec<Statement> {
+    let Some(trail) = scan.trail else { return Vec::new() };
+    let with = scan.with();
+    let cloudtrail = literal(RecordedBy::CloudTrail.as_str());
+    let mut others = vec![format!("NOT ({})", runtime_call())];
+    others.extend(trail.partitions(scan.window));
+    vec![
+        Statement {
+            name: TRAIL_RECORDS,
+            sql: format!(
+                "{with}SELECT status, count(*) AS {lines}, count(DISTINCT requestid) AS {ids},
+  count(DISTINCT object) AS {objects}, min(object) AS {first}
+FROM trail_status
+GROUP BY GROUPING SETS ((status), ())",
+                lines = records::LINES,
+                ids = records::IDS,
+                objects = records::OBJECTS,
+                first = records::FIRST,
+            ),
+        },
+        Statement {
+            // Other events are counted in the window, as calls are (one without a time counts).
+            name: TRAIL_OTHER,
+            sql: format!(
+                "SELECT count(*) AS {OTHER_EVENTS}
+FROM (SELECT {ts_ms} AS ts_ms FROM {table} WHERE {others}) AS other
+WHERE ts_ms IS NULL OR NOT ({window})",
+                ts_ms = epoch_ms("eventtime"),
+                table = trail.table.sql(),
+                others = others.join(" AND "),
+                window = outside(scan.window),
+            ),
+        },
+        Statement {
+            name: COVERAGE,
+            sql: format!(
+                "{with}SELECT {day}, region AS source_region, modelid AS model_id, operation,
+  count_if(recorded_by <> {cloudtrail}) AS {logs}, count_if(recorded_by = {cloudtrail}) AS {calls},
+  count_if(recorded_by = {cloudtrail} AND logged = 0) AS {only}
+FROM routed
+WHERE kind_copy = 1
+GROUP BY 1, 2, 3, 4",
+                day = day("day"),
+                logs = crate::tables::coverage::LOG_RECORDS,
+                calls = crate::tables::coverage::CLOUDTRAIL_CALLS,
+                only = crate::tables::coverage::CLOUDTRAIL_ONLY,
+            ),
+        },
+        Statement {
+            name: CLOUDTRAIL_ONLY,
+            sql: format!(
+                "{with}SELECT requestid AS request_id, ts_ms AS \"timestamp\", region AS source_region, modelid AS model_id, operation
+FROM routed
+WHERE kind_copy = 1 AND recorded_by = {cloudtrail} AND logged = 0
+ORDER BY ts_ms, requestid
+LIMIT {}",
+                crate::tally::CLOUDTRAIL_ONLY_LISTED
+            ),
+        },
+    ]
+}
+
 /// The statements of `check`, in the order they start.
 pub fn check(scan: &Scan, policy: &Policy) -> Vec<Statement> {
     let with = scan.with();
-    vec![
+    let trail = trail_statements(scan);
+    let mut out = vec![
         records(scan),
         Statement { name: USAGE, sql: format!("{with}{}", usage()) },
         Statement {
@@ -741,7 +989,9 @@ ORDER BY ts_ms, request_id",
                 violates(policy)
             ),
         },
-    ]
+    ];
+    out.extend(trail);
+    out
 }
 
 /// `query FILE.sql`: the user's statement over `invocations`. A statement that starts with its
@@ -807,7 +1057,8 @@ mod tests {
     fn a_user_with_joins_the_chain() {
         let profiles = Profiles::default();
         let table = TableRef::parse("d.t").unwrap();
-        let scan = Scan { table: &table, layout: Layout::Logs, window: Window::default(), profiles: &profiles };
+        let scan =
+            Scan { table: &table, layout: Layout::Logs, window: Window::default(), profiles: &profiles, trail: None };
         let q = query(&scan, "-- top\nWITH x AS (SELECT 1) SELECT * FROM x;");
         assert!(q.sql.contains("),\nx AS (SELECT 1) SELECT * FROM x"), "{}", q.sql);
         assert!(!q.sql.ends_with(';'));

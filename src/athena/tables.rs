@@ -13,9 +13,9 @@ use crate::frame::col;
 use crate::inputs::policy::{Policy, Verdict};
 use crate::inputs::profiles::Profiles;
 use crate::inputs::quotas::Quotas;
-use crate::load::{LoadStats, RejectGroup};
+use crate::load::LoadStats;
 use crate::record::model_id::canonicalise;
-use crate::tables::Tables;
+use crate::tables::{coverage, Tables};
 
 /// How a result column is read into a frame.
 #[derive(Clone, Copy)]
@@ -95,10 +95,28 @@ fn int(table: &ResultTable, row: &[Option<String>], column: &str) -> Result<u64,
 }
 
 /// The records statement -> the input figures: lines, rejects by reason, outside the window,
-/// duplicates and objects read.
+/// duplicates and objects read; with a CloudTrail table, its calls, other events and the calls
+/// also in the logs added, as the local engine counts them.
 pub fn load_stats(results: &[ResultTable]) -> Result<LoadStats, String> {
-    let t = find(results, sql::RECORDS)?;
     let mut stats = LoadStats::default();
+    add_lines(&mut stats, find(results, sql::RECORDS)?)?;
+    if let Ok(t) = find(results, sql::TRAIL_RECORDS) {
+        let units = stats.units_read;
+        add_lines(&mut stats, t)?;
+        stats.units_read += units;
+        let other = find(results, sql::TRAIL_OTHER)?;
+        stats.other_events = other.rows.iter().map(|r| int(other, r, sql::OTHER_EVENTS)).sum::<Result<u64, _>>()?;
+        let c = find(results, sql::COVERAGE)?;
+        for row in &c.rows {
+            let (calls, only) = (int(c, row, coverage::CLOUDTRAIL_CALLS)?, int(c, row, coverage::CLOUDTRAIL_ONLY)?);
+            stats.also_logged += calls.saturating_sub(only);
+        }
+    }
+    Ok(stats)
+}
+
+/// One statement of lines by status (log lines, or a trail's calls) added to `stats`.
+fn add_lines(stats: &mut LoadStats, t: &ResultTable) -> Result<(), String> {
     for row in &t.rows {
         let lines = int(t, row, records::LINES)?;
         match text(t, row, records::STATUS)?.as_deref() {
@@ -106,18 +124,52 @@ pub fn load_stats(results: &[ResultTable]) -> Result<LoadStats, String> {
             None => stats.units_read = int(t, row, records::OBJECTS)?,
             Some(sql::OK) => {
                 stats.lines += lines;
-                stats.duplicates = lines.saturating_sub(int(t, row, records::IDS)?);
+                stats.duplicates += lines.saturating_sub(int(t, row, records::IDS)?);
             }
-            Some(sql::OUTSIDE) => stats.outside_window = lines,
+            Some(sql::OUTSIDE) => stats.outside_window += lines,
             Some(reason) => {
                 stats.lines += lines;
                 stats.rejected += lines;
-                let first = text(t, row, records::FIRST)?.into_iter().collect();
-                stats.rejects.insert(reason.to_string(), RejectGroup { count: lines, first });
+                let first: Vec<String> = text(t, row, records::FIRST)?.into_iter().collect();
+                let group = stats.rejects.entry(reason.to_string()).or_default();
+                group.count += lines;
+                group.first.extend(first);
+                group.first.truncate(crate::load::FIRST_LOCATIONS);
             }
         }
     }
-    Ok(stats)
+    Ok(())
+}
+
+/// Logging coverage and the calls only in CloudTrail, when a CloudTrail table was read.
+fn coverage_tables(results: &[ResultTable]) -> Result<(DataFrame, DataFrame), String> {
+    let Ok(c) = find(results, sql::COVERAGE) else {
+        return Ok((crate::tables::no_coverage(), crate::tables::no_cloudtrail_only()));
+    };
+    let mut keys = vec![(col::DAY, Int), (col::SOURCE_REGION, Text), (col::MODEL_ID, Text), (col::OPERATION, Text)];
+    keys.extend(coverage::COUNTS.map(|n| (n, Int)));
+    let covered = frame(c, &keys)?;
+    let mut only = frame(
+        find(results, sql::CLOUDTRAIL_ONLY)?,
+        &[
+            (col::REQUEST_ID, Text),
+            (col::TIMESTAMP, Int),
+            (col::SOURCE_REGION, Text),
+            (col::MODEL_ID, Text),
+            (col::OPERATION, Text),
+        ],
+    )?;
+    as_time(&mut only)?;
+    Ok((covered, only))
+}
+
+/// A `timestamp` column of epoch ms as the local tables' datetime.
+fn as_time(df: &mut DataFrame) -> Result<(), String> {
+    let ts = df
+        .column(col::TIMESTAMP)
+        .and_then(|c| c.as_materialized_series().cast(&DataType::Datetime(TimeUnit::Milliseconds, None)))
+        .map_err(|e| e.to_string())?;
+    df.with_column(ts.into_column()).map(|_| ()).map_err(|e| e.to_string())
 }
 
 /// Every model id of the usage table read as Athena canonicalised it must read the same way
@@ -205,6 +257,7 @@ pub fn report(results: &[ResultTable], cx: &Context) -> Result<Tables, String> {
             (latency::FIRST_BYTE_P50, Int),
         ],
     )?;
+    let (coverage, cloudtrail_only) = coverage_tables(results)?;
     let by_route = frame(
         find(results, sql::LATENCY_BY_ROUTE)?,
         &[
@@ -225,8 +278,8 @@ pub fn report(results: &[ResultTable], cx: &Context) -> Result<Tables, String> {
         latency_by_route: sorted(by_route, &[col::SOURCE_REGION, col::MODEL, col::ROUTE])?,
         violations: None,
         percentiles: crate::tables::Percentiles::Approximate,
-        coverage: crate::tables::no_coverage(),
-        cloudtrail_only: crate::tables::no_cloudtrail_only(),
+        coverage,
+        cloudtrail_only,
     })
 }
 
@@ -311,11 +364,8 @@ pub fn check(results: &[ResultTable], profiles: &Profiles, policy: &Policy) -> R
             (col::IDENTITY_ARN, Text),
         ],
     )?;
-    let ts = violations
-        .column(col::TIMESTAMP)
-        .and_then(|c| c.as_materialized_series().cast(&DataType::Datetime(TimeUnit::Milliseconds, None)))
-        .map_err(|e| e.to_string())?;
-    violations.with_column(ts.into_column()).map_err(|e| e.to_string())?;
+    as_time(&mut violations)?;
+    let (coverage, cloudtrail_only) = coverage_tables(results)?;
     Ok(Tables {
         usage,
         callers: DataFrame::empty(),
@@ -325,14 +375,15 @@ pub fn check(results: &[ResultTable], profiles: &Profiles, policy: &Policy) -> R
         latency_by_route: DataFrame::empty(),
         violations: Some(violations),
         percentiles: crate::tables::Percentiles::Approximate,
-        coverage: crate::tables::no_coverage(),
-        cloudtrail_only: crate::tables::no_cloudtrail_only(),
+        coverage,
+        cloudtrail_only,
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::load::RejectGroup;
 
     fn table(name: &'static str, columns: &[&str], rows: &[&[Option<&str>]]) -> ResultTable {
         ResultTable {

@@ -7,10 +7,13 @@ Athena table's columns over the same NDJSON files. The rows are queued, in the d
 at moto's `/moto-api/static/athena/query-results`, which hands them to the queries in the order
 they start. DDL is only parsed (DuckDB has no partition projection to run it against).
 
-usage: duck.py STATEMENTS DIR BUCKET PREFIX MOTO_URL [--store] [--no-inject] [--dump FILE]
+usage: duck.py STATEMENTS DIR BUCKET PREFIX MOTO_URL [--store] [--trail DB.TABLE] [--no-inject] [--dump FILE]
 
 DIR is the corpus in the delivery layout, or with --store a mila store (the same files as the
-store on S3 at s3://BUCKET/PREFIX), read as the Parquet table `mila.store`.
+store on S3 at s3://BUCKET/PREFIX), read as the Parquet table `mila.store`. With --trail, the
+CloudTrail files under DIR (CloudTrail's layout) are also the table DB.TABLE, with the columns of
+the table in Athena's documentation: JSON-text `requestparameters` and `additionaleventdata`,
+a `useridentity` struct and the `yyyy/MM/dd` partition `timestamp`.
 """
 
 import json
@@ -69,7 +72,8 @@ FROM read_parquet('{files}', filename = true, hive_partitioning = true, hive_typ
 
 def table_view(con, corpus, bucket, prefix, database, table):
     """The Athena table as DuckDB sees it: lowercase names, partition columns from the path."""
-    files = os.path.join(corpus, "AWSLogs", "**", "*.json*")
+    # The table's location is the invocation-log layout: trail files beside it are not in it.
+    files = os.path.join(corpus, "AWSLogs", "*", "BedrockModelInvocationLogs", "**", "*.json*")
     columns = "{" + ", ".join(f"'{k}': '{v}'" for k, v in COLUMNS.items()) + "}"
     root = os.path.abspath(corpus) + "/"
     key_prefix = prefix if prefix == "" or prefix.endswith("/") else prefix + "/"
@@ -96,6 +100,41 @@ SELECT
   regexp_extract(filename, 'BedrockModelInvocationLogs/[^/]+/([0-9]{{4}}/[0-9]{{2}}/[0-9]{{2}}/[0-9]{{2}})/', 1) AS hour,
   's3://{bucket}/{key_prefix}' || replace(filename, '{root}', '') AS "$path"
 FROM read_json('{files}', format = 'newline_delimited', filename = true, columns = {columns})
+"""
+    )
+
+
+def trail_view(con, corpus, bucket, prefix, name):
+    """A CloudTrail table over the trail files: one row per element of each file's `Records`."""
+    database, table = name.split(".")
+    # AWSLogs/ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/FILE (DuckDB takes one `**` a path).
+    files = os.path.join(corpus, "AWSLogs", "*", "CloudTrail", "*", "*", "*", "*", "*.json*")
+    root = os.path.abspath(corpus) + "/"
+    key_prefix = prefix if prefix == "" or prefix.endswith("/") else prefix + "/"
+    s = lambda path: f"json_extract_string(e, '{path}')"
+    text = lambda path: f"CAST(json_extract(e, '{path}') AS VARCHAR)"
+    con.execute(f'CREATE SCHEMA IF NOT EXISTS "{database}"')
+    con.execute(
+        f"""
+CREATE OR REPLACE VIEW "{database}"."{table}" AS
+SELECT
+  {s('$.eventVersion')} AS eventversion,
+  struct_pack(type := {s('$.userIdentity.type')}, principalid := {s('$.userIdentity.principalId')},
+    arn := {s('$.userIdentity.arn')}, accountid := {s('$.userIdentity.accountId')},
+    invokedby := {s('$.userIdentity.invokedBy')}) AS useridentity,
+  {s('$.eventTime')} AS eventtime, {s('$.eventSource')} AS eventsource, {s('$.eventName')} AS eventname,
+  {s('$.awsRegion')} AS awsregion, {s('$.sourceIPAddress')} AS sourceipaddress, {s('$.userAgent')} AS useragent,
+  {s('$.errorCode')} AS errorcode, {s('$.errorMessage')} AS errormessage,
+  {text('$.requestParameters')} AS requestparameters, {text('$.responseElements')} AS responseelements,
+  {text('$.additionalEventData')} AS additionaleventdata, {s('$.requestID')} AS requestid,
+  {s('$.eventID')} AS eventid, {s('$.readOnly')} AS readonly, {s('$.eventType')} AS eventtype,
+  {s('$.recipientAccountId')} AS recipientaccountid, {s('$.eventCategory')} AS eventcategory,
+  regexp_extract(filename, 'CloudTrail/[^/]+/([0-9]{{4}}/[0-9]{{2}}/[0-9]{{2}})/', 1) AS "timestamp",
+  's3://{bucket}/{key_prefix}' || replace(filename, '{root}', '') AS "$path"
+FROM (
+  SELECT unnest(Records) AS e, filename
+  FROM read_json('{files}', filename = true, columns = {{'Records': 'JSON[]'}}, format = 'unstructured')
+)
 """
     )
 
@@ -150,6 +189,10 @@ def main():
     inject = "--no-inject" not in args
     store = "--store" in args
     args = [a for a in args if a != "--store"]
+    trail = None
+    if "--trail" in args:
+        trail = args[args.index("--trail") + 1]
+        args = [a for i, a in enumerate(args) if a != "--trail" and (i == 0 or args[i - 1] != "--trail")]
     dump = None
     if "--dump" in args:
         dump = args[args.index("--dump") + 1]
@@ -167,6 +210,8 @@ def main():
                     store_view(con, corpus, bucket, prefix)
                 else:
                     table_view(con, corpus, bucket, prefix, "mila", "invocation_logs")
+                if trail:
+                    trail_view(con, corpus, bucket, prefix, trail)
                 viewed = True
             r = run(con, sql)
         except Exception as e:  # noqa: BLE001 - the statement is named with the error

@@ -361,14 +361,7 @@ async fn hour_prefixes(
     if hours.len() > MAX_HOUR_PREFIXES {
         // A long window: find the day folders that exist instead of trying every hour (a window
         // of two centuries is 1.75 million hours).
-        let mut prefixes = Vec::new();
-        for root in &roots {
-            prefixes.extend(day_prefixes(client, location, root, since_ms, until_ms, settings).await?);
-        }
-        prefixes.retain(|p| compatible(user, p));
-        return Ok(Some(
-            prefixes.into_iter().map(|p| if user.len() > p.len() { user.to_string() } else { p }).collect(),
-        ));
+        return days_under(client, location, &roots, since_ms, until_ms, settings).await.map(Some);
     }
     let mut prefixes = Vec::new();
     for root in &roots {
@@ -484,17 +477,30 @@ async fn trail_day_prefixes(
     until_ms: i64,
     settings: &AwsSettings,
 ) -> Result<Option<Vec<String>>, String> {
-    let user = location.prefix.as_str();
     let roots = trail_roots(client, location, settings).await?;
     if roots.is_empty() {
         return Ok(None);
     }
+    days_under(client, location, &roots, since_ms, until_ms, settings).await.map(Some)
+}
+
+/// The day folders below `roots` that exist and can hold the window, as prefixes to list
+/// (the user's own prefix where it goes deeper than a day folder).
+async fn days_under(
+    client: &Client,
+    location: &Location,
+    roots: &[String],
+    since_ms: i64,
+    until_ms: i64,
+    settings: &AwsSettings,
+) -> Result<Vec<String>, String> {
+    let user = location.prefix.as_str();
     let mut prefixes = Vec::new();
-    for root in &roots {
+    for root in roots {
         prefixes.extend(day_prefixes(client, location, root, since_ms, until_ms, settings).await?);
     }
     prefixes.retain(|p| compatible(user, p));
-    Ok(Some(prefixes.into_iter().map(|p| if user.len() > p.len() { user.to_string() } else { p }).collect()))
+    Ok(prefixes.into_iter().map(|p| if user.len() > p.len() { user.to_string() } else { p }).collect())
 }
 
 /// Windows up to a month list each hour folder; longer ones discover the day folders.

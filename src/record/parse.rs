@@ -553,18 +553,21 @@ fn diagnose(line: &[u8], err: &serde_json::Error) -> Reject {
     };
     let message = e.inner().to_string();
     let wrong_type = ["invalid type", "invalid value", "invalid length"].iter().any(|m| message.starts_with(m));
-    let keys: Vec<String> = e
-        .path()
-        .iter()
-        .filter_map(|s| match s {
-            serde_path_to_error::Segment::Map { key } => Some(key.clone()),
-            _ => None,
-        })
-        .collect();
+    let keys = map_keys(e.path());
     match field_name(&keys) {
         Some(field) if wrong_type => Reject::WrongType(field),
         _ => Reject::Invalid,
     }
+}
+
+/// The object keys on the way to a failing value (array indices left out).
+pub(super) fn map_keys(path: &serde_path_to_error::Path) -> Vec<String> {
+    path.iter()
+        .filter_map(|s| match s {
+            serde_path_to_error::Segment::Map { key } => Some(key.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The field a reject names, from the keys leading to the failing value: a metadata value is

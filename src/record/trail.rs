@@ -11,7 +11,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::parse::{in_range, parse_timestamp_ms, required, resolve, Reject, Text};
+use super::parse::{in_range, map_keys, parse_timestamp_ms, required, resolve, Reject, Text};
 use super::{Record, RecordedBy};
 use crate::inputs::profiles::Profiles;
 
@@ -188,17 +188,8 @@ pub fn parse_event<'a>(event: &'a RawValue, profiles: &'a Profiles) -> Result<Op
         return Ok(None);
     };
     let mut de = serde_json::Deserializer::from_str(text);
-    let raw: RawEvent = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let keys: Vec<String> = e
-            .path()
-            .iter()
-            .filter_map(|s| match s {
-                serde_path_to_error::Segment::Map { key } => Some(key.clone()),
-                _ => None,
-            })
-            .collect();
-        Reject::WrongType(keys.join("."))
-    })?;
+    let raw: RawEvent =
+        serde_path_to_error::deserialize(&mut de).map_err(|e| Reject::WrongType(map_keys(e.path()).join(".")))?;
     let timestamp = required(raw.event_time, "eventTime")?;
     let request_id = required(raw.request_id, "requestID")?;
     let region = required(raw.aws_region, "awsRegion")?;

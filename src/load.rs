@@ -461,7 +461,11 @@ fn stream_lines(name: &Arc<str>, reader: impl Read, reading: Reading, out: &mut 
         out.stats
             .problems
             .push(problem(format!("{what} at line {}: {}; lines before it were read", f.at_line, f.error)));
-        if f.partial_line {
+        if trail::is_document(&f.partial) {
+            // A CloudTrail file is one line: its events before the cut are read, and the cut is
+            // reported with them.
+            read_trail(name, &f.partial, f.at_line, reading, out);
+        } else if f.partial_line {
             // The cut-off line is counted and located, not silently dropped.
             out.stats.lines += 1;
             out.stats.reject("cut off by a read error".into(), &Origin::line(name, f.at_line));

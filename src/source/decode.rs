@@ -162,6 +162,9 @@ pub struct ReadFailure {
     pub error: io::Error,
     pub at_line: u64,
     pub partial_line: bool,
+    /// The cut-off line's bytes, when it was short enough to keep (a CloudTrail document is
+    /// one line: its events before the cut can still be read).
+    pub partial: Vec<u8>,
 }
 
 /// Calls `f(line_number, line)` for every non-blank line, with BOM (first line only) and the
@@ -224,7 +227,9 @@ pub fn for_each_line<R: BufRead + ?Sized>(
         }
         if let Some(error) = failure {
             let partial = length > max_line as u64 || !is_blank(trim_line(&buf, stats.last_line == 0));
-            return (stats.clone(), Some(ReadFailure { error, at_line: stats.last_line + 1, partial_line: partial }));
+            let kept = if length <= keep { trim_line(&buf, stats.last_line == 0).to_vec() } else { Vec::new() };
+            let failure = ReadFailure { error, at_line: stats.last_line + 1, partial_line: partial, partial: kept };
+            return (stats.clone(), Some(failure));
         }
         stats.last_line += 1;
         let line = trim_line(&buf, stats.last_line == 1);

@@ -205,12 +205,15 @@ impl Sink for Tally<'_> {
                 (RecordedBy::CloudTrail, _) => {
                     counts[1] += 1;
                     counts[2] += 1;
-                    let listed = (ts, Box::<str>::from(batch.request_id.get(i)), covered);
-                    if self.trail_only.len() < CLOUDTRAIL_ONLY_LISTED {
-                        self.trail_only.push(listed);
-                    } else if self.trail_only.peek().is_some_and(|newest| listed < *newest) {
-                        self.trail_only.pop();
-                        self.trail_only.push(listed);
+                    // Only a call that goes into the list costs an allocation: with CloudTrail
+                    // alone, every call is one only in CloudTrail.
+                    let id = batch.request_id.get(i);
+                    let full = self.trail_only.len() >= CLOUDTRAIL_ONLY_LISTED;
+                    if !full || self.trail_only.peek().is_some_and(|newest| (ts, id) < (newest.0, &*newest.1)) {
+                        if full {
+                            self.trail_only.pop();
+                        }
+                        self.trail_only.push((ts, id.into(), covered));
                     }
                 }
             }

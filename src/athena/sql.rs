@@ -258,9 +258,12 @@ pub const UNREADABLE: &str = "not valid JSON, or none of the fields mila reads (
 
 /// An hour folder name, `yyyy/MM/dd/HH`.
 pub fn hour_folder(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| t.format("%Y/%m/%d/%H").to_string())
-        .unwrap_or_else(|| "0000/00/00/00".into())
+    folder(ms, "%Y/%m/%d/%H", "0000/00/00/00")
+}
+
+/// A partition value from a time, in `format`; `zero` for a time chrono cannot hold.
+fn folder(ms: i64, format: &str, zero: &str) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).map_or_else(|| zero.to_string(), |t| t.format(format).to_string())
 }
 
 /// The partition predicate: the window's hours and the delivery-lag hour each side, as the S3
@@ -476,9 +479,7 @@ invocations AS (
 
 /// A store's day folder name, `yyyy-MM-dd`.
 pub fn day_folder(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| t.format("%Y-%m-%d").to_string())
-        .unwrap_or_else(|| "0000-00-00".into())
+    folder(ms, "%Y-%m-%d", "0000-00-00")
 }
 
 /// A store's day partitions for the window (a record's day is its own time's).
@@ -516,10 +517,7 @@ impl TrailTable {
     /// The day partitions of the window, a day either side (a file lands in its delivery day).
     fn partitions(&self, window: Window) -> Vec<String> {
         let Some(column) = &self.partition else { return Vec::new() };
-        let day = |ms: i64| {
-            chrono::DateTime::from_timestamp_millis(ms)
-                .map_or_else(|| "0000/00/00".into(), |t| t.format("%Y/%m/%d").to_string())
-        };
+        let day = |ms: i64| folder(ms, "%Y/%m/%d", "0000/00/00");
         let mut out = Vec::new();
         if let Some(s) = window.since {
             out.push(format!("{} >= {}", ident(column), literal(&day(s - DAY_MS))));

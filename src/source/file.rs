@@ -57,7 +57,8 @@ pub fn is_trail_file(path: &Path) -> bool {
         Layout::Unknown => {
             use std::io::Read;
             let Ok(file) = std::fs::File::open(path) else { return false };
-            let Ok((_, lines)) = super::decode::decompressed(file.take(1 << 16)) else { return false };
+            // A few KB of a gzip file inflate to far more than the 256 bytes looked at.
+            let Ok((_, lines)) = super::decode::decompressed(file.take(4096)) else { return false };
             let mut head = Vec::new();
             let _ = lines.take(256).read_to_end(&mut head);
             crate::record::trail::is_document(&head)

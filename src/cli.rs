@@ -25,7 +25,7 @@ pub enum Command {
     Query(QueryArgs),
     /// Write a realistic synthetic corpus in the S3 delivery layout
     Sample(SampleArgs),
-    /// Print the price table in force and its date
+    /// Print the price and token-burndown tables in force and their dates
     Prices(PricesArgs),
     /// Read sources into a local store (Parquet by day), incrementally; report/check --store read it
     Ingest(IngestArgs),
@@ -266,9 +266,13 @@ pub struct ReportArgs {
     /// Add the previous window's figures (the previous ISO week for --week) and the change
     #[arg(long, value_enum, value_name = "WHAT")]
     pub compare: Option<Compare>,
-    /// Quotas TOML (requests and tokens per minute per region and model), for the capacity section
+    /// Quotas TOML (requests and tokens per minute per region, model and kind), for the capacity
+    /// section; `mila quotas fetch` writes one
     #[arg(long, value_name = "FILE")]
     pub quotas: Option<PathBuf>,
+    /// Token-burndown CSV `model,rate` (default: the bundled, dated table; see `mila prices`)
+    #[arg(long, value_name = "FILE")]
+    pub burndown: Option<PathBuf>,
     /// Attribute cost and tokens by this requestMetadata key too (repeatable)
     #[arg(long = "by-metadata", value_name = "KEY")]
     pub by_metadata: Vec<String>,
@@ -362,4 +366,7 @@ pub struct PricesArgs {
     /// Prices CSV to show instead of the bundled table
     #[arg(long, value_name = "FILE")]
     pub prices: Option<PathBuf>,
+    /// Token-burndown CSV to show instead of the bundled table
+    #[arg(long, value_name = "FILE")]
+    pub burndown: Option<PathBuf>,
 }

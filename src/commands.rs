@@ -9,7 +9,6 @@ use polars::sql::SQLContext;
 use crate::analysis::residency;
 use crate::athena;
 use crate::frame::{Batch, Dedupe, FrameBuilder, Sink};
-use crate::inputs::prices::Prices;
 use crate::load::{self, LoadStats};
 use crate::progress::Progress;
 use crate::render::{self, table::Table};
@@ -255,12 +254,16 @@ fn input_warnings(stats: &load::LoadStats) -> Vec<String> {
 fn report_tables(s: &settings::Report, window: Window) -> Result<(Tables, LoadStats, EngineOut)> {
     match &s.engine {
         Engine::Local => {
-            let tally = Tally::for_report(!s.metadata_keys.is_empty(), &s.quotas);
+            let tally = Tally::for_report(!s.metadata_keys.is_empty(), capacity_rules(s));
             let (tables, stats) = self::tally(&s.input, window, tally)?;
             Ok((tables, stats, EngineOut::local()))
         }
-        Engine::Athena(a) => athena::report(a, window, &s.input.profiles, &s.quotas, &s.metadata_keys),
+        Engine::Athena(a) => athena::report(a, window, capacity_rules(s), &s.metadata_keys),
     }
+}
+
+fn capacity_rules(s: &settings::Report) -> crate::analysis::capacity::Rules<'_> {
+    crate::analysis::capacity::Rules { quotas: &s.quotas, burndown: &s.burndown, profiles: &s.input.profiles }
 }
 
 /// Two runs of one engine as one: Athena's queries and bytes add up.
@@ -293,6 +296,7 @@ pub fn report(s: settings::Report) -> Result<Status> {
         profiles: &s.input.profiles,
         policy: s.policy.as_ref(),
         quotas: &s.quotas,
+        burndown: &s.burndown,
         metadata_keys: &s.metadata_keys,
     };
     let mut summary = summary::build(&tables, &stats, s.input.window, &inputs).context("analysing the records")?;
@@ -462,8 +466,16 @@ pub fn sample(s: settings::Sample) -> Result<Status> {
     Ok(Status::Ok)
 }
 
-pub fn prices(p: &Prices) -> Result<Status> {
-    stdout(format!("# {}; USD per million tokens\n{}", p.source, p.to_csv()).as_bytes())?;
+pub fn prices(t: &settings::PriceTables) -> Result<Status> {
+    let (p, b) = (&t.prices, &t.burndown);
+    let burndown: String = b.rows().iter().map(|(model, rate)| format!("{model},{rate}\n")).collect();
+    let text = format!(
+        "# {}; USD per million tokens\n{}\n# {}; quota tokens per output token, most specific row first\nmodel,rate\n{burndown}",
+        p.source,
+        p.to_csv(),
+        b.source
+    );
+    stdout(text.as_bytes())?;
     Ok(Status::Ok)
 }
 

@@ -70,7 +70,7 @@ pub fn main() -> ExitCode {
 
 pub fn run(cli: cli::Cli) -> anyhow::Result<Status> {
     match settings::from_cli(cli, chrono::Utc::now())? {
-        settings::Settings::Report(s) => commands::report(s),
+        settings::Settings::Report(s) => commands::report(*s),
         settings::Settings::Check(s) => commands::check(s),
         settings::Settings::Query(s) => commands::query(s),
         settings::Settings::Sample(s) => commands::sample(s),

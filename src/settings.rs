@@ -9,6 +9,7 @@ use crate::athena::{self, sql::TableRef, Athena};
 use crate::cli::{
     AthenaArgs, AthenaCommand, AwsArgs, Cli, Command, EngineArgs, InputArgs, ProfilesCommand, WindowArgs,
 };
+use crate::inputs::burndown::Burndown;
 use crate::inputs::policy::Policy;
 use crate::inputs::prices::Prices;
 use crate::inputs::profiles::Profiles;
@@ -22,11 +23,12 @@ use crate::window::{self, Window};
 pub use crate::cli::{ReportFormat, TableFormat};
 
 pub enum Settings {
-    Report(Report),
+    // Boxed: a report's settings (prices, quotas, burndown) are the largest by far.
+    Report(Box<Report>),
     Check(Check),
     Query(Query),
     Sample(Sample),
-    Prices(Prices),
+    Prices(PriceTables),
     Ingest(Ingest),
     ProfilesFetch(ProfilesFetch),
     AthenaSetup(athena::SetupPlan),
@@ -72,6 +74,12 @@ pub struct Ingest {
     pub crash_at: Option<String>,
 }
 
+/// `mila prices`: the tables in force.
+pub struct PriceTables {
+    pub prices: Prices,
+    pub burndown: Burndown,
+}
+
 pub struct Report {
     pub engine: Engine,
     pub input: Input,
@@ -79,6 +87,7 @@ pub struct Report {
     pub prices: Prices,
     pub policy: Option<Policy>,
     pub quotas: Quotas,
+    pub burndown: Burndown,
     /// `--by-metadata KEY...`: requestMetadata keys to attribute cost by, each once.
     pub metadata_keys: Vec<String>,
     /// `--compare previous`: the window just before, of the same length.
@@ -135,7 +144,7 @@ pub fn from_cli(cli: Cli, now: DateTime<Utc>) -> Result<Settings> {
     Ok(match cli.command {
         Command::Report(a) => {
             let input = input(&a.input, now)?;
-            Settings::Report(Report {
+            Settings::Report(Box::new(Report {
                 engine: engine(&a.engine, &input)?,
                 previous: match a.compare {
                     None => None,
@@ -146,10 +155,11 @@ pub fn from_cli(cli: Cli, now: DateTime<Utc>) -> Result<Settings> {
                 prices: prices(a.prices.as_deref())?,
                 policy: a.policy.as_deref().map(Policy::load).transpose()?,
                 quotas: a.quotas.as_deref().map(Quotas::load).transpose()?.unwrap_or_default(),
+                burndown: burndown(a.burndown.as_deref())?,
                 metadata_keys: metadata_keys(&a.by_metadata)?,
                 format: a.format,
                 width: output_width(),
-            })
+            }))
         }
         Command::Check(a) => {
             let input = input(&a.input, now)?;
@@ -199,7 +209,10 @@ pub fn from_cli(cli: Cli, now: DateTime<Utc>) -> Result<Settings> {
                 cloudtrail: a.cloudtrail,
             })
         }
-        Command::Prices(a) => Settings::Prices(prices(a.prices.as_deref())?),
+        Command::Prices(a) => Settings::Prices(PriceTables {
+            prices: prices(a.prices.as_deref())?,
+            burndown: burndown(a.burndown.as_deref())?,
+        }),
         Command::Ingest(a) => {
             let quiet = a.aws.quiet;
             // Profiles are applied when a store is read, not when it is written (store.rs).
@@ -419,6 +432,13 @@ fn prices(path: Option<&std::path::Path>) -> Result<Prices> {
     Ok(match path {
         Some(p) => Prices::load(p)?,
         None => Prices::default_table(),
+    })
+}
+
+fn burndown(path: Option<&std::path::Path>) -> Result<Burndown> {
+    Ok(match path {
+        Some(p) => Burndown::load(p)?,
+        None => Burndown::default_table(),
     })
 }
 

@@ -8,11 +8,11 @@ use std::collections::HashMap;
 
 use polars::prelude::*;
 
-use crate::analysis::capacity::{self, Peaks};
+use crate::analysis::capacity::{self, Rules};
 use crate::analysis::latency::{self, Latencies};
 use crate::frame::{col, count, s, Batch, Interned, Seen, Sink, Translation, NULL_CODE, STRINGS};
 use crate::inputs::policy::{Policy, Verdict};
-use crate::inputs::quotas::Quotas;
+use crate::inputs::quotas::QuotaKind;
 use crate::record::{RecordedBy, Route};
 use crate::tables::Tables;
 use crate::window::{DAY_MS, MINUTE_MS};
@@ -41,6 +41,9 @@ type PricedKey = (u32, [u32; PRICED.len()], RecordedBy);
 const COVERAGE: [usize; 3] = [s::SOURCE, s::MODEL_ID, s::OPERATION];
 type CoverageKey = (i64, [u32; COVERAGE.len()]);
 
+/// A capacity row: source region and model codes, and the quota kind.
+type CapacityKey = (u32, u32, QuotaKind);
+
 /// How many calls found only in CloudTrail are listed by request id (the oldest).
 pub const CLOUDTRAIL_ONLY_LISTED: usize = 100;
 
@@ -64,20 +67,23 @@ pub struct Tally<'a> {
     /// What `report` needs beyond usage: callers, minutes and latencies (`check` needs none).
     report: bool,
     metadata: bool,
-    quotas: Option<&'a Quotas>,
+    capacity: Option<Rules<'a>>,
     policy: Option<&'a Policy>,
     dict: [Interned; STRINGS.len()],
     /// The string columns this tally reads; the others are never translated (a metadata text
     /// is long, and interning it when no table needs it would cost a hash and its bytes).
     needed: [bool; STRINGS.len()],
     route_codes: [u32; 2],
+    throttling_code: u32,
+    /// Model-id code -> the quota its calls count against.
+    quota_kinds: Map<u32, QuotaKind>,
     usage: Map<UsageKey, Sums>,
     callers: Map<PricedKey, Sums>,
     by_metadata: Map<PricedKey, Sums>,
-    /// (source region, model) -> its index in `minutes`.
-    pairs: Map<(u32, u32), usize>,
-    /// Per pair, its minutes: one small table each, so no single table doubles at once.
-    minutes: Vec<(u32, u32, Map<i64, capacity::Minute>)>,
+    /// (source region, model, quota kind) -> its index in `minutes`.
+    pairs: Map<CapacityKey, usize>,
+    /// Per row, its minutes: one small table each, so no single table doubles at once.
+    minutes: Vec<(CapacityKey, Map<i64, capacity::Minute>)>,
     by_region: Map<u32, RegionLatency>,
     by_route: Map<(u32, u32, u32), Latencies>,
     violating: Map<(u32, u32), bool>,
@@ -90,10 +96,10 @@ pub struct Tally<'a> {
 }
 
 impl<'a> Tally<'a> {
-    /// For `report`: `metadata` says whether `--by-metadata` needs the metadata table; quotas
-    /// are compared with each minute.
-    pub fn for_report(metadata: bool, quotas: &'a Quotas) -> Tally<'a> {
-        let mut t = Tally { report: true, metadata, quotas: Some(quotas), ..Tally::new() };
+    /// For `report`: `metadata` says whether `--by-metadata` needs the metadata table; each
+    /// minute is judged with the capacity rules.
+    pub fn for_report(metadata: bool, capacity: Rules<'a>) -> Tally<'a> {
+        let mut t = Tally { report: true, metadata, capacity: Some(capacity), ..Tally::new() };
         t.needed[s::IDENTITY] = true;
         t.needed[s::METADATA] = metadata;
         t
@@ -109,14 +115,17 @@ impl<'a> Tally<'a> {
     fn new() -> Tally<'a> {
         let mut dict: [Interned; STRINGS.len()] = Default::default();
         let route_codes = [Route::Local, Route::Rerouted].map(|r| dict[s::ROUTE].code(Some(r.as_str())));
+        let throttling_code = dict[s::ERROR].code(Some(capacity::THROTTLING));
         Tally {
             report: false,
             metadata: false,
-            quotas: None,
+            capacity: None,
             policy: None,
             dict,
             needed: std::array::from_fn(|k| USAGE.contains(&k) || COVERAGE.contains(&k)),
             route_codes,
+            throttling_code,
+            quota_kinds: Map::default(),
             usage: Map::default(),
             callers: Map::default(),
             by_metadata: Map::default(),
@@ -156,17 +165,26 @@ impl Tally<'_> {
             add(self.by_metadata.entry((c[s::METADATA], priced, by)).or_default(), tokens);
         }
 
-        let minute_ms = ts.div_euclid(MINUTE_MS) * MINUTE_MS;
-        let pair = (c[s::SOURCE], c[s::MODEL]);
-        let minutes = &mut self.minutes;
-        let at = *self.pairs.entry(pair).or_insert_with(|| {
-            minutes.push((pair.0, pair.1, Map::default()));
-            minutes.len() - 1
-        });
-        let minute = minutes[at].2.entry(minute_ms).or_default();
-        minute.requests = minute.requests.saturating_add(1);
-        minute.tokens = minute.tokens.saturating_add(tokens[0].saturating_add(tokens[1]));
-        minute.rerouted = minute.rerouted.saturating_add(u32::from(c[s::ROUTE] == self.route_codes[1]));
+        if let Some(rules) = self.capacity {
+            let dict = &self.dict;
+            let kind = *self.quota_kinds.entry(c[s::MODEL_ID]).or_insert_with(|| {
+                QuotaKind::of(dict[s::MODEL_ID].value(c[s::MODEL_ID]).unwrap_or_default(), rules.profiles)
+            });
+            let minute_ms = ts.div_euclid(MINUTE_MS) * MINUTE_MS;
+            let row = (c[s::SOURCE], c[s::MODEL], kind);
+            let minutes = &mut self.minutes;
+            let at = *self.pairs.entry(row).or_insert_with(|| {
+                minutes.push((row, Map::default()));
+                minutes.len() - 1
+            });
+            let [input, output, _, cache_write] = tokens;
+            minutes[at].1.entry(minute_ms).or_default().add_call(
+                c[s::ROUTE] == self.route_codes[1],
+                c[s::ERROR] == self.throttling_code,
+                input.saturating_add(cache_write),
+                output,
+            );
+        }
 
         let ok = c[s::ERROR] == NULL_CODE;
         let (latency, first_byte) = (batch.latency_ms[i], batch.first_byte_ms[i]);
@@ -320,20 +338,20 @@ impl Tally<'_> {
         let callers = self.priced_table(s::IDENTITY, &self.callers)?;
         let metadata = self.priced_table(s::METADATA, &self.by_metadata)?;
 
-        let no_quotas = Quotas::default();
-        let quotas = self.quotas.unwrap_or(&no_quotas);
         let name = |dict: usize, c: u32| d[dict].value(c).unwrap_or_default();
-        let mut rows = Vec::with_capacity(self.minutes.len());
-        for (source, model, minutes) in &self.minutes {
-            let (source, model) = (name(s::SOURCE, *source), name(s::MODEL, *model));
-            let quota = quotas.get(source, model);
-            let mut peaks = Peaks::default();
-            for (minute_ms, m) in minutes {
-                peaks.add(*minute_ms, m, quota);
+        let capacity = match self.capacity {
+            Some(rules) => {
+                let minutes = self.minutes.iter().map(|((source, model, kind), minutes)| {
+                    ((name(s::SOURCE, *source), name(s::MODEL, *model), *kind), minutes.iter().map(|(t, m)| (*t, *m)))
+                });
+                capacity::table(capacity::fold(minutes, rules), rules)?
             }
-            rows.push((source, model, peaks, quota));
-        }
-        let capacity = capacity::table(rows)?;
+            None => {
+                let (quotas, profiles) = Default::default();
+                let burndown = crate::inputs::burndown::Burndown::default_table();
+                capacity::table(Vec::new(), Rules { quotas: &quotas, burndown: &burndown, profiles: &profiles })?
+            }
+        };
 
         let mut regions: Vec<(&str, &mut RegionLatency)> =
             self.by_region.iter_mut().map(|(code, r)| (d[s::INFERENCE].value(*code).unwrap_or_default(), r)).collect();

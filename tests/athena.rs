@@ -107,6 +107,12 @@ fn corpus() -> TempDir {
             record("2026-11-11T12:00:04Z", "edge-arn-2", "us-east-1", "InvokeModelWithResponseStream",
                 "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-3-7-sonnet-20250219-v1:0",
                 json!({"inferenceRegion": "us-west-2", "output": {"outputBodyJson": stream_body.clone(), "outputTokenCount": 90}})).to_string(),
+            // A geography Bedrock may add (unknown route without inferenceRegion, geographic
+            // quota), an imported model (runs where called), and a throttled call.
+            record("2026-11-11T12:00:06Z", "edge-kr-1", "us-east-1", "Converse", "kr.anthropic.claude-sonnet-4-5-20250929-v1:0", json!({})).to_string(),
+            record("2026-11-11T12:00:07Z", "edge-imported-1", "us-east-1", "Converse", "arn:aws:bedrock:us-east-1:123456789012:imported-model/abc", json!({})).to_string(),
+            record("2026-11-11T12:00:08Z", "edge-throttled-1", "us-east-1", "Converse", "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+                json!({"errorCode": "ThrottlingException", "output": null, "input": {"inputContentType": "application/json"}})).to_string(),
             // A rejected line: its timestamp is not RFC 3339.
             record("2026-11-11 12:00:05", "edge-bad-1", "us-east-1", "Converse", "anthropic.claude-3-haiku-20240307-v1:0", json!({})).to_string(),
         ],
@@ -360,13 +366,20 @@ fn athena_report_equals_the_local_report() {
     assert_eq!(a["latency"]["percentiles"], "approximate");
     assert_eq!(l["latency"]["percentiles"], "exact");
     assert_eq!(a["engine"]["name"], "athena");
-    let hot: u64 = a["capacity"]["by_source_region_model"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|r| r["minutes_above_80pct"].as_u64())
-        .sum();
+    let capacity = a["capacity"]["by_source_region_model_kind"].as_array().unwrap();
+    let hot: u64 = capacity.iter().filter_map(|r| r["minutes_above_80pct"].as_u64()).sum();
     assert!(hot > 0, "some minutes are above 80% of the test quotas");
+    // The `kr.` call and the throttled `us.` call are in one geographic row, equal on both engines.
+    let sonnet = capacity
+        .iter()
+        .find(|r| {
+            r["source_region"] == "us-east-1"
+                && r["model"] == "anthropic.claude-sonnet-4-5-20250929-v1:0"
+                && r["quota_kind"] == "geographic"
+        })
+        .unwrap();
+    assert!(sonnet["throttled"].as_u64().unwrap() >= 1, "{sonnet}");
+    assert!(capacity.iter().any(|r| r["quota_kind"] == "other"), "the imported model has no on-demand quota");
     assert_eq!(a["engine"]["queries"], 7, "records, usage, callers, metadata, minutes and two latency tables");
     // moto reports no bytes scanned; Athena bills 10 MB at least for each query.
     assert_eq!(a["engine"]["billed_bytes"], 7 * 10 * (1 << 20));

@@ -1,10 +1,11 @@
-//! Capacity: peaks per minute per (source region, model), against quotas. Numbers by hand.
+//! Capacity: peaks per minute per (source region, model, quota kind), in quota tokens as Bedrock
+//! counts them, against quotas. Numbers by hand.
 
 mod common;
 use common::*;
-use serde_json::json;
+use serde_json::{json, Value};
 
-fn record(id: &str, ts: &str, region: &str, model: &str, ran_in: Option<&str>, input: u64, output: u64) -> String {
+fn record(id: &str, ts: &str, region: &str, model: &str, ran_in: Option<&str>, input: u64, output: u64) -> Value {
     let mut r = json!({
         "schemaType": "ModelInvocationLog", "timestamp": ts, "requestId": id, "region": region,
         "operation": "Converse", "modelId": model,
@@ -13,54 +14,94 @@ fn record(id: &str, ts: &str, region: &str, model: &str, ran_in: Option<&str>, i
     if let Some(ir) = ran_in {
         r["inferenceRegion"] = json!(ir);
     }
-    r.to_string()
+    r
+}
+
+fn lines(records: &[Value]) -> String {
+    records.iter().map(Value::to_string).collect::<Vec<_>>().join("\n")
+}
+
+/// The capacity row of a source region, model and kind.
+fn row<'a>(s: &'a Value, source: &str, model: &str, kind: &str) -> &'a Value {
+    s["capacity"]["by_source_region_model_kind"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["source_region"] == source && r["model"] == model && r["quota_kind"] == kind)
+        .unwrap_or_else(|| panic!("no row {source} {model} {kind}: {}", s["capacity"]))
 }
 
 #[test]
 fn peaks_per_minute_against_quotas() {
     let haiku = "anthropic.claude-3-haiku-20240307-v1:0";
     let us_haiku = "us.anthropic.claude-3-haiku-20240307-v1:0";
-    let lines = [
-        // us-east-1 / haiku, minute 08:00: 2 requests, 150 + 400 tokens, one rerouted.
+    let records = [
+        // us-east-1 / haiku in-region (rate 1), minute 08:00: 2 requests, 150 + 400 tokens, one rerouted.
         record("r1", "2026-11-10T08:00:05Z", "us-east-1", haiku, None, 100, 50),
         record("r2", "2026-11-10T08:00:59.999Z", "us-east-1", haiku, Some("us-west-2"), 300, 100),
         // 08:01: 1 request, 20 tokens.
         record("r3", "2026-11-10T08:01:00Z", "us-east-1", haiku, None, 10, 10),
-        // 08:03: 2 requests (one through the US profile: the same base model), 2000 tokens.
+        // 08:03: 1 request, 1000 tokens; the call through the US profile is a geographic row.
         record("r4", "2026-11-10T08:03:30Z", "us-east-1", haiku, None, 1000, 0),
         record("r5", "2026-11-10T08:03:10Z", "us-east-1", us_haiku, Some("us-east-2"), 500, 500),
         // eu-west-1 / haiku: no quota.
         record("r6", "2026-11-10T09:00:00Z", "eu-west-1", haiku, None, 1, 1),
     ];
     let dir = tempdir();
-    std::fs::write(dir.path().join("c.jsonl"), lines.join("\n")).unwrap();
+    std::fs::write(dir.path().join("c.jsonl"), lines(&records)).unwrap();
+    // A quotas file from before kinds: its quota is the in-region one.
     let quotas = dir.path().join("quotas.toml");
     std::fs::write(
         &quotas,
-        format!("[[quota]]\nregion = \"us-east-1\"\nmodel = \"{haiku}\"\nrequests_per_minute = 3\ntokens_per_minute = 2000\n"),
+        format!("[[quota]]\nregion = \"us-east-1\"\nmodel = \"{haiku}\"\nrequests_per_minute = 3\ntokens_per_minute = 1200\n"),
     )
     .unwrap();
     let logs = dir.path().join("c.jsonl");
     let s = ok(&["report", logs.to_str().unwrap(), "--quotas", quotas.to_str().unwrap(), "--format", "json"]).json();
     let c = &s["capacity"];
     assert_eq!(c["quotas"], quotas.display().to_string());
+    assert_eq!(c["burndown"], "bundled burndown table of 2026-12-01");
+    let common = |peak_minute: &str| {
+        json!({"burndown_rate": 1.0, "peak_minute": peak_minute, "throttled": 0, "throttled_in_peak_minute": 0,
+               "peak_throttled_per_minute": 0})
+    };
+    let with = |mut a: Value, b: Value| {
+        a.as_object_mut().unwrap().extend(b.as_object().unwrap().clone());
+        a
+    };
     assert_eq!(
-        c["by_source_region_model"],
+        c["by_source_region_model_kind"],
         json!([
-            {
-                "source_region": "eu-west-1", "model": haiku, "requests": 1, "rerouted": 0, "rerouting_rate": 0.0,
-                "active_minutes": 1, "peak_requests_per_minute": 1, "peak_tokens_per_minute": 2,
-                "peak_minute": "2026-11-10T09:00:00Z", "quota_requests_per_minute": null,
-                "quota_tokens_per_minute": null, "minutes_above_80pct": null
-            },
-            {
-                // Peak 2 requests first at 08:00; peak tokens 2000 at 08:03. Above 80%: requests
-                // > 2.4 never; tokens > 1600 at 08:03 only.
-                "source_region": "us-east-1", "model": haiku, "requests": 5, "rerouted": 2, "rerouting_rate": 0.4,
-                "active_minutes": 3, "peak_requests_per_minute": 2, "peak_tokens_per_minute": 2000,
-                "peak_minute": "2026-11-10T08:00:00Z", "quota_requests_per_minute": 3,
-                "quota_tokens_per_minute": 2000, "minutes_above_80pct": 1
-            }
+            with(
+                json!({
+                    "source_region": "eu-west-1", "model": haiku, "quota_kind": "in-region", "requests": 1, "rerouted": 0,
+                    "rerouting_rate": 0.0, "active_minutes": 1, "peak_requests_per_minute": 1,
+                    "peak_quota_tokens_per_minute": 2, "quota_requests_per_minute": null,
+                    "quota_tokens_per_minute": null, "minutes_above_80pct": null
+                }),
+                common("2026-11-10T09:00:00Z")
+            ),
+            with(
+                json!({
+                    // Peak 2 requests first at 08:00; peak quota tokens 1000 at 08:03. Above 80%:
+                    // requests > 2.4 never; tokens > 960 at 08:03 only.
+                    "source_region": "us-east-1", "model": haiku, "quota_kind": "in-region", "requests": 4, "rerouted": 1,
+                    "rerouting_rate": 0.25, "active_minutes": 3, "peak_requests_per_minute": 2,
+                    "peak_quota_tokens_per_minute": 1000, "quota_requests_per_minute": 3,
+                    "quota_tokens_per_minute": 1200, "minutes_above_80pct": 1
+                }),
+                common("2026-11-10T08:00:00Z")
+            ),
+            with(
+                json!({
+                    // The in-region quota does not apply to the geographic call.
+                    "source_region": "us-east-1", "model": haiku, "quota_kind": "geographic", "requests": 1, "rerouted": 1,
+                    "rerouting_rate": 1.0, "active_minutes": 1, "peak_requests_per_minute": 1,
+                    "peak_quota_tokens_per_minute": 1000, "quota_requests_per_minute": null,
+                    "quota_tokens_per_minute": null, "minutes_above_80pct": null
+                }),
+                common("2026-11-10T08:03:00Z")
+            ),
         ])
     );
     // The same rows in report.md.
@@ -68,18 +109,99 @@ fn peaks_per_minute_against_quotas() {
     ok(&["report", logs.to_str().unwrap(), "--quotas", quotas.to_str().unwrap(), "--out", out.to_str().unwrap()]);
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(
-        md.contains(&format!("| us-east-1 | {haiku} | 5 | 40.0% | 2 | 2000 | 2026-11-10T08:00:00Z | 3 | 2000 | 1 |")),
+        md.contains(&format!(
+            "| us-east-1 | {haiku} | in-region | 4 | 25.0% | 2 | 1000 | 1x | 2026-11-10T08:00:00Z | 0 | 0 | 0 | 3 | 1200 | 1 |"
+        )),
         "{md}"
     );
     assert!(
-        md.contains(&format!("| eu-west-1 | {haiku} | 1 | 0.0% | 1 | 2 | 2026-11-10T09:00:00Z | - | - | - |")),
+        md.contains(&format!(
+            "| eu-west-1 | {haiku} | in-region | 1 | 0.0% | 1 | 2 | 1x | 2026-11-10T09:00:00Z | 0 | 0 | 0 | - | - | - |"
+        )),
         "{md}"
     );
+    assert!(out.join("capacity-by-quota-kind.svg").is_file() && out.join("capacity-by-quota-kind.png").is_file());
     // Without quotas the rows are the same but for the quota columns.
     let plain = ok(&["report", logs.to_str().unwrap(), "--format", "json"]).json();
     assert_eq!(plain["capacity"]["quotas"], json!(null));
-    assert_eq!(plain["capacity"]["by_source_region_model"][1]["minutes_above_80pct"], json!(null));
-    assert_eq!(plain["capacity"]["by_source_region_model"][1]["peak_tokens_per_minute"], 2000);
+    let r = row(&plain, "us-east-1", haiku, "in-region");
+    assert_eq!((&r["minutes_above_80pct"], &r["peak_quota_tokens_per_minute"]), (&json!(null), &json!(1000)));
+}
+
+#[test]
+fn quota_tokens_burn_down_per_kind_with_throttling() {
+    let sonnet = "anthropic.claude-sonnet-4-5-20250929-v1:0";
+    let nova = "amazon.nova-lite-v1:0";
+    let mut geo =
+        record("g1", "2026-11-10T10:00:01Z", "eu-west-1", &format!("eu.{sonnet}"), Some("eu-west-3"), 1_000, 300);
+    geo["input"]["cacheWriteInputTokenCount"] = json!(2_000);
+    geo["input"]["cacheReadInputTokenCount"] = json!(50_000);
+    let mut throttled = record("t1", "2026-11-10T10:00:40Z", "eu-west-1", &format!("eu.{sonnet}"), None, 0, 0);
+    throttled["errorCode"] = json!("ThrottlingException");
+    throttled.as_object_mut().unwrap().remove("output");
+    let records = [
+        // One Sonnet 4.5 geographic call: 1,000 + 2,000 + 300 x 5 = 4,500 quota tokens (its
+        // 50,000 cache reads do not count), and a throttled call in the same minute.
+        geo,
+        throttled,
+        // In-region, `eu.` and `global.` calls of the same model in the same minute: three rows.
+        record("i1", "2026-11-10T10:00:10Z", "eu-west-1", sonnet, None, 10, 2),
+        record("x1", "2026-11-10T10:00:20Z", "eu-west-1", &format!("global.{sonnet}"), Some("us-east-1"), 20, 4),
+        // A Nova call counts input + output.
+        record("n1", "2026-11-10T10:00:30Z", "eu-west-1", nova, None, 100, 50),
+    ];
+    let dir = tempdir();
+    let logs = dir.path().join("c.jsonl");
+    std::fs::write(&logs, lines(&records)).unwrap();
+    let quotas = dir.path().join("quotas.toml");
+    std::fs::write(
+        &quotas,
+        format!(
+            "[[quota]]\nregion = \"eu-west-1\"\nmodel = \"{sonnet}\"\nkind = \"geographic\"\ntokens_per_minute = 5000\n\
+             [[quota]]\nregion = \"eu-west-1\"\nmodel = \"{sonnet}\"\nkind = \"global\"\ntokens_per_minute = 100000\n\
+             [[quota]]\nregion = \"eu-west-1\"\nmodel = \"{sonnet}\"\ntokens_per_minute = 10\n"
+        ),
+    )
+    .unwrap();
+    let s = ok(&["report", logs.to_str().unwrap(), "--quotas", quotas.to_str().unwrap(), "--format", "json"]).json();
+    let g = row(&s, "eu-west-1", sonnet, "geographic");
+    assert_eq!(
+        [&g["requests"], &g["peak_quota_tokens_per_minute"], &g["burndown_rate"], &g["throttled"]],
+        [&json!(2), &json!(4_500), &json!(5.0), &json!(1)]
+    );
+    assert_eq!(
+        [&g["throttled_in_peak_minute"], &g["peak_throttled_per_minute"], &g["quota_tokens_per_minute"]],
+        [&json!(1), &json!(1), &json!(5000)]
+    );
+    // 4,500 > 80% of 5,000.
+    assert_eq!(g["minutes_above_80pct"], 1);
+    // In-region: 10 + 2 x 5 = 20 > 80% of 10; global: 20 + 4 x 5 = 40, far below its quota.
+    let i = row(&s, "eu-west-1", sonnet, "in-region");
+    assert_eq!([&i["peak_quota_tokens_per_minute"], &i["minutes_above_80pct"]], [&json!(20), &json!(1)]);
+    let x = row(&s, "eu-west-1", sonnet, "global");
+    assert_eq!([&x["peak_quota_tokens_per_minute"], &x["minutes_above_80pct"]], [&json!(40), &json!(0)]);
+    let n = row(&s, "eu-west-1", nova, "in-region");
+    assert_eq!([&n["peak_quota_tokens_per_minute"], &n["burndown_rate"]], [&json!(150), &json!(1.0)]);
+    assert_eq!(s["capacity"]["by_source_region_model_kind"].as_array().unwrap().len(), 4);
+
+    // --burndown overrides the bundled rates.
+    let burndown = dir.path().join("burndown.csv");
+    std::fs::write(&burndown, format!("model,rate\n*,2\n{sonnet},3\n")).unwrap();
+    let s =
+        ok(&["report", logs.to_str().unwrap(), "--burndown", burndown.to_str().unwrap(), "--format", "json"]).json();
+    assert_eq!(s["capacity"]["burndown"], burndown.display().to_string());
+    assert_eq!(row(&s, "eu-west-1", sonnet, "geographic")["peak_quota_tokens_per_minute"], 3_900);
+    assert_eq!(row(&s, "eu-west-1", nova, "in-region")["peak_quota_tokens_per_minute"], 200);
+    // mila prices shows both tables with their dates; a bad burndown file is named.
+    let p = ok(&["prices"]).stdout;
+    assert!(
+        p.contains("# bundled burndown table of 2026-12-01") && p.contains("anthropic.claude-sonnet-4-*,5\n"),
+        "{p}"
+    );
+    std::fs::write(&burndown, "model,rate\nx,fast\n").unwrap();
+    let r = mila(&["report", logs.to_str().unwrap(), "--burndown", burndown.to_str().unwrap()]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("burndown.csv: line 2: `rate` must be a number"), "{}", r.stderr);
 }
 
 #[test]
@@ -89,5 +211,9 @@ fn a_bad_quota_file_is_named() {
     std::fs::write(&quotas, "[[quota]]\nregion = \"us-east-1\"\nmodel = \"m\"\n").unwrap();
     let r = mila(&["report", dir.path().to_str().unwrap(), "--quotas", quotas.to_str().unwrap()]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("q.toml: [[quota]] 1 (us-east-1 / m): give requests_per_minute"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("q.toml: [[quota]] 1 (us-east-1 / m / in-region): give requests_per_minute"),
+        "{}",
+        r.stderr
+    );
 }

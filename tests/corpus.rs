@@ -122,6 +122,12 @@ fn base_model(model_id: &str, profiles: &HashMap<String, (String, Vec<String>)>)
     if let Some((_, name)) = model_id.split_once(":foundation-model/") {
         return (name.to_string(), "fm");
     }
+    // Provisioned, deployed, imported and custom models run in the region that owns them.
+    for t in [":provisioned-model/", ":custom-model-deployment/", ":imported-model/", ":custom-model/"] {
+        if model_id.contains(t) {
+            return (model_id.to_string(), "regional");
+        }
+    }
     if model_id.starts_with("arn:") {
         return (model_id.to_string(), "other");
     }
@@ -171,7 +177,7 @@ fn expected(root: &Path) -> Expected {
             let (model, kind) = base_model(model_id, &profs);
             let ir = r["inferenceRegion"].as_str().map(str::to_string).or_else(|| {
                 let single = profs.get(model_id).is_some_and(|(_, regions)| regions.len() == 1 && regions[0] == src);
-                (kind == "fm" || (kind == "app" && single)).then(|| src.clone())
+                (kind == "fm" || kind == "regional" || (kind == "app" && single)).then(|| src.clone())
             });
             let route = match &ir {
                 None => 2,

@@ -145,7 +145,7 @@ fn log_strings_never_become_markup() {
         assert!(!value.contains("javascript"), "attribute {name}={value}");
     }
     // The charts are there, one inline SVG each, and the payloads reached them as text.
-    assert_eq!(elements.iter().filter(|e| *e == "svg").count(), 6);
+    assert_eq!(elements.iter().filter(|e| *e == "svg").count(), 7);
     assert!(elements.iter().filter(|e| *e == "text").count() > 50);
     assert!(svg_text.contains("us-east-1<script>"), "region payload not drawn as chart text:\n{svg_text}");
     assert!(svg_text.contains("anthropic.\"><img"), "model payload not drawn as chart text:\n{svg_text}");
@@ -165,7 +165,7 @@ fn log_strings_never_become_markup() {
     for tag in ["<script", "<img", "<svg onload", "<iframe", "<a "] {
         assert!(!raw.contains(tag), "{tag} in the markup");
     }
-    assert_eq!(raw.matches("<svg").count(), 6, "one <svg> per chart, none from a log");
+    assert_eq!(raw.matches("<svg").count(), 7, "one <svg> per chart, none from a log");
     let _ = Rc::strong_count(&dom.document);
 }
 
@@ -181,9 +181,9 @@ fn html_and_markdown_show_the_same_tables() {
     assert_eq!(md.matches("\n## ").count(), html.matches("<h2>").count());
     let md_rows = md.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| ---")).count();
     assert_eq!(md_rows, html.matches("<tr>").count());
-    assert!(md.contains("| us-west-2 | 400 | 282 | 86 | 32 | 21.5% |"), "{md}");
+    assert!(md.contains("| us-west-2 | 400 | 291 | 86 | 23 | 21.5% |"), "{md}");
     assert!(
-        html.contains("<tr><td>us-west-2</td><td class=\"n\">400</td><td class=\"n\">282</td><td class=\"n\">86</td><td class=\"n\">32</td><td class=\"n\">21.5%</td></tr>"),
+        html.contains("<tr><td>us-west-2</td><td class=\"n\">400</td><td class=\"n\">291</td><td class=\"n\">86</td><td class=\"n\">23</td><td class=\"n\">21.5%</td></tr>"),
         "{html}"
     );
 }

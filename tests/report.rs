@@ -14,13 +14,14 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 /// Every chart, with its size for this corpus (the bar charts grow with their rows).
-const CHARTS: [(&str, u32, u32); 7] = [
+const CHARTS: [(&str, u32, u32); 8] = [
     ("rerouting-matrix", 1052, 534),
     ("rerouting-rate-by-day", 1000, 560),
     ("logging-coverage-by-day", 1000, 560),
     ("latency-by-region", 1000, 854),
     ("latency-local-vs-rerouted", 1000, 900),
     ("cost-by-day", 1000, 560),
+    ("capacity-by-quota-kind", 1000, 1320),
     ("volume-by-day", 1000, 800),
 ];
 
@@ -381,5 +382,5 @@ fn an_empty_window_still_writes_every_chart_saying_so() {
         assert!(texts.iter().any(|t| t.starts_with("No ")), "{name}: {texts:?}");
     }
     let html = read(&out.join("report.html"));
-    assert_eq!(html.matches("<svg").count(), 6);
+    assert_eq!(html.matches("<svg").count(), 7);
 }

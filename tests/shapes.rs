@@ -284,7 +284,19 @@ fn summary_matches_hand_computed_numbers() {
     assert_eq!(s["latency"]["known"], 6);
     assert_eq!(s["latency"]["calls"], 8);
     let lat = by_key(&s["latency"]["by_inference_region"], &["inference_region"]);
-    assert_eq!(lat.len(), 3, "us-west-2 has calls but no latency, so no row");
+    // us-west-2 has calls but no latency: its row says so, so the calls add up to the header's.
+    assert_eq!(lat.len(), 4);
+    assert_eq!(
+        json!([
+            lat["us-west-2"]["requests"],
+            lat["us-west-2"]["calls"],
+            lat["us-west-2"]["p50_ms"],
+            lat["us-west-2"]["coverage"]
+        ]),
+        json!([0, 1, null, 0.0])
+    );
+    let calls: u64 = lat.values().map(|r| r["calls"].as_u64().unwrap()).sum();
+    assert_eq!(calls, 8);
     let row = |r: &serde_json::Value| json!([r["requests"], r["p50_ms"], r["p90_ms"], r["p99_ms"], r["calls"]]);
     assert_eq!(row(lat["eu-west-1"]), json!([2, 250, 1500, 1500, 3]));
     assert_eq!(row(lat["us-east-1"]), json!([2, 700, 9000, 9000, 2]));

@@ -9,9 +9,9 @@ pub mod tables;
 
 use anyhow::{Context, Result};
 
+use crate::analysis::capacity::Rules;
 use crate::inputs::policy::Policy;
 use crate::inputs::profiles::Profiles;
-use crate::inputs::quotas::Quotas;
 use crate::load::LoadStats;
 use crate::render::table::{Cell, Table};
 use crate::source::aws;
@@ -102,12 +102,11 @@ pub fn report_statements(a: &Athena, window: Window, profiles: &Profiles, metada
 pub fn report(
     a: &Athena,
     window: Window,
-    profiles: &Profiles,
-    quotas: &Quotas,
+    rules: Rules,
     metadata_keys: &[String],
 ) -> Result<(Tables, LoadStats, EngineOut)> {
-    let ran = run(&a.run, &report_statements(a, window, profiles, metadata_keys))?;
-    let cx = tables::Context { profiles, quotas, metadata_keys };
+    let ran = run(&a.run, &report_statements(a, window, rules.profiles, metadata_keys))?;
+    let cx = tables::Context { rules, metadata_keys };
     let tables = tables::report(&ran.results, &cx).map_err(anyhow::Error::msg)?;
     let stats = stats(a, &ran)?;
     Ok((tables, stats, engine(&ran)))

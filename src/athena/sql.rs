@@ -13,7 +13,7 @@
 
 use crate::inputs::policy::Policy;
 use crate::inputs::profiles::Profiles;
-use crate::record::model_id::{ModelIdKind, GEO_PREFIXES, GLOBAL_PREFIX};
+use crate::record::model_id::{ModelIdKind, GEO_PREFIXES, GLOBAL_PREFIX, PROVIDERS, REGIONAL_RESOURCES};
 use crate::record::parse::{Reject, MAX_LATENCY_MS, MAX_TOKENS};
 use crate::record::{RecordedBy, Route};
 use crate::window::{Window, DAY_MS, HOUR_MS, MINUTE_MS};
@@ -315,10 +315,12 @@ fn kind_expr() -> String {
 WHEN regexp_like(mid, '{arn}foundation-model/') THEN {fm} \
 WHEN regexp_like(mid, '{arn}inference-profile/{global}') THEN {gp} \
 WHEN regexp_like(mid, '{arn}inference-profile/({geo})\\.') THEN {geop} \
+WHEN regexp_like(mid, '{arn}inference-profile/[a-z][a-z0-9-]*\\.({providers})\\.') AND NOT regexp_like(mid, '{arn}inference-profile/({providers})\\.') THEN {geop} \
 WHEN regexp_like(mid, '{arn}application-inference-profile/') THEN {app} \
 WHEN regexp_like(mid, '^arn:') THEN {other} \
 WHEN regexp_like(mid, '^{global}') THEN {gp} \
 WHEN regexp_like(mid, '^({geo})\\.') THEN {geop} \
+WHEN regexp_like(mid, '^[a-z][a-z0-9-]*\\.({providers})\\.') AND NOT regexp_like(mid, '^({providers})\\.') THEN {geop} \
 WHEN strpos(mid, '.') > 0 AND strpos(mid, '/') = 0 AND strpos(mid, ' ') = 0 THEN {fm} \
 ELSE {other} END",
         fm = kind(ModelIdKind::FoundationModel),
@@ -326,7 +328,13 @@ ELSE {other} END",
         geop = kind(ModelIdKind::GeoProfile),
         app = kind(ModelIdKind::ApplicationProfile),
         other = kind(ModelIdKind::Other),
+        providers = alternatives(PROVIDERS),
     )
+}
+
+/// `a|b|...`: literal words as regex alternatives.
+fn alternatives(words: &[&str]) -> String {
+    words.iter().map(|w| regex_literal(w)).collect::<Vec<_>>().join("|")
 }
 
 /// `us|eu|...`: the geography prefixes without their dots.
@@ -335,14 +343,15 @@ fn geo_alternatives() -> String {
 }
 
 /// The base model, as `canonicalise` strips it, from the trimmed id `mid` and its `kind`.
+/// Every profile prefix is one word before a dot (a known geography or not), so the base is what
+/// follows the first dot.
 fn base_expr() -> String {
     let arn = "^arn:[^:]*:bedrock:[^:]*:[^:]*:";
-    let prefixes = format!("{}|{}", regex_literal(GLOBAL_PREFIX.trim_end_matches('.')), geo_alternatives());
     format!(
         "CASE \
 WHEN kind = 'foundation-model' AND regexp_like(mid, '^arn:') THEN regexp_extract(mid, '(?s){arn}foundation-model/(.*)$', 1) \
-WHEN kind IN ('global-profile', 'geo-profile') AND regexp_like(mid, '^arn:') THEN regexp_extract(mid, '(?s){arn}inference-profile/({prefixes})\\.(.*)$', 2) \
-WHEN kind IN ('global-profile', 'geo-profile') THEN regexp_extract(mid, '(?s)^({prefixes})\\.(.*)$', 2) \
+WHEN kind IN ('global-profile', 'geo-profile') AND regexp_like(mid, '^arn:') THEN regexp_extract(mid, '(?s){arn}inference-profile/[^.]*\\.(.*)$', 1) \
+WHEN kind IN ('global-profile', 'geo-profile') THEN regexp_extract(mid, '(?s)^[^.]*\\.(.*)$', 1) \
 ELSE mid END"
     )
 }
@@ -378,7 +387,9 @@ fn ran_in_expr(profiles: &Profiles) -> String {
         })
         .collect();
     format!(
-        "CASE WHEN coalesce(inferenceregion, '') <> '' THEN inferenceregion WHEN kind = 'foundation-model'{profile_home} THEN region END"
+        "CASE WHEN coalesce(inferenceregion, '') <> '' THEN inferenceregion WHEN kind = 'foundation-model' \
+OR regexp_like(mid, '^arn:[^:]*:bedrock:[^:]*:[^:]*:({regional})/.') {profile_home} THEN region END",
+        regional = alternatives(REGIONAL_RESOURCES)
     )
 }
 
@@ -773,7 +784,9 @@ pub mod records {
 
 /// Result columns of the minutes statement.
 pub mod minutes {
-    pub const TOKENS: &str = "quota_tokens";
+    /// Input and cache-write tokens, which count once against a tokens-per-minute quota (output
+    /// tokens count at the model's burndown rate, applied to the sums by `analysis::capacity`).
+    pub const TOKENS_ONCE: &str = "tokens_once";
 }
 
 /// The metadata value columns: `m0`, `m1`... one per `--by-metadata` key, in order.
@@ -823,12 +836,15 @@ GROUP BY {groups}, model_id, model, model_id_kind, source_region, error_code, re
     out.push(stmt(
         MINUTES,
         format!(
-            "SELECT source_region, model, CAST(floor(ts_ms / {MINUTE_MS}.0) AS BIGINT) * {MINUTE_MS} AS minute,
-  count(*) AS requests, sum(input_tokens + output_tokens) AS {tokens}, count_if(route = 'rerouted') AS rerouted
+            "SELECT source_region, model, model_id, CAST(floor(ts_ms / {MINUTE_MS}.0) AS BIGINT) * {MINUTE_MS} AS minute,
+  count(*) AS requests, sum(input_tokens + cache_write_tokens) AS {tokens}, sum(output_tokens) AS output_tokens,
+  count_if(route = 'rerouted') AS rerouted, count_if(error_code = {throttling}) AS {throttled}
 FROM invocations
 WHERE recorded_by = {log}
-GROUP BY 1, 2, 3",
-            tokens = minutes::TOKENS,
+GROUP BY 1, 2, 3, 4",
+            tokens = minutes::TOKENS_ONCE,
+            throttling = literal(crate::analysis::capacity::THROTTLING),
+            throttled = crate::analysis::capacity::THROTTLED,
             log = literal(RecordedBy::InvocationLog.as_str()),
         ),
     ));

@@ -7,12 +7,12 @@ use polars::prelude::*;
 
 use super::client::ResultTable;
 use super::sql::{self, records};
-use crate::analysis::capacity::{self, Minute, Peaks};
+use crate::analysis::capacity::{self, Minute, Rules};
 use crate::analysis::latency;
 use crate::frame::col;
 use crate::inputs::policy::{Policy, Verdict};
 use crate::inputs::profiles::Profiles;
-use crate::inputs::quotas::Quotas;
+use crate::inputs::quotas::QuotaKind;
 use crate::load::LoadStats;
 use crate::record::model_id::canonicalise;
 use crate::tables::{coverage, Tables};
@@ -225,8 +225,7 @@ const PRICED_KEYS: [(&str, Kind); 6] = [
 
 /// What the tables are made from besides the results.
 pub struct Context<'a> {
-    pub profiles: &'a Profiles,
-    pub quotas: &'a Quotas,
+    pub rules: Rules<'a>,
     pub metadata_keys: &'a [String],
 }
 
@@ -237,13 +236,13 @@ fn sorted(df: DataFrame, by: &[&str]) -> Result<DataFrame, String> {
 /// The tables of a report.
 pub fn report(results: &[ResultTable], cx: &Context) -> Result<Tables, String> {
     let usage_rows = find(results, sql::USAGE)?;
-    same_models(usage_rows, cx.profiles)?;
+    same_models(usage_rows, cx.rules.profiles)?;
     let usage = frame(usage_rows, &with_sums(&USAGE_KEYS))?;
     let mut caller_keys = vec![(col::IDENTITY_ARN, Text)];
     caller_keys.extend(PRICED_KEYS);
     let callers = frame(find(results, sql::CALLERS)?, &with_sums(&caller_keys))?;
     let metadata = metadata(results, cx.metadata_keys)?;
-    let capacity = capacity(find(results, sql::MINUTES)?, cx.quotas)?;
+    let capacity = capacity(find(results, sql::MINUTES)?, cx.rules)?;
     let by_region = frame(
         find(results, sql::LATENCY_BY_REGION)?,
         &[
@@ -310,26 +309,32 @@ fn metadata(results: &[ResultTable], keys: &[String]) -> Result<DataFrame, Strin
     frame(&table, &with_sums(&priced))
 }
 
-/// The minutes -> each (source region, model)'s peaks against its quotas, as `tally` folds them.
-fn capacity(t: &ResultTable, quotas: &Quotas) -> Result<DataFrame, String> {
-    let mut pairs: BTreeMap<(String, String), Peaks> = BTreeMap::new();
+/// The minutes, one row per (source region, model, model id, minute) -> each (source region,
+/// model, quota kind)'s peaks, as `tally` folds them: the quota kind is decided here, from the
+/// model id, by the same function, and a minute's parts of one kind are added up first.
+fn capacity(t: &ResultTable, rules: Rules) -> Result<DataFrame, String> {
+    type Key = (String, String, QuotaKind);
+    let mut rows: BTreeMap<Key, BTreeMap<i64, Minute>> = BTreeMap::new();
+    let mut kinds: BTreeMap<String, QuotaKind> = BTreeMap::new();
     for row in &t.rows {
         let source = text(t, row, col::SOURCE_REGION)?.unwrap_or_default();
         let model = text(t, row, col::MODEL)?.unwrap_or_default();
+        let model_id = text(t, row, col::MODEL_ID)?.unwrap_or_default();
+        let kind = *kinds.entry(model_id.clone()).or_insert_with(|| QuotaKind::of(&model_id, rules.profiles));
         let minute_ms = int(t, row, col::MINUTE)? as i64;
-        let m = Minute {
-            requests: u32::try_from(int(t, row, col::REQUESTS)?).unwrap_or(u32::MAX),
-            rerouted: u32::try_from(int(t, row, col::REROUTED)?).unwrap_or(u32::MAX),
-            tokens: int(t, row, sql::minutes::TOKENS)?,
+        let count = |name: &str| -> Result<u32, String> { Ok(u32::try_from(int(t, row, name)?).unwrap_or(u32::MAX)) };
+        let part = Minute {
+            requests: count(col::REQUESTS)?,
+            rerouted: count(col::REROUTED)?,
+            throttled: count(capacity::THROTTLED)?,
+            tokens_once: int(t, row, sql::minutes::TOKENS_ONCE)?,
+            output: int(t, row, col::OUTPUT_TOKENS)?,
         };
-        let quota = quotas.get(&source, &model);
-        pairs.entry((source, model)).or_default().add(minute_ms, &m, quota);
+        rows.entry((source, model, kind)).or_default().entry(minute_ms).or_default().merge(&part);
     }
-    let rows = pairs
-        .iter()
-        .map(|((source, model), peaks)| (source.as_str(), model.as_str(), peaks.clone(), quotas.get(source, model)))
-        .collect();
-    capacity::table(rows).map_err(|e| e.to_string())
+    let minutes =
+        rows.iter().map(|((s, m, k), minutes)| ((s.as_str(), m.as_str(), *k), minutes.iter().map(|(t, m)| (*t, *m))));
+    capacity::table(capacity::fold(minutes, rules), rules).map_err(|e| e.to_string())
 }
 
 /// The tables of a check: usage and the violating requests, which must be the requests the

@@ -1,5 +1,6 @@
-//! The user's files (prices, profiles, policy, quotas), parsed and validated. Errors name the file.
+//! The user's files (prices, burndown, profiles, policy, quotas), parsed and validated. Errors name the file.
 
+pub mod burndown;
 pub mod glob;
 pub mod policy;
 pub mod prices;
@@ -37,4 +38,15 @@ pub fn read_to_string(path: &Path) -> Result<String, InputError> {
 
 pub(crate) fn invalid(path: &Path, message: impl Into<String>) -> InputError {
     InputError::Invalid { path: path.to_path_buf(), message: message.into() }
+}
+
+/// The line an editor shows for a CSV record: counted from the record's byte offset, so comments,
+/// blank lines and CRLF count as they stand (the reader's own count skips some).
+pub(crate) fn csv_line(text: &str, rec: &csv::StringRecord) -> usize {
+    let mut at = rec.position().map_or(0, |p| p.byte() as usize).min(text.len());
+    // After CRLF the reader's record starts on the '\n' that ends the line before.
+    while text.as_bytes().get(at).is_some_and(|b| matches!(b, b'\r' | b'\n')) {
+        at += 1;
+    }
+    1 + text.as_bytes()[..at].iter().filter(|b| **b == b'\n').count()
 }

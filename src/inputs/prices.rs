@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::{invalid, read_to_string, InputError};
+use super::{csv_line, invalid, read_to_string, InputError};
 
 /// The bundled table and the day its prices were taken from the public Bedrock price list.
 pub const DEFAULT_PRICES_CSV: &str = include_str!("default_prices.csv");
@@ -72,14 +72,7 @@ impl Prices {
         let mut rows: HashMap<String, Vec<Row>> = HashMap::new();
         for rec in reader.records() {
             let rec = rec.map_err(|e| invalid(path, e.to_string()))?;
-            // The line an editor shows: counted from the record's byte offset, so comments,
-            // blank lines and CRLF count as they stand (the reader's own count skips some).
-            let mut at = rec.position().map_or(0, |p| p.byte() as usize).min(text.len());
-            // After CRLF the reader's record starts on the '\n' that ends the line before.
-            while text.as_bytes().get(at).is_some_and(|b| matches!(b, b'\r' | b'\n')) {
-                at += 1;
-            }
-            let line = 1 + text.as_bytes()[..at].iter().filter(|b| **b == b'\n').count();
+            let line = csv_line(text, &rec);
             let num = |idx: usize, name: &str| -> Result<Option<f64>, InputError> {
                 let cell = rec.get(idx).unwrap_or("");
                 if cell.is_empty() {

@@ -1,26 +1,93 @@
-//! Quotas (`--quotas FILE`, TOML): requests and tokens per minute per source region and base
-//! model, as the account's Service Quotas page lists them.
+//! Quotas (`--quotas FILE`, TOML): requests and tokens per minute per source region, base model
+//! and kind of call, as the account's Service Quotas page lists them (`mila quotas fetch`).
 //!
 //! ```toml
 //! [[quota]]
 //! region = "us-east-1"
 //! model = "anthropic.claude-sonnet-4-5-20250929-v1:0"
+//! kind = "geographic"          # in-region (the default), geographic or global
 //! requests_per_minute = 250
 //! tokens_per_minute = 2000000
 //! ```
+//!
+//! In-region on-demand calls, geographic cross-region calls (`us.`, `eu.`, ...) and global
+//! cross-region calls (`global.`) each have their own quotas in the source region. A file written
+//! before kinds existed has no `kind`: its quotas are in-region ones, as they were then.
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
 use serde::Deserialize;
 
+use super::profiles::Profiles;
 use super::{invalid, read_to_string, InputError};
+use crate::record::model_id::{canonicalise, ModelIdKind};
+
+/// Which of a model's quotas in a source region a call counts against.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum QuotaKind {
+    /// A foundation-model id, or an application profile of one region.
+    #[default]
+    InRegion,
+    /// A geographic cross-region profile, or an application profile over one geography's regions.
+    Geographic,
+    /// A global cross-region profile, or an application profile over several geographies.
+    Global,
+    /// No on-demand quota mila knows: provisioned, deployed, imported and custom models, and
+    /// application profiles the profiles file does not resolve. Never in a quotas file.
+    #[serde(skip)]
+    Other,
+}
+
+impl QuotaKind {
+    pub const ALL: [QuotaKind; 4] = [QuotaKind::InRegion, QuotaKind::Geographic, QuotaKind::Global, QuotaKind::Other];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QuotaKind::InRegion => "in-region",
+            QuotaKind::Geographic => "geographic",
+            QuotaKind::Global => "global",
+            QuotaKind::Other => "other",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<QuotaKind> {
+        QuotaKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// The quota a call with this model id counts against.
+    pub fn of(model_id: &str, profiles: &Profiles) -> QuotaKind {
+        let id = canonicalise(model_id);
+        match id.kind {
+            ModelIdKind::FoundationModel => QuotaKind::InRegion,
+            ModelIdKind::GeoProfile => QuotaKind::Geographic,
+            ModelIdKind::GlobalProfile => QuotaKind::Global,
+            ModelIdKind::ApplicationProfile => match profiles.get(id.base) {
+                None => QuotaKind::Other,
+                Some(p) => {
+                    // A region's geography is its first word (`us`, `eu`, `ap`...).
+                    let geographies: BTreeSet<&str> =
+                        p.regions.iter().map(|r| r.split('-').next().unwrap_or("")).collect();
+                    match (p.regions.len(), geographies.len()) {
+                        (0 | 1, _) => QuotaKind::InRegion,
+                        (_, 1) => QuotaKind::Geographic,
+                        _ => QuotaKind::Global,
+                    }
+                }
+            },
+            ModelIdKind::Other => QuotaKind::Other,
+        }
+    }
+}
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Quota {
     pub region: String,
     pub model: String,
+    #[serde(default)]
+    pub kind: QuotaKind,
     pub requests_per_minute: Option<u64>,
     pub tokens_per_minute: Option<u64>,
 }
@@ -43,9 +110,9 @@ struct File {
 pub const MAX_QUOTA: u64 = 1_000_000_000_000;
 
 impl Quotas {
-    /// The quota of a source region and base model, if the file gives one.
-    pub fn get(&self, region: &str, model: &str) -> Option<&Quota> {
-        self.quotas.iter().find(|q| q.region == region && q.model == model)
+    /// The quota of a source region, base model and kind, if the file gives one.
+    pub fn get(&self, region: &str, model: &str, kind: QuotaKind) -> Option<&Quota> {
+        self.quotas.iter().find(|q| q.region == region && q.model == model && q.kind == kind)
     }
 
     pub fn load(path: &Path) -> Result<Quotas, InputError> {
@@ -56,7 +123,7 @@ impl Quotas {
         let file: File = toml::from_str(text).map_err(|e| invalid(path, e.to_string()))?;
         let mut seen = BTreeSet::new();
         for (i, q) in file.quota.iter().enumerate() {
-            let at = format!("[[quota]] {} ({} / {})", i + 1, q.region, q.model);
+            let at = format!("[[quota]] {} ({} / {} / {})", i + 1, q.region, q.model, q.kind.as_str());
             if q.region.is_empty() || q.model.is_empty() {
                 return Err(invalid(path, format!("{at}: region and model must not be empty")));
             }
@@ -69,7 +136,7 @@ impl Quotas {
             if [q.requests_per_minute, q.tokens_per_minute].iter().flatten().any(|v| *v > MAX_QUOTA) {
                 return Err(invalid(path, format!("{at}: a quota above {MAX_QUOTA} per minute is not a quota")));
             }
-            if !seen.insert((q.region.as_str(), q.model.as_str())) {
+            if !seen.insert((q.region.as_str(), q.model.as_str(), q.kind)) {
                 return Err(invalid(path, format!("{at}: given twice")));
             }
         }
@@ -82,10 +149,61 @@ mod tests {
     use super::*;
 
     #[test]
+    fn quota_kind_of_every_id_form() {
+        let toml = r#"
+[[profile]]
+arn = "arn:aws:bedrock:us-east-1:1:application-inference-profile/one"
+model = "anthropic.claude-sonnet-4-5-20250929-v1:0"
+regions = ["us-east-1"]
+[[profile]]
+arn = "arn:aws:bedrock:us-east-1:1:application-inference-profile/us"
+model = "anthropic.claude-sonnet-4-5-20250929-v1:0"
+regions = ["us-east-1", "us-east-2", "us-west-2"]
+[[profile]]
+arn = "arn:aws:bedrock:us-east-1:1:application-inference-profile/world"
+model = "anthropic.claude-sonnet-4-5-20250929-v1:0"
+regions = ["us-east-1", "eu-west-1", "ap-northeast-1"]
+"#;
+        let profiles = Profiles::parse(toml, Path::new("p.toml")).unwrap();
+        let app = |s: &str| format!("arn:aws:bedrock:us-east-1:1:application-inference-profile/{s}");
+        let cases = [
+            ("anthropic.claude-sonnet-4-5-20250929-v1:0".to_string(), QuotaKind::InRegion),
+            ("arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0".into(), QuotaKind::InRegion),
+            ("us.anthropic.claude-sonnet-4-5-20250929-v1:0".into(), QuotaKind::Geographic),
+            ("kr.anthropic.claude-sonnet-4-5-20250929-v1:0".into(), QuotaKind::Geographic),
+            ("arn:aws:bedrock:eu-west-1:1:inference-profile/eu.amazon.nova-lite-v1:0".into(), QuotaKind::Geographic),
+            ("global.anthropic.claude-sonnet-4-5-20250929-v1:0".into(), QuotaKind::Global),
+            (app("one"), QuotaKind::InRegion),
+            (app("us"), QuotaKind::Geographic),
+            (app("world"), QuotaKind::Global),
+            (app("unknown"), QuotaKind::Other),
+            ("arn:aws:bedrock:us-east-1:1:provisioned-model/x".into(), QuotaKind::Other),
+            ("mystery".into(), QuotaKind::Other),
+        ];
+        for (id, want) in cases {
+            assert_eq!(QuotaKind::of(&id, &profiles), want, "{id}");
+        }
+    }
+
+    #[test]
     fn quota_files() {
         let p = Path::new("q.toml");
+        // A file from before kinds: its quotas are in-region.
         let ok = "[[quota]]\nregion = \"us-east-1\"\nmodel = \"m\"\nrequests_per_minute = 10\n";
-        assert_eq!(Quotas::parse(ok, p).unwrap().quotas[0].requests_per_minute, Some(10));
+        let old = Quotas::parse(ok, p).unwrap();
+        assert_eq!((old.quotas[0].requests_per_minute, old.quotas[0].kind), (Some(10), QuotaKind::InRegion));
+        assert!(old.get("us-east-1", "m", QuotaKind::InRegion).is_some());
+        assert!(old.get("us-east-1", "m", QuotaKind::Geographic).is_none());
+        // The same model's three kinds side by side.
+        let kinds = ["in-region", "geographic", "global"]
+            .map(|k| {
+                format!("[[quota]]\nregion = \"us-east-1\"\nmodel = \"m\"\nkind = \"{k}\"\ntokens_per_minute = 5\n")
+            })
+            .concat();
+        let q = Quotas::parse(&kinds, p).unwrap();
+        for k in [QuotaKind::InRegion, QuotaKind::Geographic, QuotaKind::Global] {
+            assert_eq!(q.get("us-east-1", "m", k).map(|q| q.kind), Some(k));
+        }
         let cases = [
             (
                 "[[quota]]\nregion = \"us-east-1\"\nmodel = \"m\"\n",
@@ -93,7 +211,15 @@ mod tests {
             ),
             ("[[quota]]\nregion = \"\"\nmodel = \"m\"\nrequests_per_minute = 1\n", "must not be empty"),
             ("[[quota]]\nregion = \"r\"\nmodel = \"m\"\ntokens_per_minute = 0\n", "a quota of 0 per minute"),
-            (&format!("{ok}{ok}"), "[[quota]] 2 (us-east-1 / m): given twice"),
+            (&format!("{ok}{ok}"), "[[quota]] 2 (us-east-1 / m / in-region): given twice"),
+            (
+                "[[quota]]\nregion = \"r\"\nmodel = \"m\"\nkind = \"other\"\nrequests_per_minute = 1\n",
+                "unknown variant `other`",
+            ),
+            (
+                "[[quota]]\nregion = \"r\"\nmodel = \"m\"\nkind = \"regional\"\nrequests_per_minute = 1\n",
+                "unknown variant `regional`",
+            ),
             ("[[quota]]\nregion = \"r\"\nmodel = \"m\"\nrpm = 1\n", "unknown field"),
             (
                 "[[quota]]\nregion = \"r\"\nmodel = \"m\"\ntokens_per_minute = 9223372036854775807\n",

@@ -28,29 +28,83 @@ impl ModelIdKind {
 pub const GEO_PREFIXES: &[&str] = &["us.", "eu.", "apac.", "jp.", "au.", "ca.", "us-gov.", "in."];
 pub const GLOBAL_PREFIX: &str = "global.";
 
+/// Model providers on Bedrock. An id `xx.<provider>.…` with a prefix that is none of the above is a
+/// cross-region profile of a geography mila does not know yet (Bedrock adds them): it is read as
+/// a geographic profile whose route is unknown without `inferenceRegion`, never as a model.
+pub const PROVIDERS: &[&str] = &[
+    "ai21",
+    "amazon",
+    "anthropic",
+    "cohere",
+    "deepseek",
+    "google",
+    "luma",
+    "meta",
+    "minimax",
+    "mistral",
+    "moonshot",
+    "moonshotai",
+    "nvidia",
+    "openai",
+    "qwen",
+    "stability",
+    "twelvelabs",
+    "writer",
+    "zai",
+];
+
+/// ARN resource types of models that live in one region (provisioned throughput, custom-model
+/// deployments, imported and custom models): a call runs where the resource is, the region called.
+pub const REGIONAL_RESOURCES: &[&str] =
+    &["provisioned-model", "custom-model-deployment", "imported-model", "custom-model"];
+
 /// The result of reading a model id: its kind and the base model (a foundation-model id, or the
 /// id unchanged where there is nothing to strip, e.g. an application-profile ARN).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Canonical<'a> {
     pub kind: ModelIdKind,
     pub base: &'a str,
+    /// The id names something that runs only in the region called: a foundation model, or a
+    /// provisioned, deployed, imported or custom model's ARN.
+    pub regional: bool,
+}
+
+impl<'a> Canonical<'a> {
+    fn new(kind: ModelIdKind, base: &'a str) -> Canonical<'a> {
+        Canonical { kind, base, regional: kind == ModelIdKind::FoundationModel }
+    }
+}
+
+/// `xx.<provider>.…` where `xx` is a prefix of letters, digits and dashes that is not itself a
+/// provider: the id without its prefix.
+fn unknown_geography(id: &str) -> Option<&str> {
+    let (prefix, rest) = id.split_once('.')?;
+    let word = |s: &str| {
+        s.starts_with(|c: char| c.is_ascii_lowercase())
+            && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    };
+    let provider = rest.split_once('.')?.0;
+    (word(prefix) && !PROVIDERS.contains(&prefix) && PROVIDERS.contains(&provider)).then_some(rest)
 }
 
 /// Strips a system profile's geography prefix from a bare id.
 fn classify_bare(id: &str) -> Canonical<'_> {
     if let Some(rest) = id.strip_prefix(GLOBAL_PREFIX) {
-        return Canonical { kind: ModelIdKind::GlobalProfile, base: rest };
+        return Canonical::new(ModelIdKind::GlobalProfile, rest);
     }
     for p in GEO_PREFIXES {
         if let Some(rest) = id.strip_prefix(p) {
-            return Canonical { kind: ModelIdKind::GeoProfile, base: rest };
+            return Canonical::new(ModelIdKind::GeoProfile, rest);
         }
+    }
+    if let Some(rest) = unknown_geography(id) {
+        return Canonical::new(ModelIdKind::GeoProfile, rest);
     }
     // Foundation-model ids are `provider.name...`; anything else is not one we can read.
     if id.contains('.') && !id.contains('/') && !id.contains(' ') {
-        Canonical { kind: ModelIdKind::FoundationModel, base: id }
+        Canonical::new(ModelIdKind::FoundationModel, id)
     } else {
-        Canonical { kind: ModelIdKind::Other, base: id }
+        Canonical::new(ModelIdKind::Other, id)
     }
 }
 
@@ -60,22 +114,25 @@ pub fn canonicalise(model_id: &str) -> Canonical<'_> {
     let id = model_id.trim();
     let Some(resource) = bedrock_arn_resource(id) else {
         if id.starts_with("arn:") {
-            return Canonical { kind: ModelIdKind::Other, base: id };
+            return Canonical::new(ModelIdKind::Other, id);
         }
         return classify_bare(id);
     };
     let (rtype, name) = match resource.split_once('/') {
         Some(pair) => pair,
-        None => return Canonical { kind: ModelIdKind::Other, base: id },
+        None => return Canonical::new(ModelIdKind::Other, id),
     };
     match rtype {
-        "foundation-model" => Canonical { kind: ModelIdKind::FoundationModel, base: name },
+        "foundation-model" => Canonical::new(ModelIdKind::FoundationModel, name),
         "inference-profile" => match classify_bare(name) {
             c @ Canonical { kind: ModelIdKind::GeoProfile | ModelIdKind::GlobalProfile, .. } => c,
-            _ => Canonical { kind: ModelIdKind::Other, base: id },
+            _ => Canonical::new(ModelIdKind::Other, id),
         },
-        "application-inference-profile" => Canonical { kind: ModelIdKind::ApplicationProfile, base: id },
-        _ => Canonical { kind: ModelIdKind::Other, base: id },
+        "application-inference-profile" => Canonical::new(ModelIdKind::ApplicationProfile, id),
+        t if REGIONAL_RESOURCES.contains(&t) && !name.is_empty() => {
+            Canonical { kind: ModelIdKind::Other, base: id, regional: true }
+        }
+        _ => Canonical::new(ModelIdKind::Other, id),
     }
 }
 
@@ -114,20 +171,16 @@ impl Route {
 pub fn route<'a>(
     source_region: &'a str,
     inference_region: Option<&'a str>,
-    kind: ModelIdKind,
+    id: &Canonical,
     profile_regions: Option<&[String]>,
 ) -> (Route, Option<&'a str>) {
     if let Some(ir) = inference_region.filter(|r| !r.is_empty()) {
         let route = if ir == source_region { Route::Local } else { Route::Rerouted };
         return (route, Some(ir));
     }
-    let stays_home = match kind {
-        ModelIdKind::FoundationModel => true,
-        ModelIdKind::ApplicationProfile => {
-            matches!(profile_regions, Some([only]) if only == source_region)
-        }
-        _ => false,
-    };
+    let stays_home = id.regional
+        || (id.kind == ModelIdKind::ApplicationProfile
+            && matches!(profile_regions, Some([only]) if only == source_region));
     if stays_home {
         (Route::Local, Some(source_region))
     } else {
@@ -161,6 +214,16 @@ mod tests {
             ("arn:aws-us-gov:bedrock:us-gov-west-1:123456789012:inference-profile/us-gov.anthropic.claude-3-5-sonnet-20240620-v1:0", GeoProfile, "anthropic.claude-3-5-sonnet-20240620-v1:0"),
             (app, ApplicationProfile, app),
             ("arn:aws:bedrock:us-east-1:123456789012:provisioned-model/abc123", Other, "arn:aws:bedrock:us-east-1:123456789012:provisioned-model/abc123"),
+            // A geography prefix Bedrock may add: a geographic profile, not a model.
+            ("kr.anthropic.claude-sonnet-4-5-20250929-v1:0", GeoProfile, "anthropic.claude-sonnet-4-5-20250929-v1:0"),
+            ("mx.amazon.nova-lite-v1:0", GeoProfile, "amazon.nova-lite-v1:0"),
+            ("arn:aws:bedrock:ap-northeast-2:123456789012:inference-profile/kr.anthropic.claude-sonnet-4-5-20250929-v1:0", GeoProfile, "anthropic.claude-sonnet-4-5-20250929-v1:0"),
+            // Not a prefix: a provider first, an unknown provider second, or not a word.
+            ("anthropic.claude-3-haiku-20240307-v1:0", FoundationModel, "anthropic.claude-3-haiku-20240307-v1:0"),
+            ("kr.acme.model-v1:0", FoundationModel, "kr.acme.model-v1:0"),
+            ("KR.anthropic.claude-v2", FoundationModel, "KR.anthropic.claude-v2"),
+            ("k_r.anthropic.claude-v2", FoundationModel, "k_r.anthropic.claude-v2"),
+            ("kr.anthropic", FoundationModel, "kr.anthropic"),
             ("arn:aws:sagemaker:us-east-1:123456789012:endpoint/x", Other, "arn:aws:sagemaker:us-east-1:123456789012:endpoint/x"),
             ("arn:aws:bedrock:us-east-1", Other, "arn:aws:bedrock:us-east-1"),
             ("mystery", Other, "mystery"),
@@ -177,24 +240,54 @@ mod tests {
         let one = vec!["us-east-1".to_string()];
         let many = vec!["us-east-1".to_string(), "us-west-2".to_string()];
         let other = vec!["us-west-2".to_string()];
-        type Case<'a> = (Option<&'a str>, ModelIdKind, Option<&'a [String]>, Route, Option<&'a str>);
+        let fm = "anthropic.claude-3-haiku-20240307-v1:0";
+        let geo = "us.anthropic.claude-3-haiku-20240307-v1:0";
+        let global = "global.anthropic.claude-sonnet-4-5-20250929-v1:0";
+        let app = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1";
+        let kr = "kr.anthropic.claude-sonnet-4-5-20250929-v1:0";
+        let arn = |t: &str| format!("arn:aws:bedrock:us-east-1:123456789012:{t}/x1");
+        let (provisioned, deployment, imported, custom) =
+            (arn("provisioned-model"), arn("custom-model-deployment"), arn("imported-model"), arn("custom-model"));
+        type Case<'a> = (Option<&'a str>, &'a str, Option<&'a [String]>, Route, Option<&'a str>);
         let cases: &[Case] = &[
-            (Some("us-east-1"), GeoProfile, None, Route::Local, Some("us-east-1")),
-            (Some("us-west-2"), GeoProfile, None, Route::Rerouted, Some("us-west-2")),
-            (Some("us-west-2"), FoundationModel, None, Route::Rerouted, Some("us-west-2")),
-            (None, FoundationModel, None, Route::Local, Some("us-east-1")),
-            (Some(""), FoundationModel, None, Route::Local, Some("us-east-1")),
-            (None, GeoProfile, None, Route::Unknown, None),
-            (None, GlobalProfile, None, Route::Unknown, None),
-            (None, ApplicationProfile, None, Route::Unknown, None),
-            (None, ApplicationProfile, Some(&one), Route::Local, Some("us-east-1")),
-            (None, ApplicationProfile, Some(&many), Route::Unknown, None),
-            (None, ApplicationProfile, Some(&other), Route::Unknown, None),
-            (None, Other, None, Route::Unknown, None),
+            (Some("us-east-1"), geo, None, Route::Local, Some("us-east-1")),
+            (Some("us-west-2"), geo, None, Route::Rerouted, Some("us-west-2")),
+            (Some("us-west-2"), fm, None, Route::Rerouted, Some("us-west-2")),
+            (None, fm, None, Route::Local, Some("us-east-1")),
+            (Some(""), fm, None, Route::Local, Some("us-east-1")),
+            (None, geo, None, Route::Unknown, None),
+            (None, global, None, Route::Unknown, None),
+            (None, app, None, Route::Unknown, None),
+            (None, app, Some(&one), Route::Local, Some("us-east-1")),
+            (None, app, Some(&many), Route::Unknown, None),
+            (None, app, Some(&other), Route::Unknown, None),
+            (None, "mystery", None, Route::Unknown, None),
+            // An unknown geography is never guessed; with inferenceRegion it is read as logged.
+            (None, kr, None, Route::Unknown, None),
+            (Some("ap-northeast-2"), kr, None, Route::Rerouted, Some("ap-northeast-2")),
+            // Models that live in one region run where they were called.
+            (None, &provisioned, None, Route::Local, Some("us-east-1")),
+            (None, &deployment, None, Route::Local, Some("us-east-1")),
+            (None, &imported, None, Route::Local, Some("us-east-1")),
+            (None, &custom, None, Route::Local, Some("us-east-1")),
+            (None, "arn:aws:bedrock:us-east-1:123456789012:provisioned-model/", None, Route::Unknown, None),
+            (None, "arn:aws:bedrock:us-east-1:123456789012:agent/x1", None, Route::Unknown, None),
         ];
-        for (ir, kind, regions, want_route, want_region) in cases {
-            let got = route("us-east-1", *ir, *kind, *regions);
-            assert_eq!(got, (*want_route, *want_region), "{ir:?} {kind:?} {regions:?}");
+        for (ir, id, regions, want_route, want_region) in cases {
+            let got = route("us-east-1", *ir, &canonicalise(id), *regions);
+            assert_eq!(got, (*want_route, *want_region), "{ir:?} {id} {regions:?}");
         }
+    }
+
+    #[test]
+    fn regional_resources_are_other_and_regional() {
+        for t in REGIONAL_RESOURCES {
+            let id = format!("arn:aws:bedrock:eu-west-1:123456789012:{t}/abc");
+            let c = canonicalise(&id);
+            assert_eq!((c.kind, c.base, c.regional), (Other, id.as_str(), true), "{id}");
+        }
+        assert!(canonicalise("anthropic.claude-v2").regional);
+        assert!(!canonicalise("us.anthropic.claude-v2").regional);
+        assert!(!canonicalise("kr.anthropic.claude-v2").regional);
     }
 }

@@ -525,7 +525,7 @@ pub(super) fn resolve<'a>(
         None => sub(model_id, base),
     };
     let inference_region = inference_region.filter(|r| !r.is_empty());
-    let (route, ran_in) = route(region, inference_region.as_deref(), kind, profile.map(|p| p.regions.as_slice()));
+    let (route, ran_in) = route(region, inference_region.as_deref(), &canonical, profile.map(|p| p.regions.as_slice()));
     let ran_in = match ran_in {
         None => None,
         Some(_) if inference_region.is_some() => inference_region,

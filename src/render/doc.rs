@@ -103,6 +103,7 @@ pub fn is_text(h: &str) -> bool {
             | "Source"
             | "Problem"
             | "Peak minute"
+            | "Quota kind"
             | "Figure"
             | "Day"
             | "Account"
@@ -406,8 +407,12 @@ pub fn report(s: &Summary, charts: &[Drawing]) -> Doc {
     }
 
     match &s.capacity {
-        Some(cap) => capacity(&mut d, cap),
-        None => not_available(&mut d, "Capacity: peak per minute by source region and model", "tokens per minute"),
+        Some(cap) => capacity(&mut d, cap, charts),
+        None => not_available(
+            &mut d,
+            "Capacity: peak per minute by source region, model and quota kind",
+            "tokens per minute",
+        ),
     }
 
     if s.sources.cloudtrail_calls > 0 {
@@ -565,10 +570,11 @@ fn tokens_and_cost(d: &mut Doc, t: &crate::summary::Tokens, c: &crate::summary::
     attribution(d, c);
 }
 
-fn capacity(d: &mut Doc, cap: &crate::summary::Capacity) {
-    d.heading("Capacity: peak per minute by source region and model");
+fn capacity(d: &mut Doc, cap: &crate::summary::Capacity, charts: &[Drawing]) {
+    d.heading("Capacity: peak per minute by source region, model and quota kind");
     d.para(format!(
-        "Tokens are input + output. {} Rerouting is shown beside each row: on-demand quotas are why requests move.",
+        "Quota tokens are counted as Bedrock counts them: input + cache-write tokens + output tokens x the model's burndown rate ({}); cache reads do not count. In-region, geographic and global cross-region calls have quotas of their own. {} Rerouting and throttled calls (`ThrottlingException`) are shown beside each row: on-demand quotas are why requests move.",
+        cap.burndown,
         match &cap.quotas {
             Some(q) => format!("Quotas from {}; \"Above 80%\" counts minutes over 80% of either quota.", q),
             None => "No quotas given (--quotas FILE).".to_string(),
@@ -579,30 +585,41 @@ fn capacity(d: &mut Doc, cap: &crate::summary::Capacity) {
         &[
             "Source region",
             "Model",
+            "Quota kind",
             "Requests",
             "Rerouting rate",
             "Peak req/min",
-            "Peak tokens/min",
+            "Peak quota tokens/min",
+            "Burndown",
             "Peak minute",
+            "Throttled",
+            "Throttled in peak minute",
+            "Peak throttled/min",
             "Quota req/min",
             "Quota tokens/min",
             "Above 80%",
         ],
-        cap.by_source_region_model.iter().map(|x| {
+        cap.by_source_region_model_kind.iter().map(|x| {
             vec![
                 x.source_region.to_string(),
                 x.model.to_string(),
+                x.quota_kind.to_string(),
                 x.requests.to_string(),
                 pct(x.rerouting_rate),
                 x.peak_requests_per_minute.to_string(),
-                x.peak_tokens_per_minute.to_string(),
+                x.peak_quota_tokens_per_minute.to_string(),
+                format!("{}x", x.burndown_rate),
                 x.peak_minute.clone().unwrap_or_else(|| "-".into()),
+                x.throttled.to_string(),
+                x.throttled_in_peak_minute.to_string(),
+                x.peak_throttled_per_minute.to_string(),
                 quota(x.quota_requests_per_minute),
                 quota(x.quota_tokens_per_minute),
                 quota(x.minutes_above_80pct),
             ]
         }),
     );
+    figure(d, charts, charts::CAPACITY);
 }
 
 /// Which records the figures come from, when CloudTrail was read.

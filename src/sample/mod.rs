@@ -430,7 +430,7 @@ fn one_record(rng: &mut Rng, start_ms: i64, bodies: Bodies) -> Generated {
                 None,
             )
         }
-        // A provisioned-throughput model: no price row, route unknown without inferenceRegion.
+        // A provisioned-throughput model: no price row; it runs in the region called.
         93..=94 => {
             let model = format!("arn:aws:bedrock:{source}:{ACCOUNT}:provisioned-model/pt0abc123");
             (

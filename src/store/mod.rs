@@ -344,10 +344,11 @@ pub fn resolve_profiles(frame: DataFrame, profiles: &Profiles) -> Result<DataFra
         if kinds[i].as_deref() != Some(app.as_str()) {
             continue;
         }
-        let Some(profile) = models[i].as_deref().and_then(|arn| profiles.get(arn)) else { continue };
+        let Some(arn) = models[i].as_deref() else { continue };
+        let Some(profile) = profiles.get(arn) else { continue };
         let source = sources[i].as_deref().unwrap_or("");
         if routes[i].as_deref() == Some(Route::Unknown.as_str()) {
-            let (route, region) = route(source, None, app, Some(&profile.regions));
+            let (route, region) = route(source, None, &canonicalise(arn), Some(&profile.regions));
             routes[i] = Some(route.as_str().to_string());
             ran_in[i] = region.map(str::to_string);
         }

@@ -6,6 +6,7 @@ use polars::prelude::*;
 use super::schema::*;
 use crate::analysis::{attribution, capacity, cost, daily, errors, latency, rerouting, residency, tokens};
 use crate::frame::col;
+use crate::inputs::burndown::Burndown;
 use crate::inputs::policy::Policy;
 use crate::inputs::prices::Prices;
 use crate::inputs::profiles::Profiles;
@@ -22,6 +23,7 @@ pub struct Inputs<'a> {
     pub profiles: &'a Profiles,
     pub policy: Option<&'a Policy>,
     pub quotas: &'a Quotas,
+    pub burndown: &'a Burndown,
     pub metadata_keys: &'a [String],
 }
 
@@ -72,7 +74,7 @@ pub fn build(tables: &Tables, stats: &LoadStats, window: Window, inputs: &Inputs
         coverage: coverage_section(tables, &sources, false)?,
         sources,
         comparison: None,
-        capacity: known.then(|| capacity_section(tables, inputs.quotas)),
+        capacity: known.then(|| capacity_section(tables, inputs)),
         daily: daily_section(usage(), inputs, known)?,
         input: input_section(stats),
         engine: EngineOut::local(),
@@ -286,7 +288,8 @@ fn latency_section(tables: &Tables) -> PolarsResult<Latency> {
         percentiles: tables.percentiles.as_str(),
         known: regions.iter().map(|r| r.requests).sum(),
         calls: regions.iter().map(|r| r.calls).sum(),
-        by_inference_region: regions.into_iter().filter(|r| r.requests > 0).collect(),
+        // Every region with calls, at 0% coverage where none has a latency, so the calls add up.
+        by_inference_region: regions,
         local_vs_rerouted: local_vs_rerouted(&tables.latency_by_route),
     })
 }
@@ -420,27 +423,37 @@ fn residency_section(usage: LazyFrame, policy: &Policy) -> PolarsResult<Residenc
     })
 }
 
-fn capacity_section(tables: &Tables, quotas: &Quotas) -> Capacity {
-    let by_source_region_model = rows(&tables.capacity)
+fn capacity_section(tables: &Tables, inputs: &Inputs) -> Capacity {
+    let rows = rows(&tables.capacity)
         .map(|r| {
             let (requests, rerouted) = (r.u64(col::REQUESTS), r.u64(col::REROUTED));
             CapacityRow {
                 source_region: r.str(col::SOURCE_REGION),
                 model: r.str(col::MODEL),
+                quota_kind: r.str(capacity::QUOTA_KIND),
                 requests,
                 rerouted,
                 rerouting_rate: ratio(rerouted, requests),
+                throttled: r.u64(capacity::THROTTLED),
                 active_minutes: r.u64(capacity::ACTIVE_MINUTES),
                 peak_requests_per_minute: r.u64(capacity::PEAK_RPM),
-                peak_tokens_per_minute: r.u64(capacity::PEAK_TPM),
+                peak_quota_tokens_per_minute: r.u64(capacity::PEAK_TPM),
                 peak_minute: r.opt_i64(capacity::PEAK_MINUTE).map(crate::window::rfc3339),
+                throttled_in_peak_minute: r.u64(capacity::THROTTLED_AT_PEAK),
+                peak_throttled_per_minute: r.u64(capacity::PEAK_THROTTLED),
+                burndown_rate: r.f64(capacity::BURNDOWN),
                 quota_requests_per_minute: r.opt_u64(capacity::QUOTA_RPM),
                 quota_tokens_per_minute: r.opt_u64(capacity::QUOTA_TPM),
                 minutes_above_80pct: r.opt_u64(capacity::HOT_MINUTES),
             }
         })
         .collect();
-    Capacity { quotas: quotas.name.clone(), hot_share: capacity::HOT_SHARE, by_source_region_model }
+    Capacity {
+        quotas: inputs.quotas.name.clone(),
+        burndown: inputs.burndown.source.clone(),
+        hot_share: capacity::HOT_SHARE,
+        by_source_region_model_kind: rows,
+    }
 }
 
 fn errors_section(usage: LazyFrame) -> PolarsResult<Errors> {

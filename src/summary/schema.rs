@@ -354,24 +354,33 @@ pub struct ErrorRow {
 pub struct Capacity {
     /// The quota file given, if any.
     pub quotas: Option<String>,
+    /// The burndown table quota tokens were counted with.
+    pub burndown: String,
     /// A minute is "above" when it exceeds this share of a quota.
     pub hot_share: f64,
-    pub by_source_region_model: Vec<CapacityRow>,
+    pub by_source_region_model_kind: Vec<CapacityRow>,
 }
 
 #[derive(Debug, Serialize, PartialEq)]
 pub struct CapacityRow {
     pub source_region: String,
     pub model: String,
+    /// `in-region`, `geographic`, `global` or `other` (no on-demand quota mila knows).
+    pub quota_kind: String,
     pub requests: u64,
     pub rerouted: u64,
     pub rerouting_rate: f64,
+    /// Calls refused with `ThrottlingException`.
+    pub throttled: u64,
     pub active_minutes: u64,
     pub peak_requests_per_minute: u64,
-    /// Input + output tokens.
-    pub peak_tokens_per_minute: u64,
+    /// Input + cache-write + output x burndown rate, the most in one minute.
+    pub peak_quota_tokens_per_minute: u64,
     /// The first minute with the peak request count.
     pub peak_minute: Option<String>,
+    pub throttled_in_peak_minute: u64,
+    pub peak_throttled_per_minute: u64,
+    pub burndown_rate: f64,
     pub quota_requests_per_minute: Option<u64>,
     pub quota_tokens_per_minute: Option<u64>,
     /// Null when the pair has no quota.

@@ -7,27 +7,33 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use super::{compact, label, legend, legend_width, page, text, thousands, upper, Area, Drawn, Plot, INK, MUTED, WIDTH};
 use crate::summary::Latency;
 
-/// Rows shown in a latency chart (pairs, or inference regions); summary.json holds them all.
-const MAX_PAIRS: usize = 15;
+/// Rows shown in a bar chart (pairs, or inference regions); summary.json holds them all.
+pub(super) const MAX_PAIRS: usize = 15;
 
-struct Row {
-    name: String,
-    detail: String,
+pub(super) struct Row {
+    pub name: String,
+    pub detail: String,
     /// One value per bar series; `None` draws no bar.
-    values: Vec<Option<f64>>,
+    pub values: Vec<Option<f64>>,
     /// Optional whisker end per series (p90 behind a p50 bar).
-    whiskers: Vec<Option<f64>>,
+    pub whiskers: Vec<Option<f64>>,
+    /// Optional limit per series, drawn as a red tick across its bar (a quota).
+    pub marks: Vec<Option<f64>>,
 }
 
+/// Horizontal grouped bars (latency charts, capacity).
 pub struct Bars {
-    name: &'static str,
-    title: String,
-    subtitle: String,
-    series: Vec<(String, RGBColor)>,
-    rows: Vec<Row>,
-    axis: &'static str,
-    empty: &'static str,
+    pub(super) name: &'static str,
+    pub(super) title: String,
+    pub(super) subtitle: String,
+    pub(super) series: Vec<(String, RGBColor)>,
+    pub(super) rows: Vec<Row>,
+    pub(super) axis: &'static str,
+    pub(super) empty: &'static str,
 }
+
+/// The colour of a limit's tick.
+const LIMIT: RGBColor = RGBColor(0xc0, 0x1c, 0x28);
 
 const ROW_TOP: u32 = 70 + 24;
 const AXIS: u32 = 56;
@@ -70,8 +76,12 @@ impl Bars {
             left = left.max(root.estimate_text_size(&r.detail, &text(11, MUTED))?.0);
         }
         let n = self.rows.len() as f64;
-        let max =
-            self.rows.iter().flat_map(|r| r.values.iter().chain(&r.whiskers)).flatten().fold(0.0f64, |a, &b| a.max(b));
+        let max = self
+            .rows
+            .iter()
+            .flat_map(|r| r.values.iter().chain(&r.whiskers).chain(&r.marks))
+            .flatten()
+            .fold(0.0f64, |a, &b| a.max(b));
         let mut chart = ChartBuilder::on(&plot)
             .margin_top(24)
             .margin_right(16)
@@ -103,6 +113,12 @@ impl Bars {
                 let Some(v) = *value else { continue };
                 let (y1, y0) = (top - j as f64 * band, top - (j + 1) as f64 * band + 0.02);
                 chart.draw_series(std::iter::once(Rectangle::new([(0.0, y0), (v, y1)], c.filled())))?;
+                if let Some(m) = row.marks.get(j).copied().flatten() {
+                    chart.draw_series(std::iter::once(PathElement::new(
+                        vec![(m, y0 - 0.02), (m, y1 + 0.02)],
+                        LIMIT.stroke_width(3),
+                    )))?;
+                }
                 let mut end = v;
                 let mut note = thousands(v.round() as u64);
                 if let Some(w) = row.whiskers.get(j).copied().flatten() {
@@ -161,6 +177,7 @@ pub fn by_region(l: &Latency) -> Bars {
             ),
             values: [r.p50_ms, r.p90_ms, r.p99_ms].iter().map(|v| v.map(|v| v as f64)).collect(),
             whiskers: Vec::new(),
+            marks: Vec::new(),
         })
         .collect();
     Bars {
@@ -204,6 +221,7 @@ pub fn local_vs_rerouted(l: &Latency) -> Bars {
                 ),
                 values: vec![f(r.local_p50_ms), f(r.rerouted_p50_ms)],
                 whiskers: vec![f(r.local_p90_ms), f(r.rerouted_p90_ms)],
+                marks: Vec::new(),
             }
         })
         .collect();

@@ -6,6 +6,7 @@
 //! rows), never under narrow columns; legends get a strip of their own right of the plot; canvases
 //! grow with the number of rows instead of squeezing them.
 
+mod capacity;
 mod cost;
 mod heatmap;
 mod latency;
@@ -32,6 +33,7 @@ pub const LOCAL_VS_REROUTED: &str = "latency-local-vs-rerouted";
 pub const COST: &str = "cost-by-day";
 pub const VOLUME: &str = "volume-by-day";
 pub const COVERAGE: &str = "logging-coverage-by-day";
+pub const CAPACITY: &str = "capacity-by-quota-kind";
 
 /// One chart, in both formats.
 pub struct Chart {
@@ -102,6 +104,9 @@ pub fn all(s: &Summary) -> Vec<Drawing> {
         charts.push(one(LATENCY_BY_REGION, || latency::by_region(l)));
         charts.push(one(LOCAL_VS_REROUTED, || latency::local_vs_rerouted(l)));
         charts.push(one(COST, || cost::PerDay::new(s, c)));
+    }
+    if let Some(c) = &s.capacity {
+        charts.push(one(CAPACITY, || capacity::peaks(c)));
     }
     charts.push(one(VOLUME, || series::Volume::new(s)));
     charts

@@ -32,6 +32,9 @@ pub enum Command {
     /// Application inference profiles: `fetch` writes the profiles file from the Bedrock API
     #[command(subcommand)]
     Profiles(ProfilesCommand),
+    /// Bedrock quotas: `fetch` writes the quotas file from the Service Quotas API
+    #[command(subcommand)]
+    Quotas(QuotasCommand),
     /// Amazon Athena: `setup` declares a table over the delivery prefix, for `--engine athena`
     #[command(subcommand)]
     Athena(AthenaCommand),
@@ -132,15 +135,23 @@ pub enum Engine {
 pub enum ProfilesCommand {
     /// List the account's application inference profiles (model, regions, tags) into a profiles
     /// file; profiles it had that Bedrock no longer lists are kept, so older logs still resolve
-    Fetch(ProfilesFetchArgs),
+    Fetch(FetchArgs),
 }
 
+#[derive(Debug, Subcommand)]
+pub enum QuotasCommand {
+    /// List the account's Bedrock requests- and tokens-per-minute quotas per model and kind of
+    /// call (in-region, geographic, global) into a quotas file; names it cannot map are listed
+    Fetch(FetchArgs),
+}
+
+/// `profiles fetch` and `quotas fetch`.
 #[derive(Debug, Args)]
-pub struct ProfilesFetchArgs {
-    /// Region to list profiles in; repeat for several (default: AWS_REGION or the profile's region)
+pub struct FetchArgs {
+    /// Region to read; repeat for several (default: AWS_REGION or the profile's region)
     #[arg(long, value_name = "REGION")]
     pub region: Vec<String>,
-    /// The profiles file to write (updated in place if it exists)
+    /// The file to write (a profiles file is updated in place; a quotas file replaced)
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
     /// Named profile from the AWS config files (default: AWS_PROFILE, then the default chain)
@@ -369,4 +380,17 @@ pub struct PricesArgs {
     /// Token-burndown CSV to show instead of the bundled table
     #[arg(long, value_name = "FILE")]
     pub burndown: Option<PathBuf>,
+    /// Instead of printing the tables: read these sources (any SOURCE `report` reads) and list
+    /// the model ids the price table cannot price (exit 1 if any)
+    #[arg(long, value_name = "SOURCE", num_args = 1..)]
+    pub check: Vec<String>,
+    #[command(flatten)]
+    pub window: WindowArgs,
+    /// Application inference profiles TOML (with --check)
+    #[arg(long, value_name = "FILE")]
+    pub profiles: Option<PathBuf>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+    #[command(flatten)]
+    pub aws: AwsArgs,
 }

@@ -468,6 +468,9 @@ pub fn sample(s: settings::Sample) -> Result<Status> {
 
 pub fn prices(t: &settings::PriceTables) -> Result<Status> {
     let (p, b) = (&t.prices, &t.burndown);
+    if let Some(input) = &t.check {
+        return prices_check(input, p, t.width);
+    }
     let burndown: String = b.rows().iter().map(|(model, rate)| format!("{model},{rate}\n")).collect();
     let text = format!(
         "# {}; USD per million tokens\n{}\n# {}; quota tokens per output token, most specific row first\nmodel,rate\n{burndown}",
@@ -479,9 +482,121 @@ pub fn prices(t: &settings::PriceTables) -> Result<Status> {
     Ok(Status::Ok)
 }
 
+/// `prices --check`: the model ids in the logs the price table cannot price, before a report
+/// would count them unpriced.
+fn prices_check(
+    input: &settings::Input,
+    prices: &crate::inputs::prices::Prices,
+    width: Option<usize>,
+) -> Result<Status> {
+    let (tables, stats) = tally(input, input.window, Tally::for_usage())?;
+    warn_about_input(&stats);
+    let unpriced = crate::analysis::cost::unpriced(tables.usage.lazy(), prices)?.collect()?;
+    let calls: u64 = crate::tables::row::rows(&unpriced).map(|r| r.u64(crate::analysis::cost::UNPRICED)).sum();
+    if unpriced.height() == 0 {
+        eprintln!("mila: {} prices every model id of the {} records read", prices.source, stats.parsed());
+        return Ok(Status::Ok);
+    }
+    stdout(&Table::from_frame(&unpriced)?.to_terminal(width))?;
+    eprintln!(
+        "mila: {} cannot price {} model ids ({calls} successful calls); give them rows in a --prices file",
+        prices.source,
+        unpriced.height()
+    );
+    Ok(Status::Violations)
+}
+
+/// Writes the quotas file from Service Quotas: each per-minute inference quota it can map to a
+/// (model, kind) through the bundled names table; the per-minute names it cannot map are listed.
+pub fn quotas_fetch(s: settings::Fetch) -> Result<Status> {
+    use crate::inputs::quotas::{map_quota_name, Per, Quota, Quotas, MAX_QUOTA};
+    use crate::source::{aws, servicequotas};
+    // The file is replaced, so it must be a quotas file already (or not exist).
+    if s.out.exists() {
+        Quotas::load(&s.out).context("--out names a file that is not a quotas file; not overwriting it")?;
+    }
+    let wanted: Vec<Option<&str>> =
+        if s.regions.is_empty() { vec![None] } else { s.regions.iter().map(|r| Some(r.as_str())).collect() };
+    let runtime = aws::runtime().context("cannot start the async runtime")?;
+    let fetched = runtime.block_on(async {
+        let mut out = Vec::new();
+        for region in wanted {
+            out.push(servicequotas::fetch(&s.aws, region).await?);
+        }
+        Ok::<_, servicequotas::FetchError>(out)
+    })?;
+    drop(runtime);
+
+    let mut quotas: std::collections::BTreeMap<(String, &str, crate::inputs::quotas::QuotaKind), Quota> =
+        Default::default();
+    let (mut unmapped, mut refused, mut other) = (Vec::new(), Vec::new(), 0usize);
+    let mut per_region = Vec::new();
+    for (region, listed) in &fetched {
+        let before = quotas.len();
+        for l in listed {
+            let Some((model, kind, per)) = map_quota_name(&l.name) else {
+                if l.name.to_lowercase().contains("per minute") {
+                    unmapped.push(format!("{region}: {}", l.name));
+                } else {
+                    other += 1;
+                }
+                continue;
+            };
+            let value = l.value.filter(|v| v.is_finite() && *v >= 1.0 && *v <= MAX_QUOTA as f64);
+            let Some(value) = value.map(|v| v.round() as u64) else {
+                refused.push(format!("{region}: {}: value {:?} is not a quota per minute", l.name, l.value));
+                continue;
+            };
+            let q = quotas.entry((region.clone(), model, kind)).or_insert_with(|| Quota {
+                region: region.clone(),
+                model: model.to_string(),
+                kind,
+                requests_per_minute: None,
+                tokens_per_minute: None,
+            });
+            let slot = match per {
+                Per::Requests => &mut q.requests_per_minute,
+                Per::Tokens => &mut q.tokens_per_minute,
+            };
+            match slot {
+                Some(_) => refused.push(format!("{region}: {}: a second name for a quota already read", l.name)),
+                None => *slot = Some(value),
+            }
+        }
+        per_region.push(format!("{region}: {}", quotas.len() - before));
+    }
+    let regions: Vec<&str> = fetched.iter().map(|(r, _)| r.as_str()).collect();
+    let mut header = format!(
+        "Bedrock quotas per minute, from `mila quotas fetch` (Service Quotas, service code {}) in {}, on {}.\n\
+         Read with `mila report --quotas FILE`.",
+        servicequotas::SERVICE_CODE,
+        regions.join(", "),
+        s.today
+    );
+    if !unmapped.is_empty() || !refused.is_empty() {
+        header.push_str("\n\nLeft out (add them by hand if they matter):");
+        for line in unmapped.iter().map(|u| format!("not mapped to a model: {u}")).chain(refused.iter().cloned()) {
+            header.push_str(&format!("\n  {line}"));
+        }
+    }
+    let quotas: Vec<Quota> = quotas.into_values().collect();
+    output::write_atomic(&s.out, Quotas::to_toml(&quotas, &header).as_bytes())?;
+    let mut msg =
+        format!("mila: wrote {} to {} ({})", plural(quotas.len(), "quota"), s.out.display(), per_region.join(", "));
+    if !unmapped.is_empty() {
+        msg.push_str(&format!("; {} per-minute quota names not mapped to a model", unmapped.len()));
+    }
+    msg.push_str(&format!("; {} other Bedrock quotas are not per-minute inference quotas", other));
+    eprintln!("{}", escape::terminal(&msg));
+    for line in unmapped.iter().map(|u| format!("not mapped to a model: {u}")).chain(refused) {
+        eprintln!("mila: left out: {}", escape::terminal(&line));
+    }
+    Ok(Status::Ok)
+}
+
 /// Lists the account's application inference profiles into the profiles file, keeping those
 /// Bedrock no longer lists so that older logs still resolve.
-pub fn profiles_fetch(s: settings::ProfilesFetch) -> Result<Status> {
+pub fn profiles_fetch(s: settings::Fetch) -> Result<Status> {
     use crate::inputs::profiles::{self, Profiles};
     use crate::source::{aws, bedrock};
     // An existing file is updated, so it must be a profiles file: never overwrite anything else.

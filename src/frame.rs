@@ -26,6 +26,9 @@ pub mod col {
     pub const OUTPUT_TOKENS: &str = "output_tokens";
     pub const CACHE_READ_TOKENS: &str = "cache_read_tokens";
     pub const CACHE_WRITE_TOKENS: &str = "cache_write_tokens";
+    /// Of the cache-write tokens, those written for one hour (Anthropic's `ephemeral_1h`); the
+    /// rest were written for five minutes. They are priced apart.
+    pub const CACHE_WRITE_1H_TOKENS: &str = "cache_write_1h_tokens";
     pub const LATENCY_MS: &str = "latency_ms";
     pub const FIRST_BYTE_MS: &str = "first_byte_ms";
     pub const ERROR_CODE: &str = "error_code";
@@ -37,7 +40,7 @@ pub mod col {
     pub const RECORDED_BY: &str = "recorded_by";
 
     /// Every column of the record frame, in contract order (`recorded_by` is an addition).
-    pub const ALL: [&str; 22] = [
+    pub const ALL: [&str; 23] = [
         TIMESTAMP,
         REQUEST_ID,
         ACCOUNT_ID,
@@ -53,6 +56,7 @@ pub mod col {
         OUTPUT_TOKENS,
         CACHE_READ_TOKENS,
         CACHE_WRITE_TOKENS,
+        CACHE_WRITE_1H_TOKENS,
         LATENCY_MS,
         FIRST_BYTE_MS,
         ERROR_CODE,
@@ -62,8 +66,9 @@ pub mod col {
         RECORDED_BY,
     ];
 
-    /// The four token counts, in this order wherever they travel together.
-    pub const TOKENS: [&str; 4] = [INPUT_TOKENS, OUTPUT_TOKENS, CACHE_READ_TOKENS, CACHE_WRITE_TOKENS];
+    /// The token counts, in this order wherever they travel together.
+    pub const TOKENS: [&str; 5] =
+        [INPUT_TOKENS, OUTPUT_TOKENS, CACHE_READ_TOKENS, CACHE_WRITE_TOKENS, CACHE_WRITE_1H_TOKENS];
 
     // Columns of the aggregated tables (`crate::tables`) and of the analyses over them.
     /// How many requests a row stands for.
@@ -335,8 +340,8 @@ pub struct Batch {
     pub timestamp: Vec<i64>,
     pub request_id: Arena,
     pub strings: [Interned; STRINGS.len()],
-    /// input, output, cache read, cache write
-    pub tokens: [Vec<u64>; 4],
+    /// input, output, cache read, cache write, of which one-hour writes (`col::TOKENS`)
+    pub tokens: [Vec<u64>; col::TOKENS.len()],
     pub latency_ms: Vec<Option<u64>>,
     pub first_byte_ms: Vec<Option<u64>>,
     pub body_in_s3: Vec<bool>,
@@ -386,7 +391,7 @@ impl Batch {
             (hash, &r.request_id),
             r.timestamp_ms,
             strings,
-            [r.input_tokens, r.output_tokens, r.cache_read_tokens, r.cache_write_tokens],
+            r.tokens(),
             (r.latency_ms, r.first_byte_ms),
             (r.body_in_s3, r.recorded_by),
         );
@@ -398,7 +403,7 @@ impl Batch {
         (hash, request_id): (u128, &str),
         timestamp_ms: i64,
         strings: [Option<&str>; STRINGS.len()],
-        tokens: [u64; 4],
+        tokens: [u64; col::TOKENS.len()],
         (latency, first_byte): (Option<u64>, Option<u64>),
         (body_in_s3, recorded_by): (bool, RecordedBy),
     ) {
@@ -429,7 +434,14 @@ impl Batch {
             let c = frame.column(name)?.cast(&DataType::Int64)?;
             Ok(c.i64()?.iter().map(|v| v.map(|v| v.max(0) as u64)).collect())
         };
-        let tokens: Vec<Vec<Option<u64>>> = col::TOKENS.iter().map(|c| ints(c)).collect::<PolarsResult<_>>()?;
+        // A store written before one-hour cache writes were read has no such column: none.
+        let tokens: Vec<Vec<Option<u64>>> = col::TOKENS
+            .iter()
+            .map(|c| match frame.column(c) {
+                Err(_) if *c == col::CACHE_WRITE_1H_TOKENS => Ok(vec![None; frame.height()]),
+                _ => ints(c),
+            })
+            .collect::<PolarsResult<_>>()?;
         let (latency, first_byte) = (ints(col::LATENCY_MS)?, ints(col::FIRST_BYTE_MS)?);
         let body = frame.column(col::BODY_IN_S3)?.bool()?.clone();
         let by = recorded_by_of(frame)?;
@@ -469,7 +481,7 @@ pub struct FrameBuilder {
     timestamp: Vec<i64>,
     request_id: Arena,
     strings: [Interned; STRINGS.len()],
-    tokens: [Vec<i64>; 4],
+    tokens: [Vec<i64>; col::TOKENS.len()],
     latency_ms: Vec<Option<i64>>,
     first_byte_ms: Vec<Option<i64>>,
     body_in_s3: Vec<bool>,
@@ -532,6 +544,9 @@ pub fn recorded_by_of(frame: &DataFrame) -> PolarsResult<Vec<RecordedBy>> {
 
 /// A record frame with every column of `col::ALL`: an old store's day file gains `recorded_by`.
 pub fn with_all_columns(mut frame: DataFrame) -> PolarsResult<DataFrame> {
+    if frame.column(col::CACHE_WRITE_1H_TOKENS).is_err() {
+        frame.with_column(Column::new(col::CACHE_WRITE_1H_TOKENS.into(), vec![0i64; frame.height()]))?;
+    }
     if frame.column(col::RECORDED_BY).is_err() {
         let by = recorded_by_of(&frame)?;
         frame.with_column(Column::new(col::RECORDED_BY.into(), by.iter().map(|r| r.as_str()).collect::<Vec<_>>()))?;

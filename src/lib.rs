@@ -36,7 +36,7 @@ use clap::Parser;
 pub enum Status {
     /// 0: it ran.
     Ok,
-    /// 1: `check` found violations.
+    /// 1: `check` found violations (or `prices --check` unpriced models).
     Violations,
 }
 
@@ -77,6 +77,7 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<Status> {
         settings::Settings::Prices(p) => commands::prices(&p),
         settings::Settings::Ingest(s) => commands::ingest(s),
         settings::Settings::ProfilesFetch(s) => commands::profiles_fetch(s),
+        settings::Settings::QuotasFetch(s) => commands::quotas_fetch(s),
         settings::Settings::AthenaSetup(s) => commands::athena_setup(s),
     }
 }

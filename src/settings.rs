@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 
 use crate::athena::{self, sql::TableRef, Athena};
 use crate::cli::{
-    AthenaArgs, AthenaCommand, AwsArgs, Cli, Command, EngineArgs, InputArgs, ProfilesCommand, WindowArgs,
+    AthenaArgs, AthenaCommand, AwsArgs, Cli, Command, EngineArgs, FetchArgs, InputArgs, ProfilesCommand, QuotasCommand,
+    WindowArgs,
 };
 use crate::inputs::burndown::Burndown;
 use crate::inputs::policy::Policy;
@@ -30,7 +31,8 @@ pub enum Settings {
     Sample(Sample),
     Prices(PriceTables),
     Ingest(Ingest),
-    ProfilesFetch(ProfilesFetch),
+    ProfilesFetch(Fetch),
+    QuotasFetch(Fetch),
     AthenaSetup(athena::SetupPlan),
 }
 
@@ -42,7 +44,8 @@ pub enum Engine {
     Athena(Box<Athena>),
 }
 
-pub struct ProfilesFetch {
+/// `profiles fetch` and `quotas fetch`.
+pub struct Fetch {
     /// Each once, in the order given; empty: the configured region.
     pub regions: Vec<String>,
     pub out: PathBuf,
@@ -78,6 +81,9 @@ pub struct Ingest {
 pub struct PriceTables {
     pub prices: Prices,
     pub burndown: Burndown,
+    /// `--check SOURCE...`: the logs to check the price table against.
+    pub check: Option<Input>,
+    pub width: Option<usize>,
 }
 
 pub struct Report {
@@ -209,10 +215,28 @@ pub fn from_cli(cli: Cli, now: DateTime<Utc>) -> Result<Settings> {
                 cloudtrail: a.cloudtrail,
             })
         }
-        Command::Prices(a) => Settings::Prices(PriceTables {
-            prices: prices(a.prices.as_deref())?,
-            burndown: burndown(a.burndown.as_deref())?,
-        }),
+        Command::Prices(a) => {
+            let check = match a.check.is_empty() {
+                true => None,
+                false => Some(input(
+                    &InputArgs {
+                        sources: a.check,
+                        store: None,
+                        window: a.window,
+                        profiles: a.profiles,
+                        limits: a.limits,
+                        aws: a.aws,
+                    },
+                    now,
+                )?),
+            };
+            Settings::Prices(PriceTables {
+                prices: prices(a.prices.as_deref())?,
+                burndown: burndown(a.burndown.as_deref())?,
+                check,
+                width: output_width(),
+            })
+        }
         Command::Ingest(a) => {
             let quiet = a.aws.quiet;
             // Profiles are applied when a store is read, not when it is written (store.rs).
@@ -282,31 +306,8 @@ pub fn from_cli(cli: Cli, now: DateTime<Utc>) -> Result<Settings> {
                 print: a.print,
             })
         }
-        Command::Profiles(ProfilesCommand::Fetch(a)) => {
-            let mut regions: Vec<String> = Vec::new();
-            for r in a.region {
-                if !is_region_name(&r) {
-                    bail!("--region `{r}` is not an AWS region name (like us-east-1)");
-                }
-                if !regions.contains(&r) {
-                    regions.push(r);
-                }
-            }
-            use chrono::Datelike;
-            let day = now.date_naive();
-            Settings::ProfilesFetch(ProfilesFetch {
-                regions,
-                out: a.out,
-                aws: AwsSettings {
-                    profile: a.profile,
-                    connect_timeout: seconds("--connect-timeout", a.connect_timeout)?,
-                    read_timeout: seconds("--read-timeout", a.read_timeout)?,
-                    ..AwsSettings::default()
-                },
-                today: crate::inputs::profiles::date(day.year() as u16, day.month() as u8, day.day() as u8)
-                    .context("today's date")?,
-            })
-        }
+        Command::Profiles(ProfilesCommand::Fetch(a)) => Settings::ProfilesFetch(fetch(a, now)?),
+        Command::Quotas(QuotasCommand::Fetch(a)) => Settings::QuotasFetch(fetch(a, now)?),
     })
 }
 
@@ -432,6 +433,32 @@ fn prices(path: Option<&std::path::Path>) -> Result<Prices> {
     Ok(match path {
         Some(p) => Prices::load(p)?,
         None => Prices::default_table(),
+    })
+}
+
+fn fetch(a: FetchArgs, now: DateTime<Utc>) -> Result<Fetch> {
+    let mut regions: Vec<String> = Vec::new();
+    for r in a.region {
+        if !is_region_name(&r) {
+            bail!("--region `{r}` is not an AWS region name (like us-east-1)");
+        }
+        if !regions.contains(&r) {
+            regions.push(r);
+        }
+    }
+    use chrono::Datelike;
+    let day = now.date_naive();
+    Ok(Fetch {
+        regions,
+        out: a.out,
+        aws: AwsSettings {
+            profile: a.profile,
+            connect_timeout: seconds("--connect-timeout", a.connect_timeout)?,
+            read_timeout: seconds("--read-timeout", a.read_timeout)?,
+            ..AwsSettings::default()
+        },
+        today: crate::inputs::profiles::date(day.year() as u16, day.month() as u8, day.day() as u8)
+            .context("today's date")?,
     })
 }
 

@@ -19,10 +19,11 @@ use crate::window::{DAY_MS, MINUTE_MS};
 
 type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
-/// Requests and the four token sums.
-type Sums = [u64; 5];
+/// Requests and the token sums (`col::TOKENS`).
+type Tokens = [u64; col::TOKENS.len()];
+type Sums = [u64; 1 + col::TOKENS.len()];
 
-fn add(into: &mut Sums, tokens: [u64; 4]) {
+fn add(into: &mut Sums, tokens: Tokens) {
     into[0] += 1;
     for (a, t) in into[1..].iter_mut().zip(tokens) {
         *a = a.saturating_add(t);
@@ -112,6 +113,11 @@ impl<'a> Tally<'a> {
         t
     }
 
+    /// Usage only (`prices --check`).
+    pub fn for_usage() -> Tally<'a> {
+        Tally::new()
+    }
+
     fn new() -> Tally<'a> {
         let mut dict: [Interned; STRINGS.len()] = Default::default();
         let route_codes = [Route::Local, Route::Rerouted].map(|r| dict[s::ROUTE].code(Some(r.as_str())));
@@ -154,7 +160,7 @@ impl<'a> Tally<'a> {
 impl Tally<'_> {
     /// Callers, metadata, minutes and latencies of row `i`, with its global codes `c`. A
     /// CloudTrail event counts as a caller's call; it has no metadata, tokens or latency.
-    fn report_row(&mut self, batch: &Batch, i: usize, ts: i64, c: &[u32; STRINGS.len()], tokens: [u64; 4]) {
+    fn report_row(&mut self, batch: &Batch, i: usize, ts: i64, c: &[u32; STRINGS.len()], tokens: Tokens) {
         let priced = PRICED.map(|k| c[k]);
         let by = batch.recorded_by[i];
         add(self.callers.entry((c[s::IDENTITY], priced, by)).or_default(), tokens);
@@ -177,7 +183,7 @@ impl Tally<'_> {
                 minutes.push((row, Map::default()));
                 minutes.len() - 1
             });
-            let [input, output, _, cache_write] = tokens;
+            let [input, output, _, cache_write, _] = tokens;
             minutes[at].1.entry(minute_ms).or_default().add_call(
                 c[s::ROUTE] == self.route_codes[1],
                 c[s::ERROR] == self.throttling_code,
@@ -238,7 +244,7 @@ impl Sink for Tally<'_> {
             if !seen.is_new() {
                 continue;
             }
-            let tokens: [u64; 4] = std::array::from_fn(|k| batch.tokens[k][i]);
+            let tokens: Tokens = std::array::from_fn(|k| batch.tokens[k][i]);
             add(self.usage.entry((day, USAGE.map(|k| c[k]), by)).or_default(), tokens);
             if self.report {
                 self.report_row(batch, i, ts, &c, tokens);

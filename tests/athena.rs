@@ -113,6 +113,11 @@ fn corpus() -> TempDir {
             record("2026-11-11T12:00:07Z", "edge-imported-1", "us-east-1", "Converse", "arn:aws:bedrock:us-east-1:123456789012:imported-model/abc", json!({})).to_string(),
             record("2026-11-11T12:00:08Z", "edge-throttled-1", "us-east-1", "Converse", "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
                 json!({"errorCode": "ThrottlingException", "output": null, "input": {"inputContentType": "application/json"}})).to_string(),
+            // Anthropic's cache-write split, one-hour and five-minute; text that looks like one.
+            record("2026-11-11T12:00:09Z", "edge-cache-1h-1", "us-east-1", "InvokeModel", "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+                json!({"input": {"inputTokenCount": 10, "cacheWriteInputTokenCount": 2000},
+                       "output": {"outputTokenCount": 5, "outputBodyJson": {"content": [{"type": "text", "text": "\"cache_creation\": {\"ephemeral_1h_input_tokens\": 9}"}],
+                       "usage": {"cache_creation": {"ephemeral_5m_input_tokens": 1200, "ephemeral_1h_input_tokens": 800}}}}})).to_string(),
             // A rejected line: its timestamp is not RFC 3339.
             record("2026-11-11 12:00:05", "edge-bad-1", "us-east-1", "Converse", "anthropic.claude-3-haiku-20240307-v1:0", json!({})).to_string(),
         ],

@@ -132,10 +132,10 @@ fn cost_by_caller_and_by_request_metadata() {
     // The report folds sessions into their principal.
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(
-        md.contains("| 111111111111 | role/AWSReservedSSO\\_DataScience | 2 | 2 | 3000 | 500 | $0.0040 | 0 |"),
+        md.contains("| 111111111111 | role/AWSReservedSSO\\_DataScience | 2 | 2 | 3000 | 500 | 0 | 0 | $0.0040 | 0 |"),
         "{md}"
     );
-    assert!(md.contains("| team | y | 1 | 10 | 10 | $0.0000 | 0 |"), "{md}");
+    assert!(md.contains("| team | y | 1 | 10 | 10 | 0 | 0 | $0.0000 | 0 |"), "{md}");
     // An empty key is a bad argument.
     let bad = mila(&["report", l, "--by-metadata", ""]);
     assert_eq!(bad.code, 2);

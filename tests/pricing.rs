@@ -198,7 +198,7 @@ fn bundled_table_tiers() {
         assert!(approx(usd, want), "{model_id}: {usd}, want {want}");
     }
     let out = ok(&["prices"]).stdout;
-    assert!(out.starts_with("# bundled price table of 2026-11-01; USD per million tokens\n"), "{out}");
+    assert!(out.starts_with("# bundled price table of 2026-12-01; USD per million tokens\n"), "{out}");
     for family in [
         "anthropic.claude-3-",
         "anthropic.claude-sonnet-4",
@@ -211,4 +211,133 @@ fn bundled_table_tiers() {
     ] {
         assert!(out.lines().any(|l| l.starts_with(family)), "{family} missing from the bundled table");
     }
+}
+
+/// Issue 15: one-hour cache writes are priced at their own rate. The regional row has no
+/// `cache_write_1h` column, so a one-hour write costs twice the input price: 6.6.
+#[test]
+fn one_hour_cache_writes_are_priced_apart() {
+    let split =
+        |five: Value, hour: Value| json!({"ephemeral_5m_input_tokens": five, "ephemeral_1h_input_tokens": hour});
+    // InvokeModel with Anthropic's native body: usage.cache_creation splits the 2,000 writes.
+    let native = |logged: Option<u64>, cache_creation: Value| {
+        let mut r = record("us-east-1", &format!("us.{SONNET}"), input(1_000), 300);
+        r["operation"] = json!("InvokeModel");
+        if let Some(n) = logged {
+            r["input"]["cacheWriteInputTokenCount"] = json!(n);
+        }
+        r["output"]["outputBodyJson"] = json!({"type": "message", "content": [{"type": "text", "text": "\"cache_creation\": {\"ephemeral_1h_input_tokens\": 9}"}],
+            "usage": {"input_tokens": 1_000, "output_tokens": 300, "cache_creation_input_tokens": 2_000, "cache_creation": cache_creation}});
+        r
+    };
+    // 1,000 x 3.3 + 300 x 16.5 + 1,000 x 4.125 (five minutes) + 1,000 x 6.6 (one hour).
+    let both = (1_000.0 * 3.3 + 300.0 * 16.5 + 1_000.0 * 4.125 + 1_000.0 * 6.6) / M as f64;
+    let all_five_minutes = (1_000.0 * 3.3 + 300.0 * 16.5 + 2_000.0 * 4.125) / M as f64;
+    let cases = [
+        ("the log's count, split by the body", native(Some(2_000), split(json!(1_000), json!(1_000))), both),
+        ("no count in the log: the split added up", native(None, split(json!(1_000), json!(1_000))), both),
+        ("no split: every write is a five-minute one", native(Some(2_000), json!(null)), all_five_minutes),
+        ("a split in text is not read", native(Some(2_000), split(json!("1000"), json!("1000"))), all_five_minutes),
+        // One-hour writes are never more than the writes the log counts.
+        (
+            "a split above the count",
+            native(Some(1_000), split(json!(0), json!(5_000))),
+            (1_000.0 * 3.3 + 300.0 * 16.5 + 1_000.0 * 6.6) / M as f64,
+        ),
+    ];
+    for (what, r, want) in cases {
+        let (usd, unpriced, _) = bill(&r, None);
+        assert!((usd - want).abs() < 1e-12, "{what}: {usd} != {want}");
+        assert_eq!(unpriced, 0, "{what}");
+    }
+
+    // A stream: the final usage (message_delta) wins over message_start's.
+    let mut stream = record("us-east-1", &format!("us.{SONNET}"), input(1_000), 300);
+    stream["operation"] = json!("InvokeModelWithResponseStream");
+    stream["input"]["cacheWriteInputTokenCount"] = json!(2_000);
+    stream["output"]["outputBodyJson"] = json!([
+        {"type": "message_start", "message": {"role": "assistant", "content": [], "usage": {"input_tokens": 1_000, "cache_creation": split(json!(2_000), json!(0))}}},
+        {"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 300, "cache_creation": split(json!(1_000), json!(1_000))}},
+        {"type": "message_stop", "amazon-bedrock-invocationMetrics": {"inputTokenCount": 1_000, "outputTokenCount": 300, "invocationLatency": 900, "firstByteLatency": 100}},
+    ]);
+    let (usd, _, _) = bill(&stream, None);
+    assert!((usd - both).abs() < 1e-12, "stream: {usd} != {both}");
+
+    // A price table with the column: its own one-hour price; summary.json and the cost tables
+    // show both kinds of writes.
+    let prices = "model,region,tier,input,output,cache_read,cache_write,cache_write_1h\n\
+                  anthropic.claude-sonnet-4-5-20250929-v1:0,*,*,3,15,0.3,3.75,6\n";
+    let (usd, _, _) = bill(&native(Some(2_000), split(json!(1_000), json!(1_000))), Some(prices));
+    let want = (1_000.0 * 3.0 + 300.0 * 15.0 + 1_000.0 * 3.75 + 1_000.0 * 6.0) / M as f64;
+    assert!((usd - want).abs() < 1e-12, "{usd} != {want}");
+    let dir = tempdir();
+    let logs = dir.path().join("r.jsonl");
+    std::fs::write(&logs, native(Some(2_000), split(json!(1_500), json!(500))).to_string()).unwrap();
+    let s = ok(&["report", logs.to_str().unwrap(), "--format", "json"]).json();
+    let t = &s["tokens"]["by_model"][0];
+    assert_eq!((&t["cache_write"], &t["cache_write_1h"]), (&json!(2_000), &json!(500)));
+    let c = &s["cost"]["by_model"][0];
+    assert_eq!((&c["cache_write_5m_tokens"], &c["cache_write_1h_tokens"]), (&json!(1_500), &json!(500)));
+    let out = dir.path().join("out");
+    ok(&["report", logs.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains(&format!("| {SONNET} | 1 | 1000 | 300 | 0 | 1500 | 500 |")), "{md}");
+}
+
+/// `mila prices --check SOURCE`: the model ids a report would count unpriced, before the report.
+#[test]
+fn prices_check_lists_what_the_table_cannot_price() {
+    let dir = tempdir();
+    let logs = dir.path().join("logs.jsonl");
+    let at = |id: &str, region: &str, model_id: &str| {
+        let mut r = record(region, model_id, input(10), 1);
+        r["requestId"] = json!(id);
+        r
+    };
+    let mut failed = at("f1", "us-east-1", "anthropic.claude-fable-5");
+    failed["errorCode"] = json!("ValidationException");
+    let lines = [
+        at("a", "us-east-1", &format!("us.{SONNET}")),
+        at("b", "us-east-1", "anthropic.claude-fable-5"),
+        at("c", "eu-west-1", "eu.anthropic.claude-fable-5"),
+        at("d", "eu-west-1", "eu.anthropic.claude-fable-5"),
+        at("e", "us-east-1", "arn:aws:bedrock:us-east-1:123456789012:provisioned-model/pt1"),
+        // A failed call costs nothing, so it needs no price.
+        failed,
+        at("g", "us-east-1", "anthropic.claude-opus-4-7"),
+    ];
+    std::fs::write(&logs, lines.iter().map(Value::to_string).collect::<Vec<_>>().join("\n")).unwrap();
+    let r = mila(&["prices", "--check", logs.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let rows: Vec<&str> = r.stdout.lines().filter(|l| l.contains("fable") || l.contains("provisioned")).collect();
+    assert_eq!(rows.len(), 3, "{}", r.stdout);
+    assert!(r.stdout.contains("model_id") && r.stdout.contains("unpriced_requests"), "{}", r.stdout);
+    let fable_eu = rows.iter().find(|l| l.contains("eu.anthropic.claude-fable-5")).unwrap();
+    assert!(fable_eu.contains("eu-west-1") && fable_eu.trim_end().ends_with(" 2"), "{fable_eu}");
+    assert!(
+        r.stderr.contains("mila: bundled price table of 2026-12-01 cannot price 3 model ids (4 successful calls)"),
+        "{}",
+        r.stderr
+    );
+    // Opus 4.7 and Sonnet 4.5 are in the bundled table; with them alone the check passes.
+    std::fs::write(&logs, [lines[0].to_string(), lines[6].to_string()].join("\n")).unwrap();
+    let r = mila(&["prices", "--check", logs.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("prices every model id of the 2 records read"), "{}", r.stderr);
+    // A window is honoured, and a price file given is the one checked.
+    let prices = dir.path().join("p.csv");
+    std::fs::write(&prices, "model,region,tier,input,output,cache_read,cache_write\nx,*,*,1,1,,\n").unwrap();
+    let r = mila(&[
+        "prices",
+        "--prices",
+        prices.to_str().unwrap(),
+        "--check",
+        logs.to_str().unwrap(),
+        "--since",
+        "2027-01-01",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = mila(&["prices", "--prices", prices.to_str().unwrap(), "--check", logs.to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains(&format!("{} cannot price 2 model ids", prices.display())), "{}", r.stderr);
 }

@@ -21,9 +21,15 @@ pub const UNTAGGED: &str = "(untagged)";
 /// Input and output tokens of the successful calls (failed calls are not billed).
 pub const BILLED_INPUT: &str = "billed_input_tokens";
 pub const BILLED_OUTPUT: &str = "billed_output_tokens";
+/// Cache-write tokens of the successful calls, five-minute and one-hour.
+pub const BILLED_CACHE_WRITE_5M: &str = "billed_cache_write_5m_tokens";
+pub const BILLED_CACHE_WRITE_1H: &str = "billed_cache_write_1h_tokens";
+const FIGURES: [&str; 7] =
+    [REQUESTS, USD, UNPRICED, BILLED_INPUT, BILLED_OUTPUT, BILLED_CACHE_WRITE_5M, BILLED_CACHE_WRITE_1H];
 
-const BILLED: [&str; 4] = col::TOKENS;
-const PRICE: [&str; 4] = ["_price_input", "_price_output", "_price_cache_read", "_price_cache_write"];
+const BILLED: [&str; 5] = col::TOKENS;
+const PRICE: [&str; 5] =
+    ["_price_input", "_price_output", "_price_cache_read", "_price_cache_write", "_price_cache_write_1h"];
 const OK_REQUESTS: &str = "_ok_requests";
 
 /// The tier a record is billed in: global profiles have global prices, everything else regional.
@@ -58,10 +64,12 @@ pub fn priced(lf: LazyFrame, prices: &Prices, by: &[&str]) -> PolarsResult<LazyF
     let usage = lf.group_by(keys.iter().map(|k| col(*k)).collect::<Vec<_>>()).agg(aggs);
     let usage = usage.sort(keys.clone(), SortMultipleOptions::default()).collect()?;
 
-    let mut cols: [Vec<Option<f64>>; 4] = Default::default();
+    let mut cols: [Vec<Option<f64>>; 5] = Default::default();
     for r in rows(&usage) {
         let (m, region, kind) = (r.str(col::MODEL), r.str(col::SOURCE_REGION), r.str(col::MODEL_ID_KIND));
-        let p = prices.lookup(&m, &region, tier_of(&kind)).map(|p| [p.input, p.output, p.cache_read, p.cache_write]);
+        let p = prices
+            .lookup(&m, &region, tier_of(&kind))
+            .map(|p| [p.input, p.output, p.cache_read, p.cache_write, p.cache_write_1h]);
         for (i, c) in cols.iter_mut().enumerate() {
             c.push(p.map(|p| p[i]));
         }
@@ -70,17 +78,21 @@ pub fn priced(lf: LazyFrame, prices: &Prices, by: &[&str]) -> PolarsResult<LazyF
     for (name, values) in PRICE.iter().zip(cols) {
         usage.with_column(Column::new((*name).into(), values))?;
     }
-    let billed = BILLED
-        .iter()
-        .zip(PRICE)
-        .map(|(t, p)| col(*t).cast(DataType::Float64) * col(p))
-        .reduce(|a, b| a + b)
-        .expect("four terms");
+    // Cache writes are five-minute ones but for the one-hour part, which has its own price.
+    let tokens = |c: &str| col(c).cast(DataType::Float64);
+    let five_minute = tokens(col::CACHE_WRITE_TOKENS) - tokens(col::CACHE_WRITE_1H_TOKENS);
+    let billed = tokens(col::INPUT_TOKENS) * col(PRICE[0])
+        + tokens(col::OUTPUT_TOKENS) * col(PRICE[1])
+        + tokens(col::CACHE_READ_TOKENS) * col(PRICE[2])
+        + five_minute * col(PRICE[3])
+        + tokens(col::CACHE_WRITE_1H_TOKENS) * col(PRICE[4]);
     let priced = col(PRICE[0]).is_not_null();
     let mut out: Vec<Expr> = by.iter().map(|k| col(*k)).collect();
     out.extend([
         col(col::INPUT_TOKENS).alias(BILLED_INPUT),
         col(col::OUTPUT_TOKENS).alias(BILLED_OUTPUT),
+        (col(col::CACHE_WRITE_TOKENS) - col(col::CACHE_WRITE_1H_TOKENS)).alias(BILLED_CACHE_WRITE_5M),
+        col(col::CACHE_WRITE_1H_TOKENS).alias(BILLED_CACHE_WRITE_1H),
         col(col::MODEL_ID),
         col(col::MODEL),
         col(col::MODEL_ID_KIND),
@@ -92,8 +104,21 @@ pub fn priced(lf: LazyFrame, prices: &Prices, by: &[&str]) -> PolarsResult<LazyF
     Ok(usage.lazy().select(out))
 }
 
-fn cost_aggs() -> [Expr; 5] {
-    [REQUESTS, USD, UNPRICED, BILLED_INPUT, BILLED_OUTPUT].map(|c| col(c).sum().alias(c))
+fn cost_aggs() -> [Expr; FIGURES.len()] {
+    FIGURES.map(|c| col(c).sum().alias(c))
+}
+
+/// The model ids the price table cannot price, with their successful calls (failed calls cost
+/// nothing, so they need no price), by source region and tier. Input: `usage`, any kind of
+/// record (a CloudTrail event names its model too).
+pub fn unpriced(usage: LazyFrame, prices: &Prices) -> PolarsResult<LazyFrame> {
+    let keys = [col::MODEL_ID, col::MODEL, col::MODEL_ID_KIND, col::SOURCE_REGION];
+    let rows =
+        priced(usage, prices, &[])?
+            .filter(col(UNPRICED).gt(lit(0)))
+            .group_by(keys.map(col))
+            .agg([col(UNPRICED).sum().alias(UNPRICED)]);
+    Ok(sort_by(rows, &keys))
 }
 
 /// Per base model (after the `by` columns, such as the day): requests, usd over priced
@@ -116,7 +141,8 @@ pub fn by_tag(priced: LazyFrame, profiles: &Profiles, by: &[&str]) -> PolarsResu
         let mut keys: Vec<Expr> = by.iter().map(|c| col(*c)).collect();
         keys.push(col(TAG_VALUE));
         let mut out: Vec<Expr> = by.iter().map(|c| col(*c)).collect();
-        out.extend([TAG_KEY, TAG_VALUE, REQUESTS, USD, UNPRICED, BILLED_INPUT, BILLED_OUTPUT].map(col));
+        out.extend([TAG_KEY, TAG_VALUE].map(col));
+        out.extend(FIGURES.map(col));
         lf.group_by(keys).agg(cost_aggs()).with_column(lit(key).alias(TAG_KEY)).select(out)
     };
     let mut per_key = Vec::new();

@@ -37,6 +37,6 @@ pub(crate) fn grouped(lf: LazyFrame, keys: &[&str], aggs: impl AsRef<[Expr]>) ->
 }
 
 /// The four token columns summed under their own names.
-pub(crate) fn token_sums() -> [Expr; 4] {
+pub(crate) fn token_sums() -> [Expr; col::TOKENS.len()] {
     col::TOKENS.map(|c| col(c).sum().alias(c))
 }

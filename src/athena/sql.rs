@@ -291,6 +291,13 @@ fn body_metric(object: &str, key: &str) -> String {
 
 const STREAM_METRICS: &str = "amazon-bedrock-invocationMetrics";
 
+/// A number in the body's last `"cache_creation": {...}` object (a stream's final usage), as
+/// `parse` reads Anthropic's cache-write split.
+fn cache_split(key: &str) -> String {
+    let pattern = format!(r#"(?is).*"cache_creation"\s*:\s*\{{[^{{}}]*"{key}"\s*:\s*([0-9]+)"#);
+    format!("TRY_CAST(regexp_extract(body, {}, 1) AS BIGINT)", literal(&pattern))
+}
+
 /// Latency by operation, as `parse::latency_for` reads it.
 fn latency() -> String {
     format!(
@@ -472,6 +479,7 @@ invocations AS (
     ran_in AS inference_region,
     coalesce(input_tokens, 0) AS input_tokens, coalesce(output_tokens, 0) AS output_tokens,
     coalesce(cache_read_tokens, 0) AS cache_read_tokens, coalesce(cache_write_tokens, 0) AS cache_write_tokens,
+    coalesce(cache_write_1h_tokens, 0) AS cache_write_1h_tokens,
     latency_ms, first_byte_ms, NULLIF(errorcode, '') AS error_code, stop_reason,
     coalesce(json_format(CAST(requestmetadata AS JSON)), '{{}}') AS request_metadata, body_in_s3, recorded_by,
     requestmetadata
@@ -507,8 +515,8 @@ fn store_partitions(window: Window) -> Vec<String> {
 
 /// The columns the tail reads, the same from log lines, store rows and CloudTrail events.
 const TAIL_COLUMNS: &str = "object, ts_ms, requestid, accountid, identity_arn, region, operation, modelid, mid, kind, base, \
-inferenceregion, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, latency_ms, first_byte_ms, errorcode, \
-stop_reason, requestmetadata, body_in_s3, recorded_by";
+inferenceregion, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, latency_ms, \
+first_byte_ms, errorcode, stop_reason, requestmetadata, body_in_s3, recorded_by";
 
 /// The CloudTrail events that are Bedrock runtime calls.
 fn runtime_call() -> String {
@@ -578,7 +586,7 @@ trail_resolved AS (
   SELECT object, ts_ms, requestid, accountid, identity_arn, region, operation, modelid, mid, kind, {base} AS base,
     inferenceregion, CAST(NULL AS BIGINT) AS input_tokens, CAST(NULL AS BIGINT) AS output_tokens,
     CAST(NULL AS BIGINT) AS cache_read_tokens, CAST(NULL AS BIGINT) AS cache_write_tokens,
-    CAST(NULL AS BIGINT) AS latency_ms, CAST(NULL AS BIGINT) AS first_byte_ms, errorcode,
+    CAST(NULL AS BIGINT) AS cache_write_1h_tokens, CAST(NULL AS BIGINT) AS latency_ms, CAST(NULL AS BIGINT) AS first_byte_ms, errorcode,
     CAST(NULL AS VARCHAR) AS stop_reason, CAST(NULL AS MAP(VARCHAR, VARCHAR)) AS requestmetadata,
     false AS body_in_s3, {cloudtrail} AS recorded_by
   FROM trail_named
@@ -628,8 +636,14 @@ impl Scan<'_> {
             .map(str::trim)
             .map(|c| {
                 let t = match c {
-                    "ts_ms" | "input_tokens" | "output_tokens" | "cache_read_tokens" | "cache_write_tokens"
-                    | "latency_ms" | "first_byte_ms" => "BIGINT",
+                    "ts_ms"
+                    | "input_tokens"
+                    | "output_tokens"
+                    | "cache_read_tokens"
+                    | "cache_write_tokens"
+                    | "cache_write_1h_tokens"
+                    | "latency_ms"
+                    | "first_byte_ms" => "BIGINT",
                     "requestmetadata" => "MAP(VARCHAR, VARCHAR)",
                     "body_in_s3" => "BOOLEAN",
                     _ => "VARCHAR",
@@ -669,7 +683,7 @@ checked AS (
   SELECT object, ts_ms, request_id AS requestid, account_id AS accountid, identity_arn,
     source_region AS region, operation, model_id AS modelid, trim(model_id) AS mid, model_id_kind AS kind,
     model AS base, inference_region AS inferenceregion, input_tokens, output_tokens, cache_read_tokens,
-    cache_write_tokens, latency_ms, first_byte_ms, error_code AS errorcode, stop_reason, body_in_s3,
+    cache_write_tokens, cache_write_1h_tokens, latency_ms, first_byte_ms, error_code AS errorcode, stop_reason, body_in_s3,
     coalesce(recorded_by, {log}) AS recorded_by,
     CAST(json_parse(request_metadata) AS MAP(VARCHAR, VARCHAR)) AS requestmetadata,
     CASE WHEN {outside} THEN {outside_status} ELSE {ok} END AS status
@@ -715,12 +729,13 @@ measured AS (
     {latency} AS latency_ms,
     {first_byte} AS first_byte_ms,
     {cache_read} AS cache_read_tokens,
-    {cache_write} AS cache_write_tokens,
+    coalesce({cache_write}, CASE WHEN five_m IS NOT NULL OR one_h IS NOT NULL THEN coalesce(five_m, 0) + coalesce(one_h, 0) END) AS cache_write_tokens,
     regexp_extract(body, '(?is)\"stop_?reason\"\\s*:\\s*\"([^\"]*)\"', 1) AS stop_reason
-  FROM logs
+  FROM (SELECT *, {five_m} AS five_m, {one_h} AS one_h FROM logs) AS split
 ),
 checked AS (
   SELECT *,
+    least(coalesce(one_h, 0), coalesce(cache_write_tokens, 0)) AS cache_write_1h_tokens,
     CASE{status}
       WHEN {window} THEN {outside}
       ELSE {ok}
@@ -742,6 +757,8 @@ resolved AS (
             filters = filters.join("\n    AND "),
             cache_read = cache("logged_cache_read", "cacheReadInputTokenCount"),
             cache_write = cache("logged_cache_write", "cacheWriteInputTokenCount"),
+            five_m = cache_split("ephemeral_5m_input_tokens"),
+            one_h = cache_split("ephemeral_1h_input_tokens"),
             rfc3339 = literal(RFC3339),
             latency = latency(),
             first_byte = body_metric(STREAM_METRICS, "firstByteLatency"),
@@ -795,7 +812,8 @@ pub fn metadata_column(i: usize) -> String {
 }
 
 const SUMS: &str = "count(*) AS requests, sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens, \
-sum(cache_read_tokens) AS cache_read_tokens, sum(cache_write_tokens) AS cache_write_tokens";
+sum(cache_read_tokens) AS cache_read_tokens, sum(cache_write_tokens) AS cache_write_tokens, \
+sum(cache_write_1h_tokens) AS cache_write_1h_tokens";
 
 fn day(column: &str) -> String {
     format!("CAST(floor(ts_ms / {DAY_MS}.0) AS BIGINT) * {DAY_MS} AS {column}")

@@ -65,14 +65,12 @@ fn frame(table: &ResultTable, columns: &[(&str, Kind)]) -> Result<DataFrame, Str
     DataFrame::new(table.rows.len(), out).map_err(|e| e.to_string())
 }
 
-fn sums() -> [(&'static str, Kind); 5] {
-    [
-        (col::REQUESTS, Int),
-        (col::INPUT_TOKENS, Int),
-        (col::OUTPUT_TOKENS, Int),
-        (col::CACHE_READ_TOKENS, Int),
-        (col::CACHE_WRITE_TOKENS, Int),
-    ]
+fn sums() -> [(&'static str, Kind); 1 + col::TOKENS.len()] {
+    let mut out = [(col::REQUESTS, Int); 1 + col::TOKENS.len()];
+    for (o, t) in out[1..].iter_mut().zip(col::TOKENS) {
+        *o = (t, Int);
+    }
+    out
 }
 
 fn with_sums(keys: &[(&'static str, Kind)]) -> Vec<(&'static str, Kind)> {

@@ -7,7 +7,7 @@ use super::{csv_line, invalid, read_to_string, InputError};
 
 /// The bundled table and the day its prices were taken from the public Bedrock price list.
 pub const DEFAULT_PRICES_CSV: &str = include_str!("default_prices.csv");
-pub const DEFAULT_PRICES_DATE: &str = "2026-11-01";
+pub const DEFAULT_PRICES_DATE: &str = "2026-12-01";
 
 /// Which price tier a record is billed in: global profiles have their own prices.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -31,8 +31,20 @@ pub struct Price {
     pub input: f64,
     pub output: f64,
     pub cache_read: f64,
+    /// Cache writes kept five minutes (Anthropic's default).
     pub cache_write: f64,
+    /// Cache writes kept one hour.
+    pub cache_write_1h: f64,
 }
+
+/// Anthropic's published multiples of the input price, for empty cache cells.
+pub const CACHE_READ_MULTIPLE: f64 = 0.1;
+pub const CACHE_WRITE_MULTIPLE: f64 = 1.25;
+pub const CACHE_WRITE_1H_MULTIPLE: f64 = 2.0;
+
+/// The columns of a prices file; `cache_write_1h` may be left out (files from before it).
+const COLUMNS: [&str; 8] =
+    ["model", "region", "tier", "input", "output", "cache_read", "cache_write", "cache_write_1h"];
 
 /// One price row: region (None for `*`), tier (None for `*`), price.
 type Row = (Option<String>, Option<Tier>, Price);
@@ -65,9 +77,12 @@ impl Prices {
         let mut reader =
             csv::ReaderBuilder::new().trim(csv::Trim::All).comment(Some(b'#')).from_reader(text.as_bytes());
         let headers = reader.headers().map_err(|e| invalid(path, e.to_string()))?.clone();
-        let want = ["model", "region", "tier", "input", "output", "cache_read", "cache_write"];
-        if headers.iter().collect::<Vec<_>>() != want {
-            return Err(invalid(path, format!("header must be `{}`", want.join(","))));
+        let got: Vec<&str> = headers.iter().collect();
+        if got != COLUMNS && got != COLUMNS[..7] {
+            return Err(invalid(
+                path,
+                format!("header must be `{}` (`,cache_write_1h` may be left out)", COLUMNS.join(",")),
+            ));
         }
         let mut rows: HashMap<String, Vec<Row>> = HashMap::new();
         for rec in reader.records() {
@@ -107,12 +122,13 @@ impl Prices {
                 num(3, "input")?.ok_or_else(|| invalid(path, format!("line {line}: input price is required")))?;
             let output =
                 num(4, "output")?.ok_or_else(|| invalid(path, format!("line {line}: output price is required")))?;
-            // Empty cache cells: the contract's default ratios to the input price.
+            // Empty cache cells: Anthropic's published multiples of the input price.
             let price = Price {
                 input,
                 output,
-                cache_read: num(5, "cache_read")?.unwrap_or(input * 0.1),
-                cache_write: num(6, "cache_write")?.unwrap_or(input * 1.25),
+                cache_read: num(5, "cache_read")?.unwrap_or(input * CACHE_READ_MULTIPLE),
+                cache_write: num(6, "cache_write")?.unwrap_or(input * CACHE_WRITE_MULTIPLE),
+                cache_write_1h: num(7, "cache_write_1h")?.unwrap_or(input * CACHE_WRITE_1H_MULTIPLE),
             };
             let entry = rows.entry(model.clone()).or_default();
             if entry.iter().any(|(r, t, _)| *r == region && *t == tier) {
@@ -143,19 +159,20 @@ impl Prices {
             .flat_map(|(model, rows)| {
                 rows.iter().map(move |(r, t, p)| {
                     format!(
-                        "{model},{},{},{},{},{},{}",
+                        "{model},{},{},{},{},{},{},{}",
                         r.as_deref().unwrap_or("*"),
                         t.map_or("*", Tier::as_str),
                         p.input,
                         p.output,
                         p.cache_read,
-                        p.cache_write
+                        p.cache_write,
+                        p.cache_write_1h
                     )
                 })
             })
             .collect();
         rows.sort();
-        format!("model,region,tier,input,output,cache_read,cache_write\n{}\n", rows.join("\n"))
+        format!("{}\n{}\n", COLUMNS.join(","), rows.join("\n"))
     }
 
     pub fn len(&self) -> usize {
@@ -199,6 +216,12 @@ m,eu-west-1,global,3.5,17.0,0.35,4.5
         let got = p.lookup("m", "us-east-1", Tier::Regional).unwrap();
         assert!((got.cache_read - 0.33).abs() < 1e-12);
         assert!((got.cache_write - 4.125).abs() < 1e-12);
+        // One-hour writes: twice the input price, or the cell's own price.
+        assert!((got.cache_write_1h - 6.6).abs() < 1e-12);
+        let with_1h = "model,region,tier,input,output,cache_read,cache_write,cache_write_1h\nm,*,*,3,15,0.3,3.75,7\nn,*,*,1,2,,,\n";
+        let p = Prices::parse(with_1h, Path::new("p.csv")).unwrap();
+        assert_eq!(p.lookup("m", "r", Tier::Regional).unwrap().cache_write_1h, 7.0);
+        assert_eq!(p.lookup("n", "r", Tier::Regional).unwrap().cache_write_1h, 2.0);
     }
 
     #[test]
@@ -213,6 +236,8 @@ m,eu-west-1,global,3.5,17.0,0.35,4.5
             "model,region,tier,input,output,cache_read,cache_write\nm,*,*,1,inf,,",
             "model,region,tier,input,output,cache_read,cache_write\nm,*,*,1,NaN,,",
             "model,region,tier,input,output,cache_read,cache_write\nm,*,*,1,2,100001,",
+            "model,region,tier,input,output,cache_read,cache_write,cache_write_1h\nm,*,*,1,2,,,-2",
+            "model,region,tier,input,output,cache_read,cache_write,cache_write_one_hour\nm,*,*,1,2,,,",
         ];
         for text in cases {
             let err = Prices::parse(text, Path::new("p.csv")).unwrap_err().to_string();
@@ -239,7 +264,7 @@ m,eu-west-1,global,3.5,17.0,0.35,4.5
         let p = Prices::parse(TABLE, Path::new("p.csv")).unwrap();
         let again = Prices::parse(&p.to_csv(), Path::new("again.csv")).unwrap();
         assert_eq!(again.to_csv(), p.to_csv());
-        assert!(p.to_csv().contains("m,*,regional,3.3,16.5,0.33,4.125\n"), "{}", p.to_csv());
+        assert!(p.to_csv().contains("m,*,regional,3.3,16.5,0.33,4.125,6.6\n"), "{}", p.to_csv());
     }
 
     #[test]

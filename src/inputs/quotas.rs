@@ -109,7 +109,77 @@ struct File {
 /// The highest quota a file may give, per minute: a thousand times the largest Bedrock grants.
 pub const MAX_QUOTA: u64 = 1_000_000_000_000;
 
+/// Which per-minute quota a Service Quotas quota is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Per {
+    Requests,
+    Tokens,
+}
+
+/// The bundled table of model names as Service Quotas writes them.
+pub const MODEL_NAMES_CSV: &str = include_str!("model_names.csv");
+
+/// The base model id of a model name in a quota name, through `MODEL_NAMES_CSV` (case and a
+/// trailing " V1" aside); None when the table does not have it.
+pub fn model_of_name(name: &str) -> Option<&'static str> {
+    let wanted = name.trim().to_lowercase();
+    let short = wanted.strip_suffix(" v1").unwrap_or(&wanted).to_string();
+    MODEL_NAMES_CSV
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .skip(1)
+        .filter_map(|l| l.rsplit_once(','))
+        .find(|(n, _)| n.to_lowercase() == wanted || n.to_lowercase() == short)
+        .map(|(_, model)| model)
+}
+
+/// A Service Quotas quota name -> (base model, kind, requests or tokens), for the per-minute
+/// inference quotas:
+/// `On-demand model inference tokens per minute for Anthropic Claude Sonnet 4.5`,
+/// `Cross-region model inference requests per minute for ...`,
+/// `Global cross-region model inference tokens per minute for ...`, and the older
+/// `On-demand InvokeModel requests per minute for ...`. Anything else is not mapped.
+pub fn map_quota_name(name: &str) -> Option<(&'static str, QuotaKind, Per)> {
+    let lower = name.trim().to_lowercase();
+    let (kind, rest) = [
+        ("global cross-region model inference ", QuotaKind::Global),
+        ("cross-region model inference ", QuotaKind::Geographic),
+        ("on-demand model inference ", QuotaKind::InRegion),
+        ("on-demand invokemodel ", QuotaKind::InRegion),
+    ]
+    .into_iter()
+    .find_map(|(prefix, kind)| lower.strip_prefix(prefix).map(|rest| (kind, rest)))?;
+    let (per, rest) = [("requests per minute for ", Per::Requests), ("tokens per minute for ", Per::Tokens)]
+        .into_iter()
+        .find_map(|(prefix, per)| rest.strip_prefix(prefix).map(|rest| (per, rest)))?;
+    // The model's name as written (the lowercase copy has the same length in ASCII).
+    let model_name = name.trim().get(name.trim().len() - rest.len()..)?;
+    Some((model_of_name(model_name)?, kind, per))
+}
+
 impl Quotas {
+    /// The file `quotas fetch` writes: a comment, then the quotas sorted by region, model, kind.
+    pub fn to_toml(quotas: &[Quota], header: &str) -> String {
+        let mut sorted: Vec<&Quota> = quotas.iter().collect();
+        sorted.sort_by(|a, b| (&a.region, &a.model, a.kind).cmp(&(&b.region, &b.model, b.kind)));
+        let mut out: String = header.lines().map(|l| format!("# {l}\n").replace("# \n", "#\n")).collect();
+        for q in sorted {
+            out.push_str(&format!(
+                "\n[[quota]]\nregion = {}\nmodel = {}\nkind = \"{}\"\n",
+                toml_string(&q.region),
+                toml_string(&q.model),
+                q.kind.as_str()
+            ));
+            if let Some(v) = q.requests_per_minute {
+                out.push_str(&format!("requests_per_minute = {v}\n"));
+            }
+            if let Some(v) = q.tokens_per_minute {
+                out.push_str(&format!("tokens_per_minute = {v}\n"));
+            }
+        }
+        out
+    }
+
     /// The quota of a source region, base model and kind, if the file gives one.
     pub fn get(&self, region: &str, model: &str, kind: QuotaKind) -> Option<&Quota> {
         self.quotas.iter().find(|q| q.region == region && q.model == model && q.kind == kind)
@@ -144,9 +214,69 @@ impl Quotas {
     }
 }
 
+/// A TOML basic string.
+fn toml_string(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quota_names_table() {
+        let sonnet45 = "anthropic.claude-sonnet-4-5-20250929-v1:0";
+        let cases = [
+            ("On-demand model inference tokens per minute for Anthropic Claude Sonnet 4.5 V1", Some((sonnet45, QuotaKind::InRegion, Per::Tokens))),
+            ("On-demand model inference requests per minute for Anthropic Claude Sonnet 4.5", Some((sonnet45, QuotaKind::InRegion, Per::Requests))),
+            ("Cross-region model inference tokens per minute for Anthropic Claude Sonnet 4.5 V1", Some((sonnet45, QuotaKind::Geographic, Per::Tokens))),
+            ("Global cross-region model inference requests per minute for Anthropic Claude Sonnet 4.5 V1", Some((sonnet45, QuotaKind::Global, Per::Requests))),
+            ("On-demand InvokeModel requests per minute for Amazon Titan Text Embeddings V2", Some(("amazon.titan-embed-text-v2:0", QuotaKind::InRegion, Per::Requests))),
+            ("On-demand model inference tokens per minute for Anthropic Claude 3.5 Sonnet V2", Some(("anthropic.claude-3-5-sonnet-20241022-v2:0", QuotaKind::InRegion, Per::Tokens))),
+            ("cross-region model inference tokens per minute for amazon nova pro", Some(("amazon.nova-pro-v1:0", QuotaKind::Geographic, Per::Tokens))),
+            // Not per-minute inference quotas, or a model the table does not know: not mapped.
+            ("Model invocation max tokens per day for Anthropic Claude Sonnet 4.5 V1 (doubled for cross-region calls)", None),
+            ("Batch inference job size (in GB) for Claude 3 Haiku", None),
+            ("On-demand model inference tokens per minute for Acme Model 9", None),
+            ("On-demand model inference tokens per hour for Anthropic Claude Sonnet 4.5", None),
+            ("On-demand model inference tokens per minute for ", None),
+            ("", None),
+        ];
+        for (name, want) in cases {
+            assert_eq!(map_quota_name(name), want, "{name}");
+        }
+        // Every model of the bundled names table is a model id mila reads as a foundation model.
+        for line in MODEL_NAMES_CSV.lines().filter(|l| !l.starts_with('#')).skip(1) {
+            let (_, model) = line.rsplit_once(',').unwrap();
+            assert_eq!(canonicalise(model).kind, ModelIdKind::FoundationModel, "{model}");
+        }
+    }
+
+    #[test]
+    fn written_quotas_read_back() {
+        let quotas = vec![
+            Quota {
+                region: "us-east-1".into(),
+                model: "m".into(),
+                kind: QuotaKind::Global,
+                requests_per_minute: Some(5),
+                tokens_per_minute: None,
+            },
+            Quota {
+                region: "us-east-1".into(),
+                model: "m".into(),
+                kind: QuotaKind::InRegion,
+                requests_per_minute: Some(1),
+                tokens_per_minute: Some(2),
+            },
+        ];
+        let text = Quotas::to_toml(&quotas, "From `mila quotas fetch`.\n\nSecond line");
+        assert!(text.starts_with("# From `mila quotas fetch`.\n#\n# Second line\n"), "{text}");
+        let back = Quotas::parse(&text, Path::new("q.toml")).unwrap();
+        assert_eq!(back.quotas.len(), 2);
+        assert_eq!(back.get("us-east-1", "m", QuotaKind::Global), Some(&quotas[0]));
+        assert_eq!(back.quotas[0].kind, QuotaKind::InRegion, "sorted by kind");
+    }
 
     #[test]
     fn quota_kind_of_every_id_form() {

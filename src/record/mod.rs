@@ -30,6 +30,8 @@ pub struct Record<'a> {
     pub output_tokens: u64,
     pub cache_read_tokens: u64,
     pub cache_write_tokens: u64,
+    /// Of `cache_write_tokens`, those written for one hour.
+    pub cache_write_1h_tokens: u64,
     pub latency_ms: Option<u64>,
     pub first_byte_ms: Option<u64>,
     pub error_code: Option<Cow<'a, str>>,
@@ -38,6 +40,19 @@ pub struct Record<'a> {
     pub request_metadata: Cow<'a, str>,
     pub body_in_s3: bool,
     pub recorded_by: RecordedBy,
+}
+
+impl Record<'_> {
+    /// The token counts in `frame::col::TOKENS` order.
+    pub fn tokens(&self) -> [u64; 5] {
+        [
+            self.input_tokens,
+            self.output_tokens,
+            self.cache_read_tokens,
+            self.cache_write_tokens,
+            self.cache_write_1h_tokens,
+        ]
+    }
 }
 
 /// Which record of a call this is: its invocation-log record, or its CloudTrail event (which

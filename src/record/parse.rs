@@ -164,6 +164,34 @@ struct Body<'a> {
     converse_latency_ms: Option<u64>,
     stop_reason: Option<Cow<'a, str>>,
     metrics: Option<StreamMetrics>,
+    /// Anthropic's `usage.cache_creation` (the last one a stream carries: its final usage).
+    cache_creation: Option<CacheCreation>,
+}
+
+/// Cache writes split by how long they are kept. Numbers only: any other value makes the split
+/// absent rather than the record rejected.
+#[derive(Deserialize, Default, Debug, Clone, Copy)]
+struct CacheCreation {
+    ephemeral_5m_input_tokens: Option<u64>,
+    ephemeral_1h_input_tokens: Option<u64>,
+}
+
+/// An Anthropic `usage` object: only its cache-write split is read.
+#[derive(Deserialize)]
+struct Usage {
+    cache_creation: Option<Lenient<CacheCreation>>,
+}
+
+impl Usage {
+    fn split(usage: Option<Lenient<Usage>>) -> Option<CacheCreation> {
+        usage?.0?.cache_creation?.0
+    }
+}
+
+/// A stream's `message_start` message: only its usage is read.
+#[derive(Deserialize)]
+struct StartMessage {
+    usage: Option<Lenient<Usage>>,
 }
 
 #[derive(Deserialize, Default, Debug, Clone, Copy)]
@@ -255,6 +283,7 @@ impl<'de> Visitor<'de> for BodyVisitor {
                     }
                 }
                 METRICS_KEY => body.metrics = map.next_value::<Option<StreamMetrics>>()?,
+                "usage" => body.cache_creation = Usage::split(map.next_value()?),
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -272,6 +301,9 @@ impl<'de> Visitor<'de> for BodyVisitor {
             if chunk.stop_reason.is_some() {
                 body.stop_reason = chunk.stop_reason;
             }
+            if chunk.cache_creation.is_some() {
+                body.cache_creation = chunk.cache_creation;
+            }
         }
         Ok(body)
     }
@@ -279,11 +311,13 @@ impl<'de> Visitor<'de> for BodyVisitor {
     ignore_scalars!(Body<'de>, Body::default(), and strings);
 }
 
-/// One element of a streamed body: metrics on the last chunk, stop reason on `message_delta`.
+/// One element of a streamed body: metrics on the last chunk, stop reason on `message_delta`,
+/// usage on `message_start` (in its message) and on `message_delta`.
 #[derive(Default)]
 struct Chunk<'a> {
     metrics: Option<StreamMetrics>,
     stop_reason: Option<Cow<'a, str>>,
+    cache_creation: Option<CacheCreation>,
 }
 
 impl<'de: 'a, 'a> Deserialize<'de> for Chunk<'a> {
@@ -308,6 +342,12 @@ impl<'de> Visitor<'de> for ChunkVisitor {
             match key.0.as_ref() {
                 METRICS_KEY => chunk.metrics = map.next_value::<Option<StreamMetrics>>()?,
                 "delta" => chunk.stop_reason = map.next_value::<Delta>()?.stop_reason,
+                "usage" => chunk.cache_creation = Usage::split(map.next_value()?).or(chunk.cache_creation),
+                "message" => {
+                    let start: Option<Lenient<StartMessage>> = map.next_value()?;
+                    let split = Usage::split(start.and_then(|s| s.0).and_then(|m| m.usage));
+                    chunk.cache_creation = split.or(chunk.cache_creation);
+                }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -459,9 +499,18 @@ pub fn parse_line<'a>(line: &'a [u8], profiles: &'a Profiles) -> Result<Record<'
     let cache_read = input
         .and_then(|i| i.cache_read_input_token_count)
         .or_else(|| metrics.and_then(|m| m.cache_read_input_token_count));
+    // The log's own count, else the stream metrics', else Anthropic's split added up. Of them,
+    // the one-hour writes (never more than the whole).
+    let split = body.cache_creation;
     let cache_write = input
         .and_then(|i| i.cache_write_input_token_count)
-        .or_else(|| metrics.and_then(|m| m.cache_write_input_token_count));
+        .or_else(|| metrics.and_then(|m| m.cache_write_input_token_count))
+        .or_else(|| {
+            split.map(|s| {
+                s.ephemeral_5m_input_tokens.unwrap_or(0).saturating_add(s.ephemeral_1h_input_tokens.unwrap_or(0))
+            })
+        });
+    let cache_write_1h = split.and_then(|s| s.ephemeral_1h_input_tokens).unwrap_or(0).min(cache_write.unwrap_or(0));
     let request_metadata = match raw.request_metadata {
         Some(m) if !m.is_empty() => {
             let m: BTreeMap<&str, &str> = m.iter().map(|(k, v)| (k.0.as_ref(), v.0.as_ref())).collect();
@@ -487,6 +536,7 @@ pub fn parse_line<'a>(line: &'a [u8], profiles: &'a Profiles) -> Result<Record<'
         output_tokens: output_tokens.unwrap_or(0),
         cache_read_tokens: cache_read.unwrap_or(0),
         cache_write_tokens: cache_write.unwrap_or(0),
+        cache_write_1h_tokens: cache_write_1h,
         first_byte_ms: metrics.and_then(|m| m.first_byte_latency),
         error_code: raw.error_code.map(|t| t.0).filter(|s| !s.is_empty()),
         stop_reason: body.stop_reason,

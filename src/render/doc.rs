@@ -152,7 +152,8 @@ fn attribution(d: &mut Doc, c: &crate::summary::Cost) {
 }
 
 /// The figures every cost table shows after its labels.
-const FIGURES: [&str; 5] = ["Requests", "Input tokens", "Output tokens", "USD", "Unpriced"];
+const FIGURES: [&str; 7] =
+    ["Requests", "Input tokens", "Output tokens", "Cache write 5m", "Cache write 1h", "USD", "Unpriced"];
 
 fn with_figures<'a>(labels: &[&'a str]) -> Vec<&'a str> {
     labels.iter().copied().chain(FIGURES).collect()
@@ -161,7 +162,15 @@ fn with_figures<'a>(labels: &[&'a str]) -> Vec<&'a str> {
 /// A cost table's row: its labels, then requests, billed tokens, USD and unpriced requests.
 fn row(labels: &[&str], f: &Attributed) -> Vec<String> {
     let mut out: Vec<String> = labels.iter().map(|l| l.to_string()).collect();
-    out.extend([f.requests.to_string(), f.input.to_string(), f.output.to_string(), usd(f.usd), f.unpriced.to_string()]);
+    out.extend([
+        f.requests.to_string(),
+        f.input.to_string(),
+        f.output.to_string(),
+        f.cache_write_5m.to_string(),
+        f.cache_write_1h.to_string(),
+        usd(f.usd),
+        f.unpriced.to_string(),
+    ]);
     out
 }
 
@@ -524,7 +533,7 @@ fn latency(d: &mut Doc, l: &crate::summary::Latency, charts: &[Drawing]) {
 fn tokens_and_cost(d: &mut Doc, t: &crate::summary::Tokens, c: &crate::summary::Cost, charts: &[Drawing]) {
     d.heading("Tokens by model");
     d.table(
-        &["Model", "Requests", "Input", "Output", "Cache read", "Cache write"],
+        &["Model", "Requests", "Input", "Output", "Cache read", "Cache write 5m", "Cache write 1h"],
         t.by_model.iter().map(|x| {
             vec![
                 x.model.to_string(),
@@ -532,7 +541,8 @@ fn tokens_and_cost(d: &mut Doc, t: &crate::summary::Tokens, c: &crate::summary::
                 x.input.to_string(),
                 x.output.to_string(),
                 x.cache_read.to_string(),
-                x.cache_write.to_string(),
+                (x.cache_write - x.cache_write_1h).to_string(),
+                x.cache_write_1h.to_string(),
             ]
         }),
     );

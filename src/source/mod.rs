@@ -8,6 +8,7 @@ pub mod decode;
 pub mod file;
 pub mod history;
 pub mod s3;
+pub mod servicequotas;
 
 use std::fmt;
 use std::path::PathBuf;

@@ -332,6 +332,7 @@ fn tokens_section(usage: LazyFrame) -> PolarsResult<Tokens> {
             output: r.u64(col::OUTPUT_TOKENS),
             cache_read: r.u64(col::CACHE_READ_TOKENS),
             cache_write: r.u64(col::CACHE_WRITE_TOKENS),
+            cache_write_1h: r.u64(col::CACHE_WRITE_1H_TOKENS),
         })
         .collect();
     Ok(Tokens { by_model })
@@ -343,6 +344,8 @@ fn attributed(r: &Row) -> Attributed {
         requests: r.u64(col::REQUESTS),
         input: r.u64(cost::BILLED_INPUT),
         output: r.u64(cost::BILLED_OUTPUT),
+        cache_write_5m: r.u64(cost::BILLED_CACHE_WRITE_5M),
+        cache_write_1h: r.u64(cost::BILLED_CACHE_WRITE_1H),
         usd: r.f64(cost::USD),
         unpriced: r.u64(cost::UNPRICED),
     }

@@ -252,7 +252,9 @@ pub struct TokenRow {
     pub input: u64,
     pub output: u64,
     pub cache_read: u64,
+    /// Every cache write; of them, `cache_write_1h` were kept one hour.
     pub cache_write: u64,
+    pub cache_write_1h: u64,
 }
 
 #[derive(Debug, Serialize, PartialEq)]
@@ -461,6 +463,11 @@ pub struct Attributed {
     pub input: u64,
     #[serde(rename = "output_tokens")]
     pub output: u64,
+    /// Cache-write tokens kept five minutes, and one hour (priced apart).
+    #[serde(rename = "cache_write_5m_tokens")]
+    pub cache_write_5m: u64,
+    #[serde(rename = "cache_write_1h_tokens")]
+    pub cache_write_1h: u64,
     pub usd: f64,
     #[serde(rename = "unpriced_requests")]
     pub unpriced: u64,
@@ -471,6 +478,8 @@ impl Attributed {
         self.requests += a.requests;
         self.input += a.input;
         self.output += a.output;
+        self.cache_write_5m += a.cache_write_5m;
+        self.cache_write_1h += a.cache_write_1h;
         self.usd += a.usd;
         self.unpriced += a.unpriced;
     }

@@ -1,0 +1,59 @@
+//! `quotas fetch`: the account's Bedrock quotas, read with the Service Quotas API
+//! (ListServiceQuotas for service code `bedrock`, every page).
+
+use std::collections::BTreeSet;
+
+use super::aws::{self, Action, AwsSettings};
+
+pub const SERVICE_CODE: &str = "bedrock";
+
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("no AWS region: pass --region (repeatable) or set AWS_REGION or a region in the profile")]
+    NoRegion,
+    #[error("{0}")]
+    Call(String),
+}
+
+/// One quota as Service Quotas names it, with its value (a number of any size: the caller judges it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listed {
+    pub name: String,
+    pub value: Option<f64>,
+}
+
+/// Every Bedrock quota in `region` (the configured region when None).
+pub async fn fetch(settings: &AwsSettings, region: Option<&str>) -> Result<(String, Vec<Listed>), FetchError> {
+    let settings =
+        AwsSettings { region: region.map(str::to_string).or_else(|| settings.region.clone()), ..settings.clone() };
+    let config = aws::load_config(&settings, None).await;
+    let region = config.region().map(|r| r.to_string()).ok_or(FetchError::NoRegion)?;
+    let client = aws_sdk_servicequotas::Client::new(&config);
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    let mut seen_tokens = BTreeSet::new();
+    loop {
+        let resource = format!("service quotas of {SERVICE_CODE} in {region}");
+        let page = aws::with_retries(settings.body_attempts, || {
+            client.list_service_quotas().service_code(SERVICE_CODE).set_next_token(token.clone()).send()
+        })
+        .await
+        .map_err(|e| {
+            FetchError::Call(aws::describe(
+                &e,
+                &Action { permission: "servicequotas:ListServiceQuotas", resource: &resource },
+            ))
+        })?;
+        out.extend(
+            page.quotas()
+                .iter()
+                .map(|q| Listed { name: q.quota_name().unwrap_or_default().to_string(), value: q.value() }),
+        );
+        match page.next_token {
+            // A token seen before would loop for ever: a broken endpoint, not more pages.
+            Some(t) if !t.is_empty() && seen_tokens.insert(t.clone()) => token = Some(t),
+            _ => break,
+        }
+    }
+    Ok((region, out))
+}

@@ -33,6 +33,9 @@ pub mod col {
     pub const FIRST_BYTE_MS: &str = "first_byte_ms";
     pub const ERROR_CODE: &str = "error_code";
     pub const STOP_REASON: &str = "stop_reason";
+    /// How the call was served, as the response says: `standard`, `priority`, `flex`,
+    /// `reserved`, `latency-optimized`, or `other` (`record::ServiceTier`).
+    pub const SERVICE_TIER: &str = "service_tier";
     /// The caller's `requestMetadata` as a JSON object text with sorted keys.
     pub const REQUEST_METADATA: &str = "request_metadata";
     pub const BODY_IN_S3: &str = "body_in_s3";
@@ -40,7 +43,7 @@ pub mod col {
     pub const RECORDED_BY: &str = "recorded_by";
 
     /// Every column of the record frame, in contract order (`recorded_by` is an addition).
-    pub const ALL: [&str; 23] = [
+    pub const ALL: [&str; 24] = [
         TIMESTAMP,
         REQUEST_ID,
         ACCOUNT_ID,
@@ -62,6 +65,7 @@ pub mod col {
         ERROR_CODE,
         STOP_REASON,
         REQUEST_METADATA,
+        SERVICE_TIER,
         BODY_IN_S3,
         RECORDED_BY,
     ];
@@ -89,7 +93,7 @@ pub mod col {
 }
 
 /// The string columns kept as dictionaries, in this order (indices into `Batch::strings`).
-pub const STRINGS: [&str; 12] = [
+pub const STRINGS: [&str; 13] = [
     col::ACCOUNT_ID,
     col::IDENTITY_ARN,
     col::SOURCE_REGION,
@@ -102,6 +106,7 @@ pub const STRINGS: [&str; 12] = [
     col::ERROR_CODE,
     col::STOP_REASON,
     col::REQUEST_METADATA,
+    col::SERVICE_TIER,
 ];
 
 /// Index of each string column in `STRINGS`.
@@ -118,6 +123,7 @@ pub mod s {
     pub const ERROR: usize = 9;
     pub const STOP: usize = 10;
     pub const METADATA: usize = 11;
+    pub const TIER: usize = 12;
 }
 
 /// The code of a missing value in a dictionary column.
@@ -386,6 +392,7 @@ impl Batch {
             r.error_code.as_deref(),
             r.stop_reason.as_deref(),
             Some(&r.request_metadata),
+            Some(r.service_tier.as_str()),
         ];
         self.push_row(
             (hash, &r.request_id),
@@ -544,6 +551,12 @@ pub fn recorded_by_of(frame: &DataFrame) -> PolarsResult<Vec<RecordedBy>> {
 
 /// A record frame with every column of `col::ALL`: an old store's day file gains `recorded_by`.
 pub fn with_all_columns(mut frame: DataFrame) -> PolarsResult<DataFrame> {
+    // A store from before service tiers were read: its calls were served as standard, as the
+    // logs then had no other tier.
+    if frame.column(col::SERVICE_TIER).is_err() {
+        let standard = crate::record::ServiceTier::Standard.as_str();
+        frame.with_column(Column::new(col::SERVICE_TIER.into(), vec![standard; frame.height()]))?;
+    }
     if frame.column(col::CACHE_WRITE_1H_TOKENS).is_err() {
         frame.with_column(Column::new(col::CACHE_WRITE_1H_TOKENS.into(), vec![0i64; frame.height()]))?;
     }

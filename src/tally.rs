@@ -31,11 +31,11 @@ fn add(into: &mut Sums, tokens: Tokens) {
 }
 
 /// The string columns of a usage row, after its day (and before which record counted it).
-const USAGE: [usize; 7] = [s::SOURCE, s::MODEL_ID, s::MODEL, s::KIND, s::ROUTE, s::INFERENCE, s::ERROR];
+const USAGE: [usize; 8] = [s::SOURCE, s::MODEL_ID, s::MODEL, s::KIND, s::ROUTE, s::INFERENCE, s::ERROR, s::TIER];
 type UsageKey = (i64, [u32; USAGE.len()], RecordedBy);
 
 /// The string columns of a callers or metadata row, after the identity or metadata text.
-const PRICED: [usize; 5] = [s::MODEL_ID, s::MODEL, s::KIND, s::SOURCE, s::ERROR];
+const PRICED: [usize; 6] = [s::MODEL_ID, s::MODEL, s::KIND, s::SOURCE, s::ERROR, s::TIER];
 type PricedKey = (u32, [u32; PRICED.len()], RecordedBy);
 
 /// The string columns of a coverage row, after its day.

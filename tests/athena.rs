@@ -118,6 +118,11 @@ fn corpus() -> TempDir {
                 json!({"input": {"inputTokenCount": 10, "cacheWriteInputTokenCount": 2000},
                        "output": {"outputTokenCount": 5, "outputBodyJson": {"content": [{"type": "text", "text": "\"cache_creation\": {\"ephemeral_1h_input_tokens\": 9}"}],
                        "usage": {"cache_creation": {"ephemeral_5m_input_tokens": 1200, "ephemeral_1h_input_tokens": 800}}}}})).to_string(),
+            // Service tiers as responses name them: priority, and latency-optimized.
+            record("2026-11-11T12:00:10Z", "edge-tier-1", "us-east-1", "Converse", "us.amazon.nova-pro-v1:0",
+                json!({"output": {"outputTokenCount": 7, "outputBodyJson": {"stopReason": "end_turn", "metrics": {"latencyMs": 300}, "serviceTier": {"type": "priority"}}}})).to_string(),
+            record("2026-11-11T12:00:11Z", "edge-tier-2", "us-east-1", "Converse", "us.anthropic.claude-3-5-haiku-20241022-v1:0",
+                json!({"output": {"outputTokenCount": 7, "outputBodyJson": {"stopReason": "end_turn", "metrics": {"latencyMs": 200}, "performanceConfig": {"latency": "optimized"}}}})).to_string(),
             // A rejected line: its timestamp is not RFC 3339.
             record("2026-11-11 12:00:05", "edge-bad-1", "us-east-1", "Converse", "anthropic.claude-3-haiku-20240307-v1:0", json!({})).to_string(),
         ],
@@ -385,6 +390,9 @@ fn athena_report_equals_the_local_report() {
         .unwrap();
     assert!(sonnet["throttled"].as_u64().unwrap() >= 1, "{sonnet}");
     assert!(capacity.iter().any(|r| r["quota_kind"] == "other"), "the imported model has no on-demand quota");
+    let tiers: Vec<&str> =
+        a["cost"]["by_service_tier"].as_array().unwrap().iter().map(|r| r["service_tier"].as_str().unwrap()).collect();
+    assert_eq!(tiers, ["latency-optimized", "priority", "standard"]);
     assert_eq!(a["engine"]["queries"], 7, "records, usage, callers, metadata, minutes and two latency tables");
     // moto reports no bytes scanned; Athena bills 10 MB at least for each query.
     assert_eq!(a["engine"]["billed_bytes"], 7 * 10 * (1 << 20));

@@ -238,6 +238,12 @@ fn one_hour_cache_writes_are_priced_apart() {
         ("no count in the log: the split added up", native(None, split(json!(1_000), json!(1_000))), both),
         ("no split: every write is a five-minute one", native(Some(2_000), json!(null)), all_five_minutes),
         ("a split in text is not read", native(Some(2_000), split(json!("1000"), json!("1000"))), all_five_minutes),
+        // A count past u64 is not a number mila reads: the split is absent.
+        (
+            "a split past u64",
+            native(Some(2_000), json!({"ephemeral_5m_input_tokens": 1_000, "ephemeral_1h_input_tokens": 1e30})),
+            all_five_minutes,
+        ),
         // One-hour writes are never more than the writes the log counts.
         (
             "a split above the count",
@@ -340,4 +346,83 @@ fn prices_check_lists_what_the_table_cannot_price() {
     let r = mila(&["prices", "--prices", prices.to_str().unwrap(), "--check", logs.to_str().unwrap()]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains(&format!("{} cannot price 2 model ids", prices.display())), "{}", r.stderr);
+}
+
+/// Issue 15: a response that names its service tier is priced at that tier's row; a tier
+/// without a row is unpriced, never priced as standard.
+#[test]
+fn service_tiers_and_latency_optimized_calls_are_priced_by_their_rows() {
+    let call = |model_id: &str, body: Value| {
+        let mut r = record("us-east-1", model_id, input(M), M);
+        r["output"]["outputBodyJson"] = body;
+        r
+    };
+    let nova = "us.amazon.nova-pro-v1:0";
+    let cases = [
+        // Converse names the tier as an object; standard 0.8 + 3.2.
+        ("standard", call(nova, json!({"stopReason": "end_turn", "serviceTier": {"type": "default"}})), 0.8 + 3.2, 0),
+        ("priority", call(nova, json!({"stopReason": "end_turn", "serviceTier": {"type": "priority"}})), 1.4 + 5.6, 0),
+        // An OpenAI-style body names it as a string.
+        ("flex", call(nova, json!({"choices": [], "service_tier": "flex"})), 0.4 + 1.6, 0),
+        (
+            "latency-optimized",
+            call("us.anthropic.claude-3-5-haiku-20241022-v1:0", json!({"performanceConfig": {"latency": "optimized"}})),
+            1.0 + 5.0,
+            0,
+        ),
+        (
+            "latency-optimized Nova",
+            call(nova, json!({"performanceConfig": {"latency": "optimized"}, "serviceTier": {"type": "default"}})),
+            1.0 + 4.0,
+            0,
+        ),
+        // No priority row for Sonnet 4.5: unpriced, not the standard price.
+        ("priority Sonnet", call(&format!("us.{SONNET}"), json!({"serviceTier": {"type": "priority"}})), 0.0, 1),
+        // A tier name mila does not know, and one that is not text.
+        ("unknown name", call(nova, json!({"serviceTier": {"type": "turbo"}})), 0.0, 1),
+        ("not text", call(nova, json!({"serviceTier": {"type": 7}})), 0.8 + 3.2, 0),
+        // Anthropic's usage names it too.
+        (
+            "anthropic usage",
+            call(
+                "us.anthropic.claude-3-5-haiku-20241022-v1:0",
+                json!({"usage": {"input_tokens": 1, "service_tier": "standard"}}),
+            ),
+            0.8 + 4.0,
+            0,
+        ),
+    ];
+    for (what, r, want, unpriced) in cases {
+        let (usd, n, _) = bill(&r, None);
+        assert!(approx(usd, want), "{what}: {usd}, want {want}");
+        assert_eq!(n, unpriced, "{what}");
+    }
+    // summary.json and the report show cost per service tier.
+    let dir = tempdir();
+    let logs = dir.path().join("r.jsonl");
+    let mut lines = Vec::new();
+    for (i, tier) in ["priority", "priority", "flex", "default"].iter().enumerate() {
+        let mut r = call(nova, json!({"serviceTier": {"type": tier}}));
+        r["requestId"] = json!(format!("t{i}"));
+        lines.push(r.to_string());
+    }
+    std::fs::write(&logs, lines.join("\n")).unwrap();
+    let s = ok(&["report", logs.to_str().unwrap(), "--format", "json"]).json();
+    let tiers: Vec<(String, u64, f64)> = s["cost"]["by_service_tier"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["service_tier"].as_str().unwrap().to_string(),
+                r["requests"].as_u64().unwrap(),
+                r["usd"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        tiers.iter().map(|t| (t.0.as_str(), t.1)).collect::<Vec<_>>(),
+        [("flex", 1), ("priority", 2), ("standard", 1)]
+    );
+    assert!(approx(tiers[1].2, 2.0 * (1.4 + 5.6)), "{tiers:?}");
 }

@@ -58,6 +58,8 @@ fn fetch_maps_every_per_minute_quota_and_lists_the_rest() {
     );
     assert!(run.stderr.contains("left out: not mapped to a model: us-east-1: On-demand model inference tokens per minute for Acme Frontier 9"), "{}", run.stderr);
     assert!(run.stderr.contains("left out: us-east-1: On-demand model inference requests per minute for Amazon Nova Lite: value Some(0.0) is not a quota per minute"), "{}", run.stderr);
+    // A value past 10^12 a minute is not a quota either.
+    assert!(run.stderr.contains("left out: eu-west-1: Global cross-region model inference tokens per minute for Anthropic Claude Sonnet 4.5 V1: value Some(1e300) is not a quota per minute"), "{}", run.stderr);
 
     let q = Quotas::load(&out).unwrap();
     let get = |region: &str, model: &str, kind| {

@@ -431,7 +431,7 @@ fn reports_written_to_out_agree_with_stdout_and_leak_no_bodies() {
         assert!(md.contains(section), "report.md lacks {section}");
     }
     assert!(md.contains("| us-west-2 | 3 | 1 | 2 | 0 | 66.7% |"), "{md}");
-    assert!(md.contains("| team | search | 1 | 4 | 1000 | $0.0900 | 0 |"), "{md}");
+    assert!(md.contains("| team | search | 1 | 4 | 1000 | 20000 | 0 | $0.0900 | 0 |"), "{md}");
     for text in [&md, &written] {
         assert!(!text.contains("SECRET"), "a body leaked into a report");
     }

@@ -10,7 +10,7 @@ use super::{requests, requests_where, sort_by};
 use crate::frame::col::{self, REQUESTS};
 use crate::inputs::prices::{Prices, Tier};
 use crate::inputs::profiles::Profiles;
-use crate::record::ModelIdKind;
+use crate::record::{ModelIdKind, ServiceTier};
 use crate::tables::row::rows;
 
 pub const USD: &str = "usd";
@@ -49,7 +49,7 @@ pub fn priced(lf: LazyFrame, prices: &Prices, by: &[&str]) -> PolarsResult<LazyF
     // The base model and the id's kind follow from the model id, so two keys are enough
     // (fewer, shorter group keys keep the group-by's row encoding small).
     let mut keys = by.to_vec();
-    keys.extend([col::MODEL_ID, col::SOURCE_REGION]);
+    keys.extend([col::MODEL_ID, col::SOURCE_REGION, col::SERVICE_TIER]);
     let ok = col(col::ERROR_CODE).is_null();
     let mut aggs = vec![
         col(col::MODEL).first().alias(col::MODEL),
@@ -67,8 +67,9 @@ pub fn priced(lf: LazyFrame, prices: &Prices, by: &[&str]) -> PolarsResult<LazyF
     let mut cols: [Vec<Option<f64>>; 5] = Default::default();
     for r in rows(&usage) {
         let (m, region, kind) = (r.str(col::MODEL), r.str(col::SOURCE_REGION), r.str(col::MODEL_ID_KIND));
+        let service = ServiceTier::parse(&r.str(col::SERVICE_TIER)).unwrap_or(ServiceTier::Other);
         let p = prices
-            .lookup(&m, &region, tier_of(&kind))
+            .lookup(&m, &region, tier_of(&kind), service)
             .map(|p| [p.input, p.output, p.cache_read, p.cache_write, p.cache_write_1h]);
         for (i, c) in cols.iter_mut().enumerate() {
             c.push(p.map(|p| p[i]));
@@ -97,6 +98,7 @@ pub fn priced(lf: LazyFrame, prices: &Prices, by: &[&str]) -> PolarsResult<LazyF
         col(col::MODEL),
         col(col::MODEL_ID_KIND),
         col(col::SOURCE_REGION),
+        col(col::SERVICE_TIER),
         col(REQUESTS),
         when(priced.clone()).then(billed / lit(1_000_000.0)).otherwise(lit(0.0)).alias(USD),
         when(priced).then(lit(0i64)).otherwise(col(OK_REQUESTS)).alias(UNPRICED),
@@ -112,7 +114,7 @@ fn cost_aggs() -> [Expr; FIGURES.len()] {
 /// nothing, so they need no price), by source region and tier. Input: `usage`, any kind of
 /// record (a CloudTrail event names its model too).
 pub fn unpriced(usage: LazyFrame, prices: &Prices) -> PolarsResult<LazyFrame> {
-    let keys = [col::MODEL_ID, col::MODEL, col::MODEL_ID_KIND, col::SOURCE_REGION];
+    let keys = [col::MODEL_ID, col::MODEL, col::MODEL_ID_KIND, col::SOURCE_REGION, col::SERVICE_TIER];
     let rows =
         priced(usage, prices, &[])?
             .filter(col(UNPRICED).gt(lit(0)))

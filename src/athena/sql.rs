@@ -15,6 +15,7 @@ use crate::inputs::policy::Policy;
 use crate::inputs::profiles::Profiles;
 use crate::record::model_id::{ModelIdKind, GEO_PREFIXES, GLOBAL_PREFIX, PROVIDERS, REGIONAL_RESOURCES};
 use crate::record::parse::{Reject, MAX_LATENCY_MS, MAX_TOKENS};
+use crate::record::ServiceTier;
 use crate::record::{RecordedBy, Route};
 use crate::window::{Window, DAY_MS, HOUR_MS, MINUTE_MS};
 
@@ -291,10 +292,36 @@ fn body_metric(object: &str, key: &str) -> String {
 
 const STREAM_METRICS: &str = "amazon-bedrock-invocationMetrics";
 
+/// The service tier, as `parse` reads it: latency-optimized when `performanceConfig.latency` is
+/// `optimized`, else the last tier the body names (`serviceTier.type`, `serviceTier`,
+/// `service_tier`), mapped as `ServiceTier::from_response` maps it; standard when none.
+fn service_tier() -> String {
+    // NULLIF: Trino gives null where nothing matches, DuckDB (the tests' stand-in) an empty text.
+    let last =
+        |pattern: &str| format!("NULLIF(regexp_extract(body, {}, 1), '')", literal(&format!("(?is).*{pattern}")));
+    let object = last(r#""serviceTier"\s*:\s*\{[^{}]*"type"\s*:\s*"([^"]*)""#);
+    let name = last(r#""service_?tier"\s*:\s*"([^"]*)""#);
+    let latency = last(r#""performanceConfig"\s*:\s*\{[^{}]*"latency"\s*:\s*"([^"]*)""#);
+    let t = |tier: ServiceTier| literal(tier.as_str());
+    format!(
+        "CASE WHEN lower({latency}) = 'optimized' THEN {optimized} ELSE (CASE lower(trim(coalesce({object}, {name}))) \
+WHEN 'default' THEN {standard} WHEN 'standard' THEN {standard} WHEN 'on_demand' THEN {standard} WHEN 'on-demand' THEN {standard} \
+WHEN 'priority' THEN {priority} WHEN 'flex' THEN {flex} WHEN 'reserved' THEN {reserved} \
+ELSE (CASE WHEN coalesce({object}, {name}) IS NULL THEN {standard} ELSE {other} END) END) END",
+        optimized = t(ServiceTier::LatencyOptimized),
+        standard = t(ServiceTier::Standard),
+        priority = t(ServiceTier::Priority),
+        flex = t(ServiceTier::Flex),
+        reserved = t(ServiceTier::Reserved),
+        other = t(ServiceTier::Other),
+    )
+}
+
 /// A number in the body's last `"cache_creation": {...}` object (a stream's final usage), as
 /// `parse` reads Anthropic's cache-write split.
 fn cache_split(key: &str) -> String {
-    let pattern = format!(r#"(?is).*"cache_creation"\s*:\s*\{{[^{{}}]*"{key}"\s*:\s*([0-9]+)"#);
+    // A whole number only (`1e30` or `1.5` is no count, as for serde).
+    let pattern = format!(r#"(?is).*"cache_creation"\s*:\s*\{{[^{{}}]*"{key}"\s*:\s*([0-9]+)\s*[,}}]"#);
     format!("TRY_CAST(regexp_extract(body, {}, 1) AS BIGINT)", literal(&pattern))
 }
 
@@ -479,7 +506,7 @@ invocations AS (
     ran_in AS inference_region,
     coalesce(input_tokens, 0) AS input_tokens, coalesce(output_tokens, 0) AS output_tokens,
     coalesce(cache_read_tokens, 0) AS cache_read_tokens, coalesce(cache_write_tokens, 0) AS cache_write_tokens,
-    coalesce(cache_write_1h_tokens, 0) AS cache_write_1h_tokens,
+    coalesce(cache_write_1h_tokens, 0) AS cache_write_1h_tokens, coalesce(service_tier, {standard}) AS service_tier,
     latency_ms, first_byte_ms, NULLIF(errorcode, '') AS error_code, stop_reason,
     coalesce(json_format(CAST(requestmetadata AS JSON)), '{{}}') AS request_metadata, body_in_s3, recorded_by,
     requestmetadata
@@ -493,6 +520,7 @@ invocations AS (
         local = literal(Route::Local.as_str()),
         rerouted = literal(Route::Rerouted.as_str()),
         cloudtrail = literal(RecordedBy::CloudTrail.as_str()),
+        standard = literal(ServiceTier::Standard.as_str()),
     )
 }
 
@@ -515,8 +543,8 @@ fn store_partitions(window: Window) -> Vec<String> {
 
 /// The columns the tail reads, the same from log lines, store rows and CloudTrail events.
 const TAIL_COLUMNS: &str = "object, ts_ms, requestid, accountid, identity_arn, region, operation, modelid, mid, kind, base, \
-inferenceregion, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, latency_ms, \
-first_byte_ms, errorcode, stop_reason, requestmetadata, body_in_s3, recorded_by";
+inferenceregion, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, service_tier, \
+latency_ms, first_byte_ms, errorcode, stop_reason, requestmetadata, body_in_s3, recorded_by";
 
 /// The CloudTrail events that are Bedrock runtime calls.
 fn runtime_call() -> String {
@@ -586,7 +614,7 @@ trail_resolved AS (
   SELECT object, ts_ms, requestid, accountid, identity_arn, region, operation, modelid, mid, kind, {base} AS base,
     inferenceregion, CAST(NULL AS BIGINT) AS input_tokens, CAST(NULL AS BIGINT) AS output_tokens,
     CAST(NULL AS BIGINT) AS cache_read_tokens, CAST(NULL AS BIGINT) AS cache_write_tokens,
-    CAST(NULL AS BIGINT) AS cache_write_1h_tokens, CAST(NULL AS BIGINT) AS latency_ms, CAST(NULL AS BIGINT) AS first_byte_ms, errorcode,
+    CAST(NULL AS BIGINT) AS cache_write_1h_tokens, CAST(NULL AS VARCHAR) AS service_tier, CAST(NULL AS BIGINT) AS latency_ms, CAST(NULL AS BIGINT) AS first_byte_ms, errorcode,
     CAST(NULL AS VARCHAR) AS stop_reason, CAST(NULL AS MAP(VARCHAR, VARCHAR)) AS requestmetadata,
     false AS body_in_s3, {cloudtrail} AS recorded_by
   FROM trail_named
@@ -683,7 +711,7 @@ checked AS (
   SELECT object, ts_ms, request_id AS requestid, account_id AS accountid, identity_arn,
     source_region AS region, operation, model_id AS modelid, trim(model_id) AS mid, model_id_kind AS kind,
     model AS base, inference_region AS inferenceregion, input_tokens, output_tokens, cache_read_tokens,
-    cache_write_tokens, cache_write_1h_tokens, latency_ms, first_byte_ms, error_code AS errorcode, stop_reason, body_in_s3,
+    cache_write_tokens, cache_write_1h_tokens, service_tier, latency_ms, first_byte_ms, error_code AS errorcode, stop_reason, body_in_s3,
     coalesce(recorded_by, {log}) AS recorded_by,
     CAST(json_parse(request_metadata) AS MAP(VARCHAR, VARCHAR)) AS requestmetadata,
     CASE WHEN {outside} THEN {outside_status} ELSE {ok} END AS status
@@ -730,6 +758,7 @@ measured AS (
     {first_byte} AS first_byte_ms,
     {cache_read} AS cache_read_tokens,
     coalesce({cache_write}, CASE WHEN five_m IS NOT NULL OR one_h IS NOT NULL THEN coalesce(five_m, 0) + coalesce(one_h, 0) END) AS cache_write_tokens,
+    {tier} AS service_tier,
     regexp_extract(body, '(?is)\"stop_?reason\"\\s*:\\s*\"([^\"]*)\"', 1) AS stop_reason
   FROM (SELECT *, {five_m} AS five_m, {one_h} AS one_h FROM logs) AS split
 ),
@@ -757,6 +786,7 @@ resolved AS (
             filters = filters.join("\n    AND "),
             cache_read = cache("logged_cache_read", "cacheReadInputTokenCount"),
             cache_write = cache("logged_cache_write", "cacheWriteInputTokenCount"),
+            tier = service_tier(),
             five_m = cache_split("ephemeral_5m_input_tokens"),
             one_h = cache_split("ephemeral_1h_input_tokens"),
             rfc3339 = literal(RFC3339),
@@ -827,9 +857,9 @@ pub fn report(scan: &Scan, metadata_keys: &[String]) -> Vec<Statement> {
     out.push(stmt(
         CALLERS,
         format!(
-            "SELECT identity_arn, model_id, model, model_id_kind, source_region, error_code, recorded_by, {SUMS}
+            "SELECT identity_arn, model_id, model, model_id_kind, source_region, error_code, service_tier, recorded_by, {SUMS}
 FROM invocations
-GROUP BY identity_arn, model_id, model, model_id_kind, source_region, error_code, recorded_by"
+GROUP BY identity_arn, model_id, model, model_id_kind, source_region, error_code, service_tier, recorded_by"
         ),
     ));
     if !metadata_keys.is_empty() {
@@ -842,9 +872,9 @@ GROUP BY identity_arn, model_id, model, model_id_kind, source_region, error_code
         out.push(stmt(
             METADATA,
             format!(
-                "SELECT {groups}, model_id, model, model_id_kind, source_region, error_code, recorded_by, {SUMS}
+                "SELECT {groups}, model_id, model, model_id_kind, source_region, error_code, service_tier, recorded_by, {SUMS}
 FROM (SELECT *, {values} FROM invocations WHERE recorded_by = {log}) AS keyed
-GROUP BY {groups}, model_id, model, model_id_kind, source_region, error_code, recorded_by",
+GROUP BY {groups}, model_id, model, model_id_kind, source_region, error_code, service_tier, recorded_by",
                 log = literal(RecordedBy::InvocationLog.as_str()),
                 groups = groups.join(", "),
                 values = values.join(", ")
@@ -896,10 +926,10 @@ GROUP BY source_region, model, route"
 
 fn usage() -> String {
     format!(
-        "SELECT {day}, source_region, model_id, model, model_id_kind, route, inference_region, error_code, recorded_by,
-  {SUMS}
+        "SELECT {day}, source_region, model_id, model, model_id_kind, route, inference_region, error_code, service_tier,
+  recorded_by, {SUMS}
 FROM invocations
-GROUP BY 1, source_region, model_id, model, model_id_kind, route, inference_region, error_code, recorded_by",
+GROUP BY 1, source_region, model_id, model, model_id_kind, route, inference_region, error_code, service_tier, recorded_by",
         day = day("day")
     )
 }

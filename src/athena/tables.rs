@@ -200,7 +200,7 @@ fn same_models(usage: &ResultTable, profiles: &Profiles) -> Result<(), String> {
     Ok(())
 }
 
-const USAGE_KEYS: [(&str, Kind); 9] = [
+const USAGE_KEYS: [(&str, Kind); 10] = [
     (col::DAY, Int),
     (col::SOURCE_REGION, Text),
     (col::MODEL_ID, Text),
@@ -209,15 +209,17 @@ const USAGE_KEYS: [(&str, Kind); 9] = [
     (col::ROUTE, Text),
     (col::INFERENCE_REGION, Text),
     (col::ERROR_CODE, Text),
+    (col::SERVICE_TIER, Text),
     (col::RECORDED_BY, Text),
 ];
 
-const PRICED_KEYS: [(&str, Kind); 6] = [
+const PRICED_KEYS: [(&str, Kind); 7] = [
     (col::MODEL_ID, Text),
     (col::MODEL, Text),
     (col::MODEL_ID_KIND, Text),
     (col::SOURCE_REGION, Text),
     (col::ERROR_CODE, Text),
+    (col::SERVICE_TIER, Text),
     (col::RECORDED_BY, Text),
 ];
 

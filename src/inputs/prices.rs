@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::{csv_line, invalid, read_to_string, InputError};
+use crate::record::ServiceTier;
 
 /// The bundled table and the day its prices were taken from the public Bedrock price list.
 pub const DEFAULT_PRICES_CSV: &str = include_str!("default_prices.csv");
@@ -42,16 +43,17 @@ pub const CACHE_READ_MULTIPLE: f64 = 0.1;
 pub const CACHE_WRITE_MULTIPLE: f64 = 1.25;
 pub const CACHE_WRITE_1H_MULTIPLE: f64 = 2.0;
 
-/// The columns of a prices file; `cache_write_1h` may be left out (files from before it).
-const COLUMNS: [&str; 8] =
-    ["model", "region", "tier", "input", "output", "cache_read", "cache_write", "cache_write_1h"];
+/// The columns of a prices file. The last two may be left out (files from before them):
+/// `cache_write_1h`, then `service_tier` (`standard` when absent or empty).
+const COLUMNS: [&str; 9] =
+    ["model", "region", "tier", "input", "output", "cache_read", "cache_write", "cache_write_1h", "service_tier"];
 
-/// One price row: region (None for `*`), tier (None for `*`), price.
-type Row = (Option<String>, Option<Tier>, Price);
+/// One price row: region (None for `*`), tier (None for `*`), service tier (None for `*`), price.
+type Row = (Option<String>, Option<Tier>, Option<ServiceTier>, Price);
 
 #[derive(Debug, Clone)]
 pub struct Prices {
-    /// model -> rows for that model: (region or None for `*`, tier or None for `*`, price)
+    /// model -> its rows
     rows: HashMap<String, Vec<Row>>,
     /// "default table of 2026-11-01" or the file name.
     pub source: String,
@@ -78,10 +80,10 @@ impl Prices {
             csv::ReaderBuilder::new().trim(csv::Trim::All).comment(Some(b'#')).from_reader(text.as_bytes());
         let headers = reader.headers().map_err(|e| invalid(path, e.to_string()))?.clone();
         let got: Vec<&str> = headers.iter().collect();
-        if got != COLUMNS && got != COLUMNS[..7] {
+        if ![7, 8, 9].iter().any(|n| got == COLUMNS[..*n]) {
             return Err(invalid(
                 path,
-                format!("header must be `{}` (`,cache_write_1h` may be left out)", COLUMNS.join(",")),
+                format!("header must be `{}` (the last two, or the last, may be left out)", COLUMNS.join(",")),
             ));
         }
         let mut rows: HashMap<String, Vec<Row>> = HashMap::new();
@@ -130,25 +132,47 @@ impl Prices {
                 cache_write: num(6, "cache_write")?.unwrap_or(input * CACHE_WRITE_MULTIPLE),
                 cache_write_1h: num(7, "cache_write_1h")?.unwrap_or(input * CACHE_WRITE_1H_MULTIPLE),
             };
+            // A price for priority, flex or latency-optimized calls is never the standard one
+            // unless a row says `*`: a row without a service tier is the standard price.
+            let service = match rec.get(8).unwrap_or("") {
+                "" => Some(ServiceTier::Standard),
+                "*" => None,
+                s => match ServiceTier::parse(s).filter(|t| *t != ServiceTier::Other) {
+                    Some(t) => Some(t),
+                    None => {
+                        let names: Vec<&str> =
+                            ServiceTier::ALL.iter().filter(|t| **t != ServiceTier::Other).map(|t| t.as_str()).collect();
+                        return Err(invalid(
+                            path,
+                            format!("line {line}: service_tier must be {} or `*`", names.join(", ")),
+                        ));
+                    }
+                },
+            };
             let entry = rows.entry(model.clone()).or_default();
-            if entry.iter().any(|(r, t, _)| *r == region && *t == tier) {
+            if entry.iter().any(|(r, t, s, _)| *r == region && *t == tier && *s == service) {
                 return Err(invalid(
                     path,
-                    format!("line {line}: a second row for {model} with the same region and tier"),
+                    format!("line {line}: a second row for {model} with the same region, tier and service tier"),
                 ));
             }
-            entry.push((region, tier, price));
+            entry.push((region, tier, service, price));
         }
         Ok(Prices { rows, source: path.display().to_string() })
     }
 
-    /// The most specific row: an exact region beats `*`, then an exact tier beats `*`.
-    pub fn lookup(&self, model: &str, source_region: &str, tier: Tier) -> Option<Price> {
+    /// The most specific row: an exact region beats `*`, then an exact tier, then an exact
+    /// service tier.
+    pub fn lookup(&self, model: &str, source_region: &str, tier: Tier, service: ServiceTier) -> Option<Price> {
         let rows = self.rows.get(model)?;
         rows.iter()
-            .filter(|(r, t, _)| r.as_deref().is_none_or(|r| r == source_region) && t.is_none_or(|t| t == tier))
-            .max_by_key(|(r, t, _)| 2 * u8::from(r.is_some()) + u8::from(t.is_some()))
-            .map(|(_, _, p)| *p)
+            .filter(|(r, t, s, _)| {
+                r.as_deref().is_none_or(|r| r == source_region)
+                    && t.is_none_or(|t| t == tier)
+                    && s.is_none_or(|s| s == service)
+            })
+            .max_by_key(|(r, t, s, _)| 4 * u8::from(r.is_some()) + 2 * u8::from(t.is_some()) + u8::from(s.is_some()))
+            .map(|(_, _, _, p)| *p)
     }
 
     /// The table as CSV, sorted, with the empty-cell defaults filled in: what is in force.
@@ -157,16 +181,17 @@ impl Prices {
             .rows
             .iter()
             .flat_map(|(model, rows)| {
-                rows.iter().map(move |(r, t, p)| {
+                rows.iter().map(move |(r, t, s, p)| {
                     format!(
-                        "{model},{},{},{},{},{},{},{}",
+                        "{model},{},{},{},{},{},{},{},{}",
                         r.as_deref().unwrap_or("*"),
                         t.map_or("*", Tier::as_str),
                         p.input,
                         p.output,
                         p.cache_read,
                         p.cache_write,
-                        p.cache_write_1h
+                        p.cache_write_1h,
+                        s.map_or("*", ServiceTier::as_str)
                     )
                 })
             })
@@ -205,23 +230,60 @@ m,eu-west-1,global,3.5,17.0,0.35,4.5
             ("eu-west-1", Tier::Global, 3.5),
         ];
         for (region, tier, want) in cases {
-            assert_eq!(p.lookup("m", region, tier).unwrap().input, want, "{region} {tier:?}");
+            assert_eq!(p.lookup("m", region, tier, ServiceTier::Standard).unwrap().input, want, "{region} {tier:?}");
         }
-        assert_eq!(p.lookup("other", "us-east-1", Tier::Regional), None);
+        assert_eq!(p.lookup("other", "us-east-1", Tier::Regional, ServiceTier::Standard), None);
     }
 
     #[test]
     fn empty_cache_cells_default_to_ratios_of_input() {
         let p = Prices::parse(TABLE, Path::new("p.csv")).unwrap();
-        let got = p.lookup("m", "us-east-1", Tier::Regional).unwrap();
+        let got = p.lookup("m", "us-east-1", Tier::Regional, ServiceTier::Standard).unwrap();
         assert!((got.cache_read - 0.33).abs() < 1e-12);
         assert!((got.cache_write - 4.125).abs() < 1e-12);
         // One-hour writes: twice the input price, or the cell's own price.
         assert!((got.cache_write_1h - 6.6).abs() < 1e-12);
         let with_1h = "model,region,tier,input,output,cache_read,cache_write,cache_write_1h\nm,*,*,3,15,0.3,3.75,7\nn,*,*,1,2,,,\n";
         let p = Prices::parse(with_1h, Path::new("p.csv")).unwrap();
-        assert_eq!(p.lookup("m", "r", Tier::Regional).unwrap().cache_write_1h, 7.0);
-        assert_eq!(p.lookup("n", "r", Tier::Regional).unwrap().cache_write_1h, 2.0);
+        assert_eq!(p.lookup("m", "r", Tier::Regional, ServiceTier::Standard).unwrap().cache_write_1h, 7.0);
+        assert_eq!(p.lookup("n", "r", Tier::Regional, ServiceTier::Standard).unwrap().cache_write_1h, 2.0);
+    }
+
+    #[test]
+    fn service_tiers_are_priced_by_their_own_rows() {
+        let text = "model,region,tier,input,output,cache_read,cache_write,cache_write_1h,service_tier
+m,*,*,1,2,,,,
+m,*,*,1.75,3.5,,,,priority
+m,*,*,0.5,1,,,,flex
+n,*,*,1,2,,,,*
+n,*,*,9,9,,,,latency-optimized
+";
+        let p = Prices::parse(text, Path::new("p.csv")).unwrap();
+        let input = |model: &str, t| p.lookup(model, "r", Tier::Regional, t).map(|p| p.input);
+        let cases = [
+            ("m", ServiceTier::Standard, Some(1.0)),
+            ("m", ServiceTier::Priority, Some(1.75)),
+            ("m", ServiceTier::Flex, Some(0.5)),
+            // No row for it and no `*` row: unpriced, never the standard price.
+            ("m", ServiceTier::LatencyOptimized, None),
+            ("m", ServiceTier::Other, None),
+            ("n", ServiceTier::Priority, Some(1.0)),
+            ("n", ServiceTier::LatencyOptimized, Some(9.0)),
+            ("n", ServiceTier::Other, Some(1.0)),
+        ];
+        for (model, tier, want) in cases {
+            assert_eq!(input(model, tier), want, "{model} {tier:?}");
+        }
+        // A file without the column prices standard calls only.
+        let old = Prices::parse(TABLE, Path::new("p.csv")).unwrap();
+        assert!(old.lookup("m", "r", Tier::Regional, ServiceTier::Priority).is_none());
+        let bad =
+            "model,region,tier,input,output,cache_read,cache_write,cache_write_1h,service_tier\nm,*,*,1,2,,,,turbo\n";
+        let err = Prices::parse(bad, Path::new("p.csv")).unwrap_err().to_string();
+        assert!(
+            err.contains("line 2: service_tier must be standard, priority, flex, reserved, latency-optimized or `*`"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -264,14 +326,16 @@ m,eu-west-1,global,3.5,17.0,0.35,4.5
         let p = Prices::parse(TABLE, Path::new("p.csv")).unwrap();
         let again = Prices::parse(&p.to_csv(), Path::new("again.csv")).unwrap();
         assert_eq!(again.to_csv(), p.to_csv());
-        assert!(p.to_csv().contains("m,*,regional,3.3,16.5,0.33,4.125,6.6\n"), "{}", p.to_csv());
+        assert!(p.to_csv().contains("m,*,regional,3.3,16.5,0.33,4.125,6.6,standard\n"), "{}", p.to_csv());
     }
 
     #[test]
     fn bundled_table_parses() {
         let p = Prices::default_table();
         assert!(p.len() > 20);
-        let sonnet = p.lookup("anthropic.claude-sonnet-4-20250514-v1:0", "us-east-1", Tier::Regional).unwrap();
+        let sonnet = p
+            .lookup("anthropic.claude-sonnet-4-20250514-v1:0", "us-east-1", Tier::Regional, ServiceTier::Standard)
+            .unwrap();
         assert_eq!((sonnet.input, sonnet.output), (3.0, 15.0));
     }
 }

@@ -40,6 +40,59 @@ pub struct Record<'a> {
     pub request_metadata: Cow<'a, str>,
     pub body_in_s3: bool,
     pub recorded_by: RecordedBy,
+    pub service_tier: ServiceTier,
+}
+
+/// How a call was served, as its response says (Converse's `serviceTier.type` and
+/// `performanceConfig.latency`, an OpenAI-style body's `service_tier`, Anthropic's
+/// `usage.service_tier`). It changes the price; a call that says nothing was standard.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ServiceTier {
+    #[default]
+    Standard,
+    Priority,
+    Flex,
+    Reserved,
+    LatencyOptimized,
+    /// A tier name mila does not know: priced only by a `*` row, never as standard.
+    Other,
+}
+
+impl ServiceTier {
+    pub const ALL: [ServiceTier; 6] = [
+        ServiceTier::Standard,
+        ServiceTier::Priority,
+        ServiceTier::Flex,
+        ServiceTier::Reserved,
+        ServiceTier::LatencyOptimized,
+        ServiceTier::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceTier::Standard => "standard",
+            ServiceTier::Priority => "priority",
+            ServiceTier::Flex => "flex",
+            ServiceTier::Reserved => "reserved",
+            ServiceTier::LatencyOptimized => "latency-optimized",
+            ServiceTier::Other => "other",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ServiceTier> {
+        ServiceTier::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// A tier as a response names it (`default` is Bedrock's word for standard).
+    pub fn from_response(name: &str) -> ServiceTier {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "default" | "standard" | "on_demand" | "on-demand" => ServiceTier::Standard,
+            "priority" => ServiceTier::Priority,
+            "flex" => ServiceTier::Flex,
+            "reserved" => ServiceTier::Reserved,
+            _ => ServiceTier::Other,
+        }
+    }
 }
 
 impl Record<'_> {

@@ -11,7 +11,7 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
 use super::model_id::{canonicalise, route, ModelIdKind, Route};
-use super::{Record, RecordedBy};
+use super::{Record, RecordedBy, ServiceTier};
 use crate::inputs::profiles::Profiles;
 
 /// Scalar values where mila expects an object or array carry nothing it reads: they are read as
@@ -166,6 +166,71 @@ struct Body<'a> {
     metrics: Option<StreamMetrics>,
     /// Anthropic's `usage.cache_creation` (the last one a stream carries: its final usage).
     cache_creation: Option<CacheCreation>,
+    /// The tier the response names, if it names one.
+    service_tier: Option<ServiceTier>,
+    /// Converse's `performanceConfig.latency` is `optimized`.
+    latency_optimized: bool,
+}
+
+impl Body<'_> {
+    fn tier(&self) -> ServiceTier {
+        match self.latency_optimized {
+            true => ServiceTier::LatencyOptimized,
+            false => self.service_tier.unwrap_or_default(),
+        }
+    }
+}
+
+/// A service tier as a response writes it: a name (`"priority"`) or Converse's object
+/// (`{"type": "priority"}`).
+struct TierName(ServiceTier);
+
+impl<'de> Deserialize<'de> for TierName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(TierVisitor)
+    }
+}
+
+struct TierVisitor;
+
+impl<'de> Visitor<'de> for TierVisitor {
+    type Value = TierName;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a service tier")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<TierName, E> {
+        Ok(TierName(ServiceTier::from_response(v)))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TierName, A::Error> {
+        let mut tier = None;
+        while let Some(key) = map.next_key::<Text>()? {
+            match key.0.as_ref() {
+                "type" => tier = map.next_value::<StrOrSkip>()?.0.map(|s| ServiceTier::from_response(&s)),
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        tier.map(TierName).ok_or_else(|| de::Error::custom("no type"))
+    }
+}
+
+/// Converse's `performanceConfig`: only `latency` is read.
+#[derive(Deserialize)]
+struct PerformanceConfig<'a> {
+    #[serde(borrow)]
+    latency: Option<Text<'a>>,
+}
+
+impl PerformanceConfig<'_> {
+    fn optimized(config: Option<Lenient<PerformanceConfig>>) -> bool {
+        config.and_then(|c| c.0).and_then(|c| c.latency).is_some_and(|l| l.0.eq_ignore_ascii_case("optimized"))
+    }
+}
+
+fn tier_of(value: Option<Lenient<TierName>>) -> Option<ServiceTier> {
+    value.and_then(|t| t.0).map(|t| t.0)
 }
 
 /// Cache writes split by how long they are kept. Numbers only: any other value makes the split
@@ -176,15 +241,20 @@ struct CacheCreation {
     ephemeral_1h_input_tokens: Option<u64>,
 }
 
-/// An Anthropic `usage` object: only its cache-write split is read.
+/// An Anthropic `usage` object: only its cache-write split and service tier are read.
 #[derive(Deserialize)]
 struct Usage {
     cache_creation: Option<Lenient<CacheCreation>>,
+    service_tier: Option<Lenient<TierName>>,
 }
 
 impl Usage {
-    fn split(usage: Option<Lenient<Usage>>) -> Option<CacheCreation> {
-        usage?.0?.cache_creation?.0
+    /// The cache-write split and the tier of a usage object.
+    fn read(usage: Option<Lenient<Usage>>) -> (Option<CacheCreation>, Option<ServiceTier>) {
+        match usage.and_then(|u| u.0) {
+            Some(u) => (u.cache_creation.and_then(|c| c.0), tier_of(u.service_tier)),
+            None => (None, None),
+        }
     }
 }
 
@@ -283,7 +353,15 @@ impl<'de> Visitor<'de> for BodyVisitor {
                     }
                 }
                 METRICS_KEY => body.metrics = map.next_value::<Option<StreamMetrics>>()?,
-                "usage" => body.cache_creation = Usage::split(map.next_value()?),
+                "usage" => {
+                    let (split, tier) = Usage::read(map.next_value()?);
+                    body.cache_creation = split;
+                    body.service_tier = tier.or(body.service_tier);
+                }
+                "serviceTier" | "service_tier" => {
+                    body.service_tier = tier_of(map.next_value()?).or(body.service_tier);
+                }
+                "performanceConfig" => body.latency_optimized = PerformanceConfig::optimized(map.next_value()?),
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -304,6 +382,9 @@ impl<'de> Visitor<'de> for BodyVisitor {
             if chunk.cache_creation.is_some() {
                 body.cache_creation = chunk.cache_creation;
             }
+            if chunk.service_tier.is_some() {
+                body.service_tier = chunk.service_tier;
+            }
         }
         Ok(body)
     }
@@ -318,6 +399,7 @@ struct Chunk<'a> {
     metrics: Option<StreamMetrics>,
     stop_reason: Option<Cow<'a, str>>,
     cache_creation: Option<CacheCreation>,
+    service_tier: Option<ServiceTier>,
 }
 
 impl<'de: 'a, 'a> Deserialize<'de> for Chunk<'a> {
@@ -342,11 +424,14 @@ impl<'de> Visitor<'de> for ChunkVisitor {
             match key.0.as_ref() {
                 METRICS_KEY => chunk.metrics = map.next_value::<Option<StreamMetrics>>()?,
                 "delta" => chunk.stop_reason = map.next_value::<Delta>()?.stop_reason,
-                "usage" => chunk.cache_creation = Usage::split(map.next_value()?).or(chunk.cache_creation),
-                "message" => {
-                    let start: Option<Lenient<StartMessage>> = map.next_value()?;
-                    let split = Usage::split(start.and_then(|s| s.0).and_then(|m| m.usage));
+                "usage" | "message" => {
+                    let usage = match key.0.as_ref() {
+                        "usage" => map.next_value()?,
+                        _ => map.next_value::<Option<Lenient<StartMessage>>>()?.and_then(|s| s.0).and_then(|m| m.usage),
+                    };
+                    let (split, tier) = Usage::read(usage);
                     chunk.cache_creation = split.or(chunk.cache_creation);
+                    chunk.service_tier = tier.or(chunk.service_tier);
                 }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
@@ -502,6 +587,7 @@ pub fn parse_line<'a>(line: &'a [u8], profiles: &'a Profiles) -> Result<Record<'
     // The log's own count, else the stream metrics', else Anthropic's split added up. Of them,
     // the one-hour writes (never more than the whole).
     let split = body.cache_creation;
+    let tier = body.tier();
     let cache_write = input
         .and_then(|i| i.cache_write_input_token_count)
         .or_else(|| metrics.and_then(|m| m.cache_write_input_token_count))
@@ -543,6 +629,7 @@ pub fn parse_line<'a>(line: &'a [u8], profiles: &'a Profiles) -> Result<Record<'
         request_metadata,
         body_in_s3,
         recorded_by: RecordedBy::InvocationLog,
+        service_tier: tier,
     };
     in_range(&record)?;
     Ok(record)

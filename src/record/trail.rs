@@ -218,6 +218,7 @@ pub fn parse_event<'a>(event: &'a RawValue, profiles: &'a Profiles) -> Result<Op
         cache_read_tokens: 0,
         cache_write_tokens: 0,
         cache_write_1h_tokens: 0,
+        service_tier: super::ServiceTier::Standard,
         latency_ms: None,
         first_byte_ms: None,
         error_code: raw.error_code.map(|t| t.0).filter(|s| !s.is_empty()),

@@ -104,6 +104,7 @@ pub fn is_text(h: &str) -> bool {
             | "Problem"
             | "Peak minute"
             | "Quota kind"
+            | "Service tier"
             | "Figure"
             | "Day"
             | "Account"
@@ -575,6 +576,8 @@ fn tokens_and_cost(d: &mut Doc, t: &crate::summary::Tokens, c: &crate::summary::
     d.para("Prices that differ by region apply by source region. Kind is how the caller named the model: a foundation model, a geographic or global cross-region profile, or an application profile.");
     d.table(&with_figures(&["Source region"]), c.by_source_region.iter().map(|x| row(&[&x.source_region], &x.figures)));
     d.table(&with_figures(&["Model-id kind"]), c.by_model_id_kind.iter().map(|x| row(&[&x.model_id_kind], &x.figures)));
+    d.para("Service tier is how the response says the call was served (priority, flex, latency-optimized); a call whose response names none was standard. A tier without a price row is unpriced, never priced as standard.");
+    d.table(&with_figures(&["Service tier"]), c.by_service_tier.iter().map(|x| row(&[&x.service_tier], &x.figures)));
 
     figure(d, charts, charts::COST);
     attribution(d, c);

@@ -369,6 +369,9 @@ fn cost_section(tables: &Tables, inputs: &Inputs) -> PolarsResult<Cost> {
     let by_model_id_kind = rows(&grouped(&[col::MODEL_ID_KIND])?)
         .map(|r| CostKind { model_id_kind: r.str(col::MODEL_ID_KIND), figures: attributed(&r) })
         .collect();
+    let by_service_tier = rows(&grouped(&[col::SERVICE_TIER])?)
+        .map(|r| CostServiceTier { service_tier: r.str(col::SERVICE_TIER), figures: attributed(&r) })
+        .collect();
     let by_tag = rows(&cost::by_tag(priced, inputs.profiles, &[])?.collect()?)
         .map(|r| CostTag { key: r.str(cost::TAG_KEY), value: r.str(cost::TAG_VALUE), figures: attributed(&r) })
         .collect();
@@ -391,6 +394,7 @@ fn cost_section(tables: &Tables, inputs: &Inputs) -> PolarsResult<Cost> {
         by_request_metadata,
         by_source_region,
         by_model_id_kind,
+        by_service_tier,
         prices: inputs.prices.source.clone(),
         profiles: profiles_in_use(inputs.profiles),
     })

@@ -272,6 +272,9 @@ pub struct Cost {
     pub by_source_region: Vec<CostRegion>,
     /// Per kind of model id: foundation-model, geo-profile, global-profile, application-profile, other.
     pub by_model_id_kind: Vec<CostKind>,
+    /// Per service tier the responses named: standard, priority, flex, reserved,
+    /// latency-optimized, other.
+    pub by_service_tier: Vec<CostServiceTier>,
     pub prices: String,
     /// The profiles file in use, its size and snapshot date; or that there is none.
     pub profiles: String,
@@ -287,6 +290,13 @@ pub struct CostRegion {
 #[derive(Debug, Serialize, PartialEq)]
 pub struct CostKind {
     pub model_id_kind: String,
+    #[serde(flatten)]
+    pub figures: Attributed,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct CostServiceTier {
+    pub service_tier: String,
     #[serde(flatten)]
     pub figures: Attributed,
 }

@@ -12,12 +12,13 @@ use polars::prelude::*;
 /// The aggregated tables of one window.
 pub struct Tables {
     /// Per (day, source region, model id, model, model-id kind, route, inference region, error
-    /// code): requests and the four token sums (failed calls included).
+    /// code, service tier, record kind): requests and the token sums (failed calls included).
     pub usage: DataFrame,
-    /// Per (identity ARN, model id, model, model-id kind, source region, error code): the same.
+    /// Per (identity ARN, model id, model, model-id kind, source region, error code, service
+    /// tier, record kind): the same.
     pub callers: DataFrame,
-    /// Per (request metadata text, model id, model, model-id kind, source region, error code):
-    /// the same; empty unless `--by-metadata` asked for it.
+    /// Per (request metadata text, model id, model, model-id kind, source region, error code,
+    /// service tier, record kind): the same; empty unless `--by-metadata` asked for it.
     pub metadata: DataFrame,
     /// Per (source region, model): requests, rerouted, active minutes, the peak requests and
     /// quota tokens (input + output) in a minute and the first minute of the peak, its quotas and

@@ -506,26 +506,39 @@ fn prices_check(
     Ok(Status::Violations)
 }
 
+/// One fetch per `--region` in turn (the configured region when none was given), each with the
+/// fetch's own error; the runtime ends before anything is computed from them.
+fn per_region<'a, T, E, Fut>(
+    s: &'a settings::Fetch,
+    fetch: impl Fn(&'a crate::source::aws::AwsSettings, Option<&'a str>) -> Fut,
+) -> Result<Vec<T>>
+where
+    Fut: std::future::Future<Output = std::result::Result<T, E>>,
+    E: std::error::Error + Send + Sync + 'static,
+{
+    let wanted: Vec<Option<&str>> =
+        if s.regions.is_empty() { vec![None] } else { s.regions.iter().map(|r| Some(r.as_str())).collect() };
+    let runtime = crate::source::aws::runtime().context("cannot start the async runtime")?;
+    let fetched = runtime.block_on(async {
+        let mut out = Vec::new();
+        for region in wanted {
+            out.push(fetch(&s.aws, region).await?);
+        }
+        Ok::<_, E>(out)
+    })?;
+    Ok(fetched)
+}
+
 /// Writes the quotas file from Service Quotas: each per-minute inference quota it can map to a
 /// (model, kind) through the bundled names table; the per-minute names it cannot map are listed.
 pub fn quotas_fetch(s: settings::Fetch) -> Result<Status> {
     use crate::inputs::quotas::{map_quota_name, Per, Quota, Quotas, MAX_QUOTA};
-    use crate::source::{aws, servicequotas};
+    use crate::source::servicequotas;
     // The file is replaced, so it must be a quotas file already (or not exist).
     if s.out.exists() {
         Quotas::load(&s.out).context("--out names a file that is not a quotas file; not overwriting it")?;
     }
-    let wanted: Vec<Option<&str>> =
-        if s.regions.is_empty() { vec![None] } else { s.regions.iter().map(|r| Some(r.as_str())).collect() };
-    let runtime = aws::runtime().context("cannot start the async runtime")?;
-    let fetched = runtime.block_on(async {
-        let mut out = Vec::new();
-        for region in wanted {
-            out.push(servicequotas::fetch(&s.aws, region).await?);
-        }
-        Ok::<_, servicequotas::FetchError>(out)
-    })?;
-    drop(runtime);
+    let fetched = per_region(&s, servicequotas::fetch)?;
 
     let mut quotas: std::collections::BTreeMap<(String, &str, crate::inputs::quotas::QuotaKind), Quota> =
         Default::default();
@@ -598,24 +611,14 @@ pub fn quotas_fetch(s: settings::Fetch) -> Result<Status> {
 /// Bedrock no longer lists so that older logs still resolve.
 pub fn profiles_fetch(s: settings::Fetch) -> Result<Status> {
     use crate::inputs::profiles::{self, Profiles};
-    use crate::source::{aws, bedrock};
+    use crate::source::bedrock;
     // An existing file is updated, so it must be a profiles file: never overwrite anything else.
     let previous = if s.out.exists() {
         Profiles::load(&s.out).context("--out names a file that is not a profiles file; not overwriting it")?
     } else {
         Profiles::default()
     };
-    let wanted: Vec<Option<&str>> =
-        if s.regions.is_empty() { vec![None] } else { s.regions.iter().map(|r| Some(r.as_str())).collect() };
-    let runtime = aws::runtime().context("cannot start the async runtime")?;
-    let fetched = runtime.block_on(async {
-        let mut out = Vec::new();
-        for region in wanted {
-            out.push(bedrock::fetch(&s.aws, region).await?);
-        }
-        Ok::<_, bedrock::FetchError>(out)
-    })?;
-    drop(runtime);
+    let fetched = per_region(&s, bedrock::fetch)?;
 
     let regions: Vec<String> = fetched.iter().map(|(r, _)| r.clone()).collect();
     let mut per_region = Vec::new();

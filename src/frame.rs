@@ -572,3 +572,33 @@ pub fn timestamps_ms(frame: &DataFrame) -> PolarsResult<Vec<Option<i64>>> {
     let ts = frame.column(col::TIMESTAMP)?.as_materialized_series().to_physical_repr().into_owned();
     Ok(ts.i64()?.iter().collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inputs::profiles::Profiles;
+
+    /// A day file written before `cache_write_1h_tokens`, `service_tier` and `recorded_by`
+    /// existed reads as one whose calls had none of them: no one-hour writes, standard, logged.
+    #[test]
+    fn an_old_day_file_reads_with_the_newer_columns_filled_in() {
+        let profiles = Profiles::default();
+        let line = br#"{"timestamp":"2026-11-10T08:00:00Z","requestId":"r1","region":"us-east-1","operation":"Converse","modelId":"amazon.nova-pro-v1:0","input":{"inputTokenCount":5,"cacheWriteInputTokenCount":7},"output":{"outputTokenCount":3,"outputBodyJson":{"serviceTier":{"type":"priority"}}}}"#;
+        let record = crate::record::parse_line(line, &profiles).unwrap();
+        assert_eq!(record.service_tier, crate::record::ServiceTier::Priority);
+        let mut batch = Batch::default();
+        batch.push(&record);
+        let mut builder = FrameBuilder::default();
+        builder.take(&batch, &[Seen::New]);
+        let new = builder.finish().unwrap();
+        let old = new.drop_many([col::CACHE_WRITE_1H_TOKENS, col::SERVICE_TIER, col::RECORDED_BY]);
+        let filled = with_all_columns(old).unwrap();
+        let names: Vec<&str> = filled.get_column_names().iter().map(|n| n.as_str()).collect();
+        assert_eq!(names, col::ALL);
+        let (batch, outside) = Batch::from_frame(&filled, crate::window::Window::default()).unwrap();
+        assert_eq!((batch.len(), outside), (1, 0));
+        assert_eq!(batch.tokens.iter().map(|t| t[0]).collect::<Vec<_>>(), [5, 3, 0, 7, 0]);
+        assert_eq!(batch.strings[s::TIER].value(batch.strings[s::TIER].codes[0]), Some("standard"));
+        assert_eq!(batch.recorded_by, [RecordedBy::InvocationLog]);
+    }
+}

@@ -235,7 +235,8 @@ impl Store {
             if since_ms.is_some_and(|s| start + DAY_MS <= s) || until_ms.is_some_and(|u| start >= u) {
                 continue;
             }
-            each(self.read_parquet(file)?)?;
+            // Day files written by an older mila lack the newer columns: they are filled in.
+            each(crate::frame::with_all_columns(self.read_parquet(file)?)?)?;
         }
         Ok(())
     }

@@ -471,9 +471,10 @@ pub fn prices(t: &settings::PriceTables) -> Result<Status> {
     if let Some(input) = &t.check {
         return prices_check(input, p, t.width);
     }
-    let burndown: String = b.rows().iter().map(|(model, rate)| format!("{model},{rate}\n")).collect();
+    // The burndown table follows as comments, so the output is still a prices file.
+    let burndown: String = b.rows().iter().map(|(model, rate)| format!("# {model},{rate}\n")).collect();
     let text = format!(
-        "# {}; USD per million tokens\n{}\n# {}; quota tokens per output token, most specific row first\nmodel,rate\n{burndown}",
+        "# {}; USD per million tokens\n{}#\n# {}; quota tokens per output token, most specific row first\n# model,rate\n{burndown}",
         p.source,
         p.to_csv(),
         b.source

@@ -195,7 +195,7 @@ fn quota_tokens_burn_down_per_kind_with_throttling() {
     // mila prices shows both tables with their dates; a bad burndown file is named.
     let p = ok(&["prices"]).stdout;
     assert!(
-        p.contains("# bundled burndown table of 2026-12-01") && p.contains("anthropic.claude-sonnet-4-*,5\n"),
+        p.contains("# bundled burndown table of 2026-12-01") && p.contains("# anthropic.claude-sonnet-4-*,5\n"),
         "{p}"
     );
     std::fs::write(&burndown, "model,rate\nx,fast\n").unwrap();

@@ -199,6 +199,14 @@ fn bundled_table_tiers() {
     }
     let out = ok(&["prices"]).stdout;
     assert!(out.starts_with("# bundled price table of 2026-12-01; USD per million tokens\n"), "{out}");
+    // What `mila prices` prints is itself a prices file (the burndown table is in comments).
+    let dir = tempdir();
+    let saved = dir.path().join("saved.csv");
+    std::fs::write(&saved, &out).unwrap();
+    assert_eq!(
+        ok(&["prices", "--prices", saved.to_str().unwrap()]).stdout.lines().skip(1).collect::<Vec<_>>(),
+        out.lines().skip(1).collect::<Vec<_>>()
+    );
     for family in [
         "anthropic.claude-3-",
         "anthropic.claude-sonnet-4",

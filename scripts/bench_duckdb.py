@@ -35,7 +35,9 @@ m AS (
                    '^(us|eu|apac|jp|au|ca|us-gov|in|global)\\.', '') AS model,
     CASE WHEN inferenceRegion IS NOT NULL THEN inferenceRegion
          WHEN modelId NOT LIKE 'arn:%' AND NOT regexp_matches(modelId, '^(us|eu|apac|jp|au|ca|us-gov|in|global)\\.') THEN region
-         WHEN modelId LIKE '%:foundation-model/%' THEN region END AS inference_region,
+         WHEN modelId LIKE '%:foundation-model/%' THEN region
+         WHEN regexp_matches(modelId, ':(provisioned-model|custom-model-deployment|imported-model|custom-model)/.') THEN region
+         END AS inference_region,
     CASE WHEN operation IN ('Converse', 'ConverseStream')
            THEN CAST(json_extract(output.outputBodyJson, '$.metrics.latencyMs') AS BIGINT)
          WHEN operation = 'InvokeModelWithResponseStream'

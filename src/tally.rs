@@ -76,8 +76,8 @@ pub struct Tally<'a> {
     needed: [bool; STRINGS.len()],
     route_codes: [u32; 2],
     throttling_code: u32,
-    /// Model-id code -> the quota its calls count against.
-    quota_kinds: Map<u32, QuotaKind>,
+    /// Model-id code (dense) -> the quota its calls count against, once decided.
+    quota_kinds: Vec<Option<QuotaKind>>,
     usage: Map<UsageKey, Sums>,
     callers: Map<PricedKey, Sums>,
     by_metadata: Map<PricedKey, Sums>,
@@ -131,7 +131,7 @@ impl<'a> Tally<'a> {
             needed: std::array::from_fn(|k| USAGE.contains(&k) || COVERAGE.contains(&k)),
             route_codes,
             throttling_code,
-            quota_kinds: Map::default(),
+            quota_kinds: Vec::new(),
             usage: Map::default(),
             callers: Map::default(),
             by_metadata: Map::default(),
@@ -172,10 +172,20 @@ impl Tally<'_> {
         }
 
         if let Some(rules) = self.capacity {
-            let dict = &self.dict;
-            let kind = *self.quota_kinds.entry(c[s::MODEL_ID]).or_insert_with(|| {
-                QuotaKind::of(dict[s::MODEL_ID].value(c[s::MODEL_ID]).unwrap_or_default(), rules.profiles)
-            });
+            let kind = match c[s::MODEL_ID] {
+                // Every record has a model id; a missing one would name no quota.
+                NULL_CODE => QuotaKind::Other,
+                code => {
+                    let code = code as usize;
+                    if self.quota_kinds.len() <= code {
+                        self.quota_kinds.resize(code + 1, None);
+                    }
+                    let dict = &self.dict;
+                    *self.quota_kinds[code].get_or_insert_with(|| {
+                        QuotaKind::of(dict[s::MODEL_ID].value(code as u32).unwrap_or_default(), rules.profiles)
+                    })
+                }
+            };
             let minute_ms = ts.div_euclid(MINUTE_MS) * MINUTE_MS;
             let row = (c[s::SOURCE], c[s::MODEL], kind);
             let minutes = &mut self.minutes;

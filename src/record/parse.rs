@@ -241,27 +241,101 @@ struct CacheCreation {
     ephemeral_1h_input_tokens: Option<u64>,
 }
 
-/// An Anthropic `usage` object: only its cache-write split and service tier are read.
-#[derive(Deserialize)]
+/// A `usage` object (Anthropic's, or Converse's, which has neither field): only its cache-write
+/// split and service tier are read, in one pass; any other shape reads as empty. Every Converse
+/// body has one, so it is not buffered and read twice as `Lenient` would.
+#[derive(Default)]
 struct Usage {
-    cache_creation: Option<Lenient<CacheCreation>>,
-    service_tier: Option<Lenient<TierName>>,
+    cache_creation: Option<CacheCreation>,
+    service_tier: Option<ServiceTier>,
+}
+
+impl<'de> Deserialize<'de> for Usage {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(UsageVisitor)
+    }
+}
+
+struct UsageVisitor;
+
+impl<'de> Visitor<'de> for UsageVisitor {
+    type Value = Usage;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a usage object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Usage, A::Error> {
+        let mut usage = Usage::default();
+        while let Some(key) = map.next_key::<Text>()? {
+            match key.0.as_ref() {
+                "cache_creation" => {
+                    usage.cache_creation = map.next_value::<Option<Lenient<CacheCreation>>>()?.and_then(|c| c.0)
+                }
+                "service_tier" => usage.service_tier = tier_of(map.next_value()?),
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(usage)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Usage, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Usage::default())
+    }
+
+    ignore_scalars!(Usage, Usage::default(), and strings);
 }
 
 impl Usage {
     /// The cache-write split and the tier of a usage object.
-    fn read(usage: Option<Lenient<Usage>>) -> (Option<CacheCreation>, Option<ServiceTier>) {
-        match usage.and_then(|u| u.0) {
-            Some(u) => (u.cache_creation.and_then(|c| c.0), tier_of(u.service_tier)),
-            None => (None, None),
-        }
+    fn read(usage: Option<Usage>) -> (Option<CacheCreation>, Option<ServiceTier>) {
+        usage.map_or((None, None), |u| (u.cache_creation, u.service_tier))
     }
 }
 
-/// A stream's `message_start` message: only its usage is read.
-#[derive(Deserialize)]
+/// A stream's `message_start` message: only its usage is read; any other shape reads as empty.
+#[derive(Default)]
 struct StartMessage {
-    usage: Option<Lenient<Usage>>,
+    usage: Option<Usage>,
+}
+
+impl<'de> Deserialize<'de> for StartMessage {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StartMessageVisitor)
+    }
+}
+
+struct StartMessageVisitor;
+
+impl<'de> Visitor<'de> for StartMessageVisitor {
+    type Value = StartMessage;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a stream's message")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<StartMessage, A::Error> {
+        let mut message = StartMessage::default();
+        while let Some(key) = map.next_key::<Text>()? {
+            match key.0.as_ref() {
+                "usage" => message.usage = map.next_value()?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(message)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<StartMessage, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(StartMessage::default())
+    }
+
+    ignore_scalars!(StartMessage, StartMessage::default(), and strings);
 }
 
 #[derive(Deserialize, Default, Debug, Clone, Copy)]
@@ -427,7 +501,7 @@ impl<'de> Visitor<'de> for ChunkVisitor {
                 "usage" | "message" => {
                     let usage = match key.0.as_ref() {
                         "usage" => map.next_value()?,
-                        _ => map.next_value::<Option<Lenient<StartMessage>>>()?.and_then(|s| s.0).and_then(|m| m.usage),
+                        _ => map.next_value::<Option<StartMessage>>()?.and_then(|m| m.usage),
                     };
                     let (split, tier) = Usage::read(usage);
                     chunk.cache_creation = split.or(chunk.cache_creation);

@@ -82,12 +82,13 @@ impl Bars {
             .flat_map(|r| r.values.iter().chain(&r.whiskers).chain(&r.marks))
             .flatten()
             .fold(0.0f64, |a, &b| a.max(b));
+        let span = upper(max, 1.3);
         let mut chart = ChartBuilder::on(&plot)
             .margin_top(24)
             .margin_right(16)
             .x_label_area_size(AXIS)
             .y_label_area_size(left + 36)
-            .build_cartesian_2d(0.0..upper(max, 1.3), 0.0..n)?;
+            .build_cartesian_2d(0.0..span, 0.0..n)?;
         chart
             .configure_mesh()
             .disable_y_mesh()
@@ -133,6 +134,11 @@ impl Bars {
                     )))?;
                     end = w;
                     note = format!("{note} · {}", thousands(w.round() as u64));
+                }
+                // A limit's tick just right of the bar would cross its figure: the figure moves
+                // past the tick.
+                if let Some(m) = row.marks.get(j).copied().flatten().filter(|m| *m > end && *m - end < 0.1 * span) {
+                    end = m;
                 }
                 let at = EmptyElement::at((end, (y0 + y1) / 2.0))
                     + Text::new(note, (5, 0), text(11, INK).pos(Pos::new(HPos::Left, VPos::Center)));

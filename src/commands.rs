@@ -543,14 +543,17 @@ pub fn quotas_fetch(s: settings::Fetch) -> Result<Status> {
 
     let mut quotas: std::collections::BTreeMap<(String, &str, crate::inputs::quotas::QuotaKind), Quota> =
         Default::default();
-    let (mut unmapped, mut refused, mut other) = (Vec::new(), Vec::new(), 0usize);
+    // Everything left out, as one line each: the names come from AWS, so they are escaped (a
+    // control character would end a TOML comment and the file would not load).
+    let (mut left_out, mut unmapped, mut other) = (Vec::new(), 0usize, 0usize);
     let mut per_region = Vec::new();
     for (region, listed) in &fetched {
         let before = quotas.len();
         for l in listed {
             let Some((model, kind, per)) = map_quota_name(&l.name) else {
                 if l.name.to_lowercase().contains("per minute") {
-                    unmapped.push(format!("{region}: {}", l.name));
+                    unmapped += 1;
+                    left_out.push(format!("not mapped to a model: {region}: {}", escape::terminal(&l.name)));
                 } else {
                     other += 1;
                 }
@@ -558,7 +561,11 @@ pub fn quotas_fetch(s: settings::Fetch) -> Result<Status> {
             };
             let value = l.value.filter(|v| v.is_finite() && *v >= 1.0 && *v <= MAX_QUOTA as f64);
             let Some(value) = value.map(|v| v.round() as u64) else {
-                refused.push(format!("{region}: {}: value {:?} is not a quota per minute", l.name, l.value));
+                left_out.push(format!(
+                    "{region}: {}: value {:?} is not a quota per minute",
+                    escape::terminal(&l.name),
+                    l.value
+                ));
                 continue;
             };
             let q = quotas.entry((region.clone(), model, kind)).or_insert_with(|| Quota {
@@ -573,7 +580,8 @@ pub fn quotas_fetch(s: settings::Fetch) -> Result<Status> {
                 Per::Tokens => &mut q.tokens_per_minute,
             };
             match slot {
-                Some(_) => refused.push(format!("{region}: {}: a second name for a quota already read", l.name)),
+                Some(_) => left_out
+                    .push(format!("{region}: {}: a second name for a quota already read", escape::terminal(&l.name))),
                 None => *slot = Some(value),
             }
         }
@@ -587,9 +595,9 @@ pub fn quotas_fetch(s: settings::Fetch) -> Result<Status> {
         regions.join(", "),
         s.today
     );
-    if !unmapped.is_empty() || !refused.is_empty() {
+    if !left_out.is_empty() {
         header.push_str("\n\nLeft out (add them by hand if they matter):");
-        for line in unmapped.iter().map(|u| format!("not mapped to a model: {u}")).chain(refused.iter().cloned()) {
+        for line in &left_out {
             header.push_str(&format!("\n  {line}"));
         }
     }
@@ -597,13 +605,13 @@ pub fn quotas_fetch(s: settings::Fetch) -> Result<Status> {
     output::write_atomic(&s.out, Quotas::to_toml(&quotas, &header).as_bytes())?;
     let mut msg =
         format!("mila: wrote {} to {} ({})", plural(quotas.len(), "quota"), s.out.display(), per_region.join(", "));
-    if !unmapped.is_empty() {
-        msg.push_str(&format!("; {} per-minute quota names not mapped to a model", unmapped.len()));
+    if unmapped > 0 {
+        msg.push_str(&format!("; {unmapped} per-minute quota names not mapped to a model"));
     }
     msg.push_str(&format!("; {} other Bedrock quotas are not per-minute inference quotas", other));
     eprintln!("{}", escape::terminal(&msg));
-    for line in unmapped.iter().map(|u| format!("not mapped to a model: {u}")).chain(refused) {
-        eprintln!("mila: left out: {}", escape::terminal(&line));
+    for line in &left_out {
+        eprintln!("mila: left out: {line}");
     }
     Ok(Status::Ok)
 }

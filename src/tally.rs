@@ -360,13 +360,9 @@ impl Tally<'_> {
                 let minutes = self.minutes.iter().map(|((source, model, kind), minutes)| {
                     ((name(s::SOURCE, *source), name(s::MODEL, *model), *kind), minutes.iter().map(|(t, m)| (*t, *m)))
                 });
-                capacity::table(capacity::fold(minutes, rules), rules)?
+                capacity::table(capacity::fold(minutes, rules))?
             }
-            None => {
-                let (quotas, profiles) = Default::default();
-                let burndown = crate::inputs::burndown::Burndown::default_table();
-                capacity::table(Vec::new(), Rules { quotas: &quotas, burndown: &burndown, profiles: &profiles })?
-            }
+            None => capacity::table(Vec::new())?,
         };
 
         let mut regions: Vec<(&str, &mut RegionLatency)> =

@@ -50,7 +50,7 @@ fn fetch_maps_every_per_minute_quota_and_lists_the_rest() {
     assert!(requests.iter().all(|r| r.service == "servicequotas"));
     assert!(
         run.stderr.contains(&format!(
-            "mila: wrote 6 quotas to {} (us-east-1: 4, eu-west-1: 2); 1 per-minute quota names not mapped to a model; 2 other Bedrock quotas are not per-minute inference quotas",
+            "mila: wrote 6 quotas to {} (us-east-1: 4, eu-west-1: 2); 2 per-minute quota names not mapped to a model; 2 other Bedrock quotas are not per-minute inference quotas",
             out.display()
         )),
         "{}",
@@ -61,6 +61,18 @@ fn fetch_maps_every_per_minute_quota_and_lists_the_rest() {
     // A value past 10^12 a minute is not a quota either.
     assert!(run.stderr.contains("left out: eu-west-1: Global cross-region model inference tokens per minute for Anthropic Claude Sonnet 4.5 V1: value Some(1e300) is not a quota per minute"), "{}", run.stderr);
 
+    // A name from AWS is escaped wherever it is written: on the terminal, and in the file's comment,
+    // where a newline or a control character would otherwise break out of it.
+    let odd = r"Odd\u{d}\u{7}\u{202e}Name\u{a}[[quota]]";
+    assert!(
+        run.stderr.contains(&format!(
+            "not mapped to a model: eu-west-1: On-demand model inference tokens per minute for {odd}"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains('\u{202e}') && !run.stderr.contains('\u{7}'));
+    assert!(std::fs::read_to_string(&out).unwrap().contains(odd));
     let q = Quotas::load(&out).unwrap();
     let get = |region: &str, model: &str, kind| {
         q.get(region, model, kind).map(|q| (q.requests_per_minute, q.tokens_per_minute))
@@ -113,6 +125,13 @@ fn fetch_names_the_permission_and_never_overwrites_another_file() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("not a quotas file; not overwriting it"), "{}", run.stderr);
     assert_eq!(std::fs::read_to_string(&other).unwrap(), "title = \"mine\"\n");
+    // An endpoint that hands back the same page token for ever: read twice, then the loop stops.
+    let looping = Replay::start(|_: &Request| (200, r#"{"NextToken":"again","Quotas":[]}"#.to_string()));
+    let run = aws::mila_at(&looping.url, &["quotas", "fetch", "--region", "us-east-1", "--out", out.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(looping.requests().len(), 2);
+    assert_eq!(Quotas::load(&out).unwrap().quotas.len(), 0);
+    std::fs::remove_file(&out).unwrap();
     // A bad region name is refused before any request.
     let before = server.requests().len();
     let run = aws::mila_at(&server.url, &["quotas", "fetch", "--region", "us east", "--out", out.to_str().unwrap()]);

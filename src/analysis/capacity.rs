@@ -133,12 +133,15 @@ pub struct Row<'a> {
     pub model: &'a str,
     pub kind: QuotaKind,
     pub peaks: Peaks,
+    /// The quota the minutes were judged against, and the burndown rate they were counted with.
+    pub quota: Option<&'a Quota>,
+    pub rate: f64,
 }
 
 /// Folds each row's minutes into its peaks, with its quota and burndown rate.
 pub fn fold<'a, M: IntoIterator<Item = (i64, Minute)>>(
     rows: impl IntoIterator<Item = ((&'a str, &'a str, QuotaKind), M)>,
-    rules: Rules,
+    rules: Rules<'a>,
 ) -> Vec<Row<'a>> {
     rows.into_iter()
         .map(|((source, model, kind), minutes)| {
@@ -147,21 +150,20 @@ pub fn fold<'a, M: IntoIterator<Item = (i64, Minute)>>(
             for (minute_ms, m) in minutes {
                 peaks.add(minute_ms, &m, quota, rate);
             }
-            Row { source, model, kind, peaks }
+            Row { source, model, kind, peaks, quota, rate }
         })
         .collect()
 }
 
 /// The capacity table: one row per (source region, model, quota kind), sorted, with its quotas
 /// and burndown rate.
-pub fn table(mut rows: Vec<Row>, rules: Rules) -> PolarsResult<DataFrame> {
+pub fn table(mut rows: Vec<Row>) -> PolarsResult<DataFrame> {
     rows.sort_by(|a, b| (a.source, a.model, a.kind).cmp(&(b.source, b.model, b.kind)));
-    let quotas: Vec<Option<&Quota>> = rows.iter().map(|r| rules.quotas.get(r.source, r.model, r.kind)).collect();
     let ints = |name: &str, f: &dyn Fn(&Peaks) -> u64| {
         Column::new(name.into(), rows.iter().map(|r| int(f(&r.peaks))).collect::<Vec<_>>())
     };
     let quota = |name: &str, f: fn(&Quota) -> Option<u64>| {
-        Column::new(name.into(), quotas.iter().map(|q| q.and_then(f).map(int)).collect::<Vec<_>>())
+        Column::new(name.into(), rows.iter().map(|r| r.quota.and_then(f).map(int)).collect::<Vec<_>>())
     };
     let columns = vec![
         Column::new(col::SOURCE_REGION.into(), rows.iter().map(|r| r.source).collect::<Vec<_>>()),
@@ -176,12 +178,12 @@ pub fn table(mut rows: Vec<Row>, rules: Rules) -> PolarsResult<DataFrame> {
         Column::new(PEAK_MINUTE.into(), rows.iter().map(|r| r.peaks.peak_minute).collect::<Vec<_>>()),
         ints(THROTTLED_AT_PEAK, &|p| p.throttled_at_peak),
         ints(PEAK_THROTTLED, &|p| p.peak_throttled),
-        Column::new(BURNDOWN.into(), rows.iter().map(|r| rules.burndown.rate(r.model)).collect::<Vec<_>>()),
+        Column::new(BURNDOWN.into(), rows.iter().map(|r| r.rate).collect::<Vec<_>>()),
         quota(QUOTA_RPM, |q| q.requests_per_minute),
         quota(QUOTA_TPM, |q| q.tokens_per_minute),
         Column::new(
             HOT_MINUTES.into(),
-            rows.iter().zip(&quotas).map(|(r, q)| q.map(|_| int(r.peaks.hot_minutes))).collect::<Vec<_>>(),
+            rows.iter().map(|r| r.quota.map(|_| int(r.peaks.hot_minutes))).collect::<Vec<_>>(),
         ),
     ];
     DataFrame::new(rows.len(), columns)
@@ -335,11 +337,9 @@ mod tests {
     fn hot_minutes_are_null_without_a_quota() {
         let q = quota(Some(1), None);
         let p = Peaks { requests: 1, active_minutes: 1, peak_rpm: 1, hot_minutes: 1, ..Peaks::default() };
-        let quotas = Quotas { quotas: vec![Quota { region: "a".into(), ..q }], name: None };
-        let (burndown, profiles) = (Burndown::default_table(), Profiles::default());
-        let rules = Rules { quotas: &quotas, burndown: &burndown, profiles: &profiles };
-        let row = |source, peaks| Row { source, model: "m", kind: QuotaKind::InRegion, peaks };
-        let df = table(vec![row("b", p.clone()), row("a", p)], rules).unwrap();
+        let q = Quota { region: "a".into(), ..q };
+        let row = |source, peaks, quota| Row { source, model: "m", kind: QuotaKind::InRegion, peaks, quota, rate: 1.0 };
+        let df = table(vec![row("b", p.clone(), None), row("a", p, Some(&q))]).unwrap();
         let rows: Vec<_> = crate::tables::row::rows(&df).collect();
         assert_eq!(rows[0].str(col::SOURCE_REGION), "a");
         assert_eq!(

@@ -303,16 +303,15 @@ fn service_tier() -> String {
     let name = last(r#""service_?tier"\s*:\s*"([^"]*)""#);
     let latency = last(r#""performanceConfig"\s*:\s*\{[^{}]*"latency"\s*:\s*"([^"]*)""#);
     let t = |tier: ServiceTier| literal(tier.as_str());
+    let arms: String = ServiceTier::RESPONSE_NAMES
+        .iter()
+        .map(|(name, tier)| format!(" WHEN {} THEN {}", literal(name), t(*tier)))
+        .collect();
     format!(
-        "CASE WHEN lower({latency}) = 'optimized' THEN {optimized} ELSE (CASE lower(trim(coalesce({object}, {name}))) \
-WHEN 'default' THEN {standard} WHEN 'standard' THEN {standard} WHEN 'on_demand' THEN {standard} WHEN 'on-demand' THEN {standard} \
-WHEN 'priority' THEN {priority} WHEN 'flex' THEN {flex} WHEN 'reserved' THEN {reserved} \
+        "CASE WHEN lower({latency}) = 'optimized' THEN {optimized} ELSE (CASE lower(trim(coalesce({object}, {name}))){arms} \
 ELSE (CASE WHEN coalesce({object}, {name}) IS NULL THEN {standard} ELSE {other} END) END) END",
         optimized = t(ServiceTier::LatencyOptimized),
         standard = t(ServiceTier::Standard),
-        priority = t(ServiceTier::Priority),
-        flex = t(ServiceTier::Flex),
-        reserved = t(ServiceTier::Reserved),
         other = t(ServiceTier::Other),
     )
 }

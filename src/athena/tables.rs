@@ -334,7 +334,7 @@ fn capacity(t: &ResultTable, rules: Rules) -> Result<DataFrame, String> {
     }
     let minutes =
         rows.iter().map(|((s, m, k), minutes)| ((s.as_str(), m.as_str(), *k), minutes.iter().map(|(t, m)| (*t, *m))));
-    capacity::table(capacity::fold(minutes, rules), rules).map_err(|e| e.to_string())
+    capacity::table(capacity::fold(minutes, rules)).map_err(|e| e.to_string())
 }
 
 /// The tables of a check: usage and the violating requests, which must be the requests the

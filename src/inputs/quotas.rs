@@ -24,7 +24,7 @@ use super::{invalid, read_to_string, InputError};
 use crate::record::model_id::{canonicalise, ModelIdKind};
 
 /// Which of a model's quotas in a source region a call counts against.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum QuotaKind {
     /// A foundation-model id, or an application profile of one region.
@@ -50,10 +50,6 @@ impl QuotaKind {
             QuotaKind::Global => "global",
             QuotaKind::Other => "other",
         }
-    }
-
-    pub fn parse(s: &str) -> Option<QuotaKind> {
-        QuotaKind::ALL.into_iter().find(|k| k.as_str() == s)
     }
 
     /// The quota a call with this model id counts against.
@@ -152,9 +148,7 @@ pub fn map_quota_name(name: &str) -> Option<(&'static str, QuotaKind, Per)> {
     let (per, rest) = [("requests per minute for ", Per::Requests), ("tokens per minute for ", Per::Tokens)]
         .into_iter()
         .find_map(|(prefix, per)| rest.strip_prefix(prefix).map(|rest| (per, rest)))?;
-    // The model's name as written (the lowercase copy has the same length in ASCII).
-    let model_name = name.trim().get(name.trim().len() - rest.len()..)?;
-    Some((model_of_name(model_name)?, kind, per))
+    Some((model_of_name(rest)?, kind, per))
 }
 
 impl Quotas {

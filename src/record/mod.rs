@@ -83,15 +83,22 @@ impl ServiceTier {
         ServiceTier::ALL.into_iter().find(|t| t.as_str() == s)
     }
 
-    /// A tier as a response names it (`default` is Bedrock's word for standard).
+    /// The tier names responses write (lowercase), and the tier each means: `default` is
+    /// Bedrock's word for standard. Any other name is `Other`. The Athena SQL maps from this too.
+    pub const RESPONSE_NAMES: [(&'static str, ServiceTier); 7] = [
+        ("default", ServiceTier::Standard),
+        ("standard", ServiceTier::Standard),
+        ("on_demand", ServiceTier::Standard),
+        ("on-demand", ServiceTier::Standard),
+        ("priority", ServiceTier::Priority),
+        ("flex", ServiceTier::Flex),
+        ("reserved", ServiceTier::Reserved),
+    ];
+
+    /// A tier as a response names it.
     pub fn from_response(name: &str) -> ServiceTier {
-        match name.trim().to_ascii_lowercase().as_str() {
-            "default" | "standard" | "on_demand" | "on-demand" => ServiceTier::Standard,
-            "priority" => ServiceTier::Priority,
-            "flex" => ServiceTier::Flex,
-            "reserved" => ServiceTier::Reserved,
-            _ => ServiceTier::Other,
-        }
+        let name = name.trim().to_ascii_lowercase();
+        ServiceTier::RESPONSE_NAMES.iter().find(|(n, _)| *n == name).map_or(ServiceTier::Other, |(_, t)| *t)
     }
 }
 

@@ -71,10 +71,10 @@ fn store_into(
         let (batch, outside) = Batch::from_frame(&day, window)?;
         stats.lines += batch.len() as u64;
         stats.outside_window += outside;
-        let keep = seen.first_reads(&batch);
-        sink.take(&batch, &keep);
+        seen.feed(batch, sink);
         Ok(())
     })?;
+    seen.finish(sink);
     stats.duplicates += seen.duplicates;
     stats.also_logged += seen.logged;
     Ok(stats)
@@ -95,17 +95,23 @@ pub fn ingest(s: settings::Ingest) -> Result<Status> {
     let walked = crate::source::file::expand(&local)?;
     let mut files_read_before = 0;
     let mut files = Vec::new();
+    let mut keys = std::collections::HashSet::new();
     for unit in walked.units {
         if let crate::source::Unit::File(path) = unit {
+            // One file named twice (`x`, `./x`, its absolute path, a link) is read once.
+            let key = crate::store::file_key(&path);
+            if !keys.insert(key.clone()) {
+                continue;
+            }
             let seen = crate::store::file_seen(&path);
-            if seen.is_some() && store.state.files.get(&path.display().to_string()) == seen.as_ref() {
+            if seen.is_some() && store.state.files.get(&key) == seen.as_ref() {
                 files_read_before += 1;
             } else {
-                files.push((path, seen));
+                files.push((path, key, seen));
             }
         }
     }
-    let local: Vec<SourceSpec> = files.iter().map(|(p, _)| SourceSpec::Path(p.clone())).collect();
+    let local: Vec<SourceSpec> = files.iter().map(|(p, _, _)| SourceSpec::Path(p.clone())).collect();
     let mut cloud = Vec::new();
     let mut cloudwatch_ends = Vec::new();
     // Event streams (CloudWatch, Event history) are read again from a little before the newest
@@ -194,10 +200,10 @@ pub fn ingest(s: settings::Ingest) -> Result<Status> {
         *entry = (*entry).max(end);
     }
     // A file that could not be read to its end is read again next time.
-    for (path, seen) in files {
+    for (path, key, seen) in files {
         let name = path.display().to_string();
         if let Some(seen) = seen.filter(|_| !loaded.stats.problems.iter().any(|p| *p.unit == *name)) {
-            store.state.files.insert(name, seen);
+            store.state.files.insert(key, seen);
         }
     }
     let st = &loaded.stats;
@@ -393,25 +399,26 @@ pub fn check(s: settings::Check) -> Result<Status> {
 
 /// Says on stderr which source regions' days have less than `min` of their CloudTrail calls in
 /// the invocation logs; returns how many.
-fn coverage_gaps(min: f64, coverage: Option<&crate::summary::Coverage>) -> usize {
+fn coverage_gaps(min: settings::Percent, coverage: Option<&crate::summary::Coverage>) -> usize {
     let Some(c) = coverage else {
         eprintln!("mila: no Bedrock runtime calls in CloudTrail in this window: logging coverage has nothing to judge (read CloudTrail files or cloudtrail:REGION with the invocation logs)");
         return 0;
     };
-    let low: Vec<_> = c.by_source_region_day.iter().filter(|d| d.coverage.is_some_and(|x| x < min)).collect();
+    let low: Vec<_> =
+        c.by_source_region_day.iter().filter(|d| min.above(d.cloudtrail_calls_logged, d.cloudtrail_calls)).collect();
     eprintln!(
         "mila: logging coverage {} of {} CloudTrail calls; {} source-region days below {}",
         c.coverage.map_or("-".into(), crate::render::pct),
         c.cloudtrail_calls,
         low.len(),
-        crate::render::pct(min)
+        crate::render::pct(min.as_f64())
     );
     for d in &low {
         eprintln!(
             "mila:   {} {}: {} of {} CloudTrail calls logged ({}, {})",
             d.day,
             escape::terminal(&d.source_region),
-            d.invocation_log_records.min(d.cloudtrail_calls),
+            d.cloudtrail_calls_logged,
             d.cloudtrail_calls,
             d.coverage.map_or("-".into(), crate::render::pct),
             d.status
@@ -675,6 +682,9 @@ fn plural(n: usize, word: &str) -> String {
 /// Declares the Athena table over a delivery prefix, or prints what it would run.
 pub fn athena_setup(p: athena::SetupPlan) -> Result<Status> {
     let done = athena::setup(&p)?;
+    for folder in &done.ignored {
+        eprintln!("mila: warning: left out of the table: {}", escape::terminal(folder));
+    }
     if p.print {
         stdout(athena::script(&done.statements).as_bytes())?;
     } else {

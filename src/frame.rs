@@ -243,14 +243,19 @@ type IdSet = HashSet<u128, std::hash::BuildHasherDefault<PassThrough>>;
 
 /// Request ids read so far, per kind of record: within a kind the first record read with an id
 /// wins and later ones are duplicates. A CloudTrail event whose call has an invocation-log record
-/// is that call again (`Seen::Logged`): `load` reads every invocation log before any trail file,
-/// so the log record, which has tokens and latency, is the one counted.
+/// is that call again (`Seen::Logged`). Which it is must not depend on the order of reading (a
+/// trail on standard input, a trail file of no known layout, a store's days either side of
+/// midnight), so `feed` hands a batch's log records on at once and holds its new CloudTrail events
+/// back until `finish`, when every log has been read: what is held is each call once, the
+/// distinct trail calls, never the repeats.
 /// Each set is split by the hash's top bits into shards that grow one at a time, so growing never
 /// holds two copies of the whole set (a single table doubling at a million ids briefly needs
 /// 53 MB; the shards, 36 MB).
 pub struct Dedupe {
     logs: Vec<IdSet>,
     trail: Vec<IdSet>,
+    /// Batches with CloudTrail events not handed on yet, and which of their rows those are.
+    held: Vec<(Batch, Vec<bool>)>,
     pub duplicates: u64,
     /// CloudTrail events of calls read in the invocation logs.
     pub logged: u64,
@@ -268,7 +273,7 @@ fn shard(h: u128) -> usize {
 
 impl Default for Dedupe {
     fn default() -> Dedupe {
-        Dedupe { logs: shards(), trail: Vec::new(), duplicates: 0, logged: 0 }
+        Dedupe { logs: shards(), trail: Vec::new(), held: Vec::new(), duplicates: 0, logged: 0 }
     }
 }
 
@@ -282,6 +287,8 @@ pub enum Seen {
     /// A CloudTrail event of a call read in the invocation logs: kept by the store and by
     /// logging coverage, not counted again.
     Logged,
+    /// Not handed on in this pass (a CloudTrail event held until every log is read).
+    Later,
 }
 
 impl Seen {
@@ -291,13 +298,15 @@ impl Seen {
 
     /// Whether a store or a record frame keeps the row: each record once per kind.
     pub fn is_kept(self) -> bool {
-        self != Seen::Again
+        matches!(self, Seen::New | Seen::Logged)
     }
 }
 
 impl Dedupe {
-    /// What each row of `batch` is; marks them seen.
-    pub fn first_reads(&mut self, batch: &Batch) -> Vec<Seen> {
+    /// Hands `batch` to `sink`: its log records now, each request id once; its CloudTrail events
+    /// seen before are dropped now, and the new ones are held for `finish`.
+    pub fn feed(&mut self, batch: Batch, sink: &mut impl Sink) {
+        let mut held = Vec::new();
         let seen: Vec<Seen> = batch
             .hashes
             .iter()
@@ -311,24 +320,40 @@ impl Dedupe {
                     if self.trail.is_empty() {
                         self.trail = shards();
                     }
-                    if !self.trail[shard(*h)].insert(*h) {
-                        Seen::Again
-                    } else if self.logs[shard(*h)].contains(h) {
-                        Seen::Logged
-                    } else {
-                        Seen::New
+                    match self.trail[shard(*h)].insert(*h) {
+                        true => Seen::Later,
+                        false => Seen::Again,
                     }
                 }
             })
             .collect();
-        for s in &seen {
-            match s {
-                Seen::Again => self.duplicates += 1,
-                Seen::Logged => self.logged += 1,
-                Seen::New => {}
-            }
+        self.duplicates += seen.iter().filter(|s| **s == Seen::Again).count() as u64;
+        if seen.iter().any(|s| s.is_new()) {
+            sink.take(&batch, &seen);
         }
-        seen
+        if seen.contains(&Seen::Later) {
+            held.extend(seen.iter().map(|s| *s == Seen::Later));
+            self.held.push((batch, held));
+        }
+    }
+
+    /// Hands on the CloudTrail events held back, now that every log record has been read: each
+    /// is a call only in CloudTrail, or the CloudTrail record of a logged one.
+    pub fn finish(&mut self, sink: &mut impl Sink) {
+        for (batch, held) in std::mem::take(&mut self.held) {
+            let seen: Vec<Seen> = batch
+                .hashes
+                .iter()
+                .zip(&held)
+                .map(|(h, held)| match held {
+                    false => Seen::Later,
+                    true if self.logs[shard(*h)].contains(h) => Seen::Logged,
+                    true => Seen::New,
+                })
+                .collect();
+            self.logged += seen.iter().filter(|s| **s == Seen::Logged).count() as u64;
+            sink.take(&batch, &seen);
+        }
     }
 }
 

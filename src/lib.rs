@@ -14,6 +14,7 @@ pub mod frame;
 pub mod guard;
 pub mod inputs;
 pub mod load;
+pub mod local_sql;
 pub mod output;
 pub mod progress;
 pub mod record;

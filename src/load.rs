@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::Read;
+use std::io::{BufRead, Read};
 use std::sync::{Arc, Mutex};
 
 use crate::frame::{Batch, Dedupe, Sink};
@@ -121,8 +121,8 @@ pub fn load(
             (!failed).then(|| source::start(job, report.clone())).into_iter().flatten()
         })
     };
-    // Every invocation log is read before any CloudTrail file, so that a call with both records
-    // is counted as its log record (`frame::Dedupe`).
+    // Invocation logs are read before CloudTrail files where the path tells them apart; the count
+    // does not depend on it (`frame::Dedupe` holds trail events back until every log is read).
     let (trail_files, log_units): (Vec<Unit>, Vec<Unit>) =
         expanded.units.into_iter().partition(|u| matches!(u, Unit::File(p) if file::is_trail_file(p)));
     let units = log_units.into_iter().chain(fetch(cloud)).chain(trail_files).chain(fetch(cloud_trails));
@@ -141,10 +141,10 @@ pub fn load(
         |r| {
             progress.read(r.bytes, r.stats.lines);
             merge(&mut stats, r.stats);
-            let keep = seen.first_reads(&r.batch);
-            sink.take(&r.batch, &keep);
+            seen.feed(r.batch, sink);
         },
     );
+    seen.finish(sink);
     progress.finish();
     let fetched = std::mem::take(&mut *report.lock().expect("report lock"));
     if let Some(message) = fetched.fatal {
@@ -363,17 +363,29 @@ fn read_bytes(name: &Arc<str>, raw: &[u8], inflated: &mut Vec<u8>, reading: Read
     };
     if trail::is_document(text) {
         // A CloudTrail file: one document, however it is broken into lines.
-        return read_trail(name, text, 1, reading, out);
+        return read_trail(name, text, (1, Compression::None), reading, out);
     }
     decode::for_each_line_in(text, reading.max_line, |n, line| take(line, || Origin::line(name, n), reading, out));
 }
 
-/// The Bedrock runtime calls of one CloudTrail document (`at_line`: where it starts in its
-/// unit). Each event is located by its place in `Records`.
-fn read_trail(name: &Arc<str>, doc: &[u8], at_line: u64, reading: Reading, out: &mut UnitResult) {
-    let (events, damage) = trail::events(doc);
-    for (n, raw) in events.iter().enumerate() {
-        let origin = || Origin { unit: name.clone(), line: at_line, event: Some(format!("Records[{n}]").into()) };
+/// The Bedrock runtime calls of the CloudTrail documents in `doc` (`at_line`: where they start in
+/// their unit), read as a stream: memory holds one event at a time. Each event is located by its
+/// place in `Records` (and its document's, after the first).
+fn read_trail(name: &Arc<str>, doc: impl Read, at: (u64, Compression), reading: Reading, out: &mut UnitResult) {
+    let (at_line, compression) = at;
+    let read = trail::for_each_event(doc, |d, n, raw| {
+        let origin = || {
+            let event = match d {
+                0 => format!("Records[{n}]"),
+                d => format!("document {} Records[{n}]", d + 1),
+            };
+            Origin { unit: name.clone(), line: at_line, event: Some(event.into()) }
+        };
+        if raw.get().len() > reading.max_line {
+            out.stats.lines += 1;
+            let reason = format!("CloudTrail event longer than --max-line-length ({} bytes)", reading.max_line);
+            return out.stats.reject(reason, &origin());
+        }
         match trail::parse_event(raw, reading.profiles) {
             Ok(Some(rec)) => accept(rec, reading, out),
             Ok(None) => {
@@ -387,10 +399,23 @@ fn read_trail(name: &Arc<str>, doc: &[u8], at_line: u64, reading: Reading, out: 
                 out.stats.reject(reject.kind(), &origin());
             }
         }
-    }
-    if let Some(damage) = damage {
-        let message = format!("CloudTrail file: {damage}; the {} events before it were read", events.len());
+    });
+    if let Some(damage) = read.damage {
+        let message = format!("CloudTrail file: {damage}; the {} events before it were read", read.events);
         out.stats.problems.push(Problem { unit: name.clone(), message });
+    }
+    if let Some(error) = read.read_error {
+        let message =
+            format!("CloudTrail file: {} ({error}); the {} events before it were read", cut(compression), read.events);
+        out.stats.problems.push(Problem { unit: name.clone(), message });
+    }
+}
+
+/// What a read that failed part way means, by the unit's compression.
+fn cut(compression: Compression) -> &'static str {
+    match compression {
+        Compression::Gzip => "gzip stream is corrupt or truncated",
+        Compression::None => "read failed",
     }
 }
 
@@ -428,7 +453,7 @@ fn take(line: Line, origin: impl Fn() -> Origin, reading: Reading, out: &mut Uni
     };
     if trail::is_document(line) {
         let at = origin().line;
-        return read_trail(&origin().unit, line, at, reading, out);
+        return read_trail(&origin().unit, line, (at, Compression::None), reading, out);
     }
     match parse_line(line, reading.profiles) {
         Ok(rec) => accept(rec, reading, out),
@@ -450,21 +475,30 @@ fn stream_lines(name: &Arc<str>, reader: impl Read, reading: Reading, out: &mut 
         }
     };
     out.stats.units_read = 1;
+    // A CloudTrail file is JSON documents, not lines (pretty-printed, or one line of any length):
+    // read as a stream of documents, its damage said where it stops.
+    match lines.fill_buf().map(trail::is_document) {
+        Ok(true) => return read_trail(name, lines, (1, compression), reading, out),
+        Ok(false) => {}
+        Err(e) => {
+            let message = format!("{} at line 1: {e}; lines before it were read", cut(compression));
+            return out.stats.problems.push(problem(message));
+        }
+    }
     let (_, failure) = decode::for_each_line(&mut lines, reading.max_line, |n, line| {
         take(line, || Origin::line(name, n), reading, out)
     });
     if let Some(f) = failure {
-        let what = match compression {
-            Compression::Gzip => "gzip stream is corrupt or truncated",
-            Compression::None => "read failed",
-        };
-        out.stats
-            .problems
-            .push(problem(format!("{what} at line {}: {}; lines before it were read", f.at_line, f.error)));
+        out.stats.problems.push(problem(format!(
+            "{} at line {}: {}; lines before it were read",
+            cut(compression),
+            f.at_line,
+            f.error
+        )));
         if trail::is_document(&f.partial) {
             // A CloudTrail file is one line: its events before the cut are read, and the cut is
             // reported with them.
-            read_trail(name, &f.partial, f.at_line, reading, out);
+            read_trail(name, f.partial.as_slice(), (f.at_line, Compression::None), reading, out);
         } else if f.partial_line {
             // The cut-off line is counted and located, not silently dropped.
             out.stats.lines += 1;

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Utc};
 
+use crate::athena::quote::is_region_name;
 use crate::athena::{self, sql::TableRef, Athena};
 use crate::cli::{
     AthenaArgs, AthenaCommand, AwsArgs, Cli, Command, EngineArgs, FetchArgs, InputArgs, ProfilesCommand, QuotasCommand,
@@ -110,7 +111,7 @@ pub struct Check {
     pub format: TableFormat,
     pub fail_on_unverifiable: bool,
     /// `--fail-on-coverage-below`, as a share (0 to 1).
-    pub min_coverage: Option<f64>,
+    pub min_coverage: Option<Percent>,
     pub width: Option<usize>,
 }
 
@@ -139,6 +140,7 @@ fn metadata_keys(keys: &[String]) -> Result<Vec<String>> {
         if k.is_empty() {
             bail!("--by-metadata needs a requestMetadata key, not an empty string");
         }
+        athena::quote::metadata_key(k).map_err(anyhow::Error::msg)?;
         if !out.contains(k) {
             out.push(k.clone());
         }
@@ -181,14 +183,14 @@ pub fn from_cli(cli: Cli, now: DateTime<Utc>) -> Result<Settings> {
         }
         Command::Query(a) => {
             let input = input(&a.input, now)?;
-            Settings::Query(Query {
-                engine: engine(&a.engine, &input)?,
-                input,
-                sql: crate::inputs::read_to_string(&a.sql).context("cannot read the SQL file")?,
-                sql_path: a.sql,
-                format: a.format,
-                width: output_width(),
-            })
+            let engine = engine(&a.engine, &input)?;
+            let sql = crate::inputs::read_to_string(&a.sql).context("cannot read the SQL file")?;
+            // Athena runs the statement under the caller's own IAM permissions; locally, polars
+            // would read any file the user can.
+            if matches!(engine, Engine::Local) {
+                crate::local_sql::check(&sql).with_context(|| a.sql.display().to_string())?;
+            }
+            Settings::Query(Query { engine, input, sql, sql_path: a.sql, format: a.format, width: output_width() })
         }
         Command::Sample(a) => {
             let start_ms = window::parse_time(&a.start, now).map_err(|e| anyhow::anyhow!("--start: {e}"))?;
@@ -360,8 +362,7 @@ fn engine(e: &EngineArgs, input: &Input) -> Result<Engine> {
             table: TableRef::parse(t).map_err(|e| anyhow::anyhow!("--cloudtrail-table {e}"))?,
             partition: match e.cloudtrail_partition.as_str() {
                 "none" => None,
-                c if !c.is_empty() && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') => Some(c.to_string()),
-                c => bail!("--cloudtrail-partition {c:?}: expected a column name, or none"),
+                c => Some(athena::quote::column_name("--cloudtrail-partition", c).map_err(anyhow::Error::msg)?),
             },
         }),
     };
@@ -392,15 +393,6 @@ fn engine(e: &EngineArgs, input: &Input) -> Result<Engine> {
         dry_run: e.dry_run,
         trail,
     })))
-}
-
-/// `us-east-1`, `us-gov-west-1`, `ap-southeast-7`: lowercase words and a number, by hyphens.
-fn is_region_name(r: &str) -> bool {
-    let parts: Vec<&str> = r.split('-').collect();
-    parts.len() >= 3
-        && parts[..parts.len() - 1].iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
-        && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
-        && !parts[parts.len() - 1].is_empty()
 }
 
 /// A timeout: positive, and at most a day (past it `Duration` would not hold it anyway).
@@ -574,12 +566,49 @@ pub fn window_of(w: &WindowArgs, now: DateTime<Utc>) -> Result<Window> {
 }
 
 /// `--fail-on-coverage-below`: a percentage from 0 to 100 (`95`, `99.5`, `95%`), as a share.
-pub fn percent(text: &str) -> Result<f64> {
-    let number = text.trim().strip_suffix('%').unwrap_or(text.trim());
-    match number.parse::<f64>() {
-        Ok(v) if (0.0..=100.0).contains(&v) => Ok(v / 100.0),
-        _ => anyhow::bail!("--fail-on-coverage-below {text:?}: expected a percentage from 0 to 100, such as 95"),
+/// A share given as a percentage, kept exact (`98.4` is 984/1000): judged by comparing whole
+/// numbers, so that 123 of 125 calls (exactly 98.4%) is not below 98.4 by a rounding of floats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Percent {
+    num: u64,
+    den: u64,
+}
+
+impl Percent {
+    /// Whether `part` of `whole` is less than this share (nothing of nothing is not).
+    pub fn above(self, part: u64, whole: u64) -> bool {
+        (part as u128) * (self.den as u128) < (self.num as u128) * (whole as u128)
     }
+
+    pub fn as_f64(self) -> f64 {
+        self.num as f64 / self.den as f64
+    }
+}
+
+/// `95`, `99.5%`, ` 0 `: a percentage from 0 to 100 with at most 9 decimals.
+pub fn percent(text: &str) -> Result<Percent> {
+    let bad = || {
+        anyhow::anyhow!("--fail-on-coverage-below {text:?}: expected a percentage from 0 to 100, such as 95 or 99.5")
+    };
+    let number = text.trim().strip_suffix('%').unwrap_or(text.trim()).trim();
+    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+    let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty()
+        || (number.contains('.') && fraction.is_empty())
+        || whole.len() > 3
+        || fraction.len() > 9
+        || !digits(whole)
+        || !digits(fraction)
+    {
+        return Err(bad());
+    }
+    let scale = 10u64.pow(fraction.len() as u32);
+    let num = whole.parse::<u64>().map_err(|_| bad())? * scale + fraction.parse::<u64>().unwrap_or(0);
+    let den = 100 * scale;
+    if num > den {
+        return Err(bad());
+    }
+    Ok(Percent { num, den })
 }
 
 #[cfg(test)]
@@ -607,12 +636,22 @@ mod tests {
 
     #[test]
     fn percent_table() {
-        let cases = [("95", Some(0.95)), ("99.5%", Some(0.995)), (" 0 ", Some(0.0)), ("100", Some(1.0))];
+        let cases = [("95", 0.95), ("99.5%", 0.995), (" 0 ", 0.0), ("100", 1.0), ("50%", 0.5), ("100.000", 1.0)];
         for (text, want) in cases {
-            assert_eq!(percent(text).ok(), want, "{text}");
+            assert_eq!(percent(text).map(Percent::as_f64).ok(), Some(want), "{text}");
         }
-        for bad in ["101", "-1", "NaN", "inf", "ninety", "", "1e400"] {
+        for bad in
+            ["101", "-1", "NaN", "inf", "ninety", "", "1e400", "100.01", "+5", "5 %x", ".5", "5.", "0x10", "1000"]
+        {
             assert!(percent(bad).is_err(), "{bad}");
         }
+        // Exact: 123 of 125 is 98.4%, not below it; 122 of 125 is.
+        let p = percent("98.4").unwrap();
+        assert!(!p.above(123, 125));
+        assert!(p.above(122, 125));
+        assert!(!percent("0").unwrap().above(0, 5));
+        assert!(percent("100").unwrap().above(4, 5));
+        assert!(!percent("100").unwrap().above(u64::MAX, u64::MAX));
+        assert!(!percent("33.333333333").unwrap().above(1, 3));
     }
 }

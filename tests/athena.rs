@@ -125,7 +125,63 @@ fn corpus() -> TempDir {
                 json!({"output": {"outputTokenCount": 7, "outputBodyJson": {"stopReason": "end_turn", "metrics": {"latencyMs": 200}, "performanceConfig": {"latency": "optimized"}}}})).to_string(),
             // A rejected line: its timestamp is not RFC 3339.
             record("2026-11-11 12:00:05", "edge-bad-1", "us-east-1", "Converse", "anthropic.claude-3-haiku-20240307-v1:0", json!({})).to_string(),
+            // Issue 22: one bad record of each kind costs that record, never the query (Trino
+            // fails a whole query on an out-of-range time or a value its JSON reader cannot type).
+            record("2026-11-31T12:00:00Z", "edge-bad-day", "us-east-1", "Converse", "anthropic.claude-3-haiku-20240307-v1:0", json!({})).to_string(),
+            record("2026-11-11T25:00:00Z", "edge-bad-hour", "us-east-1", "Converse", "anthropic.claude-3-haiku-20240307-v1:0", json!({})).to_string(),
+            record("2026-11-11T12:00:12Z", "edge-bad-count", "us-east-1", "Converse", "anthropic.claude-3-haiku-20240307-v1:0",
+                json!({"input": {"inputTokenCount": {"n": 1}}})).to_string(),
+            record("2026-11-11T12:00:13Z", "edge-quoted-count", "us-east-1", "Converse", "anthropic.claude-3-haiku-20240307-v1:0",
+                json!({"input": {"inputTokenCount": "123"}})).to_string(),
+            record("2026-11-11T12:00:14Z", "edge-bad-identity", "us-east-1", "Converse", "anthropic.claude-3-haiku-20240307-v1:0", json!({"identity": "root"})).to_string(),
+            record("2026-11-11T12:00:15Z", "edge-bad-input", "us-east-1", "Converse", "anthropic.claude-3-haiku-20240307-v1:0", json!({"input": "x"})).to_string(),
+            record("2026-11-11T12:00:16Z", "edge-bad-output", "us-east-1", "Converse", "anthropic.claude-3-haiku-20240307-v1:0", json!({"output": "y"})).to_string(),
+            record("2026-11-11T12:00:17Z", "edge-bad-metadata", "us-east-1", "Converse", "anthropic.claude-3-haiku-20240307-v1:0", json!({"requestMetadata": "z"})).to_string(),
+            record("2026-11-11T12:00:18Z", "edge-bad-metrics", "us-east-1", "InvokeModelWithResponseStream", "anthropic.claude-3-haiku-20240307-v1:0",
+                json!({"output": {"outputTokenCount": 3, "outputBodyJson": [{"amazon-bedrock-invocationMetrics": {"invocationLatency": "slow"}}]}})).to_string(),
+            // A model's tool call whose arguments look like the fields mila reads: only the
+            // body's own `metrics`, `usage` and tier count (latency 701, standard, no split).
+            record("2026-11-11T12:00:19Z", "edge-tool-args", "us-east-1", "Converse", "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+                json!({"output": {"outputTokenCount": 9, "outputBodyJson": {
+                    "output": {"message": {"content": [{"toolUse": {"name": "f", "input": {
+                        "metrics": {"latencyMs": 86000000}, "serviceTier": {"type": "flex"}, "service_tier": "priority",
+                        "performanceConfig": {"latency": "optimized"}, "stop_reason": "tool",
+                        "usage": {"cache_creation": {"ephemeral_1h_input_tokens": 2997}},
+                        "amazon-bedrock-invocationMetrics": {"invocationLatency": 5}}}}]}},
+                    "stopReason": "tool_use", "metrics": {"latencyMs": 701}, "usage": {"inputTokens": 4, "outputTokens": 9}}}})).to_string(),
         ],
+    );
+    // The last millisecond of a day and of a minute: Trino's decimal division put such records
+    // on the next day and in the next minute.
+    write(
+        d,
+        "us-east-1",
+        "2026/11/11/23",
+        "20261111T2359Z_midnight.json.gz",
+        &[record(
+            "2026-11-11T23:59:59.999Z",
+            "edge-midnight",
+            "us-east-1",
+            "Converse",
+            "anthropic.claude-3-haiku-20240307-v1:0",
+            json!({}),
+        )
+        .to_string()],
+    );
+    write(
+        d,
+        "us-east-1",
+        "2026/11/11/13",
+        "20261111T1301Z_second59.json.gz",
+        &[record(
+            "2026-11-11T13:00:59.999Z",
+            "edge-second-59",
+            "us-east-1",
+            "Converse",
+            "anthropic.claude-3-haiku-20240307-v1:0",
+            json!({}),
+        )
+        .to_string()],
     );
     write(
         d,
@@ -367,10 +423,30 @@ fn athena_report_equals_the_local_report() {
     differences(&comparable(&athena), &comparable(&local), "", &mut out);
     assert!(out.is_empty(), "summary.json differs:\n{}", out.iter().take(30).cloned().collect::<Vec<_>>().join("\n"));
 
-    // What the corpus holds, by hand: 1,500 sample records, 7 edge records in the window (one
-    // delivered twice), the line rejected, and the two outside the window.
+    // What the corpus holds, by hand: 1,500 sample records, the edge records in the window (one
+    // delivered twice), the ten lines rejected (a time not RFC 3339, a day and an hour that do
+    // not exist, a count that is an object and one that is a string, identity, input, output and
+    // requestMetadata holding strings, stream metrics of the wrong type), and the two outside the
+    // window.
     let (a, l) = (athena.json(), local.json());
-    assert_eq!(a["records"]["rejected"], 1);
+    assert_eq!(a["records"]["rejected"], 10);
+    let reasons: Vec<(String, u64)> = a["input"]["rejects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["reason"].as_str().unwrap().to_string(), r["lines"].as_u64().unwrap()))
+        .collect();
+    // By reason, as strings sort.
+    let want = [
+        ("timestamp is not RFC 3339", 3),
+        ("wrong type for field `identity`", 1),
+        ("wrong type for field `input.inputTokenCount`", 2),
+        ("wrong type for field `input`", 1),
+        ("wrong type for field `output.outputBodyJson.amazon-bedrock-invocationMetrics`", 1),
+        ("wrong type for field `output`", 1),
+        ("wrong type for field `requestMetadata`", 1),
+    ];
+    assert_eq!(reasons, want.map(|(r, n)| (r.to_string(), n)));
     assert_eq!(a["records"]["outside_window"], l["records"]["outside_window"]);
     assert!(a["records"]["duplicates"].as_u64().unwrap() >= 1);
     assert_eq!(a["latency"]["percentiles"], "approximate");
@@ -764,6 +840,60 @@ fn setup_declares_a_projected_table_over_the_regions_it_finds() {
         "{}",
         run.stderr
     );
+
+    // Issue 22: folder names are anyone's who can write to the bucket. `999,888` would add two
+    // accounts and `zz\` break the statement: they are left out, named, and the DDL is unchanged.
+    block_on(async {
+        for key in [
+            "p/AWSLogs/999,888/BedrockModelInvocationLogs/us-east-1/2026/11/10/00/c.json.gz",
+            "p/AWSLogs/123456789012/BedrockModelInvocationLogs/zz\\/2026/11/10/00/d.json.gz",
+            "p/AWSLogs/123456789012/BedrockModelInvocationLogs/us-west-2'x/2026/11/10/00/e.json.gz",
+        ] {
+            put(&client, &bucket, key, b"{}".to_vec()).await;
+        }
+    });
+    let odd =
+        expect(mila_at(&moto(), &["athena", "setup", &src, "--print", "--table", "setup_probe"]), 0, "odd folders");
+    assert_eq!(odd.stdout, ddl, "the same DDL as before the odd folders");
+    for folder in [
+        "AWSLogs/999,888/ (not an account id)",
+        "BedrockModelInvocationLogs/zz\\/ (not a region name)",
+        "BedrockModelInvocationLogs/us-west-2'x/ (not a region name)",
+    ] {
+        assert!(
+            odd.stderr.contains(&format!("mila: warning: left out of the table: {folder}")),
+            "{folder}: {}",
+            odd.stderr
+        );
+    }
+    // A prefix Hive's DDL cannot declare is refused before anything runs.
+    let before = executions().len();
+    for bad in ["p/it's/", "p/back\\slash/", "p/a\"b/"] {
+        let run = expect(
+            mila_at(
+                &moto(),
+                &[
+                    "athena",
+                    "setup",
+                    &format!("s3://{bucket}/{bad}"),
+                    "--accounts",
+                    "123456789012",
+                    "--regions",
+                    "us-east-1",
+                ],
+            ),
+            2,
+            bad,
+        );
+        assert!(
+            run.stderr.contains("the logs' S3 location") && run.stderr.contains("which Athena DDL cannot declare"),
+            "{bad}: {}",
+            run.stderr
+        );
+        let store = expect(mila_at(&moto(), &["athena", "setup", "--store", &format!("s3://{bucket}/{bad}")]), 2, bad);
+        assert!(store.stderr.contains("the store's S3 location"), "{bad}: {}", store.stderr);
+    }
+    assert_eq!(executions().len(), before, "nothing ran");
 }
 
 #[test]
@@ -804,7 +934,7 @@ fn athena_over_a_store_on_s3_equals_the_report_from_the_store() {
     differences(&comparable(&athena), &comparable(&from_store), "", &mut out);
     assert!(out.is_empty(), "summary.json differs:\n{}", out.iter().take(30).cloned().collect::<Vec<_>>().join("\n"));
     let (a, l) = (athena.json(), from_store.json());
-    assert_eq!(a["records"]["rejected"], 1, "the store's checkpoint keeps what its ingests rejected");
+    assert_eq!(a["records"]["rejected"], 10, "the store's checkpoint keeps what its ingests rejected");
     assert_eq!(a["rerouting"]["requests"], l["rerouting"]["requests"]);
     assert!(a["rerouting"]["requests"].as_u64().unwrap() > 500);
     drop(corpus);

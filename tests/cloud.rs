@@ -569,6 +569,45 @@ fn a_store_on_s3_holds_what_a_local_store_holds_and_takes_one_writer() {
     assert!(again.stderr.contains("ingested 0 new records"), "{}", again.stderr);
 }
 
+/// Issue 22: two ingests into one S3 store at once. The lock object is created with
+/// If-None-Match, so one wins; the other stops with a clear error, writes nothing, and a later run
+/// adds what it would have: the store then equals one clean ingest.
+#[test]
+fn two_ingests_at_once_into_one_s3_store_one_wins_and_nothing_is_lost() {
+    let dir = corpus(400, 37);
+    let m = moto();
+    let (logs, stores) = (unique("race-logs"), unique("race-store"));
+    upload(&logs, "logs/", dir.path());
+    let client = s3();
+    block_on(async { client.create_bucket().bucket(&stores).send().await.unwrap() });
+    let src = format!("s3://{logs}/logs/");
+    let store = format!("s3://{stores}/mila/store");
+    let args = ["ingest", "--store", store.as_str(), "--quiet", src.as_str()];
+    let (a, b) = std::thread::scope(|s| {
+        let one = s.spawn(|| mila_env(&m, &[], &args));
+        let two = s.spawn(|| mila_env(&m, &[], &args));
+        (one.join().unwrap(), two.join().unwrap())
+    });
+    let mut codes = [a.code, b.code];
+    codes.sort();
+    // Both may finish one after the other (the second then adds nothing); never both at once.
+    let loser = [&a, &b].into_iter().find(|r| r.code != 0);
+    match loser {
+        Some(l) => {
+            assert_eq!(codes, [0, 2], "{}\n{}", a.stderr, b.stderr);
+            assert!(l.stderr.contains("is in use by another mila process"), "{}", l.stderr);
+        }
+        None => assert!(a.stderr.contains("ingested 0 new records") || b.stderr.contains("ingested 0 new records")),
+    }
+    // The loser runs again: nothing twice, nothing lost.
+    let again = expect_ok(mila_env(&m, &[], &args), "ingest again");
+    assert!(again.stderr.contains("ingested 0 new records"), "{}", again.stderr);
+    assert!(!object_keys(&stores, "mila/store/").contains(&".lock".to_string()));
+    let want = report(&m, &[dir.path().to_str().unwrap()], &[]);
+    let got = report(&m, &["--store", &store], &[]);
+    same_numbers(&got, &want, "the store after a race, against the files");
+}
+
 /// The day of a CloudTrail key (`.../CloudTrail/REGION/YYYY/MM/DD/...`), as `YYYY-MM-DD`.
 fn trail_day(key: &str) -> Option<String> {
     let parts: Vec<&str> = key.split('/').collect();

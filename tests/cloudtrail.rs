@@ -205,9 +205,9 @@ fn coverage_by_hand() {
     assert_eq!(
         c["by_source_region_day"],
         json!([
-            {"day": "2026-03-02", "source_region": "eu-west-1", "cloudtrail_calls": 4, "invocation_log_records": 3, "coverage": 0.75, "status": "partial"},
-            {"day": "2026-03-02", "source_region": "us-east-1", "cloudtrail_calls": 0, "invocation_log_records": 1, "coverage": null, "status": "no cloudtrail"},
-            {"day": "2026-03-03", "source_region": "eu-west-1", "cloudtrail_calls": 2, "invocation_log_records": 0, "coverage": 0.0, "status": "missing"},
+            {"day": "2026-03-02", "source_region": "eu-west-1", "cloudtrail_calls": 4, "invocation_log_records": 3, "cloudtrail_calls_logged": 3, "coverage": 0.75, "status": "partial"},
+            {"day": "2026-03-02", "source_region": "us-east-1", "cloudtrail_calls": 0, "invocation_log_records": 1, "cloudtrail_calls_logged": 0, "coverage": null, "status": "no cloudtrail"},
+            {"day": "2026-03-03", "source_region": "eu-west-1", "cloudtrail_calls": 2, "invocation_log_records": 0, "cloudtrail_calls_logged": 0, "coverage": 0.0, "status": "missing"},
         ])
     );
     assert_eq!(c["cloudtrail_calls"], 6);
@@ -418,14 +418,12 @@ fn bad_trail_files_are_located_and_the_rest_is_read() {
         .iter()
         .map(|p| format!("{} {}", p["source"], p["message"]))
         .collect();
+    // The file cut short is one problem: the gzip stream's, with the events read before the cut.
+    let cut: Vec<&String> = problems.iter().filter(|p| p.contains("_cut.json.gz")).collect();
+    assert_eq!(cut.len(), 1, "{problems:?}");
     assert!(
-        problems.iter().any(|p| p.contains("_cut.json.gz") && p.contains("gzip stream is corrupt or truncated")),
-        "{problems:?}"
-    );
-    assert!(
-        problems.iter().any(|p| p.contains("_cut.json.gz")
-            && p.contains("CloudTrail file: truncated JSON")
-            && p.contains("the 1 events before it were read")),
+        cut[0].contains("CloudTrail file: gzip stream is corrupt or truncated")
+            && cut[0].contains("the 1 events before it were read"),
         "{problems:?}"
     );
     assert!(

@@ -377,3 +377,178 @@ fn fuzz_broken_input_never_panics_loses_lines_or_leaks_bodies() {
         assert!(reasons.keys().any(|r| r.starts_with(want)), "no case rejected as {want}: {reasons:?}");
     }
 }
+
+/// A CloudTrail event of the generator: a Bedrock call, another Bedrock call or another
+/// service's event, with some field of the wrong type now and then.
+fn trail_event(rng: &mut Rng, n: usize) -> String {
+    let names = ["Converse", "InvokeModel", "ConverseStream", "InvokeModelWithResponseStream", "ListFoundationModels"];
+    let sources = ["bedrock.amazonaws.com", "bedrock.amazonaws.com", "bedrock.amazonaws.com", "s3.amazonaws.com"];
+    let mut fields: Vec<(String, String)> = vec![
+        ("eventVersion".into(), "\"1.09\"".into()),
+        ("eventTime".into(), format!("\"{}\"", rng.pick(TIMES))),
+        ("eventSource".into(), format!("\"{}\"", rng.pick(&sources))),
+        ("eventName".into(), format!("\"{}\"", rng.pick(&names))),
+        ("awsRegion".into(), format!("\"{}\"", rng.pick(REGIONS))),
+        ("requestParameters".into(), format!("{{\"modelId\":\"{}\"}}", rng.pick(MODELS))),
+        ("requestID".into(), format!("\"t{}\"", if rng.chance(10) { n / 2 } else { n })),
+        ("userIdentity".into(), "{\"arn\":\"arn:aws:sts::1:assumed-role/R/s\",\"accountId\":\"1\"}".into()),
+        ("responseElements".into(), format!("{{\"text\":\"{SECRET}\"}}")),
+    ];
+    if rng.chance(30) {
+        fields.push(("additionalEventData".into(), format!("{{\"inferenceRegion\":\"{}\"}}", rng.pick(REGIONS))));
+    }
+    if rng.chance(25) {
+        let i = rng.below(fields.len());
+        fields[i].1 =
+            rng.pick(&["5", "[1]", "{\"a\":{}}", "true", "null", "\"\"", "-1e400", &"[".repeat(200)]).to_string();
+    }
+    join(&fields).into_iter().map(char::from).collect::<String>()
+}
+
+/// Shape of a statement: each string literal `?`, each quoted identifier `I`, white space one
+/// space; keywords and symbols as they are.
+fn shape(sql: &str) -> String {
+    let c: Vec<char> = sql.chars().collect();
+    let (mut out, mut i) = (String::new(), 0);
+    while i < c.len() {
+        let q = match c[i] {
+            'U' if c.get(i + 1) == Some(&'&') && c.get(i + 2) == Some(&'\'') => {
+                i += 2;
+                '\''
+            }
+            q @ ('\'' | '"' | '`') => q,
+            w if w.is_whitespace() => {
+                if !out.ends_with(' ') {
+                    out.push(' ');
+                }
+                i += 1;
+                continue;
+            }
+            other => {
+                out.push(other);
+                i += 1;
+                continue;
+            }
+        };
+        i += 1;
+        while i < c.len() && !(c[i] == q && c.get(i + 1) != Some(&q)) {
+            i += if c[i] == q { 2 } else { 1 };
+        }
+        i += 1;
+        out.push(if q == '\'' { '?' } else { 'I' });
+    }
+    out
+}
+
+#[test]
+fn fuzz_trail_documents_and_sql_values() {
+    let dir = tempdir();
+    let mut rng = Rng(SEED ^ 0x22);
+    // CloudTrail documents, mutated: whole, cut short, trailing junk, two in one file, pretty
+    // printed, gzip cut short.
+    let trails = dir.path().join("trails");
+    std::fs::create_dir(&trails).unwrap();
+    let mut n = 0;
+    for f in 0..80 {
+        let events: Vec<String> = (0..rng.below(60))
+            .map(|_| {
+                n += 1;
+                trail_event(&mut rng, n)
+            })
+            .collect();
+        let doc = format!("{{\"Records\":[{}]}}", events.join(","));
+        let bytes: Vec<u8> = match f % 7 {
+            0 => doc.as_bytes()[..rng.below(doc.len())].to_vec(),
+            1 => format!("{doc} {}", rng.pick(&["junk", "]", "{", "{\"Records\":5}", "[1,2]"])).into_bytes(),
+            2 => format!("{doc}\n{doc}\n").into_bytes(),
+            3 => {
+                serde_json::to_vec_pretty(&serde_json::from_str::<serde_json::Value>(&doc).unwrap_or_default()).unwrap()
+            }
+            4 => {
+                let mut z = gz(doc.as_bytes());
+                z.truncate(10 + rng.below(z.len().saturating_sub(10).max(1)));
+                z
+            }
+            5 => [gz(doc.as_bytes()), gz(doc.as_bytes())].concat(),
+            _ => doc.into_bytes(),
+        };
+        std::fs::write(trails.join(format!("t{f:02}.json")), bytes).unwrap();
+    }
+    for f in std::fs::read_dir(&trails).unwrap().flatten() {
+        let p = f.path();
+        let what = format!("seed {:#x}, {}", SEED ^ 0x22, p.display());
+        check_run(&what, &mila_limited(&["report", p.to_str().unwrap(), "--format", "json"], None), None);
+    }
+    let all =
+        check_run("all trails", &mila_limited(&["report", trails.to_str().unwrap(), "--format", "json"], None), None);
+    assert!(all["sources"]["cloudtrail_calls"].as_u64().unwrap() > 100, "{}", all["sources"]);
+
+    // Values that reach Athena's SQL, from the command line and the files: each statement is
+    // refused (exit 2) or has the shape it has with plain values; the script splits into one
+    // statement per `;` line.
+    let pieces = [
+        "'", "\"", "`", "\\", ";", "\n", "\r", "\0", "--", "/*", "*/", "U&'", "\u{2019}", "\u{ff07}", "%", "_", "$",
+        "{", "a", "-", "*", "?", " ",
+    ];
+    let dry = |key: &str, arn: &str, glob: &str| {
+        let profiles = dir.path().join("p.toml");
+        let text = format!(
+            "[[profile]]\narn = {}\nmodel = {}\n",
+            toml::Value::String(format!("arn:aws:bedrock:us-east-1:1:application-inference-profile/{arn}")),
+            toml::Value::String(format!("anthropic.{arn}"))
+        );
+        std::fs::write(&profiles, text).unwrap();
+        let policy = dir.path().join("policy.toml");
+        std::fs::write(
+            &policy,
+            format!("[[rule]]\nsource = {}\nallow = [\"eu-*\"]\n", toml::Value::String(glob.into())),
+        )
+        .unwrap();
+        let (p, q) = (profiles.to_str().unwrap().to_string(), policy.to_str().unwrap().to_string());
+        mila_limited(
+            &[
+                "report",
+                "--engine",
+                "athena",
+                "--athena-table",
+                "mila.logs",
+                "--dry-run",
+                "--week",
+                "2026-W46",
+                "--by-metadata",
+                key,
+                "--profiles",
+                &p,
+                "--policy",
+                &q,
+                "--cloudtrail-table",
+                "ct.trail",
+            ],
+            None,
+        )
+    };
+    let sections = |script: &str| -> Vec<String> { script.split("\n;\n").map(shape).collect() };
+    let benign = dry("team", "x", "eu-*");
+    assert_eq!(benign.code, 0, "{}", benign.stderr);
+    let want = sections(&benign.stdout);
+    let (mut refused, mut ran) = (0, 0);
+    for _ in 0..150 {
+        let mut value = || (0..1 + rng.below(6)).map(|_| *rng.pick(&pieces)).collect::<String>();
+        // A command-line argument cannot hold NUL; the files can.
+        let (key, arn, glob) = (format!("team{}", value().replace('\0', "")), value(), value());
+        let r = dry(&key, &arn, &glob);
+        let what = format!("seed {:#x}: key {key:?}, arn {arn:?}, glob {glob:?}", SEED ^ 0x22);
+        assert!(!r.stderr.contains("panicked") && !r.stderr.contains("internal error"), "{what}: {}", r.stderr);
+        match r.code {
+            2 => refused += 1,
+            0 => {
+                ran += 1;
+                let statements = r.stdout.lines().filter(|l| l.starts_with("-- ")).count();
+                assert_eq!(r.stdout.lines().filter(|l| *l == ";").count(), statements, "{what}");
+                assert_eq!(sections(&r.stdout), want, "{what}:\n{}", r.stdout);
+            }
+            c => panic!("{what}: exit {c}: {}", r.stderr),
+        }
+    }
+    assert!(refused > 0 && ran > 0, "{refused} refused, {ran} ran");
+}

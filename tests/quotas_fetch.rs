@@ -125,13 +125,46 @@ fn fetch_names_the_permission_and_never_overwrites_another_file() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("not a quotas file; not overwriting it"), "{}", run.stderr);
     assert_eq!(std::fs::read_to_string(&other).unwrap(), "title = \"mine\"\n");
-    // An endpoint that hands back the same page token for ever: read twice, then the loop stops.
+    // An endpoint that hands back the same page token for ever: read twice, then refused (a
+    // listing that never ends is incomplete), and nothing written.
     let looping = Replay::start(|_: &Request| (200, r#"{"NextToken":"again","Quotas":[]}"#.to_string()));
     let run = aws::mila_at(&looping.url, &["quotas", "fetch", "--region", "us-east-1", "--out", out.to_str().unwrap()]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.code, 2, "{}", run.stderr);
     assert_eq!(looping.requests().len(), 2);
-    assert_eq!(Quotas::load(&out).unwrap().quotas.len(), 0);
-    std::fs::remove_file(&out).unwrap();
+    assert!(
+        run.stderr.contains("ListServiceQuotas in us-east-1: page 2 handed back a page token already used"),
+        "{}",
+        run.stderr
+    );
+    assert!(!out.exists());
+    // One that hands out a new token on every page: stopped at the bound, nothing written.
+    let counter = std::sync::atomic::AtomicUsize::new(0);
+    let endless = Replay::start(move |_: &Request| {
+        let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        (200, format!(r#"{{"NextToken":"t{n}","Quotas":[]}}"#))
+    });
+    let run = aws::mila_at(&endless.url, &["quotas", "fetch", "--region", "us-east-1", "--out", out.to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("still more pages after 1000"), "{}", run.stderr);
+    assert_eq!(endless.requests().len(), 1_000);
+    assert!(!out.exists());
+    // Values of the wrong type in a response (ListServiceQuotas's `Value` is a double, its
+    // `QuotaName` a string): the call fails, naming it, and nothing is written.
+    for body in [
+        r#"{"Quotas":[{"QuotaName":"q","Value":"a lot"}]}"#,
+        r#"{"Quotas":[{"QuotaName":7,"Value":1}]}"#,
+        r#"{"Quotas":"none"}"#,
+    ] {
+        let odd = Replay::start(move |_: &Request| (200, body.to_string()));
+        let run = aws::mila_at(&odd.url, &["quotas", "fetch", "--region", "us-east-1", "--out", out.to_str().unwrap()]);
+        assert_eq!(run.code, 2, "{body}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("servicequotas:ListServiceQuotas") || run.stderr.contains("service quotas of bedrock"),
+            "{body}: {}",
+            run.stderr
+        );
+        assert!(!out.exists());
+    }
     // A bad region name is refused before any request.
     let before = server.requests().len();
     let run = aws::mila_at(&server.url, &["quotas", "fetch", "--region", "us east", "--out", out.to_str().unwrap()]);

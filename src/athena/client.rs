@@ -259,6 +259,7 @@ async fn results(client: &Client, name: &'static str, id: &str) -> Result<Result
     let mut table = ResultTable { name, ..ResultTable::default() };
     let mut token: Option<String> = None;
     let mut first_page = true;
+    let mut pages = aws::Pages::at_most(MAX_RESULT_PAGES);
     loop {
         let out = aws::with_retries(4, || {
             client.get_query_results().query_execution_id(id).max_results(1000).set_next_token(token.clone()).send()
@@ -291,13 +292,17 @@ async fn results(client: &Client, name: &'static str, id: &str) -> Result<Result
             table.rows.push(cells);
         }
         first_page = false;
-        token = out.next_token().map(str::to_string);
+        token = pages.next(out.next_token().map(str::to_string), &format!("GetQueryResults of {resource}"))?;
         if token.is_none() {
             break;
         }
     }
     Ok(table)
 }
+
+/// Most pages of one query's results read (a thousand rows a page): mila's statements return
+/// aggregates, and a user's query past ten million rows belongs in Athena's own output.
+pub const MAX_RESULT_PAGES: usize = 10_000;
 
 #[cfg(test)]
 mod tests {

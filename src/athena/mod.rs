@@ -4,6 +4,7 @@
 //! (prices, quotas, verdicts, summary, renderers) is shared and does not know which engine ran.
 
 pub mod client;
+pub mod quote;
 pub mod sql;
 pub mod tables;
 
@@ -183,11 +184,11 @@ pub struct SetupPlan {
     pub print: bool,
 }
 
-fn setup_statements(p: &SetupPlan, accounts: &[String], regions: &[String]) -> Vec<Statement> {
+fn setup_statements(p: &SetupPlan, accounts: &[String], regions: &[String]) -> Result<Vec<Statement>> {
     let base = crate::source::s3::layout_base(&p.location.prefix);
     let logs_root = p.location.url(&format!("{base}AWSLogs/"));
     let first_hour = sql::hour_folder(p.since_ms);
-    sql::setup(&sql::Setup { table: &p.table, logs_root, accounts, regions, first_hour })
+    Ok(sql::setup(&sql::Setup { table: &p.table, logs_root, accounts, regions, first_hour })?)
 }
 
 /// What `athena setup` declared, or would.
@@ -195,13 +196,16 @@ pub struct SetupDone {
     pub statements: Vec<Statement>,
     pub accounts: Vec<String>,
     pub regions: Vec<String>,
+    /// Folders found by listing that are not an account id or a region name: left out.
+    pub ignored: Vec<String>,
 }
 
 /// Declares the table; with `--print`, only works out the statements.
 pub fn setup(p: &SetupPlan) -> Result<SetupDone> {
+    let mut ignored = Vec::new();
     let (statements, accounts, regions) = if p.store {
         let records = p.location.url(&format!("{}records/", p.location.prefix));
-        (sql::setup_store(&p.table, &records, &sql::day_folder(p.since_ms)), Vec::new(), Vec::new())
+        (sql::setup_store(&p.table, &records, &sql::day_folder(p.since_ms))?, Vec::new(), Vec::new())
     } else {
         let listed = if p.accounts.is_empty() || p.regions.is_empty() {
             let runtime = aws::runtime().context("cannot start the async runtime")?;
@@ -209,20 +213,28 @@ pub fn setup(p: &SetupPlan) -> Result<SetupDone> {
         } else {
             (Vec::new(), Vec::new())
         };
-        let accounts = if p.accounts.is_empty() { listed.0 } else { p.accounts.clone() };
-        let regions = if p.regions.is_empty() { listed.1 } else { p.regions.clone() };
+        // Listed folder names are anyone's who can write to the bucket: only account ids and
+        // region names are declared.
+        let (listed_accounts, odd): (Vec<String>, Vec<String>) =
+            listed.0.into_iter().partition(|a| quote::is_account_id(a));
+        ignored.extend(odd.into_iter().map(|a| format!("AWSLogs/{a}/ (not an account id)")));
+        let (listed_regions, odd): (Vec<String>, Vec<String>) =
+            listed.1.into_iter().partition(|r| quote::is_region_name(r));
+        ignored.extend(odd.into_iter().map(|r| format!("BedrockModelInvocationLogs/{r}/ (not a region name)")));
+        let accounts = if p.accounts.is_empty() { listed_accounts } else { p.accounts.clone() };
+        let regions = if p.regions.is_empty() { listed_regions } else { p.regions.clone() };
         if accounts.is_empty() || regions.is_empty() {
             anyhow::bail!(
                 "{}: no AWSLogs/ACCOUNT/BedrockModelInvocationLogs/REGION/ folders found; check the prefix, or name them with --accounts and --regions",
                 p.location.url(&p.location.prefix)
             );
         }
-        (setup_statements(p, &accounts, &regions), accounts, regions)
+        (setup_statements(p, &accounts, &regions)?, accounts, regions)
     };
     if !p.print {
         run(&p.run, &statements)?;
     }
-    Ok(SetupDone { statements, accounts, regions })
+    Ok(SetupDone { statements, accounts, regions, ignored })
 }
 
 /// What `athena setup` says it did.

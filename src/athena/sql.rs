@@ -11,6 +11,7 @@
 //! The SQL is kept to what both Trino and DuckDB (through sqlglot) read the same way, so the
 //! tests can run every statement over the test corpus.
 
+use super::quote::{self, glob_regex, literal, regex_text as regex_literal};
 use crate::inputs::policy::Policy;
 use crate::inputs::profiles::Profiles;
 use crate::record::model_id::{ModelIdKind, GEO_PREFIXES, GLOBAL_PREFIX, PROVIDERS, REGIONAL_RESOURCES};
@@ -37,65 +38,17 @@ impl TableRef {
     /// `db.table`: both parts are Glue names (lowercase letters, digits, `_`).
     pub fn parse(text: &str) -> Result<TableRef, String> {
         let (database, table) = text.split_once('.').ok_or_else(|| format!("`{text}` is not DATABASE.TABLE"))?;
-        let (database, table) = (glue_name("database", database)?, glue_name("table", table)?);
+        let (database, table) = (quote::glue_name("database", database)?, quote::glue_name("table", table)?);
         Ok(TableRef { database, table })
     }
 
     fn sql(&self) -> String {
-        format!("{}.{}", ident(&self.database), ident(&self.table))
+        format!("{}.{}", quote::ident(&self.database), quote::ident(&self.table))
     }
 
     fn ddl(&self) -> String {
-        format!("`{}`.`{}`", self.database, self.table)
+        format!("{}.{}", quote::ddl_ident(&self.database), quote::ddl_ident(&self.table))
     }
-}
-
-/// Glue database and table names: 1-255 of lowercase letters, digits and `_` (Athena folds
-/// case; anything else would need quoting in every tool that reads the catalog).
-pub fn glue_name(what: &str, name: &str) -> Result<String, String> {
-    let name = name.to_ascii_lowercase();
-    let ok = !name.is_empty() && name.len() <= 255 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-    if ok {
-        Ok(name)
-    } else {
-        Err(format!("{what} name `{name}`: use 1-255 letters, digits and _"))
-    }
-}
-
-/// A string literal: single quotes doubled.
-pub fn literal(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
-}
-
-/// A quoted identifier.
-fn ident(s: &str) -> String {
-    format!("\"{}\"", s.replace('"', "\"\""))
-}
-
-/// Regular-expression text for a literal string.
-fn regex_literal(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if "\\.+*?()|[]{}^$".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// A residency glob (`*` any run, `?` one character) as an anchored regular expression.
-pub fn glob_regex(glob: &str) -> String {
-    let mut out = String::from("(?s)^");
-    for c in glob.chars() {
-        match c {
-            '*' => out.push_str(".*"),
-            '?' => out.push('.'),
-            c => out.push_str(&regex_literal(&c.to_string())),
-        }
-    }
-    out.push('$');
-    out
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -112,9 +65,11 @@ pub struct Setup<'a> {
     pub first_hour: String,
 }
 
-/// The fields mila reads, as the JSON SerDe declares them. Bodies are not declared: the output
-/// body is one string, read only by the metric expressions below, because Bedrock logs Converse
-/// latency and stream metrics inside it.
+/// The fields mila reads, as the JSON SerDe declares them: every one as text, so that no value
+/// of a wrong type can fail the query (the SerDe hands a nested object or array on as its JSON
+/// text; a string column cannot fail). The nested ones are read with JSON functions in `Scan`'s
+/// chain, where a value of the wrong type costs its record, as in the local parser. Bodies are
+/// read only for the metrics Bedrock logs inside them (Converse latency, stream metrics).
 const COLUMNS: &str = "  `schematype` string,
   `timestamp` string,
   `accountid` string,
@@ -124,14 +79,23 @@ const COLUMNS: &str = "  `schematype` string,
   `modelid` string,
   `inferenceregion` string,
   `errorcode` string,
-  `identity` struct<`arn`:string>,
-  `input` struct<`inputtokencount`:bigint,`cachereadinputtokencount`:bigint,`cachewriteinputtokencount`:bigint,`inputbodys3path`:string>,
-  `output` struct<`outputtokencount`:bigint,`outputbodys3path`:string,`outputbodyjson`:string>,
-  `requestmetadata` map<string,string>";
+  `identity` string,
+  `input` string,
+  `output` string,
+  `requestmetadata` string";
 
-/// The statements of `athena setup`: the database, then the table (declared afresh).
-pub fn setup(s: &Setup) -> Vec<Statement> {
-    let enumerated = |values: &[String]| values.join(",");
+/// The statements of `athena setup`: the database, then the table (declared afresh). A location
+/// or folder name Hive's DDL cannot hold is refused (`quote::ddl_string`).
+pub fn setup(s: &Setup) -> Result<Vec<Statement>, quote::Refused> {
+    let ddl = quote::ddl_string;
+    let enumerated = |what: &str, values: &[String]| match values.iter().find(|v| v.contains(',')) {
+        Some(v) => Err(quote::Refused {
+            what: what.into(),
+            value: v.clone(),
+            why: "holds a comma, which would split it in the projection's list",
+        }),
+        None => ddl(what, &values.join(",")),
+    };
     let table = format!(
         "CREATE EXTERNAL TABLE IF NOT EXISTS {table} (
 {COLUMNS}
@@ -155,19 +119,29 @@ TBLPROPERTIES (
   'mila.layout' = 'bedrock-invocation-logs'
 )",
         table = s.table.ddl(),
-        location = literal(&s.logs_root),
-        accounts = literal(&enumerated(s.accounts)),
-        regions = literal(&enumerated(s.regions)),
-        range = literal(&format!("{},NOW", s.first_hour)),
-        template =
-            literal(&format!("{}${{account}}/BedrockModelInvocationLogs/${{source_region}}/${{hour}}/", s.logs_root)),
+        location = ddl("the logs' S3 location", &s.logs_root)?,
+        accounts = enumerated("account", s.accounts)?,
+        regions = enumerated("region", s.regions)?,
+        range = ddl("--since", &format!("{},NOW", s.first_hour))?,
+        template = ddl(
+            "the logs' S3 location",
+            &format!("{}${{account}}/BedrockModelInvocationLogs/${{source_region}}/${{hour}}/", s.logs_root)
+        )?,
     );
     // Dropping an external table drops only its definition: a second setup (a new region, say)
     // declares it again over the same objects.
+    Ok(declare(s.table, table))
+}
+
+/// The database, a drop of the table's old definition, and the new one.
+fn declare(table: &TableRef, ddl: String) -> Vec<Statement> {
     vec![
-        Statement { name: "database", sql: format!("CREATE DATABASE IF NOT EXISTS `{}`", s.table.database) },
-        Statement { name: "drop", sql: format!("DROP TABLE IF EXISTS {}", s.table.ddl()) },
-        Statement { name: "table", sql: table },
+        Statement {
+            name: "database",
+            sql: format!("CREATE DATABASE IF NOT EXISTS {}", quote::ddl_ident(&table.database)),
+        },
+        Statement { name: "drop", sql: format!("DROP TABLE IF EXISTS {}", table.ddl()) },
+        Statement { name: "table", sql: ddl },
     ]
 }
 
@@ -184,7 +158,8 @@ fn store_type(column: &str) -> &'static str {
 
 /// The statements of `athena setup --store`: a Parquet table over a store's day files, with
 /// the day projected (`records/day=YYYY-MM-DD/`), so Athena reads only the columns it needs.
-pub fn setup_store(table: &TableRef, records_root: &str, first_day: &str) -> Vec<Statement> {
+pub fn setup_store(table: &TableRef, records_root: &str, first_day: &str) -> Result<Vec<Statement>, quote::Refused> {
+    let ddl = quote::ddl_string;
     let columns: Vec<String> = crate::frame::col::ALL.iter().map(|c| format!("  `{c}` {}", store_type(c))).collect();
     let ddl = format!(
         "CREATE EXTERNAL TABLE IF NOT EXISTS {table} (
@@ -205,15 +180,11 @@ TBLPROPERTIES (
 )",
         table = table.ddl(),
         columns = columns.join(",\n"),
-        location = literal(records_root),
-        range = literal(&format!("{first_day},NOW")),
-        template = literal(&format!("{records_root}day=${{day}}/")),
+        location = ddl("the store's S3 location", records_root)?,
+        range = ddl("--since", &format!("{first_day},NOW"))?,
+        template = ddl("the store's S3 location", &format!("{records_root}day=${{day}}/"))?,
     );
-    vec![
-        Statement { name: "database", sql: format!("CREATE DATABASE IF NOT EXISTS `{}`", table.database) },
-        Statement { name: "drop", sql: format!("DROP TABLE IF EXISTS {}", table.ddl()) },
-        Statement { name: "table", sql: ddl },
-    ]
+    Ok(declare(table, ddl))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -283,53 +254,98 @@ fn partitions(window: Window) -> Vec<String> {
 /// Bedrock's sidecar bodies sit in `data/` below an hour folder; they are not log lines.
 const SIDECAR: &str = "/BedrockModelInvocationLogs/[^/]+/[0-9]{4}/[0-9]{2}/[0-9]{2}/[0-9]{2}/data/";
 
-/// A metric inside the output body's JSON text: the number after `key` inside the object named
-/// `object`. The SerDe may lowercase keys, so the match ignores case.
-fn body_metric(object: &str, key: &str) -> String {
-    let pattern = format!(r#"(?is)"{object}"\s*:\s*\{{[^{{}}]*"{key}"\s*:\s*([0-9]+)"#);
-    format!("TRY_CAST(regexp_extract(body, {}, 1) AS BIGINT)", literal(&pattern))
-}
-
 const STREAM_METRICS: &str = "amazon-bedrock-invocationMetrics";
 
+// The log's nested objects are declared as text (`COLUMNS`) and read here with Trino's JSON
+// functions, each field at its place in the structure, as `record::parse` reads it: a value
+// of the wrong type costs its record (or that field), never the query, and text that merely
+// looks like a field (a tool call's arguments, a completion) is never read.
+
+/// The JSON value at `key` of the JSON value `j`; null when `j` is not an object or lacks it.
+/// A key with capitals is also looked up in lowercase: the JSON SerDe may lowercase the keys of
+/// a nested object it hands on as text.
+fn key(j: &str, key: &str) -> String {
+    let path = |k: &str| match k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        true => literal(&format!("$.{k}")),
+        false => literal(&format!("$[\"{k}\"]")),
+    };
+    let lower = key.to_ascii_lowercase();
+    match lower == key {
+        true => format!("json_extract({j}, {})", path(key)),
+        false => format!("coalesce(json_extract({j}, {}), json_extract({j}, {}))", path(key), path(&lower)),
+    }
+}
+
+/// Whether the JSON value `j` is absent or JSON null.
+fn absent(j: &str) -> String {
+    format!("({j} IS NULL OR json_format({j}) = 'null')")
+}
+
+/// The digits of the JSON value `j` when it is a whole number a u64 holds (as serde reads a
+/// count); null otherwise.
+fn u64_digits(j: &str) -> String {
+    format!(
+        "CASE WHEN regexp_like(json_format({j}), '^[0-9]+$') AND (length(json_format({j})) < 20 OR (length(json_format({j})) = 20 AND json_format({j}) <= '18446744073709551615')) THEN json_format({j}) END"
+    )
+}
+
+/// A count's value from its digits: past 18 digits (beyond BIGINT, far past every limit) it
+/// reads as 10^18, which every range check rejects.
+fn count_of(digits: &str) -> String {
+    format!("CASE WHEN length({digits}) > 18 THEN 1000000000000000000 ELSE TRY_CAST({digits} AS BIGINT) END")
+}
+
+/// Whether the JSON value `j` is there, not null, and not a count (serde would reject it).
+fn not_a_count(j: &str) -> String {
+    format!("(NOT {} AND {} IS NULL)", absent(j), u64_digits(j))
+}
+
+/// The string a JSON value holds; null when it is not a string.
+fn text_of(j: &str) -> String {
+    format!("CASE WHEN json_format({j}) LIKE '\"%' THEN json_extract_scalar({j}, '$') END")
+}
+
+/// Whether the JSON value `j` is an object.
+fn is_object(j: &str) -> String {
+    format!("coalesce(json_format({j}) LIKE '{{%', false)")
+}
+
+/// The last element of an array expression that is there and not JSON null.
+fn last_present(array: &str) -> String {
+    format!("element_at(filter({array}, x -> NOT {}), -1)", absent("x"))
+}
+
+/// The service tier a JSON value names (`"priority"`, or Converse's `{"type": "priority"}`).
+fn tier_name(j: &str) -> String {
+    format!("coalesce({}, {})", text_of(j), text_of(&key(j, "type")))
+}
+
+/// A stream metrics object `serde` would refuse: not an object, or a field it reads holding
+/// something other than a count.
+fn bad_metrics(m: &str) -> String {
+    let fields: Vec<String> = STREAM_METRIC_FIELDS.iter().map(|f| not_a_count(&key(m, f))).collect();
+    format!("(NOT {} AND (NOT {} OR {}))", absent(m), is_object(m), fields.join(" OR "))
+}
+
+/// The fields of a stream metrics object mila reads.
+const STREAM_METRIC_FIELDS: [&str; 4] =
+    ["invocationLatency", "firstByteLatency", "cacheReadInputTokenCount", "cacheWriteInputTokenCount"];
+
 /// The service tier, as `parse` reads it: latency-optimized when `performanceConfig.latency` is
-/// `optimized`, else the last tier the body names (`serviceTier.type`, `serviceTier`,
-/// `service_tier`), mapped as `ServiceTier::from_response` maps it; standard when none.
+/// `optimized`, else the tier the body names, mapped as `ServiceTier::from_response` maps it;
+/// standard when none. Reads the `bodied` step's columns.
 fn service_tier() -> String {
-    // NULLIF: Trino gives null where nothing matches, DuckDB (the tests' stand-in) an empty text.
-    let last =
-        |pattern: &str| format!("NULLIF(regexp_extract(body, {}, 1), '')", literal(&format!("(?is).*{pattern}")));
-    let object = last(r#""serviceTier"\s*:\s*\{[^{}]*"type"\s*:\s*"([^"]*)""#);
-    let name = last(r#""service_?tier"\s*:\s*"([^"]*)""#);
-    let latency = last(r#""performanceConfig"\s*:\s*\{[^{}]*"latency"\s*:\s*"([^"]*)""#);
     let t = |tier: ServiceTier| literal(tier.as_str());
     let arms: String = ServiceTier::RESPONSE_NAMES
         .iter()
         .map(|(name, tier)| format!(" WHEN {} THEN {}", literal(name), t(*tier)))
         .collect();
     format!(
-        "CASE WHEN lower({latency}) = 'optimized' THEN {optimized} ELSE (CASE lower(trim(coalesce({object}, {name}))){arms} \
-ELSE (CASE WHEN coalesce({object}, {name}) IS NULL THEN {standard} ELSE {other} END) END) END",
+        "CASE WHEN latency_optimized THEN {optimized} WHEN tier_name IS NULL THEN {standard} \
+ELSE (CASE lower(trim(tier_name)){arms} ELSE {other} END) END",
         optimized = t(ServiceTier::LatencyOptimized),
         standard = t(ServiceTier::Standard),
         other = t(ServiceTier::Other),
-    )
-}
-
-/// A number in the body's last `"cache_creation": {...}` object (a stream's final usage), as
-/// `parse` reads Anthropic's cache-write split.
-fn cache_split(key: &str) -> String {
-    // A whole number only (`1e30` or `1.5` is no count, as for serde).
-    let pattern = format!(r#"(?is).*"cache_creation"\s*:\s*\{{[^{{}}]*"{key}"\s*:\s*([0-9]+)\s*[,}}]"#);
-    format!("TRY_CAST(regexp_extract(body, {}, 1) AS BIGINT)", literal(&pattern))
-}
-
-/// Latency by operation, as `parse::latency_for` reads it.
-fn latency() -> String {
-    format!(
-        "CASE WHEN operation IN ('Converse', 'ConverseStream') THEN {} WHEN operation = 'InvokeModelWithResponseStream' THEN {} END",
-        body_metric("metrics", "latencyMs"),
-        body_metric(STREAM_METRICS, "invocationLatency")
     )
 }
 
@@ -431,11 +447,32 @@ fn rejects() -> Vec<(String, String)> {
     let missing = |column: &str, field: &'static str| {
         (format!("coalesce({column}, '') = ''"), Reject::MissingField(field).kind())
     };
+    let wrong = |when: String, field: &str| (when, Reject::WrongType(field.to_string()).kind());
+    let not_object = |text: &str, json: &str| format!("({text} IS NOT NULL AND NOT {})", is_object(json));
     let mut out = vec![
         (
             "schematype IS NULL AND ts IS NULL AND requestid IS NULL AND region IS NULL AND modelid IS NULL"
                 .to_string(),
             UNREADABLE.to_string(),
+        ),
+        // Values of the wrong type, in the order Bedrock writes the fields (serde names the
+        // first it meets; a record wrong in several places may be named by another).
+        wrong(not_object("identity", "identity_j"), "identity"),
+        wrong(format!("(NOT {} AND {} IS NULL)", absent("arn_j"), text_of("arn_j")), "identity.arn"),
+        wrong(not_object("input", "input_j"), "input"),
+        wrong(not_a_count("input_tokens_j"), "input.inputTokenCount"),
+        wrong(not_a_count("logged_cache_read_j"), "input.cacheReadInputTokenCount"),
+        wrong(not_a_count("logged_cache_write_j"), "input.cacheWriteInputTokenCount"),
+        wrong(not_object("output", "output_j"), "output"),
+        wrong(not_a_count("output_tokens_j"), "output.outputTokenCount"),
+        wrong("metrics_bad".to_string(), &format!("output.outputBodyJson.{STREAM_METRICS}")),
+        wrong(
+            format!(
+                "(metadata_text IS NOT NULL AND (NOT {} OR coalesce(cardinality(filter(map_values(try(CAST(metadata_j AS MAP(VARCHAR, JSON)))), v -> {} IS NULL)) > 0, true)))",
+                is_object("metadata_j"),
+                text_of("v")
+            ),
+            "requestMetadata",
         ),
         ("coalesce(schematype, 'ModelInvocationLog') <> 'ModelInvocationLog'".to_string(), Reject::OtherSchema.kind()),
         missing("ts", "timestamp"),
@@ -443,7 +480,9 @@ fn rejects() -> Vec<(String, String)> {
         missing("region", "region"),
         missing("operation", "operation"),
         missing("modelid", "modelId"),
-        (format!("NOT regexp_like(ts, {})", literal(RFC3339)), Reject::BadTimestamp.kind()),
+        // Shaped like RFC 3339 yet no time (`2026-02-30`, hour 25): `try` makes it null here,
+        // where Trino would fail the whole query.
+        ("ts_ms IS NULL".to_string(), Reject::BadTimestamp.kind()),
     ];
     for (column, field) in [
         ("input_tokens", "input.inputTokenCount"),
@@ -499,7 +538,7 @@ fn tail(profiles: &Profiles, trail: bool) -> String {
   FROM {source}
 ),
 invocations AS (
-  SELECT from_unixtime(ts_ms / 1000.0) AS \"timestamp\", ts_ms, requestid AS request_id, accountid AS account_id,
+  SELECT date_add('millisecond', ts_ms, from_unixtime(0)) AS \"timestamp\", ts_ms, requestid AS request_id, accountid AS account_id,
     identity_arn, region AS source_region, operation, modelid AS model_id, kind AS model_id_kind, model,
     CASE WHEN ran_in IS NULL THEN {unknown} WHEN ran_in = region THEN {local} ELSE {rerouted} END AS route,
     ran_in AS inference_region,
@@ -554,7 +593,7 @@ fn runtime_call() -> String {
 /// An RFC 3339 text column as epoch ms, null when it is not one (as `parse_timestamp_ms`).
 fn epoch_ms(column: &str) -> String {
     format!(
-        "CASE WHEN regexp_like({column}, {}) THEN date_diff('millisecond', from_unixtime(0), from_iso8601_timestamp(replace(upper({column}), ' ', 'T'))) END",
+        "CASE WHEN regexp_like({column}, {}) THEN date_diff('millisecond', from_unixtime(0), try(from_iso8601_timestamp(replace(upper({column}), ' ', 'T')))) END",
         literal(RFC3339)
     )
 }
@@ -566,10 +605,10 @@ impl TrailTable {
         let day = |ms: i64| folder(ms, "%Y/%m/%d", "0000/00/00");
         let mut out = Vec::new();
         if let Some(s) = window.since {
-            out.push(format!("{} >= {}", ident(column), literal(&day(s - DAY_MS))));
+            out.push(format!("{} >= {}", quote::ident(column), literal(&day(s - DAY_MS))));
         }
         if let Some(u) = window.until {
-            out.push(format!("{} <= {}", ident(column), literal(&day(u + DAY_MS))));
+            out.push(format!("{} <= {}", quote::ident(column), literal(&day(u + DAY_MS))));
         }
         out
     }
@@ -584,8 +623,8 @@ impl TrailTable {
         format!(
             "trail AS (
   SELECT \"$path\" AS object, eventtime AS ts, requestid, awsregion AS region, eventname AS operation,
-    json_extract_scalar(requestparameters, '$.modelId') AS modelid,
-    json_extract_scalar(additionaleventdata, '$.inferenceRegion') AS inferenceregion,
+    try(json_extract_scalar(requestparameters, '$.modelId')) AS modelid,
+    try(json_extract_scalar(additionaleventdata, '$.inferenceRegion')) AS inferenceregion,
     NULLIF(errorcode, '') AS errorcode, coalesce(NULLIF(recipientaccountid, ''), useridentity.accountid) AS accountid,
     NULLIF(useridentity.arn, '') AS identity_arn
   FROM {table}
@@ -737,38 +776,111 @@ resolved AS (
             .into_iter()
             .map(|(when, reason)| format!("\n      WHEN {when} THEN {}", literal(&reason)))
             .collect();
-        let cache = |logged: &str, key: &str| format!("coalesce({logged}, {})", body_metric(STREAM_METRICS, key));
+        let valid_split = |j: &str| {
+            format!(
+                "({} AND NOT {} AND NOT {})",
+                is_object(j),
+                not_a_count(&key(j, "ephemeral_5m_input_tokens")),
+                not_a_count(&key(j, "ephemeral_1h_input_tokens"))
+            )
+        };
+        let cache_creation = |usage: &str| key(usage, "cache_creation");
+        let chunk_split = format!(
+            "coalesce({}, {})",
+            cache_creation(&key("c", "usage")),
+            cache_creation(&key(&key("c", "message"), "usage"))
+        );
+        let chunk_tier = format!(
+            "coalesce({}, {})",
+            tier_name(&key(&key("c", "usage"), "service_tier")),
+            tier_name(&key(&key(&key("c", "message"), "usage"), "service_tier"))
+        );
+        // Every count the chain reads, and where: its digits (`NAME_digits`, null when it is no
+        // count) and its value (`NAME_n`).
+        let counts = [
+            ("input", "input_tokens_j".to_string()),
+            ("output", "output_tokens_j".to_string()),
+            ("logged_cache_read", "logged_cache_read_j".to_string()),
+            ("logged_cache_write", "logged_cache_write_j".to_string()),
+            ("converse_latency", key("converse_metrics", "latencyMs")),
+            ("stream_latency", key("metrics", "invocationLatency")),
+            ("first_byte", key("metrics", "firstByteLatency")),
+            ("metrics_cache_read", key("metrics", "cacheReadInputTokenCount")),
+            ("metrics_cache_write", key("metrics", "cacheWriteInputTokenCount")),
+            ("five_m", key("split", "ephemeral_5m_input_tokens")),
+            ("one_h", key("split", "ephemeral_1h_input_tokens")),
+        ];
         format!(
             "WITH logs AS (
   SELECT \"$path\" AS object, \"timestamp\" AS ts, schematype, requestid, region, operation, modelid,
-    trim(modelid) AS mid, inferenceregion, errorcode, accountid, identity.arn AS identity_arn,
-    input.inputtokencount AS input_tokens, output.outputtokencount AS output_tokens,
-    input.cachereadinputtokencount AS logged_cache_read, input.cachewriteinputtokencount AS logged_cache_write,
-    output.outputbodyjson AS body,
-    (input.inputbodys3path IS NOT NULL OR output.outputbodys3path IS NOT NULL) AS body_in_s3,
-    requestmetadata, {log} AS recorded_by
+    trim(modelid) AS mid, inferenceregion, errorcode, accountid, identity, input, output,
+    requestmetadata AS metadata_text, try(json_parse(identity)) AS identity_j, try(json_parse(input)) AS input_j,
+    try(json_parse(output)) AS output_j, try(json_parse(requestmetadata)) AS metadata_j, {log} AS recorded_by
   FROM {table}
   WHERE {filters}
 ),
+parts AS (
+  SELECT *, {arn} AS arn_j,
+    {input_tokens} AS input_tokens_j, {cache_read} AS logged_cache_read_j, {cache_write} AS logged_cache_write_j,
+    {input_s3} AS input_s3_j, {output_tokens} AS output_tokens_j, {output_s3} AS output_s3_j, {body} AS body
+  FROM logs
+),
+shaped AS (
+  SELECT *,
+    CASE WHEN json_format(body) LIKE '{{%' THEN body END AS top,
+    CASE WHEN json_format(body) LIKE '[%' THEN try(CAST(body AS ARRAY(JSON))) END AS chunks
+  FROM parts
+),
+bodied AS (
+  SELECT *,
+    {converse_metrics} AS converse_metrics,
+    coalesce({top_metrics}, {chunk_metrics}) AS metrics,
+    ({top_metrics_bad} OR coalesce(cardinality(filter(transform(chunks, c -> {c_metrics}), m -> {m_bad})) > 0, false)) AS metrics_bad,
+    CASE WHEN top IS NOT NULL THEN (CASE WHEN {top_split_valid} THEN {top_split} END)
+      ELSE element_at(filter(transform(chunks, c -> {chunk_split}), x -> {x_split_valid}), -1) END AS split,
+    CASE WHEN top IS NOT NULL THEN coalesce({top_tier_a}, {top_tier_b}, {top_tier_c})
+      ELSE element_at(filter(transform(chunks, c -> {chunk_tier}), x -> x IS NOT NULL), -1) END AS tier_name,
+    coalesce(lower({latency_text}) = 'optimized', false) AS latency_optimized,
+    CASE WHEN top IS NOT NULL THEN coalesce({top_stop_a}, {top_stop_b})
+      ELSE element_at(filter(transform(chunks, c -> {chunk_stop}), x -> x IS NOT NULL), -1) END AS stop_reason
+  FROM shaped
+),
 measured AS (
   SELECT *,
-    CASE WHEN regexp_like(ts, {rfc3339}) THEN date_diff('millisecond', from_unixtime(0), from_iso8601_timestamp(replace(upper(ts), ' ', 'T'))) END AS ts_ms,
-    {latency} AS latency_ms,
-    {first_byte} AS first_byte_ms,
-    {cache_read} AS cache_read_tokens,
-    coalesce({cache_write}, CASE WHEN five_m IS NOT NULL OR one_h IS NOT NULL THEN coalesce(five_m, 0) + coalesce(one_h, 0) END) AS cache_write_tokens,
-    {tier} AS service_tier,
-    regexp_extract(body, '(?is)\"stop_?reason\"\\s*:\\s*\"([^\"]*)\"', 1) AS stop_reason
-  FROM (SELECT *, {five_m} AS five_m, {one_h} AS one_h FROM logs) AS split
+    CASE WHEN regexp_like(ts, {rfc3339}) THEN date_diff('millisecond', from_unixtime(0), try(from_iso8601_timestamp(replace(upper(ts), ' ', 'T')))) END AS ts_ms,
+    {digits},
+    (NOT {input_s3_absent} OR NOT {output_s3_absent}) AS body_in_s3
+  FROM bodied
+),
+counted AS (
+  SELECT *,
+    {counts},
+    {identity_arn} AS identity_arn
+  FROM measured
+),
+summed AS (
+  SELECT *,
+    coalesce(input_n, 0) AS input_tokens, coalesce(output_n, 0) AS output_tokens,
+    coalesce(logged_cache_read_n, metrics_cache_read_n, 0) AS cache_read_tokens,
+    coalesce(logged_cache_write_n, metrics_cache_write_n,
+      CASE WHEN five_m_digits IS NOT NULL OR one_h_digits IS NOT NULL THEN coalesce(five_m_n, 0) + coalesce(one_h_n, 0) END) AS cache_write_total,
+    coalesce(one_h_n, 0) AS one_h,
+    CASE WHEN operation IN ('Converse', 'ConverseStream') THEN converse_latency_n
+      WHEN operation = 'InvokeModelWithResponseStream' THEN stream_latency_n END AS latency_ms,
+    first_byte_n AS first_byte_ms,
+    {tier} AS service_tier
+  FROM counted
 ),
 checked AS (
   SELECT *,
-    least(coalesce(one_h, 0), coalesce(cache_write_tokens, 0)) AS cache_write_1h_tokens,
+    coalesce(cache_write_total, 0) AS cache_write_tokens,
+    least(one_h, coalesce(cache_write_total, 0)) AS cache_write_1h_tokens,
+    try(CAST(metadata_j AS MAP(VARCHAR, VARCHAR))) AS requestmetadata,
     CASE{status}
       WHEN {window} THEN {outside}
       ELSE {ok}
     END AS status
-  FROM measured
+  FROM summed
 ),
 named AS (
   SELECT *, {kind} AS kind
@@ -783,14 +895,37 @@ resolved AS (
             table = self.table.sql(),
             log = literal(RecordedBy::InvocationLog.as_str()),
             filters = filters.join("\n    AND "),
-            cache_read = cache("logged_cache_read", "cacheReadInputTokenCount"),
-            cache_write = cache("logged_cache_write", "cacheWriteInputTokenCount"),
-            tier = service_tier(),
-            five_m = cache_split("ephemeral_5m_input_tokens"),
-            one_h = cache_split("ephemeral_1h_input_tokens"),
+            arn = key("identity_j", "arn"),
+            input_tokens = key("input_j", "inputTokenCount"),
+            cache_read = key("input_j", "cacheReadInputTokenCount"),
+            cache_write = key("input_j", "cacheWriteInputTokenCount"),
+            input_s3 = key("input_j", "inputBodyS3Path"),
+            output_tokens = key("output_j", "outputTokenCount"),
+            output_s3 = key("output_j", "outputBodyS3Path"),
+            body = key("output_j", "outputBodyJson"),
+            converse_metrics = key("top", "metrics"),
+            top_metrics = key("top", STREAM_METRICS),
+            chunk_metrics = last_present(&format!("transform(chunks, c -> {})", key("c", STREAM_METRICS))),
+            top_metrics_bad = bad_metrics(&key("top", STREAM_METRICS)),
+            c_metrics = key("c", STREAM_METRICS),
+            m_bad = bad_metrics("m"),
+            top_split = cache_creation(&key("top", "usage")),
+            top_split_valid = valid_split(&cache_creation(&key("top", "usage"))),
+            x_split_valid = valid_split("x"),
+            top_tier_a = tier_name(&key("top", "serviceTier")),
+            top_tier_b = tier_name(&key("top", "service_tier")),
+            top_tier_c = tier_name(&key(&key("top", "usage"), "service_tier")),
+            latency_text = text_of(&key(&key("top", "performanceConfig"), "latency")),
+            top_stop_a = text_of(&key("top", "stopReason")),
+            top_stop_b = text_of(&key("top", "stop_reason")),
+            chunk_stop = text_of(&key(&key("c", "delta"), "stop_reason")),
             rfc3339 = literal(RFC3339),
-            latency = latency(),
-            first_byte = body_metric(STREAM_METRICS, "firstByteLatency"),
+            digits = counts.iter().map(|(name, j)| format!("{} AS {name}_digits", u64_digits(j))).collect::<Vec<_>>().join(",\n    "),
+            counts = counts.iter().map(|(name, _)| format!("{} AS {name}_n", count_of(&format!("{name}_digits")))).collect::<Vec<_>>().join(",\n    "),
+            input_s3_absent = absent("input_s3_j"),
+            output_s3_absent = absent("output_s3_j"),
+            tier = service_tier(),
+            identity_arn = text_of("arn_j"),
             outside = literal(OUTSIDE),
             ok = literal(OK),
             kind = kind_expr(),
@@ -845,7 +980,15 @@ sum(cache_read_tokens) AS cache_read_tokens, sum(cache_write_tokens) AS cache_wr
 sum(cache_write_1h_tokens) AS cache_write_1h_tokens";
 
 fn day(column: &str) -> String {
-    format!("CAST(floor(ts_ms / {DAY_MS}.0) AS BIGINT) * {DAY_MS} AS {column}")
+    format!("{} AS {column}", bucket("ts_ms", DAY_MS))
+}
+
+/// The start of the `width`-ms bucket holding `ms`, in integer arithmetic. Trino reads `86400000.0`
+/// as a DECIMAL, and a BIGINT divided by one is rounded half up to one decimal place, so a floor
+/// of such a quotient puts the last 1.2 hours of a day on the next; `%` of integers is exact (and
+/// truncates toward zero, hence the second `%` for times before 1970).
+fn bucket(ms: &str, width: i64) -> String {
+    format!("({ms} - (({ms} % {width}) + {width}) % {width})")
 }
 
 /// The statements of `report`, in the order they start.
@@ -883,12 +1026,13 @@ GROUP BY {groups}, model_id, model, model_id_kind, source_region, error_code, se
     out.push(stmt(
         MINUTES,
         format!(
-            "SELECT source_region, model, model_id, CAST(floor(ts_ms / {MINUTE_MS}.0) AS BIGINT) * {MINUTE_MS} AS minute,
+            "SELECT source_region, model, model_id, {minute} AS minute,
   count(*) AS requests, sum(input_tokens + cache_write_tokens) AS {tokens}, sum(output_tokens) AS output_tokens,
   count_if(route = 'rerouted') AS rerouted, count_if(error_code = {throttling}) AS {throttled}
 FROM invocations
 WHERE recorded_by = {log}
 GROUP BY 1, 2, 3, 4",
+            minute = bucket("ts_ms", MINUTE_MS),
             tokens = minutes::TOKENS_ONCE,
             throttling = literal(crate::analysis::capacity::THROTTLING),
             throttled = crate::analysis::capacity::THROTTLED,
@@ -1084,15 +1228,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn glob_regexes() {
-        let cases =
-            [("eu-*", "(?s)^eu-.*$"), ("us-east-?", "(?s)^us-east-.$"), ("a.b", "(?s)^a\\.b$"), ("*", "(?s)^.*$")];
-        for (glob, want) in cases {
-            assert_eq!(glob_regex(glob), want, "{glob}");
-        }
-    }
-
-    #[test]
     fn table_names() {
         assert_eq!(TableRef::parse("Mila.Logs"), Ok(TableRef { database: "mila".into(), table: "logs".into() }));
         for bad in ["mila", "a.b-c", ".t", "d.", "d.t;drop"] {
@@ -1109,12 +1244,6 @@ mod tests {
     }
 
     #[test]
-    fn literals_and_identifiers_are_quoted() {
-        assert_eq!(literal("it's"), "'it''s'");
-        assert_eq!(ident("a\"b"), "\"a\"\"b\"");
-    }
-
-    #[test]
     fn a_user_with_joins_the_chain() {
         let profiles = Profiles::default();
         let table = TableRef::parse("d.t").unwrap();
@@ -1125,5 +1254,211 @@ mod tests {
         assert!(!q.sql.ends_with(';'));
         let plain = query(&scan, "SELECT count(*) FROM invocations");
         assert!(plain.sql.ends_with(")\nSELECT count(*) FROM invocations"), "{}", plain.sql);
+    }
+
+    /// What a statement is made of, with the contents of string literals and quoted identifiers
+    /// left out: two statements of one shape differ only inside those.
+    #[derive(Debug, Clone, PartialEq)]
+    enum Token {
+        Str,
+        Ident,
+        Num(String),
+        Word(String),
+        Sym(char),
+    }
+
+    /// Trino's (and Hive DDL's) lexical rules, as far as mila's statements use them.
+    fn tokens(sql: &str) -> Vec<Token> {
+        let c: Vec<char> = sql.chars().collect();
+        let mut out = Vec::new();
+        let mut i = 0;
+        let quoted = |i: &mut usize, q: char| {
+            // From the opening quote to its closing one; a doubled quote is one character.
+            *i += 1;
+            loop {
+                assert!(*i < c.len(), "unterminated {q} in {sql}");
+                if c[*i] == q {
+                    if c.get(*i + 1) == Some(&q) {
+                        *i += 2;
+                        continue;
+                    }
+                    *i += 1;
+                    return;
+                }
+                *i += 1;
+            }
+        };
+        while i < c.len() {
+            match c[i] {
+                w if w.is_whitespace() => i += 1,
+                '-' if c.get(i + 1) == Some(&'-') => {
+                    while i < c.len() && c[i] != '\n' {
+                        i += 1;
+                    }
+                }
+                '\'' => {
+                    quoted(&mut i, '\'');
+                    out.push(Token::Str);
+                }
+                'U' if c.get(i + 1) == Some(&'&') && c.get(i + 2) == Some(&'\'') => {
+                    i += 2;
+                    quoted(&mut i, '\'');
+                    out.push(Token::Str);
+                }
+                q @ ('"' | '`') => {
+                    quoted(&mut i, q);
+                    out.push(Token::Ident);
+                }
+                d if d.is_ascii_digit() => {
+                    let start = i;
+                    while i < c.len() && (c[i].is_ascii_digit() || c[i] == '.') {
+                        i += 1;
+                    }
+                    out.push(Token::Num(c[start..i].iter().collect()));
+                }
+                w if w.is_alphabetic() || w == '_' || w == '$' => {
+                    let start = i;
+                    while i < c.len() && (c[i].is_alphanumeric() || c[i] == '_' || c[i] == '$') {
+                        i += 1;
+                    }
+                    out.push(Token::Word(c[start..i].iter().collect::<String>().to_ascii_lowercase()));
+                }
+                other => {
+                    out.push(Token::Sym(other));
+                    i += 1;
+                }
+            }
+        }
+        out
+    }
+
+    /// Values a hostile user (or log, or bucket) could hand in.
+    const HOSTILE: [&str; 14] = [
+        "'",
+        "\"",
+        "`",
+        "'; DROP TABLE x; --",
+        "x' OR '1'='1",
+        "\u{2019}\u{ff07}\u{201c}",
+        "\\",
+        "a\\'b",
+        "nul\0",
+        "\n;\n",
+        "line\r\nbreak",
+        "${account}",
+        "%_*?",
+        "*/ /*",
+    ];
+
+    /// Every statement a report, a check and a query make over the logs, the store and a trail,
+    /// with `value` in every place a user value reaches: metadata keys, policy globs, profile
+    /// ARNs and models.
+    fn every_statement(value: &str) -> Vec<Statement> {
+        let arn = format!("arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/{value}");
+        let profile = format!(
+            "[[profile]]\narn = {}\nmodel = {}\nregions = [\"us-east-1\"]\n",
+            toml::Value::String(arn),
+            toml::Value::String(format!("anthropic.{value}"))
+        );
+        let profiles = Profiles::parse(&profile, std::path::Path::new("p.toml")).unwrap();
+        let policy = Policy {
+            rules: vec![crate::inputs::policy::Rule { source: value.into(), allow: vec![value.into(), "eu-*".into()] }],
+            name: "p".into(),
+        };
+        let table = TableRef::parse("mila.logs").unwrap();
+        let trail = TrailTable { table: TableRef::parse("ct.trail").unwrap(), partition: Some("timestamp".into()) };
+        let window = Window { since: Some(1_762_646_400_000), until: Some(1_763_251_200_000) };
+        let mut out = Vec::new();
+        for layout in [Layout::Logs, Layout::Store, Layout::Nothing] {
+            for t in [None, Some(&trail)] {
+                let scan = Scan { table: &table, layout, window, profiles: &profiles, trail: t };
+                out.extend(report(&scan, &[value.to_string(), "team".into()]));
+                out.extend(check(&scan, &policy));
+                out.push(query(&scan, "SELECT count(*) FROM invocations"));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn no_user_value_changes_a_statement() {
+        let benign = every_statement("x");
+        for value in HOSTILE {
+            let hostile = every_statement(value);
+            assert_eq!(hostile.len(), benign.len());
+            for (h, b) in hostile.iter().zip(&benign) {
+                assert_eq!(tokens(&h.sql), tokens(&b.sql), "{} with {value:?}:\n{}", h.name, h.sql);
+            }
+            // The dry-run script splits at lines holding only `;`: one per statement.
+            let script = crate::athena::script(&hostile);
+            assert_eq!(script.lines().filter(|l| *l == ";").count(), hostile.len(), "{value:?}");
+        }
+    }
+
+    #[test]
+    fn ddl_refuses_what_it_cannot_quote() {
+        let table = TableRef::parse("mila.logs").unwrap();
+        let (accounts, regions) = (vec!["123456789012".to_string()], vec!["us-east-1".to_string()]);
+        let setup_with = |root: &str, accounts: &[String], regions: &[String]| {
+            setup(&Setup {
+                table: &table,
+                logs_root: root.into(),
+                accounts,
+                regions,
+                first_hour: "2026/11/01/00".into(),
+            })
+        };
+        let benign = setup_with("s3://b/p/AWSLogs/", &accounts, &regions).unwrap();
+        for value in HOSTILE {
+            let root = format!("s3://b/{value}/AWSLogs/");
+            match setup_with(&root, &accounts, &regions) {
+                // Only what Hive DDL reads as written may pass, and then in the same shape.
+                Ok(got) => {
+                    for (g, b) in got.iter().zip(&benign) {
+                        assert_eq!(tokens(&g.sql), tokens(&b.sql), "{value:?}:\n{}", g.sql);
+                    }
+                    assert!(!value.contains(['\'', '\\', '"', '`', '\n', '\0']), "{value:?} passed");
+                }
+                Err(e) => assert_eq!(e.what, "the logs' S3 location", "{value:?}"),
+            }
+            assert!(setup_store(&table, &root, "2026-11-01").is_err() || !value.contains(['\'', '\\']), "{value:?}");
+        }
+        // Folder names from a listing are checked where they are listed; a comma would split
+        // the projection's list all the same.
+        let two = vec!["999,888".to_string()];
+        assert!(setup_with("s3://b/p/AWSLogs/", &two, &regions).is_err());
+        assert!(setup_with("s3://b/p/AWSLogs/", &accounts, &["zz\\".to_string()]).is_err());
+    }
+
+    #[test]
+    fn no_time_is_divided_by_a_decimal_literal() {
+        // Trino reads `86400000.0` as a DECIMAL and rounds a BIGINT divided by it to one place.
+        for st in every_statement("x") {
+            let t = tokens(&st.sql);
+            for (i, tok) in t.iter().enumerate() {
+                if *tok == Token::Sym('/') {
+                    let decimal = |t: Option<&Token>| matches!(t, Some(Token::Num(n)) if n.contains('.'));
+                    assert!(
+                        !decimal(t.get(i + 1)) && !decimal(i.checked_sub(1).and_then(|j| t.get(j))),
+                        "{}: a division by a decimal literal:\n{}",
+                        st.name,
+                        st.sql
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn buckets_are_exact_at_the_edges() {
+        // What `bucket` computes, in Rust's integer arithmetic: the last millisecond of a day and
+        // of a minute stay in them; times before 1970 fall in their own day.
+        let exact = |ms: i64, width: i64| ms - ((ms % width) + width) % width;
+        let day = 1_763_164_800_000; // 2025-11-15T00:00:00Z
+        for (ms, want) in [(day + DAY_MS - 1, day), (day, day), (day - 1, day - DAY_MS), (-1, -DAY_MS), (0, 0)] {
+            assert_eq!(exact(ms, DAY_MS), want, "{ms}");
+        }
+        assert_eq!(exact(day + 59_999, MINUTE_MS), day);
+        assert_eq!(bucket("t", 60000), "(t - ((t % 60000) + 60000) % 60000)");
     }
 }

@@ -24,7 +24,15 @@ pub struct Policy {
 #[serde(deny_unknown_fields)]
 struct File {
     #[serde(default)]
-    rule: Vec<Rule>,
+    rule: Vec<SpannedRule>,
+}
+
+/// A rule as read, with where each glob stands in the file.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SpannedRule {
+    source: toml::Spanned<String>,
+    allow: Vec<toml::Spanned<String>>,
 }
 
 /// The verdict for one record.
@@ -48,7 +56,26 @@ impl Policy {
         if file.rule.is_empty() {
             return Err(invalid(path, "no [[rule]] entries: a policy needs at least one"));
         }
-        Ok(Policy { rules: file.rule, name: path.display().to_string() })
+        // Globs are region names with `*` and `?`: anything else matches no region, and these
+        // reach the Athena engine's SQL (quoted there too).
+        let glob = |g: &toml::Spanned<String>| {
+            if crate::athena::quote::region_glob(g.get_ref()) {
+                return Ok(g.get_ref().clone());
+            }
+            let line = 1 + text.as_bytes()[..g.span().start.min(text.len())].iter().filter(|b| **b == b'\n').count();
+            Err(invalid(
+                path,
+                format!(
+                    "line {line}: {:?} is not a region glob (lowercase letters, digits, -, * and ?; at most 64)",
+                    g.get_ref()
+                ),
+            ))
+        };
+        let mut rules = Vec::new();
+        for r in &file.rule {
+            rules.push(Rule { source: glob(&r.source)?, allow: r.allow.iter().map(glob).collect::<Result<_, _>>()? });
+        }
+        Ok(Policy { rules, name: path.display().to_string() })
     }
 
     pub fn verdict(&self, source_region: &str, inference_region: Option<&str>) -> Verdict {
@@ -105,5 +132,20 @@ allow = ["us-east-*", "us-west-2"]
         assert!(Policy::parse("", Path::new("p.toml")).is_err());
         assert!(Policy::parse("[[rule]]\nsource = \"eu-*\"", Path::new("p.toml")).is_err());
         assert!(Policy::parse("[[rule]]\nsource=\"x\"\nallow=[]\nextra=1", Path::new("p.toml")).is_err());
+    }
+
+    #[test]
+    fn globs_are_region_globs_named_by_line() {
+        for (bad, line) in [
+            ("[[rule]]\nsource = \"eu-*'; DROP TABLE x; --\"\nallow = []\n", 2),
+            ("[[rule]]\nsource = \"eu-*\"\nallow = [\"eu-*\",\n  \"x\\\\y\"]\n", 4),
+            ("[[rule]]\nsource = \"EU-*\"\nallow = []\n", 2),
+            ("[[rule]]\nsource = \"eu\\n-*\"\nallow = []\n", 2),
+            ("[[rule]]\nsource = \"\"\nallow = []\n", 2),
+        ] {
+            let e = Policy::parse(bad, Path::new("p.toml")).unwrap_err().to_string();
+            assert!(e.starts_with(&format!("p.toml: line {line}: ")), "{e}");
+            assert!(e.contains("is not a region glob"), "{e}");
+        }
     }
 }

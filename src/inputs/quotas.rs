@@ -350,6 +350,8 @@ regions = ["us-east-1", "eu-west-1", "ap-northeast-1"]
                 "a quota above 1000000000000 per minute",
             ),
             ("[[quota]]\nregion = \"r\"\nmodel = \"m\"\nrequests_per_minute = -1\n", "invalid value"),
+            ("[[quota]]\nregion = \"r\"\nmodel = \"m\"\nrequests_per_minute = 1e300\n", "invalid type: floating point"),
+            ("[[quota]]\nregion = \"r\"\nmodel = \"m\"\nrequests_per_minute = \"5\"\n", "invalid type: string"),
         ];
         for (text, want) in cases {
             let err = Quotas::parse(text, p).unwrap_err().to_string();

@@ -35,27 +35,79 @@ fn skip_space(s: &[u8]) -> &[u8] {
     &s[start..]
 }
 
-/// The events of a document, each still raw, and why the document could not be read to its
-/// end: the events before the damage are kept.
-pub fn events(doc: &[u8]) -> (Vec<&RawValue>, Option<String>) {
-    let mut raws = Vec::new();
-    let mut de = serde_json::Deserializer::from_slice(doc);
-    let read = Document(&mut raws).deserialize(&mut de).and_then(|found| de.end().map(|_| found));
-    let damage = match read {
-        Ok(true) => None,
-        Ok(false) => Some("not a CloudTrail log file (no `Records` array)".to_string()),
-        Err(e) => Some(match e.classify() {
-            serde_json::error::Category::Eof => "truncated JSON (the file ends inside the `Records` array)".to_string(),
-            serde_json::error::Category::Data => "`Records` is not an array of events".to_string(),
-            _ => format!("not valid JSON at line {} column {}", e.line(), e.column()),
-        }),
-    };
-    (raws, damage)
+/// How far a read of CloudTrail documents got.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Documents {
+    /// Whole documents read.
+    pub documents: u64,
+    /// Events handed on, from every document.
+    pub events: u64,
+    /// Why reading stopped before the end (the events before it were handed on), or what a
+    /// document lacked.
+    pub damage: Option<String>,
+    /// The reader itself failed (a gzip stream cut short): what it said.
+    pub read_error: Option<String>,
 }
 
-struct Document<'v, 'de>(&'v mut Vec<&'de RawValue>);
+/// Reads every CloudTrail document of `reader` in turn (one per file as CloudTrail writes them,
+/// but also several back to back: lines of a file, members of a gzip), handing each event to
+/// `each` with its document's index and its place in `Records`, as it is read: memory holds one
+/// event, whatever the size of the document or the number of its events.
+pub fn for_each_event(reader: impl std::io::Read, mut each: impl FnMut(u64, u64, &RawValue)) -> Documents {
+    let mut de = serde_json::Deserializer::from_reader(reader);
+    let mut done = Documents::default();
+    loop {
+        let mut started = false;
+        let mut events = 0u64;
+        let documents = done.documents;
+        let read = Document {
+            each: &mut |n, raw: &RawValue| each(documents, n, raw),
+            started: &mut started,
+            events: &mut events,
+        }
+        .deserialize(&mut de);
+        done.events += events;
+        let at = move |what: &str| match documents {
+            0 => what.to_string(),
+            1 => format!("{what} (after the first document)"),
+            n => format!("{what} (after {n} documents)"),
+        };
+        match read {
+            Ok(true) => done.documents += 1,
+            Ok(false) => {
+                done.damage = Some(at("a JSON object with no `Records` array: not a CloudTrail log file"));
+                done.documents += 1;
+            }
+            // Only white space after the last document: the end.
+            Err(e) if e.is_eof() && !started => return done,
+            Err(e) if e.classify() == serde_json::error::Category::Io => {
+                done.read_error = Some(at(&e.to_string()));
+                return done;
+            }
+            Err(e) => {
+                done.damage = Some(at(&match e.classify() {
+                    serde_json::error::Category::Eof => "truncated JSON (the file ends inside a document)".to_string(),
+                    serde_json::error::Category::Data if started => "`Records` is not an array of events".to_string(),
+                    serde_json::error::Category::Data => {
+                        "text after the document that is not another document".to_string()
+                    }
+                    serde_json::error::Category::Io => unreachable!("handled above"),
+                    _ => format!("not valid JSON at line {} column {} ({e})", e.line(), e.column()),
+                }));
+                return done;
+            }
+        }
+    }
+}
 
-impl<'de> DeserializeSeed<'de> for Document<'_, 'de> {
+struct Document<'f, 'v> {
+    each: &'f mut dyn FnMut(u64, &RawValue),
+    /// Whether the document's object was opened: an end of input before it is a clean end.
+    started: &'v mut bool,
+    events: &'v mut u64,
+}
+
+impl<'de> DeserializeSeed<'de> for Document<'_, '_> {
     /// Whether a `Records` array was found.
     type Value = bool;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
@@ -63,16 +115,17 @@ impl<'de> DeserializeSeed<'de> for Document<'_, 'de> {
     }
 }
 
-impl<'de> Visitor<'de> for Document<'_, 'de> {
+impl<'de> Visitor<'de> for Document<'_, '_> {
     type Value = bool;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a CloudTrail log file")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        *self.started = true;
         let mut found = false;
         while let Some(key) = map.next_key::<Text>()? {
             if key.0 == "Records" && !found {
-                map.next_value_seed(Events(&mut *self.0))?;
+                map.next_value_seed(Events { each: &mut *self.each, events: &mut *self.events })?;
                 found = true;
             } else {
                 map.next_value::<IgnoredAny>()?;
@@ -82,23 +135,28 @@ impl<'de> Visitor<'de> for Document<'_, 'de> {
     }
 }
 
-struct Events<'v, 'de>(&'v mut Vec<&'de RawValue>);
+struct Events<'f, 'v> {
+    each: &'f mut dyn FnMut(u64, &RawValue),
+    events: &'v mut u64,
+}
 
-impl<'de> DeserializeSeed<'de> for Events<'_, 'de> {
+impl<'de> DeserializeSeed<'de> for Events<'_, '_> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for Events<'_, 'de> {
+impl<'de> Visitor<'de> for Events<'_, '_> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("an array of events")
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(raw) = seq.next_element::<&'de RawValue>()? {
-            self.0.push(raw);
+        // Owned: a reader's bytes are not there to borrow once the next event is read.
+        while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
+            (self.each)(*self.events, &raw);
+            *self.events += 1;
         }
         Ok(())
     }
@@ -324,23 +382,40 @@ mod tests {
     #[test]
     fn a_damaged_document_keeps_the_events_before_the_damage() {
         let one = event(CALL);
-        let cases: Vec<(String, usize, Option<&str>)> = vec![
-            (format!(r#"{{"Records":[{one},{one}]}}"#), 2, None),
-            (format!(r#"{{"Records":[{one},{one}"#), 2, Some("truncated JSON")),
-            (format!(r#"{{"Records":[{one},{{"eventTime":]}}"#), 1, Some("not valid JSON at line 1")),
-            (r#"{"Records":{"a":1}}"#.to_string(), 0, Some("`Records` is not an array")),
-            (r#"{"Records":null}"#.to_string(), 0, None),
-            (r#"{"other":[]}"#.to_string(), 0, Some("not a CloudTrail log file")),
-            (format!(r#"{{"Records":[{one}]}} trailing"#), 1, Some("not valid JSON")),
+        let cases: Vec<(String, u64, u64, Option<&str>)> = vec![
+            (format!(r#"{{"Records":[{one},{one}]}}"#), 2, 1, None),
+            (format!(r#"{{"Records":[{one},{one}"#), 2, 0, Some("truncated JSON")),
+            (format!(r#"{{"Records":[{one},{{"eventTime":]}}"#), 1, 0, Some("not valid JSON at line 1")),
+            (r#"{"Records":{"a":1}}"#.to_string(), 0, 0, Some("`Records` is not an array")),
+            (r#"{"Records":null}"#.to_string(), 0, 1, None),
+            (r#"{"other":[]}"#.to_string(), 0, 1, Some("a JSON object with no `Records` array")),
+            (format!(r#"{{"Records":[{one}]}} trailing"#), 1, 1, Some("not valid JSON at line 1 column")),
+            (format!(r#"{{"Records":[{one}]}} [1]"#), 1, 1, Some("text after the document that is not another")),
+            // Several documents back to back: lines of one file, members of one gzip.
+            (format!("{{\"Records\":[{one}]}}\n{{\"Records\":[{one},{one}]}}\n"), 3, 2, None),
+            (format!("{{\"Records\":[{one}]}}{{\"Records\":[{one}]}}"), 2, 2, None),
+            ("\n\n  {\"Records\":[]}\n\n".to_string(), 0, 1, None),
+            ("[".repeat(200) + &"]".repeat(200), 0, 0, Some("text after the document")),
+            // Deep nesting is skipped over as the event's raw text, not recursed into; the event is
+            // then rejected by `parse_event` as no object.
+            (format!(r#"{{"Records":[{}]}}"#, "[".repeat(200) + &"]".repeat(200)), 1, 1, None),
         ];
-        for (doc, n, damage) in cases {
-            let (raws, got) = events(doc.as_bytes());
-            assert_eq!(raws.len(), n, "{doc}");
-            match (damage, got) {
+        for (doc, n, docs, damage) in cases {
+            let mut seen = Vec::new();
+            let got = for_each_event(doc.as_bytes(), |d, i, raw| seen.push((d, i, raw.get().len())));
+            assert_eq!((got.events, got.documents), (n, docs), "{doc}");
+            assert_eq!(seen.len() as u64, n);
+            match (damage, &got.damage) {
                 (None, None) => {}
                 (Some(want), Some(got)) => assert!(got.starts_with(want), "{got} for {doc}"),
                 (want, got) => panic!("{want:?} vs {got:?} for {doc}"),
             }
         }
+        // Events are numbered within their document.
+        let mut seen = Vec::new();
+        for_each_event(format!("{{\"Records\":[{one}]}}{{\"Records\":[{one},{one}]}}").as_bytes(), |d, i, _| {
+            seen.push((d, i))
+        });
+        assert_eq!(seen, vec![(0, 0), (1, 0), (1, 1)]);
     }
 }

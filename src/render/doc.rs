@@ -662,12 +662,13 @@ fn coverage(d: &mut Doc, c: &crate::summary::Coverage, charts: &[Drawing]) {
         "Source regions' days where logging was missing, partial or where CloudTrail has no calls ({logged} fully logged region-days not listed; summary.json lists all):"
     ));
     d.table(
-        &["Day", "Source region", "CloudTrail calls", "Log records", "Coverage", "Status"],
+        &["Day", "Source region", "CloudTrail calls", "Calls logged", "Log records", "Coverage", "Status"],
         c.by_source_region_day.iter().filter(|x| x.status != "logged").map(|x| {
             vec![
                 x.day.clone(),
                 x.source_region.clone(),
                 x.cloudtrail_calls.to_string(),
+                x.cloudtrail_calls_logged.to_string(),
                 x.invocation_log_records.to_string(),
                 x.coverage.map_or("-".into(), pct),
                 x.status.to_string(),

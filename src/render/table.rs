@@ -83,19 +83,8 @@ impl Table {
         }
         let mut out = String::new();
         let line = |cells: &[String], out: &mut String| {
-            let padded: Vec<String> = cells
-                .iter()
-                .zip(&widths)
-                .zip(&numeric)
-                .map(|((c, w), num)| {
-                    let c = cut(c, *w);
-                    if *num {
-                        format!("{c:>w$}")
-                    } else {
-                        format!("{c:<w$}")
-                    }
-                })
-                .collect();
+            let padded: Vec<String> =
+                cells.iter().zip(&widths).zip(&numeric).map(|((c, w), num)| pad(&cut(c, *w), *w, *num)).collect();
             out.push_str(padded.join("  ").trim_end());
             out.push('\n');
         };
@@ -107,11 +96,16 @@ impl Table {
         out.into_bytes()
     }
 
+    /// CSV, safe to open in a spreadsheet: a text cell that a spreadsheet would read as a
+    /// formula is neutralised (`spreadsheet_safe`); numbers are written as they are.
     pub fn to_csv(&self) -> Vec<u8> {
         let mut w = csv::Writer::from_writer(Vec::new());
-        let _ = w.write_record(&self.headers);
+        let _ = w.write_record(self.headers.iter().map(|h| spreadsheet_safe(h).into_owned()));
         for row in &self.rows {
-            let _ = w.write_record(row.iter().map(Cell::text));
+            let _ = w.write_record(row.iter().map(|c| match c {
+                Cell::Text(s) => spreadsheet_safe(s).into_owned(),
+                other => other.text(),
+            }));
         }
         w.into_inner().unwrap_or_default()
     }
@@ -123,6 +117,34 @@ impl Table {
         let mut out = serde_json::to_vec_pretty(&rows).unwrap_or_default();
         out.push(b'\n');
         crate::escape::json(out)
+    }
+}
+
+/// OWASP's rule for CSV injection: a cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage
+/// return is read as a formula by spreadsheets, so it gains a leading `'` (shown, not evaluated).
+/// A text that is a plain number (`-12`, `+0.5`) is left alone: spreadsheets read it as a number.
+pub fn spreadsheet_safe(s: &str) -> std::borrow::Cow<'_, str> {
+    let Some(rest) = s.strip_prefix(['=', '+', '-', '@', '\t', '\r']) else { return s.into() };
+    let all_digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    let number = match rest.split_once('.') {
+        Some((whole, fraction)) => all_digits(whole) && all_digits(fraction),
+        None => all_digits(rest),
+    };
+    if number && s.starts_with(['+', '-']) {
+        s.into()
+    } else {
+        format!("'{s}").into()
+    }
+}
+
+/// `text` padded with spaces to `width` characters, right-aligned for numbers. Written out by
+/// hand: `format!`'s width stops at 65,535, and a logged string can be longer.
+fn pad(text: &str, width: usize, right: bool) -> String {
+    let fill = " ".repeat(width.saturating_sub(text.chars().count()));
+    if right {
+        format!("{fill}{text}")
+    } else {
+        format!("{text}{fill}")
     }
 }
 
@@ -239,6 +261,47 @@ mod tests {
                 assert!(got.lines().all(|l| l.chars().count() <= w), "{got}");
             }
         }
+    }
+
+    #[test]
+    fn csv_neutralises_formulas_not_numbers() {
+        let cases = [
+            ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+            ("+1+2", "'+1+2"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("-12", "-12"),
+            ("+0.5", "+0.5"),
+            ("-inf", "'-inf"),
+            ("-1e3", "'-1e3"),
+            ("-1.", "'-1."),
+            ("-", "'-"),
+            ("us-east-1", "us-east-1"),
+            ("", ""),
+        ];
+        for (cell, want) in cases {
+            assert_eq!(spreadsheet_safe(cell), want, "{cell:?}");
+        }
+        let t = Table {
+            headers: vec!["id".into(), "n".into()],
+            rows: vec![
+                vec![Cell::Text("=1+1".into()), Cell::Int(-3)],
+                vec![Cell::Text("-7".into()), Cell::Float(-0.5)],
+            ],
+        };
+        assert_eq!(String::from_utf8(t.to_csv()).unwrap(), "id,n\n'=1+1,-3\n-7,-0.5\n");
+    }
+
+    #[test]
+    fn cells_longer_than_format_widths_are_padded() {
+        let long = "x".repeat(70_000);
+        let t =
+            Table { headers: vec!["id".into(), "n".into()], rows: vec![vec![Cell::Text(long.clone()), Cell::Int(1)]] };
+        let got = String::from_utf8(t.to_terminal(None)).unwrap();
+        assert_eq!(got.lines().nth(2), Some(format!("{long}  1").as_str()));
+        assert_eq!(got.lines().next().map(|l| l.chars().count()), Some(70_003));
     }
 
     #[test]

@@ -222,3 +222,63 @@ mod tests {
         }
     }
 }
+
+/// Most pages one listing reads (`ListServiceQuotas`, `ListInferenceProfiles`): a real account's
+/// listing is a few pages; an endpoint that keeps handing out new tokens would page for ever.
+pub const MAX_PAGES: usize = 1_000;
+
+#[cfg(test)]
+mod page_tests {
+    use super::*;
+
+    #[test]
+    fn pages_stop_at_the_end_a_repeat_or_the_bound() {
+        let mut p = Pages::default();
+        assert_eq!(p.next(Some("a".into()), "L"), Ok(Some("a".into())));
+        assert_eq!(p.next(Some("b".into()), "L"), Ok(Some("b".into())));
+        assert_eq!(p.next(Some(String::new()), "L"), Ok(None));
+        assert_eq!(p.next(None, "L"), Ok(None));
+        assert!(p.next(Some("a".into()), "L").unwrap_err().contains("page 3 handed back a page token already used"));
+        let mut p = Pages::default();
+        for i in 1..MAX_PAGES {
+            assert!(p.next(Some(i.to_string()), "L").is_ok(), "{i}");
+        }
+        assert!(p.next(Some("last".into()), "L").unwrap_err().contains("after 1000"));
+    }
+}
+
+/// The page tokens of one listing: the next token to send, or why the listing must stop.
+#[derive(Debug)]
+pub struct Pages {
+    seen: std::collections::BTreeSet<String>,
+    max: usize,
+}
+
+impl Default for Pages {
+    fn default() -> Pages {
+        Pages::at_most(MAX_PAGES)
+    }
+}
+
+impl Pages {
+    /// A listing of at most `max` pages.
+    pub fn at_most(max: usize) -> Pages {
+        Pages { seen: Default::default(), max }
+    }
+
+    /// `Ok(Some(token))`: read the next page; `Ok(None)`: the listing is done. A token handed out
+    /// twice, or more than `MAX_PAGES` pages, is an error: what was read is incomplete.
+    pub fn next(&mut self, token: Option<String>, call: &str) -> Result<Option<String>, String> {
+        let Some(token) = token.filter(|t| !t.is_empty()) else { return Ok(None) };
+        if self.seen.len() + 1 >= self.max {
+            return Err(format!("{call}: still more pages after {}; stopped (no real listing is that long)", self.max));
+        }
+        if !self.seen.insert(token.clone()) {
+            return Err(format!(
+                "{call}: page {} handed back a page token already used; the listing would never end",
+                self.seen.len() + 1
+            ));
+        }
+        Ok(Some(token))
+    }
+}

@@ -40,7 +40,7 @@ pub async fn fetch(settings: &AwsSettings, region: Option<&str>) -> Result<(Stri
 
     let mut summaries = Vec::new();
     let mut token: Option<String> = None;
-    let mut seen_tokens = BTreeSet::new();
+    let mut pages = aws::Pages::default();
     loop {
         let resource = format!("application inference profiles in {region}");
         let page = aws::with_retries(attempts, || {
@@ -53,10 +53,9 @@ pub async fn fetch(settings: &AwsSettings, region: Option<&str>) -> Result<(Stri
         .await
         .map_err(|e| call_error(&e, "bedrock:ListInferenceProfiles", &resource))?;
         summaries.extend(page.inference_profile_summaries.unwrap_or_default());
-        match page.next_token {
-            // A token seen before would loop for ever: a broken endpoint, not more pages.
-            Some(t) if !t.is_empty() && seen_tokens.insert(t.clone()) => token = Some(t),
-            _ => break,
+        token = pages.next(page.next_token, &format!("ListInferenceProfiles in {region}")).map_err(FetchError::Call)?;
+        if token.is_none() {
+            break;
         }
     }
 

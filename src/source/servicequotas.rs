@@ -1,8 +1,6 @@
 //! `quotas fetch`: the account's Bedrock quotas, read with the Service Quotas API
 //! (ListServiceQuotas for service code `bedrock`, every page).
 
-use std::collections::BTreeSet;
-
 use super::aws::{self, Action, AwsSettings};
 
 pub const SERVICE_CODE: &str = "bedrock";
@@ -31,7 +29,7 @@ pub async fn fetch(settings: &AwsSettings, region: Option<&str>) -> Result<(Stri
     let client = aws_sdk_servicequotas::Client::new(&config);
     let mut out = Vec::new();
     let mut token: Option<String> = None;
-    let mut seen_tokens = BTreeSet::new();
+    let mut pages = aws::Pages::default();
     loop {
         let resource = format!("service quotas of {SERVICE_CODE} in {region}");
         let page = aws::with_retries(settings.body_attempts, || {
@@ -49,10 +47,9 @@ pub async fn fetch(settings: &AwsSettings, region: Option<&str>) -> Result<(Stri
                 .iter()
                 .map(|q| Listed { name: q.quota_name().unwrap_or_default().to_string(), value: q.value() }),
         );
-        match page.next_token {
-            // A token seen before would loop for ever: a broken endpoint, not more pages.
-            Some(t) if !t.is_empty() && seen_tokens.insert(t.clone()) => token = Some(t),
-            _ => break,
+        token = pages.next(page.next_token, &format!("ListServiceQuotas in {region}")).map_err(FetchError::Call)?;
+        if token.is_none() {
+            break;
         }
     }
     Ok((region, out))

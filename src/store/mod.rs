@@ -179,7 +179,31 @@ fn read_state(place: &Place) -> Result<Option<(State, Option<String>)>> {
     if state.format != FORMAT {
         bail!("{}: store format {:?}, this mila reads {FORMAT}", place.file_name(STATE), state.format);
     }
+    for (day, file) in &state.days {
+        if !is_day_file(day, file) {
+            bail!(
+                "{}: day {day:?} names the file {file:?}, which is not a day file of this store ({RECORDS}/day={day}/gNNNNNN.parquet); the checkpoint was edited or damaged, refusing to read it",
+                place.file_name(STATE)
+            );
+        }
+    }
     Ok(Some((state, version)))
+}
+
+/// The only names mila gives day files: `records/day=YYYY-MM-DD/gNNNNNN.parquet`, for that day.
+/// Anything else in a checkpoint (`../x.parquet`, an absolute path, another day's folder) would
+/// read or delete a file outside the store.
+fn is_day_file(day: &str, file: &str) -> bool {
+    let valid_day = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").is_ok() && day.len() == 10;
+    let Some(rest) = file.strip_prefix(&format!("{RECORDS}/day={day}/g")) else { return false };
+    let Some(generation) = rest.strip_suffix(".parquet") else { return false };
+    valid_day && !generation.is_empty() && generation.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// How ingest remembers a local file: its canonical path, so that `x`, `./x`, `/abs/x` and a link
+/// to it are one file (read once); the path as given when it cannot be resolved.
+pub fn file_key(path: &Path) -> String {
+    fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()).display().to_string()
 }
 
 impl Store {
@@ -390,6 +414,23 @@ fn day_start_ms(name: &str) -> Result<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn day_files_are_only_what_mila_names_them() {
+        let cases = [
+            ("2026-11-16", "records/day=2026-11-16/g000003.parquet", true),
+            ("2026-11-16", "records/day=2026-11-15/g000003.parquet", false),
+            ("2026-11-16", "../victim/x.parquet", false),
+            ("2026-11-16", "/etc/x.parquet", false),
+            ("2026-11-16", "records/day=2026-11-16/../../../x.parquet", false),
+            ("2026-11-16", "records/day=2026-11-16/g.parquet", false),
+            ("../x", "records/day=../x/g1.parquet", false),
+            ("2026-02-30", "records/day=2026-02-30/g1.parquet", false),
+        ];
+        for (day, file, ok) in cases {
+            assert_eq!(is_day_file(day, file), ok, "{day} {file}");
+        }
+    }
 
     #[test]
     fn day_names_round_trip() {

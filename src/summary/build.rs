@@ -130,9 +130,9 @@ fn callers_section(callers: &DataFrame) -> PolarsResult<Vec<CallerCalls>> {
         .collect())
 }
 
-/// Coverage status of a region's day.
-fn coverage_status(trail: u64, logs: u64) -> &'static str {
-    match (trail, logs) {
+/// Coverage status of a region's day, from its CloudTrail calls and how many of them are logged.
+fn coverage_status(trail: u64, logged: u64) -> &'static str {
+    match (trail, logged) {
         (0, _) => "no cloudtrail",
         (_, 0) => "missing",
         (t, l) if l >= t => "logged",
@@ -152,7 +152,9 @@ fn coverage_section(tables: &Tables, sources: &Sources, without_logs: bool) -> P
     if (sources.invocation_log_records == 0 && !without_logs) || sources.cloudtrail_calls == 0 {
         return Ok(None);
     }
-    let mut days: std::collections::BTreeMap<(String, String), [u64; 3]> = Default::default();
+    // Per (day, source region): CloudTrail calls, log records, log records of no CloudTrail
+    // call, and calls logged (each (model id, operation) cell's min(logs, calls)).
+    let mut days: std::collections::BTreeMap<(String, String), [u64; 4]> = Default::default();
     let mut gaps = Vec::new();
     let (mut trail_total, mut covered, mut logs_only) = (0, 0, 0);
     let cells = crate::analysis::sort_by(
@@ -167,6 +169,7 @@ fn coverage_section(tables: &Tables, sources: &Sources, without_logs: bool) -> P
         d[0] += trail;
         d[1] += logs;
         d[2] += logs.saturating_sub(trail - only);
+        d[3] += logs.min(trail);
         trail_total += trail;
         covered += logs.min(trail);
         if logs != trail {
@@ -180,10 +183,9 @@ fn coverage_section(tables: &Tables, sources: &Sources, without_logs: bool) -> P
             });
         }
     }
-    let ratio_of = |logs: u64, trail: u64| (trail > 0).then(|| ratio(logs.min(trail), trail));
     let by_source_region_day: Vec<CoverageDay> = days
         .iter()
-        .map(|((day, region), [trail, logs, only_logs])| {
+        .map(|((day, region), [trail, logs, only_logs, logged])| {
             if *trail > 0 {
                 logs_only += only_logs;
             }
@@ -192,8 +194,9 @@ fn coverage_section(tables: &Tables, sources: &Sources, without_logs: bool) -> P
                 source_region: region.clone(),
                 cloudtrail_calls: *trail,
                 invocation_log_records: *logs,
-                coverage: ratio_of(*logs, *trail),
-                status: coverage_status(*trail, *logs),
+                cloudtrail_calls_logged: *logged,
+                coverage: (*trail > 0).then(|| ratio(*logged, *trail)),
+                status: coverage_status(*trail, *logged),
             }
         })
         .collect();

@@ -148,9 +148,12 @@ pub struct CoverageDay {
     pub source_region: String,
     pub cloudtrail_calls: u64,
     pub invocation_log_records: u64,
-    /// Null where CloudTrail has no calls.
+    /// The CloudTrail calls counted as logged: per model id and operation, at most as many as
+    /// that cell's log records, so one model's records never make up for another's.
+    pub cloudtrail_calls_logged: u64,
+    /// `cloudtrail_calls_logged / cloudtrail_calls`; null where CloudTrail has no calls.
     pub coverage: Option<f64>,
-    /// `logged`, `partial`, `missing` (no log record) or `no cloudtrail` (logs only).
+    /// `logged`, `partial`, `missing` (no call logged) or `no cloudtrail` (logs only).
     pub status: &'static str,
 }
 

@@ -24,21 +24,33 @@ import urllib.request
 import duckdb
 import sqlglot
 
-COLUMNS = {
-    "schemaType": "VARCHAR",
-    "timestamp": "VARCHAR",
-    "accountId": "VARCHAR",
-    "region": "VARCHAR",
-    "requestId": "VARCHAR",
-    "operation": "VARCHAR",
-    "modelId": "VARCHAR",
-    "inferenceRegion": "VARCHAR",
-    "errorCode": "VARCHAR",
-    "identity": "STRUCT(arn VARCHAR)",
-    "input": "STRUCT(inputTokenCount BIGINT, cacheReadInputTokenCount BIGINT, cacheWriteInputTokenCount BIGINT, inputBodyS3Path VARCHAR)",
-    "output": "STRUCT(outputTokenCount BIGINT, outputBodyS3Path VARCHAR, outputBodyJson JSON)",
-    "requestMetadata": "MAP(VARCHAR, VARCHAR)",
-}
+# The table `athena setup` declares: every field a string column. Each is read here as JSON and
+# handed on as the OpenX JSON SerDe hands a string column on: a JSON string as its text, any other
+# value (number, object, array) as its JSON text, null as NULL. Keys are matched ignoring case,
+# as the SerDe's case.insensitive (the default) does.
+COLUMNS = [
+    "schemaType",
+    "timestamp",
+    "accountId",
+    "region",
+    "requestId",
+    "operation",
+    "modelId",
+    "inferenceRegion",
+    "errorCode",
+    "identity",
+    "input",
+    "output",
+    "requestMetadata",
+]
+
+
+def as_serde_text(column):
+    v = f'"{column}"'
+    return (
+        f"CASE WHEN {v} IS NULL OR json_type({v}) = 'NULL' THEN NULL "
+        f"WHEN json_type({v}) = 'VARCHAR' THEN {v} ->> '$' ELSE CAST({v} AS VARCHAR) END"
+    )
 
 
 def statements(path):
@@ -74,7 +86,8 @@ def table_view(con, corpus, bucket, prefix, database, table):
     """The Athena table as DuckDB sees it: lowercase names, partition columns from the path."""
     # The table's location is the invocation-log layout: trail files beside it are not in it.
     files = os.path.join(corpus, "AWSLogs", "*", "BedrockModelInvocationLogs", "**", "*.json*")
-    columns = "{" + ", ".join(f"'{k}': '{v}'" for k, v in COLUMNS.items()) + "}"
+    columns = "{" + ", ".join(f"'{k}': 'JSON'" for k in COLUMNS) + "}"
+    fields = ",\n  ".join(f"{as_serde_text(k)} AS {k.lower()}" for k in COLUMNS)
     root = os.path.abspath(corpus) + "/"
     key_prefix = prefix if prefix == "" or prefix.endswith("/") else prefix + "/"
     con.execute(f'CREATE SCHEMA IF NOT EXISTS "{database}"')
@@ -82,19 +95,7 @@ def table_view(con, corpus, bucket, prefix, database, table):
         f"""
 CREATE OR REPLACE VIEW "{database}"."{table}" AS
 SELECT
-  schemaType AS schematype, "timestamp", accountId AS accountid, region, requestId AS requestid,
-  operation, modelId AS modelid, inferenceRegion AS inferenceregion, errorCode AS errorcode,
-  struct_pack(arn := identity.arn) AS identity,
-  struct_pack(
-    inputtokencount := input.inputTokenCount,
-    cachereadinputtokencount := input.cacheReadInputTokenCount,
-    cachewriteinputtokencount := input.cacheWriteInputTokenCount,
-    inputbodys3path := input.inputBodyS3Path) AS input,
-  struct_pack(
-    outputtokencount := output.outputTokenCount,
-    outputbodys3path := output.outputBodyS3Path,
-    outputbodyjson := CAST(output.outputBodyJson AS VARCHAR)) AS output,
-  requestMetadata AS requestmetadata,
+  {fields},
   regexp_extract(filename, 'AWSLogs/([^/]+)/', 1) AS account,
   regexp_extract(filename, 'BedrockModelInvocationLogs/([^/]+)/', 1) AS source_region,
   regexp_extract(filename, 'BedrockModelInvocationLogs/[^/]+/([0-9]{{4}}/[0-9]{{2}}/[0-9]{{2}}/[0-9]{{2}})/', 1) AS hour,
@@ -163,13 +164,41 @@ def cell(value):
     return {"VarCharValue": str(value)}
 
 
+def decimal_literal(node):
+    return isinstance(node, sqlglot.exp.Literal) and not node.is_string and "." in node.this and "e" not in node.this.lower()
+
+
+def as_trino(parsed):
+    """Where DuckDB computes otherwise than Trino (Athena engine v3), the harness models Trino.
+
+    - `86400000.0` is a DECIMAL literal in Trino, and a BIGINT divided by it is rounded half up to
+      the literal's scale (DuckDB divides in floating point): a statement that divides by, or
+      divides, a decimal literal is refused, since no bucket computed that way is exact.
+    - `regexp_extract` with no match is NULL in Trino, `''` in DuckDB.
+    Everything else (failed casts and out-of-range timestamps failing the query, JSON type errors)
+    fails in DuckDB as in Trino, so a statement that relies on them fails here too.
+    """
+    for div in parsed.find_all(sqlglot.exp.Div):
+        if decimal_literal(div.this) or decimal_literal(div.expression):
+            raise ValueError(f"Trino divides by a DECIMAL literal here, rounding to its scale: {div.sql(dialect='athena')}")
+
+    def no_match_is_null(node):
+        if isinstance(node, sqlglot.exp.RegexpExtract) and not node.meta.get("trino"):
+            node.meta["trino"] = True
+            matched = sqlglot.exp.RegexpLike(this=node.this.copy(), expression=node.expression.copy())
+            return sqlglot.exp.Case(ifs=[sqlglot.exp.If(this=matched, true=node)])
+        return node
+
+    return parsed.transform(no_match_is_null, copy=False)
+
+
 def run(con, sql):
     """Athena SQL -> rows as Athena returns them: the header row, then the data."""
     parsed = sqlglot.parse_one(sql, read="athena")
     kind = parsed.key
     if kind in ("create", "drop"):
         return None
-    duck = parsed.sql(dialect="duckdb")
+    duck = as_trino(parsed).sql(dialect="duckdb")
     result = con.execute(duck)
     names = [d[0] for d in result.description]
     types = [str(d[1]) for d in result.description]

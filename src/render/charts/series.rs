@@ -274,8 +274,7 @@ impl Coverage {
         let days = s.coverage.iter().flat_map(|c| c.by_source_region_day.iter());
         // A day without CloudTrail calls has no coverage: a gap, not zero.
         let rows = days.map(|r| {
-            let covered = r.invocation_log_records.min(r.cloudtrail_calls);
-            (r.day.as_str(), r.source_region.as_str(), covered as f64, r.cloudtrail_calls as f64)
+            (r.day.as_str(), r.source_region.as_str(), r.cloudtrail_calls_logged as f64, r.cloudtrail_calls as f64)
         });
         let lines = d.lines_of(rows, true, 100.0, None);
         Coverage { axis: d.axis, lines }

@@ -608,6 +608,37 @@ fn two_ingests_at_once_into_one_s3_store_one_wins_and_nothing_is_lost() {
     same_numbers(&got, &want, "the store after a race, against the files");
 }
 
+/// Issue 22, found 1 on S3: a trail file of no known layout, listed before the logs, counts
+/// each call once (five calls, logged and in the trail; none only in CloudTrail).
+#[test]
+fn a_trail_object_listed_before_the_logs_counts_each_call_once() {
+    let m = moto();
+    let bucket = unique("order");
+    let client = s3();
+    let log = |id: &str| {
+        serde_json::json!({"schemaType": "ModelInvocationLog", "timestamp": "2026-03-02T08:00:00Z", "region": "eu-west-1",
+            "requestId": id, "operation": "Converse", "modelId": "anthropic.claude-3-haiku-20240307-v1:0",
+            "input": {"inputTokenCount": 10}, "output": {"outputTokenCount": 5}})
+        .to_string()
+    };
+    let event = |id: &str| {
+        serde_json::json!({"eventTime": "2026-03-02T08:00:00Z", "eventSource": "bedrock.amazonaws.com", "eventName": "Converse",
+            "awsRegion": "eu-west-1", "requestParameters": {"modelId": "anthropic.claude-3-haiku-20240307-v1:0"}, "requestID": id})
+    };
+    let ids = ["o1", "o2", "o3", "o4", "o5"];
+    let trail = serde_json::json!({"Records": ids.iter().map(|i| event(i)).collect::<Vec<_>>()}).to_string();
+    let logs = ids.iter().map(|i| log(i)).collect::<Vec<_>>().join("\n");
+    block_on(async {
+        client.create_bucket().bucket(&bucket).send().await.unwrap();
+        put(&client, &bucket, "mixed/a-export.json", trail.into_bytes()).await;
+        put(&client, &bucket, "mixed/b-export.jsonl", logs.into_bytes()).await;
+    });
+    let s = report(&m, &[&format!("s3://{bucket}/mixed/")], &[]).json();
+    assert_eq!(s["rerouting"]["requests"], 5, "{}", s["sources"]);
+    assert_eq!(s["sources"]["cloudtrail_calls"], 5);
+    assert_eq!(s["sources"]["cloudtrail_only"], 0);
+}
+
 /// The day of a CloudTrail key (`.../CloudTrail/REGION/YYYY/MM/DD/...`), as `YYYY-MM-DD`.
 fn trail_day(key: &str) -> Option<String> {
     let parts: Vec<&str> = key.split('/').collect();

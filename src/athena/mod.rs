@@ -48,8 +48,20 @@ pub fn script(statements: &[Statement]) -> String {
     statements.iter().map(|s| format!("-- {}\n{}\n;\n", s.name, s.sql.trim_end())).collect()
 }
 
-/// Runs statements on a runtime of their own; polars never runs inside it.
+/// The longest query string StartQueryExecution takes (`QueryString`: at most 262,144 bytes).
+pub const MAX_STATEMENT: usize = 262_144;
+
+/// Runs statements on a runtime of their own; polars never runs inside it. A statement past
+/// Athena's limit is refused before any starts (a profiles file of thousands of profiles is
+/// what makes one that long).
 fn run(settings: &client::Settings, statements: &[Statement]) -> Result<Ran> {
+    if let Some(s) = statements.iter().find(|s| s.sql.len() > MAX_STATEMENT) {
+        anyhow::bail!(
+            "statement `{}` is {} bytes, past the {MAX_STATEMENT} Athena takes; nothing was started (fewer application profiles in --profiles make it shorter)",
+            s.name,
+            s.sql.len()
+        );
+    }
     let runtime = aws::runtime().context("cannot start the async runtime")?;
     let ran = runtime.block_on(async {
         let client = client::client(&settings.aws).await;

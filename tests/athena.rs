@@ -153,36 +153,13 @@ fn corpus() -> TempDir {
     );
     // The last millisecond of a day and of a minute: Trino's decimal division put such records
     // on the next day and in the next minute.
-    write(
-        d,
-        "us-east-1",
-        "2026/11/11/23",
-        "20261111T2359Z_midnight.json.gz",
-        &[record(
-            "2026-11-11T23:59:59.999Z",
-            "edge-midnight",
-            "us-east-1",
-            "Converse",
-            "anthropic.claude-3-haiku-20240307-v1:0",
-            json!({}),
-        )
-        .to_string()],
-    );
-    write(
-        d,
-        "us-east-1",
-        "2026/11/11/13",
-        "20261111T1301Z_second59.json.gz",
-        &[record(
-            "2026-11-11T13:00:59.999Z",
-            "edge-second-59",
-            "us-east-1",
-            "Converse",
-            "anthropic.claude-3-haiku-20240307-v1:0",
-            json!({}),
-        )
-        .to_string()],
-    );
+    for (hour, name, ts, id) in [
+        ("2026/11/11/23", "20261111T2359Z_midnight.json.gz", "2026-11-11T23:59:59.999Z", "edge-midnight"),
+        ("2026/11/11/13", "20261111T1301Z_second59.json.gz", "2026-11-11T13:00:59.999Z", "edge-second-59"),
+    ] {
+        let line = edge(ts, id);
+        write(d, "us-east-1", hour, name, &[line]);
+    }
     write(
         d,
         "eu-west-1",

@@ -505,27 +505,8 @@ fn fuzz_trail_documents_and_sql_values() {
         )
         .unwrap();
         let (p, q) = (profiles.to_str().unwrap().to_string(), policy.to_str().unwrap().to_string());
-        mila_limited(
-            &[
-                "report",
-                "--engine",
-                "athena",
-                "--athena-table",
-                "mila.logs",
-                "--dry-run",
-                "--week",
-                "2026-W46",
-                "--by-metadata",
-                key,
-                "--profiles",
-                &p,
-                "--policy",
-                &q,
-                "--cloudtrail-table",
-                "ct.trail",
-            ],
-            None,
-        )
+        let extra = ["--by-metadata", key, "--profiles", &p, "--policy", &q, "--cloudtrail-table", "ct.trail"];
+        mila_limited(&athena_dry_run(&extra), None)
     };
     let sections = |script: &str| -> Vec<String> { script.split("\n;\n").map(shape).collect() };
     let benign = dry("team", "x", "eu-*");

@@ -350,20 +350,7 @@ fn hostile_trail_events_are_counted_and_located() {
 /// is not a key Bedrock accepts, and is refused before anything runs.
 #[test]
 fn metadata_keys_cannot_split_or_break_a_statement() {
-    let dry_run = |key: &str| {
-        mila(&[
-            "report",
-            "--engine",
-            "athena",
-            "--athena-table",
-            "mila.logs",
-            "--dry-run",
-            "--week",
-            "2026-W46",
-            "--by-metadata",
-            key,
-        ])
-    };
+    let dry_run = |key: &str| mila(&athena_dry_run(&["--by-metadata", key]));
     let run = dry_run("team\n;\nDROP TABLE x");
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("--by-metadata"), "{}", run.stderr);

@@ -35,6 +35,14 @@ fn finish(out: Output) -> Run {
     }
 }
 
+/// `report --engine athena --dry-run` over the table `mila.logs` for ISO week 2026-W46, then `extra`.
+pub fn athena_dry_run<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args =
+        vec!["report", "--engine", "athena", "--athena-table", "mila.logs", "--dry-run", "--week", "2026-W46"];
+    args.extend_from_slice(extra);
+    args
+}
+
 pub fn mila(args: &[&str]) -> Run {
     finish(Command::new(env!("CARGO_BIN_EXE_mila")).args(args).output().expect("run mila"))
 }

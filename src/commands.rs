@@ -72,6 +72,9 @@ fn store_into(
         stats.lines += batch.len() as u64;
         stats.outside_window += outside;
         seen.feed(batch, sink);
+        // A call's CloudTrail event and log record lie at most a day apart (either side of
+        // midnight): events held from days before this one are settled.
+        seen.settle(1, sink);
         Ok(())
     })?;
     seen.finish(sink);

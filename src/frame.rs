@@ -245,9 +245,11 @@ type IdSet = HashSet<u128, std::hash::BuildHasherDefault<PassThrough>>;
 /// wins and later ones are duplicates. A CloudTrail event whose call has an invocation-log record
 /// is that call again (`Seen::Logged`). Which it is must not depend on the order of reading (a
 /// trail on standard input, a trail file of no known layout, a store's days either side of
-/// midnight), so `feed` hands a batch's log records on at once and holds its new CloudTrail events
-/// back until `finish`, when every log has been read: what is held is each call once, the
-/// distinct trail calls, never the repeats.
+/// midnight). An event whose log record was read already is `Logged` at once; one whose log may
+/// still come is held back (`Seen::Later`) until the caller says no more logs can come for it:
+/// `seal` (`load`: every unit that can hold log records is read), `settle` (a store read a day at
+/// a time: a call's two records lie at most a day apart) or `finish`. What is held is each call
+/// once, never the repeats.
 /// Each set is split by the hash's top bits into shards that grow one at a time, so growing never
 /// holds two copies of the whole set (a single table doubling at a million ids briefly needs
 /// 53 MB; the shards, 36 MB).
@@ -256,6 +258,8 @@ pub struct Dedupe {
     trail: Vec<IdSet>,
     /// Batches with CloudTrail events not handed on yet, and which of their rows those are.
     held: Vec<(Batch, Vec<bool>)>,
+    /// No invocation-log record comes any more: a new CloudTrail event is final as it is read.
+    sealed: bool,
     pub duplicates: u64,
     /// CloudTrail events of calls read in the invocation logs.
     pub logged: u64,
@@ -273,7 +277,7 @@ fn shard(h: u128) -> usize {
 
 impl Default for Dedupe {
     fn default() -> Dedupe {
-        Dedupe { logs: shards(), trail: Vec::new(), held: Vec::new(), duplicates: 0, logged: 0 }
+        Dedupe { logs: shards(), trail: Vec::new(), held: Vec::new(), sealed: false, duplicates: 0, logged: 0 }
     }
 }
 
@@ -304,43 +308,63 @@ impl Seen {
 
 impl Dedupe {
     /// Hands `batch` to `sink`: its log records now, each request id once; its CloudTrail events
-    /// seen before are dropped now, and the new ones are held for `finish`.
+    /// seen before are dropped now, those of calls logged already are handed on as `Logged`, and
+    /// the rest are held (`Later`) unless no log can come any more.
     pub fn feed(&mut self, batch: Batch, sink: &mut impl Sink) {
-        let mut held = Vec::new();
         let seen: Vec<Seen> = batch
             .hashes
             .iter()
             .zip(&batch.recorded_by)
             .map(|(h, by)| match by {
-                RecordedBy::InvocationLog => match self.logs[shard(*h)].insert(*h) {
-                    true => Seen::New,
-                    false => Seen::Again,
-                },
+                RecordedBy::InvocationLog => {
+                    let counted = |trail: &[IdSet]| trail.get(shard(*h)).is_some_and(|t| t.contains(h));
+                    match self.logs[shard(*h)].insert(*h) {
+                        // After the seal a call's event is final: a log record of it read
+                        // later (a log line in a file of CloudTrail's layout) is not counted twice.
+                        true if self.sealed && counted(&self.trail) => Seen::Again,
+                        true => Seen::New,
+                        false => Seen::Again,
+                    }
+                }
                 RecordedBy::CloudTrail => {
                     if self.trail.is_empty() {
                         self.trail = shards();
                     }
-                    match self.trail[shard(*h)].insert(*h) {
-                        true => Seen::Later,
-                        false => Seen::Again,
+                    if !self.trail[shard(*h)].insert(*h) {
+                        Seen::Again
+                    } else if self.logs[shard(*h)].contains(h) {
+                        Seen::Logged
+                    } else if self.sealed {
+                        Seen::New
+                    } else {
+                        Seen::Later
                     }
                 }
             })
             .collect();
         self.duplicates += seen.iter().filter(|s| **s == Seen::Again).count() as u64;
-        if seen.iter().any(|s| s.is_new()) {
+        self.logged += seen.iter().filter(|s| **s == Seen::Logged).count() as u64;
+        if seen.iter().any(|s| s.is_kept()) {
             sink.take(&batch, &seen);
         }
         if seen.contains(&Seen::Later) {
-            held.extend(seen.iter().map(|s| *s == Seen::Later));
+            let held = seen.iter().map(|s| *s == Seen::Later).collect();
             self.held.push((batch, held));
         }
     }
 
-    /// Hands on the CloudTrail events held back, now that every log record has been read: each
-    /// is a call only in CloudTrail, or the CloudTrail record of a logged one.
-    pub fn finish(&mut self, sink: &mut impl Sink) {
-        for (batch, held) in std::mem::take(&mut self.held) {
+    /// No invocation-log record will be fed any more: the held events are handed on, and new
+    /// ones are final as they are read.
+    pub fn seal(&mut self, sink: &mut impl Sink) {
+        self.finish(sink);
+        self.sealed = true;
+    }
+
+    /// Hands on the held events of every batch but the last `keep` fed: their calls' log
+    /// records, if any, have been read.
+    pub fn settle(&mut self, keep: usize, sink: &mut impl Sink) {
+        let ready = self.held.len().saturating_sub(keep);
+        for (batch, held) in self.held.drain(..ready).collect::<Vec<_>>() {
             let seen: Vec<Seen> = batch
                 .hashes
                 .iter()
@@ -354,6 +378,12 @@ impl Dedupe {
             self.logged += seen.iter().filter(|s| **s == Seen::Logged).count() as u64;
             sink.take(&batch, &seen);
         }
+    }
+
+    /// Hands on every event held back, now that every log record has been read: each is a call
+    /// only in CloudTrail, or the CloudTrail record of a logged one.
+    pub fn finish(&mut self, sink: &mut impl Sink) {
+        self.settle(0, sink);
     }
 }
 
@@ -625,5 +655,88 @@ mod tests {
         assert_eq!(batch.tokens.iter().map(|t| t[0]).collect::<Vec<_>>(), [5, 3, 0, 7, 0]);
         assert_eq!(batch.strings[s::TIER].value(batch.strings[s::TIER].codes[0]), Some("standard"));
         assert_eq!(batch.recorded_by, [RecordedBy::InvocationLog]);
+    }
+
+    /// A batch of log records (`l:ID`) and CloudTrail events (`t:ID`), parsed as `load` parses them.
+    fn batch(records: &[&str]) -> Batch {
+        let profiles = Profiles::default();
+        let mut batch = Batch::default();
+        for r in records {
+            let (kind, id) = r.split_once(':').unwrap();
+            let text = match kind {
+                "l" => format!(
+                    r#"{{"timestamp":"2026-11-10T08:00:00Z","requestId":"{id}","region":"us-east-1","operation":"Converse","modelId":"m.x"}}"#
+                ),
+                _ => format!(
+                    r#"{{"eventTime":"2026-11-10T08:00:00Z","eventSource":"bedrock.amazonaws.com","eventName":"Converse","awsRegion":"us-east-1","requestParameters":{{"modelId":"m.x"}},"requestID":"{id}"}}"#
+                ),
+            };
+            let raw: Box<serde_json::value::RawValue>;
+            let record = match kind {
+                "l" => crate::record::parse_line(text.as_bytes(), &profiles).unwrap(),
+                _ => {
+                    raw = serde_json::from_str(&text).unwrap();
+                    crate::record::trail::parse_event(&raw, &profiles).unwrap().unwrap()
+                }
+            };
+            batch.push(&record);
+        }
+        batch
+    }
+
+    /// Counts what a sink is handed: (log records counted, calls only in CloudTrail, CloudTrail
+    /// records of logged calls).
+    #[derive(Default)]
+    struct Counts(u64, u64, u64);
+
+    impl Sink for Counts {
+        fn take(&mut self, batch: &Batch, seen: &[Seen]) {
+            for (by, s) in batch.recorded_by.iter().zip(seen) {
+                match (by, s) {
+                    (RecordedBy::InvocationLog, Seen::New) => self.0 += 1,
+                    (RecordedBy::CloudTrail, Seen::New) => self.1 += 1,
+                    (RecordedBy::CloudTrail, Seen::Logged) => self.2 += 1,
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_order_of_reading_never_changes_a_count() {
+        // Three calls: a logged in both, b only in CloudTrail, c only logged; a's event twice.
+        let units = [&["t:a", "t:b"][..], &["l:a", "l:c"], &["t:a"]];
+        let orders: [[usize; 3]; 6] = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]];
+        for order in orders {
+            for seal_before in [None, Some(1), Some(2)] {
+                let mut seen = Dedupe::default();
+                let mut sink = Counts::default();
+                for (i, u) in order.iter().enumerate() {
+                    if seal_before == Some(i) && order[i..].iter().all(|u| *u != 1) {
+                        seen.seal(&mut sink);
+                    }
+                    seen.feed(batch(units[*u]), &mut sink);
+                }
+                seen.finish(&mut sink);
+                assert_eq!((sink.0, sink.1, sink.2), (2, 1, 1), "{order:?} sealed before {seal_before:?}");
+                assert_eq!((seen.duplicates, seen.logged), (1, 1), "{order:?}");
+            }
+        }
+        // A store read a day at a time: the event on day 1, its log record on day 2.
+        let mut seen = Dedupe::default();
+        let mut sink = Counts::default();
+        for day in [&["t:m"][..], &["l:m"]] {
+            seen.feed(batch(day), &mut sink);
+            seen.settle(1, &mut sink);
+        }
+        seen.finish(&mut sink);
+        assert_eq!((sink.0, sink.1, sink.2), (1, 0, 1));
+        // After the seal, a log record of a call counted from CloudTrail is not counted again.
+        let mut seen = Dedupe::default();
+        let mut sink = Counts::default();
+        seen.seal(&mut sink);
+        seen.feed(batch(&["t:z"]), &mut sink);
+        seen.feed(batch(&["l:z"]), &mut sink);
+        assert_eq!((sink.0, sink.1, seen.duplicates), (0, 1, 1));
     }
 }

@@ -122,23 +122,32 @@ pub fn load(
         })
     };
     // Invocation logs are read before CloudTrail files where the path tells them apart; the count
-    // does not depend on it (`frame::Dedupe` holds trail events back until every log is read).
+    // does not depend on it (`frame::Dedupe` holds back trail events whose log may still come).
     let (trail_files, log_units): (Vec<Unit>, Vec<Unit>) =
         expanded.units.into_iter().partition(|u| matches!(u, Unit::File(p) if file::is_trail_file(p)));
-    let units = log_units.into_iter().chain(fetch(cloud)).chain(trail_files).chain(fetch(cloud_trails));
+    // Each unit with whether it is of the trail phase: once there, no invocation log is read
+    // any more, and CloudTrail events are final as they are read (`Dedupe::seal`), so memory
+    // holds only the trail events of units read before (standard input, files of no known name).
+    let logs = log_units.into_iter().chain(fetch(cloud)).map(|u| (u, false));
+    let trails = trail_files.into_iter().chain(fetch(cloud_trails)).map(|u| (u, true));
     let mut seen = Dedupe::default();
     for_each_in_order(
-        units,
-        |u| {
+        logs.chain(trails),
+        |(u, trail_phase)| {
             let name = u.name();
-            guard::catch(format_args!("reading {name}"), || read_unit(u, reading)).unwrap_or_else(|message| {
-                // What the unit yielded before the panic is dropped with it: the unit is a problem.
-                let mut out = UnitResult::default();
-                out.stats.problems.push(Problem { unit: name, message });
-                out
-            })
+            let read =
+                guard::catch(format_args!("reading {name}"), || read_unit(u, reading)).unwrap_or_else(|message| {
+                    // What the unit yielded before the panic is dropped with it: the unit is a problem.
+                    let mut out = UnitResult::default();
+                    out.stats.problems.push(Problem { unit: name, message });
+                    out
+                });
+            (read, trail_phase)
         },
-        |r| {
+        |(r, trail_phase)| {
+            if trail_phase {
+                seen.seal(sink);
+            }
             progress.read(r.bytes, r.stats.lines);
             merge(&mut stats, r.stats);
             seen.feed(r.batch, sink);

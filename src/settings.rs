@@ -110,7 +110,7 @@ pub struct Check {
     pub policy: Policy,
     pub format: TableFormat,
     pub fail_on_unverifiable: bool,
-    /// `--fail-on-coverage-below`, as a share (0 to 1).
+    /// `--fail-on-coverage-below`, exact.
     pub min_coverage: Option<Percent>,
     pub width: Option<usize>,
 }
@@ -565,7 +565,6 @@ pub fn window_of(w: &WindowArgs, now: DateTime<Utc>) -> Result<Window> {
     Ok(Window { since, until })
 }
 
-/// `--fail-on-coverage-below`: a percentage from 0 to 100 (`95`, `99.5`, `95%`), as a share.
 /// A share given as a percentage, kept exact (`98.4` is 984/1000): judged by comparing whole
 /// numbers, so that 123 of 125 calls (exactly 98.4%) is not below 98.4 by a rounding of floats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -585,7 +584,8 @@ impl Percent {
     }
 }
 
-/// `95`, `99.5%`, ` 0 `: a percentage from 0 to 100 with at most 9 decimals.
+/// `--fail-on-coverage-below`: `95`, `99.5%`, ` 0 `: a percentage from 0 to 100 with at most 9
+/// decimals.
 pub fn percent(text: &str) -> Result<Percent> {
     let bad = || {
         anyhow::anyhow!("--fail-on-coverage-below {text:?}: expected a percentage from 0 to 100, such as 95 or 99.5")

@@ -80,20 +80,20 @@ pub fn for_each_event(reader: impl std::io::Read, mut each: impl FnMut(u64, u64,
             }
             // Only white space after the last document: the end.
             Err(e) if e.is_eof() && !started => return done,
-            Err(e) if e.classify() == serde_json::error::Category::Io => {
-                done.read_error = Some(at(&e.to_string()));
-                return done;
-            }
             Err(e) => {
-                done.damage = Some(at(&match e.classify() {
-                    serde_json::error::Category::Eof => "truncated JSON (the file ends inside a document)".to_string(),
-                    serde_json::error::Category::Data if started => "`Records` is not an array of events".to_string(),
-                    serde_json::error::Category::Data => {
-                        "text after the document that is not another document".to_string()
+                use serde_json::error::Category;
+                let (slot, what) = match e.classify() {
+                    Category::Io => (&mut done.read_error, e.to_string()),
+                    Category::Eof => (&mut done.damage, "truncated JSON (the file ends inside a document)".to_string()),
+                    Category::Data if started => (&mut done.damage, "`Records` is not an array of events".to_string()),
+                    Category::Data => {
+                        (&mut done.damage, "text after the document that is not another document".to_string())
                     }
-                    serde_json::error::Category::Io => unreachable!("handled above"),
-                    _ => format!("not valid JSON at line {} column {} ({e})", e.line(), e.column()),
-                }));
+                    Category::Syntax => {
+                        (&mut done.damage, format!("not valid JSON at line {} column {} ({e})", e.line(), e.column()))
+                    }
+                };
+                *slot = Some(at(&what));
                 return done;
             }
         }

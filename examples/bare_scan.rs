@@ -4,9 +4,10 @@
 //! tally, no analysis, no output. Prints the lines it read.
 //!
 //!   bare_scan DIR...
+#![allow(clippy::print_stdout, clippy::print_stderr)] // a test tool reports what it measured
 
 use mila::frame::{Batch, Seen, Sink};
-use mila::inputs::profiles::Profiles;
+use mila::given::profiles::Profiles;
 use mila::progress::Progress;
 use mila::source::SourceSpec;
 use mila::window::Window;

@@ -178,9 +178,9 @@ pub struct WindowArgs {
     pub week: Option<String>,
 }
 
-/// What every command that reads logs takes.
+/// What every command that reads logs takes: its sources (or store), window, profiles, limits.
 #[derive(Debug, Args)]
-pub struct InputArgs {
+pub struct SourceArgs {
     /// Files, directories, `-` (NDJSON on standard input), s3://BUCKET/PREFIX, cloudwatch:LOG_GROUP,
     /// cloudtrail:REGION (Event history); CloudTrail files are read wherever logs are
     #[arg(value_name = "SOURCE", required_unless_present_any = ["store", "athena_table", "cloudtrail_table"])]
@@ -264,7 +264,7 @@ pub struct ReportArgs {
     #[command(flatten)]
     pub engine: EngineArgs,
     #[command(flatten)]
-    pub input: InputArgs,
+    pub read: SourceArgs,
     /// Write summary.json and report.md into this directory
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -312,7 +312,7 @@ pub struct CheckArgs {
     #[arg(long, value_name = "FILE")]
     pub policy: PathBuf,
     #[command(flatten)]
-    pub input: InputArgs,
+    pub read: SourceArgs,
     #[arg(long, value_enum, default_value_t = TableFormat::Table)]
     pub format: TableFormat,
     /// Also exit 1 when requests whose inference region is unknown fall under a rule
@@ -339,7 +339,7 @@ pub struct QueryArgs {
     #[arg(value_name = "FILE.sql")]
     pub sql: PathBuf,
     #[command(flatten)]
-    pub input: InputArgs,
+    pub read: SourceArgs,
     #[arg(long, value_enum, default_value_t = TableFormat::Table)]
     pub format: TableFormat,
 }

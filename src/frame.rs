@@ -631,7 +631,7 @@ pub fn timestamps_ms(frame: &DataFrame) -> PolarsResult<Vec<Option<i64>>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inputs::profiles::Profiles;
+    use crate::given::profiles::Profiles;
 
     /// A day file written before `cache_write_1h_tokens`, `service_tier` and `recorded_by`
     /// existed reads as one whose calls had none of them: no one-hour writes, standard, logged.

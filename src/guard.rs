@@ -48,10 +48,19 @@ pub fn test_panic(place: &str, name: &str) {
     }
 }
 
-/// Runs `f`; a panic becomes `Err("internal error while {doing}: {message} at {place}")`.
-pub fn catch<R>(doing: impl std::fmt::Display, f: impl FnOnce() -> R) -> Result<R, String> {
+/// A panic caught by `catch`: what was being done, and the panic's message and place.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("internal error (a bug in mila) while {doing}: {panic}")]
+pub struct Panicked {
+    pub doing: String,
+    pub panic: String,
+}
+
+/// Runs `f`; a panic becomes `Panicked`, said as "internal error while {doing}: {message} at
+/// {place}".
+pub fn catch<R>(doing: impl std::fmt::Display, f: impl FnOnce() -> R) -> Result<R, Panicked> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|_| {
-        let last = LAST.lock().map(|l| l.clone()).unwrap_or_default();
-        format!("internal error (a bug in mila) while {doing}: {last}")
+        let panic = LAST.lock().map(|l| l.clone()).unwrap_or_default();
+        Panicked { doing: doing.to_string(), panic }
     })
 }

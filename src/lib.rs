@@ -5,16 +5,17 @@
 //! -> `render` (bytes) -> `output` (files).
 
 pub mod analysis;
-pub mod athena;
 pub mod cli;
 pub mod commands;
 pub mod compare;
+pub mod engine;
 pub mod escape;
 pub mod frame;
+pub mod given;
 pub mod guard;
-pub mod inputs;
 pub mod load;
 pub mod local_sql;
+pub mod names;
 pub mod output;
 pub mod progress;
 pub mod record;
@@ -26,20 +27,14 @@ pub mod store;
 pub mod summary;
 pub mod tables;
 pub mod tally;
+pub mod tell;
 pub mod window;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
-/// How a command that ran ends. Errors (exit 2) are the `Err` side of `run`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    /// 0: it ran.
-    Ok,
-    /// 1: `check` found violations (or `prices --check` unpriced models).
-    Violations,
-}
+pub use commands::Status;
 
 /// Parses the command line, runs, and decides the exit status: the one place that does.
 pub fn main() -> ExitCode {
@@ -52,33 +47,26 @@ pub fn main() -> ExitCode {
         }
     };
     guard::install();
-    let status = guard::catch("running", || run(cli)).unwrap_or_else(|message| Err(anyhow::anyhow!(message)));
+    let status = guard::catch("running", || run(cli)).unwrap_or_else(|panicked| Err(panicked.into()));
     match status {
         // A panic that was caught (a unit, a chart) was reported where it happened; what could
         // be done was done, but the run did not go as it should.
         Ok(_) if guard::panics() > 0 => {
-            eprintln!("mila: error: {} internal error(s) (reported above); the output is incomplete", guard::panics());
+            tell::line(&format!(
+                "mila: error: {} internal error(s) (reported above); the output is incomplete",
+                guard::panics()
+            ));
             ExitCode::from(2)
         }
         Ok(Status::Ok) => ExitCode::SUCCESS,
         Ok(Status::Violations) => ExitCode::from(1),
         Err(e) => {
-            eprintln!("mila: error: {}", escape::terminal(&format!("{e:#}")));
+            tell::line(&format!("mila: error: {}", escape::terminal(&format!("{e:#}"))));
             ExitCode::from(2)
         }
     }
 }
 
 pub fn run(cli: cli::Cli) -> anyhow::Result<Status> {
-    match settings::from_cli(cli, chrono::Utc::now())? {
-        settings::Settings::Report(s) => commands::report(*s),
-        settings::Settings::Check(s) => commands::check(s),
-        settings::Settings::Query(s) => commands::query(s),
-        settings::Settings::Sample(s) => commands::sample(s),
-        settings::Settings::Prices(p) => commands::prices(&p),
-        settings::Settings::Ingest(s) => commands::ingest(s),
-        settings::Settings::ProfilesFetch(s) => commands::profiles_fetch(s),
-        settings::Settings::QuotasFetch(s) => commands::quotas_fetch(s),
-        settings::Settings::AthenaSetup(s) => commands::athena_setup(s),
-    }
+    commands::run(settings::from_cli(cli, chrono::Utc::now())?)
 }

@@ -8,8 +8,8 @@ use std::io::{BufRead, Read};
 use std::sync::{Arc, Mutex};
 
 use crate::frame::{Batch, Dedupe, Sink};
+use crate::given::profiles::Profiles;
 use crate::guard;
-use crate::inputs::profiles::Profiles;
 use crate::progress::Progress;
 use crate::record::trail;
 use crate::record::{parse_line, Record};
@@ -136,10 +136,10 @@ pub fn load(
         |(u, trail_phase)| {
             let name = u.name();
             let read =
-                guard::catch(format_args!("reading {name}"), || read_unit(u, reading)).unwrap_or_else(|message| {
+                guard::catch(format_args!("reading {name}"), || read_unit(u, reading)).unwrap_or_else(|panicked| {
                     // What the unit yielded before the panic is dropped with it: the unit is a problem.
                     let mut out = UnitResult::default();
-                    out.stats.problems.push(Problem { unit: name, message });
+                    out.stats.problems.push(Problem { unit: name, message: panicked.to_string() });
                     out
                 });
             (read, trail_phase)

@@ -41,8 +41,19 @@ pub fn date(ms: i64) -> String {
         .unwrap_or_else(|| ms.to_string())
 }
 
+/// A time or week a user gave that mila cannot take.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TimeError {
+    #[error("`{0}` is not an RFC 3339 time, a date (YYYY-MM-DD) or a relative time like 7d, 24h or 30m")]
+    NotATime(String),
+    #[error("`{0}` reaches back before the earliest time mila can represent")]
+    TooFarBack(String),
+    #[error("`{0}` is not an ISO week like 2026-W46")]
+    NotAWeek(String),
+}
+
 /// One end of a window.
-pub fn parse_time(text: &str, now: DateTime<Utc>) -> Result<i64, String> {
+pub fn parse_time(text: &str, now: DateTime<Utc>) -> Result<i64, TimeError> {
     let t = text.trim();
     if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
         return Ok(dt.timestamp_millis());
@@ -55,9 +66,9 @@ pub fn parse_time(text: &str, now: DateTime<Utc>) -> Result<i64, String> {
         return now
             .checked_sub_signed(ago)
             .map(|t| t.timestamp_millis())
-            .ok_or_else(|| format!("`{t}` reaches back before the earliest time mila can represent"));
+            .ok_or_else(|| TimeError::TooFarBack(t.to_string()));
     }
-    Err(format!("`{t}` is not an RFC 3339 time, a date (YYYY-MM-DD) or a relative time like 7d, 24h or 30m"))
+    Err(TimeError::NotATime(t.to_string()))
 }
 
 fn parse_relative(t: &str) -> Option<Duration> {
@@ -73,8 +84,8 @@ fn parse_relative(t: &str) -> Option<Duration> {
 }
 
 /// `2026-W46` -> [Monday 00:00 UTC, next Monday 00:00 UTC).
-pub fn parse_iso_week(text: &str) -> Result<Window, String> {
-    let bad = || format!("`{text}` is not an ISO week like 2026-W46");
+pub fn parse_iso_week(text: &str) -> Result<Window, TimeError> {
+    let bad = || TimeError::NotAWeek(text.to_string());
     let (y, w) = text.trim().split_once("-W").ok_or_else(bad)?;
     let (year, week): (i32, u32) = (y.parse().map_err(|_| bad())?, w.parse().map_err(|_| bad())?);
     let monday = NaiveDate::from_isoywd_opt(year, week, Weekday::Mon).ok_or_else(bad)?;

@@ -6,6 +6,7 @@
 //! (`lines + outside_window` = the non-blank lines written; `parsed` = requests + duplicates;
 //! rejects add up), and no body text in any output. Deterministic: the seed is fixed, and a
 //! failure names the file and seed to reproduce it with.
+#![allow(clippy::print_stdout, clippy::print_stderr)] // a test tool reports what it measured
 
 mod common;
 use common::*;

@@ -6,7 +6,7 @@
 mod common;
 use common::replay::{Replay, Request, Response};
 use common::*;
-use mila::inputs::profiles::{Profile, Profiles};
+use mila::given::profiles::{Profile, Profiles};
 
 const ACCOUNT: &str = "111122223333";
 

@@ -6,7 +6,7 @@
 mod common;
 use common::replay::{Replay, Request, Response};
 use common::*;
-use mila::inputs::quotas::{QuotaKind, Quotas};
+use mila::given::quotas::{QuotaKind, Quotas};
 use serde_json::Value;
 
 fn fixture(name: &str) -> Option<String> {

@@ -4,8 +4,8 @@
 //!
 //! Quota tokens count as Bedrock counts them against a tokens-per-minute quota: input and
 //! cache-write tokens once, output tokens times the model's burndown rate, cache reads not at all
-//! (`inputs::burndown`). In-region, geographic and global calls have quotas of their own, so
-//! they are separate rows (`inputs::quotas::QuotaKind`).
+//! (`given::burndown`). In-region, geographic and global calls have quotas of their own, so
+//! they are separate rows (`given::quotas::QuotaKind`).
 //!
 //! The per-minute sums are many (one per row and minute with any request), so they are folded
 //! into each row's peaks as they are read, never held as a table.
@@ -14,9 +14,9 @@ use polars::prelude::*;
 
 use crate::frame::col::{self, REQUESTS, REROUTED};
 use crate::frame::count as int;
-use crate::inputs::burndown::{quota_tokens, Burndown};
-use crate::inputs::profiles::Profiles;
-use crate::inputs::quotas::{Quota, QuotaKind, Quotas};
+use crate::given::burndown::{quota_tokens, Burndown};
+use crate::given::profiles::Profiles;
+use crate::given::quotas::{Quota, QuotaKind, Quotas};
 
 pub const QUOTA_KIND: &str = "quota_kind";
 pub const PEAK_RPM: &str = "peak_requests_per_minute";

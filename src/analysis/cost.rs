@@ -8,8 +8,8 @@ use polars::prelude::*;
 
 use super::{requests, requests_where, sort_by};
 use crate::frame::col::{self, REQUESTS};
-use crate::inputs::prices::{Prices, Tier};
-use crate::inputs::profiles::Profiles;
+use crate::given::prices::{Prices, Tier};
+use crate::given::profiles::Profiles;
 use crate::record::{ModelIdKind, ServiceTier};
 use crate::tables::row::rows;
 

@@ -1,5 +1,5 @@
 //! One question each: a pure function over an aggregated table of `crate::tables` (a row stands
-//! for `col::REQUESTS` records) and the user's inputs, returning a lazy plan or a small result.
+//! for `col::REQUESTS` records) and what the user gave (`given`), returning a lazy plan or a small result.
 //! `summary` collects them; nothing here reads files or prints.
 
 pub mod attribution;

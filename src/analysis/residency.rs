@@ -5,7 +5,7 @@ use polars::prelude::*;
 
 use super::{requests, sort_by};
 use crate::frame::col::{self, REQUESTS};
-use crate::inputs::policy::{Policy, Verdict};
+use crate::given::policy::{Policy, Verdict};
 use crate::tables::row::rows;
 
 pub const VERDICT: &str = "verdict";

@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::model_id::{canonicalise, route, ModelIdKind, Route};
 use super::{Record, RecordedBy, ServiceTier};
-use crate::inputs::profiles::Profiles;
+use crate::given::profiles::Profiles;
 
 /// Scalar values where mila expects an object or array carry nothing it reads: they are read as
 /// `$empty` instead of failing the record.

@@ -13,7 +13,7 @@ use serde_json::value::RawValue;
 
 use super::parse::{in_range, map_keys, parse_timestamp_ms, required, resolve, Reject, Text};
 use super::{Record, RecordedBy};
-use crate::inputs::profiles::Profiles;
+use crate::given::profiles::Profiles;
 
 /// The event source of Bedrock's API calls in CloudTrail.
 pub const EVENT_SOURCE: &str = "bedrock.amazonaws.com";

@@ -436,12 +436,12 @@ pub fn report(s: &Summary, charts: &[Drawing]) -> Doc {
     );
 
     d.heading("Rejected lines");
-    if s.input.rejects.is_empty() {
+    if s.read.rejects.is_empty() {
         d.para("None.");
     } else {
         d.table(
             &["Reason", "Lines", "First locations"],
-            s.input.rejects.iter().map(|x| {
+            s.read.rejects.iter().map(|x| {
                 vec![
                     x.reason.to_string(),
                     x.lines.to_string(),
@@ -450,11 +450,11 @@ pub fn report(s: &Summary, charts: &[Drawing]) -> Doc {
             }),
         );
     }
-    if !s.input.problems.is_empty() {
+    if !s.read.problems.is_empty() {
         d.heading("Unreadable input");
         d.table(
             &["Source", "Problem"],
-            s.input.problems.iter().map(|p| vec![p.source.to_string(), p.message.to_string()]),
+            s.read.problems.iter().map(|p| vec![p.source.to_string(), p.message.to_string()]),
         );
     }
     d

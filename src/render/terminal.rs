@@ -97,8 +97,8 @@ pub fn summary(s: &Summary, width: Option<usize>) -> Vec<u8> {
             t(&res.policy)
         );
     }
-    if !s.input.problems.is_empty() {
-        let _ = writeln!(o, "problems  {} sources could not be read in full (see report)", s.input.problems.len());
+    if !s.read.problems.is_empty() {
+        let _ = writeln!(o, "problems  {} sources could not be read in full (see report)", s.read.problems.len());
     }
     let mut out = o.into_bytes();
     for (title, table) in tables(s) {

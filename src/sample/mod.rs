@@ -1,6 +1,7 @@
 //! `mila sample`: a realistic synthetic corpus in the S3 delivery layout, covering every record
 //! shape mila reads. Deterministic for a seed. Bodies are invented words, never real text.
 
+mod record;
 pub mod trail;
 
 use std::fs;
@@ -10,6 +11,13 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use flate2::{write::GzEncoder, Compression};
+
+use crate::output::write_atomic;
+use record::{
+    fixed4, AnthropicContent, AnthropicIn, AnthropicOut, AnthropicUsage, Body, Chunk, ConverseIn, ConverseOut, EmbedIn,
+    EmbedOut, Identity, Input, InvocationMetrics, Metadata, Output, OutputUsage, Record, SidecarBody, StartMessage,
+    StopDelta, TextDelta, Typed,
+};
 
 pub const ACCOUNT: &str = "123456789012";
 /// The most records one corpus holds: it is built in memory (a few KB a record) before writing.
@@ -107,15 +115,6 @@ fn words(rng: &mut Rng, n: u64) -> String {
     (0..n.max(1)).map(|_| *rng.pick(&WORDS)).collect::<Vec<_>>().join(" ")
 }
 
-fn js(s: &str) -> String {
-    serde_json::to_string(s).expect("strings serialise")
-}
-
-fn obj(fields: &[(&str, String)]) -> String {
-    let inner: Vec<String> = fields.iter().map(|(k, v)| format!("{}:{}", js(k), v)).collect();
-    format!("{{{}}}", inner.join(","))
-}
-
 fn geo_for(source: &str) -> (&'static str, &'static [&'static str]) {
     match source {
         s if s.starts_with("us-") => ("us.", &["us-east-1", "us-east-2", "us-west-2"]),
@@ -170,363 +169,323 @@ fn agent_words(rng: &mut Rng) -> (u64, u64) {
     (words - answer, answer.max(1))
 }
 
-fn one_record(rng: &mut Rng, start_ms: i64, bodies: Bodies) -> Generated {
-    let ts_ms = start_ms + rng.below(SPAN_MS as u64) as i64;
-    let source = *rng.pick(&SOURCES);
-    let request_id = rng.uuid();
-    let (geo, geo_set) = geo_for(source);
-    let shape = rng.below(100);
-    let (prompt_words, answer_words) = match bodies {
-        Bodies::Short => (20 + rng.below(300), 10 + rng.below(250)),
-        Bodies::Agent => agent_words(rng),
-    };
-    let in_tokens = prompt_words * 13 / 10 + rng.below(20);
-    let out_tokens = answer_words * 13 / 10 + rng.below(10);
-    let latency = 200 + out_tokens * (8 + rng.below(20)) + rng.below(400);
-    let role = rng.pick(&["CustomerServiceAppRole", "AgentRole", "BatchRole", "IndexerRole", "CodingAgent"]);
-    let identity = obj(&[("arn", js(&format!("arn:aws:sts::{ACCOUNT}:assumed-role/{role}/worker-{}", rng.below(20))))]);
-    let prompt = words(rng, prompt_words);
-    let answer = words(rng, answer_words);
-
-    let converse_in = obj(&[
-        ("messages", format!("[{{\"role\":\"user\",\"content\":[{{\"text\":{}}}]}}]", js(&prompt))),
-        ("inferenceConfig", "{\"maxTokens\":1024}".into()),
-    ]);
-    let converse_out = |stop: &str, latency: u64, i: u64, o: u64, answer: &str| {
-        obj(&[
-            ("output", format!("{{\"message\":{{\"role\":\"assistant\",\"content\":[{{\"text\":{}}}]}}}}", js(answer))),
-            ("stopReason", js(stop)),
-            ("metrics", format!("{{\"latencyMs\":{latency}}}")),
-            ("usage", format!("{{\"inputTokens\":{i},\"outputTokens\":{o},\"totalTokens\":{}}}", i + o)),
-        ])
-    };
-    let input = |tokens: u64, body: &str, cache: Option<(u64, u64)>| {
-        let mut f = vec![
-            ("inputContentType", js("application/json")),
-            ("inputBodyJson", body.to_string()),
-            ("inputTokenCount", tokens.to_string()),
-        ];
-        if let Some((r, w)) = cache {
-            f.push(("cacheReadInputTokenCount", r.to_string()));
-            f.push(("cacheWriteInputTokenCount", w.to_string()));
-        }
-        obj(&f)
-    };
-    let output = |tokens: u64, body: &str| {
-        obj(&[
-            ("outputContentType", js("application/json")),
-            ("outputBodyJson", body.to_string()),
-            ("outputTokenCount", tokens.to_string()),
-        ])
-    };
-
-    let mut sidecar = None;
-    // (operation, modelId, input, output, inferenceRegion, errorCode, extra fields)
-    let (operation, model_id, input_json, output_json, inference, error): (
-        &str,
-        String,
-        String,
-        Option<String>,
-        Option<&str>,
-        Option<&str>,
-    ) = match shape {
-        // Converse on a foundation model in region: no inferenceRegion on older logs, present on newer.
-        0..=14 => {
-            let model = rng
-                .pick(&[
-                    "anthropic.claude-3-haiku-20240307-v1:0",
-                    "amazon.nova-lite-v1:0",
-                    "meta.llama3-1-70b-instruct-v1:0",
-                ])
-                .to_string();
-            let ir = if rng.chance(0.5) { Some(source) } else { None };
-            (
-                "Converse",
-                model,
-                input(in_tokens, &converse_in, Some((0, 0))),
-                Some(output(out_tokens, &converse_out("end_turn", latency, in_tokens, out_tokens, &answer))),
-                ir,
-                None,
-            )
-        }
-        // Converse through a geographic profile, with where it ran.
-        15..=34 => {
-            let base = rng.pick(&[
-                "anthropic.claude-sonnet-4-20250514-v1:0",
-                "anthropic.claude-3-5-haiku-20241022-v1:0",
-                "anthropic.claude-sonnet-4-5-20250929-v1:0",
-            ]);
-            let ir = ran_in(rng, source, geo_set);
-            (
-                "Converse",
-                format!("{geo}{base}"),
-                input(in_tokens, &converse_in, Some((0, 0))),
-                Some(output(out_tokens, &converse_out("end_turn", latency, in_tokens, out_tokens, &answer))),
-                Some(ir),
-                None,
-            )
-        }
-        // Converse through a global profile with prompt caching.
-        35..=46 => {
-            let base =
-                rng.pick(&["anthropic.claude-opus-4-5-20251101-v1:0", "anthropic.claude-sonnet-4-5-20250929-v1:0"]);
-            let ir = ran_in(rng, source, &GLOBAL_REGIONS);
-            let cache = (rng.below(30_000), if rng.chance(0.3) { rng.below(5_000) } else { 0 });
-            (
-                "Converse",
-                format!("global.{base}"),
-                input(in_tokens, &converse_in, Some(cache)),
-                Some(output(out_tokens, &converse_out("end_turn", latency, in_tokens, out_tokens, &answer))),
-                Some(ir),
-                None,
-            )
-        }
-        // ConverseStream through a geographic profile; a third are old records without inferenceRegion.
-        47..=56 => {
-            let ir = if rng.chance(0.33) { None } else { Some(ran_in(rng, source, geo_set)) };
-            (
-                "ConverseStream",
-                format!("{geo}amazon.nova-pro-v1:0"),
-                input(in_tokens, &converse_in, None),
-                Some(output(out_tokens, &converse_out("end_turn", latency, in_tokens, out_tokens, &answer))),
-                ir,
-                None,
-            )
-        }
-        // InvokeModel, Anthropic native body: no latency anywhere.
-        57..=64 => {
-            let body_in = obj(&[
-                ("anthropic_version", js("bedrock-2023-05-31")),
-                ("max_tokens", "1024".into()),
-                ("messages", format!("[{{\"role\":\"user\",\"content\":{}}}]", js(&prompt))),
-            ]);
-            let body_out = obj(&[
-                ("id", js("msg_bdrk_01")),
-                ("type", js("message")),
-                ("role", js("assistant")),
-                ("content", format!("[{{\"type\":\"text\",\"text\":{}}}]", js(&answer))),
-                ("stop_reason", js("end_turn")),
-                ("usage", format!("{{\"input_tokens\":{in_tokens},\"output_tokens\":{out_tokens}}}")),
-            ]);
-            (
-                "InvokeModel",
-                "anthropic.claude-3-5-sonnet-20240620-v1:0".to_string(),
-                input(in_tokens, &body_in, None),
-                Some(output(out_tokens, &body_out)),
-                None,
-                None,
-            )
-        }
-        // Embeddings.
-        65..=71 => {
-            let body_in = obj(&[("inputText", js(&prompt)), ("dimensions", "256".into())]);
-            let vector: Vec<String> =
-                (0..16).map(|_| format!("{:.4}", rng.below(20000) as f64 / 10000.0 - 1.0)).collect();
-            let body_out = obj(&[
-                ("embedding", format!("[{}]", vector.join(","))),
-                ("inputTextTokenCount", in_tokens.to_string()),
-            ]);
-            (
-                "InvokeModel",
-                "amazon.titan-embed-text-v2:0".to_string(),
-                input(in_tokens, &body_in, None),
-                Some(output(0, &body_out)),
-                None,
-                None,
-            )
-        }
-        // InvokeModelWithResponseStream through a system-profile ARN: the body is the chunk array.
-        72..=81 => {
-            let ir = ran_in(rng, source, geo_set);
-            let first_byte = 300 + rng.below(900);
-            let model = format!(
-                "arn:aws:bedrock:{source}:{ACCOUNT}:inference-profile/{geo}anthropic.claude-3-7-sonnet-20250219-v1:0"
-            );
-            let body_in = obj(&[
-                ("anthropic_version", js("bedrock-2023-05-31")),
-                ("max_tokens", "2048".into()),
-                (
-                    "messages",
-                    format!("[{{\"role\":\"user\",\"content\":[{{\"type\":\"text\",\"text\":{}}}]}}]", js(&prompt)),
-                ),
-            ]);
-            let chunks = format!(
-                "[{{\"type\":\"message_start\",\"message\":{{\"role\":\"assistant\",\"usage\":{{\"input_tokens\":{in_tokens},\"output_tokens\":1}}}}}},{{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{{\"type\":\"text_delta\",\"text\":{}}}}},{{\"type\":\"message_delta\",\"delta\":{{\"stop_reason\":\"end_turn\"}},\"usage\":{{\"output_tokens\":{out_tokens}}}}},{{\"type\":\"message_stop\",\"amazon-bedrock-invocationMetrics\":{{\"inputTokenCount\":{in_tokens},\"outputTokenCount\":{out_tokens},\"invocationLatency\":{latency},\"firstByteLatency\":{first_byte}}}}}]",
-                js(&answer)
-            );
-            (
-                "InvokeModelWithResponseStream",
-                model,
-                input(in_tokens, &body_in, None),
-                Some(output(out_tokens, &chunks)),
-                Some(ir),
-                None,
-            )
-        }
-        // Application profiles, streamed; cache tokens only in the stream metrics; some bodies in sidecars.
-        82..=89 => {
-            let (arn, home) = *rng.pick(&APP_PROFILES);
-            let ir: Option<&str> = match arn {
-                a if a == APP_PROFILES[1].0 => {
-                    if rng.chance(0.5) {
-                        None
-                    } else {
-                        Some(home)
-                    }
-                }
-                a if a == APP_PROFILES[3].0 => {
-                    if rng.chance(0.5) {
-                        None
-                    } else {
-                        Some(ran_in(rng, home, &["us-east-1", "us-east-2", "us-west-2"]))
-                    }
-                }
-                a if a == APP_PROFILES[2].0 => Some(ran_in(rng, home, &GLOBAL_REGIONS)),
-                _ => Some(ran_in(rng, home, &["us-east-1", "us-east-2", "us-west-2"])),
-            };
-            let source_of_profile: &'static str = SOURCES.iter().find(|s| **s == home).copied().unwrap_or("us-east-1");
-            let cache_w = if rng.chance(0.4) { rng.below(30_000) } else { 0 };
-            let cache_r = if cache_w == 0 { rng.below(20_000) } else { 0 };
-            let first_byte = 500 + rng.below(2000);
-            let chunks = format!(
-                "[{{\"type\":\"message_start\",\"message\":{{\"role\":\"assistant\"}}}},{{\"type\":\"message_stop\",\"amazon-bedrock-invocationMetrics\":{{\"inputTokenCount\":{in_tokens},\"outputTokenCount\":{out_tokens},\"invocationLatency\":{latency},\"firstByteLatency\":{first_byte},\"cacheReadInputTokenCount\":{cache_r},\"cacheWriteInputTokenCount\":{cache_w}}}}}]"
-            );
-            let input_json = if rng.chance(0.25) {
-                let key = format!("{request_id}_input.json.gz");
-                sidecar = Some(key.clone());
-                obj(&[
-                    ("inputContentType", js("application/json")),
-                    ("inputBodyS3Path", js(&format!("s3://my-bedrock-logs/{}/data/{key}", "HOURPATH"))),
-                    ("inputTokenCount", in_tokens.to_string()),
-                ])
-            } else {
-                input(in_tokens, &converse_in, None)
-            };
-            return finish(
-                rng,
-                ts_ms,
-                source_of_profile,
-                request_id,
-                "InvokeModelWithResponseStream",
-                arn.to_string(),
-                input_json,
-                Some(output(out_tokens, &chunks)),
-                ir,
-                None,
-                identity,
-                sidecar,
-            );
-        }
-        // Guardrail intervention: no tokens, a short latency.
-        90..=92 => {
-            let out =
-                converse_out("guardrail_intervened", 150 + rng.below(200), 0, 0, "Sorry, I can't help with that.");
-            (
-                "Converse",
-                "anthropic.claude-3-haiku-20240307-v1:0".to_string(),
-                input(0, &converse_in, None),
-                Some(output(0, &out)),
-                None,
-                None,
-            )
-        }
-        // A provisioned-throughput model: no price row; it runs in the region called.
-        93..=94 => {
-            let model = format!("arn:aws:bedrock:{source}:{ACCOUNT}:provisioned-model/pt0abc123");
-            (
-                "Converse",
-                model,
-                input(in_tokens, &converse_in, None),
-                Some(output(out_tokens, &converse_out("max_tokens", latency, in_tokens, out_tokens, &answer))),
-                None,
-                None,
-            )
-        }
-        // Failed calls: errorCode, no output, usually no token counts.
-        _ => {
-            let code = rng.pick(&[
-                "ThrottlingException",
-                "ModelTimeoutException",
-                "ValidationException",
-                "ServiceUnavailableException",
-            ]);
-            let ir = if rng.chance(0.3) { Some(ran_in(rng, source, geo_set)) } else { None };
-            let base =
-                rng.pick(&["anthropic.claude-sonnet-4-5-20250929-v1:0", "anthropic.claude-sonnet-4-20250514-v1:0"]);
-            (
-                "InvokeModel",
-                format!("{geo}{base}"),
-                obj(&[("inputContentType", js("application/json"))]),
-                None,
-                ir,
-                Some(*code),
-            )
-        }
-    };
-    finish(
-        rng,
-        ts_ms,
-        source,
-        request_id,
-        operation,
-        model_id,
-        input_json,
-        output_json,
-        inference,
-        error,
-        identity,
-        sidecar,
-    )
-}
-
-#[allow(clippy::too_many_arguments)]
-fn finish(
-    rng: &mut Rng,
+/// What every record draws before its shape's own fields, in this order (the corpus of a seed
+/// depends on it).
+struct Common {
     ts_ms: i64,
     source: &'static str,
     request_id: String,
-    operation: &str,
+    geo: &'static str,
+    geo_set: &'static [&'static str],
+    shape: u64,
+    in_tokens: u64,
+    out_tokens: u64,
+    latency: u64,
+    identity: Identity,
+    prompt: String,
+    answer: String,
+}
+
+impl Common {
+    fn draw(rng: &mut Rng, start_ms: i64, bodies: Bodies) -> Common {
+        let ts_ms = start_ms + rng.below(SPAN_MS as u64) as i64;
+        let source = *rng.pick(&SOURCES);
+        let request_id = rng.uuid();
+        let (geo, geo_set) = geo_for(source);
+        let shape = rng.below(100);
+        let (prompt_words, answer_words) = match bodies {
+            Bodies::Short => (20 + rng.below(300), 10 + rng.below(250)),
+            Bodies::Agent => agent_words(rng),
+        };
+        let in_tokens = prompt_words * 13 / 10 + rng.below(20);
+        let out_tokens = answer_words * 13 / 10 + rng.below(10);
+        let latency = 200 + out_tokens * (8 + rng.below(20)) + rng.below(400);
+        let role = rng.pick(&["CustomerServiceAppRole", "AgentRole", "BatchRole", "IndexerRole", "CodingAgent"]);
+        let identity = Identity { arn: format!("arn:aws:sts::{ACCOUNT}:assumed-role/{role}/worker-{}", rng.below(20)) };
+        let prompt = words(rng, prompt_words);
+        let answer = words(rng, answer_words);
+        Common {
+            ts_ms,
+            source,
+            request_id,
+            geo,
+            geo_set,
+            shape,
+            in_tokens,
+            out_tokens,
+            latency,
+            identity,
+            prompt,
+            answer,
+        }
+    }
+
+    fn converse_in(&self, cache: Option<(u64, u64)>) -> Input {
+        Input::inline(self.in_tokens, Body::ConverseIn(ConverseIn::new(&self.prompt)), cache)
+    }
+
+    fn converse_out(&self, stop_reason: &'static str) -> Option<Output> {
+        let body = ConverseOut::new(stop_reason, self.latency, self.in_tokens, self.out_tokens, &self.answer);
+        Some(Output::new(self.out_tokens, Body::ConverseOut(body)))
+    }
+}
+
+/// What a shape decides: the call, its model, its bodies, where it ran and how it failed.
+struct Shape {
+    operation: &'static str,
     model_id: String,
-    input: String,
-    output: Option<String>,
-    inference: Option<&str>,
-    error: Option<&str>,
-    identity: String,
+    input: Input,
+    output: Option<Output>,
+    inference_region: Option<&'static str>,
+    error_code: Option<&'static str>,
+    /// The region called, when the shape decides it (an application profile's own).
+    source: Option<&'static str>,
+    /// A sidecar object's key and where the record says it is.
     sidecar: Option<String>,
-) -> Generated {
-    let mut fields: Vec<(&str, String)> = vec![
-        ("timestamp", js(&timestamp(ts_ms, rng.chance(0.3)))),
-        ("accountId", js(ACCOUNT)),
-        ("region", js(source)),
-        ("requestId", js(&request_id)),
-        ("operation", js(operation)),
-        ("modelId", js(&model_id)),
+}
+
+impl Shape {
+    fn new(operation: &'static str, model_id: String, input: Input, output: Option<Output>) -> Shape {
+        Shape {
+            operation,
+            model_id,
+            input,
+            output,
+            inference_region: None,
+            error_code: None,
+            source: None,
+            sidecar: None,
+        }
+    }
+
+    fn ran_in(self, region: Option<&'static str>) -> Shape {
+        Shape { inference_region: region, ..self }
+    }
+}
+
+/// Converse on a foundation model in region: no inferenceRegion on older logs, present on newer.
+fn in_region(rng: &mut Rng, c: &Common) -> Shape {
+    let model = rng.pick(&[
+        "anthropic.claude-3-haiku-20240307-v1:0",
+        "amazon.nova-lite-v1:0",
+        "meta.llama3-1-70b-instruct-v1:0",
+    ]);
+    let ir = if rng.chance(0.5) { Some(c.source) } else { None };
+    Shape::new("Converse", model.to_string(), c.converse_in(Some((0, 0))), c.converse_out("end_turn")).ran_in(ir)
+}
+
+/// Converse through a geographic profile, with where it ran.
+fn geo_profile(rng: &mut Rng, c: &Common) -> Shape {
+    let base = rng.pick(&[
+        "anthropic.claude-sonnet-4-20250514-v1:0",
+        "anthropic.claude-3-5-haiku-20241022-v1:0",
+        "anthropic.claude-sonnet-4-5-20250929-v1:0",
+    ]);
+    let ir = ran_in(rng, c.source, c.geo_set);
+    let model = format!("{}{base}", c.geo);
+    Shape::new("Converse", model, c.converse_in(Some((0, 0))), c.converse_out("end_turn")).ran_in(Some(ir))
+}
+
+/// Converse through a global profile with prompt caching.
+fn global_cached(rng: &mut Rng, c: &Common) -> Shape {
+    let base = rng.pick(&["anthropic.claude-opus-4-5-20251101-v1:0", "anthropic.claude-sonnet-4-5-20250929-v1:0"]);
+    let ir = ran_in(rng, c.source, &GLOBAL_REGIONS);
+    let cache = (rng.below(30_000), if rng.chance(0.3) { rng.below(5_000) } else { 0 });
+    let model = format!("global.{base}");
+    Shape::new("Converse", model, c.converse_in(Some(cache)), c.converse_out("end_turn")).ran_in(Some(ir))
+}
+
+/// ConverseStream through a geographic profile; a third are old records without inferenceRegion.
+fn converse_stream(rng: &mut Rng, c: &Common) -> Shape {
+    let ir = if rng.chance(0.33) { None } else { Some(ran_in(rng, c.source, c.geo_set)) };
+    let model = format!("{}amazon.nova-pro-v1:0", c.geo);
+    Shape::new("ConverseStream", model, c.converse_in(None), c.converse_out("end_turn")).ran_in(ir)
+}
+
+/// InvokeModel, Anthropic native body: no latency anywhere.
+fn anthropic_native(c: &Common) -> Shape {
+    let body_in = AnthropicIn::new(1024, AnthropicContent::Plain(c.prompt.clone()));
+    let body_out = AnthropicOut {
+        id: "msg_bdrk_01",
+        kind: "message",
+        role: "assistant",
+        content: [Typed { kind: "text", text: c.answer.clone() }],
+        stop_reason: "end_turn",
+        usage: AnthropicUsage { input_tokens: c.in_tokens, output_tokens: c.out_tokens },
+    };
+    Shape::new(
+        "InvokeModel",
+        "anthropic.claude-3-5-sonnet-20240620-v1:0".to_string(),
+        Input::inline(c.in_tokens, Body::AnthropicIn(body_in), None),
+        Some(Output::new(c.out_tokens, Body::AnthropicOut(body_out))),
+    )
+}
+
+/// Embeddings: no output tokens.
+fn embedding(rng: &mut Rng, c: &Common) -> Shape {
+    let body_in = EmbedIn { input_text: c.prompt.clone(), dimensions: 256 };
+    let embedding = (0..16).map(|_| fixed4(rng.below(20000) as f64 / 10000.0 - 1.0)).collect();
+    let body_out = EmbedOut { embedding, input_text_token_count: c.in_tokens };
+    Shape::new(
+        "InvokeModel",
+        "amazon.titan-embed-text-v2:0".to_string(),
+        Input::inline(c.in_tokens, Body::EmbedIn(body_in), None),
+        Some(Output::new(0, Body::EmbedOut(body_out))),
+    )
+}
+
+/// InvokeModelWithResponseStream through a system-profile ARN: the body is the chunk array.
+fn invoke_stream(rng: &mut Rng, c: &Common) -> Shape {
+    let ir = ran_in(rng, c.source, c.geo_set);
+    let first_byte = 300 + rng.below(900);
+    let model = format!(
+        "arn:aws:bedrock:{}:{ACCOUNT}:inference-profile/{}anthropic.claude-3-7-sonnet-20250219-v1:0",
+        c.source, c.geo
+    );
+    let prompt = AnthropicContent::Parts([Typed { kind: "text", text: c.prompt.clone() }]);
+    let body_in = AnthropicIn::new(2048, prompt);
+    let usage = AnthropicUsage { input_tokens: c.in_tokens, output_tokens: 1 };
+    let chunks = vec![
+        Chunk::MessageStart { message: StartMessage { role: "assistant", usage: Some(usage) } },
+        Chunk::ContentBlockDelta { index: 0, delta: TextDelta { kind: "text_delta", text: c.answer.clone() } },
+        Chunk::MessageDelta {
+            delta: StopDelta { stop_reason: "end_turn" },
+            usage: OutputUsage { output_tokens: c.out_tokens },
+        },
+        Chunk::MessageStop { metrics: c.metrics(first_byte, None) },
     ];
-    if let Some(code) = error {
-        fields.push(("errorCode", js(code)));
+    let input = Input::inline(c.in_tokens, Body::AnthropicIn(body_in), None);
+    Shape::new("InvokeModelWithResponseStream", model, input, Some(Output::new(c.out_tokens, Body::Chunks(chunks))))
+        .ran_in(Some(ir))
+}
+
+impl Common {
+    fn metrics(&self, first_byte: u64, cache: Option<(u64, u64)>) -> InvocationMetrics {
+        InvocationMetrics {
+            input_token_count: self.in_tokens,
+            output_token_count: self.out_tokens,
+            invocation_latency: self.latency,
+            first_byte_latency: first_byte,
+            cache_read_input_token_count: cache.map(|c| c.0),
+            cache_write_input_token_count: cache.map(|c| c.1),
+        }
     }
-    fields.push(("input", input));
-    if let Some(out) = output {
-        fields.push(("output", out));
+}
+
+/// Application profiles, streamed; cache tokens only in the stream metrics; some bodies in
+/// sidecars. The call is made in the profile's own region.
+fn app_profile(rng: &mut Rng, c: &Common) -> Shape {
+    let (arn, home) = *rng.pick(&APP_PROFILES);
+    let us = ["us-east-1", "us-east-2", "us-west-2"];
+    let ir: Option<&'static str> = match arn {
+        a if a == APP_PROFILES[1].0 => (!rng.chance(0.5)).then_some(home),
+        a if a == APP_PROFILES[3].0 => (!rng.chance(0.5)).then(|| ran_in(rng, home, &us)),
+        a if a == APP_PROFILES[2].0 => Some(ran_in(rng, home, &GLOBAL_REGIONS)),
+        _ => Some(ran_in(rng, home, &us)),
+    };
+    let source: &'static str = SOURCES.iter().find(|s| **s == home).copied().unwrap_or("us-east-1");
+    let cache_w = if rng.chance(0.4) { rng.below(30_000) } else { 0 };
+    let cache_r = if cache_w == 0 { rng.below(20_000) } else { 0 };
+    let first_byte = 500 + rng.below(2000);
+    let chunks = vec![
+        Chunk::MessageStart { message: StartMessage { role: "assistant", usage: None } },
+        Chunk::MessageStop { metrics: c.metrics(first_byte, Some((cache_r, cache_w))) },
+    ];
+    let (input, sidecar) = if rng.chance(0.25) {
+        let key = format!("{}_input.json.gz", c.request_id);
+        let path = format!("s3://my-bedrock-logs/{}/data/{key}", hour_prefix(source, c.ts_ms));
+        (Input::in_s3(c.in_tokens, path), Some(key))
+    } else {
+        (c.converse_in(None), None)
+    };
+    let output = Some(Output::new(c.out_tokens, Body::Chunks(chunks)));
+    Shape {
+        source: Some(source),
+        sidecar,
+        ..Shape::new("InvokeModelWithResponseStream", arn.to_string(), input, output).ran_in(ir)
     }
-    if rng.chance(0.3) {
+}
+
+/// Guardrail intervention: no tokens, a short latency.
+fn guardrail(rng: &mut Rng, c: &Common) -> Shape {
+    let body = ConverseOut::new("guardrail_intervened", 150 + rng.below(200), 0, 0, "Sorry, I can't help with that.");
+    Shape::new(
+        "Converse",
+        "anthropic.claude-3-haiku-20240307-v1:0".to_string(),
+        Input::inline(0, Body::ConverseIn(ConverseIn::new(&c.prompt)), None),
+        Some(Output::new(0, Body::ConverseOut(body))),
+    )
+}
+
+/// A provisioned-throughput model: no price row; it runs in the region called.
+fn provisioned(c: &Common) -> Shape {
+    let model = format!("arn:aws:bedrock:{}:{ACCOUNT}:provisioned-model/pt0abc123", c.source);
+    Shape::new("Converse", model, c.converse_in(None), c.converse_out("max_tokens"))
+}
+
+/// Failed calls: errorCode, no output, usually no token counts.
+fn failed(rng: &mut Rng, c: &Common) -> Shape {
+    let code = rng.pick(&[
+        "ThrottlingException",
+        "ModelTimeoutException",
+        "ValidationException",
+        "ServiceUnavailableException",
+    ]);
+    let ir = if rng.chance(0.3) { Some(ran_in(rng, c.source, c.geo_set)) } else { None };
+    let base = rng.pick(&["anthropic.claude-sonnet-4-5-20250929-v1:0", "anthropic.claude-sonnet-4-20250514-v1:0"]);
+    let model = format!("{}{base}", c.geo);
+    Shape { error_code: Some(*code), ..Shape::new("InvokeModel", model, Input::failed(), None).ran_in(ir) }
+}
+
+fn one_record(rng: &mut Rng, start_ms: i64, bodies: Bodies) -> Generated {
+    let c = Common::draw(rng, start_ms, bodies);
+    let shape = match c.shape {
+        0..=14 => in_region(rng, &c),
+        15..=34 => geo_profile(rng, &c),
+        35..=46 => global_cached(rng, &c),
+        47..=56 => converse_stream(rng, &c),
+        57..=64 => anthropic_native(&c),
+        65..=71 => embedding(rng, &c),
+        72..=81 => invoke_stream(rng, &c),
+        82..=89 => app_profile(rng, &c),
+        90..=92 => guardrail(rng, &c),
+        93..=94 => provisioned(&c),
+        _ => failed(rng, &c),
+    };
+    let source = shape.source.unwrap_or(c.source);
+    let timestamp = timestamp(c.ts_ms, rng.chance(0.3));
+    let request_metadata = rng.chance(0.3).then(|| {
         let app = rng.pick(&["CustomerServiceApp", "SearchApp", "Indexer"]);
-        fields.push((
-            "requestMetadata",
-            obj(&[("application_name", js(app)), ("cost_center", js(&format!("CC-{}", rng.below(9))))]),
-        ));
-    }
-    fields.push(("identity", identity));
-    if let Some(ir) = inference {
-        fields.push(("inferenceRegion", js(ir)));
-    }
-    fields.push(("schemaType", js("ModelInvocationLog")));
-    fields.push(("schemaVersion", js("1.0")));
+        Metadata { application_name: app, cost_center: format!("CC-{}", rng.below(9)) }
+    });
+    let record = Record {
+        timestamp,
+        account_id: ACCOUNT,
+        region: source,
+        request_id: &c.request_id,
+        operation: shape.operation,
+        model_id: &shape.model_id,
+        error_code: shape.error_code,
+        input: shape.input,
+        output: shape.output,
+        request_metadata,
+        identity: c.identity,
+        inference_region: shape.inference_region,
+    };
     // Real logs vary key order: some writers put the schema first.
-    if rng.chance(0.2) {
-        fields.rotate_right(2);
-    }
-    Generated { ts_ms, source, line: obj(&fields), sidecar }
+    let line = record.line(rng.chance(0.2));
+    Generated { ts_ms: c.ts_ms, source, line, sidecar: shape.sidecar }
+}
+
+/// `AWSLogs/ACCOUNT/BedrockModelInvocationLogs/REGION/YYYY/MM/DD/HH`: the folder of the hour a
+/// record is delivered in.
+fn hour_prefix(source: &str, ms: i64) -> String {
+    format!("AWSLogs/{ACCOUNT}/BedrockModelInvocationLogs/{source}/{}", hour_folder(ms))
+}
+
+fn hour_folder(ms: i64) -> String {
+    let t = DateTime::<Utc>::from_timestamp_millis(ms).expect("in range");
+    format!("{:04}/{:02}/{:02}/{:02}", t.year(), t.month(), t.day(), t.hour())
 }
 
 pub struct Written {
@@ -562,7 +521,7 @@ pub fn write_corpus(
     let calls: Vec<trail::Call> = match cloudtrail {
         false => Vec::new(),
         true => {
-            let profiles = crate::inputs::profiles::Profiles::default();
+            let profiles = crate::given::profiles::Profiles::default();
             recs.iter()
                 .filter_map(|g| crate::record::parse_line(g.line.as_bytes(), &profiles).ok())
                 .map(|r| trail::Call::of(&r))
@@ -571,7 +530,7 @@ pub fn write_corpus(
     };
     let root = out.join("AWSLogs").join(ACCOUNT).join("BedrockModelInvocationLogs");
     fs::create_dir_all(&root).with_context(|| format!("cannot create {}", root.display()))?;
-    fs::write(root.join("amazon-bedrock-logs-permission-check"), b"")?;
+    write_atomic(&root.join("amazon-bedrock-logs-permission-check"), b"")?;
 
     let hour_of = |ms: i64| ms.div_euclid(crate::window::HOUR_MS);
     let mut objects = 0u64;
@@ -583,25 +542,16 @@ pub fn write_corpus(
             j += 1;
         }
         let t = DateTime::<Utc>::from_timestamp_millis(recs[j - 1].ts_ms).expect("in range");
-        let dir = root.join(source).join(format!("{:04}/{:02}/{:02}/{:02}", t.year(), t.month(), t.day(), t.hour()));
+        let dir = root.join(source).join(hour_folder(recs[j - 1].ts_ms));
         fs::create_dir_all(&dir)?;
         let mut lines: Vec<String> = Vec::with_capacity(j - i + 2);
         for g in &recs[i..j] {
-            let hour_path = format!(
-                "AWSLogs/{ACCOUNT}/BedrockModelInvocationLogs/{source}/{:04}/{:02}/{:02}/{:02}",
-                t.year(),
-                t.month(),
-                t.day(),
-                t.hour()
-            );
-            lines.push(g.line.replace("HOURPATH", &hour_path));
+            lines.push(g.line.clone());
             if let Some(key) = &g.sidecar {
                 fs::create_dir_all(dir.join("data"))?;
-                let body = format!(
-                    "{{\"messages\":[{{\"role\":\"user\",\"content\":[{{\"text\":{}}}]}}]}}\n",
-                    js(&words(&mut rng, 400))
-                );
-                fs::write(dir.join("data").join(key), gzip_members(&[body.as_bytes()])?)?;
+                let body = SidecarBody { messages: [record::user([record::Text { text: words(&mut rng, 400) }])] };
+                let body = serde_json::to_string(&body).expect("a body serialises") + "\n";
+                write_atomic(&dir.join("data").join(key), &gzip_members(&[body.as_bytes()])?)?;
             }
         }
         // About one record in 200 is delivered twice, in the same object or the next one.
@@ -617,7 +567,7 @@ pub fn write_corpus(
             gzip_members(&[bytes])?
         };
         let name = format!("{}_{:016x}.json.gz", t.format("%Y%m%dT%H%M%S%3fZ"), rng.next_u64());
-        fs::write(dir.join(name), body)?;
+        write_atomic(&dir.join(name), &body)?;
         objects += 1;
         i = j;
     }
@@ -638,7 +588,7 @@ mod tests {
 
     #[test]
     fn every_generated_line_parses() {
-        let profiles = crate::inputs::profiles::Profiles::default();
+        let profiles = crate::given::profiles::Profiles::default();
         let mut rng = Rng::new(3);
         let mut ops = std::collections::BTreeSet::new();
         let mut ids = std::collections::HashSet::new();
@@ -654,7 +604,7 @@ mod tests {
 
     #[test]
     fn agent_bodies_are_large_and_parse() {
-        let profiles = crate::inputs::profiles::Profiles::default();
+        let profiles = crate::given::profiles::Profiles::default();
         let mut rng = Rng::new(4);
         let mut sizes: Vec<usize> = (0..1000)
             .map(|_| {

@@ -9,7 +9,11 @@ use std::path::Path;
 use anyhow::Result;
 use chrono::{DateTime, Datelike, Timelike, Utc};
 
-use super::{gzip_members, js, obj, timestamp, Rng, ACCOUNT};
+use serde::Serialize;
+use serde_json::value::RawValue;
+
+use super::{gzip_members, timestamp, Rng, ACCOUNT};
+use crate::output::write_atomic;
 use crate::record::Record;
 use crate::window::DAY_MS;
 
@@ -87,50 +91,134 @@ fn unlogged(rng: &mut Rng, records: u64, start_ms: i64) -> Vec<Call> {
     out
 }
 
-fn event(rng: &mut Rng, c: &Call) -> String {
-    let identity = match &c.arn {
+/// One CloudTrail event, in the order CloudTrail writes its fields.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Event<'a> {
+    event_version: &'static str,
+    user_identity: UserIdentity,
+    event_time: String,
+    event_source: &'a str,
+    event_name: &'a str,
+    aws_region: &'a str,
+    #[serde(rename = "sourceIPAddress", skip_serializing_if = "Option::is_none")]
+    source_ip_address: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_agent: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_code: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_message: Option<&'static str>,
+    request_parameters: Parameters<'a>,
+    /// Always `null` for these calls.
+    response_elements: Option<()>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    additional_event_data: Option<AdditionalData<'a>>,
+    #[serde(rename = "requestID")]
+    request_id: String,
+    #[serde(rename = "eventID")]
+    event_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    read_only: Option<bool>,
+    event_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    management_event: Option<bool>,
+    recipient_account_id: &'static str,
+    event_category: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UserIdentity {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    principal_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account_id: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    invoked_by: Option<&'static str>,
+}
+
+impl UserIdentity {
+    fn service(invoked_by: &'static str) -> UserIdentity {
+        UserIdentity {
+            kind: "AWSService",
+            principal_id: None,
+            arn: None,
+            account_id: None,
+            invoked_by: Some(invoked_by),
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Parameters<'a> {
+    Model {
+        #[serde(rename = "modelId")]
+        model_id: &'a str,
+    },
+    /// Another service's parameters, as written.
+    Raw(Box<RawValue>),
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AdditionalData<'a> {
+    inference_region: &'a str,
+}
+
+/// A trail file: `{"Records": [...]}`.
+#[derive(Serialize)]
+struct Document<'a> {
+    #[serde(rename = "Records")]
+    records: Vec<Event<'a>>,
+}
+
+fn event<'a>(rng: &mut Rng, c: &'a Call) -> Event<'a> {
+    let user_identity = match &c.arn {
         Some(arn) => {
             let session = arn.rsplit('/').next().unwrap_or("session");
-            obj(&[
-                ("type", js("AssumedRole")),
-                ("principalId", js(&format!("AROAEXAMPLE{:08X}:{session}", rng.below(1 << 32)))),
-                ("arn", js(arn)),
-                ("accountId", js(ACCOUNT)),
-            ])
+            UserIdentity {
+                kind: "AssumedRole",
+                principal_id: Some(format!("AROAEXAMPLE{:08X}:{session}", rng.below(1 << 32))),
+                arn: Some(arn.clone()),
+                account_id: Some(ACCOUNT),
+                invoked_by: None,
+            }
         }
-        None => obj(&[("type", js("AWSService")), ("invokedBy", js("bedrock.amazonaws.com"))]),
+        None => UserIdentity::service("bedrock.amazonaws.com"),
     };
-    let mut f: Vec<(&str, String)> = vec![
-        ("eventVersion", js("1.09")),
-        ("userIdentity", identity),
-        ("eventTime", js(&timestamp(c.ts_ms / 1000 * 1000, false))),
-        ("eventSource", js(crate::record::trail::EVENT_SOURCE)),
-        ("eventName", js(&c.operation)),
-        ("awsRegion", js(&c.source)),
-        ("sourceIPAddress", js(&format!("10.0.{}.{}", rng.below(256), rng.below(256)))),
-        ("userAgent", js("Boto3/1.35.36 md/Botocore#1.35.36 ua/2.0 os/linux")),
-    ];
-    if let Some(code) = &c.error {
-        f.push(("errorCode", js(code)));
-        f.push(("errorMessage", js("Too many requests, please wait before trying again.")));
+    let source_ip_address = Some(format!("10.0.{}.{}", rng.below(256), rng.below(256)));
+    Event {
+        event_version: "1.09",
+        user_identity,
+        event_time: timestamp(c.ts_ms / 1000 * 1000, false),
+        event_source: crate::record::trail::EVENT_SOURCE,
+        event_name: &c.operation,
+        aws_region: &c.source,
+        source_ip_address,
+        user_agent: Some("Boto3/1.35.36 md/Botocore#1.35.36 ua/2.0 os/linux"),
+        error_code: c.error.as_deref(),
+        error_message: c.error.as_ref().map(|_| "Too many requests, please wait before trying again."),
+        request_parameters: Parameters::Model { model_id: &c.model_id },
+        response_elements: None,
+        additional_event_data: c.inference.as_deref().map(|r| AdditionalData { inference_region: r }),
+        request_id: c.request_id.clone(),
+        event_id: rng.uuid(),
+        read_only: Some(true),
+        event_type: "AwsApiCall",
+        management_event: Some(true),
+        recipient_account_id: ACCOUNT,
+        event_category: "Management",
     }
-    f.push(("requestParameters", obj(&[("modelId", js(&c.model_id))])));
-    f.push(("responseElements", "null".into()));
-    if let Some(ir) = &c.inference {
-        f.push(("additionalEventData", obj(&[("inferenceRegion", js(ir))])));
-    }
-    f.push(("requestID", js(&c.request_id)));
-    f.push(("eventID", js(&rng.uuid())));
-    f.push(("readOnly", "true".into()));
-    f.push(("eventType", js("AwsApiCall")));
-    f.push(("managementEvent", "true".into()));
-    f.push(("recipientAccountId", js(ACCOUNT)));
-    f.push(("eventCategory", js("Management")));
-    obj(&f)
 }
 
 /// Another service's event (or a Bedrock call that invokes no model), as every trail has.
-fn other_event(rng: &mut Rng, region: &str, ts_ms: i64) -> String {
+fn other_event<'a>(rng: &mut Rng, region: &'a str, ts_ms: i64) -> Event<'a> {
     let (source, name, params) = *rng.pick(&[
         ("s3.amazonaws.com", "GetBucketAcl", "{\"bucketName\":\"example-bucket\"}"),
         ("sts.amazonaws.com", "AssumeRole", "{\"roleSessionName\":\"worker\",\"durationSeconds\":3600}"),
@@ -142,21 +230,28 @@ fn other_event(rng: &mut Rng, region: &str, ts_ms: i64) -> String {
         ),
         ("ec2.amazonaws.com", "DescribeInstances", "{\"maxResults\":5}"),
     ]);
-    obj(&[
-        ("eventVersion", js("1.09")),
-        ("userIdentity", obj(&[("type", js("AWSService")), ("invokedBy", js("ec2.amazonaws.com"))])),
-        ("eventTime", js(&timestamp(ts_ms / 1000 * 1000, false))),
-        ("eventSource", js(source)),
-        ("eventName", js(name)),
-        ("awsRegion", js(region)),
-        ("requestParameters", params.to_string()),
-        ("responseElements", "null".into()),
-        ("requestID", js(&rng.uuid())),
-        ("eventID", js(&rng.uuid())),
-        ("eventType", js("AwsApiCall")),
-        ("recipientAccountId", js(ACCOUNT)),
-        ("eventCategory", js("Management")),
-    ])
+    Event {
+        event_version: "1.09",
+        user_identity: UserIdentity::service("ec2.amazonaws.com"),
+        event_time: timestamp(ts_ms / 1000 * 1000, false),
+        event_source: source,
+        event_name: name,
+        aws_region: region,
+        source_ip_address: None,
+        user_agent: None,
+        error_code: None,
+        error_message: None,
+        request_parameters: Parameters::Raw(RawValue::from_string(params.to_string()).expect("static JSON")),
+        response_elements: None,
+        additional_event_data: None,
+        request_id: rng.uuid(),
+        event_id: rng.uuid(),
+        read_only: None,
+        event_type: "AwsApiCall",
+        management_event: None,
+        recipient_account_id: ACCOUNT,
+        event_category: "Management",
+    }
 }
 
 pub struct TrailWritten {
@@ -183,7 +278,7 @@ pub fn write(out: &Path, logged: Vec<Call>, seed: u64, records: u64, start_ms: i
         while j < calls.len() && calls[j].source == source && calls[j].ts_ms.div_euclid(DAY_MS) == day {
             j += 1;
         }
-        let mut events: Vec<(i64, String)> = calls[i..j].iter().map(|c| (c.ts_ms, event(&mut rng, c))).collect();
+        let mut events: Vec<(i64, Event)> = calls[i..j].iter().map(|c| (c.ts_ms, event(&mut rng, c))).collect();
         for _ in 0..1 + rng.below(3) {
             let at = day * DAY_MS + rng.below(DAY_MS as u64) as i64;
             events.push((at, other_event(&mut rng, &source, at)));
@@ -192,7 +287,8 @@ pub fn write(out: &Path, logged: Vec<Call>, seed: u64, records: u64, start_ms: i
         let t = DateTime::<Utc>::from_timestamp_millis(events.last().map_or(day * DAY_MS, |e| e.0)).expect("in range");
         let dir = root.join(&source).join(format!("{:04}/{:02}/{:02}", t.year(), t.month(), t.day()));
         fs::create_dir_all(&dir)?;
-        let doc = format!("{{\"Records\":[{}]}}", events.into_iter().map(|e| e.1).collect::<Vec<_>>().join(","));
+        let doc = Document { records: events.into_iter().map(|e| e.1).collect() };
+        let doc = serde_json::to_string(&doc).expect("a trail serialises");
         let name = format!(
             "{ACCOUNT}_CloudTrail_{source}_{}T{:02}{:02}Z_{:016x}.json.gz",
             t.format("%Y%m%d"),
@@ -200,7 +296,7 @@ pub fn write(out: &Path, logged: Vec<Call>, seed: u64, records: u64, start_ms: i
             t.minute() / 5 * 5,
             rng.next_u64()
         );
-        fs::write(dir.join(name), gzip_members(&[doc.as_bytes()])?)?;
+        write_atomic(&dir.join(name), &gzip_members(&[doc.as_bytes()])?)?;
         files += 1;
         i = j;
     }

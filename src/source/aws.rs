@@ -233,13 +233,20 @@ mod page_tests {
 
     #[test]
     fn pages_stop_at_the_end_a_repeat_or_the_bound() {
-        let mut p = Pages::default();
+        // The errors as users read them.
+        struct P(Pages);
+        impl P {
+            fn next(&mut self, token: Option<String>, call: &str) -> Result<Option<String>, String> {
+                self.0.next(token, call).map_err(|e| e.to_string())
+            }
+        }
+        let mut p = P(Pages::default());
         assert_eq!(p.next(Some("a".into()), "L"), Ok(Some("a".into())));
         assert_eq!(p.next(Some("b".into()), "L"), Ok(Some("b".into())));
         assert_eq!(p.next(Some(String::new()), "L"), Ok(None));
         assert_eq!(p.next(None, "L"), Ok(None));
         assert!(p.next(Some("a".into()), "L").unwrap_err().contains("page 3 handed back a page token already used"));
-        let mut p = Pages::default();
+        let mut p = P(Pages::default());
         for i in 1..MAX_PAGES {
             assert!(p.next(Some(i.to_string()), "L").is_ok(), "{i}");
         }
@@ -268,17 +275,23 @@ impl Pages {
 
     /// `Ok(Some(token))`: read the next page; `Ok(None)`: the listing is done. A token handed out
     /// twice, or more than `MAX_PAGES` pages, is an error: what was read is incomplete.
-    pub fn next(&mut self, token: Option<String>, call: &str) -> Result<Option<String>, String> {
+    pub fn next(&mut self, token: Option<String>, call: &str) -> Result<Option<String>, PagesError> {
         let Some(token) = token.filter(|t| !t.is_empty()) else { return Ok(None) };
         if self.seen.len() + 1 >= self.max {
-            return Err(format!("{call}: still more pages after {}; stopped (no real listing is that long)", self.max));
+            return Err(PagesError::TooMany { call: call.to_string(), max: self.max });
         }
         if !self.seen.insert(token.clone()) {
-            return Err(format!(
-                "{call}: page {} handed back a page token already used; the listing would never end",
-                self.seen.len() + 1
-            ));
+            return Err(PagesError::Repeated { call: call.to_string(), page: self.seen.len() + 1 });
         }
         Ok(Some(token))
     }
+}
+
+/// A listing that must stop, because it would never end.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PagesError {
+    #[error("{call}: still more pages after {max}; stopped (no real listing is that long)")]
+    TooMany { call: String, max: usize },
+    #[error("{call}: page {page} handed back a page token already used; the listing would never end")]
+    Repeated { call: String, page: usize },
 }

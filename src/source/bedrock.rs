@@ -7,7 +7,7 @@ use aws_sdk_bedrock::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_bedrock::types::InferenceProfileType;
 
 use super::aws::{self, Action, AwsSettings};
-use crate::inputs::profiles::{arn_region, Profile};
+use crate::given::profiles::{arn_region, Profile};
 use crate::record::model_id::{canonicalise, ModelIdKind};
 
 #[derive(Debug, thiserror::Error)]
@@ -16,8 +16,21 @@ pub enum FetchError {
     NoRegion,
     #[error("{0}")]
     Call(String),
-    #[error("{arn}: {message}")]
-    Shape { arn: String, message: String },
+    #[error(transparent)]
+    Pages(#[from] aws::PagesError),
+    #[error("{arn}: {problem}")]
+    Shape { arn: String, problem: ModelsProblem },
+}
+
+/// Why an application profile's model ARNs name no one model.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ModelsProblem {
+    #[error("model `{0}` is not a foundation-model ARN")]
+    NotAFoundationModel(String),
+    #[error("lists no model")]
+    NoModel,
+    #[error("names more than one model (`{0}`, `{1}`)")]
+    SeveralModels(String, String),
 }
 
 /// What one region gave.
@@ -53,7 +66,7 @@ pub async fn fetch(settings: &AwsSettings, region: Option<&str>) -> Result<(Stri
         .await
         .map_err(|e| call_error(&e, "bedrock:ListInferenceProfiles", &resource))?;
         summaries.extend(page.inference_profile_summaries.unwrap_or_default());
-        token = pages.next(page.next_token, &format!("ListInferenceProfiles in {region}")).map_err(FetchError::Call)?;
+        token = pages.next(page.next_token, &format!("ListInferenceProfiles in {region}"))?;
         if token.is_none() {
             break;
         }
@@ -74,7 +87,7 @@ pub async fn fetch(settings: &AwsSettings, region: Option<&str>) -> Result<(Stri
         let tags = tags.map_err(|e| call_error(&e, "bedrock:ListTagsForResource", &arn))?;
         let model_arns: Vec<&str> = get.models().iter().filter_map(|m| m.model_arn()).collect();
         let (model, regions) =
-            model_and_regions(&model_arns).map_err(|message| FetchError::Shape { arn: arn.clone(), message })?;
+            model_and_regions(&model_arns).map_err(|problem| FetchError::Shape { arn: arn.clone(), problem })?;
         let tags: BTreeMap<String, String> =
             tags.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect();
         fetched.profiles.push(Profile {
@@ -103,13 +116,13 @@ where
 
 /// An application profile's foundation-model ARNs (one per region it can send a request to)
 /// -> its base model and those regions, sorted. Every ARN must name the same model.
-pub fn model_and_regions(model_arns: &[&str]) -> Result<(String, Vec<String>), String> {
+pub fn model_and_regions(model_arns: &[&str]) -> Result<(String, Vec<String>), ModelsProblem> {
     let mut models = BTreeSet::new();
     let mut regions = BTreeSet::new();
     for arn in model_arns {
         let c = canonicalise(arn);
         if c.kind != ModelIdKind::FoundationModel || !arn.starts_with("arn:") {
-            return Err(format!("model `{arn}` is not a foundation-model ARN"));
+            return Err(ModelsProblem::NotAFoundationModel(arn.to_string()));
         }
         models.insert(c.base.to_string());
         if let Some(r) = arn_region(arn) {
@@ -119,8 +132,8 @@ pub fn model_and_regions(model_arns: &[&str]) -> Result<(String, Vec<String>), S
     let mut models = models.into_iter();
     match (models.next(), models.next()) {
         (Some(model), None) => Ok((model, regions.into_iter().collect())),
-        (None, _) => Err("lists no model".into()),
-        (Some(a), Some(b)) => Err(format!("names more than one model (`{a}`, `{b}`)")),
+        (None, _) => Err(ModelsProblem::NoModel),
+        (Some(a), Some(b)) => Err(ModelsProblem::SeveralModels(a, b)),
     }
 }
 
@@ -167,7 +180,7 @@ mod tests {
                 "names more than one model (`a.one-v1:0`, `b.two-v1:0`)",
             ),
         ] {
-            let err = model_and_regions(&arns).unwrap_err();
+            let err = model_and_regions(&arns).unwrap_err().to_string();
             assert!(err.contains(want), "{arns:?}: {err}");
         }
     }

@@ -20,8 +20,9 @@ pub struct LogGroup {
 }
 
 impl LogGroup {
-    pub fn parse(text: &str) -> Result<LogGroup, String> {
-        let rest = text.strip_prefix("cloudwatch:").ok_or_else(|| format!("{text}: not a cloudwatch: source"))?;
+    pub fn parse(text: &str) -> Result<LogGroup, super::NotASource> {
+        let bad = |expected| super::NotASource::new(text, expected);
+        let rest = text.strip_prefix("cloudwatch:").ok_or_else(|| bad("not a cloudwatch: source"))?;
         if let Some(arn) = rest.strip_prefix("arn:") {
             // arn:PARTITION:logs:REGION:ACCOUNT:log-group:NAME[:*]
             let parts: Vec<&str> = arn.splitn(5, ':').collect();
@@ -32,11 +33,11 @@ impl LogGroup {
                 (true, Some(name)) if !name.is_empty() => {
                     Ok(LogGroup { name: name.into(), region: Some(parts[2].into()) })
                 }
-                _ => Err(format!("{text}: not a log-group ARN (arn:aws:logs:REGION:ACCOUNT:log-group:NAME)")),
+                _ => Err(bad("not a log-group ARN (arn:aws:logs:REGION:ACCOUNT:log-group:NAME)")),
             };
         }
         if rest.is_empty() {
-            return Err(format!("{text}: no log group name (expected cloudwatch:LOG_GROUP)"));
+            return Err(bad("no log group name (expected cloudwatch:LOG_GROUP)"));
         }
         Ok(LogGroup { name: rest.into(), region: None })
     }
@@ -166,7 +167,7 @@ mod tests {
             ),
         ];
         for (text, want) in cases {
-            let got = LogGroup::parse(text);
+            let got = LogGroup::parse(text).map_err(|e| e.to_string());
             match want {
                 Ok((n, r)) => assert_eq!(got, Ok(LogGroup { name: n.into(), region: r.map(Into::into) }), "{text}"),
                 Err(e) => assert_eq!(got, Err(e.to_string()), "{text}"),

@@ -24,13 +24,14 @@ pub struct History {
 }
 
 impl History {
-    pub fn parse(text: &str) -> Result<History, String> {
-        let region = text.strip_prefix("cloudtrail:").ok_or_else(|| format!("{text}: not a cloudtrail: source"))?;
+    pub fn parse(text: &str) -> Result<History, super::NotASource> {
+        let bad = |expected| super::NotASource::new(text, expected);
+        let region = text.strip_prefix("cloudtrail:").ok_or_else(|| bad("not a cloudtrail: source"))?;
         let valid = !region.is_empty()
             && region.len() <= 32
             && region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         if !valid {
-            return Err(format!("{text}: expected cloudtrail:REGION, such as cloudtrail:eu-west-1"));
+            return Err(bad("expected cloudtrail:REGION, such as cloudtrail:eu-west-1"));
         }
         Ok(History { region: region.into() })
     }
@@ -83,11 +84,11 @@ pub async fn fetch(job: Job, tx: Sender<Unit>, report: Arc<Mutex<FetchReport>>) 
     let name = history.name();
     let (start, end, note) = range(start_ms, end_ms, now_ms);
     if let Some(note) = note {
-        eprintln!("mila: {name}: {note}");
+        crate::tell::line(&format!("mila: {name}: {note}"));
     }
     let days = (end - start) as f64 / DAY_MS as f64;
     if days > 1.0 {
-        eprintln!("mila: {name}: {}", pace_note(days));
+        crate::tell::line(&format!("mila: {name}: {}", pace_note(days)));
     }
     // The region named is the one read, whatever `--region` or the profile say.
     let in_region = AwsSettings { region: Some(history.region.clone()), ..settings.clone() };

@@ -145,6 +145,20 @@ pub fn start(job: CloudJob, report: Arc<std::sync::Mutex<FetchReport>>) -> impl 
     std::iter::from_fn(move || rx.blocking_recv())
 }
 
+/// A source named on the command line that is not one: the text, and the form it should take.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{text}: {expected}")]
+pub struct NotASource {
+    pub text: String,
+    pub expected: &'static str,
+}
+
+impl NotASource {
+    pub fn new(text: &str, expected: &'static str) -> NotASource {
+        NotASource { text: text.to_string(), expected }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
     #[error("source {path}: no such file or directory")]

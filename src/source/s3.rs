@@ -10,7 +10,7 @@ use chrono::{DateTime, Datelike, Timelike};
 use tokio::sync::mpsc::Sender;
 
 use super::aws::{backoff, describe, is_transient, with_retries, Action, AwsSettings};
-use super::{FetchReport, Problem, Unit};
+use super::{FetchReport, NotASource, Problem, Unit};
 use crate::window::HOUR_MS;
 
 /// `s3://BUCKET/PREFIX` as the user wrote it.
@@ -21,11 +21,11 @@ pub struct Location {
 }
 
 impl Location {
-    pub fn parse(text: &str) -> Result<Location, String> {
-        let rest = text.strip_prefix("s3://").ok_or_else(|| format!("{text}: not an s3:// address"))?;
+    pub fn parse(text: &str) -> Result<Location, NotASource> {
+        let rest = text.strip_prefix("s3://").ok_or_else(|| NotASource::new(text, "not an s3:// address"))?;
         let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
         if bucket.is_empty() {
-            return Err(format!("{text}: no bucket name (expected s3://BUCKET/PREFIX)"));
+            return Err(NotASource::new(text, "no bucket name (expected s3://BUCKET/PREFIX)"));
         }
         Ok(Location { bucket: bucket.into(), prefix: prefix.into() })
     }
@@ -84,8 +84,42 @@ pub fn is_log_key(key: &str) -> bool {
     super::file::is_log_file(std::path::Path::new(key))
 }
 
+/// Why an S3 call or an object's body could not be had.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum S3Error {
+    /// A request that failed for good, said by `aws::describe`.
+    #[error("{0}")]
+    Call(String),
+    /// An object that could not be had whole, however often it was asked for.
+    #[error("{resource}: {last}; gave up after {attempts} attempts")]
+    GaveUp { resource: String, last: Attempt, attempts: u32 },
+    #[error("fetch task failed: {0}")]
+    Task(String),
+}
+
+/// How the last attempt at an object failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Attempt {
+    /// A request that failed and might work again (throttled, a 5xx, a connection reset).
+    #[error("{0}")]
+    Call(String),
+    #[error(transparent)]
+    Body(#[from] BodyError),
+}
+
+/// How a body stopped short.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BodyError {
+    #[error("body stalled for {after:?} after {got} of {expected} bytes")]
+    Stalled { after: std::time::Duration, got: u64, expected: u64 },
+    #[error("body cut short after {got} of {expected} bytes: {cause}")]
+    Broken { got: u64, expected: u64, cause: String },
+    #[error("body cut short: {got} of {expected} bytes")]
+    Short { got: u64, expected: u64 },
+}
+
 /// A GET in flight: the object's bytes, or why it could not be read.
-type Download = tokio::task::JoinHandle<Result<Vec<u8>, String>>;
+type Download = tokio::task::JoinHandle<Result<Vec<u8>, S3Error>>;
 
 /// Objects listed larger than this are not held whole (`concurrency` of them would be) but
 /// read as their body arrives. Bedrock writes objects of a few MB.
@@ -95,7 +129,7 @@ pub const STREAM_ABOVE: u64 = 64 << 20;
 /// A body cut short or stalled is a read error at that point: the lines before it are kept.
 pub struct BodyReader {
     /// Chunks, then an empty chunk for the end; a channel closed before it is an error too.
-    chunks: tokio::sync::mpsc::Receiver<Result<Vec<u8>, String>>,
+    chunks: tokio::sync::mpsc::Receiver<Result<Vec<u8>, BodyError>>,
     chunk: Vec<u8>,
     at: usize,
     ended: bool,
@@ -116,7 +150,7 @@ impl std::io::Read for BodyReader {
             match self.chunks.blocking_recv() {
                 Some(Ok(chunk)) if chunk.is_empty() => self.ended = true,
                 Some(Ok(chunk)) => (self.chunk, self.at) = (chunk, 0),
-                Some(Err(message)) => return Err(std::io::Error::other(message)),
+                Some(Err(e)) => return Err(std::io::Error::other(e)),
                 None => return Err(std::io::Error::other("the download stopped before the end of the body")),
             }
         }
@@ -160,7 +194,7 @@ impl Part {
 pub async fn fetch(job: Job, tx: Sender<Unit>, report: Arc<Mutex<FetchReport>>) {
     let Job { location, listing, part, settings, seen } = job;
     let mut client = client(&super::aws::load_config(&settings, None).await);
-    let fatal = |message: String| report.lock().expect("report lock").fatal = Some(message);
+    let fatal = |e: S3Error| report.lock().expect("report lock").fatal = Some(e.to_string());
     // The bucket may live in another region: follow S3's redirect once, as the AWS CLI does.
     match bucket_region(&client, &location, settings.body_attempts).await {
         Ok(Some(region)) => {
@@ -168,7 +202,7 @@ pub async fn fetch(job: Job, tx: Sender<Unit>, report: Arc<Mutex<FetchReport>>) 
             client = self::client(&config);
         }
         Ok(None) => {}
-        Err(message) => return fatal(message),
+        Err(e) => return fatal(e),
     }
     let pruned = match (listing.since_ms, listing.until_ms, part) {
         (Some(since), Some(until), Part::Logs) => hour_prefixes(&client, &location, since, until, &settings).await,
@@ -181,7 +215,7 @@ pub async fn fetch(job: Job, tx: Sender<Unit>, report: Arc<Mutex<FetchReport>>) 
         (Some(_), Some(_)) => match pruned {
             Ok(Some(p)) => p,
             Ok(None) => vec![location.prefix.clone()],
-            Err(message) => return fatal(message),
+            Err(e) => return fatal(e),
         },
         _ => vec![location.prefix.clone()],
     };
@@ -191,7 +225,7 @@ pub async fn fetch(job: Job, tx: Sender<Unit>, report: Arc<Mutex<FetchReport>>) 
     for prefix in prefixes {
         let objects = match list(&client, &location, &prefix, None, &settings).await {
             Ok(o) => o.0,
-            Err(message) => return fatal(message),
+            Err(e) => return fatal(e),
         };
         for object in objects {
             if !part.holds(&object.key) {
@@ -220,7 +254,9 @@ pub async fn fetch(job: Job, tx: Sender<Unit>, report: Arc<Mutex<FetchReport>>) 
                             return;
                         }
                     }
-                    Err(message) => report.lock().expect("report lock").problems.push(Problem { unit: url, message }),
+                    Err(e) => {
+                        report.lock().expect("report lock").problems.push(Problem { unit: url, message: e.to_string() })
+                    }
                 }
                 continue;
             }
@@ -254,7 +290,7 @@ async fn deliver(
     report: &Mutex<FetchReport>,
 ) -> bool {
     let url: Arc<str> = location.url(&info.key).into();
-    match handle.await.unwrap_or_else(|e| Err(format!("fetch task failed: {e}"))) {
+    match handle.await.unwrap_or_else(|e| Err(S3Error::Task(e.to_string()))) {
         Ok(bytes) => {
             {
                 let mut r = report.lock().expect("report lock");
@@ -263,8 +299,8 @@ async fn deliver(
             }
             tx.send(Unit::Object { name: url, bytes }).await.is_ok()
         }
-        Err(message) => {
-            report.lock().expect("report lock").problems.push(Problem { unit: url, message });
+        Err(e) => {
+            report.lock().expect("report lock").problems.push(Problem { unit: url, message: e.to_string() });
             true
         }
     }
@@ -283,7 +319,7 @@ pub fn client(config: &aws_config::SdkConfig) -> Client {
 }
 
 /// The bucket's own region when S3 says the request went to the wrong one.
-pub async fn bucket_region(client: &Client, location: &Location, attempts: u32) -> Result<Option<String>, String> {
+pub async fn bucket_region(client: &Client, location: &Location, attempts: u32) -> Result<Option<String>, S3Error> {
     let probe = || client.list_objects_v2().bucket(&location.bucket).prefix(&location.prefix).max_keys(1).send();
     match with_retries(attempts, probe).await {
         Ok(_) => Ok(None),
@@ -302,7 +338,7 @@ pub async fn bucket_region(client: &Client, location: &Location, attempts: u32) 
                 }
             }
             let resource = format!("s3://{}/{}", location.bucket, location.prefix);
-            Err(describe(&e, &Action { permission: "s3:ListBucket", resource: &resource }))
+            Err(S3Error::Call(describe(&e, &Action { permission: "s3:ListBucket", resource: &resource })))
         }
     }
 }
@@ -314,7 +350,7 @@ async fn list(
     prefix: &str,
     delimiter: Option<&str>,
     settings: &AwsSettings,
-) -> Result<(Vec<ObjectInfo>, Vec<String>), String> {
+) -> Result<(Vec<ObjectInfo>, Vec<String>), S3Error> {
     let resource = format!("s3://{}/{prefix}", location.bucket);
     let action = Action { permission: "s3:ListBucket", resource: &resource };
     let (mut objects, mut folders, mut token) = (Vec::new(), Vec::new(), None::<String>);
@@ -329,7 +365,8 @@ async fn list(
                 .set_continuation_token(token.clone())
                 .send()
         };
-        let page = with_retries(settings.body_attempts, call).await.map_err(|e| describe(&e, &action))?;
+        let page =
+            with_retries(settings.body_attempts, call).await.map_err(|e| S3Error::Call(describe(&e, &action)))?;
         for o in page.contents() {
             let key = o.key().unwrap_or_default().to_string();
             let etag = o.e_tag().unwrap_or_default().trim_matches('"').to_string();
@@ -351,7 +388,7 @@ async fn hour_prefixes(
     since_ms: i64,
     until_ms: i64,
     settings: &AwsSettings,
-) -> Result<Option<Vec<String>>, String> {
+) -> Result<Option<Vec<String>>, S3Error> {
     let user = location.prefix.as_str();
     let roots = region_roots(client, location, settings).await?;
     if roots.is_empty() {
@@ -388,7 +425,7 @@ pub fn layout_base(user: &str) -> String {
 
 /// The folders `.../AWSLogs/ACCOUNT/BedrockModelInvocationLogs/REGION/` that exist and overlap
 /// the location's prefix, found by listing each `*` of the layout.
-async fn region_roots(client: &Client, location: &Location, settings: &AwsSettings) -> Result<Vec<String>, String> {
+async fn region_roots(client: &Client, location: &Location, settings: &AwsSettings) -> Result<Vec<String>, S3Error> {
     let user = location.prefix.as_str();
     let mut roots = vec![layout_base(user)];
     for segment in LAYOUT {
@@ -414,7 +451,7 @@ async fn region_roots(client: &Client, location: &Location, settings: &AwsSettin
 pub async fn delivery_layout(
     location: &Location,
     settings: &AwsSettings,
-) -> Result<(Vec<String>, Vec<String>), String> {
+) -> Result<(Vec<String>, Vec<String>), S3Error> {
     let mut client = client(&super::aws::load_config(settings, None).await);
     if let Some(region) = bucket_region(&client, location, settings.body_attempts).await? {
         let config = super::aws::load_config(&AwsSettings { region: Some(region), ..settings.clone() }, None).await;
@@ -439,7 +476,7 @@ const TRAIL: &str = "CloudTrail/";
 
 /// The folders `.../CloudTrail/REGION/` under the location, found by listing: accounts (or an
 /// organisation's id, then its accounts), then regions.
-async fn trail_roots(client: &Client, location: &Location, settings: &AwsSettings) -> Result<Vec<String>, String> {
+async fn trail_roots(client: &Client, location: &Location, settings: &AwsSettings) -> Result<Vec<String>, S3Error> {
     let user = location.prefix.as_str();
     let logs = format!("{}AWSLogs/", layout_base(user));
     if !compatible(user, &logs) {
@@ -476,7 +513,7 @@ async fn trail_day_prefixes(
     since_ms: i64,
     until_ms: i64,
     settings: &AwsSettings,
-) -> Result<Option<Vec<String>>, String> {
+) -> Result<Option<Vec<String>>, S3Error> {
     let roots = trail_roots(client, location, settings).await?;
     if roots.is_empty() {
         return Ok(None);
@@ -493,7 +530,7 @@ async fn days_under(
     since_ms: i64,
     until_ms: i64,
     settings: &AwsSettings,
-) -> Result<Vec<String>, String> {
+) -> Result<Vec<String>, S3Error> {
     let user = location.prefix.as_str();
     let mut prefixes = Vec::new();
     for root in roots {
@@ -516,7 +553,7 @@ async fn day_prefixes(
     since_ms: i64,
     until_ms: i64,
     settings: &AwsSettings,
-) -> Result<Vec<String>, String> {
+) -> Result<Vec<String>, S3Error> {
     // Folder years have four digits: the bounds are clamped to them.
     let (min, max) = (chrono::NaiveDate::from_ymd_opt(0, 1, 1), chrono::NaiveDate::from_ymd_opt(9999, 12, 31));
     let day = |ms: i64| DateTime::from_timestamp_millis(ms).map(|t| t.date_naive());
@@ -549,11 +586,11 @@ async fn stream(
     info: ObjectInfo,
     s: &AwsSettings,
     report: Arc<Mutex<FetchReport>>,
-) -> Result<(BodyReader, tokio::task::JoinHandle<()>), String> {
+) -> Result<(BodyReader, tokio::task::JoinHandle<()>), S3Error> {
     let resource = location.url(&info.key);
     let action = Action { permission: "s3:GetObject", resource: &resource };
     let request = || client.get_object().bucket(&location.bucket).key(&info.key).send();
-    let out = with_retries(s.body_attempts, request).await.map_err(|e| describe(&e, &action))?;
+    let out = with_retries(s.body_attempts, request).await.map_err(|e| S3Error::Call(describe(&e, &action)))?;
     let expected = out.content_length().map(|n| n.max(0) as u64).unwrap_or(info.size);
     let (tx, rx) = tokio::sync::mpsc::channel(16);
     let (mut body, read_timeout, source) = (out.body, s.read_timeout, location.url(&location.prefix));
@@ -561,14 +598,14 @@ async fn stream(
         let mut got = 0u64;
         let failed = loop {
             match tokio::time::timeout(read_timeout, body.next()).await {
-                Err(_) => break format!("body stalled for {read_timeout:?} after {got} of {expected} bytes"),
+                Err(_) => break BodyError::Stalled { after: read_timeout, got, expected },
                 Ok(Some(Ok(chunk))) => {
                     got += chunk.len() as u64;
                     if !chunk.is_empty() && tx.send(Ok(chunk.to_vec())).await.is_err() {
                         return;
                     }
                 }
-                Ok(Some(Err(e))) => break format!("body cut short after {got} of {expected} bytes: {e}"),
+                Ok(Some(Err(e))) => break BodyError::Broken { got, expected, cause: e.to_string() },
                 Ok(None) if got == expected => {
                     {
                         let mut r = report.lock().expect("report lock");
@@ -578,7 +615,7 @@ async fn stream(
                     let _ = tx.send(Ok(Vec::new())).await;
                     return;
                 }
-                Ok(None) => break format!("body cut short: {got} of {expected} bytes"),
+                Ok(None) => break BodyError::Short { got, expected },
             }
         };
         let _ = tx.send(Err(failed)).await;
@@ -588,10 +625,10 @@ async fn stream(
 
 /// GETs one object whole. The SDK retries failed requests but not a body cut short or stalled
 /// mid-way, so mila retries the whole GET itself, a few times, before calling it unreadable.
-async fn get(client: &Client, bucket: &str, key: &str, listed_size: u64, s: &AwsSettings) -> Result<Vec<u8>, String> {
+async fn get(client: &Client, bucket: &str, key: &str, listed_size: u64, s: &AwsSettings) -> Result<Vec<u8>, S3Error> {
     let resource = format!("s3://{bucket}/{key}");
     let action = Action { permission: "s3:GetObject", resource: &resource };
-    let mut last = String::new();
+    let mut last = Attempt::Call(String::new());
     for attempt in 0..s.body_attempts {
         if attempt > 0 {
             tokio::time::sleep(backoff(attempt)).await;
@@ -599,29 +636,28 @@ async fn get(client: &Client, bucket: &str, key: &str, listed_size: u64, s: &Aws
         let out = match client.get_object().bucket(bucket).key(key).send().await {
             Ok(out) => out,
             Err(e) if is_transient(&e) => {
-                last = describe(&e, &action);
+                last = Attempt::Call(describe(&e, &action));
                 continue;
             }
             // Deleted since it was listed, access denied: trying again will not help.
-            Err(e) => return Err(describe(&e, &action)),
+            Err(e) => return Err(S3Error::Call(describe(&e, &action))),
         };
         let expected = out.content_length().map(|n| n.max(0) as u64).unwrap_or(listed_size);
         let mut body = out.body;
         // The length is the server's word: it sizes the buffer only up to what is streamed.
         let mut buf = Vec::with_capacity(expected.min(STREAM_ABOVE) as usize);
-        last = loop {
+        let got = |buf: &Vec<u8>| buf.len() as u64;
+        last = Attempt::Body(loop {
             match tokio::time::timeout(s.read_timeout, body.next()).await {
-                Err(_) => {
-                    break format!("body stalled for {:?} after {} of {expected} bytes", s.read_timeout, buf.len())
-                }
+                Err(_) => break BodyError::Stalled { after: s.read_timeout, got: got(&buf), expected },
                 Ok(Some(Ok(chunk))) => buf.extend_from_slice(&chunk),
-                Ok(Some(Err(e))) => break format!("body cut short after {} of {expected} bytes: {e}", buf.len()),
-                Ok(None) if buf.len() as u64 == expected => return Ok(buf),
-                Ok(None) => break format!("body cut short: {} of {expected} bytes", buf.len()),
+                Ok(Some(Err(e))) => break BodyError::Broken { got: got(&buf), expected, cause: e.to_string() },
+                Ok(None) if got(&buf) == expected => return Ok(buf),
+                Ok(None) => break BodyError::Short { got: got(&buf), expected },
             }
-        };
+        });
     }
-    Err(format!("{resource}: {last}; gave up after {} attempts", s.body_attempts))
+    Err(S3Error::GaveUp { resource, last, attempts: s.body_attempts })
 }
 
 #[cfg(test)]
@@ -637,7 +673,7 @@ mod tests {
             ("s3:///logs", Err("s3:///logs: no bucket name (expected s3://BUCKET/PREFIX)")),
         ];
         for (text, want) in cases {
-            let got = Location::parse(text);
+            let got = Location::parse(text).map_err(|e| e.to_string());
             match want {
                 Ok((b, p)) => assert_eq!(got, Ok(Location { bucket: b.into(), prefix: p.into() }), "{text}"),
                 Err(e) => assert_eq!(got, Err(e.to_string()), "{text}"),

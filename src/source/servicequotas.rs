@@ -11,6 +11,8 @@ pub enum FetchError {
     NoRegion,
     #[error("{0}")]
     Call(String),
+    #[error(transparent)]
+    Pages(#[from] aws::PagesError),
 }
 
 /// One quota as Service Quotas names it, with its value (a number of any size: the caller judges it).
@@ -47,7 +49,7 @@ pub async fn fetch(settings: &AwsSettings, region: Option<&str>) -> Result<(Stri
                 .iter()
                 .map(|q| Listed { name: q.quota_name().unwrap_or_default().to_string(), value: q.value() }),
         );
-        token = pages.next(page.next_token, &format!("ListServiceQuotas in {region}")).map_err(FetchError::Call)?;
+        token = pages.next(page.next_token, &format!("ListServiceQuotas in {region}"))?;
         if token.is_none() {
             break;
         }

@@ -13,6 +13,7 @@
 //! never from S3 keys.
 
 pub mod place;
+pub mod plan;
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs;
@@ -23,7 +24,7 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::frame::col;
-use crate::inputs::profiles::Profiles;
+use crate::given::profiles::Profiles;
 use crate::record::model_id::{canonicalise, route};
 use crate::record::{ModelIdKind, RecordedBy, Route};
 use crate::source::aws::AwsSettings;

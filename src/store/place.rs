@@ -214,7 +214,7 @@ impl Place {
     pub fn unlock(&self, lock: &Lock) {
         if let (Place::S3(s), Lock::Object) = (self, lock) {
             if let Err(e) = s.delete(LOCK) {
-                eprintln!("mila: warning: could not remove the lock object {}: {e:#}", s.url(LOCK));
+                crate::tell::line(&format!("mila: warning: could not remove the lock object {}: {e:#}", s.url(LOCK)));
             }
         }
     }

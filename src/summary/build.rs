@@ -6,19 +6,20 @@ use polars::prelude::*;
 use super::schema::*;
 use crate::analysis::{attribution, capacity, cost, daily, errors, latency, rerouting, residency, tokens};
 use crate::frame::col;
-use crate::inputs::burndown::Burndown;
-use crate::inputs::policy::Policy;
-use crate::inputs::prices::Prices;
-use crate::inputs::profiles::Profiles;
-use crate::inputs::quotas::Quotas;
+use crate::given::burndown::Burndown;
+use crate::given::policy::Policy;
+use crate::given::prices::Prices;
+use crate::given::profiles::Profiles;
+use crate::given::quotas::Quotas;
 use crate::load::LoadStats;
 use crate::record::{RecordedBy, Route};
 use crate::tables::row::{rows, Row};
 use crate::tables::Tables;
 use crate::window::Window;
 
-/// The user's inputs that analyses need.
-pub struct Inputs<'a> {
+/// What the user gave besides the logs (prices, profiles, policy, quotas, burndown, metadata
+/// keys): the rules the sections apply to the tables.
+pub struct Given<'a> {
     pub prices: &'a Prices,
     pub profiles: &'a Profiles,
     pub policy: Option<&'a Policy>,
@@ -53,13 +54,13 @@ fn requests_by(table: &DataFrame, by: RecordedBy) -> PolarsResult<u64> {
     Ok(df.column(col::REQUESTS)?.u64()?.get(0).unwrap_or(0))
 }
 
-pub fn build(tables: &Tables, stats: &LoadStats, window: Window, inputs: &Inputs) -> PolarsResult<Summary> {
+pub fn build(tables: &Tables, stats: &LoadStats, window: Window, given: &Given) -> PolarsResult<Summary> {
     let usage = || tables.usage.clone().lazy();
     let errors = errors_section(usage())?;
     let sources = sources_section(tables, stats)?;
     // Without a single invocation-log record, tokens, latency and cost are unknown, not zero.
     let known = sources.not_available.is_empty();
-    let cost = known.then(|| cost_section(tables, inputs)).transpose()?;
+    let cost = known.then(|| cost_section(tables, given)).transpose()?;
     Ok(Summary {
         schema: SCHEMA,
         window: WindowOut { since: window.since_rfc3339(), until: window.until_rfc3339() },
@@ -68,15 +69,15 @@ pub fn build(tables: &Tables, stats: &LoadStats, window: Window, inputs: &Inputs
         latency: known.then(|| latency_section(tables)).transpose()?,
         tokens: known.then(|| tokens_section(logged(&tables.usage))).transpose()?,
         cost,
-        residency: inputs.policy.map(|p| residency_section(usage(), p)).transpose()?,
+        residency: given.policy.map(|p| residency_section(usage(), p)).transpose()?,
         errors,
         callers: callers_section(&tables.callers)?,
         coverage: coverage_section(tables, &sources, false)?,
         sources,
         comparison: None,
-        capacity: known.then(|| capacity_section(tables, inputs)),
-        daily: daily_section(usage(), inputs, known)?,
-        input: input_section(stats),
+        capacity: known.then(|| capacity_section(tables, given)),
+        daily: daily_section(usage(), given, known)?,
+        read: read_section(stats),
         engine: EngineOut::local(),
     })
 }
@@ -360,8 +361,8 @@ fn priced_by(table: LazyFrame, prices: &Prices, key: &str) -> PolarsResult<Vec<(
     Ok(rows(&df).map(|r| (r.opt_str(key), attributed(&r))).collect())
 }
 
-fn cost_section(tables: &Tables, inputs: &Inputs) -> PolarsResult<Cost> {
-    let priced = cost::priced(logged(&tables.usage), inputs.prices, &[])?;
+fn cost_section(tables: &Tables, given: &Given) -> PolarsResult<Cost> {
+    let priced = cost::priced(logged(&tables.usage), given.prices, &[])?;
     let grouped = |keys: &[&str]| cost::grouped(priced.clone(), keys).collect();
     let by_model: Vec<CostModel> = rows(&cost::by_model(priced.clone(), &[]).collect()?)
         .map(|r| CostModel { model: r.str(col::MODEL), figures: attributed(&r) })
@@ -375,14 +376,14 @@ fn cost_section(tables: &Tables, inputs: &Inputs) -> PolarsResult<Cost> {
     let by_service_tier = rows(&grouped(&[col::SERVICE_TIER])?)
         .map(|r| CostServiceTier { service_tier: r.str(col::SERVICE_TIER), figures: attributed(&r) })
         .collect();
-    let by_tag = rows(&cost::by_tag(priced, inputs.profiles, &[])?.collect()?)
+    let by_tag = rows(&cost::by_tag(priced, given.profiles, &[])?.collect()?)
         .map(|r| CostTag { key: r.str(cost::TAG_KEY), value: r.str(cost::TAG_VALUE), figures: attributed(&r) })
         .collect();
-    let by_identity = attribution::by_identity(priced_by(logged(&tables.callers), inputs.prices, col::IDENTITY_ARN)?);
-    let by_request_metadata = match inputs.metadata_keys {
+    let by_identity = attribution::by_identity(priced_by(logged(&tables.callers), given.prices, col::IDENTITY_ARN)?);
+    let by_request_metadata = match given.metadata_keys {
         [] => Vec::new(),
         keys => attribution::by_request_metadata(
-            priced_by(tables.metadata.clone().lazy(), inputs.prices, col::REQUEST_METADATA)?,
+            priced_by(tables.metadata.clone().lazy(), given.prices, col::REQUEST_METADATA)?,
             keys,
         ),
     };
@@ -398,8 +399,8 @@ fn cost_section(tables: &Tables, inputs: &Inputs) -> PolarsResult<Cost> {
         by_source_region,
         by_model_id_kind,
         by_service_tier,
-        prices: inputs.prices.source.clone(),
-        profiles: profiles_in_use(inputs.profiles),
+        prices: given.prices.source.clone(),
+        profiles: profiles_in_use(given.profiles),
     })
 }
 
@@ -433,7 +434,7 @@ fn residency_section(usage: LazyFrame, policy: &Policy) -> PolarsResult<Residenc
     })
 }
 
-fn capacity_section(tables: &Tables, inputs: &Inputs) -> Capacity {
+fn capacity_section(tables: &Tables, given: &Given) -> Capacity {
     let rows = rows(&tables.capacity)
         .map(|r| {
             let (requests, rerouted) = (r.u64(col::REQUESTS), r.u64(col::REROUTED));
@@ -459,8 +460,8 @@ fn capacity_section(tables: &Tables, inputs: &Inputs) -> Capacity {
         })
         .collect();
     Capacity {
-        quotas: inputs.quotas.name.clone(),
-        burndown: inputs.burndown.source.clone(),
+        quotas: given.quotas.name.clone(),
+        burndown: given.burndown.source.clone(),
         hot_share: capacity::HOT_SHARE,
         by_source_region_model_kind: rows,
     }
@@ -477,7 +478,7 @@ fn day(r: &Row) -> String {
     r.opt_i64(col::DAY).map(crate::window::date).unwrap_or_default()
 }
 
-fn daily_section(usage: LazyFrame, inputs: &Inputs, tokens_known: bool) -> PolarsResult<Daily> {
+fn daily_section(usage: LazyFrame, given: &Given, tokens_known: bool) -> PolarsResult<Daily> {
     let known = |v: u64| tokens_known.then_some(v);
     let by_source_region = rows(&daily::by_source_region(usage.clone()).collect()?)
         .map(|r| {
@@ -498,7 +499,7 @@ fn daily_section(usage: LazyFrame, inputs: &Inputs, tokens_known: bool) -> Polar
         })
         .collect();
     let logged = usage.filter(col(col::RECORDED_BY).eq(lit(RecordedBy::InvocationLog.as_str())));
-    let priced = cost::priced(logged, inputs.prices, &[col::DAY])?;
+    let priced = cost::priced(logged, given.prices, &[col::DAY])?;
     let cost_by_model = rows(&cost::by_model(priced.clone(), &[col::DAY]).collect()?)
         .map(|r| {
             let a = attributed(&r);
@@ -511,7 +512,7 @@ fn daily_section(usage: LazyFrame, inputs: &Inputs, tokens_known: bool) -> Polar
             }
         })
         .collect();
-    let cost_by_tag = rows(&cost::by_tag(priced, inputs.profiles, &[col::DAY])?.collect()?)
+    let cost_by_tag = rows(&cost::by_tag(priced, given.profiles, &[col::DAY])?.collect()?)
         .map(|r| {
             let a = attributed(&r);
             DayTagCost {
@@ -527,8 +528,8 @@ fn daily_section(usage: LazyFrame, inputs: &Inputs, tokens_known: bool) -> Polar
     Ok(Daily { by_source_region, cost_by_model, cost_by_tag })
 }
 
-fn input_section(stats: &LoadStats) -> Input {
-    Input {
+fn read_section(stats: &LoadStats) -> Read {
+    Read {
         units_read: stats.units_read,
         rejects: stats
             .rejects

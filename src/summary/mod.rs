@@ -4,5 +4,5 @@
 mod build;
 mod schema;
 
-pub use build::{build, coverage, Inputs};
+pub use build::{build, coverage, Given};
 pub use schema::*;

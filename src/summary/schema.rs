@@ -36,7 +36,9 @@ pub struct Summary {
     pub capacity: Option<Capacity>,
     /// Per UTC day: the series the charts draw.
     pub daily: Daily,
-    pub input: Input,
+    /// What reading met: units read, rejects, problems, files skipped.
+    #[serde(rename = "input")]
+    pub read: Read,
     pub engine: EngineOut,
 }
 
@@ -62,6 +64,18 @@ pub struct EngineOut {
 impl EngineOut {
     pub fn local() -> EngineOut {
         EngineOut { name: "local", queries: None, data_scanned_bytes: None, billed_bytes: None, cost_usd: None }
+    }
+
+    /// Two runs of one engine as one: queries, bytes and cost add up.
+    pub fn plus(self, b: &EngineOut) -> EngineOut {
+        let add = |x: Option<u64>, y: Option<u64>| x.zip(y).map(|(x, y)| x + y);
+        EngineOut {
+            queries: add(self.queries, b.queries),
+            data_scanned_bytes: add(self.data_scanned_bytes, b.data_scanned_bytes),
+            billed_bytes: add(self.billed_bytes, b.billed_bytes),
+            cost_usd: self.cost_usd.zip(b.cost_usd).map(|(x, y)| x + y),
+            ..self
+        }
     }
 
     pub fn athena(queries: u64, scanned: u64, billed: u64, cost_usd: f64) -> EngineOut {
@@ -447,7 +461,7 @@ pub struct DayTagCost {
 }
 
 #[derive(Debug, Serialize, PartialEq)]
-pub struct Input {
+pub struct Read {
     /// Files, objects or streams read.
     pub units_read: u64,
     pub rejects: Vec<RejectRow>,

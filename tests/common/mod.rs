@@ -1,4 +1,4 @@
-#![allow(dead_code)]
+#![allow(dead_code, clippy::print_stdout, clippy::print_stderr)]
 //! Helpers for running the real binary on fixture trees.
 
 pub mod aws;

@@ -3,7 +3,7 @@
 
 use super::latency::{Bars, Row, MAX_PAIRS};
 use super::{label, thousands};
-use crate::inputs::quotas::QuotaKind;
+use crate::given::quotas::QuotaKind;
 use crate::summary::Capacity;
 
 pub fn peaks(cap: &Capacity) -> Bars {

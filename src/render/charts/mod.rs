@@ -92,7 +92,7 @@ pub fn all(s: &Summary) -> Vec<Drawing> {
         match drawn {
             Ok(Ok(chart)) => Ok(chart),
             Ok(Err(e)) => Err(ChartError { name, message: format!("{e:#}") }),
-            Err(message) => Err(ChartError { name, message }),
+            Err(panicked) => Err(ChartError { name, message: panicked.to_string() }),
         }
     }
     let mut charts = vec![one(MATRIX, || heatmap::Flows::new(s)), one(RATE, || series::ReroutingRate::new(s))];

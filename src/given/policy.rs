@@ -59,7 +59,7 @@ impl Policy {
         // Globs are region names with `*` and `?`: anything else matches no region, and these
         // reach the Athena engine's SQL (quoted there too).
         let glob = |g: &toml::Spanned<String>| {
-            if crate::athena::quote::region_glob(g.get_ref()) {
+            if crate::names::region_glob(g.get_ref()) {
                 return Ok(g.get_ref().clone());
             }
             let line = 1 + text.as_bytes()[..g.span().start.min(text.len())].iter().filter(|b| **b == b'\n').count();

@@ -5,14 +5,14 @@ use std::collections::BTreeMap;
 
 use polars::prelude::*;
 
-use super::client::ResultTable;
+use super::client::{NoColumn, ResultTable};
 use super::sql::{self, records};
 use crate::analysis::capacity::{self, Minute, Rules};
 use crate::analysis::latency;
 use crate::frame::col;
-use crate::inputs::policy::{Policy, Verdict};
-use crate::inputs::profiles::Profiles;
-use crate::inputs::quotas::QuotaKind;
+use crate::given::policy::{Policy, Verdict};
+use crate::given::profiles::Profiles;
+use crate::given::quotas::QuotaKind;
 use crate::load::LoadStats;
 use crate::record::model_id::canonicalise;
 use crate::tables::{coverage, Tables};
@@ -27,16 +27,36 @@ enum Kind {
 
 use Kind::{Float, Int, Text};
 
-fn parse_int(table: &ResultTable, column: &str, v: &str) -> Result<i64, String> {
+/// Results that do not make the tables. Each is a bug in mila's SQL (or a result changed on
+/// the way), never a figure to guess at.
+#[derive(Debug, thiserror::Error)]
+pub enum ResultError {
+    #[error(transparent)]
+    Column(#[from] NoColumn),
+    #[error("the result of `{name}` has `{value}` in `{column}`, not an integer")]
+    NotAnInteger { name: &'static str, column: String, value: String },
+    #[error("`{name}` has `{value}` in `{column}`, not a number")]
+    NotANumber { name: &'static str, column: String, value: String },
+    #[error("no result for `{0}`")]
+    Missing(String),
+    #[error("model id `{id}`: Athena read it as {athena_model:?} ({athena_kind:?}), mila as {model} ({kind}); this is a bug in mila's SQL")]
+    Models { id: String, athena_model: Option<String>, athena_kind: Option<String>, model: String, kind: &'static str },
+    #[error("Athena listed {listed} violating requests where the policy finds {expected} in the usage table; this is a bug in mila's SQL")]
+    Violations { listed: u64, expected: u64 },
+    #[error("{0}")]
+    Frame(#[from] PolarsError),
+}
+
+fn parse_int(table: &ResultTable, column: &str, v: &str) -> Result<i64, ResultError> {
     // Athena prints whole doubles as `12.0`; sums and counts are integers either way.
     v.parse::<i64>()
         .ok()
         .or_else(|| v.parse::<f64>().ok().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e18).map(|f| f as i64))
-        .ok_or_else(|| format!("the result of `{}` has `{v}` in `{column}`, not an integer", table.name))
+        .ok_or_else(|| ResultError::NotAnInteger { name: table.name, column: column.to_string(), value: v.to_string() })
 }
 
 /// The named columns of a result as a frame, typed.
-fn frame(table: &ResultTable, columns: &[(&str, Kind)]) -> Result<DataFrame, String> {
+fn frame(table: &ResultTable, columns: &[(&str, Kind)]) -> Result<DataFrame, ResultError> {
     let mut out = Vec::with_capacity(columns.len());
     for (name, kind) in columns {
         let at = table.column(name)?;
@@ -52,8 +72,11 @@ fn frame(table: &ResultTable, columns: &[(&str, Kind)]) -> Result<DataFrame, Str
                 cells
                     .map(|c| {
                         c.map(|v| {
-                            v.parse::<f64>()
-                                .map_err(|_| format!("`{}` has `{v}` in `{name}`, not a number", table.name))
+                            v.parse::<f64>().map_err(|_| ResultError::NotANumber {
+                                name: table.name,
+                                column: name.to_string(),
+                                value: v.to_string(),
+                            })
                         })
                         .transpose()
                     })
@@ -62,7 +85,7 @@ fn frame(table: &ResultTable, columns: &[(&str, Kind)]) -> Result<DataFrame, Str
         };
         out.push(column);
     }
-    DataFrame::new(table.rows.len(), out).map_err(|e| e.to_string())
+    Ok(DataFrame::new(table.rows.len(), out)?)
 }
 
 fn sums() -> [(&'static str, Kind); 1 + col::TOKENS.len()] {
@@ -77,15 +100,15 @@ fn with_sums(keys: &[(&'static str, Kind)]) -> Vec<(&'static str, Kind)> {
     keys.iter().copied().chain(sums()).collect()
 }
 
-fn find<'a>(results: &'a [ResultTable], name: &str) -> Result<&'a ResultTable, String> {
-    results.iter().find(|r| r.name == name).ok_or_else(|| format!("no result for `{name}`"))
+fn find<'a>(results: &'a [ResultTable], name: &str) -> Result<&'a ResultTable, ResultError> {
+    results.iter().find(|r| r.name == name).ok_or_else(|| ResultError::Missing(name.to_string()))
 }
 
-fn text(table: &ResultTable, row: &[Option<String>], column: &str) -> Result<Option<String>, String> {
+fn text(table: &ResultTable, row: &[Option<String>], column: &str) -> Result<Option<String>, ResultError> {
     Ok(row[table.column(column)?].clone())
 }
 
-fn int(table: &ResultTable, row: &[Option<String>], column: &str) -> Result<u64, String> {
+fn int(table: &ResultTable, row: &[Option<String>], column: &str) -> Result<u64, ResultError> {
     match &row[table.column(column)?] {
         None => Ok(0),
         Some(v) => parse_int(table, column, v).map(|n| n.max(0) as u64),
@@ -95,7 +118,7 @@ fn int(table: &ResultTable, row: &[Option<String>], column: &str) -> Result<u64,
 /// The records statement -> the input figures: lines, rejects by reason, outside the window,
 /// duplicates and objects read; with a CloudTrail table, its calls, other events and the calls
 /// also in the logs added, as the local engine counts them.
-pub fn load_stats(results: &[ResultTable]) -> Result<LoadStats, String> {
+pub fn load_stats(results: &[ResultTable]) -> Result<LoadStats, ResultError> {
     let mut stats = LoadStats::default();
     add_lines(&mut stats, find(results, sql::RECORDS)?)?;
     if let Ok(t) = find(results, sql::TRAIL_RECORDS) {
@@ -103,7 +126,8 @@ pub fn load_stats(results: &[ResultTable]) -> Result<LoadStats, String> {
         add_lines(&mut stats, t)?;
         stats.units_read += units;
         let other = find(results, sql::TRAIL_OTHER)?;
-        stats.other_events = other.rows.iter().map(|r| int(other, r, sql::OTHER_EVENTS)).sum::<Result<u64, _>>()?;
+        stats.other_events =
+            other.rows.iter().map(|r| int(other, r, sql::OTHER_EVENTS)).sum::<Result<u64, ResultError>>()?;
         let c = find(results, sql::COVERAGE)?;
         for row in &c.rows {
             let (calls, only) = (int(c, row, coverage::CLOUDTRAIL_CALLS)?, int(c, row, coverage::CLOUDTRAIL_ONLY)?);
@@ -114,7 +138,7 @@ pub fn load_stats(results: &[ResultTable]) -> Result<LoadStats, String> {
 }
 
 /// One statement of lines by status (log lines, or a trail's calls) added to `stats`.
-fn add_lines(stats: &mut LoadStats, t: &ResultTable) -> Result<(), String> {
+fn add_lines(stats: &mut LoadStats, t: &ResultTable) -> Result<(), ResultError> {
     for row in &t.rows {
         let lines = int(t, row, records::LINES)?;
         match text(t, row, records::STATUS)?.as_deref() {
@@ -140,7 +164,7 @@ fn add_lines(stats: &mut LoadStats, t: &ResultTable) -> Result<(), String> {
 }
 
 /// Logging coverage and the calls only in CloudTrail, when a CloudTrail table was read.
-fn coverage_tables(results: &[ResultTable]) -> Result<(DataFrame, DataFrame), String> {
+fn coverage_tables(results: &[ResultTable]) -> Result<(DataFrame, DataFrame), ResultError> {
     let Ok(c) = find(results, sql::COVERAGE) else {
         return Ok((crate::tables::no_coverage(), crate::tables::no_cloudtrail_only()));
     };
@@ -162,17 +186,17 @@ fn coverage_tables(results: &[ResultTable]) -> Result<(DataFrame, DataFrame), St
 }
 
 /// A `timestamp` column of epoch ms as the local tables' datetime.
-fn as_time(df: &mut DataFrame) -> Result<(), String> {
+fn as_time(df: &mut DataFrame) -> Result<(), ResultError> {
     let ts = df
         .column(col::TIMESTAMP)
-        .and_then(|c| c.as_materialized_series().cast(&DataType::Datetime(TimeUnit::Milliseconds, None)))
-        .map_err(|e| e.to_string())?;
-    df.with_column(ts.into_column()).map(|_| ()).map_err(|e| e.to_string())
+        .and_then(|c| c.as_materialized_series().cast(&DataType::Datetime(TimeUnit::Milliseconds, None)))?;
+    df.with_column(ts.into_column())?;
+    Ok(())
 }
 
 /// Every model id of the usage table read as Athena canonicalised it must read the same way
 /// here: the SQL copies `model_id::canonicalise`, and a difference is a bug, never a guess.
-fn same_models(usage: &ResultTable, profiles: &Profiles) -> Result<(), String> {
+fn same_models(usage: &ResultTable, profiles: &Profiles) -> Result<(), ResultError> {
     type Read = (Option<String>, Option<String>, Option<String>);
     let mut seen: std::collections::HashSet<Read> = std::collections::HashSet::new();
     for row in &usage.rows {
@@ -188,13 +212,13 @@ fn same_models(usage: &ResultTable, profiles: &Profiles) -> Result<(), String> {
             _ => c.base,
         };
         if key.1.as_deref() != Some(model) || key.2.as_deref() != Some(c.kind.as_str()) {
-            return Err(format!(
-                "model id `{}`: Athena read it as {:?} ({:?}), mila as {model} ({}); this is a bug in mila's SQL",
-                crate::escape::terminal(&id),
-                key.1,
-                key.2,
-                c.kind.as_str()
-            ));
+            return Err(ResultError::Models {
+                id: crate::escape::terminal(&id),
+                athena_model: key.1,
+                athena_kind: key.2,
+                model: model.to_string(),
+                kind: c.kind.as_str(),
+            });
         }
     }
     Ok(())
@@ -229,12 +253,12 @@ pub struct Context<'a> {
     pub metadata_keys: &'a [String],
 }
 
-fn sorted(df: DataFrame, by: &[&str]) -> Result<DataFrame, String> {
-    crate::analysis::sort_by(df.lazy(), by).collect().map_err(|e| e.to_string())
+fn sorted(df: DataFrame, by: &[&str]) -> Result<DataFrame, ResultError> {
+    Ok(crate::analysis::sort_by(df.lazy(), by).collect()?)
 }
 
 /// The tables of a report.
-pub fn report(results: &[ResultTable], cx: &Context) -> Result<Tables, String> {
+pub fn report(results: &[ResultTable], cx: &Context) -> Result<Tables, ResultError> {
     let usage_rows = find(results, sql::USAGE)?;
     same_models(usage_rows, cx.rules.profiles)?;
     let usage = frame(usage_rows, &with_sums(&USAGE_KEYS))?;
@@ -284,7 +308,7 @@ pub fn report(results: &[ResultTable], cx: &Context) -> Result<Tables, String> {
 
 /// The metadata table: each row's `--by-metadata` values as the JSON object the local engine
 /// keeps (only the keys asked for, which is all attribution reads).
-fn metadata(results: &[ResultTable], keys: &[String]) -> Result<DataFrame, String> {
+fn metadata(results: &[ResultTable], keys: &[String]) -> Result<DataFrame, ResultError> {
     let mut priced: Vec<(&str, Kind)> = vec![(col::REQUEST_METADATA, Text)];
     priced.extend(PRICED_KEYS);
     if keys.is_empty() {
@@ -312,7 +336,7 @@ fn metadata(results: &[ResultTable], keys: &[String]) -> Result<DataFrame, Strin
 /// The minutes, one row per (source region, model, model id, minute) -> each (source region,
 /// model, quota kind)'s peaks, as `tally` folds them: the quota kind is decided here, from the
 /// model id, by the same function, and a minute's parts of one kind are added up first.
-fn capacity(t: &ResultTable, rules: Rules) -> Result<DataFrame, String> {
+fn capacity(t: &ResultTable, rules: Rules) -> Result<DataFrame, ResultError> {
     type Key = (String, String, QuotaKind);
     let mut rows: BTreeMap<Key, BTreeMap<i64, Minute>> = BTreeMap::new();
     let mut kinds: BTreeMap<String, QuotaKind> = BTreeMap::new();
@@ -322,7 +346,8 @@ fn capacity(t: &ResultTable, rules: Rules) -> Result<DataFrame, String> {
         let model_id = text(t, row, col::MODEL_ID)?.unwrap_or_default();
         let kind = *kinds.entry(model_id.clone()).or_insert_with(|| QuotaKind::of(&model_id, rules.profiles));
         let minute_ms = int(t, row, col::MINUTE)? as i64;
-        let count = |name: &str| -> Result<u32, String> { Ok(u32::try_from(int(t, row, name)?).unwrap_or(u32::MAX)) };
+        let count =
+            |name: &str| -> Result<u32, ResultError> { Ok(u32::try_from(int(t, row, name)?).unwrap_or(u32::MAX)) };
         let part = Minute {
             requests: count(col::REQUESTS)?,
             rerouted: count(col::REROUTED)?,
@@ -334,12 +359,37 @@ fn capacity(t: &ResultTable, rules: Rules) -> Result<DataFrame, String> {
     }
     let minutes =
         rows.iter().map(|((s, m, k), minutes)| ((s.as_str(), m.as_str(), *k), minutes.iter().map(|(t, m)| (*t, *m))));
-    capacity::table(capacity::fold(minutes, rules)).map_err(|e| e.to_string())
+    Ok(capacity::table(capacity::fold(minutes, rules))?)
+}
+
+/// `prices --check`'s tables: usage only.
+pub fn usage(results: &[ResultTable], profiles: &Profiles) -> Result<Tables, ResultError> {
+    let usage_rows = find(results, sql::USAGE)?;
+    same_models(usage_rows, profiles)?;
+    let usage = frame(usage_rows, &with_sums(&USAGE_KEYS))?;
+    let (coverage, cloudtrail_only) = coverage_tables(results)?;
+    Ok(Tables { violations: None, ..usage_tables(usage, coverage, cloudtrail_only) })
+}
+
+/// The tables of a check: everything but usage, violations and coverage is empty.
+fn usage_tables(usage: DataFrame, coverage: DataFrame, cloudtrail_only: DataFrame) -> Tables {
+    Tables {
+        usage,
+        callers: DataFrame::empty(),
+        metadata: DataFrame::empty(),
+        capacity: DataFrame::empty(),
+        latency_by_inference_region: DataFrame::empty(),
+        latency_by_route: DataFrame::empty(),
+        violations: None,
+        percentiles: crate::tables::Percentiles::Approximate,
+        coverage,
+        cloudtrail_only,
+    }
 }
 
 /// The tables of a check: usage and the violating requests, which must be the requests the
 /// policy calls violations in the usage table (the SQL copies `Policy::verdict`).
-pub fn check(results: &[ResultTable], profiles: &Profiles, policy: &Policy) -> Result<Tables, String> {
+pub fn check(results: &[ResultTable], profiles: &Profiles, policy: &Policy) -> Result<Tables, ResultError> {
     let usage_rows = find(results, sql::USAGE)?;
     same_models(usage_rows, profiles)?;
     let usage = frame(usage_rows, &with_sums(&USAGE_KEYS))?;
@@ -353,10 +403,7 @@ pub fn check(results: &[ResultTable], profiles: &Profiles, policy: &Policy) -> R
         }
     }
     if expected != v.rows.len() as u64 {
-        return Err(format!(
-            "Athena listed {} violating requests where the policy finds {expected} in the usage table; this is a bug in mila's SQL",
-            v.rows.len()
-        ));
+        return Err(ResultError::Violations { listed: v.rows.len() as u64, expected });
     }
     let mut violations = frame(
         v,
@@ -371,18 +418,7 @@ pub fn check(results: &[ResultTable], profiles: &Profiles, policy: &Policy) -> R
     )?;
     as_time(&mut violations)?;
     let (coverage, cloudtrail_only) = coverage_tables(results)?;
-    Ok(Tables {
-        usage,
-        callers: DataFrame::empty(),
-        metadata: DataFrame::empty(),
-        capacity: DataFrame::empty(),
-        latency_by_inference_region: DataFrame::empty(),
-        latency_by_route: DataFrame::empty(),
-        violations: Some(violations),
-        percentiles: crate::tables::Percentiles::Approximate,
-        coverage,
-        cloudtrail_only,
-    })
+    Ok(Tables { violations: Some(violations), ..usage_tables(usage, coverage, cloudtrail_only) })
 }
 
 #[cfg(test)]
@@ -427,20 +463,20 @@ mod tests {
             &cols,
             &[&[Some("us.amazon.nova-lite-v1:0"), Some("amazon.nova-lite-v1:0"), Some("geo-profile")]],
         );
-        assert_eq!(same_models(&good, &Profiles::default()), Ok(()));
+        assert_eq!(same_models(&good, &Profiles::default()).map_err(|e| e.to_string()), Ok(()));
         let bad = table(
             sql::USAGE,
             &cols,
             &[&[Some("us.amazon.nova-lite-v1:0"), Some("us.amazon.nova-lite-v1:0"), Some("other")]],
         );
-        assert!(same_models(&bad, &Profiles::default()).unwrap_err().contains("bug in mila's SQL"));
+        assert!(same_models(&bad, &Profiles::default()).unwrap_err().to_string().contains("bug in mila's SQL"));
     }
 
     #[test]
     fn integers_may_come_as_whole_doubles() {
         let t = table("t", &["n"], &[]);
-        assert_eq!(parse_int(&t, "n", "12"), Ok(12));
-        assert_eq!(parse_int(&t, "n", "12.0"), Ok(12));
+        assert_eq!(parse_int(&t, "n", "12").map_err(|e| e.to_string()), Ok(12));
+        assert_eq!(parse_int(&t, "n", "12.0").map_err(|e| e.to_string()), Ok(12));
         assert!(parse_int(&t, "n", "12.5").is_err());
         assert!(parse_int(&t, "n", "x").is_err());
     }

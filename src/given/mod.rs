@@ -1,4 +1,5 @@
-//! The user's files (prices, burndown, profiles, policy, quotas), parsed and validated. Errors name the file.
+//! What the user gives besides the logs: prices, burndown, profiles, policy and quotas files,
+//! parsed and validated. Errors name the file.
 
 pub mod burndown;
 pub mod glob;

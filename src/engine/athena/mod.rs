@@ -10,14 +10,13 @@ pub mod tables;
 
 use anyhow::{Context, Result};
 
-use crate::analysis::capacity::Rules;
-use crate::inputs::policy::Policy;
-use crate::inputs::profiles::Profiles;
+use super::{Answer, Ask, Figures, Question};
+use crate::given::profiles::Profiles;
 use crate::load::LoadStats;
 use crate::render::table::{Cell, Table};
+use crate::settings::Scope;
 use crate::source::aws;
 use crate::summary::EngineOut;
-use crate::tables::Tables;
 use crate::window::Window;
 use client::{Ran, ResultTable};
 use sql::{Scan, Statement, TableRef};
@@ -68,7 +67,7 @@ fn run(settings: &client::Settings, statements: &[Statement]) -> Result<Ran> {
         client::run(&client, settings, statements).await
     });
     drop(runtime);
-    ran.map_err(anyhow::Error::msg)
+    Ok(ran?)
 }
 
 fn engine(ran: &Ran) -> EngineOut {
@@ -96,7 +95,7 @@ pub fn bill(e: &EngineOut) -> String {
 /// The input figures: the lines Athena read; over a store, added to what its ingests met
 /// (rejects, problems, duplicates), as `report --store` reads them.
 fn stats(a: &Athena, ran: &Ran) -> Result<LoadStats> {
-    let read = tables::load_stats(&ran.results).map_err(anyhow::Error::msg)?;
+    let read = tables::load_stats(&ran.results)?;
     let Some(at) = &a.store else { return Ok(read) };
     let store = crate::store::Store::open_for_reading(at, &a.run.aws)?;
     let mut stats = LoadStats { units_read: store.state.days.len() as u64, ..store.state.totals.input_stats() };
@@ -106,51 +105,47 @@ fn stats(a: &Athena, ran: &Ran) -> Result<LoadStats> {
     Ok(stats)
 }
 
-/// The report's statements for one window.
-pub fn report_statements(a: &Athena, window: Window, profiles: &Profiles, metadata_keys: &[String]) -> Vec<Statement> {
-    sql::report(&a.scan(window, profiles), metadata_keys)
+/// The statements an ask runs.
+pub fn statements(a: &Athena, scope: &Scope, ask: &Ask) -> Vec<Statement> {
+    let scan = a.scan(ask.window, &scope.profiles);
+    match ask.question {
+        Question::Report { metadata_keys, .. } => sql::report(&scan, metadata_keys),
+        Question::Check { policy } => sql::check(&scan, policy),
+        Question::Usage => sql::usage_only(&scan),
+        Question::Query { sql: user_sql, .. } => vec![sql::query(&scan, user_sql)],
+    }
 }
 
-/// The tables of a report over one window, computed by Athena.
-pub fn report(
-    a: &Athena,
-    window: Window,
-    rules: Rules,
-    metadata_keys: &[String],
-) -> Result<(Tables, LoadStats, EngineOut)> {
-    let ran = run(&a.run, &report_statements(a, window, rules.profiles, metadata_keys))?;
-    let cx = tables::Context { rules, metadata_keys };
-    let tables = tables::report(&ran.results, &cx).map_err(anyhow::Error::msg)?;
-    let stats = stats(a, &ran)?;
-    Ok((tables, stats, engine(&ran)))
-}
-
-pub fn check_statements(a: &Athena, window: Window, profiles: &Profiles, policy: &Policy) -> Vec<Statement> {
-    sql::check(&a.scan(window, profiles), policy)
-}
-
-/// The usage and violations of a check, computed by Athena.
-pub fn check(
-    a: &Athena,
-    window: Window,
-    profiles: &Profiles,
-    policy: &Policy,
-) -> Result<(Tables, LoadStats, EngineOut)> {
-    let ran = run(&a.run, &check_statements(a, window, profiles, policy))?;
-    let tables = tables::check(&ran.results, profiles, policy).map_err(anyhow::Error::msg)?;
-    let stats = stats(a, &ran)?;
-    Ok((tables, stats, engine(&ran)))
-}
-
-pub fn query_statement(a: &Athena, window: Window, profiles: &Profiles, user_sql: &str) -> Statement {
-    sql::query(&a.scan(window, profiles), user_sql)
-}
-
-/// A user's query, run by Athena, as a table.
-pub fn query(a: &Athena, window: Window, profiles: &Profiles, user_sql: &str) -> Result<(Table, EngineOut)> {
-    let ran = run(&a.run, &[query_statement(a, window, profiles, user_sql)])?;
-    let result = ran.results.first().context("no result")?;
-    Ok((table(result), engine(&ran)))
+/// An ask, computed by Athena: its tables (or rows), and what running them cost.
+pub fn answer(a: &Athena, scope: &Scope, ask: &Ask) -> Result<(Answer, EngineOut)> {
+    let statements = statements(a, scope, ask);
+    let (figures, ran) = match ask.question {
+        Question::Query { path, .. } => {
+            let name = || format!("query {}", path.display());
+            let ran = run(&a.run, &statements).with_context(name)?;
+            let rows = table(ran.results.first().context("no result").with_context(name)?);
+            (Figures::Rows(rows), ran)
+        }
+        Question::Report { quotas, burndown, metadata_keys } => {
+            let ran = run(&a.run, &statements)?;
+            let cx = tables::Context { rules: Question::rules(quotas, burndown, scope), metadata_keys };
+            (Figures::Tables(Box::new(tables::report(&ran.results, &cx)?)), ran)
+        }
+        Question::Check { policy } => {
+            let ran = run(&a.run, &statements)?;
+            (Figures::Tables(Box::new(tables::check(&ran.results, &scope.profiles, policy)?)), ran)
+        }
+        Question::Usage => {
+            let ran = run(&a.run, &statements)?;
+            (Figures::Tables(Box::new(tables::usage(&ran.results, &scope.profiles)?)), ran)
+        }
+    };
+    // A query's rows are the user's own: no lines were read for it.
+    let stats = match figures {
+        Figures::Rows(_) => LoadStats::default(),
+        Figures::Tables(_) => stats(a, &ran)?,
+    };
+    Ok((Answer { figures, stats }, engine(&ran)))
 }
 
 /// A result as a table, its cells typed by Athena's column types.
@@ -221,17 +216,17 @@ pub fn setup(p: &SetupPlan) -> Result<SetupDone> {
     } else {
         let listed = if p.accounts.is_empty() || p.regions.is_empty() {
             let runtime = aws::runtime().context("cannot start the async runtime")?;
-            runtime.block_on(crate::source::s3::delivery_layout(&p.location, &p.run.aws)).map_err(anyhow::Error::msg)?
+            runtime.block_on(crate::source::s3::delivery_layout(&p.location, &p.run.aws))?
         } else {
             (Vec::new(), Vec::new())
         };
         // Listed folder names are anyone's who can write to the bucket: only account ids and
         // region names are declared.
         let (listed_accounts, odd): (Vec<String>, Vec<String>) =
-            listed.0.into_iter().partition(|a| quote::is_account_id(a));
+            listed.0.into_iter().partition(|a| crate::names::is_account_id(a));
         ignored.extend(odd.into_iter().map(|a| format!("AWSLogs/{a}/ (not an account id)")));
         let (listed_regions, odd): (Vec<String>, Vec<String>) =
-            listed.1.into_iter().partition(|r| quote::is_region_name(r));
+            listed.1.into_iter().partition(|r| crate::names::is_region_name(r));
         ignored.extend(odd.into_iter().map(|r| format!("BedrockModelInvocationLogs/{r}/ (not a region name)")));
         let accounts = if p.accounts.is_empty() { listed_accounts } else { p.accounts.clone() };
         let regions = if p.regions.is_empty() { listed_regions } else { p.regions.clone() };

@@ -12,8 +12,8 @@
 //! tests can run every statement over the test corpus.
 
 use super::quote::{self, glob_regex, literal, regex_text as regex_literal};
-use crate::inputs::policy::Policy;
-use crate::inputs::profiles::Profiles;
+use crate::given::policy::Policy;
+use crate::given::profiles::Profiles;
 use crate::record::model_id::{ModelIdKind, GEO_PREFIXES, GLOBAL_PREFIX, PROVIDERS, REGIONAL_RESOURCES};
 use crate::record::parse::{Reject, MAX_LATENCY_MS, MAX_TOKENS};
 use crate::record::ServiceTier;
@@ -36,8 +36,9 @@ pub struct TableRef {
 
 impl TableRef {
     /// `db.table`: both parts are Glue names (lowercase letters, digits, `_`).
-    pub fn parse(text: &str) -> Result<TableRef, String> {
-        let (database, table) = text.split_once('.').ok_or_else(|| format!("`{text}` is not DATABASE.TABLE"))?;
+    pub fn parse(text: &str) -> Result<TableRef, quote::BadName> {
+        let (database, table) =
+            text.split_once('.').ok_or_else(|| quote::BadName::NotDatabaseTable(text.to_string()))?;
         let (database, table) = (quote::glue_name("database", database)?, quote::glue_name("table", table)?);
         Ok(TableRef { database, table })
     }
@@ -1178,6 +1179,13 @@ LIMIT {}",
 }
 
 /// The statements of `check`, in the order they start.
+/// `prices --check`'s statements: the lines read and the usage.
+pub fn usage_only(scan: &Scan) -> Vec<Statement> {
+    let mut out = vec![records(scan), Statement { name: USAGE, sql: format!("{}{}", scan.with(), usage()) }];
+    out.extend(trail_statements(scan));
+    out
+}
+
 pub fn check(scan: &Scan, policy: &Policy) -> Vec<Statement> {
     let with = scan.with();
     let trail = trail_statements(scan);
@@ -1362,7 +1370,7 @@ mod tests {
         );
         let profiles = Profiles::parse(&profile, std::path::Path::new("p.toml")).unwrap();
         let policy = Policy {
-            rules: vec![crate::inputs::policy::Rule { source: value.into(), allow: vec![value.into(), "eu-*".into()] }],
+            rules: vec![crate::given::policy::Rule { source: value.into(), allow: vec![value.into(), "eu-*".into()] }],
             name: "p".into(),
         };
         let table = TableRef::parse("mila.logs").unwrap();
@@ -1390,7 +1398,7 @@ mod tests {
                 assert_eq!(tokens(&h.sql), tokens(&b.sql), "{} with {value:?}:\n{}", h.name, h.sql);
             }
             // The dry-run script splits at lines holding only `;`: one per statement.
-            let script = crate::athena::script(&hostile);
+            let script = crate::engine::athena::script(&hostile);
             assert_eq!(script.lines().filter(|l| *l == ";").count(), hostile.len(), "{value:?}");
         }
     }
@@ -1434,7 +1442,7 @@ mod tests {
     fn statements_fit_athena_and_divide_no_time_by_a_decimal() {
         // Trino reads `86400000.0` as a DECIMAL and rounds a BIGINT divided by it to one place.
         for st in every_statement("x") {
-            assert!(st.sql.len() < crate::athena::MAX_STATEMENT / 4, "{}: {} bytes", st.name, st.sql.len());
+            assert!(st.sql.len() < crate::engine::athena::MAX_STATEMENT / 4, "{}: {} bytes", st.name, st.sql.len());
             let t = tokens(&st.sql);
             for (i, tok) in t.iter().enumerate() {
                 if *tok == Token::Sym('/') {

@@ -40,9 +40,11 @@ pub struct ResultTable {
 
 impl ResultTable {
     /// The index of a column; a missing one is a bug in the statement, said as such.
-    pub fn column(&self, name: &str) -> Result<usize, String> {
-        self.columns.iter().position(|c| c.eq_ignore_ascii_case(name)).ok_or_else(|| {
-            format!("the result of `{}` has no column `{name}` (it has {})", self.name, self.columns.join(", "))
+    pub fn column(&self, name: &str) -> Result<usize, NoColumn> {
+        self.columns.iter().position(|c| c.eq_ignore_ascii_case(name)).ok_or_else(|| NoColumn {
+            name: self.name,
+            column: name.to_string(),
+            columns: self.columns.join(", "),
         })
     }
 }
@@ -124,14 +126,56 @@ pub async fn client(settings: &AwsSettings) -> Client {
     Client::new(&aws::load_config(settings, None).await)
 }
 
+/// Why a run of statements did not give its results.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum AthenaError {
+    /// A call to Athena that failed for good, said by `aws::describe`.
+    #[error("{0}")]
+    Call(String),
+    #[error("starting query `{name}`: {call}")]
+    Start { name: &'static str, call: String },
+    #[error("Athena returned no query execution id")]
+    NoId,
+    #[error("interrupted")]
+    Interrupted,
+    #[error("Athena query `{name}` ({id}) did not finish within --athena-timeout {seconds} s")]
+    TimedOut { name: &'static str, id: String, seconds: f64 },
+    /// A query Athena failed or cancelled, with what to do about it (`next`).
+    #[error("{0}")]
+    Failed(String),
+    #[error("{resource}: a result row has {values} values for {columns} columns")]
+    RaggedRow { resource: String, values: usize, columns: usize },
+    #[error(transparent)]
+    Pages(#[from] aws::PagesError),
+    /// The run stopped on `cause`; `stopped` are the queries mila stopped so nothing runs on.
+    #[error("{cause}{}", stopped_note(.stopped))]
+    Stopped { cause: Box<AthenaError>, stopped: Vec<String> },
+}
+
+/// A result without a column a statement selects: a bug in the statement.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("the result of `{name}` has no column `{column}` (it has {columns})")]
+pub struct NoColumn {
+    pub name: &'static str,
+    pub column: String,
+    pub columns: String,
+}
+
+fn stopped_note(stopped: &[String]) -> String {
+    match stopped.len() {
+        0 => String::new(),
+        n => format!("; stopped {n} running quer{} ({})", if n == 1 { "y" } else { "ies" }, stopped.join(", ")),
+    }
+}
+
 /// Starts the statements in order and returns their results in the same order.
-pub async fn run(client: &Client, s: &Settings, statements: &[Statement]) -> Result<Ran, String> {
+pub async fn run(client: &Client, s: &Settings, statements: &[Statement]) -> Result<Ran, AthenaError> {
     let interrupt = tokio::signal::ctrl_c();
     tokio::pin!(interrupt);
     let mut ran = Ran { results: vec![ResultTable::default(); statements.len()], ..Ran::default() };
     let mut running: VecDeque<Running> = VecDeque::new();
     let mut next_index = 0;
-    let outcome: Result<(), String> = async {
+    let outcome: Result<(), AthenaError> = async {
         loop {
             while running.len() < s.concurrency && next_index < statements.len() {
                 let id = start(client, s, &statements[next_index]).await?;
@@ -143,18 +187,17 @@ pub async fn run(client: &Client, s: &Settings, statements: &[Statement]) -> Res
             let Some(soonest) = running.iter().map(|r| r.due).min() else { return Ok(()) };
             tokio::select! {
                 _ = tokio::time::sleep_until(soonest.into()) => {}
-                _ = &mut interrupt => return Err("interrupted".to_string()),
+                _ = &mut interrupt => return Err(AthenaError::Interrupted),
             }
             let now = Instant::now();
             // The earliest deadline is judged first and before any poll, so the query named is
             // always the one that has waited longest, however slow the polls are.
             if let Some(late) = running.iter().filter(|r| r.deadline <= now).min_by_key(|r| r.deadline) {
-                return Err(format!(
-                    "Athena query `{}` ({}) did not finish within --athena-timeout {} s",
-                    statements[late.index].name,
-                    late.id,
-                    s.timeout.as_secs_f64()
-                ));
+                return Err(AthenaError::TimedOut {
+                    name: statements[late.index].name,
+                    id: late.id.clone(),
+                    seconds: s.timeout.as_secs_f64(),
+                });
             }
             let mut i = 0;
             while i < running.len() {
@@ -174,7 +217,7 @@ pub async fn run(client: &Client, s: &Settings, statements: &[Statement]) -> Res
                     }
                     Next::Failed(message) => {
                         running.remove(i);
-                        return Err(message);
+                        return Err(AthenaError::Failed(message));
                     }
                     Next::Wait => {
                         r.polls += 1;
@@ -186,7 +229,7 @@ pub async fn run(client: &Client, s: &Settings, statements: &[Statement]) -> Res
         }
     }
     .await;
-    if let Err(message) = outcome {
+    if let Err(cause) = outcome {
         // Nothing is left running on Athena's side (and on the bill) after mila stops.
         let mut stopped = Vec::new();
         for r in &running {
@@ -194,16 +237,12 @@ pub async fn run(client: &Client, s: &Settings, statements: &[Statement]) -> Res
                 stopped.push(r.id.clone());
             }
         }
-        let note = match stopped.len() {
-            0 => String::new(),
-            n => format!("; stopped {n} running quer{} ({})", if n == 1 { "y" } else { "ies" }, stopped.join(", ")),
-        };
-        return Err(format!("{message}{note}"));
+        return Err(AthenaError::Stopped { cause: Box::new(cause), stopped });
     }
     Ok(ran)
 }
 
-async fn start(client: &Client, s: &Settings, statement: &Statement) -> Result<String, String> {
+async fn start(client: &Client, s: &Settings, statement: &Statement) -> Result<String, AthenaError> {
     let workgroup = s.workgroup.as_deref().unwrap_or("primary");
     let resource = format!("workgroup {workgroup}");
     let action = Action { permission: "athena:StartQueryExecution", resource: &resource };
@@ -218,17 +257,17 @@ async fn start(client: &Client, s: &Settings, statement: &Statement) -> Result<S
         call.send()
     })
     .await
-    .map_err(|e| format!("starting query `{}`: {}", statement.name, aws::describe(&e, &action)))?;
-    out.query_execution_id().map(str::to_string).ok_or_else(|| "Athena returned no query execution id".to_string())
+    .map_err(|e| AthenaError::Start { name: statement.name, call: aws::describe(&e, &action) })?;
+    out.query_execution_id().map(str::to_string).ok_or(AthenaError::NoId)
 }
 
 /// The state, Athena's reason for it, and the bytes scanned so far.
-async fn poll(client: &Client, id: &str) -> Result<(Option<QueryExecutionState>, Option<String>, u64), String> {
+async fn poll(client: &Client, id: &str) -> Result<(Option<QueryExecutionState>, Option<String>, u64), AthenaError> {
     let resource = format!("query {id}");
     let action = Action { permission: "athena:GetQueryExecution", resource: &resource };
     let out = aws::with_retries(4, || client.get_query_execution().query_execution_id(id).send())
         .await
-        .map_err(|e| aws::describe(&e, &action))?;
+        .map_err(|e| AthenaError::Call(aws::describe(&e, &action)))?;
     let q = out.query_execution();
     let status = q.and_then(|q| q.status());
     let scanned = q.and_then(|q| q.statistics()).and_then(|s| s.data_scanned_in_bytes()).unwrap_or(0);
@@ -239,7 +278,7 @@ async fn poll(client: &Client, id: &str) -> Result<(Option<QueryExecutionState>,
     ))
 }
 
-async fn stop(client: &Client, id: &str) -> Result<(), String> {
+async fn stop(client: &Client, id: &str) -> Result<(), AthenaError> {
     let resource = format!("query {id}");
     let action = Action { permission: "athena:StopQueryExecution", resource: &resource };
     client
@@ -248,11 +287,11 @@ async fn stop(client: &Client, id: &str) -> Result<(), String> {
         .send()
         .await
         .map(|_| ())
-        .map_err(|e| aws::describe(&e, &action))
+        .map_err(|e| AthenaError::Call(aws::describe(&e, &action)))
 }
 
 /// Every page of a query's results. Athena's first row of a SELECT repeats the column names.
-async fn results(client: &Client, name: &'static str, id: &str) -> Result<ResultTable, String> {
+async fn results(client: &Client, name: &'static str, id: &str) -> Result<ResultTable, AthenaError> {
     let resource = format!("query {id} (`{name}`)");
     let action =
         Action { permission: "athena:GetQueryResults (and s3:GetObject on the output location)", resource: &resource };
@@ -265,7 +304,7 @@ async fn results(client: &Client, name: &'static str, id: &str) -> Result<Result
             client.get_query_results().query_execution_id(id).max_results(1000).set_next_token(token.clone()).send()
         })
         .await
-        .map_err(|e| aws::describe(&e, &action))?;
+        .map_err(|e| AthenaError::Call(aws::describe(&e, &action)))?;
         let Some(set) = out.result_set() else { break };
         if first_page {
             let info = set.result_set_metadata().map(|m| m.column_info()).unwrap_or_default();
@@ -283,11 +322,7 @@ async fn results(client: &Client, name: &'static str, id: &str) -> Result<Result
                 continue;
             }
             if cells.len() != table.columns.len() {
-                return Err(format!(
-                    "{resource}: a result row has {} values for {} columns",
-                    cells.len(),
-                    table.columns.len()
-                ));
+                return Err(AthenaError::RaggedRow { resource, values: cells.len(), columns: table.columns.len() });
             }
             table.rows.push(cells);
         }

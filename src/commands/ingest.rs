@@ -1,0 +1,54 @@
+//! `mila ingest`: reads sources into the store, only what is new, and each invocation once.
+
+use anyhow::Result;
+
+use super::{warn_about_input, Status};
+use crate::frame::FrameBuilder;
+use crate::given::profiles::Profiles;
+use crate::load;
+use crate::progress::Progress;
+use crate::settings::Ingest;
+use crate::store::plan::{Plan, Resume};
+use crate::store::Store;
+use crate::window::Window;
+use crate::{escape, tell};
+
+pub fn run(s: Ingest) -> Result<Status> {
+    let mut store = Store::open_for_writing(&s.store, &s.sources.aws)?;
+    let crash = |point: &str| {
+        if s.crash_at.as_deref() == Some(point) {
+            tell::line(&format!("mila: test hook: aborting at {point}"));
+            std::process::abort();
+        }
+    };
+    let mut plan = Plan::new(&store.state, &s.sources, &s.scope, Resume { lookback_ms: s.lookback_ms })?;
+    // Everything read is stored, whatever its time, and with application profiles unresolved:
+    // reports resolve them.
+    let unresolved = Profiles::default();
+    let reading = load::Reading { window: Window::default(), profiles: &unresolved, max_line: s.sources.max_line };
+    let mut frame = FrameBuilder::default();
+    let cloud = std::mem::take(&mut plan.cloud);
+    let mut loaded = load::load(&plan.local(), cloud, reading, &mut Progress::new(s.sources.progress), &mut frame)?;
+    plan.add_walked(&mut loaded.stats);
+    warn_about_input(&loaded.stats);
+    crash("loaded");
+    let (added, known) = store.add(&frame.finish()?)?;
+    crash("written");
+    let files_read_before = plan.files_read_before;
+    store.state.record(plan, &loaded, added, known);
+    store.commit()?;
+    crash("committed");
+    store.clean()?;
+    let st = &loaded.stats;
+    tell::line(&format!(
+        "mila: ingested {added} new records into {} ({known} already stored, {} duplicates within this run; {} objects or files and {} pages of events read, {} objects or files skipped as read before); the store holds {} records over {} days",
+        escape::terminal(&store.name()),
+        st.duplicates,
+        st.units_read - loaded.fetched.pages,
+        loaded.fetched.pages,
+        loaded.fetched.already_read + files_read_before,
+        store.state.totals.records,
+        store.state.days.len()
+    ));
+    Ok(Status::Ok)
+}

@@ -1,0 +1,105 @@
+//! One file per command: settings -> engine -> summary -> render -> output. How a command ends
+//! is its `Status`; `lib::main` turns that (or an error) into the exit code.
+
+mod athena_setup;
+mod check;
+mod fetch;
+mod ingest;
+mod prices;
+mod query;
+mod report;
+mod sample;
+
+use anyhow::{Context, Result};
+
+use crate::engine::{Answer, Answers, Ask, Engine, Outcome};
+use crate::escape;
+use crate::load::LoadStats;
+use crate::settings::{Scope, Settings};
+use crate::tell;
+
+/// How a command that ran ends. Errors (exit 2) are the `Err` side of `run`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// 0: it ran.
+    Ok,
+    /// 1: `check` found violations (or `prices --check` unpriced models).
+    Violations,
+}
+
+pub fn run(settings: Settings) -> Result<Status> {
+    match settings {
+        Settings::Report(s) => report::run(*s),
+        Settings::Check(s) => check::run(s),
+        Settings::Query(s) => query::run(s),
+        Settings::Sample(s) => sample::run(s),
+        Settings::Prices(p) => prices::run(p),
+        Settings::Ingest(s) => ingest::run(s),
+        Settings::ProfilesFetch(s) => fetch::profiles(s),
+        Settings::QuotasFetch(s) => fetch::quotas(s),
+        Settings::AthenaSetup(s) => athena_setup::run(s),
+    }
+}
+
+/// The engine stage as every command meets it. With `--dry-run` the statements of every ask
+/// are printed and nothing runs (None). Otherwise each answer's input warnings are said, those
+/// of a later window (`--compare previous`) only where they differ, and what Athena ran and
+/// cost, once for all asks.
+fn answers(engine: &Engine, scope: &Scope, asks: &[Ask]) -> Result<Option<Answers>> {
+    let ran = match engine.run(scope, asks)? {
+        Outcome::DryRun(statements) => {
+            tell::stdout(crate::engine::athena::script(&statements).as_bytes())?;
+            return Ok(None);
+        }
+        Outcome::Ran(ran) => ran,
+    };
+    let first: Vec<String> = ran.answers.first().map(|a| input_warnings(&a.stats)).unwrap_or_default();
+    for line in &first {
+        tell::line(line);
+    }
+    for later in ran.answers.iter().skip(1) {
+        for line in input_warnings(&later.stats).into_iter().filter(|l| !first.contains(l)) {
+            tell::line(&format!("{line} (previous window)"));
+        }
+    }
+    if ran.cost.queries.is_some() {
+        tell::line(&crate::engine::athena::bill(&ran.cost));
+    }
+    Ok(Some(ran))
+}
+
+impl Answers {
+    /// The answer of a command that asked one question.
+    fn one(self) -> Result<Answer> {
+        self.answers.into_iter().next().context("the engine gave no answer")
+    }
+}
+
+/// Rejected lines and unreadable sources never fail a run, but are never silent either.
+fn warn_about_input(stats: &LoadStats) {
+    for line in input_warnings(stats) {
+        tell::line(&line);
+    }
+}
+
+fn input_warnings(stats: &LoadStats) -> Vec<String> {
+    let mut out = Vec::new();
+    if stats.rejected > 0 {
+        let reasons: Vec<String> = stats.rejects.iter().map(|(r, g)| format!("{} {}", g.count, r)).collect();
+        let first = stats.rejects.values().next().and_then(|g| g.first.first()).cloned().unwrap_or_default();
+        out.push(format!(
+            "mila: warning: {} lines rejected ({}); first at {}",
+            stats.rejected,
+            reasons.join(", "),
+            escape::terminal(&first)
+        ));
+    }
+    for p in &stats.problems {
+        out.push(format!("mila: warning: {}: {}", escape::terminal(&p.unit), escape::terminal(&p.message)));
+    }
+    out
+}
+
+fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}

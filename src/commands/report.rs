@@ -1,0 +1,72 @@
+//! `mila report`: the summary of a window (and the one before, with `--compare previous`) on
+//! standard output, and with `--out` as summary.json, report.md, report.html and the charts.
+
+use anyhow::{Context, Result};
+
+use super::{answers, Status};
+use crate::engine::{Ask, Question};
+use crate::settings::{Report, ReportFormat};
+use crate::summary::{self, Given, Summary};
+use crate::{escape, output, render, tell};
+
+pub fn run(s: Report) -> Result<Status> {
+    let question = Question::Report { quotas: &s.quotas, burndown: &s.burndown, metadata_keys: &s.metadata_keys };
+    let mut asks = vec![Ask { question, window: s.scope.window }];
+    asks.extend(s.previous.map(|window| Ask { question, window }));
+    let Some(ran) = answers(&s.engine, &s.scope, &asks)? else { return Ok(Status::Ok) };
+    let given = Given {
+        prices: &s.prices,
+        profiles: &s.scope.profiles,
+        policy: s.policy.as_ref(),
+        quotas: &s.quotas,
+        burndown: &s.burndown,
+        metadata_keys: &s.metadata_keys,
+    };
+    let cost = ran.cost;
+    let mut answers = ran.answers.into_iter();
+    let (tables, stats) = answers.next().context("the engine gave no answer")?.tables()?;
+    let mut summary = summary::build(&tables, &stats, s.scope.window, &given).context("analysing the records")?;
+    drop(tables);
+    if let (Some(window), Some(answer)) = (s.previous, answers.next()) {
+        let (before, before_stats) = answer.tables()?;
+        let previous = summary::build(&before, &before_stats, window, &given)
+            .context("analysing the records of the previous window")?;
+        summary.comparison = Some(crate::compare::compare(&summary, &previous));
+    }
+    summary.engine = cost;
+    write(&s, &summary)
+}
+
+/// The summary as files (with `--out`) and on standard output.
+fn write(s: &Report, summary: &Summary) -> Result<Status> {
+    let json = render::json::summary(summary);
+    if let Some(dir) = &s.out {
+        // summary.json first: whatever happens to a chart, the figures are out.
+        let mut written = output::write_files(dir, &[("summary.json", json.clone())])?;
+        let charts = render::charts::all(summary);
+        let mut files = vec![
+            ("report.md".to_string(), render::markdown::report(summary, &charts)),
+            ("report.html".to_string(), render::html::report(summary, &charts)),
+        ];
+        for c in charts {
+            match c {
+                Ok(c) => {
+                    files.push((format!("{}.png", c.name), c.png));
+                    files.push((format!("{}.svg", c.name), c.svg.into_bytes()));
+                }
+                Err(e) => {
+                    tell::line(&format!("mila: warning: chart {} not drawn: {}", e.name, escape::terminal(&e.message)))
+                }
+            }
+        }
+        written.extend(output::write_files(dir, &files)?);
+        for p in written {
+            tell::line(&format!("mila: wrote {}", p.display()));
+        }
+    }
+    match s.format {
+        ReportFormat::Json => tell::stdout(&json)?,
+        ReportFormat::Text => tell::stdout(&render::terminal::summary(summary, s.width))?,
+    }
+    Ok(Status::Ok)
+}

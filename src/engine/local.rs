@@ -1,0 +1,86 @@
+//! The local engine: reads the sources (or the store) here, one pass per ask, into the sink
+//! that answers its question: a `Tally` for the per-question tables, a frame for a query.
+
+use anyhow::{Context, Result};
+use polars::prelude::{IntoLazy, LazyFrame};
+use polars::sql::SQLContext;
+
+use super::{Answer, Ask, Figures, Question};
+use crate::frame::{Batch, Dedupe, FrameBuilder, Sink};
+use crate::load::{self, LoadStats};
+use crate::progress::Progress;
+use crate::render::table::Table;
+use crate::settings::{LocalSources, Scope};
+use crate::source::{s3, SourceSpec};
+use crate::store::{Store, StoreAt};
+use crate::tally::Tally;
+use crate::window::Window;
+
+pub fn answer(sources: &LocalSources, scope: &Scope, ask: &Ask) -> Result<Answer> {
+    let mut tally = match ask.question {
+        Question::Report { quotas, burndown, metadata_keys } => {
+            Tally::for_report(!metadata_keys.is_empty(), Question::rules(quotas, burndown, scope))
+        }
+        Question::Check { policy } => Tally::for_check(policy),
+        Question::Usage => Tally::for_usage(),
+        Question::Query { sql, path } => {
+            let mut frame = FrameBuilder::default();
+            let stats = read_into(sources, scope, ask.window, &mut frame)?;
+            let mut ctx = SQLContext::new();
+            ctx.register("invocations", frame.finish()?.lazy());
+            let result =
+                ctx.execute(sql).and_then(LazyFrame::collect).with_context(|| format!("query {}", path.display()))?;
+            return Ok(Answer { figures: Figures::Rows(Table::from_frame(&result)?), stats });
+        }
+    };
+    let stats = read_into(sources, scope, ask.window, &mut tally)?;
+    let tables = tally.finish().context("aggregating the records")?;
+    Ok(Answer { figures: Figures::Tables(Box::new(tables)), stats })
+}
+
+/// Reads the sources over `window` into `sink`, or the store when one is named.
+pub fn read_into(sources: &LocalSources, scope: &Scope, window: Window, sink: &mut impl Sink) -> Result<LoadStats> {
+    if let Some(at) = &sources.store {
+        return store_into(at, sources, scope, window, sink);
+    }
+    let local: Vec<SourceSpec> = sources.sources.iter().filter(|s| !s.is_cloud()).cloned().collect();
+    let cloud = [s3::Part::Logs, s3::Part::Trail]
+        .into_iter()
+        .flat_map(|part| {
+            sources.sources.iter().filter_map(move |s| load::cloud_job(s, part, window, &sources.aws, scope.now_ms))
+        })
+        .collect();
+    let reading = load::Reading { window, profiles: &scope.profiles, max_line: sources.max_line };
+    let loaded = load::load(&local, cloud, reading, &mut Progress::new(sources.progress), sink)?;
+    Ok(loaded.stats)
+}
+
+/// Records from a store, in the window, a day file at a time, each request id once; with the
+/// rejects, duplicates and problems its ingests met, as a direct read of the files reports them
+/// (these are not narrowed by the window: a rejected line has no time to trust).
+fn store_into(
+    at: &StoreAt,
+    sources: &LocalSources,
+    scope: &Scope,
+    window: Window,
+    sink: &mut impl Sink,
+) -> Result<LoadStats> {
+    let store = Store::open_for_reading(at, &sources.aws)?;
+    let mut stats = LoadStats { units_read: store.state.days.len() as u64, ..store.state.totals.input_stats() };
+    let mut seen = Dedupe::default();
+    store.for_each_day(window.since, window.until, |day| {
+        let day = crate::store::resolve_profiles(day, &scope.profiles)?;
+        let (batch, outside) = Batch::from_frame(&day, window)?;
+        stats.lines += batch.len() as u64;
+        stats.outside_window += outside;
+        seen.feed(batch, sink);
+        // A call's CloudTrail event and log record lie at most a day apart (either side of
+        // midnight): events held from days before this one are settled.
+        seen.settle(1, sink);
+        Ok(())
+    })?;
+    seen.finish(sink);
+    stats.duplicates += seen.duplicates;
+    stats.also_logged += seen.logged;
+    Ok(stats)
+}

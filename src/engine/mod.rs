@@ -1,0 +1,130 @@
+//! The engine stage: where a command's figures are computed. An engine turns each question a
+//! command asks, over a scope, into the per-question `tables` (or a query's rows), or, with
+//! `--dry-run`, into the statements it would run; and it says what running them cost.
+//! Commands never match on the engine: everything after this stage (prices, quotas, verdicts,
+//! summary, renderers) is shared and does not know which engine ran. A new engine is a variant
+//! of `Engine` and a module here that answers the same `Question`s.
+
+pub mod athena;
+pub mod local;
+
+use std::path::Path;
+
+use anyhow::Result;
+
+use crate::analysis::capacity::Rules;
+use crate::given::burndown::Burndown;
+use crate::given::policy::Policy;
+use crate::given::quotas::Quotas;
+use crate::load::LoadStats;
+use crate::render::table::Table;
+use crate::settings::{LocalSources, Scope};
+use crate::summary::EngineOut;
+use crate::tables::Tables;
+use crate::window::Window;
+
+/// Where a command's figures are computed.
+pub enum Engine {
+    /// Here, reading the sources (or the store) named.
+    Local(LocalSources),
+    /// By Athena, over a table; the scope gives the window and the profiles.
+    Athena(Box<athena::Athena>),
+}
+
+/// What a command asks of an engine.
+#[derive(Clone, Copy)]
+pub enum Question<'a> {
+    /// Everything a report shows.
+    Report { quotas: &'a Quotas, burndown: &'a Burndown, metadata_keys: &'a [String] },
+    /// Usage, and the requests that broke a policy.
+    Check { policy: &'a Policy },
+    /// Usage only (`prices --check`).
+    Usage,
+    /// A user's SQL over `invocations`; `path` names it in errors.
+    Query { sql: &'a str, path: &'a Path },
+}
+
+impl<'a> Question<'a> {
+    /// The capacity rules of a report, whose profiles are the scope's.
+    pub fn rules(quotas: &'a Quotas, burndown: &'a Burndown, scope: &'a Scope) -> Rules<'a> {
+        Rules { quotas, burndown, profiles: &scope.profiles }
+    }
+}
+
+/// One question over one window.
+#[derive(Clone, Copy)]
+pub struct Ask<'a> {
+    pub question: Question<'a>,
+    pub window: Window,
+}
+
+/// What an engine computed for one ask.
+pub enum Figures {
+    // Boxed: the tables are a dozen frames.
+    Tables(Box<Tables>),
+    Rows(Table),
+}
+
+pub struct Answer {
+    pub figures: Figures,
+    /// What was read: lines, rejects, problems (empty for a query Athena ran).
+    pub stats: LoadStats,
+}
+
+/// The answers, in the order asked, and what computing all of them cost.
+pub struct Answers {
+    pub answers: Vec<Answer>,
+    pub cost: EngineOut,
+}
+
+pub enum Outcome {
+    Ran(Answers),
+    /// `--dry-run`: the statements every ask would run, in order; nothing ran.
+    DryRun(Vec<athena::sql::Statement>),
+}
+
+impl Engine {
+    /// Answers each ask in turn, or with `--dry-run` gives the statements instead.
+    pub fn run(&self, scope: &Scope, asks: &[Ask]) -> Result<Outcome> {
+        match self {
+            Engine::Local(sources) => {
+                let answers = asks.iter().map(|ask| local::answer(sources, scope, ask)).collect::<Result<_>>()?;
+                Ok(Outcome::Ran(Answers { answers, cost: EngineOut::local() }))
+            }
+            Engine::Athena(a) if a.dry_run => {
+                Ok(Outcome::DryRun(asks.iter().flat_map(|ask| athena::statements(a, scope, ask)).collect()))
+            }
+            Engine::Athena(a) => {
+                let mut answers = Vec::new();
+                let mut cost: Option<EngineOut> = None;
+                for ask in asks {
+                    let (answer, spent) = athena::answer(a, scope, ask)?;
+                    answers.push(answer);
+                    cost = Some(match cost {
+                        None => spent,
+                        Some(before) => before.plus(&spent),
+                    });
+                }
+                Ok(Outcome::Ran(Answers { answers, cost: cost.unwrap_or_else(EngineOut::local) }))
+            }
+        }
+    }
+}
+
+impl Answer {
+    /// The tables of a question that has them (every question but `Query`).
+    pub fn tables(self) -> Result<(Tables, LoadStats)> {
+        match self.figures {
+            Figures::Tables(t) => Ok((*t, self.stats)),
+            Figures::Rows(_) => anyhow::bail!("internal: a query's rows where tables were asked for"),
+        }
+    }
+
+    /// The rows of a `Query`.
+    pub fn rows(self) -> Result<Table> {
+        match self.figures {
+            Figures::Rows(t) => Ok(t),
+            Figures::Tables(_) => anyhow::bail!("internal: tables where a query's rows were asked for"),
+        }
+    }
+}

@@ -7,7 +7,9 @@ use std::collections::{HashMap, HashSet};
 
 use polars::prelude::*;
 
+use crate::given::profiles::Profiles;
 use crate::record::{Record, RecordedBy};
+use crate::resolve::Resolver;
 use crate::window::Window;
 
 pub mod col {
@@ -148,11 +150,6 @@ impl Interned {
         self.values.push(v.into());
         self.index.insert(v.into(), c);
         c
-    }
-
-    fn push(&mut self, v: Option<&str>) {
-        let c = self.code(v);
-        self.codes.push(c);
     }
 
     pub fn value(&self, code: u32) -> Option<&str> {
@@ -407,6 +404,7 @@ pub struct Batch {
     pub first_byte_ms: Vec<Option<u64>>,
     pub body_in_s3: Vec<bool>,
     pub recorded_by: Vec<RecordedBy>,
+    resolver: Resolver,
 }
 
 impl Batch {
@@ -418,45 +416,74 @@ impl Batch {
         self.timestamp.is_empty()
     }
 
-    /// Adds `r` unless this batch holds its request id already; whether it did.
-    pub fn push_new(&mut self, r: &Record) -> bool {
+    /// Adds `r` unless this batch holds its request id already; whether it did. Its model is
+    /// resolved with `profiles`.
+    pub fn push_new(&mut self, r: &Record, profiles: &Profiles) -> bool {
         let hash = id_hash(&r.request_id);
         // A call's log record and its CloudTrail event are both kept (`Dedupe` tells them apart).
         let new = self.ids.insert(hash ^ (r.recorded_by == RecordedBy::CloudTrail) as u128);
         if new {
-            self.push_hashed(r, hash);
+            self.push_hashed(r, hash, profiles);
         }
         new
     }
 
-    pub fn push(&mut self, r: &Record) {
-        self.push_hashed(r, id_hash(&r.request_id));
+    pub fn push(&mut self, r: &Record, profiles: &Profiles) {
+        self.push_hashed(r, id_hash(&r.request_id), profiles);
     }
 
-    fn push_hashed(&mut self, r: &Record, hash: u128) {
+    fn push_hashed(&mut self, r: &Record, hash: u128, profiles: &Profiles) {
         let strings: [Option<&str>; STRINGS.len()] = [
             r.account_id.as_deref(),
             r.identity_arn.as_deref(),
             Some(&r.source_region),
             Some(&r.operation),
             Some(&r.model_id),
-            Some(r.model_id_kind.as_str()),
-            Some(&r.model),
-            Some(r.route.as_str()),
-            r.inference_region.as_deref(),
+            None,
+            None,
+            None,
+            None,
             r.error_code.as_deref(),
             r.stop_reason.as_deref(),
             Some(&r.request_metadata),
             Some(r.service_tier.as_str()),
         ];
+        let codes = self.codes(strings, r.inference_region.as_deref(), profiles);
         self.push_row(
             (hash, &r.request_id),
             r.timestamp_ms,
-            strings,
+            codes,
             r.tokens(),
             (r.latency_ms, r.first_byte_ms),
             (r.body_in_s3, r.recorded_by),
         );
+    }
+
+    /// The dictionary codes of a row's strings. Kind, model, route and inference region are not
+    /// read but resolved (`resolve`), from the source region, the model id and the `logged`
+    /// inference region.
+    fn codes(
+        &mut self,
+        strings: [Option<&str>; STRINGS.len()],
+        logged: Option<&str>,
+        profiles: &Profiles,
+    ) -> [u32; STRINGS.len()] {
+        let mut codes = [NULL_CODE; STRINGS.len()];
+        for i in
+            [s::ACCOUNT, s::IDENTITY, s::SOURCE, s::OPERATION, s::MODEL_ID, s::ERROR, s::STOP, s::METADATA, s::TIER]
+        {
+            codes[i] = self.strings[i].code(strings[i]);
+        }
+        let [_, _, _, _, _, kind, model, route, inference, ..] = &mut self.strings;
+        let resolved = self.resolver.codes(
+            (strings[s::SOURCE].unwrap_or_default(), codes[s::SOURCE]),
+            (strings[s::MODEL_ID].unwrap_or_default(), codes[s::MODEL_ID]),
+            logged,
+            profiles,
+            [kind, model, route, inference],
+        );
+        codes[s::KIND..=s::INFERENCE].copy_from_slice(&resolved);
+        codes
     }
 
     /// `id`: the request id's hash and the id.
@@ -464,7 +491,7 @@ impl Batch {
         &mut self,
         (hash, request_id): (u128, &str),
         timestamp_ms: i64,
-        strings: [Option<&str>; STRINGS.len()],
+        codes: [u32; STRINGS.len()],
         tokens: [u64; col::TOKENS.len()],
         (latency, first_byte): (Option<u64>, Option<u64>),
         (body_in_s3, recorded_by): (bool, RecordedBy),
@@ -472,8 +499,8 @@ impl Batch {
         self.hashes.push(hash);
         self.timestamp.push(timestamp_ms);
         self.request_id.push(request_id);
-        for (c, v) in self.strings.iter_mut().zip(strings) {
-            c.push(v);
+        for (c, code) in self.strings.iter_mut().zip(codes) {
+            c.codes.push(code);
         }
         for (c, v) in self.tokens.iter_mut().zip(tokens) {
             c.push(v);
@@ -484,9 +511,10 @@ impl Batch {
         self.recorded_by.push(recorded_by);
     }
 
-    /// The rows of a record frame (a store's day file) in `window`; returns the batch and how
-    /// many rows fell outside the window.
-    pub fn from_frame(frame: &DataFrame, window: Window) -> PolarsResult<(Batch, u64)> {
+    /// The rows of a record frame (a store's day file) in `window`, resolved with `profiles`
+    /// (the store keeps application profiles unresolved); returns the batch and how many rows
+    /// fell outside the window.
+    pub fn from_frame(frame: &DataFrame, window: Window, profiles: &Profiles) -> PolarsResult<(Batch, u64)> {
         let mut batch = Batch::default();
         let ts = timestamps_ms(frame)?;
         let ids = frame.column(col::REQUEST_ID)?.str()?.clone();
@@ -517,11 +545,14 @@ impl Batch {
                 continue;
             };
             let row: [Option<&str>; STRINGS.len()] = std::array::from_fn(|c| strings[c].get(i));
+            // The stored inference region is where the call was found to run, which resolves to
+            // itself (`model_id::route`).
+            let codes = batch.codes(row, row[s::INFERENCE], profiles);
             let id = ids.get(i).unwrap_or_default();
             batch.push_row(
                 (id_hash(id), id),
                 t,
-                row,
+                codes,
                 std::array::from_fn(|k| tokens[k][i].unwrap_or(0)),
                 (latency[i], first_byte[i]),
                 (body.get(i).unwrap_or(false), by[i]),
@@ -629,114 +660,4 @@ pub fn timestamps_ms(frame: &DataFrame) -> PolarsResult<Vec<Option<i64>>> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::given::profiles::Profiles;
-
-    /// A day file written before `cache_write_1h_tokens`, `service_tier` and `recorded_by`
-    /// existed reads as one whose calls had none of them: no one-hour writes, standard, logged.
-    #[test]
-    fn an_old_day_file_reads_with_the_newer_columns_filled_in() {
-        let profiles = Profiles::default();
-        let line = br#"{"timestamp":"2026-11-10T08:00:00Z","requestId":"r1","region":"us-east-1","operation":"Converse","modelId":"amazon.nova-pro-v1:0","input":{"inputTokenCount":5,"cacheWriteInputTokenCount":7},"output":{"outputTokenCount":3,"outputBodyJson":{"serviceTier":{"type":"priority"}}}}"#;
-        let record = crate::record::parse_line(line, &profiles).unwrap();
-        assert_eq!(record.service_tier, crate::record::ServiceTier::Priority);
-        let mut batch = Batch::default();
-        batch.push(&record);
-        let mut builder = FrameBuilder::default();
-        builder.take(&batch, &[Seen::New]);
-        let new = builder.finish().unwrap();
-        let old = new.drop_many([col::CACHE_WRITE_1H_TOKENS, col::SERVICE_TIER, col::RECORDED_BY]);
-        let filled = with_all_columns(old).unwrap();
-        let names: Vec<&str> = filled.get_column_names().iter().map(|n| n.as_str()).collect();
-        assert_eq!(names, col::ALL);
-        let (batch, outside) = Batch::from_frame(&filled, crate::window::Window::default()).unwrap();
-        assert_eq!((batch.len(), outside), (1, 0));
-        assert_eq!(batch.tokens.iter().map(|t| t[0]).collect::<Vec<_>>(), [5, 3, 0, 7, 0]);
-        assert_eq!(batch.strings[s::TIER].value(batch.strings[s::TIER].codes[0]), Some("standard"));
-        assert_eq!(batch.recorded_by, [RecordedBy::InvocationLog]);
-    }
-
-    /// A batch of log records (`l:ID`) and CloudTrail events (`t:ID`), parsed as `load` parses them.
-    fn batch(records: &[&str]) -> Batch {
-        let profiles = Profiles::default();
-        let mut batch = Batch::default();
-        for r in records {
-            let (kind, id) = r.split_once(':').unwrap();
-            let text = match kind {
-                "l" => format!(
-                    r#"{{"timestamp":"2026-11-10T08:00:00Z","requestId":"{id}","region":"us-east-1","operation":"Converse","modelId":"m.x"}}"#
-                ),
-                _ => format!(
-                    r#"{{"eventTime":"2026-11-10T08:00:00Z","eventSource":"bedrock.amazonaws.com","eventName":"Converse","awsRegion":"us-east-1","requestParameters":{{"modelId":"m.x"}},"requestID":"{id}"}}"#
-                ),
-            };
-            let raw: Box<serde_json::value::RawValue>;
-            let record = match kind {
-                "l" => crate::record::parse_line(text.as_bytes(), &profiles).unwrap(),
-                _ => {
-                    raw = serde_json::from_str(&text).unwrap();
-                    crate::record::trail::parse_event(&raw, &profiles).unwrap().unwrap()
-                }
-            };
-            batch.push(&record);
-        }
-        batch
-    }
-
-    /// Counts what a sink is handed: (log records counted, calls only in CloudTrail, CloudTrail
-    /// records of logged calls).
-    #[derive(Default)]
-    struct Counts(u64, u64, u64);
-
-    impl Sink for Counts {
-        fn take(&mut self, batch: &Batch, seen: &[Seen]) {
-            for (by, s) in batch.recorded_by.iter().zip(seen) {
-                match (by, s) {
-                    (RecordedBy::InvocationLog, Seen::New) => self.0 += 1,
-                    (RecordedBy::CloudTrail, Seen::New) => self.1 += 1,
-                    (RecordedBy::CloudTrail, Seen::Logged) => self.2 += 1,
-                    _ => {}
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn the_order_of_reading_never_changes_a_count() {
-        // Three calls: a logged in both, b only in CloudTrail, c only logged; a's event twice.
-        let units = [&["t:a", "t:b"][..], &["l:a", "l:c"], &["t:a"]];
-        let orders: [[usize; 3]; 6] = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]];
-        for order in orders {
-            for seal_before in [None, Some(1), Some(2)] {
-                let mut seen = Dedupe::default();
-                let mut sink = Counts::default();
-                for (i, u) in order.iter().enumerate() {
-                    if seal_before == Some(i) && order[i..].iter().all(|u| *u != 1) {
-                        seen.seal(&mut sink);
-                    }
-                    seen.feed(batch(units[*u]), &mut sink);
-                }
-                seen.finish(&mut sink);
-                assert_eq!((sink.0, sink.1, sink.2), (2, 1, 1), "{order:?} sealed before {seal_before:?}");
-                assert_eq!((seen.duplicates, seen.logged), (1, 1), "{order:?}");
-            }
-        }
-        // A store read a day at a time: the event on day 1, its log record on day 2.
-        let mut seen = Dedupe::default();
-        let mut sink = Counts::default();
-        for day in [&["t:m"][..], &["l:m"]] {
-            seen.feed(batch(day), &mut sink);
-            seen.settle(1, &mut sink);
-        }
-        seen.finish(&mut sink);
-        assert_eq!((sink.0, sink.1, sink.2), (1, 0, 1));
-        // After the seal, a log record of a call counted from CloudTrail is not counted again.
-        let mut seen = Dedupe::default();
-        let mut sink = Counts::default();
-        seen.seal(&mut sink);
-        seen.feed(batch(&["t:z"]), &mut sink);
-        seen.feed(batch(&["l:z"]), &mut sink);
-        assert_eq!((sink.0, sink.1, seen.duplicates), (0, 1, 1));
-    }
-}
+mod tests;

@@ -20,6 +20,7 @@ pub mod output;
 pub mod progress;
 pub mod record;
 pub mod render;
+pub mod resolve;
 pub mod sample;
 pub mod settings;
 pub mod source;

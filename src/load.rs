@@ -395,7 +395,7 @@ fn read_trail(name: &Arc<str>, doc: impl Read, at: (u64, Compression), reading: 
             let reason = format!("CloudTrail event longer than --max-line-length ({} bytes)", reading.max_line);
             return out.stats.reject(reason, &origin());
         }
-        match trail::parse_event(raw, reading.profiles) {
+        match trail::parse_event(raw) {
             Ok(Some(rec)) => accept(rec, reading, out),
             Ok(None) => {
                 // Counted in the window, as calls are (an event without a time counts).
@@ -435,7 +435,7 @@ fn accept(rec: Record, reading: Reading, out: &mut UnitResult) {
         return;
     }
     out.stats.lines += 1;
-    if !out.batch.push_new(&rec) {
+    if !out.batch.push_new(&rec, reading.profiles) {
         out.stats.duplicates += 1;
     }
 }
@@ -464,7 +464,7 @@ fn take(line: Line, origin: impl Fn() -> Origin, reading: Reading, out: &mut Uni
         let at = origin().line;
         return read_trail(&origin().unit, line, (at, Compression::None), reading, out);
     }
-    match parse_line(line, reading.profiles) {
+    match parse_line(line) {
         Ok(rec) => accept(rec, reading, out),
         Err(reject) => {
             out.stats.lines += 1;

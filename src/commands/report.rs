@@ -51,11 +51,11 @@ fn write(s: &Report, summary: &Summary) -> Result<Status> {
         for c in charts {
             match c {
                 Ok(c) => {
-                    files.push((format!("{}.png", c.name), c.png));
-                    files.push((format!("{}.svg", c.name), c.svg.into_bytes()));
+                    files.push((format!("{}.png", c.id), c.png));
+                    files.push((format!("{}.svg", c.id), c.svg.into_bytes()));
                 }
                 Err(e) => {
-                    tell::line(&format!("mila: warning: chart {} not drawn: {}", e.name, escape::terminal(&e.message)))
+                    tell::line(&format!("mila: warning: chart {} not drawn: {}", e.id, escape::terminal(&e.message)))
                 }
             }
         }

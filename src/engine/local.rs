@@ -69,8 +69,7 @@ fn store_into(
     let mut stats = LoadStats { units_read: store.state.days.len() as u64, ..store.state.totals.input_stats() };
     let mut seen = Dedupe::default();
     store.for_each_day(window.since, window.until, |day| {
-        let day = crate::store::resolve_profiles(day, &scope.profiles)?;
-        let (batch, outside) = Batch::from_frame(&day, window)?;
+        let (batch, outside) = Batch::from_frame(&day, window, &scope.profiles)?;
         stats.lines += batch.len() as u64;
         stats.outside_window += outside;
         seen.feed(batch, sink);

@@ -1,5 +1,35 @@
 //! A parsed invocation: the typed row, with no prompt or completion text in it.
 
+/// Scalar values where mila expects an object or array carry nothing it reads: they are read as
+/// `$empty` instead of failing the record.
+// Defined before the modules that use it (a macro is in scope after its definition).
+macro_rules! ignore_scalars {
+    ($value:ty, $empty:expr, and strings) => {
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<$value, E> {
+            Ok($empty)
+        }
+        ignore_scalars!($value, $empty);
+    };
+    ($value:ty, $empty:expr) => {
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<$value, E> {
+            Ok($empty)
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<$value, E> {
+            Ok($empty)
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<$value, E> {
+            Ok($empty)
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<$value, E> {
+            Ok($empty)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<$value, E> {
+            Ok($empty)
+        }
+    };
+}
+
+mod body;
 pub mod caller;
 pub mod model_id;
 pub mod parse;
@@ -10,8 +40,10 @@ use std::borrow::Cow;
 pub use model_id::{ModelIdKind, Route};
 pub use parse::{parse_line, Reject};
 
-/// One ModelInvocationLog record as the frame needs it (contract section 3). Strings borrow from
-/// the line (or the profiles file) wherever JSON escapes allow, so parsing allocates little.
+/// One ModelInvocationLog record (or CloudTrail event) as the frame needs it (contract section
+/// 3), its model id as logged: kind, model and route are resolved where records meet their
+/// unit's columns (`crate::resolve`). Strings borrow from the line wherever JSON escapes allow,
+/// so parsing allocates little.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Record<'a> {
     /// Milliseconds since the Unix epoch, UTC.
@@ -22,9 +54,7 @@ pub struct Record<'a> {
     pub source_region: Cow<'a, str>,
     pub operation: Cow<'a, str>,
     pub model_id: Cow<'a, str>,
-    pub model_id_kind: ModelIdKind,
-    pub model: Cow<'a, str>,
-    pub route: Route,
+    /// As logged (`inferenceRegion`, CloudTrail's `additionalEventData.inferenceRegion`).
     pub inference_region: Option<Cow<'a, str>>,
     pub input_tokens: u64,
     pub output_tokens: u64,

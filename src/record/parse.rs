@@ -10,37 +10,8 @@ use std::fmt;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
-use super::model_id::{canonicalise, route, ModelIdKind, Route};
-use super::{Record, RecordedBy, ServiceTier};
-use crate::given::profiles::Profiles;
-
-/// Scalar values where mila expects an object or array carry nothing it reads: they are read as
-/// `$empty` instead of failing the record.
-macro_rules! ignore_scalars {
-    ($value:ty, $empty:expr, and strings) => {
-        fn visit_str<E: de::Error>(self, _: &str) -> Result<$value, E> {
-            Ok($empty)
-        }
-        ignore_scalars!($value, $empty);
-    };
-    ($value:ty, $empty:expr) => {
-        fn visit_bool<E: de::Error>(self, _: bool) -> Result<$value, E> {
-            Ok($empty)
-        }
-        fn visit_i64<E: de::Error>(self, _: i64) -> Result<$value, E> {
-            Ok($empty)
-        }
-        fn visit_u64<E: de::Error>(self, _: u64) -> Result<$value, E> {
-            Ok($empty)
-        }
-        fn visit_f64<E: de::Error>(self, _: f64) -> Result<$value, E> {
-            Ok($empty)
-        }
-        fn visit_unit<E: de::Error>(self) -> Result<$value, E> {
-            Ok($empty)
-        }
-    };
-}
+use super::body::{Body, METRICS_KEY};
+use super::{Record, RecordedBy};
 
 /// Why a line was not taken. Messages name fields and positions, never the line's content,
 /// because the content may be prompt text.
@@ -157,383 +128,6 @@ struct Output<'a> {
     output_body_json: Option<Body<'a>>,
 }
 
-/// What mila reads out of an output body, whether it is one object (Converse, InvokeModel)
-/// or the array of decoded stream chunks (InvokeModelWithResponseStream).
-#[derive(Default, Debug)]
-struct Body<'a> {
-    converse_latency_ms: Option<u64>,
-    stop_reason: Option<Cow<'a, str>>,
-    metrics: Option<StreamMetrics>,
-    /// Anthropic's `usage.cache_creation` (the last one a stream carries: its final usage).
-    cache_creation: Option<CacheCreation>,
-    /// The tier the response names, if it names one.
-    service_tier: Option<ServiceTier>,
-    /// Converse's `performanceConfig.latency` is `optimized`.
-    latency_optimized: bool,
-}
-
-impl Body<'_> {
-    fn tier(&self) -> ServiceTier {
-        match self.latency_optimized {
-            true => ServiceTier::LatencyOptimized,
-            false => self.service_tier.unwrap_or_default(),
-        }
-    }
-}
-
-/// A service tier as a response writes it: a name (`"priority"`) or Converse's object
-/// (`{"type": "priority"}`).
-struct TierName(ServiceTier);
-
-impl<'de> Deserialize<'de> for TierName {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(TierVisitor)
-    }
-}
-
-struct TierVisitor;
-
-impl<'de> Visitor<'de> for TierVisitor {
-    type Value = TierName;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a service tier")
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<TierName, E> {
-        Ok(TierName(ServiceTier::from_response(v)))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TierName, A::Error> {
-        let mut tier = None;
-        while let Some(key) = map.next_key::<Text>()? {
-            match key.0.as_ref() {
-                "type" => tier = map.next_value::<StrOrSkip>()?.0.map(|s| ServiceTier::from_response(&s)),
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        tier.map(TierName).ok_or_else(|| de::Error::custom("no type"))
-    }
-}
-
-/// Converse's `performanceConfig`: only `latency` is read.
-#[derive(Deserialize)]
-struct PerformanceConfig<'a> {
-    #[serde(borrow)]
-    latency: Option<Text<'a>>,
-}
-
-impl PerformanceConfig<'_> {
-    fn optimized(config: Option<Lenient<PerformanceConfig>>) -> bool {
-        config.and_then(|c| c.0).and_then(|c| c.latency).is_some_and(|l| l.0.eq_ignore_ascii_case("optimized"))
-    }
-}
-
-fn tier_of(value: Option<Lenient<TierName>>) -> Option<ServiceTier> {
-    value.and_then(|t| t.0).map(|t| t.0)
-}
-
-/// Cache writes split by how long they are kept. Numbers only: any other value makes the split
-/// absent rather than the record rejected.
-#[derive(Deserialize, Default, Debug, Clone, Copy)]
-struct CacheCreation {
-    ephemeral_5m_input_tokens: Option<u64>,
-    ephemeral_1h_input_tokens: Option<u64>,
-}
-
-/// A `usage` object (Anthropic's, or Converse's, which has neither field): only its cache-write
-/// split and service tier are read, in one pass; any other shape reads as empty. Every Converse
-/// body has one, so it is not buffered and read twice as `Lenient` would.
-#[derive(Default)]
-struct Usage {
-    cache_creation: Option<CacheCreation>,
-    service_tier: Option<ServiceTier>,
-}
-
-impl<'de> Deserialize<'de> for Usage {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(UsageVisitor)
-    }
-}
-
-struct UsageVisitor;
-
-impl<'de> Visitor<'de> for UsageVisitor {
-    type Value = Usage;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a usage object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Usage, A::Error> {
-        let mut usage = Usage::default();
-        while let Some(key) = map.next_key::<Text>()? {
-            match key.0.as_ref() {
-                "cache_creation" => {
-                    usage.cache_creation = map.next_value::<Option<Lenient<CacheCreation>>>()?.and_then(|c| c.0)
-                }
-                "service_tier" => usage.service_tier = tier_of(map.next_value()?),
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(usage)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Usage, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(Usage::default())
-    }
-
-    ignore_scalars!(Usage, Usage::default(), and strings);
-}
-
-impl Usage {
-    /// The cache-write split and the tier of a usage object.
-    fn read(usage: Option<Usage>) -> (Option<CacheCreation>, Option<ServiceTier>) {
-        usage.map_or((None, None), |u| (u.cache_creation, u.service_tier))
-    }
-}
-
-/// A stream's `message_start` message: only its usage is read; any other shape reads as empty.
-#[derive(Default)]
-struct StartMessage {
-    usage: Option<Usage>,
-}
-
-impl<'de> Deserialize<'de> for StartMessage {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(StartMessageVisitor)
-    }
-}
-
-struct StartMessageVisitor;
-
-impl<'de> Visitor<'de> for StartMessageVisitor {
-    type Value = StartMessage;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a stream's message")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<StartMessage, A::Error> {
-        let mut message = StartMessage::default();
-        while let Some(key) = map.next_key::<Text>()? {
-            match key.0.as_ref() {
-                "usage" => message.usage = map.next_value()?,
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(message)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<StartMessage, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(StartMessage::default())
-    }
-
-    ignore_scalars!(StartMessage, StartMessage::default(), and strings);
-}
-
-#[derive(Deserialize, Default, Debug, Clone, Copy)]
-#[serde(rename_all = "camelCase")]
-struct StreamMetrics {
-    invocation_latency: Option<u64>,
-    first_byte_latency: Option<u64>,
-    cache_read_input_token_count: Option<u64>,
-    cache_write_input_token_count: Option<u64>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ConverseMetrics {
-    latency_ms: Option<u64>,
-}
-
-/// A chunk's `delta`: only `stop_reason` is read. Its text (the completion) is skipped, never
-/// buffered: a visitor instead of `Lenient`, which would scan the text again.
-#[derive(Default)]
-struct Delta<'a> {
-    stop_reason: Option<Cow<'a, str>>,
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for Delta<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(DeltaVisitor)
-    }
-}
-
-struct DeltaVisitor;
-
-impl<'de> Visitor<'de> for DeltaVisitor {
-    type Value = Delta<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a stream delta")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Delta<'de>, A::Error> {
-        let mut delta = Delta::default();
-        while let Some(key) = map.next_key::<Text>()? {
-            if key.0 == "stop_reason" {
-                delta.stop_reason = map.next_value::<StrOrSkip>()?.0;
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        Ok(delta)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Delta<'de>, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(Delta::default())
-    }
-
-    ignore_scalars!(Delta<'de>, Delta::default(), and strings);
-}
-
-const METRICS_KEY: &str = "amazon-bedrock-invocationMetrics";
-
-impl<'de: 'a, 'a> Deserialize<'de> for Body<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(BodyVisitor)
-    }
-}
-
-struct BodyVisitor;
-
-impl<'de> Visitor<'de> for BodyVisitor {
-    type Value = Body<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an output body")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Body<'de>, A::Error> {
-        let mut body = Body::default();
-        while let Some(key) = map.next_key::<Text>()? {
-            match key.0.as_ref() {
-                "metrics" => {
-                    if let Some(m) = map.next_value::<Option<Lenient<ConverseMetrics>>>()? {
-                        body.converse_latency_ms = m.0.and_then(|m| m.latency_ms);
-                    }
-                }
-                "stopReason" | "stop_reason" => {
-                    if let Some(s) = map.next_value::<StrOrSkip>()?.0 {
-                        body.stop_reason = Some(s);
-                    }
-                }
-                METRICS_KEY => body.metrics = map.next_value::<Option<StreamMetrics>>()?,
-                "usage" => {
-                    let (split, tier) = Usage::read(map.next_value()?);
-                    body.cache_creation = split;
-                    body.service_tier = tier.or(body.service_tier);
-                }
-                "serviceTier" | "service_tier" => {
-                    body.service_tier = tier_of(map.next_value()?).or(body.service_tier);
-                }
-                "performanceConfig" => body.latency_optimized = PerformanceConfig::optimized(map.next_value()?),
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(body)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Body<'de>, A::Error> {
-        let mut body = Body::default();
-        while let Some(chunk) = seq.next_element::<Chunk>()? {
-            if chunk.metrics.is_some() {
-                body.metrics = chunk.metrics;
-            }
-            if chunk.stop_reason.is_some() {
-                body.stop_reason = chunk.stop_reason;
-            }
-            if chunk.cache_creation.is_some() {
-                body.cache_creation = chunk.cache_creation;
-            }
-            if chunk.service_tier.is_some() {
-                body.service_tier = chunk.service_tier;
-            }
-        }
-        Ok(body)
-    }
-
-    ignore_scalars!(Body<'de>, Body::default(), and strings);
-}
-
-/// One element of a streamed body: metrics on the last chunk, stop reason on `message_delta`,
-/// usage on `message_start` (in its message) and on `message_delta`.
-#[derive(Default)]
-struct Chunk<'a> {
-    metrics: Option<StreamMetrics>,
-    stop_reason: Option<Cow<'a, str>>,
-    cache_creation: Option<CacheCreation>,
-    service_tier: Option<ServiceTier>,
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for Chunk<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let body = d.deserialize_any(ChunkVisitor)?;
-        Ok(body)
-    }
-}
-
-struct ChunkVisitor;
-
-impl<'de> Visitor<'de> for ChunkVisitor {
-    type Value = Chunk<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a stream chunk")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Chunk<'de>, A::Error> {
-        let mut chunk = Chunk::default();
-        while let Some(key) = map.next_key::<Text>()? {
-            match key.0.as_ref() {
-                METRICS_KEY => chunk.metrics = map.next_value::<Option<StreamMetrics>>()?,
-                "delta" => chunk.stop_reason = map.next_value::<Delta>()?.stop_reason,
-                "usage" | "message" => {
-                    let usage = match key.0.as_ref() {
-                        "usage" => map.next_value()?,
-                        _ => map.next_value::<Option<StartMessage>>()?.and_then(|m| m.usage),
-                    };
-                    let (split, tier) = Usage::read(usage);
-                    chunk.cache_creation = split.or(chunk.cache_creation);
-                    chunk.service_tier = tier.or(chunk.service_tier);
-                }
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(chunk)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Chunk<'de>, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(Chunk::default())
-    }
-    ignore_scalars!(Chunk<'de>, Chunk::default(), and strings);
-}
-
-/// Inside a model's own body, shapes vary by provider: a `delta` or `metrics` of an unexpected
-/// shape is not the log's fault, so it is read as absent instead of rejecting the record.
-/// The value is borrowed raw (no allocation) and read again: these values are a few bytes.
-struct Lenient<T>(Option<T>);
-
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Lenient<T> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw: &'de serde_json::value::RawValue = Deserialize::deserialize(d)?;
-        Ok(Lenient(serde_json::from_str(raw.get()).ok()))
-    }
-}
-
 /// A JSON string, borrowed where it has no escapes. serde's own `Cow<str>` allocates unless it is
 /// a bare field under `#[serde(borrow)]` (not inside an `Option`, a map or a visitor), and these
 /// are read for every record.
@@ -563,7 +157,7 @@ impl<'de> Visitor<'de> for TextVisitor {
 }
 
 /// A string, borrowed where it has no escapes; any other value is skipped and read as absent.
-struct StrOrSkip<'a>(Option<Cow<'a, str>>);
+pub(super) struct StrOrSkip<'a>(pub(super) Option<Cow<'a, str>>);
 
 impl<'de: 'a, 'a> Deserialize<'de> for StrOrSkip<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -618,20 +212,9 @@ pub(super) fn required<'a>(v: Option<Text<'a>>, name: &'static str) -> Result<Co
     }
 }
 
-/// Keeps the borrow when `part` lies inside `whole` (as canonical model ids do).
-fn sub<'a>(whole: &Cow<'a, str>, part: &str) -> Cow<'a, str> {
-    match whole {
-        Cow::Borrowed(w) => {
-            let start = part.as_ptr() as usize - w.as_ptr() as usize;
-            Cow::Borrowed(&w[start..start + part.len()])
-        }
-        Cow::Owned(_) => Cow::Owned(part.to_string()),
-    }
-}
-
 /// Parses one line (already without BOM, CR and newline) into a Record.
-pub fn parse_line<'a>(line: &'a [u8], profiles: &'a Profiles) -> Result<Record<'a>, Reject> {
-    let raw: Raw<'a> = match serde_json::from_slice(line) {
+pub fn parse_line(line: &[u8]) -> Result<Record<'_>, Reject> {
+    let raw: Raw = match serde_json::from_slice(line) {
         Ok(raw) => raw,
         Err(e) => return Err(diagnose(line, &e)),
     };
@@ -646,7 +229,6 @@ pub fn parse_line<'a>(line: &'a [u8], profiles: &'a Profiles) -> Result<Record<'
     let operation = required(raw.operation, "operation")?;
     let model_id = required(raw.model_id, "modelId")?;
     let timestamp_ms = parse_timestamp_ms(&timestamp).ok_or(Reject::BadTimestamp)?;
-    let resolved = resolve(&region, &model_id, raw.inference_region.map(|t| t.0), profiles);
 
     let input = raw.input.as_ref();
     let output = raw.output;
@@ -687,11 +269,8 @@ pub fn parse_line<'a>(line: &'a [u8], profiles: &'a Profiles) -> Result<Record<'
         identity_arn: raw.identity.and_then(|i| i.arn).map(|t| t.0),
         source_region: region,
         operation,
-        model_id_kind: resolved.kind,
-        model: resolved.model,
         model_id,
-        route: resolved.route,
-        inference_region: resolved.ran_in,
+        inference_region: raw.inference_region.map(|t| t.0),
         input_tokens: input.and_then(|i| i.input_token_count).unwrap_or(0),
         output_tokens: output_tokens.unwrap_or(0),
         cache_read_tokens: cache_read.unwrap_or(0),
@@ -707,42 +286,6 @@ pub fn parse_line<'a>(line: &'a [u8], profiles: &'a Profiles) -> Result<Record<'
     };
     in_range(&record)?;
     Ok(record)
-}
-
-/// What a model id and an inference region say about a call, whichever record carries them.
-pub(super) struct Resolved<'a> {
-    pub kind: ModelIdKind,
-    pub model: Cow<'a, str>,
-    pub route: Route,
-    pub ran_in: Option<Cow<'a, str>>,
-}
-
-/// Kind, base model (through the profiles file for application profiles), route and where the
-/// call ran (contract section 3), for invocation-log records and CloudTrail events alike.
-pub(super) fn resolve<'a>(
-    region: &Cow<'a, str>,
-    model_id: &Cow<'a, str>,
-    inference_region: Option<Cow<'a, str>>,
-    profiles: &'a Profiles,
-) -> Resolved<'a> {
-    let canonical = canonicalise(model_id);
-    let (kind, base) = (canonical.kind, canonical.base);
-    let profile = match kind {
-        ModelIdKind::ApplicationProfile => profiles.get(base),
-        _ => None,
-    };
-    let model = match profile {
-        Some(p) => Cow::Borrowed(canonicalise(&p.model).base),
-        None => sub(model_id, base),
-    };
-    let inference_region = inference_region.filter(|r| !r.is_empty());
-    let (route, ran_in) = route(region, inference_region.as_deref(), &canonical, profile.map(|p| p.regions.as_slice()));
-    let ran_in = match ran_in {
-        None => None,
-        Some(_) if inference_region.is_some() => inference_region,
-        Some(_) => Some(region.clone()),
-    };
-    Resolved { kind, model, route, ran_in }
 }
 
 /// Turns a serde error into a Reject that names the offending field without quoting its value.
@@ -793,38 +336,4 @@ fn field_name(keys: &[String]) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn latency_table() {
-        let cases = [
-            ("Converse", Some(842), None, Some(842)),
-            ("ConverseStream", Some(302), None, Some(302)),
-            ("Converse", None, None, None),
-            ("InvokeModel", Some(5), Some(6), None),
-            ("InvokeModelWithResponseStream", None, Some(9876), Some(9876)),
-            ("InvokeModelWithResponseStream", Some(1), None, None),
-            ("ApplyGuardrail", Some(1), Some(2), None),
-        ];
-        for (op, converse, stream, want) in cases {
-            assert_eq!(latency_for(op, converse, stream), want, "{op}");
-        }
-    }
-
-    #[test]
-    fn timestamp_table() {
-        let cases = [
-            ("2025-10-02T08:14:31Z", Some(1_759_392_871_000)),
-            ("2025-10-02T08:14:31.250Z", Some(1_759_392_871_250)),
-            ("2025-10-02T08:14:31.250123Z", Some(1_759_392_871_250)),
-            ("2025-10-02T10:14:31+02:00", Some(1_759_392_871_000)),
-            ("2025-10-02 08:14:31", None),
-            ("2025-10-02", None),
-            ("", None),
-        ];
-        for (s, want) in cases {
-            assert_eq!(parse_timestamp_ms(s), want, "{s}");
-        }
-    }
-}
+mod tests;

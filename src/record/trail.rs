@@ -11,9 +11,8 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::parse::{in_range, map_keys, parse_timestamp_ms, required, resolve, Reject, Text};
+use super::parse::{in_range, map_keys, parse_timestamp_ms, required, Reject, Text};
 use super::{Record, RecordedBy};
-use crate::given::profiles::Profiles;
 
 /// The event source of Bedrock's API calls in CloudTrail.
 pub const EVENT_SOURCE: &str = "bedrock.amazonaws.com";
@@ -234,7 +233,7 @@ struct Additional<'a> {
 
 /// One event of a trail file as a Record when it is a Bedrock runtime call; `None` for another
 /// service's event or a Bedrock event that invokes no model.
-pub fn parse_event<'a>(event: &'a RawValue, profiles: &'a Profiles) -> Result<Option<Record<'a>>, Reject> {
+pub fn parse_event(event: &RawValue) -> Result<Option<Record<'_>>, Reject> {
     let text = event.get();
     let head: Head = serde_json::from_str(text).map_err(|_| match text.starts_with('{') {
         true => Reject::Invalid,
@@ -254,7 +253,6 @@ pub fn parse_event<'a>(event: &'a RawValue, profiles: &'a Profiles) -> Result<Op
     let model_id = required(raw.request_parameters.and_then(|p| p.model_id), "requestParameters.modelId")?;
     let timestamp_ms = parse_timestamp_ms(&timestamp).ok_or(Reject::BadTimestamp)?;
     let inference_region = raw.additional_event_data.and_then(|a| a.inference_region).map(|t| t.0);
-    let resolved = resolve(&region, &model_id, inference_region, profiles);
     let (arn, identity_account) = match raw.user_identity {
         Some(u) => (u.arn.map(|t| t.0), u.account_id.map(|t| t.0)),
         None => (None, None),
@@ -266,11 +264,8 @@ pub fn parse_event<'a>(event: &'a RawValue, profiles: &'a Profiles) -> Result<Op
         identity_arn: arn.filter(|a| !a.is_empty()),
         source_region: region,
         operation: Cow::Borrowed(RUNTIME_CALLS.into_iter().find(|c| *c == operation).unwrap_or_default()),
-        model_id_kind: resolved.kind,
-        model: resolved.model,
         model_id,
-        route: resolved.route,
-        inference_region: resolved.ran_in,
+        inference_region,
         input_tokens: 0,
         output_tokens: 0,
         cache_read_tokens: 0,
@@ -305,9 +300,10 @@ mod tests {
 
     fn parsed(text: &str) -> Result<Option<Call>, Reject> {
         let raw: &RawValue = serde_json::from_str(text).unwrap();
-        let profiles = Profiles::default();
-        Ok(parse_event(raw, &profiles)?.map(|r| {
-            (r.request_id.to_string(), r.model.to_string(), r.route, r.inference_region.map(|s| s.to_string()))
+        let profiles = crate::given::profiles::Profiles::default();
+        Ok(parse_event(raw)?.map(|r| {
+            let x = crate::resolve::resolve(&r.source_region, &r.model_id, r.inference_region.as_deref(), &profiles);
+            (r.request_id.to_string(), x.model.to_string(), x.route, x.ran_in.map(|s| s.to_string()))
         }))
     }
 

@@ -1,14 +1,20 @@
-//! The report as a document of headings, paragraphs, bullet lists and tables of plain strings.
+//! The report as a document of headings, paragraphs, bullet lists, typed tables and charts.
 //! report.md and report.html render the same document, so they show the same sections and
 //! numbers; each renderer escapes every string for where it goes. In paragraphs, text between
-//! backticks is code (only mila's own prose uses them).
+//! backticks is code (only mila's own prose uses them). The tables the terminal's summary shows
+//! are built here too, once (`terminal_tables`): their columns carry the terminal's headers.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::charts::{self, Drawing};
-use super::{opt_int, pct, usd};
-use crate::summary::{Attributed, Summary};
-use crate::summary::{Change, Comparison};
+use super::charts::{Drawing, Id};
+mod tables;
+
+use super::table::{Cell, Column, Table};
+
+use super::{pct, usd};
+use crate::summary::{views, Attributed, Change, Comparison, CoverageStatus, Summary};
+use crate::tables::Percentiles;
+pub use tables::terminal_tables;
 
 const UNKNOWN: &str = "(unknown)";
 
@@ -18,10 +24,7 @@ pub enum Block {
     Heading(String),
     Paragraph(String),
     Bullets(Vec<String>),
-    Table {
-        headers: Vec<String>,
-        rows: Vec<Vec<String>>,
-    },
+    Table(Table),
     /// A chart: `NAME.png` and `NAME.svg` beside the report; `svg` is the drawing itself.
     Chart {
         name: String,
@@ -52,71 +55,31 @@ impl Doc {
         self.blocks.push(Block::Bullets(items));
     }
 
-    fn table<H: AsRef<str>>(&mut self, headers: &[H], rows: impl IntoIterator<Item = Vec<String>>) {
-        let headers = headers.iter().map(|h| h.as_ref().to_string()).collect();
-        self.blocks.push(Block::Table { headers, rows: rows.into_iter().collect() });
+    fn table(&mut self, columns: Vec<Column>, rows: impl IntoIterator<Item = Vec<Cell>>) {
+        self.blocks.push(Block::Table(Table::new(columns, rows.into_iter().collect())));
     }
 }
 
-/// The chart of that name, when the charts were drawn (they are for `--out`), or why it was not.
-fn figure(d: &mut Doc, charts: &[Drawing], name: &str) {
-    match charts.iter().find(|c| c.as_ref().map_or_else(|e| e.name, |c| c.name) == name) {
+/// The chart, when the charts were drawn (they are for `--out`), or why it was not.
+fn figure(d: &mut Doc, charts: &[Drawing], id: Id) {
+    match charts.iter().find(|c| c.as_ref().map_or_else(|e| e.id, |c| c.id) == id) {
         Some(Ok(c)) => {
-            d.blocks.push(Block::Chart { name: c.name.to_string(), title: c.title.clone(), svg: c.svg.clone() })
+            d.blocks.push(Block::Chart { name: c.id.name().to_string(), title: c.title.clone(), svg: c.svg.clone() })
         }
-        Some(Err(e)) => d.para(format!("The chart {} could not be drawn: {}", e.name, e.message)),
+        Some(Err(e)) => d.para(format!("The chart {} could not be drawn: {}", e.id, e.message)),
         None => {}
     }
 }
 
 /// The profiles file in use, and how many requests named a profile it does not have.
 fn profiles_line(s: &Summary) -> String {
-    let (Some(tokens), Some(cost)) = (&s.tokens, &s.cost) else {
+    let (Some(_), Some(cost)) = (&s.tokens, &s.cost) else {
         return "not used (CloudTrail alone: no tokens to price)".into();
     };
-    let unresolved: u64 = tokens
-        .by_model
-        .iter()
-        .filter(|m| {
-            crate::record::model_id::canonicalise(&m.model).kind == crate::record::ModelIdKind::ApplicationProfile
-        })
-        .map(|m| m.requests)
-        .sum();
-    match unresolved {
+    match views::unresolved_profile_requests(s) {
         0 => cost.profiles.clone(),
         n => format!("{}; {n} requests named an application profile not in it (left unresolved)", cost.profiles),
     }
-}
-
-/// Text columns are left-aligned, counts right-aligned.
-pub fn is_text(h: &str) -> bool {
-    matches!(
-        h,
-        "Source region"
-            | "Inference region"
-            | "Model"
-            | "Key"
-            | "Value"
-            | "Error code"
-            | "Reason"
-            | "First locations"
-            | "Source"
-            | "Problem"
-            | "Peak minute"
-            | "Quota kind"
-            | "Service tier"
-            | "Figure"
-            | "Day"
-            | "Account"
-            | "Principal"
-            | "Model-id kind"
-            | "Model id"
-            | "Operation"
-            | "Status"
-            | "Request id"
-            | "Time"
-            | "Session"
-    )
 }
 
 /// Splits a paragraph into (is code, text) runs at backticks.
@@ -129,17 +92,11 @@ pub fn runs(text: &str) -> impl Iterator<Item = (bool, &str)> {
 fn attribution(d: &mut Doc, c: &crate::summary::Cost) {
     d.heading("Cost by caller");
     d.para("The caller's identity ARN as account and principal (IAM Identity Center roles without their random suffix). Tokens are those of successful calls.");
-    let mut callers: BTreeMap<(&str, &str), (u64, Attributed)> = BTreeMap::new();
-    for x in &c.by_identity {
-        let (sessions, figures) = callers.entry((&x.account, &x.principal)).or_default();
-        *sessions += 1;
-        figures.add(&x.figures);
-    }
     d.table(
-        &with_figures(&["Account", "Principal", "Sessions"]),
-        callers
-            .iter()
-            .map(|((account, principal), (sessions, f))| row(&[account, principal, &sessions.to_string()], f)),
+        tables::with_figures(vec![Column::text("Account"), Column::text("Principal"), Column::number("Sessions")]),
+        views::principals(c).iter().map(|p| {
+            tables::row(vec![Cell::text(p.account), Cell::text(p.principal), Cell::count(p.sessions)], &p.figures)
+        }),
     );
     if c.by_request_metadata.is_empty() {
         return;
@@ -147,64 +104,32 @@ fn attribution(d: &mut Doc, c: &crate::summary::Cost) {
     d.heading("Cost by request metadata");
     d.para("Per `--by-metadata` key and value; `(none)`: the record's requestMetadata has no such key. requestMetadata is the caller's own label, not a billing tag.");
     d.table(
-        &with_figures(&["Key", "Value"]),
-        c.by_request_metadata.iter().map(|x| row(&[&x.key, &x.value], &x.figures)),
+        tables::with_figures(vec![Column::text("Key"), Column::text("Value")]),
+        c.by_request_metadata.iter().map(|x| tables::row(vec![Cell::text(&x.key), Cell::text(&x.value)], &x.figures)),
     );
 }
 
-/// The figures every cost table shows after its labels.
-const FIGURES: [&str; 7] =
-    ["Requests", "Input tokens", "Output tokens", "Cache write 5m", "Cache write 1h", "USD", "Unpriced"];
-
-fn with_figures<'a>(labels: &[&'a str]) -> Vec<&'a str> {
-    labels.iter().copied().chain(FIGURES).collect()
-}
-
-/// A cost table's row: its labels, then requests, billed tokens, USD and unpriced requests.
-fn row(labels: &[&str], f: &Attributed) -> Vec<String> {
-    let mut out: Vec<String> = labels.iter().map(|l| l.to_string()).collect();
-    out.extend([
-        f.requests.to_string(),
-        f.input.to_string(),
-        f.output.to_string(),
-        f.cache_write_5m.to_string(),
-        f.cache_write_1h.to_string(),
-        usd(f.usd),
-        f.unpriced.to_string(),
-    ]);
-    out
+/// A count that is unknown when only CloudTrail was read.
+fn known_count(v: Option<u64>) -> Cell {
+    v.map_or(Cell::Null, Cell::count)
 }
 
 /// Totals per UTC day over every source region (the charts split them by region).
 fn per_day(d: &mut Doc, s: &Summary) {
     d.heading("Per day");
-    let mut days: BTreeMap<&str, [u64; 4]> = BTreeMap::new();
-    for r in &s.daily.by_source_region {
-        let t = days.entry(&r.day).or_default();
-        let tokens = [r.input_tokens, r.output_tokens].map(|v| v.unwrap_or(0));
-        for (i, v) in [r.requests, r.rerouted, tokens[0], tokens[1]].into_iter().enumerate() {
-            t[i] += v;
-        }
-    }
-    // CloudTrail alone: tokens and cost are unknown, shown as "-" rather than 0.
-    let known = s.tokens.is_some();
-    let known_or_dash = |v: String| if known { v } else { "-".to_string() };
-    let mut cost: BTreeMap<&str, f64> = BTreeMap::new();
-    for r in &s.daily.cost_by_model {
-        *cost.entry(&r.day).or_default() += r.usd;
-    }
     d.para("Every record of the day (UTC), all source regions; cost at the prices in force.");
+    let columns = ["Requests", "Rerouted", "Rerouted %", "Input tokens", "Output tokens", "USD"];
     d.table(
-        &["Day", "Requests", "Rerouted", "Rerouted %", "Input tokens", "Output tokens", "USD"],
-        days.iter().map(|(day, t)| {
+        [Column::text("Day")].into_iter().chain(columns.map(Column::number)).collect(),
+        views::days(s).into_iter().map(|t| {
             vec![
-                day.to_string(),
-                t[0].to_string(),
-                t[1].to_string(),
-                pct(if t[0] == 0 { 0.0 } else { t[1] as f64 / t[0] as f64 }),
-                known_or_dash(t[2].to_string()),
-                known_or_dash(t[3].to_string()),
-                known_or_dash(usd(cost.get(day).copied().unwrap_or(0.0))),
+                Cell::Text(t.day),
+                Cell::count(t.requests),
+                Cell::count(t.rerouted),
+                Cell::Percent(t.rerouting_rate),
+                known_count(t.input_tokens),
+                known_count(t.output_tokens),
+                t.usd.map_or(Cell::Null, Cell::Usd),
             ]
         }),
     );
@@ -226,11 +151,19 @@ fn comparison(d: &mut Doc, c: &Comparison) {
         c.previous.since.as_deref().unwrap_or("-"),
         c.previous.until.as_deref().unwrap_or("-")
     ));
-    let ratio = |x: Option<f64>| x.map_or("-".to_string(), |r| format!("{}%", signed(Some(r * 100.0), 1)));
+    let ratio =
+        |x: Option<f64>| Cell::Formatted(x.map_or("-".to_string(), |r| format!("{}%", signed(Some(r * 100.0), 1))));
     let f = |v: Option<i64>| v.map(|v| v as f64);
     let counts = |name: &str, x: &Change<i64>| {
-        vec![name.to_string(), opt_int(x.current), opt_int(x.previous), signed(f(x.change), 0), ratio(x.change_ratio)]
+        vec![
+            Cell::text(name),
+            Cell::int(x.current),
+            Cell::int(x.previous),
+            Cell::Formatted(signed(f(x.change), 0)),
+            ratio(x.change_ratio),
+        ]
     };
+    let or_null = |v: Option<f64>, cell: fn(f64) -> Cell| v.map_or(Cell::Null, cell);
     let mut rows = vec![
         counts("Requests", &c.requests),
         counts("Input tokens", &c.input_tokens),
@@ -238,31 +171,35 @@ fn comparison(d: &mut Doc, c: &Comparison) {
         counts("Cache-read tokens", &c.cache_read_tokens),
         counts("Cache-write tokens", &c.cache_write_tokens),
         vec![
-            "Cost (USD)".into(),
-            c.cost_usd.current.map_or("-".into(), usd),
-            c.cost_usd.previous.map_or("-".into(), usd),
-            signed(c.cost_usd.change, 4),
+            Cell::text("Cost (USD)"),
+            or_null(c.cost_usd.current, Cell::Usd),
+            or_null(c.cost_usd.previous, Cell::Usd),
+            Cell::Formatted(signed(c.cost_usd.change, 4)),
             ratio(c.cost_usd.change_ratio),
         ],
         vec![
-            "Rerouting rate".into(),
-            c.rerouting_rate.current.map_or("-".into(), pct),
-            c.rerouting_rate.previous.map_or("-".into(), pct),
-            c.rerouting_rate.change.map_or("-".into(), |d| format!("{} points", signed(Some(d * 100.0), 1))),
+            Cell::text("Rerouting rate"),
+            or_null(c.rerouting_rate.current, Cell::Percent),
+            or_null(c.rerouting_rate.previous, Cell::Percent),
+            Cell::Formatted(
+                c.rerouting_rate.change.map_or("-".into(), |d| format!("{} points", signed(Some(d * 100.0), 1))),
+            ),
             ratio(c.rerouting_rate.change_ratio),
         ],
     ];
     if let Some(v) = &c.violations {
         rows.push(counts("Residency violations", v));
     }
-    d.table(&["Figure", "This period", "Previous", "Change", "Change %"], rows);
+    let figures = ["This period", "Previous", "Change", "Change %"];
+    d.table([Column::text("Figure")].into_iter().chain(figures.map(Column::number)).collect(), rows);
     d.para("Latency percentiles by inference region, ms: this period and the previous one.");
+    let figures = ["p50", "p50 before", "p90", "p90 before", "p99", "p99 before"];
     d.table(
-        &["Inference region", "p50", "p50 before", "p90", "p90 before", "p99", "p99 before"],
+        [Column::text("Inference region")].into_iter().chain(figures.map(Column::number)).collect(),
         c.latency.iter().map(|l| {
-            let mut row = vec![l.inference_region.clone()];
+            let mut row = vec![Cell::text(&l.inference_region)];
             for x in [&l.p50_ms, &l.p90_ms, &l.p99_ms] {
-                row.extend([opt_int(x.current), opt_int(x.previous)]);
+                row.extend([Cell::int(x.current), Cell::int(x.previous)]);
             }
             row
         }),
@@ -271,10 +208,10 @@ fn comparison(d: &mut Doc, c: &Comparison) {
 
 /// The report as a document: what report.md and report.html both show.
 /// How the percentiles were computed, as summary.json's `latency.percentiles` says.
-fn percentiles_note(how: &str) -> &'static str {
+fn percentiles_note(how: Percentiles) -> &'static str {
     match how {
-        "exact" => "Percentiles are nearest-rank.",
-        _ => "Percentiles are approximate (approx_percentile: a rank error of about 1%).",
+        Percentiles::Exact => "Percentiles are nearest-rank.",
+        Percentiles::Approximate => "Percentiles are approximate (approx_percentile: a rank error of about 1%).",
     }
 }
 
@@ -295,6 +232,51 @@ fn engine_line(s: &Summary) -> Option<String> {
 pub fn report(s: &Summary, charts: &[Drawing]) -> Doc {
     let mut d = Doc::default();
     d.title("mila report");
+    header(&mut d, s);
+    if let Some(c) = &s.comparison {
+        comparison(&mut d, c);
+    }
+    rerouting(&mut d, s, charts);
+    if s.sources.cloudtrail_calls > 0 {
+        sources(&mut d, s);
+    }
+    if let Some(c) = &s.coverage {
+        coverage(&mut d, c, charts);
+    }
+    match &s.latency {
+        Some(l) => latency(&mut d, l, charts),
+        None => not_available(&mut d, "Latency by inference region", "latency"),
+    }
+    per_day(&mut d, s);
+    figure(&mut d, charts, Id::Volume);
+
+    match (&s.tokens, &s.cost) {
+        (Some(t), Some(c)) => tokens_and_cost(&mut d, t, c, charts),
+        _ => {
+            not_available(&mut d, "Tokens by model", "tokens");
+            not_available(&mut d, "Cost", "cost");
+        }
+    }
+    residency(&mut d, s);
+    match &s.capacity {
+        Some(cap) => capacity(&mut d, cap, charts),
+        None => not_available(
+            &mut d,
+            "Capacity: peak per minute by source region, model and quota kind",
+            "tokens per minute",
+        ),
+    }
+    if s.sources.cloudtrail_calls > 0 {
+        callers(&mut d, s);
+    }
+    d.heading("Invocation errors by code");
+    d.blocks.push(Block::Table(tables::errors(s)));
+    reading(&mut d, s);
+    d
+}
+
+/// The window, the record counts, the prices and profiles in use, and the engine.
+fn header(d: &mut Doc, s: &Summary) {
     let window = match (&s.window.since, &s.window.until) {
         (None, None) => "all records".to_string(),
         (a, b) => format!(
@@ -317,10 +299,10 @@ pub fn report(s: &Summary, charts: &[Drawing]) -> Doc {
     if let Some(line) = engine_line(s) {
         d.bullets(vec![line]);
     }
-    if let Some(c) = &s.comparison {
-        comparison(&mut d, c);
-    }
+}
 
+/// Rerouting by source region, and the source x inference region matrix.
+fn rerouting(d: &mut Doc, s: &Summary, charts: &[Drawing]) {
     let rr = &s.rerouting;
     d.heading("Rerouting by source region");
     d.para(format!(
@@ -331,21 +313,9 @@ pub fn report(s: &Summary, charts: &[Drawing]) -> Doc {
         rr.local,
         rr.unknown
     ));
-    d.table(
-        &["Source region", "Requests", "Local", "Rerouted", "Unknown", "Rerouted %"],
-        rr.by_source_region.iter().map(|x| {
-            vec![
-                x.source_region.to_string(),
-                x.requests.to_string(),
-                x.local.to_string(),
-                x.rerouted.to_string(),
-                x.unknown.to_string(),
-                pct(x.rate),
-            ]
-        }),
-    );
+    d.blocks.push(Block::Table(tables::rerouting(s)));
 
-    figure(&mut d, charts, charts::RATE);
+    figure(d, charts, Id::Rate);
 
     d.heading("Source x inference region");
     d.para("Requests by the region called (rows) and the region that ran them (columns).");
@@ -358,40 +328,21 @@ pub fn report(s: &Summary, charts: &[Drawing]) -> Doc {
             .entry(f.inference_region.as_deref().unwrap_or(UNKNOWN))
             .or_default() += f.requests;
     }
-    let mut headers = vec!["Source region".to_string()];
-    headers.extend(cols.iter().map(|c| c.to_string()));
+    let mut columns = vec![Column::text("Source region")];
+    columns.extend(cols.iter().map(|c| Column::number(c)));
     d.table(
-        &headers,
+        columns,
         cells.iter().map(|(src, row)| {
-            let mut v = vec![src.to_string()];
-            v.extend(cols.iter().map(|c| row.get(c).map_or_else(|| "·".to_string(), u64::to_string)));
+            let mut v = vec![Cell::text(src)];
+            v.extend(cols.iter().map(|c| row.get(c).map_or(Cell::Absent, |n| Cell::count(*n))));
             v
         }),
     );
 
-    figure(&mut d, charts, charts::MATRIX);
+    figure(d, charts, Id::Matrix);
+}
 
-    if s.sources.cloudtrail_calls > 0 {
-        sources(&mut d, s);
-    }
-    if let Some(c) = &s.coverage {
-        coverage(&mut d, c, charts);
-    }
-    match &s.latency {
-        Some(l) => latency(&mut d, l, charts),
-        None => not_available(&mut d, "Latency by inference region", "latency"),
-    }
-    per_day(&mut d, s);
-    figure(&mut d, charts, charts::VOLUME);
-
-    match (&s.tokens, &s.cost) {
-        (Some(t), Some(c)) => tokens_and_cost(&mut d, t, c, charts),
-        _ => {
-            not_available(&mut d, "Tokens by model", "tokens");
-            not_available(&mut d, "Cost", "cost");
-        }
-    }
-
+fn residency(d: &mut Doc, s: &Summary) {
     d.heading("Residency");
     match &s.residency {
         None => {
@@ -402,62 +353,32 @@ pub fn report(s: &Summary, charts: &[Drawing]) -> Doc {
                 "Policy {}: {} violations, {} unverifiable (inference region unknown), {} requests checked.",
                 res.policy, res.violations, res.unverifiable, res.checked
             ));
-            d.table(
-                &["Source region", "Checked", "Violations", "Unverifiable"],
-                res.by_source_region.iter().map(|x| {
-                    vec![
-                        x.source_region.to_string(),
-                        x.checked.to_string(),
-                        x.violations.to_string(),
-                        x.unverifiable.to_string(),
-                    ]
-                }),
-            );
+            d.blocks.push(Block::Table(tables::residency(res)));
         }
     }
+}
 
-    match &s.capacity {
-        Some(cap) => capacity(&mut d, cap, charts),
-        None => not_available(
-            &mut d,
-            "Capacity: peak per minute by source region, model and quota kind",
-            "tokens per minute",
-        ),
-    }
-
-    if s.sources.cloudtrail_calls > 0 {
-        callers(&mut d, s);
-    }
-
-    d.heading("Invocation errors by code");
-    d.table(
-        &["Error code", "Requests"],
-        s.errors.by_code.iter().map(|x| vec![x.error_code.to_string(), x.requests.to_string()]),
-    );
-
+/// Rejected lines and unreadable input.
+fn reading(d: &mut Doc, s: &Summary) {
     d.heading("Rejected lines");
     if s.read.rejects.is_empty() {
         d.para("None.");
     } else {
         d.table(
-            &["Reason", "Lines", "First locations"],
-            s.read.rejects.iter().map(|x| {
-                vec![
-                    x.reason.to_string(),
-                    x.lines.to_string(),
-                    x.first.iter().map(|f| f.to_string()).collect::<Vec<_>>().join(", "),
-                ]
-            }),
+            vec![Column::text("Reason"), Column::number("Lines"), Column::text("First locations")],
+            s.read
+                .rejects
+                .iter()
+                .map(|x| vec![Cell::text(&x.reason), Cell::count(x.lines), Cell::Text(x.first.join(", "))]),
         );
     }
     if !s.read.problems.is_empty() {
         d.heading("Unreadable input");
         d.table(
-            &["Source", "Problem"],
-            s.read.problems.iter().map(|p| vec![p.source.to_string(), p.message.to_string()]),
+            vec![Column::text("Source"), Column::text("Problem")],
+            s.read.problems.iter().map(|p| vec![Cell::text(&p.source), Cell::text(&p.message)]),
         );
     }
-    d
 }
 
 fn not_available(d: &mut Doc, heading: &str, what: &str) {
@@ -470,80 +391,49 @@ fn not_available(d: &mut Doc, heading: &str, what: &str) {
 fn latency(d: &mut Doc, l: &crate::summary::Latency, charts: &[Drawing]) {
     d.heading("Latency by inference region");
     d.para(format!("Successful calls with a known inference region: {}; latency known for {} ({}). InvokeModel logs no latency. {}", l.calls, l.known, pct(if l.calls == 0 { 0.0 } else { l.known as f64 / l.calls as f64 }), percentiles_note(l.percentiles)));
-    d.table(
-        &[
-            "Inference region",
-            "Calls",
-            "With latency",
-            "Coverage",
-            "p50 ms",
-            "p90 ms",
-            "p99 ms",
-            "Mean ms",
-            "First byte p50 ms",
-        ],
-        l.by_inference_region.iter().map(|x| {
-            vec![
-                x.inference_region.to_string(),
-                x.calls.to_string(),
-                x.requests.to_string(),
-                pct(x.coverage),
-                opt_int(x.p50_ms),
-                opt_int(x.p90_ms),
-                opt_int(x.p99_ms),
-                x.mean_ms.map_or("-".into(), |m| format!("{m:.1}")),
-                opt_int(x.first_byte_p50_ms),
-            ]
-        }),
-    );
+    d.blocks.push(Block::Table(tables::latency(&l.by_inference_region)));
 
-    figure(d, charts, charts::LATENCY_BY_REGION);
+    figure(d, charts, Id::LatencyByRegion);
 
     d.heading("Latency cost of rerouting");
     d.para(format!(
         "Local and rerouted successful calls of the same source region and model, where both have a known latency. {}",
         percentiles_note(l.percentiles)
     ));
+    let figures =
+        ["Local calls", "Local p50 ms", "Local p90 ms", "Rerouted calls", "Rerouted p50 ms", "Rerouted p90 ms"];
     d.table(
-        &[
-            "Source region",
-            "Model",
-            "Local calls",
-            "Local p50 ms",
-            "Local p90 ms",
-            "Rerouted calls",
-            "Rerouted p50 ms",
-            "Rerouted p90 ms",
-        ],
+        [Column::text("Source region"), Column::text("Model")].into_iter().chain(figures.map(Column::number)).collect(),
         l.local_vs_rerouted.iter().filter(|x| x.local_requests > 0 && x.rerouted_requests > 0).map(|x| {
             vec![
-                x.source_region.to_string(),
-                x.model.to_string(),
-                x.local_requests.to_string(),
-                opt_int(x.local_p50_ms),
-                opt_int(x.local_p90_ms),
-                x.rerouted_requests.to_string(),
-                opt_int(x.rerouted_p50_ms),
-                opt_int(x.rerouted_p90_ms),
+                Cell::text(&x.source_region),
+                Cell::text(&x.model),
+                Cell::count(x.local_requests),
+                Cell::int(x.local_p50_ms),
+                Cell::int(x.local_p90_ms),
+                Cell::count(x.rerouted_requests),
+                Cell::int(x.rerouted_p50_ms),
+                Cell::int(x.rerouted_p90_ms),
             ]
         }),
     );
-    figure(d, charts, charts::LOCAL_VS_REROUTED);
+    figure(d, charts, Id::LocalVsRerouted);
 }
 
 fn tokens_and_cost(d: &mut Doc, t: &crate::summary::Tokens, c: &crate::summary::Cost, charts: &[Drawing]) {
     d.heading("Tokens by model");
+    let figures = ["Requests", "Input", "Output", "Cache read", "Cache write 5m", "Cache write 1h"];
     d.table(
-        &["Model", "Requests", "Input", "Output", "Cache read", "Cache write 5m", "Cache write 1h"],
+        [Column::text("Model")].into_iter().chain(figures.map(Column::number)).collect(),
         t.by_model.iter().map(|x| {
             vec![
-                x.model.to_string(),
-                x.requests.to_string(),
-                x.input.to_string(),
-                x.output.to_string(),
-                x.cache_read.to_string(),
-                (x.cache_write - x.cache_write_1h).to_string(),
-                x.cache_write_1h.to_string(),
+                Cell::text(&x.model),
+                Cell::count(x.requests),
+                Cell::count(x.input),
+                Cell::count(x.output),
+                Cell::count(x.cache_read),
+                Cell::count(x.cache_write - x.cache_write_1h),
+                Cell::count(x.cache_write_1h),
             ]
         }),
     );
@@ -565,21 +455,36 @@ fn tokens_and_cost(d: &mut Doc, t: &crate::summary::Tokens, c: &crate::summary::
         d.para("No price for these models (add rows to a --prices file; see `mila prices`):");
         d.bullets(unpriced);
     }
-    d.table(&with_figures(&["Model"]), c.by_model.iter().map(|x| row(&[&x.model], &x.figures)));
+    d.blocks.push(Block::Table(tables::cost_by_model(&c.by_model)));
     d.heading("Cost by tag");
     if c.by_tag.is_empty() {
         d.para("No application-profile tags (pass --profiles with tagged profiles).");
     } else {
-        d.table(&with_figures(&["Key", "Value"]), c.by_tag.iter().map(|x| row(&[&x.key, &x.value], &x.figures)));
+        d.table(
+            tables::with_figures(vec![Column::text("Key"), Column::text("Value")]),
+            c.by_tag.iter().map(|x| tables::row(vec![Cell::text(&x.key), Cell::text(&x.value)], &x.figures)),
+        );
     }
     d.heading("Cost by source region and model-id kind");
     d.para("Prices that differ by region apply by source region. Kind is how the caller named the model: a foundation model, a geographic or global cross-region profile, or an application profile.");
-    d.table(&with_figures(&["Source region"]), c.by_source_region.iter().map(|x| row(&[&x.source_region], &x.figures)));
-    d.table(&with_figures(&["Model-id kind"]), c.by_model_id_kind.iter().map(|x| row(&[&x.model_id_kind], &x.figures)));
+    let by = |label: &str, rows: Vec<(&str, &Attributed)>| -> (Vec<Column>, Vec<Vec<Cell>>) {
+        (
+            tables::with_figures(vec![Column::text(label)]),
+            rows.into_iter().map(|(l, f)| tables::row(vec![Cell::text(l)], f)).collect(),
+        )
+    };
+    let (columns, rows) =
+        by("Source region", c.by_source_region.iter().map(|x| (x.source_region.as_str(), &x.figures)).collect());
+    d.table(columns, rows);
+    let (columns, rows) =
+        by("Model-id kind", c.by_model_id_kind.iter().map(|x| (x.model_id_kind.as_str(), &x.figures)).collect());
+    d.table(columns, rows);
     d.para("Service tier is how the response says the call was served (priority, flex, latency-optimized); a call whose response names none was standard. A tier without a price row is unpriced, never priced as standard.");
-    d.table(&with_figures(&["Service tier"]), c.by_service_tier.iter().map(|x| row(&[&x.service_tier], &x.figures)));
+    let (columns, rows) =
+        by("Service tier", c.by_service_tier.iter().map(|x| (x.service_tier.as_str(), &x.figures)).collect());
+    d.table(columns, rows);
 
-    figure(d, charts, charts::COST);
+    figure(d, charts, Id::Cost);
     attribution(d, c);
 }
 
@@ -593,46 +498,46 @@ fn capacity(d: &mut Doc, cap: &crate::summary::Capacity, charts: &[Drawing]) {
             None => "No quotas given (--quotas FILE).".to_string(),
         }
     ));
-    let quota = |v: Option<u64>| v.map_or("-".to_string(), |v| v.to_string());
+    let n = Column::number;
     d.table(
-        &[
-            "Source region",
-            "Model",
-            "Quota kind",
-            "Requests",
-            "Rerouting rate",
-            "Peak req/min",
-            "Peak quota tokens/min",
-            "Burndown",
-            "Peak minute",
-            "Throttled",
-            "Throttled in peak minute",
-            "Peak throttled/min",
-            "Quota req/min",
-            "Quota tokens/min",
-            "Above 80%",
+        vec![
+            Column::text("Source region"),
+            Column::text("Model"),
+            Column::text("Quota kind"),
+            n("Requests"),
+            n("Rerouting rate"),
+            n("Peak req/min"),
+            n("Peak quota tokens/min"),
+            n("Burndown"),
+            Column::text("Peak minute"),
+            n("Throttled"),
+            n("Throttled in peak minute"),
+            n("Peak throttled/min"),
+            n("Quota req/min"),
+            n("Quota tokens/min"),
+            n("Above 80%"),
         ],
         cap.by_source_region_model_kind.iter().map(|x| {
             vec![
-                x.source_region.to_string(),
-                x.model.to_string(),
-                x.quota_kind.to_string(),
-                x.requests.to_string(),
-                pct(x.rerouting_rate),
-                x.peak_requests_per_minute.to_string(),
-                x.peak_quota_tokens_per_minute.to_string(),
-                format!("{}x", x.burndown_rate),
-                x.peak_minute.clone().unwrap_or_else(|| "-".into()),
-                x.throttled.to_string(),
-                x.throttled_in_peak_minute.to_string(),
-                x.peak_throttled_per_minute.to_string(),
-                quota(x.quota_requests_per_minute),
-                quota(x.quota_tokens_per_minute),
-                quota(x.minutes_above_80pct),
+                Cell::text(&x.source_region),
+                Cell::text(&x.model),
+                Cell::text(&x.quota_kind),
+                Cell::count(x.requests),
+                Cell::Percent(x.rerouting_rate),
+                Cell::count(x.peak_requests_per_minute),
+                Cell::count(x.peak_quota_tokens_per_minute),
+                Cell::Formatted(format!("{}x", x.burndown_rate)),
+                x.peak_minute.clone().map_or(Cell::Null, Cell::Text),
+                Cell::count(x.throttled),
+                Cell::count(x.throttled_in_peak_minute),
+                Cell::count(x.peak_throttled_per_minute),
+                known_count(x.quota_requests_per_minute),
+                known_count(x.quota_tokens_per_minute),
+                known_count(x.minutes_above_80pct),
             ]
         }),
     );
-    figure(d, charts, charts::CAPACITY);
+    figure(d, charts, Id::Capacity);
 }
 
 /// Which records the figures come from, when CloudTrail was read.
@@ -657,25 +562,35 @@ fn coverage(d: &mut Doc, c: &crate::summary::Coverage, charts: &[Drawing]) {
         c.invocation_log_records,
         c.coverage.map_or("-".into(), pct)
     ));
-    let logged = c.by_source_region_day.iter().filter(|x| x.status == "logged").count();
+    let logged = c.by_source_region_day.iter().filter(|x| x.status == CoverageStatus::Logged).count();
     d.para(format!(
         "Source regions' days where logging was missing, partial or where CloudTrail has no calls ({logged} fully logged region-days not listed; summary.json lists all):"
     ));
+    let text = Column::text;
+    let n = Column::number;
     d.table(
-        &["Day", "Source region", "CloudTrail calls", "Calls logged", "Log records", "Coverage", "Status"],
-        c.by_source_region_day.iter().filter(|x| x.status != "logged").map(|x| {
+        vec![
+            text("Day"),
+            text("Source region"),
+            n("CloudTrail calls"),
+            n("Calls logged"),
+            n("Log records"),
+            n("Coverage"),
+            text("Status"),
+        ],
+        c.by_source_region_day.iter().filter(|x| x.status != CoverageStatus::Logged).map(|x| {
             vec![
-                x.day.clone(),
-                x.source_region.clone(),
-                x.cloudtrail_calls.to_string(),
-                x.cloudtrail_calls_logged.to_string(),
-                x.invocation_log_records.to_string(),
-                x.coverage.map_or("-".into(), pct),
-                x.status.to_string(),
+                Cell::text(&x.day),
+                Cell::text(&x.source_region),
+                Cell::count(x.cloudtrail_calls),
+                Cell::count(x.cloudtrail_calls_logged),
+                Cell::count(x.invocation_log_records),
+                x.coverage.map_or(Cell::Null, Cell::Percent),
+                Cell::text(x.status.as_str()),
             ]
         }),
     );
-    figure(d, charts, charts::COVERAGE);
+    figure(d, charts, Id::Coverage);
     if c.request_ids_match {
         d.para(format!(
             "Request ids match across the two: {} calls are only in CloudTrail, {} records only in the invocation logs (of region-days CloudTrail has calls for).",
@@ -687,15 +602,22 @@ fn coverage(d: &mut Doc, c: &crate::summary::Coverage, charts: &[Drawing]) {
     if !c.gaps.is_empty() {
         d.para("Where the counts differ:");
         d.table(
-            &["Day", "Source region", "Model id", "Operation", "CloudTrail calls", "Log records"],
+            vec![
+                text("Day"),
+                text("Source region"),
+                text("Model id"),
+                text("Operation"),
+                n("CloudTrail calls"),
+                n("Log records"),
+            ],
             c.gaps.iter().map(|x| {
                 vec![
-                    x.day.clone(),
-                    x.source_region.clone(),
-                    x.model_id.clone(),
-                    x.operation.clone(),
-                    x.cloudtrail_calls.to_string(),
-                    x.invocation_log_records.to_string(),
+                    Cell::text(&x.day),
+                    Cell::text(&x.source_region),
+                    Cell::text(&x.model_id),
+                    Cell::text(&x.operation),
+                    Cell::count(x.cloudtrail_calls),
+                    Cell::count(x.invocation_log_records),
                 ]
             }),
         );
@@ -707,15 +629,9 @@ fn coverage(d: &mut Doc, c: &crate::summary::Coverage, charts: &[Drawing]) {
             c.only_in_cloudtrail
         ));
         d.table(
-            &["Request id", "Time", "Source region", "Model id", "Operation"],
+            ["Request id", "Time", "Source region", "Model id", "Operation"].map(text).to_vec(),
             c.only_in_cloudtrail_listed.iter().map(|x| {
-                vec![
-                    x.request_id.clone(),
-                    x.time.clone(),
-                    x.source_region.clone(),
-                    x.model_id.clone(),
-                    x.operation.clone(),
-                ]
+                [&x.request_id, &x.time, &x.source_region, &x.model_id, &x.operation].map(|v| Cell::text(v)).to_vec()
             }),
         );
     }
@@ -726,14 +642,20 @@ fn callers(d: &mut Doc, s: &Summary) {
     d.heading("Calls by caller");
     d.para("Every call counted, from invocation logs or CloudTrail, by the caller's identity ARN.");
     d.table(
-        &["Account", "Principal", "Session", "Requests", "Errors"],
+        vec![
+            Column::text("Account"),
+            Column::text("Principal"),
+            Column::text("Session"),
+            Column::number("Requests"),
+            Column::number("Errors"),
+        ],
         s.callers.iter().map(|x| {
             vec![
-                x.account.clone(),
-                x.principal.clone(),
-                x.session.clone(),
-                x.requests.to_string(),
-                x.errors.to_string(),
+                Cell::text(&x.account),
+                Cell::text(&x.principal),
+                Cell::text(&x.session),
+                Cell::count(x.requests),
+                Cell::count(x.errors),
             ]
         }),
     );

@@ -6,6 +6,7 @@ use std::fmt::Write;
 
 use super::charts::Drawing;
 use super::doc::{self, Block, Doc};
+use super::table::Column;
 use crate::escape::html as h;
 use crate::summary::Summary;
 
@@ -64,17 +65,18 @@ pub fn render(d: &Doc) -> String {
                 let svg = svg.trim_start_matches(|c| c != '<');
                 let _ = writeln!(o, "<figure id=\"{}\" title=\"{}\">\n{svg}</figure>", h(name), h(title));
             }
-            Block::Table { headers, rows } => {
-                let class = |hd: &str| if doc::is_text(hd) { "" } else { " class=\"n\"" };
+            Block::Table(t) => {
+                // Numbers are right-aligned.
+                let class = |c: &Column| if c.text { "" } else { " class=\"n\"" };
                 let _ = write!(o, "<table>\n<thead><tr>");
-                for hd in headers {
-                    let _ = write!(o, "<th{}>{}</th>", class(hd), h(hd));
+                for c in &t.columns {
+                    let _ = write!(o, "<th{}>{}</th>", class(c), h(&c.header));
                 }
                 let _ = writeln!(o, "</tr></thead>\n<tbody>");
-                for row in rows {
+                for row in &t.rows {
                     let _ = write!(o, "<tr>");
-                    for (cell, hd) in row.iter().zip(headers) {
-                        let _ = write!(o, "<td{}>{}</td>", class(hd), h(cell));
+                    for (cell, c) in row.iter().zip(&t.columns) {
+                        let _ = write!(o, "<td{}>{}</td>", class(c), h(&cell.shown()));
                     }
                     let _ = writeln!(o, "</tr>");
                 }

@@ -5,6 +5,7 @@ use std::fmt::Write;
 
 use super::charts::Drawing;
 use super::doc::{self, Block, Doc};
+use super::table::{Column, Table};
 use crate::escape::markdown as md;
 use crate::summary::Summary;
 
@@ -35,7 +36,7 @@ pub fn render(d: &Doc) -> String {
                 }
                 o.push('\n');
             }
-            Block::Table { headers, rows } => table(&mut o, headers, rows),
+            Block::Table(t) => table(&mut o, t),
             Block::Chart { name, title, .. } => {
                 let _ = writeln!(o, "![{}]({name}.png)\n", md(title));
             }
@@ -44,15 +45,16 @@ pub fn render(d: &Doc) -> String {
     o
 }
 
-fn table(out: &mut String, headers: &[String], rows: &[Vec<String>]) {
-    let _ = writeln!(out, "| {} |", headers.iter().map(|h| md(h)).collect::<Vec<_>>().join(" | "));
-    let align = |h: &String| if doc::is_text(h) { " --- |" } else { " ---: |" };
-    let _ = writeln!(out, "|{}", headers.iter().map(align).collect::<String>());
-    for row in rows {
-        let _ = writeln!(out, "| {} |", row.iter().map(|c| md(c)).collect::<Vec<_>>().join(" | "));
+/// Text columns are left-aligned, numbers right-aligned.
+fn table(out: &mut String, t: &Table) {
+    let _ = writeln!(out, "| {} |", t.headers().map(md).collect::<Vec<_>>().join(" | "));
+    let align = |c: &Column| if c.text { " --- |" } else { " ---: |" };
+    let _ = writeln!(out, "|{}", t.columns.iter().map(align).collect::<String>());
+    for row in &t.rows {
+        let _ = writeln!(out, "| {} |", row.iter().map(|c| md(&c.shown())).collect::<Vec<_>>().join(" | "));
     }
-    if rows.is_empty() {
-        let _ = writeln!(out, "| {} |", vec!["–"; headers.len()].join(" | "));
+    if t.rows.is_empty() {
+        let _ = writeln!(out, "| {} |", vec!["–"; t.columns.len()].join(" | "));
     }
     out.push('\n');
 }

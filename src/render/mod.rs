@@ -16,7 +16,3 @@ pub(crate) fn pct(rate: f64) -> String {
 pub(crate) fn usd(v: f64) -> String {
     format!("${v:.4}")
 }
-
-pub(crate) fn opt_int(v: Option<i64>) -> String {
-    v.map_or_else(|| "-".to_string(), |v| v.to_string())
-}

@@ -1,49 +1,135 @@
-//! A result table (violations, query results) as an aligned terminal table, CSV or JSON.
+//! The one table model of every renderer: columns that know whether they hold text or numbers,
+//! and cells that know their kind (text, count, USD, share, a mean), so the terminal, CSV, JSON,
+//! Markdown and HTML each align and format a cell from what it is. Report sections build their
+//! tables once (`render::doc`); result tables (violations, query results) come from frames.
 
 use polars::prelude::*;
 
+use super::{pct, usd};
 use crate::escape;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cell {
+    /// No value: empty on the terminal and in CSV, null in JSON, `-` in the report.
     Null,
     Bool(bool),
     Int(i64),
     Float(f64),
     Text(String),
-    /// A number already formatted (a share, an amount): aligned as numbers are.
+    /// A number mila already formatted (a signed change, `3x`, a decimal Athena returned).
     Formatted(String),
+    Usd(f64),
+    /// A share of 1, shown as a percentage with one decimal.
+    Percent(f64),
+    /// A mean, to one decimal.
+    Mean(f64),
+    /// No such pair (a cell of the source x inference region matrix): `·`.
+    Absent,
 }
 
 impl Cell {
-    fn text(&self) -> String {
+    pub fn text(s: &str) -> Cell {
+        Cell::Text(s.to_string())
+    }
+
+    pub fn count(n: u64) -> Cell {
+        i64::try_from(n).map_or(Cell::Float(n as f64), Cell::Int)
+    }
+
+    /// A whole number that may be unknown.
+    pub fn int(v: Option<i64>) -> Cell {
+        v.map_or(Cell::Null, Cell::Int)
+    }
+
+    pub fn is_number(&self) -> bool {
+        matches!(
+            self,
+            Cell::Int(_) | Cell::Float(_) | Cell::Formatted(_) | Cell::Usd(_) | Cell::Percent(_) | Cell::Mean(_)
+        )
+    }
+
+    /// As the terminal, CSV and the report write it; `none` stands for no value.
+    fn written(&self, none: &str) -> String {
         match self {
-            Cell::Null => String::new(),
+            Cell::Null => none.to_string(),
+            Cell::Absent => if none.is_empty() { "" } else { "·" }.to_string(),
             Cell::Bool(b) => b.to_string(),
             Cell::Int(i) => i.to_string(),
             Cell::Float(f) => f.to_string(),
             Cell::Text(s) | Cell::Formatted(s) => s.clone(),
+            Cell::Usd(v) => usd(*v),
+            Cell::Percent(r) => pct(*r),
+            Cell::Mean(m) => format!("{m:.1}"),
         }
     }
 
+    /// As a report (Markdown, HTML) shows it: an unknown value is `-`.
+    pub fn shown(&self) -> String {
+        self.written("-")
+    }
+
     fn json(&self) -> serde_json::Value {
+        let number = |f: f64| serde_json::Number::from_f64(f).map_or(serde_json::Value::Null, Into::into);
         match self {
-            Cell::Null => serde_json::Value::Null,
+            Cell::Null | Cell::Absent => serde_json::Value::Null,
             Cell::Bool(b) => (*b).into(),
             Cell::Int(i) => (*i).into(),
-            Cell::Float(f) => serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into),
+            Cell::Float(f) | Cell::Usd(f) | Cell::Percent(f) | Cell::Mean(f) => number(*f),
             Cell::Text(s) | Cell::Formatted(s) => s.clone().into(),
         }
     }
 }
 
+/// A column: its header, whether it holds text (left-aligned) or numbers (right-aligned), and
+/// its header in the terminal's summary, which shows only the columns that have one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    pub header: String,
+    pub text: bool,
+    pub short: Option<&'static str>,
+}
+
+impl Column {
+    pub fn text(header: &str) -> Column {
+        Column { header: header.to_string(), text: true, short: None }
+    }
+
+    pub fn number(header: &str) -> Column {
+        Column { header: header.to_string(), text: false, short: None }
+    }
+
+    /// Shown in the terminal's summary, under `short`.
+    pub fn short(self, short: &'static str) -> Column {
+        Column { short: Some(short), ..self }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Table {
-    pub headers: Vec<String>,
+    pub columns: Vec<Column>,
     pub rows: Vec<Vec<Cell>>,
 }
 
 impl Table {
+    pub fn new(columns: Vec<Column>, rows: Vec<Vec<Cell>>) -> Table {
+        Table { columns, rows }
+    }
+
+    /// A table whose columns are typed by their cells: a column is numbers when it has a value
+    /// and every value is a number (a result's column has one type: its frame's, or Athena's).
+    pub fn of_cells(headers: Vec<String>, rows: Vec<Vec<Cell>>) -> Table {
+        let columns = headers
+            .into_iter()
+            .enumerate()
+            .map(|(i, header)| {
+                let mut cells = rows.iter().filter_map(|r| r.get(i)).filter(|c| **c != Cell::Null).peekable();
+                let numbers = cells.peek().is_some() && cells.all(Cell::is_number);
+                Column { header, text: !numbers, short: None }
+            })
+            .collect();
+        Table { columns, rows }
+    }
+
     pub fn from_frame(df: &DataFrame) -> PolarsResult<Table> {
         let headers = df.get_column_names().iter().map(|n| n.to_string()).collect();
         let mut rows = vec![Vec::with_capacity(df.width()); df.height()];
@@ -52,21 +138,35 @@ impl Table {
                 row.push(cell(column.get(i)?));
             }
         }
-        Ok(Table { headers, rows })
+        Ok(Table::of_cells(headers, rows))
+    }
+
+    pub fn headers(&self) -> impl Iterator<Item = &str> {
+        self.columns.iter().map(|c| c.header.as_str())
+    }
+
+    /// The columns the terminal's summary shows, under their short headers.
+    pub fn for_terminal(&self) -> Table {
+        let keep: Vec<usize> = (0..self.columns.len()).filter(|i| self.columns[*i].short.is_some()).collect();
+        let columns = keep
+            .iter()
+            .map(|&i| Column {
+                header: self.columns[i].short.unwrap_or_default().to_string(),
+                ..self.columns[i].clone()
+            })
+            .collect();
+        let rows = self.rows.iter().map(|r| keep.iter().map(|&i| r[i].clone()).collect()).collect();
+        Table { columns, rows }
     }
 
     /// Aligned columns, numbers to the right; every cell escaped for the terminal. Within
     /// `width` columns when given: the widest text columns are cut short with "…" first.
     pub fn to_terminal(&self, width: Option<usize>) -> Vec<u8> {
         let texts: Vec<Vec<String>> =
-            self.rows.iter().map(|r| r.iter().map(|c| escape::terminal(&c.text())).collect()).collect();
-        let numeric: Vec<bool> = (0..self.headers.len())
-            .map(|i| {
-                let mut cells = self.rows.iter().filter_map(|r| r.get(i)).filter(|c| **c != Cell::Null).peekable();
-                cells.peek().is_some() && cells.all(|c| matches!(c, Cell::Int(_) | Cell::Float(_) | Cell::Formatted(_)))
-            })
-            .collect();
-        let mut widths: Vec<usize> = self.headers.iter().map(|h| h.chars().count()).collect();
+            self.rows.iter().map(|r| r.iter().map(|c| escape::terminal(&c.written(""))).collect()).collect();
+        let numeric: Vec<bool> = self.columns.iter().map(|c| !c.text).collect();
+        let headers: Vec<String> = self.headers().map(str::to_string).collect();
+        let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
         for row in &texts {
             for (w, t) in widths.iter_mut().zip(row) {
                 *w = (*w).max(t.chars().count());
@@ -88,7 +188,7 @@ impl Table {
             out.push_str(padded.join("  ").trim_end());
             out.push('\n');
         };
-        line(&self.headers, &mut out);
+        line(&headers, &mut out);
         line(&widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>(), &mut out);
         for row in &texts {
             line(row, &mut out);
@@ -100,11 +200,11 @@ impl Table {
     /// formula is neutralised (`spreadsheet_safe`); numbers are written as they are.
     pub fn to_csv(&self) -> Vec<u8> {
         let mut w = csv::Writer::from_writer(Vec::new());
-        let _ = w.write_record(self.headers.iter().map(|h| spreadsheet_safe(h).into_owned()));
+        let _ = w.write_record(self.headers().map(|h| spreadsheet_safe(h).into_owned()));
         for row in &self.rows {
             let _ = w.write_record(row.iter().map(|c| match c {
                 Cell::Text(s) => spreadsheet_safe(s).into_owned(),
-                other => other.text(),
+                other => other.written(""),
             }));
         }
         w.into_inner().unwrap_or_default()
@@ -112,8 +212,11 @@ impl Table {
 
     /// An array of objects, one per row.
     pub fn to_json(&self) -> Vec<u8> {
-        let rows: Vec<serde_json::Map<String, serde_json::Value>> =
-            self.rows.iter().map(|r| self.headers.iter().cloned().zip(r.iter().map(Cell::json)).collect()).collect();
+        let rows: Vec<serde_json::Map<String, serde_json::Value>> = self
+            .rows
+            .iter()
+            .map(|r| self.headers().map(str::to_string).zip(r.iter().map(Cell::json)).collect())
+            .collect();
         let mut out = serde_json::to_vec_pretty(&rows).unwrap_or_default();
         out.push(b'\n');
         crate::escape::json(out)
@@ -224,10 +327,10 @@ mod tests {
     }
 
     fn sample() -> Table {
-        Table {
-            headers: vec!["id".into(), "n".into()],
-            rows: vec![vec![Cell::Text("a\u{1b}[2J,\"x\"".into()), Cell::Int(3)], vec![Cell::Null, Cell::Float(0.5)]],
-        }
+        Table::of_cells(
+            vec!["id".into(), "n".into()],
+            vec![vec![Cell::Text("a\u{1b}[2J,\"x\"".into()), Cell::Int(3)], vec![Cell::Null, Cell::Float(0.5)]],
+        )
     }
 
     #[test]
@@ -238,14 +341,14 @@ mod tests {
 
     #[test]
     fn terminal_fits_the_width_cutting_text_not_numbers() {
-        let t = Table {
-            headers: vec!["model".into(), "region".into(), "requests".into()],
-            rows: vec![vec![
+        let t = Table::of_cells(
+            vec!["model".into(), "region".into(), "requests".into()],
+            vec![vec![
                 Cell::Text("anthropic.claude-sonnet-4-5-20250929-v1:0".into()),
                 Cell::Text("us-east-1".into()),
                 Cell::Int(1234567),
             ]],
-        };
+        );
         let cases: [(Option<usize>, &str); 3] = [
             (None, "anthropic.claude-sonnet-4-5-20250929-v1:0  us-east-1   1234567"),
             // 40 = 19 + 2 + 9 + 2 + 8: the model column gives up what is needed.
@@ -284,21 +387,17 @@ mod tests {
         for (cell, want) in cases {
             assert_eq!(spreadsheet_safe(cell), want, "{cell:?}");
         }
-        let t = Table {
-            headers: vec!["id".into(), "n".into()],
-            rows: vec![
-                vec![Cell::Text("=1+1".into()), Cell::Int(-3)],
-                vec![Cell::Text("-7".into()), Cell::Float(-0.5)],
-            ],
-        };
+        let t = Table::of_cells(
+            vec!["id".into(), "n".into()],
+            vec![vec![Cell::Text("=1+1".into()), Cell::Int(-3)], vec![Cell::Text("-7".into()), Cell::Float(-0.5)]],
+        );
         assert_eq!(String::from_utf8(t.to_csv()).unwrap(), "id,n\n'=1+1,-3\n-7,-0.5\n");
     }
 
     #[test]
     fn cells_longer_than_format_widths_are_padded() {
         let long = "x".repeat(70_000);
-        let t =
-            Table { headers: vec!["id".into(), "n".into()], rows: vec![vec![Cell::Text(long.clone()), Cell::Int(1)]] };
+        let t = Table::of_cells(vec!["id".into(), "n".into()], vec![vec![Cell::Text(long.clone()), Cell::Int(1)]]);
         let got = String::from_utf8(t.to_terminal(None)).unwrap();
         assert_eq!(got.lines().nth(2), Some(format!("{long}  1").as_str()));
         assert_eq!(got.lines().next().map(|l| l.chars().count()), Some(70_003));

@@ -520,13 +520,11 @@ pub fn write_corpus(
     recs.sort_by(|a, b| (a.source, a.ts_ms).cmp(&(b.source, b.ts_ms)));
     let calls: Vec<trail::Call> = match cloudtrail {
         false => Vec::new(),
-        true => {
-            let profiles = crate::given::profiles::Profiles::default();
-            recs.iter()
-                .filter_map(|g| crate::record::parse_line(g.line.as_bytes(), &profiles).ok())
-                .map(|r| trail::Call::of(&r))
-                .collect()
-        }
+        true => recs
+            .iter()
+            .filter_map(|g| crate::record::parse_line(g.line.as_bytes()).ok())
+            .map(|r| trail::Call::of(&r))
+            .collect(),
     };
     let root = out.join("AWSLogs").join(ACCOUNT).join("BedrockModelInvocationLogs");
     fs::create_dir_all(&root).with_context(|| format!("cannot create {}", root.display()))?;
@@ -588,14 +586,12 @@ mod tests {
 
     #[test]
     fn every_generated_line_parses() {
-        let profiles = crate::given::profiles::Profiles::default();
         let mut rng = Rng::new(3);
         let mut ops = std::collections::BTreeSet::new();
         let mut ids = std::collections::HashSet::new();
         for _ in 0..2000 {
             let g = one_record(&mut rng, 1_762_646_400_000, Bodies::Short);
-            let r =
-                crate::record::parse_line(g.line.as_bytes(), &profiles).unwrap_or_else(|e| panic!("{e}: {}", g.line));
+            let r = crate::record::parse_line(g.line.as_bytes()).unwrap_or_else(|e| panic!("{e}: {}", g.line));
             assert!(ids.insert(r.request_id.into_owned()), "request ids are unique");
             ops.insert(r.operation.into_owned());
         }
@@ -604,12 +600,11 @@ mod tests {
 
     #[test]
     fn agent_bodies_are_large_and_parse() {
-        let profiles = crate::given::profiles::Profiles::default();
         let mut rng = Rng::new(4);
         let mut sizes: Vec<usize> = (0..1000)
             .map(|_| {
                 let g = one_record(&mut rng, 1_762_646_400_000, Bodies::Agent);
-                crate::record::parse_line(g.line.as_bytes(), &profiles).unwrap_or_else(|e| panic!("{e}"));
+                crate::record::parse_line(g.line.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
                 g.line.len()
             })
             .collect();

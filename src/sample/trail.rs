@@ -37,7 +37,11 @@ pub struct Call {
 impl Call {
     /// The event of a logged call: what its log record says, to the second.
     pub fn of(r: &Record) -> Call {
-        let cross_region = r.model_id_kind != crate::record::ModelIdKind::FoundationModel;
+        // Where the call ran as a report finds it (a provisioned model's region is the one called).
+        let no_profiles = crate::given::profiles::Profiles::default();
+        let resolved =
+            crate::resolve::resolve(&r.source_region, &r.model_id, r.inference_region.as_deref(), &no_profiles);
+        let cross_region = resolved.kind != crate::record::ModelIdKind::FoundationModel;
         Call {
             ts_ms: r.timestamp_ms,
             request_id: r.request_id.to_string(),
@@ -45,7 +49,7 @@ impl Call {
             operation: r.operation.to_string(),
             model_id: r.model_id.to_string(),
             // CloudTrail names the inference region of cross-region calls.
-            inference: r.inference_region.as_ref().filter(|_| cross_region).map(|s| s.to_string()),
+            inference: resolved.ran_in.filter(|_| cross_region).map(str::to_string),
             error: r.error_code.as_ref().map(|s| s.to_string()),
             arn: r.identity_arn.as_ref().map(|s| s.to_string()),
         }

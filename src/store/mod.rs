@@ -24,9 +24,7 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::frame::col;
-use crate::given::profiles::Profiles;
-use crate::record::model_id::{canonicalise, route};
-use crate::record::{ModelIdKind, RecordedBy, Route};
+use crate::record::RecordedBy;
 use crate::source::aws::AwsSettings;
 use crate::source::s3::ObjectInfo;
 use crate::window::DAY_MS;
@@ -350,41 +348,6 @@ impl Store {
             format!("cannot read {name}")
         })
     }
-}
-
-/// Applies a profiles file to stored records. The store keeps application profiles
-/// unresolved (model = the profile's ARN; route unknown unless the log named the inference
-/// region), so that a report resolves them with the profiles it is given, as it would from
-/// the logs themselves (contract section 3).
-pub fn resolve_profiles(frame: DataFrame, profiles: &Profiles) -> Result<DataFrame> {
-    if profiles.iter().next().is_none() || frame.height() == 0 {
-        return Ok(frame);
-    }
-    let strs = |name| -> PolarsResult<Vec<Option<String>>> {
-        Ok(frame.column(name)?.str()?.iter().map(|v| v.map(str::to_string)).collect())
-    };
-    let (kinds, sources) = (strs(col::MODEL_ID_KIND)?, strs(col::SOURCE_REGION)?);
-    let (mut models, mut routes, mut ran_in) = (strs(col::MODEL)?, strs(col::ROUTE)?, strs(col::INFERENCE_REGION)?);
-    let app = ModelIdKind::ApplicationProfile;
-    for i in 0..frame.height() {
-        if kinds[i].as_deref() != Some(app.as_str()) {
-            continue;
-        }
-        let Some(arn) = models[i].as_deref() else { continue };
-        let Some(profile) = profiles.get(arn) else { continue };
-        let source = sources[i].as_deref().unwrap_or("");
-        if routes[i].as_deref() == Some(Route::Unknown.as_str()) {
-            let (route, region) = route(source, None, &canonicalise(arn), Some(&profile.regions));
-            routes[i] = Some(route.as_str().to_string());
-            ran_in[i] = region.map(str::to_string);
-        }
-        models[i] = Some(canonicalise(&profile.model).base.to_string());
-    }
-    let mut frame = frame;
-    for (name, values) in [(col::MODEL, models), (col::ROUTE, routes), (col::INFERENCE_REGION, ran_in)] {
-        frame.with_column(Column::new(name.into(), values))?;
-    }
-    Ok(frame)
 }
 
 fn concat_frames(frames: Vec<DataFrame>) -> PolarsResult<DataFrame> {

@@ -132,12 +132,12 @@ fn callers_section(callers: &DataFrame) -> PolarsResult<Vec<CallerCalls>> {
 }
 
 /// Coverage status of a region's day, from its CloudTrail calls and how many of them are logged.
-fn coverage_status(trail: u64, logged: u64) -> &'static str {
+fn coverage_status(trail: u64, logged: u64) -> CoverageStatus {
     match (trail, logged) {
-        (0, _) => "no cloudtrail",
-        (_, 0) => "missing",
-        (t, l) if l >= t => "logged",
-        _ => "partial",
+        (0, _) => CoverageStatus::NoCloudtrail,
+        (_, 0) => CoverageStatus::Missing,
+        (t, l) if l >= t => CoverageStatus::Logged,
+        _ => CoverageStatus::Partial,
     }
 }
 
@@ -289,7 +289,7 @@ fn latency_section(tables: &Tables) -> PolarsResult<Latency> {
         })
         .collect();
     Ok(Latency {
-        percentiles: tables.percentiles.as_str(),
+        percentiles: tables.percentiles,
         known: regions.iter().map(|r| r.requests).sum(),
         calls: regions.iter().map(|r| r.calls).sum(),
         // Every region with calls, at 0% coverage where none has a latency, so the calls add up.

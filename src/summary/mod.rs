@@ -3,6 +3,7 @@
 
 mod build;
 mod schema;
+pub mod views;
 
 pub use build::{build, coverage, Given};
 pub use schema::*;

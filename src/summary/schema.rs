@@ -45,8 +45,7 @@ pub struct Summary {
 /// Which engine computed the figures and, for Athena, what it scanned and cost.
 #[derive(Debug, Serialize, PartialEq, Clone)]
 pub struct EngineOut {
-    /// `local` or `athena`.
-    pub name: &'static str,
+    pub name: EngineName,
     /// Statements run (Athena).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub queries: Option<u64>,
@@ -61,9 +60,32 @@ pub struct EngineOut {
     pub cost_usd: Option<f64>,
 }
 
+/// Which engine computed the figures (`engine.name`: `local` or `athena`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EngineName {
+    Local,
+    Athena,
+}
+
+impl std::fmt::Display for EngineName {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(match self {
+            EngineName::Local => "local",
+            EngineName::Athena => "athena",
+        })
+    }
+}
+
 impl EngineOut {
     pub fn local() -> EngineOut {
-        EngineOut { name: "local", queries: None, data_scanned_bytes: None, billed_bytes: None, cost_usd: None }
+        EngineOut {
+            name: EngineName::Local,
+            queries: None,
+            data_scanned_bytes: None,
+            billed_bytes: None,
+            cost_usd: None,
+        }
     }
 
     /// Two runs of one engine as one: queries, bytes and cost add up.
@@ -80,7 +102,7 @@ impl EngineOut {
 
     pub fn athena(queries: u64, scanned: u64, billed: u64, cost_usd: f64) -> EngineOut {
         EngineOut {
-            name: "athena",
+            name: EngineName::Athena,
             queries: Some(queries),
             data_scanned_bytes: Some(scanned),
             billed_bytes: Some(billed),
@@ -167,8 +189,39 @@ pub struct CoverageDay {
     pub cloudtrail_calls_logged: u64,
     /// `cloudtrail_calls_logged / cloudtrail_calls`; null where CloudTrail has no calls.
     pub coverage: Option<f64>,
-    /// `logged`, `partial`, `missing` (no call logged) or `no cloudtrail` (logs only).
-    pub status: &'static str,
+    pub status: CoverageStatus,
+}
+
+/// How much of a source region's day CloudTrail's calls are in the invocation logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum CoverageStatus {
+    #[serde(rename = "logged")]
+    Logged,
+    #[serde(rename = "partial")]
+    Partial,
+    /// No call logged.
+    #[serde(rename = "missing")]
+    Missing,
+    /// Invocation logs only.
+    #[serde(rename = "no cloudtrail")]
+    NoCloudtrail,
+}
+
+impl CoverageStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CoverageStatus::Logged => "logged",
+            CoverageStatus::Partial => "partial",
+            CoverageStatus::Missing => "missing",
+            CoverageStatus::NoCloudtrail => "no cloudtrail",
+        }
+    }
+}
+
+impl std::fmt::Display for CoverageStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 #[derive(Debug, Serialize, PartialEq)]
@@ -222,7 +275,7 @@ pub struct Flow {
 pub struct Latency {
     /// `exact` (nearest rank over every latency) or `approximate` (Athena's approx_percentile,
     /// rank error about 1%): p50, p90, p99 and first-byte p50 are read with it.
-    pub percentiles: &'static str,
+    pub percentiles: crate::tables::Percentiles,
     pub known: u64,
     /// Successful calls with a known inference region, latency known or not.
     pub calls: u64,

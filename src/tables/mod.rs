@@ -52,8 +52,10 @@ pub mod coverage {
     pub const COUNTS: [&str; 3] = [LOG_RECORDS, CLOUDTRAIL_CALLS, CLOUDTRAIL_ONLY];
 }
 
-/// How the latency percentiles of the tables were computed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How the latency percentiles of the tables were computed (`latency.percentiles` in
+/// summary.json: `exact` or `approximate`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Percentiles {
     /// Nearest rank over every latency (the local engine).
     Exact,

@@ -172,7 +172,7 @@ fn table(r: &ResultTable) -> Table {
                 .collect()
         })
         .collect();
-    Table { headers: r.columns.clone(), rows }
+    Table::of_cells(r.columns.clone(), rows)
 }
 
 /// `athena setup`: what to declare.

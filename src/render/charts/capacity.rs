@@ -56,7 +56,7 @@ pub fn peaks(cap: &Capacity) -> Bars {
         None => "no quotas given (--quotas FILE)",
     };
     Bars {
-        name: super::CAPACITY,
+        id: super::Id::Capacity,
         title: "Peak quota tokens per minute, by quota kind".into(),
         subtitle: format!("Input + cache write + output x burndown rate; {quotas}; {shown}."),
         series: kinds.iter().enumerate().map(|(i, k)| (k.as_str().to_string(), super::colour(i))).collect(),

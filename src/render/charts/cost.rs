@@ -78,8 +78,8 @@ fn stack_key(cost: &Cost) -> Option<String> {
 }
 
 impl Plot for PerDay {
-    fn name(&self) -> &'static str {
-        super::COST
+    fn id(&self) -> super::Id {
+        super::Id::Cost
     }
     fn title(&self) -> String {
         format!("Cost per {} by {}", self.axis.unit(), self.by.replace('`', ""))

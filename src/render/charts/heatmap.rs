@@ -134,8 +134,8 @@ struct Layout {
 }
 
 impl Plot for Flows {
-    fn name(&self) -> &'static str {
-        super::MATRIX
+    fn id(&self) -> super::Id {
+        super::Id::Matrix
     }
 
     fn title(&self) -> String {

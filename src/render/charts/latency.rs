@@ -23,7 +23,7 @@ pub(super) struct Row {
 
 /// Horizontal grouped bars (latency charts, capacity).
 pub struct Bars {
-    pub(super) name: &'static str,
+    pub(super) id: super::Id,
     pub(super) title: String,
     pub(super) subtitle: String,
     pub(super) series: Vec<(String, RGBColor)>,
@@ -39,8 +39,8 @@ const ROW_TOP: u32 = 70 + 24;
 const AXIS: u32 = 56;
 
 impl Plot for Bars {
-    fn name(&self) -> &'static str {
-        self.name
+    fn id(&self) -> super::Id {
+        self.id
     }
     fn title(&self) -> String {
         self.title.clone()
@@ -187,7 +187,7 @@ pub fn by_region(l: &Latency) -> Bars {
         })
         .collect();
     Bars {
-        name: super::LATENCY_BY_REGION,
+        id: super::Id::LatencyByRegion,
         title: "Latency per inference region".into(),
         subtitle: if all > MAX_PAIRS {
             format!("Successful calls, nearest-rank percentiles; n = calls with a known latency; the {MAX_PAIRS} of {all} regions with the most calls.")
@@ -237,7 +237,7 @@ pub fn local_vs_rerouted(l: &Latency) -> Bars {
         "every pair with both local and rerouted calls".to_string()
     };
     Bars {
-        name: super::LOCAL_VS_REROUTED,
+        id: super::Id::LocalVsRerouted,
         title: "Latency cost of rerouting: local vs rerouted, same source region and model".into(),
         subtitle: format!("Bar: p50, whisker: p90 (labels: p50 · p90 ms); successful calls; {shown}."),
         series: vec![("local".into(), super::colour(0)), ("rerouted".into(), super::colour(1))],

@@ -25,20 +25,44 @@ use crate::summary::{Summary, WindowOut};
 pub type Area<DB> = DrawingArea<DB, Shift>;
 pub type Drawn<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
-/// Chart names: the file stems (`NAME.svg`, `NAME.png`) and how the report places each.
-pub const MATRIX: &str = "rerouting-matrix";
-pub const RATE: &str = "rerouting-rate-by-day";
-pub const LATENCY_BY_REGION: &str = "latency-by-region";
-pub const LOCAL_VS_REROUTED: &str = "latency-local-vs-rerouted";
-pub const COST: &str = "cost-by-day";
-pub const VOLUME: &str = "volume-by-day";
-pub const COVERAGE: &str = "logging-coverage-by-day";
-pub const CAPACITY: &str = "capacity-by-quota-kind";
+/// The report's charts: how the report places each, and their file stems (`NAME.svg`,
+/// `NAME.png`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Id {
+    Matrix,
+    Rate,
+    LatencyByRegion,
+    LocalVsRerouted,
+    Cost,
+    Volume,
+    Coverage,
+    Capacity,
+}
+
+impl Id {
+    pub fn name(self) -> &'static str {
+        match self {
+            Id::Matrix => "rerouting-matrix",
+            Id::Rate => "rerouting-rate-by-day",
+            Id::LatencyByRegion => "latency-by-region",
+            Id::LocalVsRerouted => "latency-local-vs-rerouted",
+            Id::Cost => "cost-by-day",
+            Id::Volume => "volume-by-day",
+            Id::Coverage => "logging-coverage-by-day",
+            Id::Capacity => "capacity-by-quota-kind",
+        }
+    }
+}
+
+impl std::fmt::Display for Id {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
 
 /// One chart, in both formats.
 pub struct Chart {
-    /// File stem: `NAME.svg` and `NAME.png`.
-    pub name: &'static str,
+    pub id: Id,
     pub title: String,
     pub width: u32,
     pub height: u32,
@@ -49,7 +73,7 @@ pub struct Chart {
 /// What each chart module provides: its name, its size (which may depend on the data), and a
 /// drawing that works on any backend.
 pub trait Plot {
-    fn name(&self) -> &'static str;
+    fn id(&self) -> Id;
     fn title(&self) -> String;
     fn size(&self) -> (u32, u32);
     fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> Drawn<DB>;
@@ -84,31 +108,32 @@ pub fn text(size: u32, colour: RGBColor) -> TextStyle<'static> {
 /// Every chart of the report, in the order the report shows them, or why it could not be drawn:
 /// a chart that fails (or panics) is skipped, never the report.
 pub fn all(s: &Summary) -> Vec<Drawing> {
-    fn one<P: Plot>(name: &'static str, make: impl FnOnce() -> P) -> Drawing {
+    fn one<P: Plot>(id: Id, make: impl FnOnce() -> P) -> Drawing {
+        let name = id.name();
         let drawn = crate::guard::catch(format_args!("drawing the chart {name}"), || {
             crate::guard::test_panic("chart", name);
             render(&make())
         });
         match drawn {
             Ok(Ok(chart)) => Ok(chart),
-            Ok(Err(e)) => Err(ChartError { name, message: format!("{e:#}") }),
-            Err(panicked) => Err(ChartError { name, message: panicked.to_string() }),
+            Ok(Err(e)) => Err(ChartError { id, message: format!("{e:#}") }),
+            Err(panicked) => Err(ChartError { id, message: panicked.to_string() }),
         }
     }
-    let mut charts = vec![one(MATRIX, || heatmap::Flows::new(s)), one(RATE, || series::ReroutingRate::new(s))];
+    let mut charts = vec![one(Id::Matrix, || heatmap::Flows::new(s)), one(Id::Rate, || series::ReroutingRate::new(s))];
     if s.coverage.is_some() {
-        charts.push(one(COVERAGE, || series::Coverage::new(s)));
+        charts.push(one(Id::Coverage, || series::Coverage::new(s)));
     }
     // CloudTrail alone has no latency, tokens or cost to draw.
     if let (Some(l), Some(c)) = (&s.latency, &s.cost) {
-        charts.push(one(LATENCY_BY_REGION, || latency::by_region(l)));
-        charts.push(one(LOCAL_VS_REROUTED, || latency::local_vs_rerouted(l)));
-        charts.push(one(COST, || cost::PerDay::new(s, c)));
+        charts.push(one(Id::LatencyByRegion, || latency::by_region(l)));
+        charts.push(one(Id::LocalVsRerouted, || latency::local_vs_rerouted(l)));
+        charts.push(one(Id::Cost, || cost::PerDay::new(s, c)));
     }
     if let Some(c) = &s.capacity {
-        charts.push(one(CAPACITY, || capacity::peaks(c)));
+        charts.push(one(Id::Capacity, || capacity::peaks(c)));
     }
-    charts.push(one(VOLUME, || series::Volume::new(s)));
+    charts.push(one(Id::Volume, || series::Volume::new(s)));
     charts
 }
 
@@ -118,7 +143,7 @@ pub type Drawing = Result<Chart, ChartError>;
 /// A chart that could not be drawn, and why.
 #[derive(Debug, Clone)]
 pub struct ChartError {
-    pub name: &'static str,
+    pub id: Id,
     pub message: String,
 }
 
@@ -134,7 +159,7 @@ fn render(p: &impl Plot) -> Result<Chart> {
         }
     });
     let (width, height) = p.size();
-    let failed = |e: String| anyhow!("cannot draw the chart {}: {e}", p.name());
+    let failed = |e: String| anyhow!("cannot draw the chart {}: {e}", p.id());
     if width > MAX_SIDE || height > MAX_SIDE {
         return Err(failed(format!("{width} x {height} pixels is more than {MAX_SIDE} a side")));
     }
@@ -150,7 +175,7 @@ fn render(p: &impl Plot) -> Result<Chart> {
         p.draw(&root).map_err(|e| failed(e.to_string()))?;
         root.present().map_err(|e| failed(e.to_string()))?;
     }
-    Ok(Chart { name: p.name(), title: p.title(), width, height, svg, png: super::png::encode_rgb(&rgb, width, height) })
+    Ok(Chart { id: p.id(), title: p.title(), width, height, svg, png: super::png::encode_rgb(&rgb, width, height) })
 }
 
 /// A string from a log, made fit for a chart: control characters (not allowed in SVG text) and

@@ -197,8 +197,8 @@ impl ReroutingRate {
 }
 
 impl Plot for ReroutingRate {
-    fn name(&self) -> &'static str {
-        super::RATE
+    fn id(&self) -> super::Id {
+        super::Id::Rate
     }
     fn title(&self) -> String {
         format!("Rerouting rate per source region per {}", self.axis.unit())
@@ -239,8 +239,8 @@ impl Volume {
 }
 
 impl Plot for Volume {
-    fn name(&self) -> &'static str {
-        super::VOLUME
+    fn id(&self) -> super::Id {
+        super::Id::Volume
     }
     fn title(&self) -> String {
         format!("Requests and tokens per {} per source region", self.axis.unit())
@@ -282,8 +282,8 @@ impl Coverage {
 }
 
 impl Plot for Coverage {
-    fn name(&self) -> &'static str {
-        super::COVERAGE
+    fn id(&self) -> super::Id {
+        super::Id::Coverage
     }
     fn title(&self) -> String {
         format!("Invocation-logging coverage per source region per {}", self.axis.unit())

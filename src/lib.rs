@@ -7,9 +7,9 @@
 pub mod analysis;
 pub mod cli;
 pub mod commands;
-pub mod compare;
 pub mod engine;
 pub mod escape;
+pub mod fetch;
 pub mod frame;
 pub mod given;
 pub mod guard;
@@ -22,6 +22,7 @@ pub mod record;
 pub mod render;
 pub mod resolve;
 pub mod sample;
+pub mod scope;
 pub mod settings;
 pub mod source;
 pub mod store;

@@ -4,14 +4,45 @@
 
 use std::collections::BTreeMap;
 
+use serde::Serialize;
+
 use crate::record::caller::{caller, Caller};
-use crate::summary::{Attributed, CostIdentity, CostMetadata};
+
+/// Sums of priced groups: requests, billed tokens (of successful calls), usd, unpriced requests.
+#[derive(Debug, Default, Serialize, PartialEq)]
+pub struct Attributed {
+    pub requests: u64,
+    #[serde(rename = "input_tokens")]
+    pub input: u64,
+    #[serde(rename = "output_tokens")]
+    pub output: u64,
+    /// Cache-write tokens kept five minutes, and one hour (priced apart).
+    #[serde(rename = "cache_write_5m_tokens")]
+    pub cache_write_5m: u64,
+    #[serde(rename = "cache_write_1h_tokens")]
+    pub cache_write_1h: u64,
+    pub usd: f64,
+    #[serde(rename = "unpriced_requests")]
+    pub unpriced: u64,
+}
+
+impl Attributed {
+    pub fn add(&mut self, a: &Attributed) {
+        self.requests += a.requests;
+        self.input += a.input;
+        self.output += a.output;
+        self.cache_write_5m += a.cache_write_5m;
+        self.cache_write_1h += a.cache_write_1h;
+        self.usd += a.usd;
+        self.unpriced += a.unpriced;
+    }
+}
 
 pub const NO_METADATA: &str = "(none)";
 pub const NO_IDENTITY: &str = "(unknown)";
 
 /// Per caller: rows are (identity ARN, its priced figures), from `cost::priced` over `callers`.
-pub fn by_identity(priced: Vec<(Option<String>, Attributed)>) -> Vec<CostIdentity> {
+pub fn by_identity(priced: Vec<(Option<String>, Attributed)>) -> Vec<(Caller, Attributed)> {
     let mut callers: BTreeMap<Caller, Attributed> = BTreeMap::new();
     for (arn, a) in priced {
         let who = match arn.as_deref() {
@@ -22,29 +53,24 @@ pub fn by_identity(priced: Vec<(Option<String>, Attributed)>) -> Vec<CostIdentit
     }
     callers
         .into_iter()
-        .map(|(c, a)| CostIdentity {
-            account: c.account,
-            principal: c.principal,
-            session: c.session,
-            // + 0.0: a sum of no terms is -0.0, which would print as "-0".
-            figures: Attributed { usd: a.usd + 0.0, ..a },
-        })
+        // + 0.0: a sum of no terms is -0.0, which would print as "-0".
+        .map(|(c, a)| (c, Attributed { usd: a.usd + 0.0, ..a }))
         .collect()
 }
 
 /// Per `--by-metadata` key and value: rows are (metadata text, its priced figures), from
 /// `cost::priced` over `metadata`.
-pub fn by_request_metadata(priced: Vec<(Option<String>, Attributed)>, keys: &[String]) -> Vec<CostMetadata> {
+pub fn by_request_metadata(
+    priced: Vec<(Option<String>, Attributed)>,
+    keys: &[String],
+) -> Vec<((String, String), Attributed)> {
     let mut values: BTreeMap<(String, String), Attributed> = BTreeMap::new();
     for (metadata, a) in priced {
         for key in keys {
             values.entry((key.clone(), metadata_value(metadata.as_deref(), key))).or_default().add(&a);
         }
     }
-    values
-        .into_iter()
-        .map(|((key, value), a)| CostMetadata { key, value, figures: Attributed { usd: a.usd + 0.0, ..a } })
-        .collect()
+    values.into_iter().map(|(key_value, a)| (key_value, Attributed { usd: a.usd + 0.0, ..a })).collect()
 }
 
 /// The value of `key` in a record's requestMetadata (a JSON object text): strings as they are,

@@ -33,8 +33,8 @@ where
 /// Writes the quotas file from Service Quotas: each per-minute inference quota it can map to a
 /// (model, kind) through the bundled names table; the per-minute names it cannot map are listed.
 pub fn quotas(s: Fetch) -> Result<Status> {
+    use crate::fetch::quotas as servicequotas;
     use crate::given::quotas::{map_quota_name, Per, Quota, Quotas, MAX_QUOTA};
-    use crate::source::servicequotas;
     // The file is replaced, so it must be a quotas file already (or not exist).
     if s.out.exists() {
         Quotas::load(&s.out).context("--out names a file that is not a quotas file; not overwriting it")?;
@@ -119,8 +119,8 @@ pub fn quotas(s: Fetch) -> Result<Status> {
 /// Lists the account's application inference profiles into the profiles file, keeping those
 /// Bedrock no longer lists so that older logs still resolve.
 pub fn profiles(s: Fetch) -> Result<Status> {
+    use crate::fetch::profiles as bedrock;
     use crate::given::profiles::{self, Profiles};
-    use crate::source::bedrock;
     // An existing file is updated, so it must be a profiles file: never overwrite anything else.
     let previous = if s.out.exists() {
         Profiles::load(&s.out).context("--out names a file that is not a profiles file; not overwriting it")?

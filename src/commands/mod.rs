@@ -62,8 +62,8 @@ fn answers(engine: &Engine, scope: &Scope, asks: &[Ask]) -> Result<Option<Answer
             tell::line(&format!("{line} (previous window)"));
         }
     }
-    if ran.cost.queries.is_some() {
-        tell::line(&crate::engine::athena::bill(&ran.cost));
+    if let Some(spent) = &ran.cost {
+        tell::line(&crate::engine::athena::bill(spent));
     }
     Ok(Some(ran))
 }

@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use super::{answers, Status};
 use crate::engine::{Ask, Question};
 use crate::settings::{Report, ReportFormat};
-use crate::summary::{self, Given, Summary};
+use crate::summary::{self, EngineOut, Given, Summary};
 use crate::{escape, output, render, tell};
 
 pub fn run(s: Report) -> Result<Status> {
@@ -31,9 +31,9 @@ pub fn run(s: Report) -> Result<Status> {
         let (before, before_stats) = answer.tables()?;
         let previous = summary::build(&before, &before_stats, window, &given)
             .context("analysing the records of the previous window")?;
-        summary.comparison = Some(crate::compare::compare(&summary, &previous));
+        summary.comparison = Some(summary::compare::compare(&summary, &previous));
     }
-    summary.engine = cost;
+    summary.engine = EngineOut::of(cost.as_ref());
     write(&s, &summary)
 }
 

@@ -10,7 +10,7 @@ use crate::frame::{Batch, Dedupe, FrameBuilder, Sink};
 use crate::load::{self, LoadStats};
 use crate::progress::Progress;
 use crate::render::table::Table;
-use crate::settings::{LocalSources, Scope};
+use crate::scope::{LocalSources, Scope};
 use crate::source::{s3, SourceSpec};
 use crate::store::{Store, StoreAt};
 use crate::tally::Tally;

@@ -18,8 +18,7 @@ use crate::given::policy::Policy;
 use crate::given::quotas::Quotas;
 use crate::load::LoadStats;
 use crate::render::table::Table;
-use crate::settings::{LocalSources, Scope};
-use crate::summary::EngineOut;
+use crate::scope::{LocalSources, Scope};
 use crate::tables::Tables;
 use crate::window::Window;
 
@@ -71,10 +70,33 @@ pub struct Answer {
     pub stats: LoadStats,
 }
 
-/// The answers, in the order asked, and what computing all of them cost.
+/// What running statements cost: Athena's queries, the bytes they scanned and were billed,
+/// and the dollars. The local engine spends nothing billed.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Spent {
+    pub queries: u64,
+    pub scanned_bytes: u64,
+    pub billed_bytes: u64,
+    pub usd: f64,
+}
+
+impl Spent {
+    /// Two runs as one: everything adds up.
+    pub fn plus(self, b: Spent) -> Spent {
+        Spent {
+            queries: self.queries + b.queries,
+            scanned_bytes: self.scanned_bytes + b.scanned_bytes,
+            billed_bytes: self.billed_bytes + b.billed_bytes,
+            usd: self.usd + b.usd,
+        }
+    }
+}
+
+/// The answers, in the order asked, and what computing all of them cost (None: the local
+/// engine, which runs no statements).
 pub struct Answers {
     pub answers: Vec<Answer>,
-    pub cost: EngineOut,
+    pub cost: Option<Spent>,
 }
 
 pub enum Outcome {
@@ -89,23 +111,20 @@ impl Engine {
         match self {
             Engine::Local(sources) => {
                 let answers = asks.iter().map(|ask| local::answer(sources, scope, ask)).collect::<Result<_>>()?;
-                Ok(Outcome::Ran(Answers { answers, cost: EngineOut::local() }))
+                Ok(Outcome::Ran(Answers { answers, cost: None }))
             }
             Engine::Athena(a) if a.dry_run => {
                 Ok(Outcome::DryRun(asks.iter().flat_map(|ask| athena::statements(a, scope, ask)).collect()))
             }
             Engine::Athena(a) => {
                 let mut answers = Vec::new();
-                let mut cost: Option<EngineOut> = None;
+                let mut cost = Spent::default();
                 for ask in asks {
                     let (answer, spent) = athena::answer(a, scope, ask)?;
                     answers.push(answer);
-                    cost = Some(match cost {
-                        None => spent,
-                        Some(before) => before.plus(&spent),
-                    });
+                    cost = cost.plus(spent);
                 }
-                Ok(Outcome::Ran(Answers { answers, cost: cost.unwrap_or_else(EngineOut::local) }))
+                Ok(Outcome::Ran(Answers { answers, cost: Some(cost) }))
             }
         }
     }

@@ -300,9 +300,10 @@ mod tests {
 
     fn parsed(text: &str) -> Result<Option<Call>, Reject> {
         let raw: &RawValue = serde_json::from_str(text).unwrap();
-        let profiles = crate::given::profiles::Profiles::default();
+        // Resolved as a report resolves it, without a profiles file.
+        let none = Default::default();
         Ok(parse_event(raw)?.map(|r| {
-            let x = crate::resolve::resolve(&r.source_region, &r.model_id, r.inference_region.as_deref(), &profiles);
+            let x = crate::resolve::resolve(&r.source_region, &r.model_id, r.inference_region.as_deref(), &none);
             (r.request_id.to_string(), x.model.to_string(), x.route, x.ran_in.map(|s| s.to_string()))
         }))
     }

@@ -29,6 +29,7 @@ use crate::window::{self, Window};
 use parse::{aws, byte_size, output_width, seconds};
 
 pub use crate::cli::{ReportFormat, TableFormat};
+pub use crate::scope::{LocalSources, Scope};
 pub use parse::{percent, source, window_of, Percent};
 
 pub enum Settings {
@@ -42,25 +43,6 @@ pub enum Settings {
     ProfilesFetch(Fetch),
     QuotasFetch(Fetch),
     AthenaSetup(athena::SetupPlan),
-}
-
-/// What every engine reads: which records count, and how their models resolve.
-pub struct Scope {
-    pub window: Window,
-    pub profiles: Profiles,
-    pub now_ms: i64,
-}
-
-/// What the local engine (and `ingest`) reads records from, and how.
-pub struct LocalSources {
-    /// In the order given; empty when reading a store.
-    pub sources: Vec<SourceSpec>,
-    pub store: Option<StoreAt>,
-    pub aws: AwsSettings,
-    /// Show a progress line (when standard error is a terminal).
-    pub progress: bool,
-    /// `--max-line-length`, in bytes.
-    pub max_line: usize,
 }
 
 /// `profiles fetch` and `quotas fetch`.

@@ -2,13 +2,11 @@
 //! each read into lines that keep their origin.
 
 pub mod aws;
-pub mod bedrock;
 pub mod cloudwatch;
 pub mod decode;
 pub mod file;
 pub mod history;
 pub mod s3;
-pub mod servicequotas;
 
 use std::fmt;
 use std::path::PathBuf;

@@ -10,7 +10,7 @@ use anyhow::Result;
 
 use super::{file_key, file_seen, Seen, State};
 use crate::load::{self, LoadStats, Loaded};
-use crate::settings::{LocalSources, Scope};
+use crate::scope::{LocalSources, Scope};
 use crate::source::{self, cloudwatch, s3, CloudJob, SourceSpec, Unit};
 use crate::window::Window;
 

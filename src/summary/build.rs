@@ -379,13 +379,19 @@ fn cost_section(tables: &Tables, given: &Given) -> PolarsResult<Cost> {
     let by_tag = rows(&cost::by_tag(priced, given.profiles, &[])?.collect()?)
         .map(|r| CostTag { key: r.str(cost::TAG_KEY), value: r.str(cost::TAG_VALUE), figures: attributed(&r) })
         .collect();
-    let by_identity = attribution::by_identity(priced_by(logged(&tables.callers), given.prices, col::IDENTITY_ARN)?);
+    let by_identity = attribution::by_identity(priced_by(logged(&tables.callers), given.prices, col::IDENTITY_ARN)?)
+        .into_iter()
+        .map(|(c, figures)| CostIdentity { account: c.account, principal: c.principal, session: c.session, figures })
+        .collect();
     let by_request_metadata = match given.metadata_keys {
         [] => Vec::new(),
         keys => attribution::by_request_metadata(
             priced_by(tables.metadata.clone().lazy(), given.prices, col::REQUEST_METADATA)?,
             keys,
-        ),
+        )
+        .into_iter()
+        .map(|((key, value), figures)| CostMetadata { key, value, figures })
+        .collect(),
     };
     Ok(Cost {
         currency: "USD",

@@ -2,6 +2,7 @@
 //! `schema` holds its types, `build` one builder per section. No builder sees a record: any engine that makes the tables gets this summary.
 
 mod build;
+pub mod compare;
 mod schema;
 pub mod views;
 

@@ -6,6 +6,8 @@ use std::ops::Sub;
 
 use serde::Serialize;
 
+pub use crate::analysis::attribution::Attributed;
+
 pub const SCHEMA: &str = "mila.summary/1";
 
 #[derive(Debug, Serialize, PartialEq)]
@@ -88,25 +90,17 @@ impl EngineOut {
         }
     }
 
-    /// Two runs of one engine as one: queries, bytes and cost add up.
-    pub fn plus(self, b: &EngineOut) -> EngineOut {
-        let add = |x: Option<u64>, y: Option<u64>| x.zip(y).map(|(x, y)| x + y);
-        EngineOut {
-            queries: add(self.queries, b.queries),
-            data_scanned_bytes: add(self.data_scanned_bytes, b.data_scanned_bytes),
-            billed_bytes: add(self.billed_bytes, b.billed_bytes),
-            cost_usd: self.cost_usd.zip(b.cost_usd).map(|(x, y)| x + y),
-            ..self
-        }
-    }
-
-    pub fn athena(queries: u64, scanned: u64, billed: u64, cost_usd: f64) -> EngineOut {
-        EngineOut {
-            name: EngineName::Athena,
-            queries: Some(queries),
-            data_scanned_bytes: Some(scanned),
-            billed_bytes: Some(billed),
-            cost_usd: Some(cost_usd),
+    /// What the engine spent: None for the local engine.
+    pub fn of(spent: Option<&crate::engine::Spent>) -> EngineOut {
+        match spent {
+            None => EngineOut::local(),
+            Some(s) => EngineOut {
+                name: EngineName::Athena,
+                queries: Some(s.queries),
+                data_scanned_bytes: Some(s.scanned_bytes),
+                billed_bytes: Some(s.billed_bytes),
+                cost_usd: Some(s.usd),
+            },
         }
     }
 }
@@ -535,37 +529,7 @@ pub struct ProblemRow {
     pub message: String,
 }
 
-/// Sums of priced groups: requests, billed tokens (of successful calls), usd, unpriced requests.
-#[derive(Debug, Default, Serialize, PartialEq)]
-pub struct Attributed {
-    pub requests: u64,
-    #[serde(rename = "input_tokens")]
-    pub input: u64,
-    #[serde(rename = "output_tokens")]
-    pub output: u64,
-    /// Cache-write tokens kept five minutes, and one hour (priced apart).
-    #[serde(rename = "cache_write_5m_tokens")]
-    pub cache_write_5m: u64,
-    #[serde(rename = "cache_write_1h_tokens")]
-    pub cache_write_1h: u64,
-    pub usd: f64,
-    #[serde(rename = "unpriced_requests")]
-    pub unpriced: u64,
-}
-
-impl Attributed {
-    pub fn add(&mut self, a: &Attributed) {
-        self.requests += a.requests;
-        self.input += a.input;
-        self.output += a.output;
-        self.cache_write_5m += a.cache_write_5m;
-        self.cache_write_1h += a.cache_write_1h;
-        self.usd += a.usd;
-        self.unpriced += a.unpriced;
-    }
-}
-
-// `--compare previous` (`crate::compare` computes it).
+// `--compare previous` (`summary::compare` computes it).
 
 #[derive(Debug, Serialize, PartialEq)]
 pub struct Comparison {

@@ -10,13 +10,12 @@ pub mod tables;
 
 use anyhow::{Context, Result};
 
-use super::{Answer, Ask, Figures, Question};
+use super::{Answer, Ask, Figures, Question, Spent};
 use crate::given::profiles::Profiles;
 use crate::load::LoadStats;
 use crate::render::table::{Cell, Table};
-use crate::settings::Scope;
+use crate::scope::Scope;
 use crate::source::aws;
-use crate::summary::EngineOut;
 use crate::window::Window;
 use client::{Ran, ResultTable};
 use sql::{Scan, Statement, TableRef};
@@ -70,24 +69,24 @@ fn run(settings: &client::Settings, statements: &[Statement]) -> Result<Ran> {
     Ok(ran?)
 }
 
-fn engine(ran: &Ran) -> EngineOut {
-    EngineOut::athena(
-        ran.query_ids.len() as u64,
-        ran.scanned_bytes,
-        ran.billed_bytes,
-        client::cost_usd(ran.billed_bytes),
-    )
+fn spent(ran: &Ran) -> Spent {
+    Spent {
+        queries: ran.query_ids.len() as u64,
+        scanned_bytes: ran.scanned_bytes,
+        billed_bytes: ran.billed_bytes,
+        usd: client::cost_usd(ran.billed_bytes),
+    }
 }
 
 /// One line for the terminal: what the run scanned and what that costs.
-pub fn bill(e: &EngineOut) -> String {
-    let queries = e.queries.unwrap_or(0);
+pub fn bill(spent: &Spent) -> String {
+    let queries = spent.queries;
     format!(
         "mila: Athena ran {} quer{} and scanned {} bytes ({:.6} USD at {} USD per TB)",
         queries,
         if queries == 1 { "y" } else { "ies" },
-        e.data_scanned_bytes.unwrap_or(0),
-        e.cost_usd.unwrap_or(0.0),
+        spent.scanned_bytes,
+        spent.usd,
         client::USD_PER_TB
     )
 }
@@ -117,7 +116,7 @@ pub fn statements(a: &Athena, scope: &Scope, ask: &Ask) -> Vec<Statement> {
 }
 
 /// An ask, computed by Athena: its tables (or rows), and what running them cost.
-pub fn answer(a: &Athena, scope: &Scope, ask: &Ask) -> Result<(Answer, EngineOut)> {
+pub fn answer(a: &Athena, scope: &Scope, ask: &Ask) -> Result<(Answer, Spent)> {
     let statements = statements(a, scope, ask);
     let (figures, ran) = match ask.question {
         Question::Query { path, .. } => {
@@ -145,7 +144,7 @@ pub fn answer(a: &Athena, scope: &Scope, ask: &Ask) -> Result<(Answer, EngineOut
         Figures::Rows(_) => LoadStats::default(),
         Figures::Tables(_) => stats(a, &ran)?,
     };
-    Ok((Answer { figures, stats }, engine(&ran)))
+    Ok((Answer { figures, stats }, spent(&ran)))
 }
 
 /// A result as a table, its cells typed by Athena's column types.

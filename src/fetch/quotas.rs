@@ -1,7 +1,7 @@
 //! `quotas fetch`: the account's Bedrock quotas, read with the Service Quotas API
 //! (ListServiceQuotas for service code `bedrock`, every page).
 
-use super::aws::{self, Action, AwsSettings};
+use crate::source::aws::{self, Action, AwsSettings};
 
 pub const SERVICE_CODE: &str = "bedrock";
 

@@ -6,9 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_sdk_bedrock::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_bedrock::types::InferenceProfileType;
 
-use super::aws::{self, Action, AwsSettings};
 use crate::given::profiles::{arn_region, Profile};
 use crate::record::model_id::{canonicalise, ModelIdKind};
+use crate::source::aws::{self, Action, AwsSettings};
 
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {

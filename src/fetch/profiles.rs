@@ -6,21 +6,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_sdk_bedrock::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_bedrock::types::InferenceProfileType;
 
+use super::FetchError;
 use crate::given::profiles::{arn_region, Profile};
 use crate::record::model_id::{canonicalise, ModelIdKind};
 use crate::source::aws::{self, Action, AwsSettings};
-
-#[derive(Debug, thiserror::Error)]
-pub enum FetchError {
-    #[error("no AWS region: pass --region (repeatable) or set AWS_REGION or a region in the profile")]
-    NoRegion,
-    #[error("{0}")]
-    Call(String),
-    #[error(transparent)]
-    Pages(#[from] aws::PagesError),
-    #[error("{arn}: {problem}")]
-    Shape { arn: String, problem: ModelsProblem },
-}
 
 /// Why an application profile's model ARNs name no one model.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

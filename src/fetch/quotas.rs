@@ -1,19 +1,10 @@
 //! `quotas fetch`: the account's Bedrock quotas, read with the Service Quotas API
 //! (ListServiceQuotas for service code `bedrock`, every page).
 
+use super::FetchError;
 use crate::source::aws::{self, Action, AwsSettings};
 
 pub const SERVICE_CODE: &str = "bedrock";
-
-#[derive(Debug, thiserror::Error)]
-pub enum FetchError {
-    #[error("no AWS region: pass --region (repeatable) or set AWS_REGION or a region in the profile")]
-    NoRegion,
-    #[error("{0}")]
-    Call(String),
-    #[error(transparent)]
-    Pages(#[from] aws::PagesError),
-}
 
 /// One quota as Service Quotas names it, with its value (a number of any size: the caller judges it).
 #[derive(Debug, Clone, PartialEq)]

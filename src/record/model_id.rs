@@ -69,12 +69,6 @@ pub struct Canonical<'a> {
     pub regional: bool,
 }
 
-impl<'a> Canonical<'a> {
-    fn new(kind: ModelIdKind, base: &'a str) -> Canonical<'a> {
-        Canonical { kind, base, regional: kind == ModelIdKind::FoundationModel }
-    }
-}
-
 /// `xx.<provider>.…` where `xx` is a prefix of letters, digits and dashes that is not itself a
 /// provider: the id without its prefix.
 fn unknown_geography(id: &str) -> Option<&str> {
@@ -87,53 +81,114 @@ fn unknown_geography(id: &str) -> Option<&str> {
     (word(prefix) && !PROVIDERS.contains(&prefix) && PROVIDERS.contains(&provider)).then_some(rest)
 }
 
-/// Strips a system profile's geography prefix from a bare id.
-fn classify_bare(id: &str) -> Canonical<'_> {
-    if let Some(rest) = id.strip_prefix(GLOBAL_PREFIX) {
-        return Canonical::new(ModelIdKind::GlobalProfile, rest);
+/// Where a shape of model id holds its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    /// The name in a Bedrock ARN's resource of this type:
+    /// `arn:PARTITION:bedrock:REGION:ACCOUNT:TYPE/NAME`.
+    Arn(&'static str),
+    /// Any other ARN, of Bedrock or not: the whole id.
+    AnyArn,
+    /// The id itself.
+    Bare,
+}
+
+/// What the name of a shape looks like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Name {
+    /// `global.…` (`GLOBAL_PREFIX`).
+    Global,
+    /// `us.…`, `eu.…` (`GEO_PREFIXES`).
+    Geo,
+    /// `xx.PROVIDER.…`, a geography mila does not know yet (`unknown_geography`).
+    UnknownGeo,
+    /// Foundation-model ids are `provider.name...`: a dot, and no slash or space.
+    Dotted,
+    Any,
+}
+
+/// Which part of the id is the base model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Base {
+    /// The name without its prefix: every prefix is one word and a dot.
+    AfterPrefix,
+    /// The name.
+    Name,
+    /// The whole (trimmed) id.
+    Whole,
+}
+
+/// One shape a model id comes in, and what it says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shape {
+    pub place: Place,
+    pub name: Name,
+    pub kind: ModelIdKind,
+    pub base: Base,
+}
+
+const fn shape(place: Place, name: Name, kind: ModelIdKind, base: Base) -> Shape {
+    Shape { place, name, kind, base }
+}
+
+/// The shapes of model ids, in the order they are tried; the first that fits decides. The one
+/// place both readers of model ids are made from: `canonicalise` here, and the SQL Athena runs
+/// (`engine::athena::sql`), which is generated from this table.
+pub const SHAPES: [Shape; 11] = {
+    use ModelIdKind::{ApplicationProfile, FoundationModel, GeoProfile, GlobalProfile, Other};
+    use Place::{AnyArn, Arn, Bare};
+    let (after, whole) = (Base::AfterPrefix, Base::Whole);
+    [
+        shape(Arn("foundation-model"), Name::Any, FoundationModel, Base::Name),
+        shape(Arn("inference-profile"), Name::Global, GlobalProfile, after),
+        shape(Arn("inference-profile"), Name::Geo, GeoProfile, after),
+        shape(Arn("inference-profile"), Name::UnknownGeo, GeoProfile, after),
+        shape(Arn("application-inference-profile"), Name::Any, ApplicationProfile, whole),
+        shape(AnyArn, Name::Any, Other, whole),
+        shape(Bare, Name::Global, GlobalProfile, after),
+        shape(Bare, Name::Geo, GeoProfile, after),
+        shape(Bare, Name::UnknownGeo, GeoProfile, after),
+        shape(Bare, Name::Dotted, FoundationModel, whole),
+        shape(Bare, Name::Any, Other, whole),
+    ]
+};
+
+impl Shape {
+    /// The base model when `id` (trimmed) has this shape.
+    fn base_of(self, id: &str) -> Option<&str> {
+        let name = match self.place {
+            Place::Arn(t) => bedrock_arn_resource(id)?.strip_prefix(t)?.strip_prefix('/')?,
+            Place::AnyArn => id.strip_prefix("arn:").map(|_| id)?,
+            Place::Bare => id,
+        };
+        let rest = match self.name {
+            Name::Global => name.strip_prefix(GLOBAL_PREFIX)?,
+            Name::Geo => GEO_PREFIXES.iter().find_map(|p| name.strip_prefix(p))?,
+            Name::UnknownGeo => unknown_geography(name)?,
+            Name::Dotted => (name.contains('.') && !name.contains('/') && !name.contains(' ')).then_some(name)?,
+            Name::Any => name,
+        };
+        Some(match self.base {
+            Base::AfterPrefix => rest,
+            Base::Name => name,
+            Base::Whole => id,
+        })
     }
-    for p in GEO_PREFIXES {
-        if let Some(rest) = id.strip_prefix(p) {
-            return Canonical::new(ModelIdKind::GeoProfile, rest);
-        }
-    }
-    if let Some(rest) = unknown_geography(id) {
-        return Canonical::new(ModelIdKind::GeoProfile, rest);
-    }
-    // Foundation-model ids are `provider.name...`; anything else is not one we can read.
-    if id.contains('.') && !id.contains('/') && !id.contains(' ') {
-        Canonical::new(ModelIdKind::FoundationModel, id)
-    } else {
-        Canonical::new(ModelIdKind::Other, id)
-    }
+}
+
+/// A provisioned, deployed, imported or custom model's ARN (`REGIONAL_RESOURCES`), with a name.
+fn regional_arn(id: &str) -> bool {
+    let resource = bedrock_arn_resource(id).and_then(|r| r.split_once('/'));
+    resource.is_some_and(|(rtype, name)| REGIONAL_RESOURCES.contains(&rtype) && !name.is_empty())
 }
 
 /// Reads a model id as the caller wrote it: a bare id, a system-profile id, or one of their ARNs
 /// (any partition), or an application-inference-profile ARN.
 pub fn canonicalise(model_id: &str) -> Canonical<'_> {
     let id = model_id.trim();
-    let Some(resource) = bedrock_arn_resource(id) else {
-        if id.starts_with("arn:") {
-            return Canonical::new(ModelIdKind::Other, id);
-        }
-        return classify_bare(id);
-    };
-    let (rtype, name) = match resource.split_once('/') {
-        Some(pair) => pair,
-        None => return Canonical::new(ModelIdKind::Other, id),
-    };
-    match rtype {
-        "foundation-model" => Canonical::new(ModelIdKind::FoundationModel, name),
-        "inference-profile" => match classify_bare(name) {
-            c @ Canonical { kind: ModelIdKind::GeoProfile | ModelIdKind::GlobalProfile, .. } => c,
-            _ => Canonical::new(ModelIdKind::Other, id),
-        },
-        "application-inference-profile" => Canonical::new(ModelIdKind::ApplicationProfile, id),
-        t if REGIONAL_RESOURCES.contains(&t) && !name.is_empty() => {
-            Canonical { kind: ModelIdKind::Other, base: id, regional: true }
-        }
-        _ => Canonical::new(ModelIdKind::Other, id),
-    }
+    let (kind, base) =
+        SHAPES.iter().find_map(|s| s.base_of(id).map(|base| (s.kind, base))).unwrap_or((ModelIdKind::Other, id));
+    Canonical { kind, base, regional: kind == ModelIdKind::FoundationModel || regional_arn(id) }
 }
 
 /// `arn:<partition>:bedrock:<region>:<account>:<resource>` -> `<resource>`.
@@ -192,6 +247,18 @@ pub fn route<'a>(
 mod tests {
     use super::ModelIdKind::*;
     use super::*;
+
+    /// What the SQL copy of `SHAPES` relies on: every prefix is one word and one dot (the base is
+    /// what follows the first dot), and the last shape takes every id.
+    #[test]
+    fn shapes_hold_what_their_sql_relies_on() {
+        for p in GEO_PREFIXES.iter().chain([&GLOBAL_PREFIX]) {
+            assert_eq!(p.find('.'), Some(p.len() - 1), "{p}");
+        }
+        let last = SHAPES[SHAPES.len() - 1];
+        assert_eq!((last.place, last.name), (Place::Bare, Name::Any));
+        assert!(SHAPES.iter().all(|s| s.place == Place::Bare || s.name != Name::Dotted));
+    }
 
     #[test]
     fn canonicalise_table() {

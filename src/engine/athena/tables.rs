@@ -195,7 +195,8 @@ fn as_time(df: &mut DataFrame) -> Result<(), ResultError> {
 }
 
 /// Every model id of the usage table read as Athena canonicalised it must read the same way
-/// here: the SQL copies `model_id::canonicalise`, and a difference is a bug, never a guess.
+/// here: the SQL is generated from `model_id::SHAPES`, which `canonicalise` reads too, and a
+/// difference is a bug, never a guess.
 fn same_models(usage: &ResultTable, profiles: &Profiles) -> Result<(), ResultError> {
     type Read = (Option<String>, Option<String>, Option<String>);
     let mut seen: std::collections::HashSet<Read> = std::collections::HashSet::new();

@@ -14,7 +14,9 @@
 use super::quote::{self, glob_regex, literal, regex_text as regex_literal};
 use crate::given::policy::Policy;
 use crate::given::profiles::Profiles;
-use crate::record::model_id::{ModelIdKind, GEO_PREFIXES, GLOBAL_PREFIX, PROVIDERS, REGIONAL_RESOURCES};
+use crate::record::model_id::{
+    Base, ModelIdKind, Name, Place, Shape, GEO_PREFIXES, GLOBAL_PREFIX, PROVIDERS, REGIONAL_RESOURCES, SHAPES,
+};
 use crate::record::parse::{Reject, MAX_LATENCY_MS, MAX_TOKENS};
 use crate::record::ServiceTier;
 use crate::record::{RecordedBy, Route};

@@ -104,32 +104,46 @@ ELSE (CASE lower(trim(tier_name)){arms} ELSE {other} END) END",
 pub(super) const RFC3339: &str =
     "^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$";
 
-/// Model-id kind, as `model_id::canonicalise` decides it, over the trimmed id `mid`.
+/// A Bedrock ARN up to its resource, as `model_id::bedrock_arn_resource` reads one.
+const BEDROCK_ARN: &str = "^arn:[^:]*:bedrock:[^:]*:[^:]*:";
+
+/// Where a shape's name starts, as a regular expression anchored at the id's start.
+fn place_regex(place: Place) -> String {
+    match place {
+        Place::Arn(t) => format!("{BEDROCK_ARN}{}/", regex_literal(t)),
+        Place::AnyArn => "^arn:".into(),
+        Place::Bare => "^".into(),
+    }
+}
+
+/// The condition that the trimmed id `mid` has `shape`; None: every id has it (`ELSE`).
+fn shape_condition(shape: &Shape) -> Option<String> {
+    let at = place_regex(shape.place);
+    let providers = alternatives(PROVIDERS);
+    Some(match shape.name {
+        Name::Global => format!("regexp_like(mid, '{at}{}')", regex_literal(GLOBAL_PREFIX)),
+        Name::Geo => format!("regexp_like(mid, '{at}({})\\.')", geo_alternatives()),
+        Name::UnknownGeo => format!(
+            "regexp_like(mid, '{at}[a-z][a-z0-9-]*\\.({providers})\\.') AND NOT regexp_like(mid, '{at}({providers})\\.')"
+        ),
+        Name::Dotted => "strpos(mid, '.') > 0 AND strpos(mid, '/') = 0 AND strpos(mid, ' ') = 0".into(),
+        Name::Any if shape.place == Place::Bare => return None,
+        Name::Any => format!("regexp_like(mid, '{at}')"),
+    })
+}
+
+/// Model-id kind, as `model_id::canonicalise` decides it, over the trimmed id `mid`: one arm per
+/// shape of `model_id::SHAPES`, in its order.
 pub(super) fn kind_expr() -> String {
-    let arn = "^arn:[^:]*:bedrock:[^:]*:[^:]*:";
-    let geo = geo_alternatives();
-    let kind = |k: ModelIdKind| literal(k.as_str());
-    let global = regex_literal(GLOBAL_PREFIX);
-    format!(
-        "CASE \
-WHEN regexp_like(mid, '{arn}foundation-model/') THEN {fm} \
-WHEN regexp_like(mid, '{arn}inference-profile/{global}') THEN {gp} \
-WHEN regexp_like(mid, '{arn}inference-profile/({geo})\\.') THEN {geop} \
-WHEN regexp_like(mid, '{arn}inference-profile/[a-z][a-z0-9-]*\\.({providers})\\.') AND NOT regexp_like(mid, '{arn}inference-profile/({providers})\\.') THEN {geop} \
-WHEN regexp_like(mid, '{arn}application-inference-profile/') THEN {app} \
-WHEN regexp_like(mid, '^arn:') THEN {other} \
-WHEN regexp_like(mid, '^{global}') THEN {gp} \
-WHEN regexp_like(mid, '^({geo})\\.') THEN {geop} \
-WHEN regexp_like(mid, '^[a-z][a-z0-9-]*\\.({providers})\\.') AND NOT regexp_like(mid, '^({providers})\\.') THEN {geop} \
-WHEN strpos(mid, '.') > 0 AND strpos(mid, '/') = 0 AND strpos(mid, ' ') = 0 THEN {fm} \
-ELSE {other} END",
-        fm = kind(ModelIdKind::FoundationModel),
-        gp = kind(ModelIdKind::GlobalProfile),
-        geop = kind(ModelIdKind::GeoProfile),
-        app = kind(ModelIdKind::ApplicationProfile),
-        other = kind(ModelIdKind::Other),
-        providers = alternatives(PROVIDERS),
-    )
+    let mut arms = Vec::new();
+    let mut otherwise = literal(ModelIdKind::Other.as_str());
+    for shape in &SHAPES {
+        match shape_condition(shape) {
+            Some(when) => arms.push(format!("WHEN {when} THEN {}", literal(shape.kind.as_str()))),
+            None => otherwise = literal(shape.kind.as_str()),
+        }
+    }
+    format!("CASE {} ELSE {otherwise} END", arms.join(" "))
 }
 
 /// `a|b|...`: literal words as regex alternatives.
@@ -142,18 +156,38 @@ pub(super) fn geo_alternatives() -> String {
     GEO_PREFIXES.iter().map(|p| regex_literal(p.trim_end_matches('.'))).collect::<Vec<_>>().join("|")
 }
 
-/// The base model, as `canonicalise` strips it, from the trimmed id `mid` and its `kind`.
-/// Every profile prefix is one word before a dot (a known geography or not), so the base is what
+/// The base model, as `canonicalise` strips it, from the trimmed id `mid` and its `kind`: per
+/// place and base of `model_id::SHAPES` (in order of first use), the kinds that take it. Every
+/// profile prefix is one word before a dot (a known geography or not), so the base is what
 /// follows the first dot.
 pub(super) fn base_expr() -> String {
-    let arn = "^arn:[^:]*:bedrock:[^:]*:[^:]*:";
-    format!(
-        "CASE \
-WHEN kind = 'foundation-model' AND regexp_like(mid, '^arn:') THEN regexp_extract(mid, '(?s){arn}foundation-model/(.*)$', 1) \
-WHEN kind IN ('global-profile', 'geo-profile') AND regexp_like(mid, '^arn:') THEN regexp_extract(mid, '(?s){arn}inference-profile/[^.]*\\.(.*)$', 1) \
-WHEN kind IN ('global-profile', 'geo-profile') THEN regexp_extract(mid, '(?s)^[^.]*\\.(.*)$', 1) \
-ELSE mid END"
-    )
+    let mut groups: Vec<(Place, Base, Vec<&str>)> = Vec::new();
+    for shape in SHAPES.iter().filter(|s| s.base != Base::Whole) {
+        let kind = shape.kind.as_str();
+        match groups.iter_mut().find(|(p, b, _)| *p == shape.place && *b == shape.base) {
+            Some((_, _, kinds)) if !kinds.contains(&kind) => kinds.push(kind),
+            Some(_) => {}
+            None => groups.push((shape.place, shape.base, vec![kind])),
+        }
+    }
+    let arms: Vec<String> = groups
+        .iter()
+        .map(|(place, base, kinds)| {
+            let kinds = match kinds.as_slice() {
+                [one] => format!("kind = {}", literal(one)),
+                many => format!("kind IN ({})", many.iter().map(|k| literal(k)).collect::<Vec<_>>().join(", ")),
+            };
+            let arn =
+                if matches!(place, Place::Bare) { String::new() } else { " AND regexp_like(mid, '^arn:')".into() };
+            let at = place_regex(*place);
+            let pattern = match base {
+                Base::AfterPrefix => format!("(?s){at}[^.]*\\.(.*)$"),
+                _ => format!("(?s){at}(.*)$"),
+            };
+            format!("WHEN {kinds}{arn} THEN regexp_extract(mid, '{pattern}', 1)")
+        })
+        .collect();
+    format!("CASE {} ELSE mid END", arms.join(" "))
 }
 
 /// The model: an application profile's model where the profiles file knows the ARN, else the base.

@@ -233,24 +233,21 @@ mod page_tests {
 
     #[test]
     fn pages_stop_at_the_end_a_repeat_or_the_bound() {
-        // The errors as users read them.
-        struct P(Pages);
-        impl P {
-            fn next(&mut self, token: Option<String>, call: &str) -> Result<Option<String>, String> {
-                self.0.next(token, call).map_err(|e| e.to_string())
-            }
-        }
-        let mut p = P(Pages::default());
+        let mut p = Pages::default();
         assert_eq!(p.next(Some("a".into()), "L"), Ok(Some("a".into())));
         assert_eq!(p.next(Some("b".into()), "L"), Ok(Some("b".into())));
         assert_eq!(p.next(Some(String::new()), "L"), Ok(None));
         assert_eq!(p.next(None, "L"), Ok(None));
-        assert!(p.next(Some("a".into()), "L").unwrap_err().contains("page 3 handed back a page token already used"));
-        let mut p = P(Pages::default());
+        // The errors as users read them.
+        let said = |e: PagesError| e.to_string();
+        assert!(
+            said(p.next(Some("a".into()), "L").unwrap_err()).contains("page 3 handed back a page token already used")
+        );
+        let mut p = Pages::default();
         for i in 1..MAX_PAGES {
             assert!(p.next(Some(i.to_string()), "L").is_ok(), "{i}");
         }
-        assert!(p.next(Some("last".into()), "L").unwrap_err().contains("after 1000"));
+        assert!(said(p.next(Some("last".into()), "L").unwrap_err()).contains("after 1000"));
     }
 }
 

@@ -50,6 +50,14 @@ pub struct RejectGroup {
 }
 
 impl LoadStats {
+    /// Counts the objects or files `skipped`, keeping the first few names, and adds `problems`.
+    pub fn add_skipped(&mut self, skipped: &[String], problems: impl IntoIterator<Item = Problem>) {
+        self.skipped_objects += skipped.len() as u64;
+        let room = FIRST_LOCATIONS.saturating_sub(self.skipped_examples.len());
+        self.skipped_examples.extend(skipped.iter().take(room).cloned());
+        self.problems.extend(problems);
+    }
+
     pub fn parsed(&self) -> u64 {
         self.lines - self.rejected
     }
@@ -105,12 +113,8 @@ pub fn load(
     sink: &mut impl Sink,
 ) -> anyhow::Result<Loaded> {
     let expanded = file::expand(local)?;
-    let mut stats = LoadStats {
-        skipped_objects: expanded.skipped.len() as u64,
-        skipped_examples: expanded.skipped.iter().take(FIRST_LOCATIONS).cloned().collect(),
-        problems: expanded.problems,
-        ..LoadStats::default()
-    };
+    let mut stats = LoadStats::default();
+    stats.add_skipped(&expanded.skipped, expanded.problems);
     let report = Arc::new(Mutex::new(FetchReport::default()));
     let (cloud_trails, cloud): (Vec<CloudJob>, Vec<CloudJob>) = cloud.into_iter().partition(CloudJob::reads_trail);
     let fetch = |jobs: Vec<CloudJob>| {
@@ -159,10 +163,7 @@ pub fn load(
     if let Some(message) = fetched.fatal {
         anyhow::bail!("{message}");
     }
-    stats.skipped_objects += fetched.skipped.len() as u64;
-    let room = FIRST_LOCATIONS.saturating_sub(stats.skipped_examples.len());
-    stats.skipped_examples.extend(fetched.skipped.iter().take(room).cloned());
-    stats.problems.extend(fetched.problems.iter().cloned());
+    stats.add_skipped(&fetched.skipped, fetched.problems.iter().cloned());
     stats.duplicates += seen.duplicates;
     stats.also_logged += seen.logged;
     Ok(Loaded { stats, fetched })

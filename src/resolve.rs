@@ -4,6 +4,8 @@
 //! here where they meet their unit's columns (`frame::Batch`), once per distinct (source region,
 //! model id, logged inference region), for files and a store's day files alike.
 
+use std::collections::HashMap;
+
 use crate::frame::Interned;
 use crate::given::profiles::Profiles;
 use crate::record::model_id::{canonicalise, route};
@@ -50,9 +52,9 @@ pub type Codes = [u32; 4];
 pub struct Resolver {
     /// The logged inference regions seen, which are not a column of their own.
     logged: Interned,
-    /// (source region, model id, logged inference region) -> codes: a few dozen a unit, found
-    /// by a scan (no hash table on every worker's unit).
-    known: Vec<([u32; 3], Codes)>,
+    /// (source region, model id, logged inference region) -> codes. Hashed: a hostile unit may
+    /// name a new model id on every line.
+    known: HashMap<[u32; 3], Codes, foldhash::fast::RandomState>,
 }
 
 impl Resolver {
@@ -67,18 +69,15 @@ impl Resolver {
         columns: [&mut Interned; 4],
     ) -> Codes {
         let key = [source_code, model_id_code, self.logged.code(inference_region)];
-        if let Some((_, codes)) = self.known.iter().rev().find(|(k, _)| *k == key) {
-            return *codes;
-        }
-        let r = resolve(source, model_id, inference_region, profiles);
-        let [kind, model, route, ran_in] = columns;
-        let codes = [
-            kind.code(Some(r.kind.as_str())),
-            model.code(Some(r.model)),
-            route.code(Some(r.route.as_str())),
-            ran_in.code(r.ran_in),
-        ];
-        self.known.push((key, codes));
-        codes
+        *self.known.entry(key).or_insert_with(|| {
+            let r = resolve(source, model_id, inference_region, profiles);
+            let [kind, model, route, ran_in] = columns;
+            [
+                kind.code(Some(r.kind.as_str())),
+                model.code(Some(r.model)),
+                route.code(Some(r.route.as_str())),
+                ran_in.code(r.ran_in),
+            ]
+        })
     }
 }

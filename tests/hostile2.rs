@@ -576,3 +576,31 @@ fn odd_tiers_and_cache_splits_are_read_by_the_rules() {
     let model = &s["tokens"]["by_model"][0];
     assert_eq!((model["cache_write"].as_u64(), model["cache_write_1h"].as_u64()), (Some(170), Some(120)));
 }
+
+/// Issue 23: models are resolved once per distinct (source region, model id, logged inference
+/// region) of a unit, found by hash. One file whose 200,000 lines each name a model id of their
+/// own, with a thousand inference regions: each request is counted, each id is its own model,
+/// and every cross-region call is rerouted.
+#[test]
+fn a_unit_of_distinct_model_ids_resolves_each_once() {
+    let dir = tempdir();
+    let n = 200_000;
+    let mut text = String::with_capacity(n * 400);
+    for i in 0..n {
+        let mut line: Value = serde_json::from_str(&log_line(
+            &format!("r{i}"),
+            "2026-11-10T08:00:00Z",
+            &format!("us.anthropic.m{i}-v1:0"),
+        ))
+        .unwrap();
+        line["inferenceRegion"] = json!(format!("us-east-{}", i % 1000 + 2));
+        text.push_str(&line.to_string());
+        text.push('\n');
+    }
+    let path = dir.path().join("many-models.json");
+    std::fs::write(&path, text).unwrap();
+    let s = report(&[path.to_str().unwrap()]);
+    assert_eq!(s["rerouting"]["requests"], n as u64);
+    assert_eq!(s["rerouting"]["rerouted"], n as u64);
+    assert_eq!(s["tokens"]["by_model"].as_array().unwrap().len(), n);
+}

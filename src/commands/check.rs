@@ -5,7 +5,7 @@
 use anyhow::{Context, Result};
 use polars::prelude::IntoLazy;
 
-use super::{answers, Status};
+use super::{one_answer, Status};
 use crate::analysis::residency;
 use crate::engine::{Ask, Question};
 use crate::render::table::Table;
@@ -15,9 +15,9 @@ use crate::tables::row::rows;
 use crate::{escape, tell};
 
 pub fn run(s: Check) -> Result<Status> {
-    let asks = [Ask { question: Question::Check { policy: &s.policy }, window: s.scope.window }];
-    let Some(ran) = answers(&s.engine, &s.scope, &asks)? else { return Ok(Status::Ok) };
-    let (tables, stats) = ran.one()?.tables()?;
+    let ask = Ask { question: Question::Check { policy: &s.policy }, window: s.scope.window };
+    let Some(answer) = one_answer(&s.engine, &s.scope, ask)? else { return Ok(Status::Ok) };
+    let (tables, stats) = answer.tables()?;
     let coverage = match s.min_coverage {
         Some(min) => Some((min, crate::summary::coverage(&tables, &stats)?)),
         None => None,

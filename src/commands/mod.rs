@@ -10,12 +10,13 @@ mod query;
 mod report;
 mod sample;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
-use crate::engine::{Answer, Answers, Ask, Engine, Outcome};
+use crate::engine::{Answer, Ask, Engine, Outcome};
 use crate::escape;
 use crate::load::LoadStats;
 use crate::settings::{Scope, Settings};
+use crate::summary::EngineOut;
 use crate::tell;
 
 /// How a command that ran ends. Errors (exit 2) are the `Err` side of `run`.
@@ -42,37 +43,49 @@ pub fn run(settings: Settings) -> Result<Status> {
 }
 
 /// The engine stage as every command meets it. With `--dry-run` the statements of every ask
-/// are printed and nothing runs (None). Otherwise each answer's input warnings are said, those
-/// of a later window (`--compare previous`) only where they differ, and what Athena ran and
-/// cost, once for all asks.
-fn answers(engine: &Engine, scope: &Scope, asks: &[Ask]) -> Result<Option<Answers>> {
-    let ran = match engine.run(scope, asks)? {
+/// are printed and nothing runs (None). Otherwise each answer is handed to `take` as it comes,
+/// after its input warnings are said (a later window's, with `--compare previous`, only where
+/// they differ), and what Athena ran and cost is said once for all asks.
+fn answers(
+    engine: &Engine,
+    scope: &Scope,
+    asks: &[Ask],
+    mut take: impl FnMut(usize, Answer) -> Result<()>,
+) -> Result<Option<EngineOut>> {
+    let mut first: Vec<String> = Vec::new();
+    let outcome = engine.run(scope, asks, |i, answer| {
+        let warnings = input_warnings(&answer.stats);
+        if i == 0 {
+            warnings.iter().for_each(|line| tell::line(line));
+            first = warnings;
+        } else {
+            for line in warnings.iter().filter(|l| !first.contains(l)) {
+                tell::line(&format!("{line} (previous window)"));
+            }
+        }
+        take(i, answer)
+    })?;
+    let spent = match outcome {
         Outcome::DryRun(statements) => {
             tell::stdout(crate::engine::athena::script(&statements).as_bytes())?;
             return Ok(None);
         }
-        Outcome::Ran(ran) => ran,
+        Outcome::Ran(spent) => spent,
     };
-    let first: Vec<String> = ran.answers.first().map(|a| input_warnings(&a.stats)).unwrap_or_default();
-    for line in &first {
-        tell::line(line);
-    }
-    for later in ran.answers.iter().skip(1) {
-        for line in input_warnings(&later.stats).into_iter().filter(|l| !first.contains(l)) {
-            tell::line(&format!("{line} (previous window)"));
-        }
-    }
-    if let Some(spent) = &ran.cost {
+    if let Some(spent) = &spent {
         tell::line(&crate::engine::athena::bill(spent));
     }
-    Ok(Some(ran))
+    Ok(Some(EngineOut::of(spent.as_ref())))
 }
 
-impl Answers {
-    /// The answer of a command that asked one question.
-    fn one(self) -> Result<Answer> {
-        self.answers.into_iter().next().context("the engine gave no answer")
-    }
+/// The one answer of a command that asks one question; None with `--dry-run`.
+fn one_answer(engine: &Engine, scope: &Scope, ask: Ask) -> Result<Option<Answer>> {
+    let mut answer = None;
+    let ran = answers(engine, scope, &[ask], |_, a| {
+        answer = Some(a);
+        Ok(())
+    })?;
+    Ok(ran.and(answer))
 }
 
 /// Rejected lines and unreadable sources never fail a run, but are never silent either.

@@ -4,7 +4,7 @@
 use anyhow::Result;
 use polars::prelude::IntoLazy;
 
-use super::{answers, Status};
+use super::{one_answer, Status};
 use crate::analysis::cost;
 use crate::engine::{Ask, Engine, Question};
 use crate::given::prices::Prices;
@@ -34,9 +34,9 @@ pub fn run(t: PriceTables) -> Result<Status> {
 /// would count them unpriced.
 fn check(scope: Scope, sources: LocalSources, prices: &Prices, width: Option<usize>) -> Result<Status> {
     let engine = Engine::Local(sources);
-    let asks = [Ask { question: Question::Usage, window: scope.window }];
-    let Some(ran) = answers(&engine, &scope, &asks)? else { return Ok(Status::Ok) };
-    let (tables, stats) = ran.one()?.tables()?;
+    let ask = Ask { question: Question::Usage, window: scope.window };
+    let Some(answer) = one_answer(&engine, &scope, ask)? else { return Ok(Status::Ok) };
+    let (tables, stats) = answer.tables()?;
     let unpriced = cost::unpriced(tables.usage.lazy(), prices)?.collect()?;
     let calls: u64 = rows(&unpriced).map(|r| r.u64(cost::UNPRICED)).sum();
     if unpriced.height() == 0 {

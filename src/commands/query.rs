@@ -2,17 +2,17 @@
 
 use anyhow::Result;
 
-use super::{answers, Status};
+use super::{one_answer, Status};
 use crate::engine::{Ask, Question};
 use crate::settings::{Query, TableFormat};
 use crate::tell;
 
 pub fn run(s: Query) -> Result<Status> {
     let question = Question::Query { sql: &s.sql, path: &s.sql_path };
-    let Some(ran) = answers(&s.engine, &s.scope, &[Ask { question, window: s.scope.window }])? else {
+    let Some(answer) = one_answer(&s.engine, &s.scope, Ask { question, window: s.scope.window })? else {
         return Ok(Status::Ok);
     };
-    let table = ran.one()?.rows()?;
+    let table = answer.rows()?;
     tell::stdout(&match s.format {
         TableFormat::Table => table.to_terminal(s.width),
         TableFormat::Json => table.to_json(),

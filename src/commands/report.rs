@@ -6,14 +6,13 @@ use anyhow::{Context, Result};
 use super::{answers, Status};
 use crate::engine::{Ask, Question};
 use crate::settings::{Report, ReportFormat};
-use crate::summary::{self, EngineOut, Given, Summary};
+use crate::summary::{self, Given, Summary};
 use crate::{escape, output, render, tell};
 
 pub fn run(s: Report) -> Result<Status> {
     let question = Question::Report { quotas: &s.quotas, burndown: &s.burndown, metadata_keys: &s.metadata_keys };
     let mut asks = vec![Ask { question, window: s.scope.window }];
     asks.extend(s.previous.map(|window| Ask { question, window }));
-    let Some(ran) = answers(&s.engine, &s.scope, &asks)? else { return Ok(Status::Ok) };
     let given = Given {
         prices: &s.prices,
         profiles: &s.scope.profiles,
@@ -22,18 +21,21 @@ pub fn run(s: Report) -> Result<Status> {
         burndown: &s.burndown,
         metadata_keys: &s.metadata_keys,
     };
-    let cost = ran.cost;
-    let mut answers = ran.answers.into_iter();
-    let (tables, stats) = answers.next().context("the engine gave no answer")?.tables()?;
-    let mut summary = summary::build(&tables, &stats, s.scope.window, &given).context("analysing the records")?;
-    drop(tables);
-    if let (Some(window), Some(answer)) = (s.previous, answers.next()) {
-        let (before, before_stats) = answer.tables()?;
-        let previous = summary::build(&before, &before_stats, window, &given)
-            .context("analysing the records of the previous window")?;
+    // Each window's tables become its summary before the next window is read.
+    let mut summaries: Vec<Summary> = Vec::new();
+    let engine = answers(&s.engine, &s.scope, &asks, |i, answer| {
+        let (tables, stats) = answer.tables()?;
+        let what = if i == 0 { "analysing the records" } else { "analysing the records of the previous window" };
+        summaries.push(summary::build(&tables, &stats, asks[i].window, &given).context(what)?);
+        Ok(())
+    })?;
+    let Some(engine) = engine else { return Ok(Status::Ok) };
+    let mut summaries = summaries.into_iter();
+    let mut summary = summaries.next().context("the engine gave no answer")?;
+    if let Some(previous) = summaries.next() {
         summary.comparison = Some(summary::compare::compare(&summary, &previous));
     }
-    summary.engine = EngineOut::of(cost.as_ref());
+    summary.engine = engine;
     write(&s, &summary)
 }
 

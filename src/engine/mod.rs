@@ -92,39 +92,41 @@ impl Spent {
     }
 }
 
-/// The answers, in the order asked, and what computing all of them cost (None: the local
-/// engine, which runs no statements).
-pub struct Answers {
-    pub answers: Vec<Answer>,
-    pub cost: Option<Spent>,
-}
-
 pub enum Outcome {
-    Ran(Answers),
+    /// Every ask was answered; what it cost (None: the local engine, which runs no statements).
+    Ran(Option<Spent>),
     /// `--dry-run`: the statements every ask would run, in order; nothing ran.
     DryRun(Vec<athena::sql::Statement>),
 }
 
 impl Engine {
-    /// Answers each ask in turn, or with `--dry-run` gives the statements instead.
-    pub fn run(&self, scope: &Scope, asks: &[Ask]) -> Result<Outcome> {
+    /// Answers each ask in turn, handing each answer to `take` before the next ask is read (a
+    /// command reduces one window's tables before the next window's are made); or with
+    /// `--dry-run` gives the statements instead.
+    pub fn run(
+        &self,
+        scope: &Scope,
+        asks: &[Ask],
+        mut take: impl FnMut(usize, Answer) -> Result<()>,
+    ) -> Result<Outcome> {
         match self {
             Engine::Local(sources) => {
-                let answers = asks.iter().map(|ask| local::answer(sources, scope, ask)).collect::<Result<_>>()?;
-                Ok(Outcome::Ran(Answers { answers, cost: None }))
+                for (i, ask) in asks.iter().enumerate() {
+                    take(i, local::answer(sources, scope, ask)?)?;
+                }
+                Ok(Outcome::Ran(None))
             }
             Engine::Athena(a) if a.dry_run => {
                 Ok(Outcome::DryRun(asks.iter().flat_map(|ask| athena::statements(a, scope, ask)).collect()))
             }
             Engine::Athena(a) => {
-                let mut answers = Vec::new();
                 let mut cost = Spent::default();
-                for ask in asks {
+                for (i, ask) in asks.iter().enumerate() {
                     let (answer, spent) = athena::answer(a, scope, ask)?;
-                    answers.push(answer);
                     cost = cost.plus(spent);
+                    take(i, answer)?;
                 }
-                Ok(Outcome::Ran(Answers { answers, cost: Some(cost) }))
+                Ok(Outcome::Ran(Some(cost)))
             }
         }
     }

@@ -48,11 +48,10 @@ impl Cell {
         )
     }
 
-    /// As the terminal, CSV and the report write it; `none` stands for no value.
-    fn written(&self, none: &str) -> String {
+    /// As the terminal and CSV write it: no value is empty.
+    fn written(&self) -> String {
         match self {
-            Cell::Null => none.to_string(),
-            Cell::Absent => if none.is_empty() { "" } else { "·" }.to_string(),
+            Cell::Null | Cell::Absent => String::new(),
             Cell::Bool(b) => b.to_string(),
             Cell::Int(i) => i.to_string(),
             Cell::Float(f) => f.to_string(),
@@ -63,9 +62,13 @@ impl Cell {
         }
     }
 
-    /// As a report (Markdown, HTML) shows it: an unknown value is `-`.
+    /// As a report (Markdown, HTML) shows it: an unknown value is `-`, no such pair `·`.
     pub fn shown(&self) -> String {
-        self.written("-")
+        match self {
+            Cell::Null => "-".into(),
+            Cell::Absent => "·".into(),
+            other => other.written(),
+        }
     }
 
     fn json(&self) -> serde_json::Value {
@@ -163,7 +166,7 @@ impl Table {
     /// `width` columns when given: the widest text columns are cut short with "…" first.
     pub fn to_terminal(&self, width: Option<usize>) -> Vec<u8> {
         let texts: Vec<Vec<String>> =
-            self.rows.iter().map(|r| r.iter().map(|c| escape::terminal(&c.written(""))).collect()).collect();
+            self.rows.iter().map(|r| r.iter().map(|c| escape::terminal(&c.written())).collect()).collect();
         let numeric: Vec<bool> = self.columns.iter().map(|c| !c.text).collect();
         let headers: Vec<String> = self.headers().map(str::to_string).collect();
         let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
@@ -204,7 +207,7 @@ impl Table {
         for row in &self.rows {
             let _ = w.write_record(row.iter().map(|c| match c {
                 Cell::Text(s) => spreadsheet_safe(s).into_owned(),
-                other => other.written(""),
+                other => other.written(),
             }));
         }
         w.into_inner().unwrap_or_default()

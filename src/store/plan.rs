@@ -11,7 +11,7 @@ use anyhow::Result;
 use super::{file_key, file_seen, Seen, State};
 use crate::load::{self, LoadStats, Loaded};
 use crate::scope::{LocalSources, Scope};
-use crate::source::{self, cloudwatch, s3, CloudJob, SourceSpec, Unit};
+use crate::source::{self, cloudwatch, s3, CloudJob, Problem, SourceSpec, Unit};
 use crate::window::Window;
 
 /// A local file to read: its path, its key in the checkpoint, and how it looked before reading.
@@ -27,8 +27,8 @@ pub struct Plan {
     pub cloud: Vec<CloudJob>,
     /// Files read before and unchanged since (not read again, as S3 objects are not).
     pub files_read_before: u64,
-    /// What walking the local sources skipped or could not read.
-    walked: LoadStats,
+    /// What walking the local sources skipped, and could not read.
+    walked: (Vec<String>, Vec<Problem>),
     /// Per event stream (CloudWatch log group, Event history): the end this run reads to.
     stream_ends: Vec<(String, i64)>,
 }
@@ -59,12 +59,6 @@ impl Plan {
                 }
             }
         }
-        let walked = LoadStats {
-            skipped_objects: walked.skipped.len() as u64,
-            skipped_examples: walked.skipped,
-            problems: walked.problems,
-            ..LoadStats::default()
-        };
         let (mut cloud, mut stream_ends) = (Vec::new(), Vec::new());
         // Everything read is stored, whatever its time: the window only narrows what is listed.
         let window = scope.window;
@@ -74,6 +68,7 @@ impl Plan {
                 cloud.push(resumed(job, state, window, scope.now_ms, &resume, &mut stream_ends));
             }
         }
+        let walked = (walked.skipped, walked.problems);
         Ok(Plan { files, cloud, files_read_before, walked, stream_ends })
     }
 
@@ -84,11 +79,8 @@ impl Plan {
 
     /// Adds what walking the local sources met to what loading them met.
     pub fn add_walked(&mut self, stats: &mut LoadStats) {
-        let walked = std::mem::take(&mut self.walked);
-        stats.skipped_objects += walked.skipped_objects;
-        let room = load::FIRST_LOCATIONS.saturating_sub(stats.skipped_examples.len());
-        stats.skipped_examples.extend(walked.skipped_examples.into_iter().take(room));
-        stats.problems.extend(walked.problems);
+        let (skipped, problems) = std::mem::take(&mut self.walked);
+        stats.add_skipped(&skipped, problems);
     }
 }
 

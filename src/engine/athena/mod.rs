@@ -118,33 +118,25 @@ pub fn statements(a: &Athena, scope: &Scope, ask: &Ask) -> Vec<Statement> {
 /// An ask, computed by Athena: its tables (or rows), and what running them cost.
 pub fn answer(a: &Athena, scope: &Scope, ask: &Ask) -> Result<(Answer, Spent)> {
     let statements = statements(a, scope, ask);
-    let (figures, ran) = match ask.question {
-        Question::Query { path, .. } => {
-            let name = || format!("query {}", path.display());
-            let ran = run(&a.run, &statements).with_context(name)?;
-            let rows = table(ran.results.first().context("no result").with_context(name)?);
-            (Figures::Rows(rows), ran)
-        }
+    if let Question::Query { path, .. } = ask.question {
+        let name = || format!("query {}", path.display());
+        let ran = run(&a.run, &statements).with_context(name)?;
+        let rows = table(ran.results.first().context("no result").with_context(name)?);
+        // A query's rows are the user's own: no lines were read for it.
+        return Ok((Answer { figures: Figures::Rows(rows), stats: LoadStats::default() }, spent(&ran)));
+    }
+    let ran = run(&a.run, &statements)?;
+    let tables = match ask.question {
         Question::Report { quotas, burndown, metadata_keys } => {
-            let ran = run(&a.run, &statements)?;
             let cx = tables::Context { rules: Question::rules(quotas, burndown, scope), metadata_keys };
-            (Figures::Tables(Box::new(tables::report(&ran.results, &cx)?)), ran)
+            tables::report(&ran.results, &cx)?
         }
-        Question::Check { policy } => {
-            let ran = run(&a.run, &statements)?;
-            (Figures::Tables(Box::new(tables::check(&ran.results, &scope.profiles, policy)?)), ran)
-        }
-        Question::Usage => {
-            let ran = run(&a.run, &statements)?;
-            (Figures::Tables(Box::new(tables::usage(&ran.results, &scope.profiles)?)), ran)
-        }
+        Question::Check { policy } => tables::check(&ran.results, &scope.profiles, policy)?,
+        // A query was answered above.
+        Question::Usage | Question::Query { .. } => tables::usage(&ran.results, &scope.profiles)?,
     };
-    // A query's rows are the user's own: no lines were read for it.
-    let stats = match figures {
-        Figures::Rows(_) => LoadStats::default(),
-        Figures::Tables(_) => stats(a, &ran)?,
-    };
-    Ok((Answer { figures, stats }, spent(&ran)))
+    let answer = Answer { figures: Figures::Tables(Box::new(tables)), stats: stats(a, &ran)? };
+    Ok((answer, spent(&ran)))
 }
 
 /// A result as a table, its cells typed by Athena's column types.

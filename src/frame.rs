@@ -162,13 +162,22 @@ impl Interned {
         self.codes.push(c);
     }
 
-    /// The polars column: a gather from the small dictionary, so the string views share the
-    /// dictionary's bytes instead of copying every value.
     fn finish(self, name: &str) -> PolarsResult<Column> {
-        let dict = StringChunked::from_iter_values(name.into(), self.values.iter().map(|v| &**v));
-        let idx: IdxCa = self.codes.into_iter().map(|c| (c != NULL_CODE).then_some(c as IdxSize)).collect();
-        Ok(dict.take(&idx)?.into_series().into())
+        gather(name, self.values.iter().map(|v| &**v), self.codes.into_iter())
     }
+}
+
+/// A string column of dictionary `codes` into `values` (`NULL_CODE` is null): a gather from the
+/// values, so the rows' string views share the values' bytes instead of each row copying its
+/// string (a table of many rows and few distinct strings costs 16 bytes a cell, not the text).
+pub fn gather<'a>(
+    name: &str,
+    values: impl Iterator<Item = &'a str>,
+    codes: impl Iterator<Item = u32>,
+) -> PolarsResult<Column> {
+    let dict = StringChunked::from_iter_values(name.into(), values);
+    let idx: IdxCa = codes.map(|c| (c != NULL_CODE).then_some(c as IdxSize)).collect();
+    Ok(dict.take(&idx)?.into_series().into())
 }
 
 /// Another dictionary's codes -> this one's, filled once per distinct value.
@@ -253,6 +262,9 @@ type IdSet = HashSet<u128, std::hash::BuildHasherDefault<PassThrough>>;
 pub struct Dedupe {
     logs: Vec<IdSet>,
     trail: Vec<IdSet>,
+    /// When the input is known ahead (a store), the ids that may occur more than once: any
+    /// other is unique, so it is `New` without going into a set (`MayRepeat`).
+    may_repeat: Option<IdSet>,
     /// Batches with CloudTrail events not handed on yet, and which of their rows those are.
     held: Vec<(Batch, Vec<bool>)>,
     /// No invocation-log record comes any more: a new CloudTrail event is final as it is read.
@@ -274,7 +286,56 @@ fn shard(h: u128) -> usize {
 
 impl Default for Dedupe {
     fn default() -> Dedupe {
-        Dedupe { logs: shards(), trail: Vec::new(), held: Vec::new(), sealed: false, duplicates: 0, logged: 0 }
+        Dedupe {
+            logs: shards(),
+            trail: Vec::new(),
+            may_repeat: None,
+            held: Vec::new(),
+            sealed: false,
+            duplicates: 0,
+            logged: 0,
+        }
+    }
+}
+
+/// The request ids of an input read twice (a store: ids first, then the records) that may
+/// occur more than once: every id that does, and about 1% of the others. A Bloom filter of 10
+/// bits an id finds them, so deduplicating a store costs ~1.3 bytes a record, not a set's ~20.
+pub struct MayRepeat {
+    bits: Vec<u64>,
+    mask: u64,
+    found: IdSet,
+}
+
+/// Probes an id sets: 7 is the optimum for 10 bits an id (a 0.8% false-positive rate).
+const PROBES: u64 = 7;
+
+impl MayRepeat {
+    /// For about `expected` ids (more only make false positives likelier, never an id missed).
+    pub fn new(expected: u64) -> MayRepeat {
+        let bits = expected.saturating_mul(10).clamp(1 << 16, 1 << 40).next_power_of_two();
+        MayRepeat { bits: vec![0; (bits / 64) as usize], mask: bits - 1, found: IdSet::default() }
+    }
+
+    pub fn add(&mut self, id: &str) {
+        let h = id_hash(id);
+        // Double hashing over the two halves of a uniform 128-bit hash.
+        let (a, b) = (h as u64, (h >> 64) as u64 | 1);
+        let mut all_set = true;
+        for i in 0..PROBES {
+            let bit = a.wrapping_add(i.wrapping_mul(b)) & self.mask;
+            let (word, m) = ((bit / 64) as usize, 1u64 << (bit % 64));
+            all_set &= self.bits[word] & m != 0;
+            self.bits[word] |= m;
+        }
+        if all_set {
+            self.found.insert(h);
+        }
+    }
+
+    /// A `Dedupe` that holds only these ids: as exact as one that holds them all.
+    pub fn dedupe(self) -> Dedupe {
+        Dedupe { may_repeat: Some(self.found), ..Dedupe::default() }
     }
 }
 
@@ -313,6 +374,11 @@ impl Dedupe {
             .iter()
             .zip(&batch.recorded_by)
             .map(|(h, by)| match by {
+                // Read once in all the input: no other row can meet it.
+                _ if self.may_repeat.as_ref().is_some_and(|m| !m.contains(h)) => match by {
+                    RecordedBy::CloudTrail if !self.sealed => Seen::Later,
+                    _ => Seen::New,
+                },
                 RecordedBy::InvocationLog => {
                     let counted = |trail: &[IdSet]| trail.get(shard(*h)).is_some_and(|t| t.contains(h));
                     match self.logs[shard(*h)].insert(*h) {
@@ -569,7 +635,6 @@ pub trait Sink {
 }
 
 /// The whole record frame (contract section 3): for `query` and for the store.
-#[derive(Default)]
 pub struct FrameBuilder {
     timestamp: Vec<i64>,
     request_id: Arena,
@@ -579,51 +644,126 @@ pub struct FrameBuilder {
     first_byte_ms: Vec<Option<i64>>,
     body_in_s3: Vec<bool>,
     recorded_by: Vec<RecordedBy>,
+    /// Which columns of `col::ALL` are built (a query needs only those it names); the others
+    /// hold nothing. The records are counted by `rows` whatever is kept.
+    wanted: [bool; col::ALL.len()],
+    rows: usize,
+}
+
+impl Default for FrameBuilder {
+    fn default() -> FrameBuilder {
+        FrameBuilder::only(&col::ALL)
+    }
 }
 
 impl Sink for FrameBuilder {
     fn take(&mut self, batch: &Batch, seen: &[Seen]) {
+        let want = |name: &str| self.wanted[col::ALL.iter().position(|c| *c == name).expect("a column")];
+        let (ts, id, latency, first_byte, body, by) = (
+            want(col::TIMESTAMP),
+            want(col::REQUEST_ID),
+            want(col::LATENCY_MS),
+            want(col::FIRST_BYTE_MS),
+            want(col::BODY_IN_S3),
+            want(col::RECORDED_BY),
+        );
+        let strings: [bool; STRINGS.len()] = std::array::from_fn(|k| want(STRINGS[k]));
+        let tokens: [bool; col::TOKENS.len()] = std::array::from_fn(|k| want(col::TOKENS[k]));
         let mut tables: [Translation; STRINGS.len()] = Default::default();
         for (i, _) in seen.iter().enumerate().filter(|(_, s)| s.is_kept()) {
-            self.timestamp.push(batch.timestamp[i]);
-            self.request_id.push(batch.request_id.get(i));
-            for ((c, o), t) in self.strings.iter_mut().zip(&batch.strings).zip(tables.iter_mut()) {
-                c.push_from(o, i, t);
+            self.rows += 1;
+            if ts {
+                self.timestamp.push(batch.timestamp[i]);
             }
-            for (c, o) in self.tokens.iter_mut().zip(&batch.tokens) {
-                c.push(count(o[i]));
+            if id {
+                self.request_id.push(batch.request_id.get(i));
             }
-            self.latency_ms.push(batch.latency_ms[i].map(count));
-            self.first_byte_ms.push(batch.first_byte_ms[i].map(count));
-            self.body_in_s3.push(batch.body_in_s3[i]);
-            self.recorded_by.push(batch.recorded_by[i]);
+            for (k, ((c, o), t)) in self.strings.iter_mut().zip(&batch.strings).zip(tables.iter_mut()).enumerate() {
+                if strings[k] {
+                    c.push_from(o, i, t);
+                }
+            }
+            for (k, (c, o)) in self.tokens.iter_mut().zip(&batch.tokens).enumerate() {
+                if tokens[k] {
+                    c.push(count(o[i]));
+                }
+            }
+            if latency {
+                self.latency_ms.push(batch.latency_ms[i].map(count));
+            }
+            if first_byte {
+                self.first_byte_ms.push(batch.first_byte_ms[i].map(count));
+            }
+            if body {
+                self.body_in_s3.push(batch.body_in_s3[i]);
+            }
+            if by {
+                self.recorded_by.push(batch.recorded_by[i]);
+            }
         }
     }
 }
 
 impl FrameBuilder {
+    /// A builder of only the `columns` named (of `col::ALL`; others are left out).
+    pub fn only(columns: &[&str]) -> FrameBuilder {
+        FrameBuilder {
+            timestamp: Vec::new(),
+            request_id: Arena::default(),
+            strings: Default::default(),
+            tokens: Default::default(),
+            latency_ms: Vec::new(),
+            first_byte_ms: Vec::new(),
+            body_in_s3: Vec::new(),
+            recorded_by: Vec::new(),
+            wanted: col::ALL.map(|c| columns.contains(&c)),
+            rows: 0,
+        }
+    }
+
     pub fn finish(self) -> PolarsResult<DataFrame> {
-        let height = self.timestamp.len();
-        let mut columns: Vec<Column> = Vec::with_capacity(col::ALL.len());
-        columns.push(
-            Series::new(col::TIMESTAMP.into(), self.timestamp).into_datetime(TimeUnit::Milliseconds, None).into(),
-        );
-        columns.push(self.request_id.finish(col::REQUEST_ID));
-        for (c, name) in self.strings.into_iter().zip(STRINGS) {
+        let height = self.rows;
+        let wanted: Vec<&str> = col::ALL.iter().zip(self.wanted).filter(|(_, w)| *w).map(|(c, _)| *c).collect();
+        let want = |name: &str| wanted.contains(&name);
+        let mut columns: Vec<Column> = Vec::with_capacity(wanted.len());
+        if want(col::TIMESTAMP) {
+            columns.push(
+                Series::new(col::TIMESTAMP.into(), self.timestamp).into_datetime(TimeUnit::Milliseconds, None).into(),
+            );
+        }
+        if want(col::REQUEST_ID) {
+            columns.push(self.request_id.finish(col::REQUEST_ID));
+        }
+        for (c, name) in self.strings.into_iter().zip(STRINGS).filter(|(_, name)| want(name)) {
             columns.push(c.finish(name)?);
         }
-        for (c, name) in self.tokens.into_iter().zip(col::TOKENS) {
+        for (c, name) in self.tokens.into_iter().zip(col::TOKENS).filter(|(_, name)| want(name)) {
             columns.push(Column::new(name.into(), c));
         }
-        columns.push(Column::new(col::LATENCY_MS.into(), self.latency_ms));
-        columns.push(Column::new(col::FIRST_BYTE_MS.into(), self.first_byte_ms));
-        columns.push(Column::new(col::BODY_IN_S3.into(), self.body_in_s3));
-        columns.push(Column::new(
-            col::RECORDED_BY.into(),
-            self.recorded_by.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
-        ));
-        DataFrame::new(height, columns)?.select(col::ALL)
+        let rest = [
+            (col::LATENCY_MS, Column::new(col::LATENCY_MS.into(), self.latency_ms)),
+            (col::FIRST_BYTE_MS, Column::new(col::FIRST_BYTE_MS.into(), self.first_byte_ms)),
+            (col::BODY_IN_S3, Column::new(col::BODY_IN_S3.into(), self.body_in_s3)),
+            (col::RECORDED_BY, recorded_by_column(self.recorded_by.into_iter())?),
+        ];
+        columns.extend(rest.into_iter().filter(|(name, _)| want(name)).map(|(_, c)| c));
+        DataFrame::new(height, columns)?.select(wanted)
     }
+
+    /// Records held.
+    pub fn len(&self) -> usize {
+        self.rows
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows == 0
+    }
+}
+
+/// The `recorded_by` column of `values`, gathered from the two names.
+pub fn recorded_by_column(values: impl Iterator<Item = RecordedBy>) -> PolarsResult<Column> {
+    let code = |r: RecordedBy| RecordedBy::ALL.iter().position(|a| *a == r).expect("every kind") as u32;
+    gather(col::RECORDED_BY, RecordedBy::ALL.iter().map(|r| r.as_str()), values.map(code))
 }
 
 /// Each row's kind of record. Stores written before CloudTrail was read have no such column

@@ -4,6 +4,7 @@
 //! unit's columns) -> `tally` (one pass: the per-question `tables`) -> `analysis` -> `summary`
 //! -> `render` (bytes) -> `output` (files).
 
+mod allocator;
 pub mod analysis;
 pub mod cli;
 pub mod commands;
@@ -40,6 +41,7 @@ pub use commands::Status;
 
 /// Parses the command line, runs, and decides the exit status: the one place that does.
 pub fn main() -> ExitCode {
+    allocator::tune();
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -6,7 +6,7 @@
 
 use std::ops::ControlFlow;
 
-use sqlparser::ast::{Statement, TableFactor, Visit, Visitor};
+use sqlparser::ast::{Expr, Query, SelectItem, SetExpr, Statement, TableFactor, TableWithJoins, Visit, Visitor};
 use sqlparser::dialect::GenericDialect;
 use sqlparser::parser::{Parser, ParserOptions};
 
@@ -46,6 +46,85 @@ pub fn check(sql: &str) -> Result<(), Refused> {
         ControlFlow::Break(refused) => Err(refused),
         ControlFlow::Continue(()) => Ok(()),
     }
+}
+
+/// The columns of `invocations` a statement `check` passed can read: every identifier that
+/// names one (in any case: a superset is harmless), or all of them when it selects `*`, joins
+/// with USING or NATURAL, or calls `COLUMNS(...)`, whose columns are not named. A query then
+/// builds only those, so its memory follows the columns it reads rather than all of them.
+pub fn columns(sql: &str) -> Vec<&'static str> {
+    let options = ParserOptions { trailing_commas: true, ..Default::default() };
+    let Ok(statements) =
+        Parser::new(&GenericDialect).with_options(options).try_with_sql(sql).and_then(|mut p| p.parse_statements())
+    else {
+        return crate::frame::col::ALL.to_vec();
+    };
+    let mut names = Names::default();
+    if statements.visit(&mut names).is_break() {
+        return crate::frame::col::ALL.to_vec();
+    }
+    let mut used: Vec<&'static str> =
+        crate::frame::col::ALL.into_iter().filter(|c| names.0.iter().any(|n| n.eq_ignore_ascii_case(c))).collect();
+    if used.is_empty() {
+        // A frame needs a column to have rows (`SELECT count(*)`): the smallest.
+        used.push(crate::frame::col::TIMESTAMP);
+    }
+    used
+}
+
+/// Identifiers met; breaks where the columns read are not named.
+#[derive(Default)]
+struct Names(Vec<String>);
+
+impl Visitor for Names {
+    type Break = ();
+
+    fn pre_visit_expr(&mut self, expr: &Expr) -> ControlFlow<()> {
+        match expr {
+            Expr::Identifier(id) => self.0.push(id.value.clone()),
+            Expr::CompoundIdentifier(parts) => self.0.extend(parts.iter().map(|p| p.value.clone())),
+            Expr::Function(f) if f.name.to_string().eq_ignore_ascii_case("columns") => return ControlFlow::Break(()),
+            _ => {}
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_query(&mut self, query: &Query) -> ControlFlow<()> {
+        match selects_unnamed(&query.body) {
+            true => ControlFlow::Break(()),
+            false => ControlFlow::Continue(()),
+        }
+    }
+
+    fn pre_visit_table_factor(&mut self, factor: &TableFactor) -> ControlFlow<()> {
+        match factor {
+            TableFactor::NestedJoin { table_with_joins, .. } if joins_unnamed(table_with_joins) => {
+                ControlFlow::Break(())
+            }
+            _ => ControlFlow::Continue(()),
+        }
+    }
+}
+
+/// Whether a query body selects `*` (or `t.*`) or joins on columns it does not name. A nested
+/// query is visited on its own.
+fn selects_unnamed(body: &SetExpr) -> bool {
+    match body {
+        SetExpr::Select(select) => {
+            select.projection.iter().any(|i| matches!(i, SelectItem::Wildcard(_) | SelectItem::QualifiedWildcard(..)))
+                || select.from.iter().any(joins_unnamed)
+        }
+        SetExpr::SetOperation { left, right, .. } => selects_unnamed(left) || selects_unnamed(right),
+        _ => false,
+    }
+}
+
+/// `NATURAL JOIN` and `JOIN ... USING (...)`, as sqlparser writes them.
+fn joins_unnamed(t: &TableWithJoins) -> bool {
+    t.joins.iter().any(|j| {
+        let text = j.to_string().to_ascii_uppercase();
+        text.contains("NATURAL ") || text.contains(" USING")
+    })
 }
 
 /// Walks every relation of the statement, subqueries and common table expressions included.
@@ -92,6 +171,29 @@ mod tests {
             "SELECT request_id FROM invocations WHERE model IN (SELECT model FROM invocations LIMIT 1)",
         ] {
             assert_eq!(check(sql), Ok(()), "{sql}");
+        }
+    }
+
+    /// The columns a query builds: those it names, or all where it names none of what it reads.
+    #[test]
+    fn a_query_builds_the_columns_it_names() {
+        let all = crate::frame::col::ALL.to_vec();
+        let cases: [(&str, Vec<&str>); 12] = [
+            ("SELECT count(*) FROM invocations", vec!["timestamp"]),
+            ("SELECT 1 FROM invocations", vec!["timestamp"]),
+            ("SELECT sum(input_tokens) AS t, count(*) FROM invocations", vec!["input_tokens"]),
+            ("SELECT Model, SUM(\"OUTPUT_TOKENS\") FROM invocations GROUP BY 1", vec!["model", "output_tokens"]),
+            ("SELECT i.model FROM invocations i WHERE i.route = 'rerouted'", vec!["model", "route"]),
+            ("WITH x AS (SELECT source_region AS s FROM invocations) SELECT s FROM x", vec!["source_region"]),
+            ("SELECT * FROM invocations", all.clone()),
+            ("SELECT i.* FROM invocations i", all.clone()),
+            ("SELECT * EXCLUDE (request_id) FROM invocations", all.clone()),
+            ("SELECT model FROM (SELECT * FROM invocations) t", all.clone()),
+            ("SELECT a.model FROM invocations a JOIN invocations b USING (request_id)", all.clone()),
+            ("SELECT model FROM invocations NATURAL JOIN invocations", all.clone()),
+        ];
+        for (sql, want) in cases {
+            assert_eq!(columns(sql), want, "{sql}");
         }
     }
 

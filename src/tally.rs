@@ -10,7 +10,9 @@ use polars::prelude::*;
 
 use crate::analysis::capacity::{self, Rules};
 use crate::analysis::latency::{self, Latencies};
-use crate::frame::{col, count, s, Batch, Interned, Seen, Sink, Translation, NULL_CODE, STRINGS};
+use crate::frame::{
+    col, count, gather, recorded_by_column, s, Batch, Interned, Seen, Sink, Translation, NULL_CODE, STRINGS,
+};
 use crate::given::policy::{Policy, Verdict};
 use crate::given::quotas::QuotaKind;
 use crate::record::{RecordedBy, Route};
@@ -271,12 +273,8 @@ impl Sink for Tally<'_> {
 }
 
 /// A string column from dictionary codes.
-fn strings(name: &str, dict: &Interned, codes: impl Iterator<Item = u32>) -> Column {
-    Column::new(name.into(), codes.map(|c| dict.value(c)).collect::<Vec<_>>())
-}
-
-fn recorded_by(values: impl Iterator<Item = RecordedBy>) -> Column {
-    Column::new(col::RECORDED_BY.into(), values.map(RecordedBy::as_str).collect::<Vec<_>>())
+fn strings(name: &str, dict: &Interned, codes: impl Iterator<Item = u32>) -> PolarsResult<Column> {
+    gather(name, dict.values.iter().map(|v| &**v), codes)
 }
 
 fn ints(name: &str, values: impl Iterator<Item = u64>) -> Column {
@@ -306,11 +304,11 @@ impl Tally<'_> {
     fn priced_table(&self, first: usize, map: &Map<PricedKey, Sums>) -> PolarsResult<DataFrame> {
         let (keys, sums): (Vec<&PricedKey>, Vec<&Sums>) = map.iter().unzip();
         let d = &self.dict;
-        let mut columns = vec![strings(STRINGS[first], &d[first], keys.iter().map(|k| k.0))];
+        let mut columns = vec![strings(STRINGS[first], &d[first], keys.iter().map(|k| k.0))?];
         for (j, k) in PRICED.into_iter().enumerate() {
-            columns.push(strings(STRINGS[k], &d[k], keys.iter().map(|key| key.1[j])));
+            columns.push(strings(STRINGS[k], &d[k], keys.iter().map(|key| key.1[j]))?);
         }
-        columns.push(recorded_by(keys.iter().map(|k| k.2)));
+        columns.push(recorded_by_column(keys.iter().map(|k| k.2))?);
         columns.extend(sums_columns(&sums));
         frame(columns)
     }
@@ -321,7 +319,7 @@ impl Tally<'_> {
         let (keys, counts): (Vec<&CoverageKey>, Vec<&[u64; 3]>) = self.coverage.iter().unzip();
         let mut columns = vec![Column::new(col::DAY.into(), keys.iter().map(|k| k.0).collect::<Vec<_>>())];
         for (j, k) in COVERAGE.into_iter().enumerate() {
-            columns.push(strings(STRINGS[k], &d[k], keys.iter().map(|key| key.1[j])));
+            columns.push(strings(STRINGS[k], &d[k], keys.iter().map(|key| key.1[j]))?);
         }
         for (j, name) in crate::tables::coverage::COUNTS.into_iter().enumerate() {
             columns.push(ints(name, counts.iter().map(|c| c[j])));
@@ -335,7 +333,7 @@ impl Tally<'_> {
                 .into(),
         ];
         for (j, k) in COVERAGE.into_iter().enumerate() {
-            columns.push(strings(STRINGS[k], &d[k], listed.iter().map(|r| r.2[j])));
+            columns.push(strings(STRINGS[k], &d[k], listed.iter().map(|r| r.2[j]))?);
         }
         Ok((coverage, DataFrame::new(listed.len(), columns)?))
     }
@@ -346,9 +344,9 @@ impl Tally<'_> {
         let (keys, sums): (Vec<&UsageKey>, Vec<&Sums>) = self.usage.iter().unzip();
         let mut columns = vec![Column::new(col::DAY.into(), keys.iter().map(|k| k.0).collect::<Vec<_>>())];
         for (j, k) in USAGE.into_iter().enumerate() {
-            columns.push(strings(STRINGS[k], &d[k], keys.iter().map(|key| key.1[j])));
+            columns.push(strings(STRINGS[k], &d[k], keys.iter().map(|key| key.1[j]))?);
         }
-        columns.push(recorded_by(keys.iter().map(|k| k.2)));
+        columns.push(recorded_by_column(keys.iter().map(|k| k.2))?);
         columns.extend(sums_columns(&sums));
         let usage = frame(columns)?;
         let callers = self.priced_table(s::IDENTITY, &self.callers)?;
@@ -418,7 +416,7 @@ impl Tally<'_> {
                         .into(),
                 ];
                 for (j, k) in VIOLATION_STRINGS.into_iter().enumerate() {
-                    columns.push(strings(STRINGS[k], &self.dict[k], v.iter().map(|r| r.codes[j])));
+                    columns.push(strings(STRINGS[k], &self.dict[k], v.iter().map(|r| r.codes[j]))?);
                 }
                 Some(DataFrame::new(v.len(), columns)?)
             }

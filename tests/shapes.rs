@@ -466,3 +466,59 @@ fn shipped_queries_run() {
     assert_eq!(by_model["anthropic.claude-sonnet-4-5-20250929-v1:0|global-profile"]["rerouted"], 1);
     assert_eq!(by_model["anthropic.claude-sonnet-4-5-20250929-v1:0|geo-profile"]["unknown"], 1);
 }
+
+/// A query builds only the columns it names (src/local_sql.rs `columns`): its answer is the one
+/// `SELECT *` gives, and an unknown column is reported with every column of `invocations`, as
+/// when all were built.
+#[test]
+fn a_query_that_names_few_columns_answers_as_over_all_of_them() {
+    let dir = tempdir();
+    let write = |name: &str, sql: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, sql).unwrap();
+        path.display().to_string()
+    };
+    let few =
+        write("few.sql", "SELECT model, sum(input_tokens) AS input FROM invocations GROUP BY model ORDER BY model");
+    let all = write(
+        "all.sql",
+        "SELECT model, sum(input_tokens) AS input FROM (SELECT * FROM invocations) t GROUP BY model ORDER BY model",
+    );
+    let answer = |path: &str| ok(&["query", path, &fx("shapes"), "--format", "json"]).json();
+    assert_eq!(answer(&few), answer(&all));
+    assert!(answer(&few).as_array().is_some_and(|rows| rows.len() > 1), "{}", answer(&few));
+
+    let unknown = write("unknown.sql", "SELECT nosuch FROM invocations");
+    let r = mila(&["query", &unknown, &fx("shapes")]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let listed = format!("valid columns: [{}]", COLUMNS.map(|c| format!("\"{c}\"")).join(", "));
+    assert!(r.stderr.contains("unable to find column \"nosuch\"") && r.stderr.contains(&listed), "{}", r.stderr);
+}
+
+/// The columns of `invocations` (contract section 5), in order.
+const COLUMNS: [&str; 24] = [
+    "timestamp",
+    "request_id",
+    "account_id",
+    "identity_arn",
+    "source_region",
+    "operation",
+    "model_id",
+    "model_id_kind",
+    "model",
+    "route",
+    "inference_region",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "cache_write_1h_tokens",
+    "latency_ms",
+    "first_byte_ms",
+    "error_code",
+    "stop_reason",
+    "request_metadata",
+    "service_tier",
+    "body_in_s3",
+    "recorded_by",
+];

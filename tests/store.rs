@@ -86,3 +86,35 @@ fn a_report_from_the_store_is_the_report_from_the_files() {
     }
     assert_eq!(from_files["rerouting"]["requests"], 3000);
 }
+
+/// The store is read twice: its request ids first (a Bloom filter finds those that may repeat),
+/// then its records, deduplicating only those. An id on three days weeks apart, among many read
+/// once, is still counted once, in the first day's figures, by report and by query alike.
+#[test]
+fn a_request_stored_on_days_weeks_apart_is_counted_once_among_many() {
+    let dir = tempdir();
+    let store = dir.path().join("store");
+    let s = store.to_str().unwrap();
+    for (n, day) in ["2026-11-02", "2026-11-16", "2026-11-30"].iter().enumerate() {
+        let file = dir.path().join(format!("{n}.jsonl"));
+        let mut lines = vec![record("again", &format!("{day}T10:00:00Z"), "us-west-2", 1000, 300)];
+        lines.extend((0..500).map(|i| record(&format!("d{n}-{i}"), &format!("{day}T11:00:00Z"), "us-east-1", 1, 100)));
+        write(&file, &lines);
+        ok(&["ingest", file.to_str().unwrap(), "--store", s]);
+    }
+    let r = ok(&["report", "--store", s, "--format", "json"]).json();
+    assert_eq!(r["records"]["lines"], 1503);
+    assert_eq!(r["records"]["duplicates"], 2, "the two later copies");
+    assert_eq!((r["rerouting"]["requests"].as_u64(), r["rerouting"]["rerouted"].as_u64()), (Some(1501), Some(1)));
+    assert_eq!(r["tokens"]["by_model"][0]["input"], 1000 + 1500);
+    let days = by_key(&r["daily"]["by_source_region"], &["day"]);
+    assert_eq!(
+        (days["2026-11-02"]["requests"].as_u64(), days["2026-11-30"]["requests"].as_u64()),
+        (Some(501), Some(500))
+    );
+
+    let sql = dir.path().join("count.sql");
+    std::fs::write(&sql, "SELECT count(*) AS n, sum(input_tokens) AS input FROM invocations").unwrap();
+    let q = ok(&["query", sql.to_str().unwrap(), "--store", s, "--format", "json"]).json();
+    assert_eq!(q, json!([{"n": 1501, "input": 2500}]));
+}

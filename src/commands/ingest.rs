@@ -3,12 +3,12 @@
 use anyhow::Result;
 
 use super::{warn_about_input, Status};
-use crate::frame::FrameBuilder;
 use crate::given::profiles::Profiles;
 use crate::load;
 use crate::progress::Progress;
 use crate::settings::Ingest;
 use crate::store::plan::{Plan, Resume};
+use crate::store::spill::{self, Spill};
 use crate::store::Store;
 use crate::window::Window;
 use crate::{escape, tell};
@@ -26,13 +26,20 @@ pub fn run(s: Ingest) -> Result<Status> {
     // reports resolve them.
     let unresolved = Profiles::default();
     let reading = load::Reading { window: Window::default(), profiles: &unresolved, max_line: s.sources.max_line };
-    let mut frame = FrameBuilder::default();
+    // Records go to temporary day files as they are read, and into the store a day at a time.
+    let mut spill = Spill::new(spill::ROWS)?;
     let cloud = std::mem::take(&mut plan.cloud);
-    let mut loaded = load::load(&plan.local(), cloud, reading, &mut Progress::new(s.sources.progress), &mut frame)?;
+    let mut loaded = load::load(&plan.local(), cloud, reading, &mut Progress::new(s.sources.progress), &mut spill)?;
     plan.add_walked(&mut loaded.stats);
     warn_about_input(&loaded.stats);
     crash("loaded");
-    let (added, known) = store.add(&frame.finish()?)?;
+    let (mut added, mut read) = (0, 0);
+    for day in spill.days()? {
+        let (day, records) = day?;
+        read += records.height() as u64;
+        added += store.add_day(day, records)?;
+    }
+    let known = read - added;
     crash("written");
     let files_read_before = plan.files_read_before;
     store.state.record(plan, &loaded, added, known);

@@ -2,11 +2,11 @@
 //! that answers its question: a `Tally` for the per-question tables, a frame for a query.
 
 use anyhow::{Context, Result};
-use polars::prelude::{IntoLazy, LazyFrame};
+use polars::prelude::{DataFrame, IntoLazy, LazyFrame, PolarsResult};
 use polars::sql::SQLContext;
 
 use super::{Answer, Ask, Figures, Question};
-use crate::frame::{Batch, Dedupe, FrameBuilder, Sink};
+use crate::frame::{Batch, FrameBuilder, MayRepeat, Sink};
 use crate::load::{self, LoadStats};
 use crate::progress::Progress;
 use crate::render::table::Table;
@@ -24,18 +24,27 @@ pub fn answer(sources: &LocalSources, scope: &Scope, ask: &Ask) -> Result<Answer
         Question::Check { policy } => Tally::for_check(policy),
         Question::Usage => Tally::for_usage(),
         Question::Query { sql, path } => {
-            let mut frame = FrameBuilder::default();
+            // Only the columns the statement names are built: memory follows them, not the record.
+            let mut frame = FrameBuilder::only(&crate::local_sql::columns(sql));
             let stats = read_into(sources, scope, ask.window, &mut frame)?;
-            let mut ctx = SQLContext::new();
-            ctx.register("invocations", frame.finish()?.lazy());
-            let result =
-                ctx.execute(sql).and_then(LazyFrame::collect).with_context(|| format!("query {}", path.display()))?;
+            let result = run_sql(sql, frame.finish()?).or_else(|e| {
+                // An error that names the table's columns (an unknown one) names them all, as
+                // over the whole frame: the statement is planned again over no rows of it.
+                run_sql(sql, FrameBuilder::default().finish()?).and(Err(e))
+            });
+            let result = result.with_context(|| format!("query {}", path.display()))?;
             return Ok(Answer { figures: Figures::Rows(Table::from_frame(&result)?), stats });
         }
     };
     let stats = read_into(sources, scope, ask.window, &mut tally)?;
     let tables = tally.finish().context("aggregating the records")?;
     Ok(Answer { figures: Figures::Tables(Box::new(tables)), stats })
+}
+
+fn run_sql(sql: &str, invocations: DataFrame) -> PolarsResult<DataFrame> {
+    let mut ctx = SQLContext::new();
+    ctx.register(crate::local_sql::TABLE, invocations.lazy());
+    ctx.execute(sql).and_then(LazyFrame::collect)
 }
 
 /// Reads the sources over `window` into `sink`, or the store when one is named.
@@ -67,7 +76,12 @@ fn store_into(
 ) -> Result<LoadStats> {
     let store = Store::open_for_reading(at, &sources.aws)?;
     let mut stats = LoadStats { units_read: store.state.days.len() as u64, ..store.state.totals.input_stats() };
-    let mut seen = Dedupe::default();
+    // The ids first (one column of each day), so the records' pass holds only those that repeat.
+    let mut may_repeat = MayRepeat::new(store.state.totals.records);
+    store.for_each_day_ids(window.since, window.until, |ids| {
+        ids.iter().for_each(|id| may_repeat.add(id.unwrap_or_default()))
+    })?;
+    let mut seen = may_repeat.dedupe();
     store.for_each_day(window.since, window.until, |day| {
         let (batch, outside) = Batch::from_frame(&day, window, &scope.profiles)?;
         stats.lines += batch.len() as u64;

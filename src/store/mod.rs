@@ -14,6 +14,7 @@
 
 pub mod place;
 pub mod plan;
+pub mod spill;
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs;
@@ -253,74 +254,88 @@ impl Store {
         until_ms: Option<i64>,
         mut each: impl FnMut(DataFrame) -> Result<()>,
     ) -> Result<()> {
-        for (day, file) in &self.state.days {
-            let start = day_start_ms(day)?;
-            if since_ms.is_some_and(|s| start + DAY_MS <= s) || until_ms.is_some_and(|u| start >= u) {
-                continue;
-            }
+        for (_, file) in self.days_between(since_ms, until_ms)? {
             // Day files written by an older mila lack the newer columns: they are filled in.
             each(crate::frame::with_all_columns(self.read_parquet(file)?)?)?;
         }
         Ok(())
     }
 
-    /// Adds `new` (already free of duplicates among itself) to the store, dropping rows whose
-    /// request id is stored already. Writes the changed days' files; the caller then commits.
-    /// Returns (rows added, rows already stored).
-    pub fn add(&mut self, new: &DataFrame) -> Result<(u64, u64)> {
-        let days = day_of_each_row(new)?;
-        let mut groups: BTreeMap<i64, Vec<IdxSize>> = BTreeMap::new();
-        for (row, day) in days.iter().enumerate() {
-            groups.entry(*day).or_default().push(row as IdxSize);
-        }
-        let generation = self.state.generation + 1;
-        let mut added = 0u64;
-        for (day, rows) in groups {
-            let name = day_name(day);
-            let part = new.take(&IdxCa::from_vec("idx".into(), rows))?;
-            let old = match self.state.days.get(&name) {
-                Some(file) => Some(crate::frame::with_all_columns(self.read_parquet(file)?)?),
-                None => None,
-            };
-            // A record is known by its request id and kind: a call's CloudTrail event is kept
-            // beside its log record, for logging coverage.
-            let fresh = match &old {
-                Some(old) => {
-                    let kinds = crate::frame::recorded_by_of(old)?;
-                    let stored: HashSet<(&str, RecordedBy)> = old
-                        .column(col::REQUEST_ID)?
-                        .str()?
-                        .iter()
-                        .zip(kinds)
-                        .filter_map(|(id, k)| Some((id?, k)))
-                        .collect();
-                    let keep: BooleanChunked = part
-                        .column(col::REQUEST_ID)?
-                        .str()?
-                        .iter()
-                        .zip(crate::frame::recorded_by_of(&part)?)
-                        .map(|(id, k)| id.is_some_and(|id| !stored.contains(&(id, k))))
-                        .collect();
-                    part.filter(&keep)?
-                }
-                None => part,
-            };
-            if fresh.height() == 0 {
-                continue;
+    /// The days (and their files) that overlap `[since, until)`, oldest first.
+    fn days_between(&self, since_ms: Option<i64>, until_ms: Option<i64>) -> Result<Vec<(&str, &str)>> {
+        let mut days = Vec::new();
+        for (day, file) in &self.state.days {
+            let start = day_start_ms(day)?;
+            if !(since_ms.is_some_and(|s| start + DAY_MS <= s) || until_ms.is_some_and(|u| start >= u)) {
+                days.push((day.as_str(), file.as_str()));
             }
-            added += fresh.height() as u64;
-            let mut merged = match old {
-                Some(old) => concat_frames(vec![old, fresh])?,
-                None => fresh,
-            };
-            merged = merged.sort([col::TIMESTAMP, col::REQUEST_ID], SortMultipleOptions::default())?;
-            let relative = format!("{RECORDS}/day={name}/g{generation:06}.parquet");
-            let mut bytes = Vec::new();
-            ParquetWriter::new(&mut bytes).with_compression(ParquetCompression::Zstd(None)).finish(&mut merged)?;
-            self.place.create(&relative, bytes)?;
-            self.state.days.insert(name, relative);
         }
-        Ok((added, new.height() as u64 - added))
+        Ok(days)
+    }
+
+    /// The request ids of each day that overlaps `[since, until)`, a day at a time: only that
+    /// column is read.
+    pub fn for_each_day_ids(
+        &self,
+        since_ms: Option<i64>,
+        until_ms: Option<i64>,
+        mut each: impl FnMut(&StringChunked),
+    ) -> Result<()> {
+        for (_, file) in self.days_between(since_ms, until_ms)? {
+            let ids = self.read_parquet_columns(file, Some(vec![col::REQUEST_ID.to_string()]))?;
+            each(ids.column(col::REQUEST_ID)?.str()?);
+        }
+        Ok(())
+    }
+
+    /// Adds `part`, the records of `day` (free of duplicates among themselves), to the store,
+    /// dropping rows whose request id is stored already. Writes the day's file; the caller then
+    /// commits. Returns the rows added.
+    pub fn add_day(&mut self, day: i64, part: DataFrame) -> Result<u64> {
+        let generation = self.state.generation + 1;
+        let name = day_name(day);
+        let old = match self.state.days.get(&name) {
+            Some(file) => Some(crate::frame::with_all_columns(self.read_parquet(file)?)?),
+            None => None,
+        };
+        // A record is known by its request id and kind: a call's CloudTrail event is kept
+        // beside its log record, for logging coverage.
+        let fresh = match &old {
+            Some(old) => {
+                let kinds = crate::frame::recorded_by_of(old)?;
+                let stored: HashSet<(&str, RecordedBy)> = old
+                    .column(col::REQUEST_ID)?
+                    .str()?
+                    .iter()
+                    .zip(kinds)
+                    .filter_map(|(id, k)| Some((id?, k)))
+                    .collect();
+                let keep: BooleanChunked = part
+                    .column(col::REQUEST_ID)?
+                    .str()?
+                    .iter()
+                    .zip(crate::frame::recorded_by_of(&part)?)
+                    .map(|(id, k)| id.is_some_and(|id| !stored.contains(&(id, k))))
+                    .collect();
+                part.filter(&keep)?
+            }
+            None => part,
+        };
+        if fresh.height() == 0 {
+            return Ok(0);
+        }
+        let added = fresh.height() as u64;
+        let mut merged = match old {
+            Some(old) => concat_frames(vec![old, fresh])?,
+            None => fresh,
+        };
+        merged = merged.sort([col::TIMESTAMP, col::REQUEST_ID], SortMultipleOptions::default())?;
+        let relative = format!("{RECORDS}/day={name}/g{generation:06}.parquet");
+        let mut bytes = Vec::new();
+        ParquetWriter::new(&mut bytes).with_compression(ParquetCompression::Zstd(None)).finish(&mut merged)?;
+        self.place.create(&relative, bytes)?;
+        self.state.days.insert(name, relative);
+        Ok(added)
     }
 
     /// Makes the new state the store's: after this returns, a crash keeps it.
@@ -342,11 +357,17 @@ impl Store {
     }
 
     fn read_parquet(&self, rel: &str) -> Result<DataFrame> {
+        self.read_parquet_columns(rel, None)
+    }
+
+    /// A day file, or only some of its columns.
+    fn read_parquet_columns(&self, rel: &str, columns: Option<Vec<String>>) -> Result<DataFrame> {
         let name = self.place.file_name(rel);
         let (bytes, _) = self.place.read(rel)?.with_context(|| format!("{name}: missing (the checkpoint names it)"))?;
-        anyhow::Context::with_context(ParquetReader::new(std::io::Cursor::new(bytes)).finish(), || {
-            format!("cannot read {name}")
-        })
+        anyhow::Context::with_context(
+            ParquetReader::new(std::io::Cursor::new(bytes)).with_columns(columns).finish(),
+            || format!("cannot read {name}"),
+        )
     }
 }
 
@@ -360,9 +381,17 @@ fn concat_frames(frames: Vec<DataFrame>) -> PolarsResult<DataFrame> {
     Ok(out)
 }
 
-/// The UTC day (days since 1970-01-01) of each row's timestamp.
-fn day_of_each_row(frame: &DataFrame) -> Result<Vec<i64>> {
-    Ok(crate::frame::timestamps_ms(frame)?.into_iter().map(|t| t.unwrap_or(0).div_euclid(DAY_MS)).collect())
+/// The rows of `frame` by UTC day (days since 1970-01-01), each day's in their order.
+fn by_day(frame: &DataFrame) -> Result<BTreeMap<i64, DataFrame>> {
+    let mut groups: BTreeMap<i64, Vec<IdxSize>> = BTreeMap::new();
+    for (row, t) in crate::frame::timestamps_ms(frame)?.into_iter().enumerate() {
+        groups.entry(t.unwrap_or(0).div_euclid(DAY_MS)).or_default().push(row as IdxSize);
+    }
+    let mut days = BTreeMap::new();
+    for (day, rows) in groups {
+        days.insert(day, frame.take(&IdxCa::from_vec("idx".into(), rows))?);
+    }
+    Ok(days)
 }
 
 fn day_name(day: i64) -> String {

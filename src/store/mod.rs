@@ -254,23 +254,23 @@ impl Store {
         until_ms: Option<i64>,
         mut each: impl FnMut(DataFrame) -> Result<()>,
     ) -> Result<()> {
-        for (_, file) in self.days_between(since_ms, until_ms)? {
+        for file in self.files_between(since_ms, until_ms)? {
             // Day files written by an older mila lack the newer columns: they are filled in.
             each(crate::frame::with_all_columns(self.read_parquet(file)?)?)?;
         }
         Ok(())
     }
 
-    /// The days (and their files) that overlap `[since, until)`, oldest first.
-    fn days_between(&self, since_ms: Option<i64>, until_ms: Option<i64>) -> Result<Vec<(&str, &str)>> {
-        let mut days = Vec::new();
+    /// The files of the days that overlap `[since, until)`, oldest first.
+    fn files_between(&self, since_ms: Option<i64>, until_ms: Option<i64>) -> Result<Vec<&str>> {
+        let mut files = Vec::new();
         for (day, file) in &self.state.days {
             let start = day_start_ms(day)?;
             if !(since_ms.is_some_and(|s| start + DAY_MS <= s) || until_ms.is_some_and(|u| start >= u)) {
-                days.push((day.as_str(), file.as_str()));
+                files.push(file.as_str());
             }
         }
-        Ok(days)
+        Ok(files)
     }
 
     /// The request ids of each day that overlaps `[since, until)`, a day at a time: only that
@@ -281,7 +281,7 @@ impl Store {
         until_ms: Option<i64>,
         mut each: impl FnMut(&StringChunked),
     ) -> Result<()> {
-        for (_, file) in self.days_between(since_ms, until_ms)? {
+        for file in self.files_between(since_ms, until_ms)? {
             let ids = self.read_parquet_columns(file, Some(vec![col::REQUEST_ID.to_string()]))?;
             each(ids.column(col::REQUEST_ID)?.str()?);
         }

@@ -207,7 +207,9 @@ fn main() {
                 t.latency_known += c.latency_known;
                 t.invocation_errors += c.invocation_errors;
                 t.tokens += c.tokens;
-                // Records read on both threads with one id count once, as in mila.
+                // Each thread deduplicates its own records; the union of the sets is the distinct ids
+                // (the figure checked against mila's). The other counts may count an id read on
+                // both threads twice: they are only there so the fields are really read.
                 for id in c.ids {
                     t.ids.insert(id);
                 }

@@ -4,7 +4,8 @@
 //! reading and one day's records while writing, never the whole input.
 //!
 //! The files are uncompressed Parquet (written once, read once) under the system's temporary
-//! directory (`TMPDIR`), removed when the spill is dropped, whatever happened.
+//! directory (`TMPDIR`), in a directory only the user can read, removed when the spill is dropped,
+//! whatever happened.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -33,7 +34,12 @@ impl Spill {
     pub fn new(rows: usize) -> Result<Spill> {
         let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
         let dir = std::env::temp_dir().join(format!("mila-ingest-{}-{}", std::process::id(), stamp.as_nanos()));
-        fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        // A new directory of the user's alone: the records name callers and their metadata, and a
+        // shared temporary directory is readable by everyone (and a name there may be taken).
+        let mut builder = fs::DirBuilder::new();
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
         Ok(Spill { dir, rows, builder: FrameBuilder::default(), days: BTreeMap::new(), files: 0, error: None })
     }
 
@@ -138,6 +144,11 @@ mod tests {
     fn each_day_comes_back_whole_and_the_files_go() {
         let mut spill = Spill::new(3).unwrap();
         let dir = spill.dir.clone();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o700, "the user's alone");
+        }
         let days = [2, 3, 2, 4, 2, 3, 2];
         for (id, day) in days.iter().enumerate() {
             let b = batch(&[line(id, *day)]);

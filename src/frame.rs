@@ -223,10 +223,18 @@ impl Arena {
     }
 }
 
-/// 128 bits of a request id (XXH3-128). A collision, which would drop a record as a duplicate,
-/// has odds of about n^2 / 2^129 (1e-24 for ten million records); the set costs 16 bytes a record.
+/// 128 bits of a request id (XXH3-128), of which a seen-id set keeps 70: the top `SHARD_BITS`
+/// choose its shard and the low 64 are its key (`key`). A collision, which would count a record
+/// as a duplicate, has odds of about n^2 / 2^71 (4e-8 for ten million records, 4e-6 for a
+/// hundred million); a slot costs 9 bytes, not a full hash's 17, and the sets are most of what a
+/// report's memory grows by per record.
 fn id_hash(id: &str) -> u128 {
     xxhash_rust::xxh3::xxh3_128(id.as_bytes())
+}
+
+/// What a seen-id set holds of a hash: its low 64 bits.
+fn key(h: u128) -> u64 {
+    h as u64
 }
 
 /// The set of seen request-id hashes: they are uniform already, so they are used as they are.
@@ -238,14 +246,14 @@ impl std::hash::Hasher for PassThrough {
         self.0
     }
     fn write(&mut self, _: &[u8]) {
-        unreachable!("only u128 keys are hashed")
+        unreachable!("only u64 keys are hashed")
     }
-    fn write_u128(&mut self, v: u128) {
-        self.0 = v as u64;
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
     }
 }
 
-type IdSet = HashSet<u128, std::hash::BuildHasherDefault<PassThrough>>;
+type IdSet = HashSet<u64, std::hash::BuildHasherDefault<PassThrough>>;
 
 /// Request ids read so far, per kind of record: within a kind the first record read with an id
 /// wins and later ones are duplicates. A CloudTrail event whose call has an invocation-log record
@@ -257,8 +265,8 @@ type IdSet = HashSet<u128, std::hash::BuildHasherDefault<PassThrough>>;
 /// a time: a call's two records lie at most a day apart) or `finish`. What is held is each call
 /// once, never the repeats.
 /// Each set is split by the hash's top bits into shards that grow one at a time, so growing never
-/// holds two copies of the whole set (a single table doubling at a million ids briefly needs
-/// 53 MB; the shards, 36 MB).
+/// holds two copies of the whole set (at a million ids a single table doubling briefly needs
+/// 28 MB; the shards, 19 MB).
 pub struct Dedupe {
     logs: Vec<IdSet>,
     trail: Vec<IdSet>,
@@ -329,7 +337,7 @@ impl MayRepeat {
             self.bits[word] |= m;
         }
         if all_set {
-            self.found.insert(h);
+            self.found.insert(key(h));
         }
     }
 
@@ -375,13 +383,13 @@ impl Dedupe {
             .zip(&batch.recorded_by)
             .map(|(h, by)| match by {
                 // Read once in all the input: no other row can meet it.
-                _ if self.may_repeat.as_ref().is_some_and(|m| !m.contains(h)) => match by {
+                _ if self.may_repeat.as_ref().is_some_and(|m| !m.contains(&key(*h))) => match by {
                     RecordedBy::CloudTrail if !self.sealed => Seen::Later,
                     _ => Seen::New,
                 },
                 RecordedBy::InvocationLog => {
-                    let counted = |trail: &[IdSet]| trail.get(shard(*h)).is_some_and(|t| t.contains(h));
-                    match self.logs[shard(*h)].insert(*h) {
+                    let counted = |trail: &[IdSet]| trail.get(shard(*h)).is_some_and(|t| t.contains(&key(*h)));
+                    match self.logs[shard(*h)].insert(key(*h)) {
                         // After the seal a call's event is final: a log record of it read
                         // later (a log line in a file of CloudTrail's layout) is not counted twice.
                         true if self.sealed && counted(&self.trail) => Seen::Again,
@@ -393,9 +401,9 @@ impl Dedupe {
                     if self.trail.is_empty() {
                         self.trail = shards();
                     }
-                    if !self.trail[shard(*h)].insert(*h) {
+                    if !self.trail[shard(*h)].insert(key(*h)) {
                         Seen::Again
-                    } else if self.logs[shard(*h)].contains(h) {
+                    } else if self.logs[shard(*h)].contains(&key(*h)) {
                         Seen::Logged
                     } else if self.sealed {
                         Seen::New
@@ -434,7 +442,7 @@ impl Dedupe {
                 .zip(&held)
                 .map(|(h, held)| match held {
                     false => Seen::Later,
-                    true if self.logs[shard(*h)].contains(h) => Seen::Logged,
+                    true if self.logs[shard(*h)].contains(&key(*h)) => Seen::Logged,
                     true => Seen::New,
                 })
                 .collect();
@@ -487,7 +495,7 @@ impl Batch {
     pub fn push_new(&mut self, r: &Record, profiles: &Profiles) -> bool {
         let hash = id_hash(&r.request_id);
         // A call's log record and its CloudTrail event are both kept (`Dedupe` tells them apart).
-        let new = self.ids.insert(hash ^ (r.recorded_by == RecordedBy::CloudTrail) as u128);
+        let new = self.ids.insert(key(hash) ^ (r.recorded_by == RecordedBy::CloudTrail) as u64);
         if new {
             self.push_hashed(r, hash, profiles);
         }
@@ -775,7 +783,8 @@ pub fn recorded_by_of(frame: &DataFrame) -> PolarsResult<Vec<RecordedBy>> {
     })
 }
 
-/// A record frame with every column of `col::ALL`: an old store's day file gains `recorded_by`.
+/// A record frame with every column of `col::ALL`: an old store's day file gains `recorded_by`,
+/// and a column not read (a projected read, `Store::for_each_day`) is all nulls.
 pub fn with_all_columns(mut frame: DataFrame) -> PolarsResult<DataFrame> {
     // A store from before service tiers were read: its calls were served as standard, as the
     // logs then had no other tier.
@@ -790,7 +799,28 @@ pub fn with_all_columns(mut frame: DataFrame) -> PolarsResult<DataFrame> {
         let by = recorded_by_of(&frame)?;
         frame.with_column(Column::new(col::RECORDED_BY.into(), by.iter().map(|r| r.as_str()).collect::<Vec<_>>()))?;
     }
+    for name in col::ALL {
+        if frame.column(name).is_err() {
+            let dtype = match name {
+                col::TIMESTAMP => DataType::Datetime(TimeUnit::Milliseconds, None),
+                col::BODY_IN_S3 => DataType::Boolean,
+                n if STRINGS.contains(&n) || n == col::REQUEST_ID => DataType::String,
+                _ => DataType::Int64,
+            };
+            frame.with_column(Column::full_null(name.into(), frame.height(), &dtype))?;
+        }
+    }
     frame.select(col::ALL)
+}
+
+/// The day-file columns a record frame of `wanted` columns is made from: those, the ones every
+/// row needs (its time, request id and kind, for the window and deduplication) and those the
+/// model, its kind and the route are resolved from (which are themselves never read).
+pub fn read_for(wanted: &[&str]) -> Vec<&'static str> {
+    let always =
+        [col::TIMESTAMP, col::REQUEST_ID, col::RECORDED_BY, col::SOURCE_REGION, col::MODEL_ID, col::INFERENCE_REGION];
+    let resolved = [col::MODEL_ID_KIND, col::MODEL, col::ROUTE];
+    col::ALL.into_iter().filter(|c| always.contains(c) || (wanted.contains(c) && !resolved.contains(c))).collect()
 }
 
 /// Each row's timestamp in ms (UTC).

@@ -301,8 +301,9 @@ fn sums_columns(rows: &[&Sums]) -> Vec<Column> {
 
 impl Tally<'_> {
     /// A table keyed by a string column of `first` and the `PRICED` columns.
-    fn priced_table(&self, first: usize, map: &Map<PricedKey, Sums>) -> PolarsResult<DataFrame> {
-        let (keys, sums): (Vec<&PricedKey>, Vec<&Sums>) = map.iter().unzip();
+    fn priced_table(&self, first: usize, map: Map<PricedKey, Sums>) -> PolarsResult<DataFrame> {
+        let (keys, sums): (Vec<PricedKey>, Vec<Sums>) = map.into_iter().unzip();
+        let sums: Vec<&Sums> = sums.iter().collect();
         let d = &self.dict;
         let mut columns = vec![strings(STRINGS[first], &d[first], keys.iter().map(|k| k.0))?];
         for (j, k) in PRICED.into_iter().enumerate() {
@@ -341,7 +342,9 @@ impl Tally<'_> {
     pub fn finish(mut self) -> PolarsResult<Tables> {
         let (coverage, cloudtrail_only) = self.coverage_tables()?;
         let d = &self.dict;
-        let (keys, sums): (Vec<&UsageKey>, Vec<&Sums>) = self.usage.iter().unzip();
+        // Each map is given up as its table is made, so two copies of one never meet.
+        let (keys, sums): (Vec<UsageKey>, Vec<Sums>) = std::mem::take(&mut self.usage).into_iter().unzip();
+        let sums: Vec<&Sums> = sums.iter().collect();
         let mut columns = vec![Column::new(col::DAY.into(), keys.iter().map(|k| k.0).collect::<Vec<_>>())];
         for (j, k) in USAGE.into_iter().enumerate() {
             columns.push(strings(STRINGS[k], &d[k], keys.iter().map(|key| key.1[j]))?);
@@ -349,14 +352,16 @@ impl Tally<'_> {
         columns.push(recorded_by_column(keys.iter().map(|k| k.2))?);
         columns.extend(sums_columns(&sums));
         let usage = frame(columns)?;
-        let callers = self.priced_table(s::IDENTITY, &self.callers)?;
-        let metadata = self.priced_table(s::METADATA, &self.by_metadata)?;
+        let (callers, by_metadata) = (std::mem::take(&mut self.callers), std::mem::take(&mut self.by_metadata));
+        let callers = self.priced_table(s::IDENTITY, callers)?;
+        let metadata = self.priced_table(s::METADATA, by_metadata)?;
 
         let name = |dict: usize, c: u32| d[dict].value(c).unwrap_or_default();
         let capacity = match self.capacity {
             Some(rules) => {
-                let minutes = self.minutes.iter().map(|((source, model, kind), minutes)| {
-                    ((name(s::SOURCE, *source), name(s::MODEL, *model), *kind), minutes.iter().map(|(t, m)| (*t, *m)))
+                // Each row's minutes are freed once folded.
+                let minutes = std::mem::take(&mut self.minutes).into_iter().map(|((source, model, kind), minutes)| {
+                    ((name(s::SOURCE, source), name(s::MODEL, model), kind), minutes)
                 });
                 capacity::table(capacity::fold(minutes, rules))?
             }

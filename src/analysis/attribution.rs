@@ -27,6 +27,20 @@ pub struct Attributed {
 }
 
 impl Attributed {
+    /// A row of `cost::priced` (or of a grouping of it).
+    pub fn from_row(r: &crate::tables::row::Row) -> Attributed {
+        use crate::analysis::cost;
+        Attributed {
+            requests: r.u64(crate::frame::col::REQUESTS),
+            input: r.u64(cost::BILLED_INPUT),
+            output: r.u64(cost::BILLED_OUTPUT),
+            cache_write_5m: r.u64(cost::BILLED_CACHE_WRITE_5M),
+            cache_write_1h: r.u64(cost::BILLED_CACHE_WRITE_1H),
+            usd: r.f64(cost::USD),
+            unpriced: r.u64(cost::UNPRICED),
+        }
+    }
+
     pub fn add(&mut self, a: &Attributed) {
         self.requests += a.requests;
         self.input += a.input;
@@ -41,15 +55,17 @@ impl Attributed {
 pub const NO_METADATA: &str = "(none)";
 pub const NO_IDENTITY: &str = "(unknown)";
 
-/// Per caller: rows are (identity ARN, its priced figures), from `cost::priced` over `callers`.
-pub fn by_identity(priced: Vec<(Option<String>, Attributed)>) -> Vec<(Caller, Attributed)> {
+/// Per caller: items are an identity ARN and its priced groups' figures, in ARN order, from
+/// `cost::PricedGroups` over `callers`; they add up in that order.
+pub fn by_identity(priced: impl IntoIterator<Item = (Option<String>, Vec<Attributed>)>) -> Vec<(Caller, Attributed)> {
     let mut callers: BTreeMap<Caller, Attributed> = BTreeMap::new();
-    for (arn, a) in priced {
+    for (arn, groups) in priced {
         let who = match arn.as_deref() {
             Some(arn) => caller(arn),
             None => Caller { account: String::new(), principal: NO_IDENTITY.into(), session: String::new() },
         };
-        callers.entry(who).or_default().add(&a);
+        let figures = callers.entry(who).or_default();
+        groups.iter().for_each(|a| figures.add(a));
     }
     callers
         .into_iter()
@@ -58,16 +74,17 @@ pub fn by_identity(priced: Vec<(Option<String>, Attributed)>) -> Vec<(Caller, At
         .collect()
 }
 
-/// Per `--by-metadata` key and value: rows are (metadata text, its priced figures), from
-/// `cost::priced` over `metadata`.
+/// Per `--by-metadata` key and value: items are a metadata text and its priced groups'
+/// figures, in text order, from `cost::PricedGroups` over `metadata`.
 pub fn by_request_metadata(
-    priced: Vec<(Option<String>, Attributed)>,
+    priced: impl IntoIterator<Item = (Option<String>, Vec<Attributed>)>,
     keys: &[String],
 ) -> Vec<((String, String), Attributed)> {
     let mut values: BTreeMap<(String, String), Attributed> = BTreeMap::new();
-    for (metadata, a) in priced {
+    for (metadata, groups) in priced {
         for key in keys {
-            values.entry((key.clone(), metadata_value(metadata.as_deref(), key))).or_default().add(&a);
+            let figures = values.entry((key.clone(), metadata_value(metadata.as_deref(), key))).or_default();
+            groups.iter().for_each(|a| figures.add(a));
         }
     }
     values.into_iter().map(|(key_value, a)| (key_value, Attributed { usd: a.usd + 0.0, ..a })).collect()

@@ -25,8 +25,9 @@ pub fn answer(sources: &LocalSources, scope: &Scope, ask: &Ask) -> Result<Answer
         Question::Usage => Tally::for_usage(),
         Question::Query { sql, path } => {
             // Only the columns the statement names are built: memory follows them, not the record.
-            let mut frame = FrameBuilder::only(&crate::local_sql::columns(sql));
-            let stats = read_into(sources, scope, ask.window, &mut frame)?;
+            let columns = crate::local_sql::columns(sql);
+            let mut frame = FrameBuilder::only(&columns);
+            let stats = read_into(sources, scope, ask.window, Some(&columns), &mut frame)?;
             let result = run_sql(sql, frame.finish()?).or_else(|e| {
                 // An error that names the table's columns (an unknown one) names them all, as
                 // over the whole frame: the statement is planned again over no rows of it.
@@ -36,7 +37,7 @@ pub fn answer(sources: &LocalSources, scope: &Scope, ask: &Ask) -> Result<Answer
             return Ok(Answer { figures: Figures::Rows(Table::from_frame(&result)?), stats });
         }
     };
-    let stats = read_into(sources, scope, ask.window, &mut tally)?;
+    let stats = read_into(sources, scope, ask.window, None, &mut tally)?;
     let tables = tally.finish().context("aggregating the records")?;
     Ok(Answer { figures: Figures::Tables(Box::new(tables)), stats })
 }
@@ -47,10 +48,18 @@ fn run_sql(sql: &str, invocations: DataFrame) -> PolarsResult<DataFrame> {
     ctx.execute(sql).and_then(LazyFrame::collect)
 }
 
-/// Reads the sources over `window` into `sink`, or the store when one is named.
-pub fn read_into(sources: &LocalSources, scope: &Scope, window: Window, sink: &mut impl Sink) -> Result<LoadStats> {
+/// Reads the sources over `window` into `sink`, or the store when one is named. A sink that
+/// builds only some `columns` of the record frame has a store read only what makes those.
+pub fn read_into(
+    sources: &LocalSources,
+    scope: &Scope,
+    window: Window,
+    columns: Option<&[&str]>,
+    sink: &mut impl Sink,
+) -> Result<LoadStats> {
     if let Some(at) = &sources.store {
-        return store_into(at, sources, scope, window, sink);
+        let columns = columns.map(crate::frame::read_for);
+        return store_into(at, sources, scope, window, columns.as_deref(), sink);
     }
     let local: Vec<SourceSpec> = sources.sources.iter().filter(|s| !s.is_cloud()).cloned().collect();
     let cloud = [s3::Part::Logs, s3::Part::Trail]
@@ -72,6 +81,7 @@ fn store_into(
     sources: &LocalSources,
     scope: &Scope,
     window: Window,
+    columns: Option<&[&str]>,
     sink: &mut impl Sink,
 ) -> Result<LoadStats> {
     let store = Store::open_for_reading(at, &sources.aws)?;
@@ -82,7 +92,7 @@ fn store_into(
         ids.iter().for_each(|id| may_repeat.add(id.unwrap_or_default()))
     })?;
     let mut seen = may_repeat.dedupe();
-    store.for_each_day(window.since, window.until, |day| {
+    store.for_each_day(window.since, window.until, columns, |day| {
         let (batch, outside) = Batch::from_frame(&day, window, &scope.profiles)?;
         stats.lines += batch.len() as u64;
         stats.outside_window += outside;

@@ -247,16 +247,19 @@ impl Store {
     }
 
     /// Hands the record frame of each day that overlaps `[since, until)` to `each`, a day at a
-    /// time, so memory holds one day; rows are not filtered here.
+    /// time, so memory holds one day; rows are not filtered here. With `columns`, only those
+    /// are read (`frame::read_for`), the others are nulls.
     pub fn for_each_day(
         &self,
         since_ms: Option<i64>,
         until_ms: Option<i64>,
+        columns: Option<&[&str]>,
         mut each: impl FnMut(DataFrame) -> Result<()>,
     ) -> Result<()> {
+        let columns = columns.map(|c| c.iter().map(|c| c.to_string()).collect::<Vec<_>>());
         for file in self.files_between(since_ms, until_ms)? {
             // Day files written by an older mila lack the newer columns: they are filled in.
-            each(crate::frame::with_all_columns(self.read_parquet(file)?)?)?;
+            each(crate::frame::with_all_columns(self.read_parquet_columns(file, columns.clone())?)?)?;
         }
         Ok(())
     }
@@ -360,14 +363,22 @@ impl Store {
         self.read_parquet_columns(rel, None)
     }
 
-    /// A day file, or only some of its columns.
+    /// A day file, or only those of `columns` it has (an older mila's lacks the newer ones).
     fn read_parquet_columns(&self, rel: &str, columns: Option<Vec<String>>) -> Result<DataFrame> {
         let name = self.place.file_name(rel);
         let (bytes, _) = self.place.read(rel)?.with_context(|| format!("{name}: missing (the checkpoint names it)"))?;
-        anyhow::Context::with_context(
-            ParquetReader::new(std::io::Cursor::new(bytes)).with_columns(columns).finish(),
-            || format!("cannot read {name}"),
-        )
+        let mut reader = ParquetReader::new(std::io::Cursor::new(bytes));
+        let read = || -> PolarsResult<DataFrame> {
+            let columns = match columns {
+                Some(c) => {
+                    let schema = reader.schema()?;
+                    Some(c.into_iter().filter(|c| schema.contains(c.as_str())).collect())
+                }
+                None => None,
+            };
+            reader.with_columns(columns).finish()
+        };
+        anyhow::Context::with_context(read(), || format!("cannot read {name}"))
     }
 }
 

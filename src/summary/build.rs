@@ -4,6 +4,8 @@
 use polars::prelude::*;
 
 use super::schema::*;
+use crate::analysis::attribution::Attributed;
+use crate::analysis::cost::PricedGroups;
 use crate::analysis::{attribution, capacity, cost, daily, errors, latency, rerouting, residency, tokens};
 use crate::frame::col;
 use crate::given::burndown::Burndown;
@@ -342,51 +344,42 @@ fn tokens_section(usage: LazyFrame) -> PolarsResult<Tokens> {
     Ok(Tokens { by_model })
 }
 
-/// The figures of a row of `cost::priced` or a grouping of it.
-fn attributed(r: &Row) -> Attributed {
-    Attributed {
-        requests: r.u64(col::REQUESTS),
-        input: r.u64(cost::BILLED_INPUT),
-        output: r.u64(cost::BILLED_OUTPUT),
-        cache_write_5m: r.u64(cost::BILLED_CACHE_WRITE_5M),
-        cache_write_1h: r.u64(cost::BILLED_CACHE_WRITE_1H),
-        usd: r.f64(cost::USD),
-        unpriced: r.u64(cost::UNPRICED),
-    }
-}
-
-/// A priced table grouped by `key`, as (the key's value, figures), in the key's order.
-fn priced_by(table: LazyFrame, prices: &Prices, key: &str) -> PolarsResult<Vec<(Option<String>, Attributed)>> {
-    let df = cost::priced(table, prices, &[key])?.collect()?;
-    Ok(rows(&df).map(|r| (r.opt_str(key), attributed(&r))).collect())
-}
-
 fn cost_section(tables: &Tables, given: &Given) -> PolarsResult<Cost> {
     let priced = cost::priced(logged(&tables.usage), given.prices, &[])?;
     let grouped = |keys: &[&str]| cost::grouped(priced.clone(), keys).collect();
     let by_model: Vec<CostModel> = rows(&cost::by_model(priced.clone(), &[]).collect()?)
-        .map(|r| CostModel { model: r.str(col::MODEL), figures: attributed(&r) })
+        .map(|r| CostModel { model: r.str(col::MODEL), figures: Attributed::from_row(&r) })
         .collect();
     let by_source_region = rows(&grouped(&[col::SOURCE_REGION])?)
-        .map(|r| CostRegion { source_region: r.str(col::SOURCE_REGION), figures: attributed(&r) })
+        .map(|r| CostRegion { source_region: r.str(col::SOURCE_REGION), figures: Attributed::from_row(&r) })
         .collect();
     let by_model_id_kind = rows(&grouped(&[col::MODEL_ID_KIND])?)
-        .map(|r| CostKind { model_id_kind: r.str(col::MODEL_ID_KIND), figures: attributed(&r) })
+        .map(|r| CostKind { model_id_kind: r.str(col::MODEL_ID_KIND), figures: Attributed::from_row(&r) })
         .collect();
     let by_service_tier = rows(&grouped(&[col::SERVICE_TIER])?)
-        .map(|r| CostServiceTier { service_tier: r.str(col::SERVICE_TIER), figures: attributed(&r) })
+        .map(|r| CostServiceTier { service_tier: r.str(col::SERVICE_TIER), figures: Attributed::from_row(&r) })
         .collect();
     let by_tag = rows(&cost::by_tag(priced, given.profiles, &[])?.collect()?)
-        .map(|r| CostTag { key: r.str(cost::TAG_KEY), value: r.str(cost::TAG_VALUE), figures: attributed(&r) })
+        .map(|r| CostTag {
+            key: r.str(cost::TAG_KEY),
+            value: r.str(cost::TAG_VALUE),
+            figures: Attributed::from_row(&r),
+        })
         .collect();
-    let by_identity = attribution::by_identity(priced_by(logged(&tables.callers), given.prices, col::IDENTITY_ARN)?)
-        .into_iter()
-        .map(|(c, figures)| CostIdentity { account: c.account, principal: c.principal, session: c.session, figures })
-        .collect();
+    let by_identity =
+        attribution::by_identity(PricedGroups::new(&tables.callers, given.prices, col::IDENTITY_ARN, true)?)
+            .into_iter()
+            .map(|(c, figures)| CostIdentity {
+                account: c.account,
+                principal: c.principal,
+                session: c.session,
+                figures,
+            })
+            .collect();
     let by_request_metadata = match given.metadata_keys {
         [] => Vec::new(),
         keys => attribution::by_request_metadata(
-            priced_by(tables.metadata.clone().lazy(), given.prices, col::REQUEST_METADATA)?,
+            PricedGroups::new(&tables.metadata, given.prices, col::REQUEST_METADATA, false)?,
             keys,
         )
         .into_iter()
@@ -508,7 +501,7 @@ fn daily_section(usage: LazyFrame, given: &Given, tokens_known: bool) -> PolarsR
     let priced = cost::priced(logged, given.prices, &[col::DAY])?;
     let cost_by_model = rows(&cost::by_model(priced.clone(), &[col::DAY]).collect()?)
         .map(|r| {
-            let a = attributed(&r);
+            let a = Attributed::from_row(&r);
             DayCost {
                 day: day(&r),
                 model: r.str(col::MODEL),
@@ -520,7 +513,7 @@ fn daily_section(usage: LazyFrame, given: &Given, tokens_known: bool) -> PolarsR
         .collect();
     let cost_by_tag = rows(&cost::by_tag(priced, given.profiles, &[col::DAY])?.collect()?)
         .map(|r| {
-            let a = attributed(&r);
+            let a = Attributed::from_row(&r);
             DayTagCost {
                 day: day(&r),
                 key: r.str(cost::TAG_KEY),

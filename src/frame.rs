@@ -783,8 +783,7 @@ pub fn recorded_by_of(frame: &DataFrame) -> PolarsResult<Vec<RecordedBy>> {
     })
 }
 
-/// A record frame with every column of `col::ALL`: an old store's day file gains `recorded_by`,
-/// and a column not read (a projected read, `Store::for_each_day`) is all nulls.
+/// A record frame with every column of `col::ALL`: an old store's day file gains `recorded_by`.
 pub fn with_all_columns(mut frame: DataFrame) -> PolarsResult<DataFrame> {
     // A store from before service tiers were read: its calls were served as standard, as the
     // logs then had no other tier.
@@ -799,8 +798,14 @@ pub fn with_all_columns(mut frame: DataFrame) -> PolarsResult<DataFrame> {
         let by = recorded_by_of(&frame)?;
         frame.with_column(Column::new(col::RECORDED_BY.into(), by.iter().map(|r| r.as_str()).collect::<Vec<_>>()))?;
     }
+    frame.select(col::ALL)
+}
+
+/// The columns of `col::ALL` a projected read (`Store::for_each_day`) left out, as nulls: a
+/// column that was asked for and is missing is still an error (`with_all_columns`).
+pub fn with_unread_columns(mut frame: DataFrame, read: &[&str]) -> PolarsResult<DataFrame> {
     for name in col::ALL {
-        if frame.column(name).is_err() {
+        if !read.contains(&name) && frame.column(name).is_err() {
             let dtype = match name {
                 col::TIMESTAMP => DataType::Datetime(TimeUnit::Milliseconds, None),
                 col::BODY_IN_S3 => DataType::Boolean,
@@ -810,7 +815,7 @@ pub fn with_all_columns(mut frame: DataFrame) -> PolarsResult<DataFrame> {
             frame.with_column(Column::full_null(name.into(), frame.height(), &dtype))?;
         }
     }
-    frame.select(col::ALL)
+    Ok(frame)
 }
 
 /// The day-file columns a record frame of `wanted` columns is made from: those, the ones every

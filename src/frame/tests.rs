@@ -25,6 +25,41 @@ fn an_old_day_file_reads_with_the_newer_columns_filled_in() {
     assert_eq!(batch.recorded_by, [RecordedBy::InvocationLog]);
 }
 
+/// A projected read of a day file: the columns not read are nulls, the ones read keep their
+/// values, and a column that was read for and is missing (a damaged file) is still an error.
+#[test]
+fn a_projected_day_file_has_nulls_only_where_it_was_not_read() {
+    let profiles = Profiles::default();
+    let line = br#"{"timestamp":"2026-11-10T08:00:00Z","requestId":"r1","region":"us-east-1","operation":"Converse","modelId":"amazon.nova-pro-v1:0","identity":{"arn":"arn:aws:iam::1:user/u"},"input":{"inputTokenCount":5},"output":{"outputTokenCount":3}}"#;
+    let mut batch = Batch::default();
+    batch.push(&crate::record::parse_line(line).unwrap(), &profiles);
+    let mut builder = FrameBuilder::default();
+    builder.take(&batch, &[Seen::New]);
+    let full = builder.finish().unwrap();
+    let read = read_for(&[col::OUTPUT_TOKENS, col::MODEL]);
+    assert_eq!(
+        read,
+        [
+            col::TIMESTAMP,
+            col::REQUEST_ID,
+            col::SOURCE_REGION,
+            col::MODEL_ID,
+            col::INFERENCE_REGION,
+            col::OUTPUT_TOKENS,
+            col::RECORDED_BY
+        ]
+    );
+    let day = full.select(read.clone()).unwrap();
+    let filled = with_all_columns(with_unread_columns(day, &read).unwrap()).unwrap();
+    let (batch, _) = Batch::from_frame(&filled, crate::window::Window::default(), &profiles).unwrap();
+    assert_eq!(batch.tokens.iter().map(|t| t[0]).collect::<Vec<_>>(), [0, 3, 0, 0, 0]);
+    assert_eq!(batch.strings[s::MODEL].value(batch.strings[s::MODEL].codes[0]), Some("amazon.nova-pro-v1:0"));
+    assert_eq!(batch.strings[s::IDENTITY].codes[0], NULL_CODE, "not read");
+
+    let damaged = full.drop_many([col::OUTPUT_TOKENS]);
+    assert!(with_all_columns(with_unread_columns(damaged, &read).unwrap()).is_err());
+}
+
 /// A batch of log records (`l:ID`) and CloudTrail events (`t:ID`), parsed as `load` parses them.
 fn batch(records: &[&str]) -> Batch {
     let profiles = Profiles::default();

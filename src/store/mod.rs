@@ -256,10 +256,14 @@ impl Store {
         columns: Option<&[&str]>,
         mut each: impl FnMut(DataFrame) -> Result<()>,
     ) -> Result<()> {
-        let columns = columns.map(|c| c.iter().map(|c| c.to_string()).collect::<Vec<_>>());
+        let names = columns.map(|c| c.iter().map(|c| c.to_string()).collect::<Vec<_>>());
         for file in self.files_between(since_ms, until_ms)? {
+            let mut day = self.read_parquet_columns(file, names.clone())?;
+            if let Some(read) = columns {
+                day = crate::frame::with_unread_columns(day, read)?;
+            }
             // Day files written by an older mila lack the newer columns: they are filled in.
-            each(crate::frame::with_all_columns(self.read_parquet_columns(file, columns.clone())?)?)?;
+            each(crate::frame::with_all_columns(day)?)?;
         }
         Ok(())
     }

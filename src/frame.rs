@@ -783,7 +783,11 @@ pub fn recorded_by_of(frame: &DataFrame) -> PolarsResult<Vec<RecordedBy>> {
     })
 }
 
-/// A record frame with every column of `col::ALL`: an old store's day file gains `recorded_by`.
+/// The columns a day file written by an older mila may lack: `with_all_columns` fills them in.
+pub const ADDED_LATER: [&str; 3] = [col::SERVICE_TIER, col::CACHE_WRITE_1H_TOKENS, col::RECORDED_BY];
+
+/// A record frame with every column of `col::ALL`: an old store's day file gains the columns
+/// `ADDED_LATER`.
 pub fn with_all_columns(mut frame: DataFrame) -> PolarsResult<DataFrame> {
     // A store from before service tiers were read: its calls were served as standard, as the
     // logs then had no other tier.

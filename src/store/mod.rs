@@ -367,7 +367,8 @@ impl Store {
         self.read_parquet_columns(rel, None)
     }
 
-    /// A day file, or only those of `columns` it has (an older mila's lacks the newer ones).
+    /// A day file, or only some of its columns: those an older mila's file lacks
+    /// (`frame::ADDED_LATER`) are left out; any other missing one is an error naming the file.
     fn read_parquet_columns(&self, rel: &str, columns: Option<Vec<String>>) -> Result<DataFrame> {
         let name = self.place.file_name(rel);
         let (bytes, _) = self.place.read(rel)?.with_context(|| format!("{name}: missing (the checkpoint names it)"))?;
@@ -376,7 +377,8 @@ impl Store {
             let columns = match columns {
                 Some(c) => {
                     let schema = reader.schema()?;
-                    Some(c.into_iter().filter(|c| schema.contains(c.as_str())).collect())
+                    let lacks = |c: &str| crate::frame::ADDED_LATER.contains(&c) && !schema.contains(c);
+                    Some(c.into_iter().filter(|c| !lacks(c)).collect())
                 }
                 None => None,
             };

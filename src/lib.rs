@@ -24,6 +24,7 @@ pub mod render;
 pub mod resolve;
 pub mod sample;
 pub mod scope;
+pub mod scratch;
 pub mod settings;
 pub mod source;
 pub mod store;

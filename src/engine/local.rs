@@ -2,7 +2,7 @@
 //! that answers its question: a `Tally` for the per-question tables, a frame for a query.
 
 use anyhow::{Context, Result};
-use polars::prelude::{DataFrame, IntoLazy, LazyFrame, PolarsResult};
+use polars::prelude::{DataFrame, Engine, IntoLazy, LazyFrame, PolarsResult};
 use polars::sql::SQLContext;
 
 use super::{Answer, Ask, Figures, Question};
@@ -11,6 +11,7 @@ use crate::load::{self, LoadStats};
 use crate::progress::Progress;
 use crate::render::table::Table;
 use crate::scope::{LocalSources, Scope};
+use crate::scratch::{self, QueryFrame};
 use crate::source::{s3, SourceSpec};
 use crate::store::{Store, StoreAt};
 use crate::tally::Tally;
@@ -24,14 +25,16 @@ pub fn answer(sources: &LocalSources, scope: &Scope, ask: &Ask) -> Result<Answer
         Question::Check { policy } => Tally::for_check(policy),
         Question::Usage => Tally::for_usage(),
         Question::Query { sql, path } => {
-            // Only the columns the statement names are built: memory follows them, not the record.
+            // Only the columns the statement names are built, and written out in batches:
+            // memory follows the statement's result, not the records.
             let columns = crate::local_sql::columns(sql);
-            let mut frame = FrameBuilder::only(&columns);
+            let mut frame = QueryFrame::new(&columns, scratch::ROWS);
             let stats = read_into(sources, scope, ask.window, Some(&columns), &mut frame)?;
-            let result = run_sql(sql, frame.finish()?).or_else(|e| {
+            let spooled = frame.finish()?;
+            let result = run_sql(sql, spooled.frame).or_else(|e| {
                 // An error that names the table's columns (an unknown one) names them all, as
                 // over the whole frame: the statement is planned again over no rows of it.
-                run_sql(sql, FrameBuilder::default().finish()?).and(Err(e))
+                run_sql(sql, FrameBuilder::default().finish()?.lazy()).and(Err(e))
             });
             let result = result.with_context(|| format!("query {}", path.display()))?;
             return Ok(Answer { figures: Figures::Rows(Table::from_frame(&result)?), stats });
@@ -42,10 +45,12 @@ pub fn answer(sources: &LocalSources, scope: &Scope, ask: &Ask) -> Result<Answer
     Ok(Answer { figures: Figures::Tables(Box::new(tables)), stats })
 }
 
-fn run_sql(sql: &str, invocations: DataFrame) -> PolarsResult<DataFrame> {
+/// Runs `sql` over `invocations` on polars' streaming engine, so that a frame scanned from
+/// files is read a morsel at a time.
+fn run_sql(sql: &str, invocations: LazyFrame) -> PolarsResult<DataFrame> {
     let mut ctx = SQLContext::new();
-    ctx.register(crate::local_sql::TABLE, invocations.lazy());
-    ctx.execute(sql).and_then(LazyFrame::collect)
+    ctx.register(crate::local_sql::TABLE, invocations);
+    Ok(ctx.execute(sql)?.collect_with_engine(Engine::Streaming)?.unwrap_single())
 }
 
 /// Reads the sources over `window` into `sink`, or the store when one is named. A sink that

@@ -1,11 +1,7 @@
 //! `ingest` in bounded memory: the records read go to a frame builder that is written out to
-//! temporary files, a file per day, each time it holds `ROWS` records. The store then takes the
-//! files of one day at a time (`Spill::days`), so memory holds one batch of records while
-//! reading and one day's records while writing, never the whole input.
-//!
-//! The files are uncompressed Parquet (written once, read once) under the system's temporary
-//! directory (`TMPDIR`), in a directory only the user can read, removed when the spill is dropped,
-//! whatever happened.
+//! scratch files (`crate::scratch`), a file per day, each time it holds `ROWS` records. The store
+//! then takes the files of one day at a time (`Spill::days`), so memory holds one batch of records
+//! while reading and one day's records while writing, never the whole input.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -15,12 +11,11 @@ use anyhow::{Context, Result};
 use polars::prelude::*;
 
 use crate::frame::{Batch, FrameBuilder, Seen, Sink};
-
-/// Records held before a batch is written out: about 50 MB while it becomes a frame.
-pub const ROWS: usize = 100_000;
+use crate::scratch::Scratch;
+pub use crate::scratch::ROWS;
 
 pub struct Spill {
-    dir: PathBuf,
+    scratch: Scratch,
     rows: usize,
     builder: FrameBuilder,
     /// Day (days since 1970-01-01) -> its files, in the order read.
@@ -32,26 +27,15 @@ pub struct Spill {
 
 impl Spill {
     pub fn new(rows: usize) -> Result<Spill> {
-        let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-        let dir = std::env::temp_dir().join(format!("mila-ingest-{}-{}", std::process::id(), stamp.as_nanos()));
-        // A new directory of the user's alone: the records name callers and their metadata, and a
-        // shared temporary directory is readable by everyone (and a name there may be taken).
-        let mut builder = fs::DirBuilder::new();
-        #[cfg(unix)]
-        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-        builder.create(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        Ok(Spill { dir, rows, builder: FrameBuilder::default(), days: BTreeMap::new(), files: 0, error: None })
+        let scratch = Scratch::new("ingest")?;
+        Ok(Spill { scratch, rows, builder: FrameBuilder::default(), days: BTreeMap::new(), files: 0, error: None })
     }
 
     fn write_out(&mut self) -> Result<()> {
         let frame = std::mem::take(&mut self.builder).finish()?;
         for (day, mut part) in super::by_day(&frame)? {
-            let path = self.dir.join(format!("{day}-{}.parquet", self.files));
+            let path = self.scratch.write(&format!("{day}-{}.parquet", self.files), &mut part)?;
             self.files += 1;
-            let mut file = fs::File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
-            let written =
-                ParquetWriter::new(&mut file).with_compression(ParquetCompression::Uncompressed).finish(&mut part);
-            anyhow::Context::with_context(written, || format!("cannot write {}", path.display()))?;
             self.days.entry(day).or_default().push(path);
         }
         Ok(())
@@ -82,13 +66,6 @@ impl Sink for Spill {
                 self.error = Some(e);
             }
         }
-    }
-}
-
-impl Drop for Spill {
-    fn drop(&mut self) {
-        // Temporary files only: nothing to report if they are gone already.
-        let _ = fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -143,7 +120,7 @@ mod tests {
     #[test]
     fn each_day_comes_back_whole_and_the_files_go() {
         let mut spill = Spill::new(3).unwrap();
-        let dir = spill.dir.clone();
+        let dir = spill.scratch.dir().to_path_buf();
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

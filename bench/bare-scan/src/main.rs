@@ -4,7 +4,9 @@
 //! are skipped, except a stream's metrics and Converse's latency. Two threads share the files.
 //! Request ids are deduplicated. Prints the counts `scripts/bench` checks against mila's.
 //!
-//!   bare-scan DIR...
+//!   bare-scan [--inflate-only] DIR...
+//!
+//! `--inflate-only` inflates and counts lines, nothing more: the part of the floor that is gzip.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -177,7 +179,12 @@ fn inflate(d: *mut libdeflate_sys::libdeflate_decompressor, gz: &[u8], out: &mut
 
 fn main() {
     let mut paths = Vec::new();
+    let mut inflate_only = false;
     for d in std::env::args_os().skip(1) {
+        if d == "--inflate-only" {
+            inflate_only = true;
+            continue;
+        }
         files(Path::new(&d), &mut paths);
     }
     paths.sort();
@@ -195,8 +202,21 @@ fn main() {
                     let Some(p) = paths.get(i) else { break };
                     let gz = std::fs::read(p).expect("read");
                     let n = inflate(d, &gz, &mut buf);
-                    for line in buf[..n].split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
-                        scan_line(line, &mut c);
+                    // memchr finds the line ends with SIMD; a byte-at-a-time split cost a fifth of
+                    // the scan.
+                    let text = &buf[..n];
+                    let mut start = 0;
+                    for end in memchr::memchr_iter(b'\n', text).chain(std::iter::once(n)) {
+                        let line = &text[start..end];
+                        start = end + 1;
+                        if line.is_empty() {
+                            continue;
+                        }
+                        if inflate_only {
+                            c.lines += 1;
+                        } else {
+                            scan_line(line, &mut c);
+                        }
                     }
                 }
                 unsafe { libdeflate_sys::libdeflate_free_decompressor(d) };

@@ -6,6 +6,7 @@
 //! of `Engine` and a module here that answers the same `Question`s.
 
 pub mod athena;
+pub mod insights;
 pub mod local;
 
 use std::path::Path;

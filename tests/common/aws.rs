@@ -67,7 +67,12 @@ pub fn s3() -> aws_sdk_s3::Client {
 }
 
 pub fn logs() -> aws_sdk_cloudwatchlogs::Client {
-    block_on(async { aws_sdk_cloudwatchlogs::Client::new(&config(&moto()).await) })
+    logs_at(&moto())
+}
+
+/// A CloudWatch Logs client of the tests' own, at `endpoint` (moto, or a loopback server).
+pub fn logs_at(endpoint: &str) -> aws_sdk_cloudwatchlogs::Client {
+    block_on(async { aws_sdk_cloudwatchlogs::Client::new(&config(endpoint).await) })
 }
 
 /// Every file under `dir`, as (key relative to it, path), sorted.

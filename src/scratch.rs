@@ -118,16 +118,28 @@ impl QueryFrame {
 
 impl Sink for QueryFrame {
     fn take(&mut self, batch: &Batch, seen: &[Seen]) {
-        if self.error.is_some() {
-            return;
-        }
-        self.builder.take(batch, seen);
-        if self.builder.len() >= self.rows {
-            if let Err(e) = self.write_out() {
-                self.error = Some(e);
-            }
+        if take_batch(&mut self.builder, self.rows, &self.error, batch, seen) {
+            self.error = self.write_out().err();
         }
     }
+}
+
+/// The sink of records written out a batch at a time (`QueryFrame`, ingest's `Spill`): takes
+/// `batch` into `builder` and says whether it now holds `rows` records, to be written out. A
+/// sink cannot fail, so the first error writing is kept (`error`) and returned at the end; after
+/// it nothing more is taken.
+pub fn take_batch(
+    builder: &mut FrameBuilder,
+    rows: usize,
+    error: &Option<anyhow::Error>,
+    batch: &Batch,
+    seen: &[Seen],
+) -> bool {
+    if error.is_some() {
+        return false;
+    }
+    builder.take(batch, seen);
+    builder.len() >= rows
 }
 
 #[cfg(test)]

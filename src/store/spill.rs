@@ -57,14 +57,8 @@ impl Spill {
 
 impl Sink for Spill {
     fn take(&mut self, batch: &Batch, seen: &[Seen]) {
-        if self.error.is_some() {
-            return;
-        }
-        self.builder.take(batch, seen);
-        if self.builder.len() >= self.rows {
-            if let Err(e) = self.write_out() {
-                self.error = Some(e);
-            }
+        if crate::scratch::take_batch(&mut self.builder, self.rows, &self.error, batch, seen) {
+            self.error = self.write_out().err();
         }
     }
 }

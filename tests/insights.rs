@@ -209,6 +209,25 @@ fn a_result_page_that_repeats_is_an_error_not_a_loop() {
 }
 
 #[test]
+fn pages_past_a_full_result_are_not_read() {
+    // Every page holds a row and hands out a new token, for ever: once the rows reach the limit
+    // the result is full and no further page is asked for.
+    let server = Replay::start(|r| match op(r) {
+        "StartQuery" => ok(json!({"queryId": "q-1"})),
+        _ => {
+            let n = body(r)["nextToken"].as_str().map_or(0, |t| t.trim_start_matches("page-").parse::<u64>().unwrap());
+            ok(
+                json!({"status": "Complete", "results": [row(&[("n", &n.to_string())])], "nextToken": format!("page-{}", n + 1)}),
+            )
+        }
+    });
+    let got = run_one(&server, &settings(3, Duration::from_secs(30)), Span { start: MONDAY, end: MONDAY + 60 });
+    assert_eq!(got.unwrap(), Outcome::Full);
+    let reads = server.requests().iter().filter(|r| op(r) == "GetQueryResults").count();
+    assert_eq!(reads, 3, "the first page and two more, then the limit of 3 rows is reached");
+}
+
+#[test]
 fn access_denied_names_the_permission_and_the_log_group() {
     let server = Replay::start(|_| error("AccessDeniedException", "User is not authorized to perform logs:StartQuery"));
     let got = run_one(&server, &settings(100, Duration::from_secs(30)), Span { start: MONDAY, end: MONDAY + 60 });

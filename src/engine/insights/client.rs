@@ -35,9 +35,6 @@ pub struct Settings {
     pub timeout: Duration,
 }
 
-/// The most log groups one StartQuery takes (`logGroupIdentifiers`: up to 50).
-pub const MAX_LOG_GROUPS: usize = 50;
-
 /// How many times a StartQuery refused for `LimitExceededException` is tried again: with the
 /// pauses of `aws::backoff` (at most 6.4 s) about four minutes of waiting for the account's other
 /// queries to end.
@@ -79,10 +76,6 @@ impl Running {
     pub fn ids(&self) -> Vec<String> {
         self.0.lock().expect("running lock").iter().cloned().collect()
     }
-}
-
-pub async fn client(settings: &AwsSettings) -> Client {
-    Client::new(&aws::load_config(settings, None).await)
 }
 
 /// Pause before poll number `n` (0-based) of one query: 100 ms doubling, at most 5 s.
@@ -198,7 +191,8 @@ async fn wait(client: &Client, s: &Settings, id: &str, span: Span) -> Result<Out
         take(&mut rows, out.results());
         let mut pages = Pages::at_most(aws::MAX_PAGES);
         let mut token = pages.next(out.next_token().map(str::to_string), "GetQueryResults")?;
-        while let Some(t) = token {
+        // A full result is split whatever its other pages hold: they are not read (nor held).
+        while let (Some(t), false) = (token, rows.rows.len() >= s.limit) {
             let page = aws::with_retries(4, || client.get_query_results().query_id(id).next_token(&t).send())
                 .await
                 .map_err(|e| InsightsError::Call(aws::describe(&e, &action)))?;

@@ -102,7 +102,8 @@ pub struct AthenaArgs {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Athena")]
 pub struct EngineArgs {
-    /// local: read the logs here; athena: Amazon Athena aggregates them where they are
+    /// local: read the logs here; athena: Amazon Athena aggregates them where they are;
+    /// insights: CloudWatch Logs Insights aggregates cloudwatch:LOG_GROUP sources where they are
     #[arg(long, value_enum, default_value_t = Engine::Local)]
     pub engine: Engine,
     /// With --engine athena: the table `mila athena setup` declared (default: mila.invocation_logs
@@ -117,18 +118,42 @@ pub struct EngineArgs {
     /// table has `timestamp`); `none` for an unpartitioned table, which Athena reads whole
     #[arg(long, value_name = "COLUMN", default_value = "timestamp")]
     pub cloudtrail_partition: String,
-    /// With --engine athena: print the statements it would run, in the order it would start
-    /// them, each followed by a line holding only `;`, and run nothing
+    /// With --engine athena or insights: print the statements (queries, with their window and
+    /// log groups) it would run, in the order it would start them, each followed by a line
+    /// holding only `;`, and run nothing
     #[arg(long)]
     pub dry_run: bool,
     #[command(flatten)]
     pub athena: AthenaArgs,
+    #[command(flatten)]
+    pub insights: InsightsArgs,
+}
+
+/// How Logs Insights queries run.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Logs Insights")]
+pub struct InsightsArgs {
+    /// Logs Insights queries running at once (the account runs at most 100, the console's and
+    /// dashboards' included)
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub insights_concurrency: usize,
+    /// Seconds one Logs Insights query may run before mila stops it (StopQuery) and splits its
+    /// window (the service's own limit is 60 minutes)
+    #[arg(long, value_name = "SECS", default_value_t = 900.0)]
+    pub insights_timeout: f64,
+    /// Rows a Logs Insights result may hold before its window is split in two (at most 10000)
+    #[arg(long, value_name = "ROWS", default_value_t = 10_000)]
+    pub insights_limit: usize,
+    /// Most Logs Insights queries one question may run, splits included
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub insights_max_queries: usize,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum Engine {
     Local,
     Athena,
+    Insights,
 }
 
 #[derive(Debug, Subcommand)]

@@ -72,6 +72,11 @@ pub mod col {
         RECORDED_BY,
     ];
 
+    /// What prices a row of usage, callers or metadata besides its tokens, in this order wherever
+    /// they travel together.
+    pub const PRICED: [&str; 7] =
+        [MODEL_ID, MODEL, MODEL_ID_KIND, SOURCE_REGION, ERROR_CODE, SERVICE_TIER, RECORDED_BY];
+
     /// The token counts, in this order wherever they travel together.
     pub const TOKENS: [&str; 5] =
         [INPUT_TOKENS, OUTPUT_TOKENS, CACHE_READ_TOKENS, CACHE_WRITE_TOKENS, CACHE_WRITE_1H_TOKENS];

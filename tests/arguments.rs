@@ -10,7 +10,8 @@ fn absurd_arguments_are_exit_2_with_a_message() {
     let out = dir.path().join("corpus");
     let out = out.to_str().unwrap();
     let sample_logs = concat!(env!("CARGO_MANIFEST_DIR"), "/sample-logs");
-    let cases: [(&[&str], &str); 17] = [
+    let sql = concat!(env!("CARGO_MANIFEST_DIR"), "/queries/error_codes_by_model.sql");
+    let cases: [(&[&str], &str); 27] = [
         (&["report", sample_logs, "--since", "99999999999d"], "`99999999999d` reaches back before the earliest time"),
         // Past the range of a duration at all: not a relative time.
         (
@@ -42,6 +43,40 @@ fn absurd_arguments_are_exit_2_with_a_message() {
         (&["ingest", sample_logs, "--store", out, "--lookback", "4294967295"], "--lookback must be at most 8784 hours"),
         (&["sample", "--out", out, "--seed", "18446744073709551616"], "invalid value"),
         (&["report", sample_logs, "--week", "999999-W01"], "--week: `999999-W01` is not an ISO week"),
+        (&["report", "--engine", "insights", sample_logs], "--engine insights reads cloudwatch:LOG_GROUP sources only"),
+        (
+            &["report", "--engine", "insights", "cloudwatch:g", "--insights-limit", "10001"],
+            "--insights-limit must be 1 to 10000, not 10001",
+        ),
+        (&["report", "--engine", "insights", "cloudwatch:g", "--insights-limit", "0"], "--insights-limit must be 1 to"),
+        (
+            &["report", "--engine", "insights", "cloudwatch:g", "--insights-concurrency", "101"],
+            "--insights-concurrency must be 1 to 100 (the account's limit), not 101",
+        ),
+        (
+            &["report", "--engine", "insights", "cloudwatch:g", "--insights-timeout", "0"],
+            "--insights-timeout must be a number of seconds above 0",
+        ),
+        (
+            &[
+                "report",
+                "--engine",
+                "insights",
+                "cloudwatch:arn:aws:logs:eu-west-1:123456789012:log-group:a",
+                "cloudwatch:arn:aws:logs:us-east-1:123456789012:log-group:b",
+            ],
+            "one query reads log groups of one region; eu-west-1 and us-east-1 were given",
+        ),
+        (&["report", "--engine", "insights", "cloudwatch:g"], "--engine insights queries a time range: give --since"),
+        (
+            &["report", "--engine", "insights", "cloudwatch:g", "--since", "2026-11-09", "--by-metadata", "a b"],
+            "--by-metadata `a b`: with --engine insights a key is letters, digits",
+        ),
+        (&["query", sql, "--engine", "insights", "cloudwatch:g", "--since", "2026-11-09"], "`query` runs SQL"),
+        (
+            &["report", "--engine", "insights", "cloudwatch:g", "--athena-table", "a.b"],
+            "--athena-table and --cloudtrail-table are for --engine athena",
+        ),
     ];
     for (args, want) in cases {
         let r = mila(args);

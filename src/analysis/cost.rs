@@ -409,16 +409,7 @@ mod tests {
                 });
             }
         }
-        let names = [
-            col::IDENTITY_ARN,
-            col::MODEL_ID,
-            col::MODEL,
-            col::MODEL_ID_KIND,
-            col::SOURCE_REGION,
-            col::ERROR_CODE,
-            col::SERVICE_TIER,
-            col::RECORDED_BY,
-        ];
+        let names: Vec<&str> = std::iter::once(col::IDENTITY_ARN).chain(col::PRICED).collect();
         let mut columns: Vec<Column> = names.iter().zip(cols).map(|(n, v)| Column::new((*n).into(), v)).collect();
         let int_names = [
             REQUESTS,

@@ -68,14 +68,20 @@ fn answers(
     let spent = match outcome {
         Outcome::DryRun(statements) => {
             tell::stdout(crate::engine::athena::script(&statements).as_bytes())?;
+            if let Some(groups) = engine.log_groups() {
+                tell::line(&crate::engine::insights::before(statements.len(), groups));
+            }
             return Ok(None);
         }
         Outcome::Ran(spent) => spent,
     };
     if let Some(spent) = &spent {
-        tell::line(&crate::engine::athena::bill(spent));
+        tell::line(&match (spent.by, engine.log_groups()) {
+            (crate::engine::Biller::Insights, Some(groups)) => crate::engine::insights::bill(spent, groups),
+            _ => crate::engine::athena::bill(spent),
+        });
     }
-    Ok(Some(EngineOut::of(spent.as_ref())))
+    Ok(Some(EngineOut::of(spent.as_ref(), engine.log_groups())))
 }
 
 /// The one answer of a command that asks one question; None with `--dry-run`.

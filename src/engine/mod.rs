@@ -29,6 +29,8 @@ pub enum Engine {
     Local(LocalSources),
     /// By Athena, over a table; the scope gives the window and the profiles.
     Athena(Box<athena::Athena>),
+    /// By CloudWatch Logs Insights, over log groups.
+    Insights(Box<insights::Insights>),
 }
 
 /// What a command asks of an engine.
@@ -71,24 +73,39 @@ pub struct Answer {
     pub stats: LoadStats,
 }
 
-/// What running statements cost: Athena's queries, the bytes they scanned and were billed,
-/// and the dollars. The local engine spends nothing billed.
+/// Which service billed the statements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Biller {
+    #[default]
+    Athena,
+    Insights,
+}
+
+/// What running statements cost: the queries, the bytes they scanned and were billed, and the
+/// dollars; for Logs Insights also the windows whose results were kept and how many were split.
+/// The local engine spends nothing billed.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Spent {
+    pub by: Biller,
     pub queries: u64,
     pub scanned_bytes: u64,
     pub billed_bytes: u64,
     pub usd: f64,
+    pub windows: u64,
+    pub splits: u64,
 }
 
 impl Spent {
     /// Two runs as one: everything adds up.
     pub fn plus(self, b: Spent) -> Spent {
         Spent {
+            by: self.by,
             queries: self.queries + b.queries,
             scanned_bytes: self.scanned_bytes + b.scanned_bytes,
             billed_bytes: self.billed_bytes + b.billed_bytes,
             usd: self.usd + b.usd,
+            windows: self.windows + b.windows,
+            splits: self.splits + b.splits,
         }
     }
 }
@@ -129,6 +146,30 @@ impl Engine {
                 }
                 Ok(Outcome::Ran(Some(cost)))
             }
+            Engine::Insights(i) if i.dry_run => {
+                let mut out = Vec::new();
+                for ask in asks {
+                    out.extend(insights::statements(i, scope, ask)?);
+                }
+                Ok(Outcome::DryRun(out))
+            }
+            Engine::Insights(i) => {
+                let mut cost = Spent { by: Biller::Insights, ..Spent::default() };
+                for (n, ask) in asks.iter().enumerate() {
+                    let (answer, spent) = insights::answer(i, scope, ask)?;
+                    cost = cost.plus(spent);
+                    take(n, answer)?;
+                }
+                Ok(Outcome::Ran(Some(cost)))
+            }
+        }
+    }
+
+    /// The log groups Logs Insights reads, for the report and the bill.
+    pub fn log_groups(&self) -> Option<&[String]> {
+        match self {
+            Engine::Insights(i) => Some(&i.run.log_groups),
+            _ => None,
         }
     }
 }

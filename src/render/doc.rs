@@ -12,7 +12,7 @@ mod tables;
 use super::table::{Cell, Column, Table};
 
 use super::{pct, usd};
-use crate::summary::{views, Attributed, Change, Comparison, CoverageStatus, Summary};
+use crate::summary::{views, Attributed, Change, Comparison, CoverageStatus, EngineName, Summary};
 use crate::tables::Percentiles;
 pub use tables::terminal_tables;
 
@@ -208,10 +208,13 @@ fn comparison(d: &mut Doc, c: &Comparison) {
 
 /// The report as a document: what report.md and report.html both show.
 /// How the percentiles were computed, as summary.json's `latency.percentiles` says.
-fn percentiles_note(how: Percentiles) -> &'static str {
-    match how {
-        Percentiles::Exact => "Percentiles are nearest-rank.",
-        Percentiles::Approximate => "Percentiles are approximate (approx_percentile: a rank error of about 1%).",
+fn percentiles_note(how: Percentiles, engine: EngineName) -> &'static str {
+    match (how, engine) {
+        (Percentiles::Exact, _) => "Percentiles are nearest-rank.",
+        (Percentiles::Approximate, EngineName::Insights) => {
+            "Percentiles are approximate (Logs Insights' pct(); where several groups or split windows make one row, read off the mixture of their curves)."
+        }
+        (Percentiles::Approximate, _) => "Percentiles are approximate (approx_percentile: a rank error of about 1%).",
     }
 }
 
@@ -219,6 +222,17 @@ fn percentiles_note(how: Percentiles) -> &'static str {
 fn engine_line(s: &Summary) -> Option<String> {
     let e = &s.engine;
     let queries = e.queries?;
+    if let Some(groups) = &e.log_groups {
+        return Some(format!(
+            "Computed by: Logs Insights over {} ({} queries over {} windows, {} split; {} bytes scanned, {} USD)",
+            groups.join(", "),
+            queries,
+            e.windows.unwrap_or(0),
+            e.windows_split.unwrap_or(0),
+            e.data_scanned_bytes.unwrap_or(0),
+            e.cost_usd.map_or_else(String::new, |c| format!("{c:.4}"))
+        ));
+    }
     Some(format!(
         "Computed by: {} ({} queries, {} bytes scanned, {} bytes billed, {} USD)",
         e.name,
@@ -244,7 +258,7 @@ pub fn report(s: &Summary, charts: &[Drawing]) -> Doc {
         coverage(&mut d, c, charts);
     }
     match &s.latency {
-        Some(l) => latency(&mut d, l, charts),
+        Some(l) => latency(&mut d, l, s.engine.name, charts),
         None => not_available(&mut d, "Latency by inference region", "latency"),
     }
     per_day(&mut d, s);
@@ -388,9 +402,9 @@ fn not_available(d: &mut Doc, heading: &str, what: &str) {
     ));
 }
 
-fn latency(d: &mut Doc, l: &crate::summary::Latency, charts: &[Drawing]) {
+fn latency(d: &mut Doc, l: &crate::summary::Latency, engine: EngineName, charts: &[Drawing]) {
     d.heading("Latency by inference region");
-    d.para(format!("Successful calls with a known inference region: {}; latency known for {} ({}). InvokeModel logs no latency. {}", l.calls, l.known, pct(if l.calls == 0 { 0.0 } else { l.known as f64 / l.calls as f64 }), percentiles_note(l.percentiles)));
+    d.para(format!("Successful calls with a known inference region: {}; latency known for {} ({}). InvokeModel logs no latency. {}", l.calls, l.known, pct(if l.calls == 0 { 0.0 } else { l.known as f64 / l.calls as f64 }), percentiles_note(l.percentiles, engine)));
     d.blocks.push(Block::Table(tables::latency(&l.by_inference_region)));
 
     figure(d, charts, Id::LatencyByRegion);
@@ -398,7 +412,7 @@ fn latency(d: &mut Doc, l: &crate::summary::Latency, charts: &[Drawing]) {
     d.heading("Latency cost of rerouting");
     d.para(format!(
         "Local and rerouted successful calls of the same source region and model, where both have a known latency. {}",
-        percentiles_note(l.percentiles)
+        percentiles_note(l.percentiles, engine)
     ));
     let figures =
         ["Local calls", "Local p50 ms", "Local p90 ms", "Rerouted calls", "Rerouted p50 ms", "Rerouted p90 ms"];

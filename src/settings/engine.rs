@@ -4,7 +4,7 @@ use anyhow::{bail, Result};
 
 use super::parse::seconds;
 use super::LocalSources;
-use crate::cli::{AthenaArgs, EngineArgs};
+use crate::cli::{AthenaArgs, EngineArgs, InsightsArgs};
 use crate::engine::athena::{self, sql::TableRef, Athena};
 use crate::engine::Engine;
 use crate::source::aws::AwsSettings;
@@ -42,9 +42,17 @@ pub(super) fn engine(e: &EngineArgs, sources: LocalSources) -> Result<Engine> {
     use crate::store::StoreAt;
     if e.engine == Cli::Local {
         if e.athena_table.is_some() || e.dry_run || e.cloudtrail_table.is_some() {
-            bail!("--athena-table, --cloudtrail-table and --dry-run are for --engine athena");
+            bail!(
+                "--athena-table, --cloudtrail-table and --dry-run are for --engine athena (and --dry-run for insights)"
+            );
         }
         return Ok(Engine::Local(sources));
+    }
+    if e.engine == Cli::Insights {
+        if e.athena_table.is_some() || e.cloudtrail_table.is_some() {
+            bail!("--athena-table and --cloudtrail-table are for --engine athena");
+        }
+        return insights(&e.insights, e.dry_run, sources);
     }
     let trail = match &e.cloudtrail_table {
         None => None,
@@ -82,5 +90,56 @@ pub(super) fn engine(e: &EngineArgs, sources: LocalSources) -> Result<Engine> {
         store: sources.store.clone(),
         dry_run: e.dry_run,
         trail,
+    })))
+}
+
+/// `--engine insights`: the cloudwatch: sources' log groups, all of one region.
+fn insights(a: &InsightsArgs, dry_run: bool, sources: LocalSources) -> Result<Engine> {
+    use crate::engine::insights::{client, split, Insights};
+    let mut groups = Vec::new();
+    let mut region: Option<String> = None;
+    for s in &sources.sources {
+        let SourceSpec::CloudWatch(g) = s else {
+            bail!("--engine insights reads cloudwatch:LOG_GROUP sources only (for files and S3 use --engine local or athena)");
+        };
+        if let Some(r) = &g.region {
+            match &region {
+                Some(first) if first != r => {
+                    bail!("--engine insights: one query reads log groups of one region; {first} and {r} were given")
+                }
+                _ => region = Some(r.clone()),
+            }
+        }
+        let id = g.identifier();
+        if !groups.contains(&id) {
+            groups.push(id);
+        }
+    }
+    if sources.store.is_some() || groups.is_empty() {
+        bail!("--engine insights reads one or more cloudwatch:LOG_GROUP sources, and no store");
+    }
+    // StartQuery's logGroupIdentifiers: at most 50.
+    if groups.len() > 50 {
+        bail!("--engine insights: {} log groups; one Logs Insights query reads at most 50", groups.len());
+    }
+    if !(1..=split::MAX_ROWS).contains(&a.insights_limit) {
+        bail!("--insights-limit must be 1 to {}, not {}", split::MAX_ROWS, a.insights_limit);
+    }
+    if !(1..=100).contains(&a.insights_concurrency) {
+        bail!("--insights-concurrency must be 1 to 100 (the account's limit), not {}", a.insights_concurrency);
+    }
+    if !(1..=1_000_000).contains(&a.insights_max_queries) {
+        bail!("--insights-max-queries must be 1 to 1000000, not {}", a.insights_max_queries);
+    }
+    Ok(Engine::Insights(Box::new(Insights {
+        run: client::Settings {
+            aws: sources.aws.clone(),
+            log_groups: groups,
+            limit: a.insights_limit,
+            timeout: seconds("--insights-timeout", a.insights_timeout)?,
+        },
+        bounds: split::Bounds { concurrency: a.insights_concurrency, max_queries: a.insights_max_queries },
+        dry_run,
+        region,
     })))
 }

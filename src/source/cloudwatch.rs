@@ -17,6 +17,16 @@ use super::{FetchReport, Unit};
 pub struct LogGroup {
     pub name: String,
     pub region: Option<String>,
+    /// As given, without a trailing `:*`, when given by ARN.
+    pub arn: Option<String>,
+}
+
+impl LogGroup {
+    /// How Logs Insights' StartQuery names it: the name, or for one given by ARN the ARN
+    /// without its `:*` (`logGroupIdentifiers`, which reach other accounts).
+    pub fn identifier(&self) -> String {
+        self.arn.clone().unwrap_or_else(|| self.name.clone())
+    }
 }
 
 impl LogGroup {
@@ -31,7 +41,8 @@ impl LogGroup {
                 parts.get(4).and_then(|r| r.strip_prefix("log-group:")).map(|n| n.strip_suffix(":*").unwrap_or(n));
             return match (ok, name) {
                 (true, Some(name)) if !name.is_empty() => {
-                    Ok(LogGroup { name: name.into(), region: Some(parts[2].into()) })
+                    let arn = format!("arn:{}", arn.strip_suffix(":*").unwrap_or(arn));
+                    Ok(LogGroup { name: name.into(), region: Some(parts[2].into()), arn: Some(arn) })
                 }
                 _ => Err(bad("not a log-group ARN (arn:aws:logs:REGION:ACCOUNT:log-group:NAME)")),
             };
@@ -39,7 +50,7 @@ impl LogGroup {
         if rest.is_empty() {
             return Err(bad("no log group name (expected cloudwatch:LOG_GROUP)"));
         }
-        Ok(LogGroup { name: rest.into(), region: None })
+        Ok(LogGroup { name: rest.into(), region: None, arn: None })
     }
 }
 
@@ -169,9 +180,18 @@ mod tests {
         for (text, want) in cases {
             let got = LogGroup::parse(text).map_err(|e| e.to_string());
             match want {
-                Ok((n, r)) => assert_eq!(got, Ok(LogGroup { name: n.into(), region: r.map(Into::into) }), "{text}"),
+                Ok((n, r)) => {
+                    let got = got.map(|g| (g.name, g.region));
+                    assert_eq!(got, Ok((n.to_string(), r.map(Into::into))), "{text}")
+                }
                 Err(e) => assert_eq!(got, Err(e.to_string()), "{text}"),
             }
         }
+        let id = |t: &str| LogGroup::parse(t).unwrap().identifier();
+        assert_eq!(id("cloudwatch:/aws/bedrock/logs"), "/aws/bedrock/logs");
+        assert_eq!(
+            id("cloudwatch:arn:aws:logs:eu-west-1:123456789012:log-group:/aws/bedrock:*"),
+            "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/bedrock"
+        );
     }
 }

@@ -44,11 +44,20 @@ pub struct Summary {
     pub engine: EngineOut,
 }
 
-/// Which engine computed the figures and, for Athena, what it scanned and cost.
+/// Which engine computed the figures and, for Athena and Logs Insights, what it scanned and cost.
 #[derive(Debug, Serialize, PartialEq, Clone)]
 pub struct EngineOut {
     pub name: EngineName,
-    /// Statements run (Athena).
+    /// Logs Insights: the log groups queried.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_groups: Option<Vec<String>>,
+    /// Logs Insights: the windows whose results were kept, and the windows split in two
+    /// because a result reached the row limit, timed out or was cancelled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub windows: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub windows_split: Option<u64>,
+    /// Statements run (Athena), or queries (Logs Insights, split windows' included).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub queries: Option<u64>,
     /// Bytes the statements scanned (`DataScannedInBytes`, summed).
@@ -62,12 +71,13 @@ pub struct EngineOut {
     pub cost_usd: Option<f64>,
 }
 
-/// Which engine computed the figures (`engine.name`: `local` or `athena`).
+/// Which engine computed the figures (`engine.name`: `local`, `athena` or `insights`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum EngineName {
     Local,
     Athena,
+    Insights,
 }
 
 impl std::fmt::Display for EngineName {
@@ -75,6 +85,7 @@ impl std::fmt::Display for EngineName {
         f.write_str(match self {
             EngineName::Local => "local",
             EngineName::Athena => "athena",
+            EngineName::Insights => "insights",
         })
     }
 }
@@ -83,6 +94,9 @@ impl EngineOut {
     pub fn local() -> EngineOut {
         EngineOut {
             name: EngineName::Local,
+            log_groups: None,
+            windows: None,
+            windows_split: None,
             queries: None,
             data_scanned_bytes: None,
             billed_bytes: None,
@@ -91,11 +105,17 @@ impl EngineOut {
     }
 
     /// What the engine spent: None for the local engine.
-    pub fn of(spent: Option<&crate::engine::Spent>) -> EngineOut {
+    pub fn of(spent: Option<&crate::engine::Spent>, log_groups: Option<&[String]>) -> EngineOut {
         match spent {
             None => EngineOut::local(),
             Some(s) => EngineOut {
-                name: EngineName::Athena,
+                name: match s.by {
+                    crate::engine::Biller::Athena => EngineName::Athena,
+                    crate::engine::Biller::Insights => EngineName::Insights,
+                },
+                log_groups: log_groups.map(<[String]>::to_vec),
+                windows: (s.by == crate::engine::Biller::Insights).then_some(s.windows),
+                windows_split: (s.by == crate::engine::Biller::Insights).then_some(s.splits),
                 queries: Some(s.queries),
                 data_scanned_bytes: Some(s.scanned_bytes),
                 billed_bytes: Some(s.billed_bytes),

@@ -75,6 +75,7 @@ fn spent(ran: &Ran) -> Spent {
         scanned_bytes: ran.scanned_bytes,
         billed_bytes: ran.billed_bytes,
         usd: client::cost_usd(ran.billed_bytes),
+        ..Spent::default()
     }
 }
 

@@ -238,15 +238,10 @@ const USAGE_KEYS: [(&str, Kind); 10] = [
     (col::RECORDED_BY, Text),
 ];
 
-const PRICED_KEYS: [(&str, Kind); 7] = [
-    (col::MODEL_ID, Text),
-    (col::MODEL, Text),
-    (col::MODEL_ID_KIND, Text),
-    (col::SOURCE_REGION, Text),
-    (col::ERROR_CODE, Text),
-    (col::SERVICE_TIER, Text),
-    (col::RECORDED_BY, Text),
-];
+/// `col::PRICED`, every one text.
+fn priced_keys() -> [(&'static str, Kind); 7] {
+    col::PRICED.map(|c| (c, Text))
+}
 
 /// What the tables are made from besides the results.
 pub struct Context<'a> {
@@ -264,7 +259,7 @@ pub fn report(results: &[ResultTable], cx: &Context) -> Result<Tables, ResultErr
     same_models(usage_rows, cx.rules.profiles)?;
     let usage = frame(usage_rows, &with_sums(&USAGE_KEYS))?;
     let mut caller_keys = vec![(col::IDENTITY_ARN, Text)];
-    caller_keys.extend(PRICED_KEYS);
+    caller_keys.extend(priced_keys());
     let callers = frame(find(results, sql::CALLERS)?, &with_sums(&caller_keys))?;
     let metadata = metadata(results, cx.metadata_keys)?;
     let capacity = capacity(find(results, sql::MINUTES)?, cx.rules)?;
@@ -311,7 +306,7 @@ pub fn report(results: &[ResultTable], cx: &Context) -> Result<Tables, ResultErr
 /// keeps (only the keys asked for, which is all attribution reads).
 fn metadata(results: &[ResultTable], keys: &[String]) -> Result<DataFrame, ResultError> {
     let mut priced: Vec<(&str, Kind)> = vec![(col::REQUEST_METADATA, Text)];
-    priced.extend(PRICED_KEYS);
+    priced.extend(priced_keys());
     if keys.is_empty() {
         let empty = ResultTable {
             name: sql::METADATA,

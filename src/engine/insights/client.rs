@@ -62,9 +62,10 @@ pub enum InsightsError {
     Pages(#[from] aws::PagesError),
 }
 
-/// The ids of the queries running now.
+/// The ids of the queries running now, and the bytes scanned by queries whose rows were not
+/// kept (a full result, split instead): billed all the same.
 #[derive(Debug, Clone, Default)]
-pub struct Running(Arc<Mutex<BTreeSet<String>>>);
+pub struct Running(Arc<Mutex<BTreeSet<String>>>, Arc<std::sync::atomic::AtomicU64>);
 
 impl Running {
     fn add(&self, id: &str) {
@@ -75,6 +76,13 @@ impl Running {
     }
     pub fn ids(&self) -> Vec<String> {
         self.0.lock().expect("running lock").iter().cloned().collect()
+    }
+    fn discarded(&self, bytes: u64) {
+        self.1.fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
+    }
+    /// Bytes scanned by the queries whose results were split instead of kept.
+    pub fn discarded_bytes(&self) -> u64 {
+        self.1.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 
@@ -104,7 +112,7 @@ pub async fn query(
 ) -> Result<Outcome<Rows>, InsightsError> {
     let id = start(client, s, query, span).await?;
     running.add(&id);
-    let outcome = wait(client, s, &id, span).await;
+    let outcome = wait(client, s, &id, span, running).await;
     match &outcome {
         // A failed query has ended; one whose state is unknown (a call failed) is left in
         // `running`: whoever ends the question stops it with the rest.
@@ -156,7 +164,13 @@ async fn start(client: &Client, s: &Settings, query: &str, span: Span) -> Result
 }
 
 /// Polls until the query ends, then reads every page of its results.
-async fn wait(client: &Client, s: &Settings, id: &str, span: Span) -> Result<Outcome<Rows>, InsightsError> {
+async fn wait(
+    client: &Client,
+    s: &Settings,
+    id: &str,
+    span: Span,
+    running: &Running,
+) -> Result<Outcome<Rows>, InsightsError> {
     let resource = format!("Logs Insights query {id}");
     let action = Action { permission: "logs:GetQueryResults", resource: &resource };
     let deadline = Instant::now() + s.timeout;
@@ -199,7 +213,11 @@ async fn wait(client: &Client, s: &Settings, id: &str, span: Span) -> Result<Out
             take(&mut rows, page.results());
             token = pages.next(page.next_token().map(str::to_string), "GetQueryResults")?;
         }
-        return Ok(if rows.rows.len() >= s.limit { Outcome::Full } else { Outcome::Rows(rows) });
+        if rows.rows.len() >= s.limit {
+            running.discarded(rows.bytes_scanned);
+            return Ok(Outcome::Full);
+        }
+        return Ok(Outcome::Rows(rows));
     }
 }
 

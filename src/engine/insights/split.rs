@@ -82,7 +82,7 @@ impl<R> Outcome<R> {
 }
 
 /// How far splitting may go.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Bounds {
     /// Queries running at once.
     pub concurrency: usize,
@@ -120,9 +120,21 @@ where
     F: Fn(Span) -> Fut,
     Fut: Future<Output = Result<Outcome<R>, E>> + Send + 'static,
 {
+    split_all(vec![window], bounds, run).await
+}
+
+/// `split` from several windows at once (a question planned in parts that should each fit),
+/// oldest first.
+pub async fn split_all<R, E, F, Fut>(windows: Vec<Span>, bounds: Bounds, run: F) -> Result<Split<R>, SplitError<E>>
+where
+    R: Send + 'static,
+    E: Send + 'static,
+    F: Fn(Span) -> Fut,
+    Fut: Future<Output = Result<Outcome<R>, E>> + Send + 'static,
+{
     // A stack: the halves of a split run next, so a window that cannot fit reaches the floor
     // after a few queries rather than after every window of its level.
-    let mut pending = vec![window];
+    let mut pending: Vec<Span> = windows.into_iter().rev().collect();
     let mut running = JoinSet::new();
     let (mut parts, mut queries, mut splits) = (Vec::new(), 0usize, 0usize);
     loop {

@@ -1,4 +1,4 @@
-//! The Logs Insights engine's query runner (issue 25, being built) on the real wire protocol:
+//! The Logs Insights engine (`--engine insights`) on the real wire protocol. Its query runner:
 //! moto for what it serves (StartQuery and GetQueryResults of `fields`/`sort`/`limit` queries over
 //! real events), and a loopback server answering in the API's shape for what it does not
 //! (statuses other than Complete, statistics, result pages, StopQuery, the account's limit on
@@ -7,7 +7,10 @@
 //! `queryId`), GetQueryResults (`queryId`, `nextToken` -> `results` of `{field, value}`,
 //! `statistics` {`recordsMatched`, `recordsScanned`, `bytesScanned`}, `status` of Scheduled |
 //! Running | Complete | Failed | Cancelled | Timeout | Unknown, `nextToken`), StopQuery
-//! (`queryId` -> `success`); errors name their type in `__type` (awsJson1_1).
+//! (`queryId` -> `success`); errors name their type in `__type` (awsJson1_1). The engine: reports
+//! and checks against the local engine's over the same events, with a loopback Logs Insights that
+//! runs mila's queries through `common/insights_eval.rs` (the QL reference's commands, functions and
+//! field discovery), at a row limit that splits every query again and again.
 
 mod common;
 use std::collections::BTreeMap;

@@ -816,8 +816,10 @@ fn splitting_without_end_stops_at_ten_thousand_queries_with_a_clear_error() {
         "{}",
         run.stderr
     );
+    // Never more than the bound; the last (up to 100, the concurrency) may not have been sent when
+    // the question stopped.
     let starts = server.requests().iter().filter(|r| op(r) == "StartQuery").count();
-    assert_eq!(starts, 10_000);
+    assert!((9_900..=10_000).contains(&starts), "{starts}");
 }
 
 #[test]

@@ -33,6 +33,13 @@ impl LogGroup {
     pub fn parse(text: &str) -> Result<LogGroup, super::NotASource> {
         let bad = |expected| super::NotASource::new(text, expected);
         let rest = text.strip_prefix("cloudwatch:").ok_or_else(|| bad("not a cloudwatch: source"))?;
+        // CreateLogGroup's `logGroupName`: 1-512 of `[\.\-_/#A-Za-z0-9]`; an ARN adds `:` and `*`.
+        // Nothing else can name a log group, and the name travels into requests, errors and
+        // `--dry-run`'s script.
+        let name_char = |b: u8| b.is_ascii_alphanumeric() || b".-_/#".contains(&b);
+        if rest.len() > 600 || !rest.bytes().all(|b| name_char(b) || b == b':' || b == b'*') {
+            return Err(bad("not a log group name (1-512 of letters, digits and . - _ / #) or log-group ARN"));
+        }
         if let Some(arn) = rest.strip_prefix("arn:") {
             // arn:PARTITION:logs:REGION:ACCOUNT:log-group:NAME[:*]
             let parts: Vec<&str> = arn.splitn(5, ':').collect();
@@ -40,7 +47,7 @@ impl LogGroup {
             let name =
                 parts.get(4).and_then(|r| r.strip_prefix("log-group:")).map(|n| n.strip_suffix(":*").unwrap_or(n));
             return match (ok, name) {
-                (true, Some(name)) if !name.is_empty() => {
+                (true, Some(name)) if !name.is_empty() && name.len() <= 512 && name.bytes().all(name_char) => {
                     let arn = format!("arn:{}", arn.strip_suffix(":*").unwrap_or(arn));
                     Ok(LogGroup { name: name.into(), region: Some(parts[2].into()), arn: Some(arn) })
                 }
@@ -49,6 +56,9 @@ impl LogGroup {
         }
         if rest.is_empty() {
             return Err(bad("no log group name (expected cloudwatch:LOG_GROUP)"));
+        }
+        if rest.len() > 512 || !rest.bytes().all(name_char) {
+            return Err(bad("not a log group name (1-512 of letters, digits and . - _ / #) or log-group ARN"));
         }
         Ok(LogGroup { name: rest.into(), region: None, arn: None })
     }
@@ -173,6 +183,14 @@ mod tests {
             ("cloudwatch:arn:aws:logs:us-east-1:123456789012:log-group:inv", Ok(("inv", Some("us-east-1")))),
             ("cloudwatch:", Err("cloudwatch:: no log group name (expected cloudwatch:LOG_GROUP)")),
             (
+                "cloudwatch:a b",
+                Err("cloudwatch:a b: not a log group name (1-512 of letters, digits and . - _ / #) or log-group ARN"),
+            ),
+            (
+                "cloudwatch:a:b",
+                Err("cloudwatch:a:b: not a log group name (1-512 of letters, digits and . - _ / #) or log-group ARN"),
+            ),
+            (
                 "cloudwatch:arn:aws:s3:::bucket",
                 Err("cloudwatch:arn:aws:s3:::bucket: not a log-group ARN (arn:aws:logs:REGION:ACCOUNT:log-group:NAME)"),
             ),
@@ -187,6 +205,11 @@ mod tests {
                 Err(e) => assert_eq!(got, Err(e.to_string()), "{text}"),
             }
         }
+        for hostile in ["cloudwatch:a\nb", "cloudwatch:a\u{1b}[31m", "cloudwatch:a\"b", "cloudwatch:é"] {
+            assert!(LogGroup::parse(hostile).is_err(), "{hostile:?}");
+        }
+        assert!(LogGroup::parse(&format!("cloudwatch:{}", "a".repeat(512))).is_ok());
+        assert!(LogGroup::parse(&format!("cloudwatch:{}", "a".repeat(513))).is_err());
         let id = |t: &str| LogGroup::parse(t).unwrap().identifier();
         assert_eq!(id("cloudwatch:/aws/bedrock/logs"), "/aws/bedrock/logs");
         assert_eq!(

@@ -43,17 +43,18 @@ pub fn cost_usd(bytes: u64) -> f64 {
     bytes as f64 / 1e9 * USD_PER_GB
 }
 
-/// The window of an ask in whole seconds: the start rounded down, the end up (the queries' own
-/// filter keeps the window to the millisecond).
+/// The window of an ask in whole seconds, as Logs Insights takes it: the start rounded down, the
+/// end up (a bound with milliseconds widens to its second), and from 1970 on (StartQuery takes no
+/// earlier time).
 fn span(ask: &Ask, scope: &Scope) -> Result<Span> {
     let Some(since) = ask.window.since else {
         bail!("--engine insights queries a time range: give --since (and --until, else it ends now)");
     };
     let until = ask.window.until.unwrap_or(scope.now_ms);
-    if until <= since {
-        bail!("--engine insights: the window is empty");
+    if until <= since.max(0) {
+        bail!("--engine insights: the window is empty (Logs Insights holds nothing before 1970)");
     }
-    Ok(Span { start: since.div_euclid(1000), end: (until + 999).div_euclid(1000) })
+    Ok(Span { start: since.max(0).div_euclid(1000), end: (until + 999).div_euclid(1000) })
 }
 
 fn first_queries(ask: &Ask) -> Result<Vec<ql::Query>> {
@@ -120,18 +121,20 @@ pub fn bill(spent: &Spent, log_groups: &[String]) -> String {
 }
 
 /// What running one ask's queries gave and cost.
-#[derive(Default)]
 struct Ran {
     by_name: BTreeMap<&'static str, Vec<results::Row>>,
     spent: Spent,
 }
 
 impl Ran {
+    fn new() -> Ran {
+        Ran { by_name: BTreeMap::new(), spent: Spent { by: super::Biller::Insights, ..Spent::default() } }
+    }
+
     fn take(&mut self, name: &'static str, got: Asked) {
         let Asked { split, discarded } = got;
         let scanned: u64 = split.parts.iter().map(|(_, r)| r.bytes_scanned).sum::<u64>() + discarded;
-        let before = Spent { by: super::Biller::Insights, ..self.spent };
-        self.spent = before.plus(Spent {
+        self.spent = self.spent.plus(Spent {
             queries: split.queries as u64,
             scanned_bytes: scanned,
             billed_bytes: scanned,
@@ -151,7 +154,7 @@ pub fn answer(ins: &Insights, scope: &Scope, ask: &Ask) -> Result<(Answer, Spent
     let queries = first_queries(ask)?;
     let runtime = aws::runtime().context("cannot start the async runtime")?;
     let client = runtime.block_on(async { Client::new(&aws::load_config(&ins.run.aws, ins.region.as_deref()).await) });
-    let mut ran = Ran::default();
+    let mut ran = Ran::new();
     for q in &queries {
         // The minutes are asked in windows the usage says fit: no full result is scanned for nothing.
         let windows = match q.name {
@@ -182,15 +185,11 @@ pub fn answer(ins: &Insights, scope: &Scope, ask: &Ask) -> Result<(Answer, Spent
     let mut result = first.tables()?;
     if let Question::Check { policy } = ask.question {
         let pairs = results::violating_pairs(&first, policy);
-        let mut listed = Vec::new();
         for chunk in pair_chunks(&pairs, span)? {
             let q = ql::violations(chunk);
-            let got = runtime.block_on(ask_one(&client, &ins.run, &q, vec![span], ins.bounds))?;
-            let mut one = Ran::default();
-            one.take(q.name, got);
-            ran.spent = ran.spent.plus(one.spent);
-            listed.extend(one.by_name.into_values().flatten());
+            ran.take(q.name, runtime.block_on(ask_one(&client, &ins.run, &q, vec![span], ins.bounds))?);
         }
+        let listed = ran.by_name.remove(ql::VIOLATIONS).unwrap_or_default();
         result.push(results::violations(&listed, &scope.profiles)?);
     }
     drop(runtime);
@@ -205,6 +204,7 @@ pub fn answer(ins: &Insights, scope: &Scope, ask: &Ask) -> Result<(Answer, Spent
     };
     Ok((Answer { figures: Figures::Tables(Box::new(tables)), stats }, ran.spent))
 }
+
 /// Why a question was not answered; `stopped` are the queries mila stopped so that nothing it
 /// started runs on (and on the bill) after it gave up.
 #[derive(Debug, thiserror::Error)]

@@ -38,12 +38,14 @@ fn text<'a>(row: &'a Row, field: &str) -> Option<&'a str> {
     row.get(field).map(String::as_str).filter(|v| !v.is_empty())
 }
 
-/// A count or sum: Logs Insights may print a whole number as `12.0`; absent is 0.
+/// A count or sum: Logs Insights may print a whole number as `12.0`; absent is 0, and none is
+/// below 0 (every figure read this way counts or adds up counts).
 fn int(query: &'static str, row: &Row, field: &str) -> Result<i64, RowError> {
     let Some(v) = text(row, field) else { return Ok(0) };
     v.parse::<i64>()
         .ok()
         .or_else(|| v.parse::<f64>().ok().filter(|x| x.fract() == 0.0 && x.abs() < 9.0e18).map(|x| x as i64))
+        .map(|n| n.max(0))
         .ok_or_else(|| RowError::NotAnInteger { query, field: field.into(), value: v.into() })
 }
 
@@ -81,9 +83,11 @@ impl Sums {
         }
         Ok(Sums(out))
     }
+    /// Adds `b` `times` times (negative: takes copies out); saturating, so no answer, however
+    /// absurd its sums, wraps around.
     fn add(&mut self, b: Sums, times: i64) {
         for (a, b) in self.0.iter_mut().zip(b.0) {
-            *a += b * times;
+            *a = a.saturating_add(b.saturating_mul(times));
         }
     }
     /// One copy's share of a row of identical copies.
@@ -141,7 +145,7 @@ struct Extra {
 /// The duplicates query's rows -> the copies to take back out, and how many there were.
 fn extras(dups: &[Row]) -> Result<(Vec<Extra>, u64), RowError> {
     let mut out = Vec::new();
-    let mut copies = 0;
+    let mut copies = 0u64;
     for row in dups {
         let sums = Sums::of(ql::DUPLICATES, row)?;
         let n = sums.0[0];
@@ -151,7 +155,7 @@ fn extras(dups: &[Row]) -> Result<(Vec<Extra>, u64), RowError> {
         let latency_n = int(ql::DUPLICATES, row, s::LATENCY_N)?;
         let latency_each =
             (latency_n > 0).then(|| int(ql::DUPLICATES, row, s::LATENCY_SUM)).transpose()?.map(|v| v / n);
-        copies += (n - 1) as u64;
+        copies = copies.saturating_add((n - 1) as u64);
         out.push(Extra { row: row.clone(), copies: n - 1, each: sums.per_copy(), latency_each });
     }
     Ok((out, copies))
@@ -179,10 +183,6 @@ fn cell(v: impl ToString) -> Option<String> {
     Some(v.to_string())
 }
 
-fn opt(v: &Option<String>) -> Option<String> {
-    v.clone()
-}
-
 fn sum_cells(s: Sums) -> impl Iterator<Item = Option<String>> {
     s.0.into_iter().map(cell)
 }
@@ -202,7 +202,7 @@ fn priced_cells(p: &Priced) -> [Option<String>; 7] {
         cell(&p.model),
         cell(p.kind),
         cell(&p.source),
-        opt(&p.error),
+        p.error.clone(),
         cell(p.tier),
         cell(RecordedBy::InvocationLog.as_str()),
     ]
@@ -259,8 +259,11 @@ impl Answers<'_> {
     /// Lines by status: every event of the window; those read (`ok`, with their distinct
     /// request ids); the rest, which Logs Insights cannot say why it did not read.
     fn records(&self, usage: &Grouped<(i64, Priced)>, duplicates: u64) -> Result<ResultTable, RowError> {
-        let events: i64 = self.get(ql::EVENTS).iter().map(|r| int(ql::EVENTS, r, s::LINES)).sum::<Result<_, _>>()?;
-        let read: i64 = usage.sums.values().map(|s| s.0[0]).sum::<i64>() + duplicates as i64;
+        let mut events = 0i64;
+        for row in self.get(ql::EVENTS) {
+            events = events.saturating_add(int(ql::EVENTS, row, s::LINES)?);
+        }
+        let read = usage.sums.values().fold(0i64, |a, s| a.saturating_add(s.0[0])).saturating_add(duplicates as i64);
         let unread = (events - read).max(0);
         let groups = self.log_groups.len();
         let mut rows = vec![vec![cell(sql::OK), cell(read), cell(read - duplicates as i64), cell(groups), None]];
@@ -319,7 +322,7 @@ impl Answers<'_> {
             let throttled = if p.error.as_deref() == Some(crate::analysis::capacity::THROTTLING) { v[0] } else { 0 };
             let e = g.entry((p.source, p.model, p.model_id, minute)).or_default();
             for (a, b) in e.iter_mut().zip([v[0], v[1], v[2], rerouted, throttled]) {
-                *a += b * times;
+                *a = a.saturating_add(b.saturating_mul(times));
             }
         };
         for row in self.get(sql::MINUTES) {
@@ -545,15 +548,15 @@ impl Latency {
         })
     }
     fn merge(&mut self, b: &Latency) {
-        self.n += b.n;
-        self.sum += b.sum;
+        self.n = self.n.saturating_add(b.n);
+        self.sum = self.sum.saturating_add(b.sum);
         self.curves.extend(b.curves.iter().cloned());
         self.first_byte.extend(b.first_byte.iter().cloned());
     }
     /// Extra copies of a request: out of the count and the sum (the curves keep them).
     fn take_out(&mut self, copies: i64, each: i64) {
-        self.n -= copies;
-        self.sum -= copies * each;
+        self.n = self.n.saturating_sub(copies);
+        self.sum = self.sum.saturating_sub(copies.saturating_mul(each));
     }
     fn pct(&self, q: u32) -> Option<String> {
         if self.n <= 0 {
@@ -574,9 +577,10 @@ fn number(row: &Row, field: &str) -> Option<f64> {
 /// The windows the minutes are asked in, planned from the usage so that few results fill the
 /// limit (each full one was scanned for nothing). A window of `m` minutes of a day holds at most
 /// `groups x m` rows (its (source region, model id, inference region, error) groups, each minute),
-/// and about `2 x requests x m / 1440` (the day's requests, at twice the day's mean rate): each
-/// window holds as many whole minutes as keep the smaller under nine tenths of the limit. Where
-/// the estimate is short, the window is split as any other.
+/// and about `2 x requests x m / 1440` (the day's requests, at twice the day's mean rate): a busy
+/// day is cut into windows of as many whole minutes as keep the smaller under nine tenths of the
+/// limit, and consecutive days that fit together are one window. Where the estimate is short, the
+/// window is split as any other.
 pub fn minute_windows(usage: &[Row], span: Span, limit: usize) -> Result<Vec<Span>, RowError> {
     use std::collections::BTreeSet;
     /// A day's (source region, model id, inference region, error) groups, and its requests.
@@ -587,26 +591,40 @@ pub fn minute_windows(usage: &[Row], span: Span, limit: usize) -> Result<Vec<Spa
         let key = [f::REGION, f::MODEL_ID, f::INFERENCE, f::ERROR].map(|k| text(row, k));
         let d = days.entry(day).or_default();
         d.0.insert(key);
-        d.1 += int(sql::USAGE, row, s::REQUESTS)?;
+        d.1 = d.1.saturating_add(int(sql::USAGE, row, s::REQUESTS)?);
     }
     const DAY: i64 = 86_400;
+    let budget = limit as f64 * 0.9;
     let mut out = Vec::new();
+    // Quiet days are gathered into one window while their rows fit together.
+    let mut open: Option<(i64, f64)> = None;
     let mut day = span.start.div_euclid(DAY) * DAY;
     while day < span.end {
         let (groups, requests) = days.get(&day).map_or((0, 0), |(g, r)| (g.len(), *r));
         let per_minute = (groups as f64).min(2.0 * requests as f64 / 1440.0).max(1e-9);
-        let minutes = ((limit as f64 * 0.9 / per_minute).floor() as i64).clamp(1, 1440);
-        let mut at = day.max(span.start);
-        let end_of_day = (day + DAY).min(span.end);
-        while at < end_of_day {
-            // Whole minutes from the day's start, so no minute is cut in two.
-            let next = day + ((at - day) / 60 + minutes) * 60;
-            let end = next.min(end_of_day);
-            out.push(Span { start: at, end });
-            at = end;
+        let (from, to) = (day.max(span.start), (day + DAY).min(span.end));
+        let rows = per_minute * ((to - from) / 60 + 1) as f64;
+        match open {
+            Some((start, held)) if held + rows <= budget => open = Some((start, held + rows)),
+            _ if rows <= budget => {
+                out.extend(open.map(|(start, _)| Span { start, end: from }));
+                open = Some((from, rows));
+            }
+            _ => {
+                out.extend(open.take().map(|(start, _)| Span { start, end: from }));
+                let minutes = ((budget / per_minute).floor() as i64).clamp(1, 1440);
+                let mut at = from;
+                while at < to {
+                    // Whole minutes from the day's start, so no minute is cut in two.
+                    let end = (day + ((at - day) / 60 + minutes) * 60).min(to);
+                    out.push(Span { start: at, end });
+                    at = end;
+                }
+            }
         }
         day += DAY;
     }
+    out.extend(open.map(|(start, _)| Span { start, end: span.end }));
     Ok(out)
 }
 
@@ -624,7 +642,8 @@ fn calls_by_region(usage: &Grouped<(i64, Priced)>) -> BTreeMap<String, i64> {
     let mut out = BTreeMap::new();
     for ((_, p), s) in &usage.sums {
         if let (None, Some(r)) = (&p.error, &p.ran_in) {
-            *out.entry(r.clone()).or_default() += s.0[0];
+            let calls: &mut i64 = out.entry(r.clone()).or_default();
+            *calls = calls.saturating_add(s.0[0]);
         }
     }
     out.retain(|_, v| *v > 0);
@@ -647,8 +666,8 @@ fn usage_table(usage: Grouped<(i64, Priced)>) -> ResultTable {
                 cell(&p.model),
                 cell(p.kind),
                 cell(p.route),
-                opt(&p.ran_in),
-                opt(&p.error),
+                p.ran_in.clone(),
+                p.error.clone(),
                 cell(p.tier),
                 cell(RecordedBy::InvocationLog.as_str()),
             ]
@@ -720,7 +739,7 @@ pub fn violations(rows: &[Row], profiles: &Profiles) -> Result<ResultTable, RowE
                 cell(id),
                 cell(at),
                 cell(&p.source),
-                opt(&p.ran_in),
+                p.ran_in.clone(),
                 cell(&p.model_id),
                 text(&row, f::ARN).map(str::to_string),
             ]
@@ -754,10 +773,14 @@ mod tests {
         let mut busy: Vec<Row> = (0..29).map(|i| day("2026-11-10 00:00:00.000", &format!("r{i}"), "100000")).collect();
         busy.extend(usage);
         let w = minute_windows(&busy, week, 1_000).unwrap();
-        assert_eq!(w.len(), 1 + 48 + 5, "{w:?}");
+        assert_eq!(w.len(), 1 + 48 + 1, "{w:?}");
         assert_eq!(w[0], Span { start: MON, end: MON + 86_400 });
         assert_eq!(w[1], Span { start: MON + 86_400, end: MON + 86_400 + 1_800 });
         assert!(w.windows(2).all(|p| p[0].end == p[1].start) && w.last().unwrap().end == week.end);
+        assert_eq!(w[49], Span { start: MON + 2 * 86_400, end: week.end });
+        // A thousand years without usage is one window, not one a day.
+        let ages = Span { start: 0, end: 1000 * 365 * 86_400 };
+        assert_eq!(minute_windows(&[], ages, 1_000).unwrap(), [ages]);
         // A window that starts inside a minute keeps the day's minute boundaries.
         let odd = Span { start: MON + 86_400 + 30, end: MON + 86_400 + 3_600 };
         let w = minute_windows(&busy, odd, 1_000).unwrap();
@@ -765,6 +788,21 @@ mod tests {
             w,
             [Span { start: MON + 86_430, end: MON + 88_200 }, Span { start: MON + 88_200, end: MON + 90_000 }]
         );
+    }
+
+    #[test]
+    fn absurd_figures_are_refused_or_held_not_wrapped() {
+        let r = row(&[("a", "-5"), ("b", "9e300"), ("c", "12.5"), ("d", "9223372036854775807"), ("e", "x")]);
+        assert_eq!(int("q", &r, "a"), Ok(0));
+        for bad in ["b", "c", "e"] {
+            assert!(int("q", &r, bad).is_err(), "{bad}");
+        }
+        let big = Sums::of("q", &row(&[("requests", "9223372036854775807"), ("input_tokens", "9223372036854775807")]))
+            .unwrap();
+        let mut total = Sums::default();
+        total.add(big, 1);
+        total.add(big, 3);
+        assert_eq!(total.0[..2], [i64::MAX, i64::MAX]);
     }
 
     #[test]

@@ -404,6 +404,10 @@ fn insights_over(events: Vec<Event>, groups: Vec<String>) -> Replay {
                 let inside: Vec<&Event> = events.iter().filter(|e| e.ts_ms >= start && e.ts_ms <= end).collect();
                 let mut rows = insights_eval::run(b["queryString"].as_str().unwrap(), &inside);
                 rows.truncate(b["limit"].as_u64().unwrap_or(10_000) as usize);
+                // No result may carry an event's text (its prompt and completion) back to mila.
+                if rows.iter().flatten().any(|(f, _)| f == "m_json" || f.starts_with('@') && f != "@timestamp") {
+                    return error("InvalidParameterException", "the result would carry the events' text");
+                }
                 let bytes = inside.iter().map(|e| e.message.len() as u64).sum();
                 let mut done = done.lock().unwrap();
                 let id = format!("q{}", done.len());

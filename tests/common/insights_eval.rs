@@ -6,7 +6,7 @@
 //! "no more than 200 log event fields"); `parse @message /re/` sets its named groups; `fields
 //! EXPR as NAME`; `filter`; `stats AGG as NAME, ... by KEY, bin(P) as NAME` (a missing key
 //! groups as null and is left out of the row); a `filter` after `stats` filters its rows;
-//! without `stats`, a row shows every field a `fields` command named. `pct()` is nearest-rank.
+//! without `stats`, a row shows every field a `fields` command named, or what `display` names. `pct()` is nearest-rank.
 //! Anything else panics, so a query mila writes that this does not know fails the test.
 
 use std::collections::BTreeMap;
@@ -529,6 +529,8 @@ pub fn run(query: &str, events: &[&Event]) -> Vec<Vec<(String, String)>> {
                     }
                 }
             }
+            // Only these fields are shown.
+            "display" => shown = items(rest),
             "fields" => {
                 let list: Vec<(E, String)> = items(rest)
                     .iter()

@@ -6,7 +6,7 @@
 //! Syntax from the Logs Insights QL reference (CWL_QuerySyntax and its pages: `filter`, `parse`,
 //! `fields`, `stats ... by`, `bin()`, `coalesce()`, `ispresent()`, `least()`, `jsonParse()` and
 //! `map.attribute`, `min()`, `max()`, `pct()`, `count()`, `sum()`, `in [...]`, `=~ /regex/`, a
-//! `filter` after `stats`).
+//! `filter` after `stats`, `display`).
 //!
 //! Fields: each is read as Logs Insights discovers it from the JSON event (its flattened path),
 //! else from `jsonParse(@message)`, else by a regular expression over `@message`. Discovery reads
@@ -431,7 +431,7 @@ pub fn usage_only() -> Vec<Query> {
 /// or none logged where the model id says where the call ran (None: the source region).
 pub type Pair = (String, Option<String>, String);
 
-/// The requests of the violating pairs, one row each.
+/// The requests of the violating pairs, one row each, with only the fields the list shows.
 pub fn violations(pairs: &[Pair]) -> Query {
     let p = prelude(&[]);
     let arms: Vec<String> = pairs
@@ -451,7 +451,9 @@ pub fn violations(pairs: &[Pair]) -> Query {
     Query {
         name: VIOLATIONS,
         body: format!(
-            "{p}\n| filter {}\n| fields @timestamp as {at}, {req}, {r}, {ir}, {id}, {arn}",
+            // `display`: without it a query that lists events shows every field a `fields` command
+            // made (the `fields` page), the parsed event, prompt and all, among them.
+            "{p}\n| filter {}\n| fields @timestamp as {at}\n| display {at}, {req}, {r}, {ir}, {id}, {arn}",
             arms.join(" or "),
             at = f::AT,
             req = f::REQUEST,

@@ -17,6 +17,8 @@ pub mod col {
     pub const REQUEST_ID: &str = "request_id";
     pub const ACCOUNT_ID: &str = "account_id";
     pub const IDENTITY_ARN: &str = "identity_arn";
+    /// `check`'s listing: the kind of caller the identity ARN names (`record::caller::CallerKind`).
+    pub const CALLER_KIND: &str = "caller_kind";
     pub const SOURCE_REGION: &str = "source_region";
     pub const OPERATION: &str = "operation";
     pub const MODEL_ID: &str = "model_id";

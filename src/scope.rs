@@ -13,6 +13,21 @@ pub struct Scope {
     pub window: Window,
     pub profiles: Profiles,
     pub now_ms: i64,
+    /// `metrics:REGION` sources: CloudWatch metrics read beside the records (`fetch::metrics`).
+    pub metrics: MetricsSources,
+}
+
+/// The `metrics:REGION` sources, and how AWS is reached for them.
+#[derive(Debug, Clone, Default)]
+pub struct MetricsSources {
+    pub regions: Vec<crate::fetch::metrics::MetricsRegion>,
+    pub aws: crate::source::aws::AwsSettings,
+}
+
+impl MetricsSources {
+    pub fn is_empty(&self) -> bool {
+        self.regions.is_empty()
+    }
 }
 
 /// What the local engine (and `ingest`) reads records from, and how.

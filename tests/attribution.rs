@@ -132,7 +132,9 @@ fn cost_by_caller_and_by_request_metadata() {
     // The report folds sessions into their principal.
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(
-        md.contains("| 111111111111 | role/AWSReservedSSO\\_DataScience | 2 | 2 | 3000 | 500 | 0 | 0 | $0.0040 | 0 |"),
+        md.contains(
+            "| 111111111111 | role/AWSReservedSSO\\_DataScience | role | 2 | 2 | 3000 | 500 | 0 | 0 | $0.0040 | 0 |"
+        ),
         "{md}"
     );
     assert!(md.contains("| team | y | 1 | 10 | 10 | 0 | 0 | $0.0000 | 0 |"), "{md}");
@@ -203,5 +205,72 @@ fn cost_by_source_region_and_model_id_kind() {
     assert_eq!(
         (haiku["requests"].as_u64(), haiku["input_tokens"].as_u64(), haiku["output_tokens"].as_u64()),
         (Some(4), Some(3000), Some(1000))
+    );
+}
+
+/// A Bedrock API key is an IAM user's credential; the console names the user `BedrockAPIKey-...`.
+/// Its calls are named as an API key's in calls and cost by caller, and in `check`'s listing,
+/// apart from the role and the ordinary user.
+#[test]
+fn api_key_callers_are_named_as_such() {
+    let key = "arn:aws:iam::111111111111:user/BedrockAPIKey-x7k2";
+    let user = "arn:aws:iam::111111111111:user/alice";
+    let role = "arn:aws:sts::111111111111:assumed-role/AgentRole/worker-1";
+    let lines = [
+        record("k1", Some(key), None, (1000, 0), false),
+        record("k2", Some(key), None, (1000, 0), false),
+        record("u1", Some(user), None, (0, 500), false),
+        record("r1", Some(role), None, (100, 100), false),
+    ];
+    let dir = tempdir();
+    let logs = dir.path().join("a.jsonl");
+    std::fs::write(&logs, lines.join("\n")).unwrap();
+    let prices = dir.path().join("prices.csv");
+    std::fs::write(
+        &prices,
+        format!("model,region,tier,input,output,cache_read,cache_write\n{HAIKU},*,*,1.0,2.0,0.1,1.25\n"),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let (l, p, o) = (logs.to_str().unwrap(), prices.to_str().unwrap(), out.to_str().unwrap());
+    let s = ok(&["report", l, "--prices", p, "--format", "json", "--out", o]).json();
+    let kinds = |v: &Value| -> Vec<(String, String, u64)> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["principal"].as_str().unwrap().into(),
+                    r["kind"].as_str().unwrap().into(),
+                    r["requests"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let want = vec![
+        ("role/AgentRole".to_string(), "role".to_string(), 1),
+        ("user/BedrockAPIKey-x7k2".to_string(), "api-key".to_string(), 2),
+        ("user/alice".to_string(), "user".to_string(), 1),
+    ];
+    assert_eq!(kinds(&s["callers"]), want);
+    assert_eq!(kinds(&s["cost"]["by_identity"]), want);
+    // 2 x 1000 x 1 / 1e6.
+    let key_cost = s["cost"]["by_identity"].as_array().unwrap().iter().find(|r| r["kind"] == "api-key").unwrap();
+    assert!(approx(key_cost["usd"].as_f64().unwrap(), 0.002), "{key_cost}");
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("| 111111111111 | user/BedrockAPIKey-x7k2 | api-key |"), "{md}");
+
+    // check: every call from us-east-1 ran there, so a policy that allows only eu-* lists all.
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(&policy, "[[rule]]\nsource = \"us-*\"\nallow = [\"eu-*\"]\n").unwrap();
+    let r = mila(&["check", l, "--policy", policy.to_str().unwrap(), "--format", "csv"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let kinds: Vec<&str> = r.stdout.lines().skip(1).map(|l| l.rsplit(',').next().unwrap()).collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "api-key").count(), 2, "{}", r.stdout);
+    assert_eq!(kinds.len(), 4, "{}", r.stdout);
+    assert!(
+        r.stdout.starts_with("request_id,timestamp,source_region,inference_region,model_id,identity_arn,caller_kind\n"),
+        "{}",
+        r.stdout
     );
 }

@@ -61,9 +61,9 @@ fn peaks_per_minute_against_quotas() {
     let c = &s["capacity"];
     assert_eq!(c["quotas"], quotas.display().to_string());
     assert_eq!(c["burndown"], "bundled burndown table of 2026-12-01");
-    let common = |peak_minute: &str| {
-        json!({"burndown_rate": 1.0, "peak_minute": peak_minute, "throttled": 0, "throttled_in_peak_minute": 0,
-               "peak_throttled_per_minute": 0})
+    let common = |peak_minute: &str, peak_tokens_minute: &str| {
+        json!({"burndown_rate": 1.0, "peak_minute": peak_minute, "peak_quota_tokens_minute": peak_tokens_minute,
+               "throttled": 0, "throttled_in_peak_minute": 0, "peak_throttled_per_minute": 0})
     };
     let with = |mut a: Value, b: Value| {
         a.as_object_mut().unwrap().extend(b.as_object().unwrap().clone());
@@ -79,7 +79,7 @@ fn peaks_per_minute_against_quotas() {
                     "peak_quota_tokens_per_minute": 2, "quota_requests_per_minute": null,
                     "quota_tokens_per_minute": null, "minutes_above_80pct": null
                 }),
-                common("2026-11-10T09:00:00Z")
+                common("2026-11-10T09:00:00Z", "2026-11-10T09:00:00Z")
             ),
             with(
                 json!({
@@ -90,7 +90,7 @@ fn peaks_per_minute_against_quotas() {
                     "peak_quota_tokens_per_minute": 1000, "quota_requests_per_minute": 3,
                     "quota_tokens_per_minute": 1200, "minutes_above_80pct": 1
                 }),
-                common("2026-11-10T08:00:00Z")
+                common("2026-11-10T08:00:00Z", "2026-11-10T08:03:00Z")
             ),
             with(
                 json!({
@@ -100,7 +100,7 @@ fn peaks_per_minute_against_quotas() {
                     "peak_quota_tokens_per_minute": 1000, "quota_requests_per_minute": null,
                     "quota_tokens_per_minute": null, "minutes_above_80pct": null
                 }),
-                common("2026-11-10T08:03:00Z")
+                common("2026-11-10T08:03:00Z", "2026-11-10T08:03:00Z")
             ),
         ])
     );

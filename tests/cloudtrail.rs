@@ -239,7 +239,7 @@ fn coverage_by_hand() {
     // The caller made every call.
     assert_eq!(
         s["callers"],
-        json!([{"account": ACCOUNT, "principal": "role/AppRole", "session": "worker-1", "requests": 7, "errors": 0}])
+        json!([{"kind": "role", "account": ACCOUNT, "principal": "role/AppRole", "session": "worker-1", "requests": 7, "errors": 0}])
     );
 }
 

@@ -376,7 +376,7 @@ fn check_lists_violations_and_exits_1() {
     ]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     let lines: Vec<&str> = r.stdout.lines().collect();
-    assert_eq!(lines[0], "request_id,timestamp,source_region,inference_region,model_id,identity_arn");
+    assert_eq!(lines[0], "request_id,timestamp,source_region,inference_region,model_id,identity_arn,caller_kind");
     assert_eq!(lines.len(), 3);
     assert!(
         lines[1].starts_with("req-global-rerouted,2026-11-10T08:05:00.250Z,us-west-2,us-east-2,global.anthropic"),

@@ -62,7 +62,12 @@ pub fn by_identity(priced: impl IntoIterator<Item = (Option<String>, Vec<Attribu
     for (arn, groups) in priced {
         let who = match arn.as_deref() {
             Some(arn) => caller(arn),
-            None => Caller { account: String::new(), principal: NO_IDENTITY.into(), session: String::new() },
+            None => Caller {
+                account: String::new(),
+                principal: NO_IDENTITY.into(),
+                session: String::new(),
+                kind: crate::record::caller::CallerKind::Other,
+            },
         };
         let figures = callers.entry(who).or_default();
         groups.iter().for_each(|a| figures.add(a));

@@ -24,6 +24,8 @@ pub const PEAK_RPM: &str = "peak_requests_per_minute";
 pub const PEAK_TPM: &str = "peak_quota_tokens_per_minute";
 /// The first minute with the peak request count.
 pub const PEAK_MINUTE: &str = "peak_minute";
+/// The first minute with the peak quota tokens.
+pub const PEAK_TPM_MINUTE: &str = "peak_quota_tokens_minute";
 pub const ACTIVE_MINUTES: &str = "active_minutes";
 pub const QUOTA_RPM: &str = "quota_requests_per_minute";
 pub const QUOTA_TPM: &str = "quota_tokens_per_minute";
@@ -96,6 +98,8 @@ pub struct Peaks {
     pub peak_rpm: u64,
     /// The most quota tokens in a minute.
     pub peak_tpm: u64,
+    /// Start of the first minute with `peak_tpm` quota tokens (ms).
+    pub peak_tpm_minute: Option<i64>,
     /// Start of the first minute with `peak_rpm` requests (ms).
     pub peak_minute: Option<i64>,
     pub throttled_at_peak: u64,
@@ -120,7 +124,9 @@ impl Peaks {
         if requests > self.peak_rpm || (requests == self.peak_rpm && self.peak_minute.is_none_or(|p| minute_ms < p)) {
             (self.peak_rpm, self.peak_minute, self.throttled_at_peak) = (requests, Some(minute_ms), throttled);
         }
-        self.peak_tpm = self.peak_tpm.max(tokens);
+        if tokens > self.peak_tpm || (tokens == self.peak_tpm && self.peak_tpm_minute.is_none_or(|p| minute_ms < p)) {
+            (self.peak_tpm, self.peak_tpm_minute) = (tokens, Some(minute_ms));
+        }
         self.peak_throttled = self.peak_throttled.max(throttled);
         let q = quota.map_or((None, None), |q| (q.requests_per_minute, q.tokens_per_minute));
         self.hot_minutes += u64::from(above(requests, q.0) || above(tokens, q.1));
@@ -176,6 +182,7 @@ pub fn table(mut rows: Vec<Row>) -> PolarsResult<DataFrame> {
         ints(PEAK_RPM, &|p| p.peak_rpm),
         ints(PEAK_TPM, &|p| p.peak_tpm),
         Column::new(PEAK_MINUTE.into(), rows.iter().map(|r| r.peaks.peak_minute).collect::<Vec<_>>()),
+        Column::new(PEAK_TPM_MINUTE.into(), rows.iter().map(|r| r.peaks.peak_tpm_minute).collect::<Vec<_>>()),
         ints(THROTTLED_AT_PEAK, &|p| p.throttled_at_peak),
         ints(PEAK_THROTTLED, &|p| p.peak_throttled),
         Column::new(BURNDOWN.into(), rows.iter().map(|r| r.rate).collect::<Vec<_>>()),
@@ -217,6 +224,7 @@ mod tests {
                     active_minutes: 1,
                     peak_rpm: 3,
                     peak_tpm: 100,
+                    peak_tpm_minute: Some(60_000),
                     peak_minute: Some(60_000),
                     hot_minutes: 0,
                     ..Peaks::default()
@@ -232,6 +240,7 @@ mod tests {
                     active_minutes: 3,
                     peak_rpm: 5,
                     peak_tpm: 500,
+                    peak_tpm_minute: Some(120_000),
                     peak_minute: Some(60_000),
                     hot_minutes: 0,
                     ..Peaks::default()
@@ -247,6 +256,7 @@ mod tests {
                     active_minutes: 3,
                     peak_rpm: 9,
                     peak_tpm: 801,
+                    peak_tpm_minute: Some(120_000),
                     peak_minute: Some(60_000),
                     hot_minutes: 2,
                     ..Peaks::default()
@@ -261,6 +271,7 @@ mod tests {
                     active_minutes: 1,
                     peak_rpm: 9,
                     peak_tpm: 1,
+                    peak_tpm_minute: Some(0),
                     peak_minute: Some(0),
                     hot_minutes: 0,
                     ..Peaks::default()
@@ -276,6 +287,7 @@ mod tests {
                     active_minutes: 2,
                     peak_rpm: 2,
                     peak_tpm: 0,
+                    peak_tpm_minute: Some(-120_000),
                     peak_minute: Some(-120_000),
                     hot_minutes: 0,
                     ..Peaks::default()
@@ -319,6 +331,7 @@ mod tests {
                 active_minutes: 3,
                 peak_rpm: 3,
                 peak_tpm: 4_500,
+                peak_tpm_minute: Some(0),
                 peak_minute: Some(120_000),
                 throttled_at_peak: 2,
                 peak_throttled: 2,

@@ -5,7 +5,7 @@
 use anyhow::{Context, Result};
 use polars::prelude::IntoLazy;
 
-use super::{one_answer, Status};
+use super::{one_answer, read_metrics, Status};
 use crate::analysis::residency;
 use crate::engine::{Ask, Question};
 use crate::render::table::Table;
@@ -16,14 +16,30 @@ use crate::{escape, tell};
 
 pub fn run(s: Check) -> Result<Status> {
     let ask = Ask { question: Question::Check { policy: &s.policy }, window: s.scope.window };
+    // check judges logging coverage with the metrics, and nothing else: without a threshold they
+    // would cost calls for nothing.
+    let metrics = match s.min_coverage {
+        Some(_) => read_metrics(&s.engine, &s.scope)?,
+        None if !s.scope.metrics.is_empty() => {
+            tell::line("mila: metrics: sources are read by check for --fail-on-coverage-below only; not read");
+            None
+        }
+        None => None,
+    };
     let Some(answer) = one_answer(&s.engine, &s.scope, ask)? else { return Ok(Status::Ok) };
     let (tables, stats) = answer.tables()?;
     let coverage = match s.min_coverage {
         Some(min) => Some((min, crate::summary::coverage(&tables, &stats)?)),
         None => None,
     };
+    let metrics_days = match &metrics {
+        Some(read) if s.min_coverage.is_some() => {
+            Some(crate::summary::metrics::coverage_by_day(read, &tables, &s.scope.profiles)?)
+        }
+        _ => None,
+    };
     let pairs = residency::pairs(tables.usage.lazy(), &s.policy)?;
-    let violations = tables.violations.context("violations are listed whenever a policy is given")?;
+    let violations = with_caller_kind(tables.violations.context("violations are listed whenever a policy is given")?)?;
     let counts = residency::by_source_region(&pairs).collect()?;
     let sum = |name: &str| rows(&counts).map(|r| r.u64(name)).sum::<u64>();
     let (unverifiable, checked) = (sum(residency::UNVERIFIABLE), sum(residency::CHECKED));
@@ -41,7 +57,12 @@ pub fn run(s: Check) -> Result<Status> {
         checked,
         escape::terminal(&s.policy.name)
     ));
-    let gaps = coverage.map_or(0, |(min, c)| coverage_gaps(min, c.as_ref()));
+    let gaps = match (coverage, &metrics_days) {
+        // Without CloudTrail's calls, the metrics' count of calls is what logging is judged by.
+        (Some((min, None)), Some(days)) => metrics_gaps(min, days),
+        (Some((min, c)), _) => coverage_gaps(min, c.as_ref()),
+        (None, _) => 0,
+    };
     let failing = violations.height() > 0 || (s.fail_on_unverifiable && unverifiable > 0) || gaps > 0;
     Ok(if failing { Status::Violations } else { Status::Ok })
 }
@@ -74,4 +95,44 @@ fn coverage_gaps(min: Percent, coverage: Option<&Coverage>) -> usize {
         ));
     }
     low.len()
+}
+
+/// Says on stderr which (source region, model, day) have less than `min` of the calls the
+/// CloudWatch metrics count in the invocation logs; returns how many.
+fn metrics_gaps(min: Percent, days: &[crate::summary::metrics::MetricsCoverageDay]) -> usize {
+    let low: Vec<_> = days.iter().filter(|d| min.above(d.logged_requests.min(d.calls), d.calls)).collect();
+    let (calls, logged) = days.iter().fold((0u64, 0u64), |(c, l), d| (c + d.calls, l + d.logged_requests.min(d.calls)));
+    tell::line(&format!(
+        "mila: logging coverage {} of {} calls the CloudWatch metrics count (no CloudTrail calls read); {} model-days below {}",
+        if calls > 0 { crate::render::pct(logged as f64 / calls as f64) } else { "-".into() },
+        calls,
+        low.len(),
+        crate::render::pct(min.as_f64())
+    ));
+    for d in &low {
+        tell::line(&format!(
+            "mila:   {} {} {}: {} of {} calls logged ({})",
+            d.day,
+            escape::terminal(&d.source_region),
+            escape::terminal(&d.model),
+            d.logged_requests.min(d.calls),
+            d.calls,
+            d.status
+        ));
+    }
+    low.len()
+}
+
+/// The listing with the kind of each caller after its identity ARN: an API key's calls named as such.
+fn with_caller_kind(mut violations: polars::prelude::DataFrame) -> Result<polars::prelude::DataFrame> {
+    use crate::frame::col;
+    use crate::record::caller::{caller, CallerKind};
+    let kinds: Vec<&str> = violations
+        .column(col::IDENTITY_ARN)?
+        .str()?
+        .iter()
+        .map(|arn| arn.map_or(CallerKind::Other, |a| caller(a).kind).as_str())
+        .collect();
+    violations.with_column(polars::prelude::Column::new(col::CALLER_KIND.into(), kinds))?;
+    Ok(violations)
 }

@@ -10,7 +10,7 @@ mod query;
 mod report;
 mod sample;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use crate::engine::{Answer, Ask, Engine, Outcome};
 use crate::escape;
@@ -85,6 +85,35 @@ fn answers(
 }
 
 /// The one answer of a command that asks one question; None with `--dry-run`.
+/// The `metrics:REGION` sources read, on a runtime of their own that ends before anything is
+/// computed; none when there are none or the engine only prints what it would run.
+fn read_metrics(engine: &Engine, scope: &Scope) -> Result<Option<crate::fetch::metrics::MetricsRead>> {
+    if scope.metrics.is_empty() || engine.dry_run() {
+        return Ok(None);
+    }
+    let runtime = crate::source::aws::runtime().context("cannot start the async runtime")?;
+    let m = &scope.metrics;
+    let read = runtime
+        .block_on(crate::fetch::metrics::fetch(&m.regions, scope.window, scope.now_ms, &m.aws))
+        .context("cannot read the metrics: sources")?;
+    tell::line(&format!(
+        "mila: metrics: {} GetMetricData and ListMetrics calls, {} metrics requested, {:.4} USD",
+        read.calls,
+        read.metrics_requested,
+        read.cost_usd()
+    ));
+    for note in &read.notes {
+        tell::line(&format!("mila: metrics: {note}"));
+    }
+    if read.bad_values > 0 {
+        tell::line(&format!(
+            "mila: warning: metrics: {} datapoints were no count (NaN, infinite or negative) and were left out",
+            read.bad_values
+        ));
+    }
+    Ok(Some(read))
+}
+
 fn one_answer(engine: &Engine, scope: &Scope, ask: Ask) -> Result<Option<Answer>> {
     let mut answer = None;
     let ran = answers(engine, scope, &[ask], |_, a| {

@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result};
 
-use super::{answers, Status};
+use super::{answers, read_metrics, Status};
 use crate::engine::{Ask, Question};
 use crate::settings::{Report, ReportFormat};
 use crate::summary::{self, Given, Summary};
@@ -21,12 +21,21 @@ pub fn run(s: Report) -> Result<Status> {
         burndown: &s.burndown,
         metadata_keys: &s.metadata_keys,
     };
+    let metrics = read_metrics(&s.engine, &s.scope)?;
     // Each window's tables become its summary before the next window is read.
     let mut summaries: Vec<Summary> = Vec::new();
     let engine = answers(&s.engine, &s.scope, &asks, |i, answer| {
         let (tables, stats) = answer.tables()?;
         let what = if i == 0 { "analysing the records" } else { "analysing the records of the previous window" };
-        summaries.push(summary::build(&tables, &stats, asks[i].window, &given).context(what)?);
+        let mut summary = summary::build(&tables, &stats, asks[i].window, &given).context(what)?;
+        if let Some(read) = metrics.as_ref().filter(|_| i == 0) {
+            let logs_usd = summary.cost.as_ref().map_or(0.0, |c| c.total);
+            let rows = summary.capacity.as_ref().map_or(&[][..], |c| &c.by_source_region_model_kind[..]);
+            let section = summary::metrics::section(read, &tables, &s.prices, &s.scope.profiles, logs_usd, rows)
+                .context("comparing the metrics with the records")?;
+            summary.metrics = Some(section);
+        }
+        summaries.push(summary);
         Ok(())
     })?;
     let Some(engine) = engine else { return Ok(Status::Ok) };

@@ -118,6 +118,10 @@ pub enum Outcome {
 }
 
 impl Engine {
+    /// Whether the engine only prints what it would run.
+    pub fn dry_run(&self) -> bool {
+        matches!(self, Engine::Athena(a) if a.dry_run) || matches!(self, Engine::Insights(i) if i.dry_run)
+    }
     /// Answers each ask in turn, handing each answer to `take` before the next ask is read (a
     /// command reduces one window's tables before the next window's are made); or with
     /// `--dry-run` gives the statements instead.

@@ -1,6 +1,8 @@
 //! Who called: an `identity.arn` split into account, principal and session, the way a FinOps
 //! engineer reads it. IAM Identity Center roles (`AWSReservedSSO_<PermissionSet>_<hex>`) lose their
 //! random suffix, so one permission set is one caller across accounts and re-provisioning.
+//! A Bedrock API key is a credential of an IAM user; the console names that user
+//! `BedrockAPIKey-...`, so its calls are an API key's, kept apart from roles and other users.
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Caller {
@@ -10,7 +12,38 @@ pub struct Caller {
     pub principal: String,
     /// The role session name; empty for principals without one.
     pub session: String,
+    /// What kind of principal called (`CallerKind::as_str`).
+    pub kind: CallerKind,
 }
+
+/// The kinds of caller a FinOps engineer tells apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CallerKind {
+    Role,
+    User,
+    /// An IAM user made for a Bedrock API key (`BedrockAPIKey-...`).
+    ApiKey,
+    FederatedUser,
+    Root,
+    /// No ARN mila knows the form of (or none).
+    Other,
+}
+
+impl CallerKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallerKind::Role => "role",
+            CallerKind::User => "user",
+            CallerKind::ApiKey => "api-key",
+            CallerKind::FederatedUser => "federated-user",
+            CallerKind::Root => "root",
+            CallerKind::Other => "other",
+        }
+    }
+}
+
+/// The name the Bedrock console gives the IAM user of a long-term API key.
+pub const API_KEY_USER_PREFIX: &str = "BedrockAPIKey-";
 
 const SSO_PREFIX: &str = "AWSReservedSSO_";
 
@@ -31,7 +64,12 @@ pub fn role_name(name: &str) -> &str {
 }
 
 pub fn caller(arn: &str) -> Caller {
-    let unknown = || Caller { account: String::new(), principal: arn.to_string(), session: String::new() };
+    let unknown = || Caller {
+        account: String::new(),
+        principal: arn.to_string(),
+        session: String::new(),
+        kind: CallerKind::Other,
+    };
     // arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     let [prefix, _partition, service, _region, account, resource] = parts[..] else {
@@ -43,18 +81,22 @@ pub fn caller(arn: &str) -> Caller {
     let account = account.to_string();
     // Paths (`user/division/alice`) are not part of the name.
     let last = |rest: &str| rest.rsplit('/').next().unwrap_or(rest).to_string();
-    let (principal, session) = match resource.split_once('/') {
+    let (principal, session, kind) = match resource.split_once('/') {
         Some(("assumed-role", rest)) => match rest.split_once('/') {
-            Some((role, session)) => (format!("role/{}", role_name(role)), session.to_string()),
-            None => (format!("role/{}", role_name(rest)), String::new()),
+            Some((role, session)) => (format!("role/{}", role_name(role)), session.to_string(), CallerKind::Role),
+            None => (format!("role/{}", role_name(rest)), String::new(), CallerKind::Role),
         },
-        Some(("role", rest)) => (format!("role/{}", role_name(&last(rest))), String::new()),
-        Some(("user", rest)) => (format!("user/{}", last(rest)), String::new()),
-        Some(("federated-user", rest)) => (format!("federated-user/{rest}"), String::new()),
-        None if resource == "root" => ("root".to_string(), String::new()),
+        Some(("role", rest)) => (format!("role/{}", role_name(&last(rest))), String::new(), CallerKind::Role),
+        Some(("user", rest)) => {
+            let name = last(rest);
+            let kind = if name.starts_with(API_KEY_USER_PREFIX) { CallerKind::ApiKey } else { CallerKind::User };
+            (format!("user/{name}"), String::new(), kind)
+        }
+        Some(("federated-user", rest)) => (format!("federated-user/{rest}"), String::new(), CallerKind::FederatedUser),
+        None if resource == "root" => ("root".to_string(), String::new(), CallerKind::Root),
         _ => return unknown(),
     };
-    Caller { account, principal, session }
+    Caller { account, principal, session, kind }
 }
 
 #[cfg(test)]
@@ -83,6 +125,7 @@ mod tests {
                 ("222222222222", "role/R", "s/with/slash"),
             ),
             ("arn:aws:iam::123456789012:user/division/alice", ("123456789012", "user/alice", "")),
+            ("arn:aws:iam::123456789012:user/BedrockAPIKey-x7k2", ("123456789012", "user/BedrockAPIKey-x7k2", "")),
             ("arn:aws:iam::123456789012:role/service-role/Runner", ("123456789012", "role/Runner", "")),
             ("arn:aws:iam::123456789012:root", ("123456789012", "root", "")),
             ("arn:aws:sts::123456789012:federated-user/bob", ("123456789012", "federated-user/bob", "")),
@@ -91,8 +134,27 @@ mod tests {
             ("", ("", "", "")),
         ];
         for (arn, (account, principal, session)) in cases {
-            let want = Caller { account: account.into(), principal: principal.into(), session: session.into() };
-            assert_eq!(caller(arn), want, "{arn}");
+            let got = caller(arn);
+            assert_eq!(
+                (got.account.as_str(), got.principal.as_str(), got.session.as_str()),
+                (account, principal, session),
+                "{arn}"
+            );
+        }
+        let kinds = [
+            ("arn:aws:sts::1:assumed-role/AgentRole/w", CallerKind::Role),
+            ("arn:aws:iam::1:role/service-role/Runner", CallerKind::Role),
+            ("arn:aws:iam::1:user/alice", CallerKind::User),
+            ("arn:aws:iam::1:user/BedrockAPIKey-x7k2", CallerKind::ApiKey),
+            // The name, not a path, says it: a path of that name is an ordinary user.
+            ("arn:aws:iam::1:user/BedrockAPIKey-team/alice", CallerKind::User),
+            ("arn:aws:iam::1:user/bedrockapikey-x", CallerKind::User),
+            ("arn:aws:sts::1:federated-user/bob", CallerKind::FederatedUser),
+            ("arn:aws:iam::1:root", CallerKind::Root),
+            ("not an arn", CallerKind::Other),
+        ];
+        for (arn, kind) in kinds {
+            assert_eq!(caller(arn).kind, kind, "{arn}");
         }
     }
 }

@@ -19,12 +19,16 @@ pub const EVENT_SOURCE: &str = "bedrock.amazonaws.com";
 /// The runtime calls that invoke a model: the operations of the invocation logs.
 pub const RUNTIME_CALLS: [&str; 4] = ["InvokeModel", "InvokeModelWithResponseStream", "Converse", "ConverseStream"];
 
-/// Whether a unit's text is a CloudTrail document: an object whose first key is `Records`
-/// (a ModelInvocationLog line never starts so).
+/// Whether a unit's text is a CloudTrail document: an object whose first key is `Records` (a
+/// trail file) or `Events` (Event history as `aws cloudtrail lookup-events` prints it). A
+/// ModelInvocationLog line never starts so.
 pub fn is_document(text: &[u8]) -> bool {
     let rest = skip_space(text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text));
     match rest.strip_prefix(b"{") {
-        Some(rest) => skip_space(rest).starts_with(b"\"Records\""),
+        Some(rest) => {
+            let rest = skip_space(rest);
+            rest.starts_with(b"\"Records\"") || rest.starts_with(b"\"Events\"")
+        }
         None => false,
     }
 }
@@ -123,12 +127,21 @@ impl<'de> Visitor<'de> for Document<'_, '_> {
         *self.started = true;
         let mut found = false;
         while let Some(key) = map.next_key::<Text>()? {
-            if key.0 == "Records" && !found {
-                map.next_value_seed(Events { each: &mut *self.each, events: &mut *self.events })?;
-                found = true;
-            } else {
+            let wrapped = match key.0.as_ref() {
+                "Records" => false,
+                // LookupEvents' page: each event a JSON string in `CloudTrailEvent`.
+                "Events" => true,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+            };
+            if found {
                 map.next_value::<IgnoredAny>()?;
+                continue;
             }
+            map.next_value_seed(Events { each: &mut *self.each, events: &mut *self.events, wrapped })?;
+            found = true;
         }
         Ok(found)
     }
@@ -137,6 +150,27 @@ impl<'de> Visitor<'de> for Document<'_, '_> {
 struct Events<'f, 'v> {
     each: &'f mut dyn FnMut(u64, &RawValue),
     events: &'v mut u64,
+    /// Each element is LookupEvents' wrapper (`EventTime` in the caller's offset, and the event
+    /// itself as a JSON string in `CloudTrailEvent`), not the event.
+    wrapped: bool,
+}
+
+/// LookupEvents' wrapper of one event: only the event's own text is read (its `eventTime` is in
+/// UTC; the wrapper's `EventTime` is in whatever offset the CLI printed).
+#[derive(Deserialize)]
+struct Wrapper {
+    #[serde(rename = "CloudTrailEvent")]
+    event: Option<String>,
+}
+
+/// The event a wrapper holds; JSON `null` (rejected, located, as no event object) when it holds
+/// none or its text is no JSON.
+fn unwrap_event(wrapper: &RawValue) -> Box<RawValue> {
+    let null = || RawValue::from_string("null".to_string()).expect("null is JSON");
+    match serde_json::from_str::<Wrapper>(wrapper.get()) {
+        Ok(Wrapper { event: Some(text) }) => RawValue::from_string(text).unwrap_or_else(|_| null()),
+        _ => null(),
+    }
 }
 
 impl<'de> DeserializeSeed<'de> for Events<'_, '_> {
@@ -154,6 +188,7 @@ impl<'de> Visitor<'de> for Events<'_, '_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         // Owned: a reader's bytes are not there to borrow once the next event is read.
         while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
+            let raw = if self.wrapped { unwrap_event(&raw) } else { raw };
             (self.each)(*self.events, &raw);
             *self.events += 1;
         }
@@ -312,6 +347,7 @@ mod tests {
     fn documents_are_told_from_log_lines() {
         let cases: &[(&[u8], bool)] = &[
             (b"{\"Records\":[]}", true),
+            (b"{\"Events\":[], \"NextToken\": \"x\"}", true),
             (b"  \n{ \"Records\" : [", true),
             (b"\xEF\xBB\xBF{\"Records\":[]}", true),
             (b"{\"schemaType\":\"ModelInvocationLog\"}", false),
@@ -374,6 +410,36 @@ mod tests {
         for (text, want) in cases {
             assert_eq!(parsed(&text), want, "{text}");
         }
+    }
+
+    /// `aws cloudtrail lookup-events` prints `{"Events": [...]}`, each event a JSON string in
+    /// `CloudTrailEvent` beside an `EventTime` in the local offset (CloudTrail API Reference,
+    /// LookupEvents: `Events`, `Event.CloudTrailEvent`, `Event.EventTime`).
+    #[test]
+    fn event_history_pages_are_read_as_their_events() {
+        let inner = event(CALL);
+        let wrapped = |text: &str| {
+            serde_json::json!({"EventId": "e", "EventName": "Converse", "EventTime": "2026-03-02T09:14:31+01:00",
+                "EventSource": "bedrock.amazonaws.com", "CloudTrailEvent": text})
+        };
+        let page = serde_json::json!({
+            "Events": [wrapped(&inner), wrapped("not json"), {"EventId": "no event"}],
+            "NextToken": "t",
+        })
+        .to_string();
+        assert!(is_document(page.as_bytes()));
+        let mut got = Vec::new();
+        let done = for_each_event(page.as_bytes(), |_, _, raw| {
+            got.push(parse_event(raw).map(|r| r.map(|r| (r.request_id.to_string(), r.timestamp_ms))))
+        });
+        assert_eq!((done.events, done.documents, done.damage), (3, 1, None));
+        // The event's own eventTime (UTC), not the wrapper's local one; what holds no event is
+        // rejected, not dropped.
+        let at = parse_timestamp_ms("2026-03-02T08:14:31Z");
+        assert_eq!(
+            got,
+            vec![Ok(Some(("r-1".to_string(), at.unwrap()))), Err(Reject::NotObject), Err(Reject::NotObject)]
+        );
     }
 
     #[test]

@@ -91,11 +91,19 @@ pub fn runs(text: &str) -> impl Iterator<Item = (bool, &str)> {
 /// the requestMetadata keys asked for.
 fn attribution(d: &mut Doc, c: &crate::summary::Cost) {
     d.heading("Cost by caller");
-    d.para("The caller's identity ARN as account and principal (IAM Identity Center roles without their random suffix). Tokens are those of successful calls.");
+    d.para("The caller's identity ARN as account and principal (IAM Identity Center roles without their random suffix); kind `api-key` is the IAM user of a Bedrock API key (`BedrockAPIKey-...`). Tokens are those of successful calls.");
     d.table(
-        tables::with_figures(vec![Column::text("Account"), Column::text("Principal"), Column::number("Sessions")]),
+        tables::with_figures(vec![
+            Column::text("Account"),
+            Column::text("Principal"),
+            Column::text("Kind"),
+            Column::number("Sessions"),
+        ]),
         views::principals(c).iter().map(|p| {
-            tables::row(vec![Cell::text(p.account), Cell::text(p.principal), Cell::count(p.sessions)], &p.figures)
+            tables::row(
+                vec![Cell::text(p.account), Cell::text(p.principal), Cell::text(p.kind), Cell::count(p.sessions)],
+                &p.figures,
+            )
         }),
     );
     if c.by_request_metadata.is_empty() {
@@ -256,6 +264,9 @@ pub fn report(s: &Summary, charts: &[Drawing]) -> Doc {
     }
     if let Some(c) = &s.coverage {
         coverage(&mut d, c, charts);
+    }
+    if let Some(m) = &s.metrics {
+        metrics(&mut d, m);
     }
     match &s.latency {
         Some(l) => latency(&mut d, l, s.engine.name, charts),
@@ -651,6 +662,147 @@ fn coverage(d: &mut Doc, c: &crate::summary::Coverage, charts: &[Drawing]) {
     }
 }
 
+/// What Bedrock's CloudWatch metrics count beside the logs: traffic the logs lack, logging
+/// coverage by day, latency per model id.
+fn metrics(d: &mut Doc, m: &crate::summary::metrics::MetricsOut) {
+    let text = Column::text;
+    let n = Column::number;
+    let t = &m.totals;
+    d.heading("Traffic the invocation logs do not hold (CloudWatch metrics)");
+    d.para(format!(
+        "Read from AWS/Bedrock and AWS/BedrockMantle in {} at {} s: {} calls counted, {} of them in the invocation logs, {} not ({} on bedrock-mantle, which is never logged). Their tokens come to {}{}{}. Reading the metrics: {} calls, {} metrics requested, {:.4} USD.",
+        m.regions.join(", "),
+        m.period_seconds,
+        t.calls,
+        t.logged_requests,
+        t.not_in_logs,
+        t.mantle_calls,
+        usd(t.usd_not_in_logs),
+        t.share_of_cost_from_metrics.map_or(String::new(), |s| format!(", {} of the cost of logs and metrics together", pct(s))),
+        if t.unpriced_calls > 0 { format!(" ({} calls of models without a price row unpriced)", t.unpriced_calls) } else { String::new() },
+        m.calls,
+        m.metrics_requested,
+        m.cost_usd,
+    ));
+    for note in &m.notes {
+        d.para(format!("Note: {note}."));
+    }
+    d.table(
+        vec![
+            text("Source region"),
+            text("Endpoint"),
+            text("Model"),
+            text("Project"),
+            text("Tier"),
+            n("Calls"),
+            n("Logged"),
+            n("Not in logs"),
+            n("Input tokens not in logs"),
+            n("Output tokens not in logs"),
+            n("USD not in logs"),
+        ],
+        m.traffic.iter().map(|x| {
+            vec![
+                Cell::text(&x.source_region),
+                Cell::text(x.endpoint.as_str()),
+                Cell::text(&x.model),
+                x.project.as_deref().map_or(Cell::Null, Cell::text),
+                Cell::text(x.service_tier),
+                Cell::count(x.calls),
+                Cell::count(x.logged_requests),
+                Cell::count(x.not_in_logs),
+                Cell::count(x.input_tokens_not_in_logs),
+                Cell::count(x.output_tokens_not_in_logs),
+                x.usd_not_in_logs.map_or(Cell::Null, Cell::Usd),
+            ]
+        }),
+    );
+    let gaps: Vec<_> = m.coverage_by_day.iter().filter(|x| x.status != CoverageStatus::Logged).collect();
+    d.para(format!(
+        "Logging coverage from the metrics: {} of {} (source region, model, day) cells have every call the metrics count in the logs; the others:",
+        m.coverage_by_day.len() - gaps.len(),
+        m.coverage_by_day.len()
+    ));
+    d.table(
+        vec![text("Day"), text("Source region"), text("Model"), n("Calls"), n("Logged"), n("Coverage"), text("Status")],
+        gaps.iter().map(|x| {
+            vec![
+                Cell::text(&x.day),
+                Cell::text(&x.source_region),
+                Cell::text(&x.model),
+                Cell::count(x.calls),
+                Cell::count(x.logged_requests),
+                x.coverage.map_or(Cell::Null, Cell::Percent),
+                Cell::text(x.status.as_str()),
+            ]
+        }),
+    );
+    if !m.capacity.is_empty() {
+        d.para("Quota usage as Bedrock estimates it (EstimatedTPMQuotaUsage, per minute) beside the peak quota tokens the logs add up to, and the share of the tokens-per-minute quota used at the busiest and the p90 minute (flagged above 80%):");
+        let share = |v: Option<f64>| v.map_or(Cell::Null, Cell::Percent);
+        d.table(
+            vec![
+                text("Source region"),
+                text("Model id"),
+                text("Quota kind"),
+                n("AWS peak TPM"),
+                text("AWS peak minute"),
+                n("AWS p90 TPM"),
+                n("Logs' peak TPM"),
+                text("Logs' peak minute"),
+                n("AWS at that minute"),
+                n("Difference"),
+                n("Peak share"),
+                n("p90 share"),
+                text("Above 80%"),
+            ],
+            m.capacity.iter().map(|x| {
+                vec![
+                    Cell::text(&x.source_region),
+                    Cell::text(&x.model_id),
+                    Cell::text(x.quota_kind),
+                    Cell::count(x.aws_peak_tpm),
+                    Cell::text(&x.aws_peak_minute),
+                    Cell::count(x.aws_p90_tpm),
+                    x.log_peak_tpm.map_or(Cell::Null, Cell::count),
+                    x.log_peak_minute.as_deref().map_or(Cell::Null, Cell::text),
+                    x.aws_at_log_peak.map_or(Cell::Null, Cell::count),
+                    x.difference.map_or(Cell::Null, Cell::Int),
+                    share(x.peak_share),
+                    share(x.p90_share),
+                    Cell::text(if x.above_80pct { "yes" } else { "no" }),
+                ]
+            }),
+        );
+    }
+    if !m.latency.is_empty() {
+        d.para("Latency per model id over the window, as CloudWatch computes it (InvokeModel calls log none):");
+        let ms = |v: Option<f64>| v.map_or(Cell::Null, Cell::Mean);
+        d.table(
+            vec![
+                text("Source region"),
+                text("Model id"),
+                n("Samples"),
+                n("p50 ms"),
+                n("p90 ms"),
+                n("p99 ms"),
+                n("First token p50 ms"),
+            ],
+            m.latency.iter().map(|x| {
+                vec![
+                    Cell::text(&x.source_region),
+                    Cell::text(&x.model_id),
+                    x.samples.map_or(Cell::Null, Cell::count),
+                    ms(x.p50_ms),
+                    ms(x.p90_ms),
+                    ms(x.p99_ms),
+                    ms(x.first_token_p50_ms),
+                ]
+            }),
+        );
+    }
+}
+
 /// Calls per caller, from either record: the audit's "who".
 fn callers(d: &mut Doc, s: &Summary) {
     d.heading("Calls by caller");
@@ -659,6 +811,7 @@ fn callers(d: &mut Doc, s: &Summary) {
         vec![
             Column::text("Account"),
             Column::text("Principal"),
+            Column::text("Kind"),
             Column::text("Session"),
             Column::number("Requests"),
             Column::number("Errors"),
@@ -667,6 +820,7 @@ fn callers(d: &mut Doc, s: &Summary) {
             vec![
                 Cell::text(&x.account),
                 Cell::text(&x.principal),
+                Cell::text(x.kind),
                 Cell::text(&x.session),
                 Cell::count(x.requests),
                 Cell::count(x.errors),

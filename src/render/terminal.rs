@@ -87,6 +87,18 @@ pub fn summary(s: &Summary, width: Option<usize>) -> Vec<u8> {
             c.by_source_region_day.iter().filter(|d| d.status == CoverageStatus::Partial).count()
         );
     }
+    if let Some(m) = &s.metrics {
+        let t = &m.totals;
+        let _ = writeln!(
+            o,
+            "metrics   {} calls counted, {} not in the logs ({} on bedrock-mantle; {} of tokens); {} model-days not fully logged",
+            t.calls,
+            t.not_in_logs,
+            t.mantle_calls,
+            usd(t.usd_not_in_logs),
+            m.coverage_by_day.iter().filter(|d| d.status != CoverageStatus::Logged).count()
+        );
+    }
     if let Some(res) = &s.residency {
         let _ = writeln!(
             o,

@@ -16,6 +16,7 @@ use crate::cli::{
 };
 use crate::engine::athena::{self, sql::TableRef};
 use crate::engine::Engine;
+use crate::fetch::metrics::MetricsRegion;
 use crate::given::burndown::Burndown;
 use crate::given::policy::Policy;
 use crate::given::prices::Prices;
@@ -136,8 +137,17 @@ pub fn from_cli(cli: Cli, now: DateTime<Utc>) -> Result<Settings> {
 
 /// What a command that reads logs reads, over which scope.
 fn reading(a: &SourceArgs, now: DateTime<Utc>) -> Result<(Scope, LocalSources)> {
-    let sources: Vec<SourceSpec> = a.sources.iter().map(|s| source(s)).collect::<Result<_>>()?;
+    let (metrics, logs): (Vec<&String>, Vec<&String>) = a.sources.iter().partition(|s| s.starts_with("metrics:"));
+    let sources: Vec<SourceSpec> = logs.into_iter().map(|s| source(s)).collect::<Result<_>>()?;
+    let metrics = metrics
+        .into_iter()
+        .map(|m| MetricsRegion::parse(m).map_err(|e| anyhow::anyhow!("source {e}")))
+        .collect::<Result<Vec<_>>>()?;
+    if !metrics.is_empty() && a.window.since.is_none() && a.window.week.is_none() {
+        bail!("metrics: sources need a window: --since (and --until) or --week");
+    }
     let scope = Scope {
+        metrics: crate::scope::MetricsSources { regions: metrics, aws: aws(&a.aws)? },
         window: window_of(&a.window, now)?,
         profiles: match &a.profiles {
             Some(p) => Profiles::load(p)?,
@@ -190,6 +200,9 @@ fn check(a: CheckArgs, now: DateTime<Utc>) -> Result<Check> {
 
 fn query(a: QueryArgs, now: DateTime<Utc>) -> Result<Query> {
     let (scope, sources) = reading(&a.read, now)?;
+    if !scope.metrics.is_empty() {
+        bail!("query runs SQL over records; metrics: sources are read by report and check");
+    }
     let engine = engine::engine(&a.engine, sources)?;
     let sql = crate::given::read_to_string(&a.sql).context("cannot read the SQL file")?;
     // Athena runs the statement under the caller's own IAM permissions; locally, polars
@@ -248,6 +261,9 @@ fn ingest(a: IngestArgs, now: DateTime<Utc>) -> Result<Ingest> {
     let args =
         SourceArgs { sources: a.sources, store: None, window: a.window, profiles: None, limits: a.limits, aws: a.aws };
     let (scope, mut sources) = reading(&args, now)?;
+    if !scope.metrics.is_empty() {
+        bail!("ingest stores records; metrics: sources are read by report and check");
+    }
     sources.progress = !quiet;
     if sources.sources.contains(&SourceSpec::Stdin) {
         bail!("ingest reads files, directories, s3:// and cloudwatch: sources, not standard input");

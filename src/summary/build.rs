@@ -77,6 +77,7 @@ pub fn build(tables: &Tables, stats: &LoadStats, window: Window, given: &Given) 
         coverage: coverage_section(tables, &sources, false)?,
         sources,
         comparison: None,
+        metrics: None,
         capacity: known.then(|| capacity_section(tables, given)),
         daily: daily_section(usage(), given, known)?,
         read: read_section(stats),
@@ -115,6 +116,7 @@ fn callers_section(callers: &DataFrame) -> PolarsResult<Vec<CallerCalls>> {
                 account: String::new(),
                 principal: attribution::NO_IDENTITY.into(),
                 session: String::new(),
+                kind: crate::record::caller::CallerKind::Other,
             },
         };
         let e = out.entry(who).or_default();
@@ -124,6 +126,7 @@ fn callers_section(callers: &DataFrame) -> PolarsResult<Vec<CallerCalls>> {
     Ok(out
         .into_iter()
         .map(|(c, (requests, errors))| CallerCalls {
+            kind: c.kind.as_str(),
             account: c.account,
             principal: c.principal,
             session: c.session,
@@ -370,6 +373,7 @@ fn cost_section(tables: &Tables, given: &Given) -> PolarsResult<Cost> {
         attribution::by_identity(PricedGroups::new(&tables.callers, given.prices, col::IDENTITY_ARN, true)?)
             .into_iter()
             .map(|(c, figures)| CostIdentity {
+                kind: c.kind.as_str(),
                 account: c.account,
                 principal: c.principal,
                 session: c.session,
@@ -449,6 +453,7 @@ fn capacity_section(tables: &Tables, given: &Given) -> Capacity {
                 peak_requests_per_minute: r.u64(capacity::PEAK_RPM),
                 peak_quota_tokens_per_minute: r.u64(capacity::PEAK_TPM),
                 peak_minute: r.opt_i64(capacity::PEAK_MINUTE).map(crate::window::rfc3339),
+                peak_quota_tokens_minute: r.opt_i64(capacity::PEAK_TPM_MINUTE).map(crate::window::rfc3339),
                 throttled_in_peak_minute: r.u64(capacity::THROTTLED_AT_PEAK),
                 peak_throttled_per_minute: r.u64(capacity::PEAK_THROTTLED),
                 burndown_rate: r.f64(capacity::BURNDOWN),

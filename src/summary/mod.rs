@@ -3,6 +3,7 @@
 
 mod build;
 pub mod compare;
+pub mod metrics;
 mod schema;
 pub mod views;
 

@@ -34,6 +34,9 @@ pub struct Summary {
     /// With `--compare previous` only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comparison: Option<Comparison>,
+    /// With `metrics:REGION` sources only: what Bedrock's CloudWatch metrics count beside the logs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<super::metrics::MetricsOut>,
     /// Null when only CloudTrail was read (it records no tokens per minute).
     pub capacity: Option<Capacity>,
     /// Per UTC day: the series the charts draw.
@@ -160,6 +163,8 @@ pub struct Sources {
 
 #[derive(Debug, Serialize, PartialEq)]
 pub struct CallerCalls {
+    /// `role`, `user`, `api-key` (an IAM user of a Bedrock API key), `federated-user`, `root`, `other`.
+    pub kind: &'static str,
     pub account: String,
     pub principal: String,
     pub session: String,
@@ -387,6 +392,8 @@ pub struct CostServiceTier {
 
 #[derive(Debug, Serialize, PartialEq)]
 pub struct CostIdentity {
+    /// As `callers[].kind`: an API key's calls are named as such.
+    pub kind: &'static str,
     pub account: String,
     /// `role/NAME` (Identity Center roles without their random suffix), `user/NAME`, `root`, ...
     pub principal: String,
@@ -474,6 +481,8 @@ pub struct CapacityRow {
     pub peak_quota_tokens_per_minute: u64,
     /// The first minute with the peak request count.
     pub peak_minute: Option<String>,
+    /// The first minute with the peak quota tokens.
+    pub peak_quota_tokens_minute: Option<String>,
     pub throttled_in_peak_minute: u64,
     pub peak_throttled_per_minute: u64,
     pub burndown_rate: f64,

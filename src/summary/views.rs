@@ -54,21 +54,32 @@ pub fn days(s: &Summary) -> Vec<DayTotal> {
 pub struct PrincipalCost<'a> {
     pub account: &'a str,
     pub principal: &'a str,
+    /// `callers[].kind`: `api-key` for a Bedrock API key's IAM user.
+    pub kind: &'a str,
     pub sessions: u64,
     pub figures: Attributed,
 }
 
 /// `cost.by_identity` per (account, principal), in that order.
 pub fn principals(c: &super::schema::Cost) -> Vec<PrincipalCost<'_>> {
-    let mut callers: BTreeMap<(&str, &str), (u64, Attributed)> = BTreeMap::new();
+    let mut callers: BTreeMap<(&str, &str), (&str, u64, Attributed)> = BTreeMap::new();
     for x in &c.by_identity {
-        let (sessions, figures) = callers.entry((&x.account, &x.principal)).or_default();
+        // The kind follows from the principal's form: one per principal.
+        let (kind, sessions, figures) =
+            callers.entry((&x.account, &x.principal)).or_insert((x.kind, 0, Attributed::default()));
+        *kind = x.kind;
         *sessions += 1;
         figures.add(&x.figures);
     }
     callers
         .into_iter()
-        .map(|((account, principal), (sessions, figures))| PrincipalCost { account, principal, sessions, figures })
+        .map(|((account, principal), (kind, sessions, figures))| PrincipalCost {
+            account,
+            principal,
+            kind,
+            sessions,
+            figures,
+        })
         .collect()
 }
 

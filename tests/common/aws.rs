@@ -190,3 +190,13 @@ pub fn spawn_mila(endpoint: &str, args: &[&str]) -> std::process::Child {
     use std::process::Stdio;
     command(endpoint, &[], args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("spawn mila")
 }
+
+/// A CloudWatch (metrics) client of the tests' own, in `region`, at moto.
+pub fn metrics(region: &str) -> aws_sdk_cloudwatch::Client {
+    block_on(async {
+        let c = config(&moto()).await;
+        aws_sdk_cloudwatch::Client::from_conf(
+            aws_sdk_cloudwatch::config::Builder::from(&c).region(aws_config::Region::new(region.to_string())).build(),
+        )
+    })
+}

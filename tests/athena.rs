@@ -929,6 +929,30 @@ fn athena_audits_a_cloudtrail_table_as_the_local_engine_does() {
     let corpus = tempdir();
     let dir = corpus.path().to_str().unwrap();
     ok(&["sample", "--out", dir, "--records", "800", "--seed", "21", "--start", "2026-11-09", "--cloudtrail"]);
+    // Issue 26: bedrock-mantle calls (never logged; an inference name mila has never seen is a call
+    // too), token counts in `additionalEventData` (as numbers and as digit strings), and the rejects
+    // they bring, on both engines alike.
+    let day = corpus.path().join(format!("AWSLogs/{ACCOUNT}/CloudTrail/us-east-1/2026/11/11"));
+    std::fs::create_dir_all(&day).unwrap();
+    let event = |id: &str, source: &str, name: &str, params: Value, extra: Value| {
+        json!({"eventVersion": "1.11", "eventTime": "2026-11-11T10:00:00Z", "eventSource": source, "eventName": name,
+            "awsRegion": "us-east-1", "requestID": id, "recipientAccountId": ACCOUNT,
+            "userIdentity": {"type": "IAMUser", "arn": format!("arn:aws:iam::{ACCOUNT}:user/BedrockAPIKey-k1"), "accountId": ACCOUNT},
+            "requestParameters": params, "additionalEventData": extra})
+    };
+    let (mantle, runtime) = ("bedrock-mantle.amazonaws.com", "bedrock.amazonaws.com");
+    let haiku = "anthropic.claude-3-haiku-20240307-v1:0";
+    let records = json!({"Records": [
+        event("m-1", mantle, "CreateInference", json!({"model": "openai.gpt-oss-120b", "callWithBearerToken": true}), json!({"inputTokens": 120, "outputTokens": "30"})),
+        event("m-2", mantle, "CreateResponse", json!({"model": "openai.gpt-oss-20b"}), json!({})),
+        event("m-3", mantle, "ListModels", json!({}), json!({})),
+        event("m-4", mantle, "CreateInference", json!({}), json!({})),
+        event("t-1", runtime, "Converse", json!({"modelId": haiku}), json!({"inputTokens": 500, "outputTokens": 50})),
+        event("t-2", runtime, "Converse", json!({"modelId": haiku}), json!({"inputTokens": 2_000_000_000u64})),
+        event("t-3", runtime, "Converse", json!({"modelId": haiku}), json!({"inputTokens": -4, "outputTokens": "1e3"})),
+    ]});
+    std::fs::write(day.join(format!("{ACCOUNT}_CloudTrail_us-east-1_20261111T1000Z_mantle.json")), records.to_string())
+        .unwrap();
     let bucket = unique("trail");
     upload(&bucket, "all/", corpus.path());
     let (profiles, policy) = (profiles(), policy());
@@ -981,6 +1005,15 @@ fn athena_audits_a_cloudtrail_table_as_the_local_engine_does() {
         "{}",
         both["sources"]
     );
+    // By hand: m-1 and m-2 are mantle calls (m-3 manages, m-4 names no model); the tokens are
+    // m-1's 120 + 30 and t-1's 500 + 50 (t-3's are no counts; t-2 is rejected).
+    assert_eq!(both["sources"]["bedrock_mantle_calls"], 2, "{}", both["sources"]);
+    let t = &both["sources"]["cloudtrail_tokens"];
+    assert_eq!([&t["input_tokens"], &t["output_tokens"]], [&json!(620), &json!(80)], "{t}");
+    let rejects = both["input"]["rejects"].to_string();
+    assert!(rejects.contains("missing required field `requestParameters.model`"), "{rejects}");
+    assert!(rejects.contains("token count `additionalEventData.inputTokens` above 1,000,000,000"), "{rejects}");
+    assert!(!both["coverage"]["gaps"].to_string().contains("bedrock-mantle:"), "{}", both["coverage"]["gaps"]);
     let trail_src = format!("s3://{bucket}/all/AWSLogs/{ACCOUNT}/CloudTrail/");
     let alone = compare(
         &["report", "--engine", "athena", "--cloudtrail-table", "mila.cloudtrail"],

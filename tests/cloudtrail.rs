@@ -195,7 +195,8 @@ fn coverage_by_hand() {
     assert_eq!(
         s["sources"],
         json!({"invocation_log_records": 4, "cloudtrail_calls": 6, "cloudtrail_only": 3,
-               "cloudtrail_other_events": 2, "not_available": []})
+               "cloudtrail_other_events": 2, "bedrock_mantle_calls": 0, "cloudtrail_tokens": null,
+               "not_available": []})
     );
     // Each call once: the four logged, and r3, r4, r5 from CloudTrail.
     assert_eq!(s["rerouting"]["requests"], 7);
@@ -636,4 +637,47 @@ mod lookup_events {
         assert_eq!(bad.code, 2);
         assert!(bad.stderr.contains("expected cloudtrail:REGION"), "{}", bad.stderr);
     }
+}
+
+/// Issue 26: a file of `aws cloudtrail lookup-events` output (each event a JSON string in
+/// `CloudTrailEvent`, `EventTime` in a local offset), holding a runtime call with CloudTrail's
+/// token counts and a bedrock-mantle call. By hand, at 1 and 2 USD per million input and output
+/// tokens: (100 x 1 + 20 x 2) / 1e6 = 0.00014; the mantle model has no price row.
+#[test]
+fn event_history_output_with_tokens_and_a_mantle_call() {
+    let event = |id: &str, source: &str, name: &str, params: Value, extra: Value| {
+        json!({"eventVersion": "1.11", "eventTime": "2026-03-02T08:14:31Z", "eventSource": source, "eventName": name,
+            "awsRegion": "us-east-1", "requestID": id, "recipientAccountId": ACCOUNT,
+            "userIdentity": {"type": "IAMUser", "arn": format!("arn:aws:iam::{ACCOUNT}:user/BedrockAPIKey-k1")},
+            "requestParameters": params, "additionalEventData": extra})
+        .to_string()
+    };
+    let wrap = |e: String| json!({"EventId": "x", "EventName": "n", "EventTime": "2026-03-02T09:14:31+01:00", "CloudTrailEvent": e});
+    let page = json!({"Events": [
+        wrap(event("h-1", "bedrock.amazonaws.com", "Converse", json!({"modelId": HAIKU}), json!({"inputTokens": 100, "outputTokens": 20}))),
+        wrap(event("h-2", "bedrock-mantle.amazonaws.com", "CreateInference", json!({"model": "openai.gpt-oss-120b", "callWithBearerToken": true}), json!({"inputTokens": 7}))),
+        wrap(event("h-3", "bedrock-mantle.amazonaws.com", "ListModels", json!({}), json!({}))),
+    ], "NextToken": "t"});
+    let dir = tempdir();
+    let file = dir.path().join("history.json");
+    std::fs::write(&file, page.to_string()).unwrap();
+    let prices = dir.path().join("prices.csv");
+    std::fs::write(
+        &prices,
+        format!("model,region,tier,input,output,cache_read,cache_write\n{HAIKU},*,*,1.0,2.0,0.1,1.25\n"),
+    )
+    .unwrap();
+    let s = ok(&["report", file.to_str().unwrap(), "--prices", prices.to_str().unwrap(), "--format", "json"]).json();
+    let x = &s["sources"];
+    assert_eq!(
+        [&x["cloudtrail_calls"], &x["cloudtrail_only"], &x["cloudtrail_other_events"], &x["bedrock_mantle_calls"]],
+        [&json!(2), &json!(2), &json!(1), &json!(1)],
+        "{x}"
+    );
+    let t = &x["cloudtrail_tokens"];
+    assert_eq!([&t["input_tokens"], &t["output_tokens"]], [&json!(107), &json!(20)], "{t}");
+    assert!((t["usd"].as_f64().unwrap() - 0.00014).abs() < 1e-12, "{t}");
+    // Both callers are the API key's user.
+    assert_eq!(s["callers"][0]["kind"], "api-key", "{}", s["callers"]);
+    assert_eq!(s["callers"][0]["requests"], 2);
 }

@@ -11,13 +11,50 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::parse::{in_range, map_keys, parse_timestamp_ms, required, Reject, Text};
+use super::parse::{in_range, map_keys, parse_timestamp_ms, required, Reject, StrOrSkip, Text};
 use super::{Record, RecordedBy};
 
 /// The event source of Bedrock's API calls in CloudTrail.
 pub const EVENT_SOURCE: &str = "bedrock.amazonaws.com";
 /// The runtime calls that invoke a model: the operations of the invocation logs.
 pub const RUNTIME_CALLS: [&str; 4] = ["InvokeModel", "InvokeModelWithResponseStream", "Converse", "ConverseStream"];
+/// The event source of the bedrock-mantle endpoint (OpenAI- and Anthropic-compatible APIs), whose
+/// calls are never in the invocation logs.
+pub const MANTLE_SOURCE: &str = "bedrock-mantle.amazonaws.com";
+/// A mantle call's operation is its event name after this prefix, so no view mistakes it for a
+/// runtime call (and logging coverage does not judge it: mantle is never logged).
+pub const MANTLE_OPERATION_PREFIX: &str = "bedrock-mantle:";
+/// bedrock-mantle's management events (Bedrock User Guide, "Monitor bedrock-mantle API calls
+/// using CloudTrail"): no model is invoked. Every other mantle event names an inference call;
+/// those names are not published, so they are kept open: each is a call under its own name.
+pub const MANTLE_MANAGEMENT: [&str; 17] = [
+    "ListModels",
+    "GetModel",
+    "ListFineTuningJobs",
+    "CreateFineTuningJob",
+    "GetFineTuningJob",
+    "CancelFineTuningJob",
+    "ListProjects",
+    "CreateProject",
+    "GetProject",
+    "UpdateProject",
+    "ArchiveProject",
+    "ListFiles",
+    "CreateFile",
+    "GetFile",
+    "DeleteFile",
+    "ListBatches",
+    "GetBatch",
+];
+
+/// Which Bedrock call an event records, if any: a runtime call, or a mantle call.
+fn call_of(source: &str, name: &str) -> Option<bool> {
+    match source {
+        EVENT_SOURCE => RUNTIME_CALLS.contains(&name).then_some(false),
+        MANTLE_SOURCE => (!name.is_empty() && !MANTLE_MANAGEMENT.contains(&name)).then_some(true),
+        _ => None,
+    }
+}
 
 /// Whether a unit's text is a CloudTrail document: an object whose first key is `Records` (a
 /// trail file) or `Events` (Event history as `aws cloudtrail lookup-events` prints it). A
@@ -257,6 +294,9 @@ struct UserIdentity<'a> {
 struct Parameters<'a> {
     #[serde(borrow)]
     model_id: Option<Text<'a>>,
+    /// bedrock-mantle's model (an OpenAI-style request's `model`); any other value is none.
+    #[serde(borrow)]
+    model: Option<StrOrSkip<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -264,19 +304,73 @@ struct Parameters<'a> {
 struct Additional<'a> {
     #[serde(borrow)]
     inference_region: Option<Text<'a>>,
+    /// The call's token counts, as events from real accounts carry them.
+    input_tokens: Option<Count>,
+    output_tokens: Option<Count>,
 }
 
-/// One event of a trail file as a Record when it is a Bedrock runtime call; `None` for another
-/// service's event or a Bedrock event that invokes no model.
+/// A token count as CloudTrail writes it: a whole number, or its digits as a string. Anything
+/// else (negative, fractional, another type) is no count, as Athena's `try_cast` reads it.
+struct Count(Option<u64>);
+
+impl<'de> Deserialize<'de> for Count {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(CountVisitor)
+    }
+}
+
+struct CountVisitor;
+
+impl<'de> Visitor<'de> for CountVisitor {
+    type Value = Count;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a token count")
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Count, E> {
+        Ok(Count((v <= i64::MAX as u64).then_some(v)))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Count, E> {
+        Ok(Count(u64::try_from(v).ok()))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Count, E> {
+        Ok(Count(None))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Count, E> {
+        let digits = !v.is_empty() && v.len() <= 19 && v.bytes().all(|b| b.is_ascii_digit());
+        Ok(Count(digits.then(|| v.parse::<i64>().ok()).flatten().map(|n| n as u64)))
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Count, E> {
+        Ok(Count(None))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Count, E> {
+        Ok(Count(None))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Count, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Count(None))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Count, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Count(None))
+    }
+}
+
+/// The CloudTrail fields of a call's token counts, as rejects name them.
+pub const INPUT_TOKENS_FIELD: &str = "additionalEventData.inputTokens";
+pub const OUTPUT_TOKENS_FIELD: &str = "additionalEventData.outputTokens";
+
+/// One event of a trail file as a Record when it is a Bedrock runtime or bedrock-mantle call;
+/// `None` for another service's event or a Bedrock event that invokes no model.
 pub fn parse_event(event: &RawValue) -> Result<Option<Record<'_>>, Reject> {
     let text = event.get();
     let head: Head = serde_json::from_str(text).map_err(|_| match text.starts_with('{') {
         true => Reject::Invalid,
         false => Reject::NotObject,
     })?;
-    let runtime = head.event_source.is_some_and(|s| s.0 == EVENT_SOURCE)
-        && head.event_name.as_ref().is_some_and(|n| RUNTIME_CALLS.contains(&n.0.as_ref()));
-    let Some(Text(operation)) = head.event_name.filter(|_| runtime) else {
+    let (Some(Text(source)), Some(Text(name))) = (head.event_source, head.event_name) else {
+        return Ok(None);
+    };
+    let Some(mantle) = call_of(&source, &name) else {
         return Ok(None);
     };
     let mut de = serde_json::Deserializer::from_str(text);
@@ -285,9 +379,29 @@ pub fn parse_event(event: &RawValue) -> Result<Option<Record<'_>>, Reject> {
     let timestamp = required(raw.event_time, "eventTime")?;
     let request_id = required(raw.request_id, "requestID")?;
     let region = required(raw.aws_region, "awsRegion")?;
-    let model_id = required(raw.request_parameters.and_then(|p| p.model_id), "requestParameters.modelId")?;
+    let model_id = match mantle {
+        false => required(raw.request_parameters.and_then(|p| p.model_id), "requestParameters.modelId")?,
+        true => required(
+            raw.request_parameters.and_then(|p| p.model.and_then(|m| m.0)).map(Text),
+            "requestParameters.model",
+        )?,
+    };
     let timestamp_ms = parse_timestamp_ms(&timestamp).ok_or(Reject::BadTimestamp)?;
-    let inference_region = raw.additional_event_data.and_then(|a| a.inference_region).map(|t| t.0);
+    let (inference_region, input, output) = match raw.additional_event_data {
+        Some(a) => {
+            (a.inference_region.map(|t| t.0), a.input_tokens.and_then(|c| c.0), a.output_tokens.and_then(|c| c.0))
+        }
+        None => (None, None, None),
+    };
+    for (count, field) in [(input, INPUT_TOKENS_FIELD), (output, OUTPUT_TOKENS_FIELD)] {
+        if count.is_some_and(|c| c > super::parse::MAX_TOKENS) {
+            return Err(Reject::TooManyTokens(field));
+        }
+    }
+    let operation = match mantle {
+        false => Cow::Borrowed(RUNTIME_CALLS.into_iter().find(|c| *c == name).unwrap_or_default()),
+        true => Cow::Owned(format!("{MANTLE_OPERATION_PREFIX}{name}")),
+    };
     let (arn, identity_account) = match raw.user_identity {
         Some(u) => (u.arn.map(|t| t.0), u.account_id.map(|t| t.0)),
         None => (None, None),
@@ -298,11 +412,11 @@ pub fn parse_event(event: &RawValue) -> Result<Option<Record<'_>>, Reject> {
         account_id: raw.recipient_account_id.map(|t| t.0).or(identity_account).filter(|a| !a.is_empty()),
         identity_arn: arn.filter(|a| !a.is_empty()),
         source_region: region,
-        operation: Cow::Borrowed(RUNTIME_CALLS.into_iter().find(|c| *c == operation).unwrap_or_default()),
+        operation,
         model_id,
         inference_region,
-        input_tokens: 0,
-        output_tokens: 0,
+        input_tokens: input.unwrap_or(0),
+        output_tokens: output.unwrap_or(0),
         cache_read_tokens: 0,
         cache_write_tokens: 0,
         cache_write_1h_tokens: 0,
@@ -409,6 +523,81 @@ mod tests {
         ];
         for (text, want) in cases {
             assert_eq!(parsed(&text), want, "{text}");
+        }
+    }
+
+    /// bedrock-mantle's calls (any event name but its management ones: the inference names are not
+    /// published) and the token counts real events carry in `additionalEventData`.
+    #[test]
+    fn mantle_calls_and_token_counts() {
+        let mantle = |name: &str, params: &str| {
+            format!(
+                r#"{{"eventSource":"bedrock-mantle.amazonaws.com","eventName":"{name}","eventTime":"2026-03-02T08:14:31Z","awsRegion":"us-east-1","requestID":"m-1","requestParameters":{params},"additionalEventData":{{"inputTokens":120,"outputTokens":"30"}}}}"#
+            )
+        };
+        let read = |text: &str| {
+            let raw: &RawValue = serde_json::from_str(text).unwrap();
+            parse_event(raw)
+                .map(|r| r.map(|r| (r.operation.to_string(), r.model_id.to_string(), r.input_tokens, r.output_tokens)))
+        };
+        let call = |op: &str, model: &str, i, o| Ok(Some((op.to_string(), model.to_string(), i, o)));
+        let with_bearer =
+            r#"{"model":"openai.gpt-oss-120b","callWithBearerToken":true,"bearerTokenType":"short-term"}"#;
+        /// Operation, model id, input and output tokens.
+        type Read = Result<Option<(String, String, u64, u64)>, Reject>;
+        let cases: Vec<(String, Read)> = vec![
+            (
+                mantle("CreateInference", with_bearer),
+                call("bedrock-mantle:CreateInference", "openai.gpt-oss-120b", 120, 30),
+            ),
+            // An inference name mila has never seen is still a call, under its own name.
+            (
+                mantle("CreateResponse", with_bearer),
+                call("bedrock-mantle:CreateResponse", "openai.gpt-oss-120b", 120, 30),
+            ),
+            (mantle("ListModels", "{}"), Ok(None)),
+            (mantle("CreateProject", r#"{"name":"p"}"#), Ok(None)),
+            (mantle("CreateInference", r#"{"model":7}"#), Err(Reject::MissingField("requestParameters.model"))),
+            (mantle("CreateInference", "{}"), Err(Reject::MissingField("requestParameters.model"))),
+            // Runtime events: counts as numbers or digit strings; anything else is no count.
+            (
+                event(&CALL.replace(
+                    r#""inferenceRegion":"eu-central-1""#,
+                    r#""inferenceRegion":"eu-central-1","inputTokens":"12","outputTokens":5"#,
+                )),
+                call("Converse", "eu.anthropic.claude-3-haiku-20240307-v1:0", 12, 5),
+            ),
+            (
+                event(&CALL.replace(
+                    r#""inferenceRegion":"eu-central-1""#,
+                    r#""inferenceRegion":"eu-central-1","inputTokens":-3,"outputTokens":1.5"#,
+                )),
+                call("Converse", "eu.anthropic.claude-3-haiku-20240307-v1:0", 0, 0),
+            ),
+            (
+                event(&CALL.replace(
+                    r#""inferenceRegion":"eu-central-1""#,
+                    r#""inferenceRegion":"eu-central-1","inputTokens":{"a":1},"outputTokens":"1e3""#,
+                )),
+                call("Converse", "eu.anthropic.claude-3-haiku-20240307-v1:0", 0, 0),
+            ),
+            (
+                event(&CALL.replace(
+                    r#""inferenceRegion":"eu-central-1""#,
+                    r#""inferenceRegion":"eu-central-1","inputTokens":1000000001"#,
+                )),
+                Err(Reject::TooManyTokens(INPUT_TOKENS_FIELD)),
+            ),
+            (
+                event(&CALL.replace(
+                    r#""inferenceRegion":"eu-central-1""#,
+                    r#""inferenceRegion":"eu-central-1","outputTokens":"99999999999999999999""#,
+                )),
+                call("Converse", "eu.anthropic.claude-3-haiku-20240307-v1:0", 0, 0),
+            ),
+        ];
+        for (text, want) in cases {
+            assert_eq!(read(&text), want, "{text}");
         }
     }
 

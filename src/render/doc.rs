@@ -569,14 +569,29 @@ fn capacity(d: &mut Doc, cap: &crate::summary::Capacity, charts: &[Drawing]) {
 fn sources(d: &mut Doc, s: &Summary) {
     let x = &s.sources;
     d.heading("Sources");
-    d.bullets(vec![
+    let mut lines = vec![
         format!("Invocation-log records: {}", x.invocation_log_records),
         format!(
-            "CloudTrail: {} Bedrock runtime calls, {} of them without an invocation-log record (counted from CloudTrail); {} other events skipped",
+            "CloudTrail: {} Bedrock calls, {} of them without an invocation-log record (counted from CloudTrail); {} other events skipped",
             x.cloudtrail_calls, x.cloudtrail_only, x.cloudtrail_other_events
         ),
-    ]);
-    d.para("A call is counted once: by its invocation-log record when there is one, else by its CloudTrail event. CloudTrail gives the source region, model, caller, error and, for a cross-region call, `inferenceRegion`; it records no tokens, latency or cost.");
+    ];
+    if x.bedrock_mantle_calls > 0 {
+        lines.push(format!(
+            "Of the CloudTrail calls, {} are bedrock-mantle calls (operation `bedrock-mantle:EVENT`): that endpoint is never logged, so they are no logging gap",
+            x.bedrock_mantle_calls
+        ));
+    }
+    if let Some(t) = &x.cloudtrail_tokens {
+        lines.push(format!(
+            "Tokens CloudTrail recorded for the calls only it saw (`additionalEventData`): {} input, {} output, {}; these come from CloudTrail and are not in the tokens and cost sections, which come from the invocation logs",
+            t.input_tokens,
+            t.output_tokens,
+            usd(t.usd)
+        ));
+    }
+    d.bullets(lines);
+    d.para("A call is counted once: by its invocation-log record when there is one, else by its CloudTrail event. CloudTrail gives the source region, model, caller, error and, for a cross-region call, `inferenceRegion`; latency and cache tokens only the invocation logs record.");
 }
 
 fn coverage(d: &mut Doc, c: &crate::summary::Coverage, charts: &[Drawing]) {

@@ -59,7 +59,8 @@ fn requests_by(table: &DataFrame, by: RecordedBy) -> PolarsResult<u64> {
 pub fn build(tables: &Tables, stats: &LoadStats, window: Window, given: &Given) -> PolarsResult<Summary> {
     let usage = || tables.usage.clone().lazy();
     let errors = errors_section(usage())?;
-    let sources = sources_section(tables, stats)?;
+    let mut sources = sources_section(tables, stats)?;
+    sources.cloudtrail_tokens = cloudtrail_tokens(tables, given)?;
     // Without a single invocation-log record, tokens, latency and cost are unknown, not zero.
     let known = sources.not_available.is_empty();
     let cost = known.then(|| cost_section(tables, given)).transpose()?;
@@ -94,8 +95,40 @@ fn sources_section(tables: &Tables, stats: &LoadStats) -> PolarsResult<Sources> 
         cloudtrail_calls: trail,
         cloudtrail_only: trail_only,
         cloudtrail_other_events: stats.other_events,
+        bedrock_mantle_calls: mantle_calls(tables)?,
+        cloudtrail_tokens: None,
         not_available: if logs == 0 && trail > 0 { NOT_FROM_CLOUDTRAIL.to_vec() } else { Vec::new() },
     })
+}
+
+/// Whether a coverage cell's operation is a bedrock-mantle call's.
+fn is_mantle(operation: &str) -> bool {
+    operation.starts_with(crate::record::trail::MANTLE_OPERATION_PREFIX)
+}
+
+/// bedrock-mantle calls read in CloudTrail (each request id once).
+fn mantle_calls(tables: &Tables) -> PolarsResult<u64> {
+    use crate::tables::coverage::CLOUDTRAIL_CALLS;
+    Ok(rows(&tables.coverage).filter(|r| is_mantle(&r.str(col::OPERATION))).map(|r| r.u64(CLOUDTRAIL_CALLS)).sum())
+}
+
+/// The tokens CloudTrail recorded for the calls counted from it alone, priced.
+fn cloudtrail_tokens(tables: &Tables, given: &Given) -> PolarsResult<Option<CloudTrailTokens>> {
+    let trail = || tables.usage.clone().lazy().filter(col(col::RECORDED_BY).eq(lit(RecordedBy::CloudTrail.as_str())));
+    let sums = trail()
+        .select([
+            col(col::INPUT_TOKENS).sum().cast(DataType::UInt64),
+            col(col::OUTPUT_TOKENS).sum().cast(DataType::UInt64),
+        ])
+        .collect()?;
+    let get = |c: &str| sums.column(c).ok().and_then(|c| c.u64().ok()?.get(0)).unwrap_or(0);
+    let (input, output) = (get(col::INPUT_TOKENS), get(col::OUTPUT_TOKENS));
+    if input == 0 && output == 0 {
+        return Ok(None);
+    }
+    let priced = cost::priced(trail(), given.prices, &[])?.select([col(cost::USD).sum()]).collect()?;
+    let usd = priced.column(cost::USD)?.f64()?.get(0).unwrap_or(0.0);
+    Ok(Some(CloudTrailTokens { input_tokens: input, output_tokens: output, usd }))
 }
 
 fn callers_section(callers: &DataFrame) -> PolarsResult<Vec<CallerCalls>> {
@@ -155,7 +188,9 @@ pub fn coverage(tables: &Tables, stats: &LoadStats) -> PolarsResult<Option<Cover
 /// In a report, coverage is shown when both kinds of record were read.
 fn coverage_section(tables: &Tables, sources: &Sources, without_logs: bool) -> PolarsResult<Option<Coverage>> {
     use crate::tables::coverage::{CLOUDTRAIL_CALLS, CLOUDTRAIL_ONLY, LOG_RECORDS};
-    if (sources.invocation_log_records == 0 && !without_logs) || sources.cloudtrail_calls == 0 {
+    // bedrock-mantle calls are never logged: they are no gap in logging.
+    let runtime_calls = sources.cloudtrail_calls.saturating_sub(sources.bedrock_mantle_calls);
+    if (sources.invocation_log_records == 0 && !without_logs) || runtime_calls == 0 {
         return Ok(None);
     }
     // Per (day, source region): CloudTrail calls, log records, log records of no CloudTrail
@@ -168,7 +203,7 @@ fn coverage_section(tables: &Tables, sources: &Sources, without_logs: bool) -> P
         &[col::DAY, col::SOURCE_REGION, col::MODEL_ID, col::OPERATION],
     )
     .collect()?;
-    for r in rows(&cells) {
+    for r in rows(&cells).filter(|r| !is_mantle(&r.str(col::OPERATION))) {
         let (logs, trail, only) = (r.u64(LOG_RECORDS), r.u64(CLOUDTRAIL_CALLS), r.u64(CLOUDTRAIL_ONLY));
         let key = (day(&r), r.str(col::SOURCE_REGION));
         let d = days.entry(key.clone()).or_default();
@@ -208,6 +243,7 @@ fn coverage_section(tables: &Tables, sources: &Sources, without_logs: bool) -> P
         .collect();
     let matched = sources.cloudtrail_calls - sources.cloudtrail_only;
     let only_in_cloudtrail_listed = rows(&tables.cloudtrail_only)
+        .filter(|r| !is_mantle(&r.str(col::OPERATION)))
         .map(|r| CoverageCall {
             request_id: r.str(col::REQUEST_ID),
             time: r.opt_i64(col::TIMESTAMP).map(crate::window::rfc3339).unwrap_or_default(),
@@ -221,7 +257,11 @@ fn coverage_section(tables: &Tables, sources: &Sources, without_logs: bool) -> P
         invocation_log_records: sources.invocation_log_records,
         coverage: (trail_total > 0).then(|| ratio(covered, trail_total)),
         request_ids_match: matched > 0,
-        only_in_cloudtrail: if matched > 0 { sources.cloudtrail_only } else { 0 },
+        only_in_cloudtrail: if matched > 0 {
+            sources.cloudtrail_only.saturating_sub(sources.bedrock_mantle_calls)
+        } else {
+            0
+        },
         only_in_invocation_logs: if matched > 0 { logs_only } else { 0 },
         by_source_region_day,
         gaps,

@@ -157,8 +157,23 @@ pub struct Sources {
     pub cloudtrail_only: u64,
     /// CloudTrail events that are not Bedrock runtime calls, skipped.
     pub cloudtrail_other_events: u64,
+    /// Of `cloudtrail_calls`, bedrock-mantle calls (operation `bedrock-mantle:EVENT`): never
+    /// logged, so logging coverage does not judge them.
+    pub bedrock_mantle_calls: u64,
+    /// Tokens CloudTrail recorded (`additionalEventData.inputTokens`, `outputTokens`) for the calls
+    /// counted from CloudTrail alone; these figures come from CloudTrail and are not in `tokens` or
+    /// `cost`, which come from invocation logs. Null when CloudTrail recorded none.
+    pub cloudtrail_tokens: Option<CloudTrailTokens>,
     /// Sections CloudTrail cannot fill, null because only CloudTrail was read.
     pub not_available: Vec<&'static str>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct CloudTrailTokens {
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    /// Those tokens priced (calls with no price row count nothing).
+    pub usd: f64,
 }
 
 #[derive(Debug, Serialize, PartialEq)]

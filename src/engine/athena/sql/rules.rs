@@ -369,10 +369,18 @@ pub(super) const TAIL_COLUMNS: &str = "object, ts_ms, requestid, accountid, iden
 inferenceregion, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, service_tier, \
 latency_ms, first_byte_ms, errorcode, stop_reason, requestmetadata, body_in_s3, recorded_by";
 
-/// The CloudTrail events that are Bedrock runtime calls.
+/// The CloudTrail events that are Bedrock calls (`record::trail::parse_event`): runtime calls,
+/// and every bedrock-mantle event but its management ones.
 pub(super) fn runtime_call() -> String {
-    let names: Vec<String> = crate::record::trail::RUNTIME_CALLS.iter().map(|n| literal(n)).collect();
-    format!("eventsource = {} AND eventname IN ({})", literal(crate::record::trail::EVENT_SOURCE), names.join(", "))
+    use crate::record::trail::{EVENT_SOURCE, MANTLE_MANAGEMENT, MANTLE_SOURCE, RUNTIME_CALLS};
+    let names = |list: &[&str]| list.iter().map(|n| literal(n)).collect::<Vec<_>>().join(", ");
+    format!(
+        "((coalesce(eventsource, '') = {} AND coalesce(eventname, '') IN ({})) OR (coalesce(eventsource, '') = {} AND coalesce(eventname, '') NOT IN ('', {})))",
+        literal(EVENT_SOURCE),
+        names(&RUNTIME_CALLS),
+        literal(MANTLE_SOURCE),
+        names(&MANTLE_MANAGEMENT)
+    )
 }
 
 /// An RFC 3339 text column as epoch ms, null when it is not one (as `parse_timestamp_ms`).

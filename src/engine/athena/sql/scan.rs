@@ -89,11 +89,28 @@ impl TrailTable {
         let missing = |column: &str, field: &'static str| {
             format!("\n      WHEN coalesce({column}, '') = '' THEN {}", literal(&Reject::MissingField(field).kind()))
         };
+        use crate::record::trail::{INPUT_TOKENS_FIELD, MANTLE_OPERATION_PREFIX, MANTLE_SOURCE, OUTPUT_TOKENS_FIELD};
+        // A count as `trail::Count` reads one: digits (of a number or a string) that fit a BIGINT.
+        let count = |path: &str| {
+            let t = format!("try(json_extract_scalar(additionaleventdata, '{path}'))");
+            format!("CASE WHEN regexp_like({t}, '^[0-9]{{1,19}}$') THEN try_cast({t} AS BIGINT) END")
+        };
+        let too_many = |column: &str, field: &'static str| {
+            format!(
+                "\n      WHEN {column} > {} THEN {}",
+                crate::record::parse::MAX_TOKENS,
+                literal(&Reject::TooManyTokens(field).kind())
+            )
+        };
         format!(
             "trail AS (
-  SELECT \"$path\" AS object, eventtime AS ts, requestid, awsregion AS region, eventname AS operation,
-    try(json_extract_scalar(requestparameters, '$.modelId')) AS modelid,
+  SELECT \"$path\" AS object, eventtime AS ts, requestid, awsregion AS region,
+    eventsource = {mantle} AS mantle,
+    CASE WHEN eventsource = {mantle} THEN concat({prefix}, eventname) ELSE eventname END AS operation,
+    CASE WHEN eventsource = {mantle} THEN {mantle_model}
+      ELSE try(json_extract_scalar(requestparameters, '$.modelId')) END AS modelid,
     try(json_extract_scalar(additionaleventdata, '$.inferenceRegion')) AS inferenceregion,
+    {input_count} AS input_n, {output_count} AS output_n,
     NULLIF(errorcode, '') AS errorcode, coalesce(NULLIF(recipientaccountid, ''), useridentity.accountid) AS accountid,
     NULLIF(useridentity.arn, '') AS identity_arn
   FROM {table}
@@ -105,8 +122,8 @@ trail_checked AS (
 ),
 trail_status AS (
   SELECT *,
-    CASE{time}{id}{region}{model}
-      WHEN ts_ms IS NULL THEN {bad_time}
+    CASE{time}{id}{region}{model}{mantle_model_missing}
+      WHEN ts_ms IS NULL THEN {bad_time}{too_many_input}{too_many_output}
       WHEN {window} THEN {outside}
       ELSE {ok}
     END AS status
@@ -119,7 +136,7 @@ trail_named AS (
 ),
 trail_resolved AS (
   SELECT object, ts_ms, requestid, accountid, identity_arn, region, operation, modelid, mid, kind, {base} AS base,
-    inferenceregion, CAST(NULL AS BIGINT) AS input_tokens, CAST(NULL AS BIGINT) AS output_tokens,
+    inferenceregion, input_n AS input_tokens, output_n AS output_tokens,
     CAST(NULL AS BIGINT) AS cache_read_tokens, CAST(NULL AS BIGINT) AS cache_write_tokens,
     CAST(NULL AS BIGINT) AS cache_write_1h_tokens, CAST(NULL AS VARCHAR) AS service_tier, CAST(NULL AS BIGINT) AS latency_ms, CAST(NULL AS BIGINT) AS first_byte_ms, errorcode,
     CAST(NULL AS VARCHAR) AS stop_reason, CAST(NULL AS MAP(VARCHAR, VARCHAR)) AS requestmetadata,
@@ -133,7 +150,15 @@ trail_resolved AS (
             time = missing("ts", "eventTime"),
             id = missing("requestid", "requestID"),
             region = missing("region", "awsRegion"),
-            model = missing("modelid", "requestParameters.modelId"),
+            model = missing("CASE WHEN mantle THEN 'x' ELSE modelid END", "requestParameters.modelId"),
+            mantle_model_missing = missing("CASE WHEN mantle THEN modelid ELSE 'x' END", "requestParameters.model"),
+            mantle = literal(MANTLE_SOURCE),
+            prefix = literal(MANTLE_OPERATION_PREFIX),
+            mantle_model = text_of("try(json_extract(requestparameters, '$.model'))"),
+            input_count = count("$.inputTokens"),
+            output_count = count("$.outputTokens"),
+            too_many_input = too_many("input_n", INPUT_TOKENS_FIELD),
+            too_many_output = too_many("output_n", OUTPUT_TOKENS_FIELD),
             bad_time = literal(&Reject::BadTimestamp.kind()),
             window = outside(window),
             outside = literal(OUTSIDE),

@@ -45,6 +45,20 @@ fn assert_rows(got: &Value, keys: &[&str], want: &[(&[&str], Figures)]) {
     }
 }
 
+/// The records as a log file, and the prices file of these tests, in a new directory.
+fn written(lines: &[String]) -> (TempDir, std::path::PathBuf, std::path::PathBuf) {
+    let dir = tempdir();
+    let logs = dir.path().join("a.jsonl");
+    std::fs::write(&logs, lines.join("\n")).unwrap();
+    let prices = dir.path().join("prices.csv");
+    std::fs::write(
+        &prices,
+        format!("model,region,tier,input,output,cache_read,cache_write\n{HAIKU},*,*,1.0,2.0,0.1,1.25\n"),
+    )
+    .unwrap();
+    (dir, logs, prices)
+}
+
 #[test]
 fn cost_by_caller_and_by_request_metadata() {
     let sso = |account: &str, suffix: &str, who: &str| {
@@ -83,15 +97,7 @@ fn cost_by_caller_and_by_request_metadata() {
         // No identity: (10 + 20) / 1e6 = 0.00003
         record("f", None, Some(json!({"team": "y"})), (10, 10), false),
     ];
-    let dir = tempdir();
-    let logs = dir.path().join("a.jsonl");
-    std::fs::write(&logs, lines.join("\n")).unwrap();
-    let prices = dir.path().join("prices.csv");
-    std::fs::write(
-        &prices,
-        format!("model,region,tier,input,output,cache_read,cache_write\n{HAIKU},*,*,1.0,2.0,0.1,1.25\n"),
-    )
-    .unwrap();
+    let (dir, logs, prices) = written(&lines);
     let out = dir.path().join("out");
     let (l, p, o) = (logs.to_str().unwrap(), prices.to_str().unwrap(), out.to_str().unwrap());
     let args = ["report", l, "--prices", p, "--by-metadata", "app", "--by-metadata", "team", "--by-metadata", "app"];
@@ -222,15 +228,7 @@ fn api_key_callers_are_named_as_such() {
         record("u1", Some(user), None, (0, 500), false),
         record("r1", Some(role), None, (100, 100), false),
     ];
-    let dir = tempdir();
-    let logs = dir.path().join("a.jsonl");
-    std::fs::write(&logs, lines.join("\n")).unwrap();
-    let prices = dir.path().join("prices.csv");
-    std::fs::write(
-        &prices,
-        format!("model,region,tier,input,output,cache_read,cache_write\n{HAIKU},*,*,1.0,2.0,0.1,1.25\n"),
-    )
-    .unwrap();
+    let (dir, logs, prices) = written(&lines);
     let out = dir.path().join("out");
     let (l, p, o) = (logs.to_str().unwrap(), prices.to_str().unwrap(), out.to_str().unwrap());
     let s = ok(&["report", l, "--prices", p, "--format", "json", "--out", o]).json();

@@ -26,15 +26,8 @@ pub struct MetricsRegion {
 
 impl MetricsRegion {
     pub fn parse(text: &str) -> Result<MetricsRegion, crate::source::NotASource> {
-        let bad = |expected| crate::source::NotASource::new(text, expected);
-        let region = text.strip_prefix("metrics:").ok_or_else(|| bad("not a metrics: source"))?;
-        let valid = !region.is_empty()
-            && region.len() <= 32
-            && region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        if !valid {
-            return Err(bad("expected metrics:REGION, such as metrics:us-east-1"));
-        }
-        Ok(MetricsRegion { region: region.into() })
+        let expected = "expected metrics:REGION, such as metrics:us-east-1";
+        Ok(MetricsRegion { region: crate::source::region_of(text, "metrics:", expected)? })
     }
 
     pub fn name(&self) -> String {

@@ -25,15 +25,8 @@ pub struct History {
 
 impl History {
     pub fn parse(text: &str) -> Result<History, super::NotASource> {
-        let bad = |expected| super::NotASource::new(text, expected);
-        let region = text.strip_prefix("cloudtrail:").ok_or_else(|| bad("not a cloudtrail: source"))?;
-        let valid = !region.is_empty()
-            && region.len() <= 32
-            && region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        if !valid {
-            return Err(bad("expected cloudtrail:REGION, such as cloudtrail:eu-west-1"));
-        }
-        Ok(History { region: region.into() })
+        let region = super::region_of(text, "cloudtrail:", "expected cloudtrail:REGION, such as cloudtrail:eu-west-1")?;
+        Ok(History { region })
     }
 
     pub fn name(&self) -> String {

@@ -157,6 +157,19 @@ impl NotASource {
     }
 }
 
+/// The region of a `PREFIX:REGION` source (`cloudtrail:`, `metrics:`): lowercase letters, digits
+/// and dashes, at most 32; `expected` says the form when it is not one.
+pub fn region_of(text: &str, prefix: &str, expected: &'static str) -> Result<String, NotASource> {
+    let region = text.strip_prefix(prefix).ok_or_else(|| NotASource::new(text, expected))?;
+    let valid = !region.is_empty()
+        && region.len() <= 32
+        && region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    match valid {
+        true => Ok(region.to_string()),
+        false => Err(NotASource::new(text, expected)),
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
     #[error("source {path}: no such file or directory")]

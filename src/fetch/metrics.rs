@@ -365,13 +365,18 @@ pub async fn fetch(
         let mut latency: BTreeMap<usize, Latency> = BTreeMap::new();
         let mut daily: BTreeMap<(usize, i64), [f64; SUMS.len()]> = BTreeMap::new();
         let mut quota_minutes: BTreeMap<usize, Vec<(i64, f64)>> = BTreeMap::new();
-        for (group, group_period) in [(&sums, period_s), (&percentiles, whole_s), (&per_minute, 60)] {
+        for (group, group_period, whole) in
+            [(&sums, period_s, false), (&percentiles, whole_s, true), (&per_minute, 60, false)]
+        {
             for batch in group.chunks(QUERIES_PER_CALL) {
                 let wanted: BTreeMap<&str, Wanted> =
                     batch.iter().map(|(q, w)| (q.id().unwrap_or_default(), *w)).collect();
-                for (start, end) in slices(since, until, group_period, batch.len()) {
-                    // CloudWatch rounds a start between periods down to the period.
-                    let first = start.div_euclid(group_period * 1000) * group_period * 1000;
+                // Sums start on a whole period, so that CloudWatch rounds no slice's start down
+                // into the slice before it (a datapoint is in one slice only; the window's first
+                // partial period is read whole). The percentiles are one datapoint from `since`.
+                let from = if whole { since } else { since.div_euclid(group_period * 1000) * group_period * 1000 };
+                for (start, end) in slices(from, until, group_period, batch.len()) {
+                    let first = if whole { i64::MIN } else { start };
                     let mut token: Option<String> = None;
                     let mut pages = Pages::default();
                     loop {

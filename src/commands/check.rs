@@ -33,10 +33,8 @@ pub fn run(s: Check) -> Result<Status> {
         None => None,
     };
     let metrics_days = match &metrics {
-        Some(read) if s.min_coverage.is_some() => {
-            Some(crate::summary::metrics::coverage_by_day(read, &tables, &s.scope.profiles)?)
-        }
-        _ => None,
+        Some(read) => Some(crate::summary::metrics::coverage_by_day(read, &tables, &s.scope.profiles)?),
+        None => None,
     };
     let pairs = residency::pairs(tables.usage.lazy(), &s.policy)?;
     let violations = with_caller_kind(tables.violations.context("violations are listed whenever a policy is given")?)?;

@@ -84,7 +84,6 @@ fn answers(
     Ok(Some(EngineOut::of(spent.as_ref(), engine.log_groups())))
 }
 
-/// The one answer of a command that asks one question; None with `--dry-run`.
 /// The `metrics:REGION` sources read, on a runtime of their own that ends before anything is
 /// computed; none when there are none or the engine only prints what it would run.
 fn read_metrics(engine: &Engine, scope: &Scope) -> Result<Option<crate::fetch::metrics::MetricsRead>> {
@@ -114,6 +113,7 @@ fn read_metrics(engine: &Engine, scope: &Scope) -> Result<Option<crate::fetch::m
     Ok(Some(read))
 }
 
+/// The one answer of a command that asks one question; None with `--dry-run`.
 fn one_answer(engine: &Engine, scope: &Scope, ask: Ask) -> Result<Option<Answer>> {
     let mut answer = None;
     let ran = answers(engine, scope, &[ask], |_, a| {

@@ -45,9 +45,15 @@ pub mod col {
     pub const BODY_IN_S3: &str = "body_in_s3";
     /// `invocation_log` or `cloudtrail` (`RecordedBy::as_str`).
     pub const RECORDED_BY: &str = "recorded_by";
+    /// The most output tokens the request allowed (`maxTokens`, `max_tokens` ...); null when
+    /// its body names none (or is not logged).
+    pub const MAX_TOKENS: &str = "max_tokens";
+    /// A CloudTrail event that says its call came with a bearer token (an API key).
+    pub const BEARER_TOKEN: &str = "bearer_token";
 
-    /// Every column of the record frame, in contract order (`recorded_by` is an addition).
-    pub const ALL: [&str; 24] = [
+    /// Every column of the record frame, in contract order (`recorded_by`, `max_tokens` and
+    /// `bearer_token` are additions).
+    pub const ALL: [&str; 26] = [
         TIMESTAMP,
         REQUEST_ID,
         ACCOUNT_ID,
@@ -72,6 +78,8 @@ pub mod col {
         SERVICE_TIER,
         BODY_IN_S3,
         RECORDED_BY,
+        MAX_TOKENS,
+        BEARER_TOKEN,
     ];
 
     /// What prices a row of usage, callers or metadata besides its tokens, in this order wherever
@@ -483,8 +491,10 @@ pub struct Batch {
     pub tokens: [Vec<u64>; col::TOKENS.len()],
     pub latency_ms: Vec<Option<u64>>,
     pub first_byte_ms: Vec<Option<u64>>,
+    pub max_tokens: Vec<Option<u64>>,
     pub body_in_s3: Vec<bool>,
     pub recorded_by: Vec<RecordedBy>,
+    pub bearer_token: Vec<bool>,
     resolver: Resolver,
 }
 
@@ -535,8 +545,8 @@ impl Batch {
             r.timestamp_ms,
             codes,
             r.tokens(),
-            (r.latency_ms, r.first_byte_ms),
-            (r.body_in_s3, r.recorded_by),
+            [r.latency_ms, r.first_byte_ms, r.max_tokens],
+            (r.body_in_s3, r.recorded_by, r.bearer_token),
         );
     }
 
@@ -574,8 +584,8 @@ impl Batch {
         timestamp_ms: i64,
         codes: [u32; STRINGS.len()],
         tokens: [u64; col::TOKENS.len()],
-        (latency, first_byte): (Option<u64>, Option<u64>),
-        (body_in_s3, recorded_by): (bool, RecordedBy),
+        [latency, first_byte, max_tokens]: [Option<u64>; 3],
+        (body_in_s3, recorded_by, bearer_token): (bool, RecordedBy, bool),
     ) {
         self.hashes.push(hash);
         self.timestamp.push(timestamp_ms);
@@ -588,8 +598,10 @@ impl Batch {
         }
         self.latency_ms.push(latency);
         self.first_byte_ms.push(first_byte);
+        self.max_tokens.push(max_tokens);
         self.body_in_s3.push(body_in_s3);
         self.recorded_by.push(recorded_by);
+        self.bearer_token.push(bearer_token);
     }
 
     /// The rows of a record frame (a store's day file) in `window`, resolved with `profiles`
@@ -614,7 +626,17 @@ impl Batch {
             })
             .collect::<PolarsResult<_>>()?;
         let (latency, first_byte) = (ints(col::LATENCY_MS)?, ints(col::FIRST_BYTE_MS)?);
+        // A store written before request bodies' most tokens were read: none.
+        let max_tokens = match frame.column(col::MAX_TOKENS) {
+            Err(_) => vec![None; frame.height()],
+            Ok(_) => ints(col::MAX_TOKENS)?,
+        };
         let body = frame.column(col::BODY_IN_S3)?.bool()?.clone();
+        // A store written before the flag was read: none set.
+        let bearer = match frame.column(col::BEARER_TOKEN) {
+            Err(_) => BooleanChunked::full(col::BEARER_TOKEN.into(), false, frame.height()),
+            Ok(c) => c.bool()?.clone(),
+        };
         let by = recorded_by_of(frame)?;
         let mut outside = 0;
         // Invocation-log rows first, so a CloudTrail event of the same call meets its log record.
@@ -635,8 +657,8 @@ impl Batch {
                 t,
                 codes,
                 std::array::from_fn(|k| tokens[k][i].unwrap_or(0)),
-                (latency[i], first_byte[i]),
-                (body.get(i).unwrap_or(false), by[i]),
+                [latency[i], first_byte[i], max_tokens[i]],
+                (body.get(i).unwrap_or(false), by[i], bearer.get(i).unwrap_or(false)),
             );
         }
         Ok((batch, outside))
@@ -657,8 +679,10 @@ pub struct FrameBuilder {
     tokens: [Vec<i64>; col::TOKENS.len()],
     latency_ms: Vec<Option<i64>>,
     first_byte_ms: Vec<Option<i64>>,
+    max_tokens: Vec<Option<i64>>,
     body_in_s3: Vec<bool>,
     recorded_by: Vec<RecordedBy>,
+    bearer_token: Vec<bool>,
     /// Which columns of `col::ALL` are built (a query needs only those it names); the others
     /// hold nothing. The records are counted by `rows` whatever is kept.
     wanted: [bool; col::ALL.len()],
@@ -682,6 +706,7 @@ impl Sink for FrameBuilder {
             want(col::BODY_IN_S3),
             want(col::RECORDED_BY),
         );
+        let (max_tokens, bearer) = (want(col::MAX_TOKENS), want(col::BEARER_TOKEN));
         let strings: [bool; STRINGS.len()] = std::array::from_fn(|k| want(STRINGS[k]));
         let tokens: [bool; col::TOKENS.len()] = std::array::from_fn(|k| want(col::TOKENS[k]));
         let mut tables: [Translation; STRINGS.len()] = Default::default();
@@ -709,11 +734,17 @@ impl Sink for FrameBuilder {
             if first_byte {
                 self.first_byte_ms.push(batch.first_byte_ms[i].map(count));
             }
+            if max_tokens {
+                self.max_tokens.push(batch.max_tokens[i].map(count));
+            }
             if body {
                 self.body_in_s3.push(batch.body_in_s3[i]);
             }
             if by {
                 self.recorded_by.push(batch.recorded_by[i]);
+            }
+            if bearer {
+                self.bearer_token.push(batch.bearer_token[i]);
             }
         }
     }
@@ -729,8 +760,10 @@ impl FrameBuilder {
             tokens: Default::default(),
             latency_ms: Vec::new(),
             first_byte_ms: Vec::new(),
+            max_tokens: Vec::new(),
             body_in_s3: Vec::new(),
             recorded_by: Vec::new(),
+            bearer_token: Vec::new(),
             wanted: col::ALL.map(|c| columns.contains(&c)),
             rows: 0,
         }
@@ -760,6 +793,8 @@ impl FrameBuilder {
             (col::FIRST_BYTE_MS, Column::new(col::FIRST_BYTE_MS.into(), self.first_byte_ms)),
             (col::BODY_IN_S3, Column::new(col::BODY_IN_S3.into(), self.body_in_s3)),
             (col::RECORDED_BY, recorded_by_column(self.recorded_by.into_iter())?),
+            (col::MAX_TOKENS, Column::new(col::MAX_TOKENS.into(), self.max_tokens)),
+            (col::BEARER_TOKEN, Column::new(col::BEARER_TOKEN.into(), self.bearer_token)),
         ];
         columns.extend(rest.into_iter().filter(|(name, _)| want(name)).map(|(_, c)| c));
         DataFrame::new(height, columns)?.select(wanted)
@@ -809,6 +844,13 @@ pub fn with_all_columns(mut frame: DataFrame) -> PolarsResult<DataFrame> {
         let by = recorded_by_of(&frame)?;
         frame.with_column(Column::new(col::RECORDED_BY.into(), by.iter().map(|r| r.as_str()).collect::<Vec<_>>()))?;
     }
+    // A store from before request bodies' most tokens were read: none known.
+    if frame.column(col::MAX_TOKENS).is_err() {
+        frame.with_column(Column::full_null(col::MAX_TOKENS.into(), frame.height(), &DataType::Int64))?;
+    }
+    if frame.column(col::BEARER_TOKEN).is_err() {
+        frame.with_column(Column::new(col::BEARER_TOKEN.into(), vec![false; frame.height()]))?;
+    }
     frame.select(col::ALL)
 }
 
@@ -819,7 +861,7 @@ pub fn with_unread_columns(mut frame: DataFrame, read: &[&str]) -> PolarsResult<
         if !read.contains(&name) && frame.column(name).is_err() {
             let dtype = match name {
                 col::TIMESTAMP => DataType::Datetime(TimeUnit::Milliseconds, None),
-                col::BODY_IN_S3 => DataType::Boolean,
+                col::BODY_IN_S3 | col::BEARER_TOKEN => DataType::Boolean,
                 n if STRINGS.contains(&n) || n == col::REQUEST_ID => DataType::String,
                 _ => DataType::Int64,
             };

@@ -94,6 +94,10 @@ pub struct Tally<'a> {
     /// Per (day, source region, model id, operation): invocation-log records, CloudTrail calls,
     /// and the CloudTrail calls no log record matched.
     coverage: Map<CoverageKey, [u64; 3]>,
+    /// Per operation code: the invocation-log records' sums.
+    operations: Map<u32, Sums>,
+    /// Identity codes of CloudTrail events marked as called with a bearer token.
+    api_keys: std::collections::HashSet<u32>,
     /// The oldest calls found only in CloudTrail: (time, request id, coverage key codes).
     trail_only: std::collections::BinaryHeap<(i64, Box<str>, [u32; COVERAGE.len()])>,
 }
@@ -144,6 +148,8 @@ impl<'a> Tally<'a> {
             violating: Map::default(),
             violations: Vec::new(),
             coverage: Map::default(),
+            operations: Map::default(),
+            api_keys: Default::default(),
             trail_only: Default::default(),
         }
     }
@@ -195,13 +201,15 @@ impl Tally<'_> {
                 minutes.push((row, Map::default()));
                 minutes.len() - 1
             });
-            let [input, output, _, cache_write, _] = tokens;
-            minutes[at].1.entry(minute_ms).or_default().add_call(
-                c[s::ROUTE] == self.route_codes[1],
-                c[s::ERROR] == self.throttling_code,
-                input.saturating_add(cache_write),
+            let [input, output, cache_read, cache_write, _] = tokens;
+            minutes[at].1.entry(minute_ms).or_default().add_call(capacity::Call {
+                rerouted: c[s::ROUTE] == self.route_codes[1],
+                throttled: c[s::ERROR] == self.throttling_code,
+                tokens_once: input.saturating_add(cache_write),
                 output,
-            );
+                cache_read,
+                max_tokens: batch.max_tokens[i],
+            });
         }
 
         let ok = c[s::ERROR] == NULL_CODE;
@@ -253,11 +261,18 @@ impl Sink for Tally<'_> {
                     }
                 }
             }
+            // Every event counts here, its call logged or not: the log record has no such flag.
+            if by == RecordedBy::CloudTrail && batch.bearer_token[i] && c[s::IDENTITY] != NULL_CODE {
+                self.api_keys.insert(c[s::IDENTITY]);
+            }
             if !seen.is_new() {
                 continue;
             }
             let tokens: Tokens = std::array::from_fn(|k| batch.tokens[k][i]);
             add(self.usage.entry((day, USAGE.map(|k| c[k]), by)).or_default(), tokens);
+            if by == RecordedBy::InvocationLog {
+                add(self.operations.entry(c[s::OPERATION]).or_default(), tokens);
+            }
             if self.report {
                 self.report_row(batch, i, ts, &c, tokens);
             }
@@ -426,6 +441,15 @@ impl Tally<'_> {
                 Some(DataFrame::new(v.len(), columns)?)
             }
         };
+        let mut ops: Vec<(&str, &Sums)> =
+            self.operations.iter().map(|(c, sums)| (d[s::OPERATION].value(*c).unwrap_or_default(), sums)).collect();
+        ops.sort_by(|a, b| a.0.cmp(b.0));
+        let mut columns = vec![Column::new(col::OPERATION.into(), ops.iter().map(|o| o.0).collect::<Vec<_>>())];
+        columns.extend(sums_columns(&ops.iter().map(|o| o.1).collect::<Vec<_>>()));
+        let operations = DataFrame::new(ops.len(), columns)?;
+        let mut api_key_callers: Vec<String> =
+            self.api_keys.iter().filter_map(|c| d[s::IDENTITY].value(*c)).map(str::to_string).collect();
+        api_key_callers.sort();
         Ok(Tables {
             usage,
             callers,
@@ -436,6 +460,8 @@ impl Tally<'_> {
             violations,
             percentiles: crate::tables::Percentiles::Exact,
             coverage,
+            operations,
+            api_key_callers,
             cloudtrail_only,
         })
     }

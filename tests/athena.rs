@@ -149,6 +149,19 @@ fn corpus() -> TempDir {
                         "usage": {"cache_creation": {"ephemeral_1h_input_tokens": 2997}},
                         "amazon-bedrock-invocationMetrics": {"invocationLatency": 5}}}}]}},
                     "stopReason": "tool_use", "metrics": {"latencyMs": 701}, "usage": {"inputTokens": 4, "outputTokens": 9}}}})).to_string(),
+            // Issue 26: operations mila does not know, counted from the OpenAI usage where the
+            // log has no counts (a body and a stream); most output tokens where each API names
+            // them, and hostile ones (absurd, a string) that count as none.
+            record("2026-11-11T12:00:20Z", "edge-openai-1", "us-east-1", "ChatCompletions", "openai.gpt-oss-120b-1:0",
+                json!({"input": {"inputBodyJson": {"model": "openai.gpt-oss-120b-1:0", "messages": [{"role": "user", "content": "\"max_tokens\": 5"}], "max_completion_tokens": 300}},
+                       "output": {"outputBodyJson": {"id": "chatcmpl-1", "choices": [], "usage": {"prompt_tokens": 120, "completion_tokens": 30, "prompt_tokens_details": {"cached_tokens": 100}}}}})).to_string(),
+            record("2026-11-11T12:00:21Z", "edge-openai-2", "us-east-1", "ChatCompletionsStream", "openai.gpt-oss-120b-1:0",
+                json!({"input": {"inputBodyJson": {"max_tokens": 1_000_000_000_000_000u64}},
+                       "output": {"outputBodyJson": [{"choices": [{"delta": {"content": "hi"}}]}, {"choices": [], "usage": {"prompt_tokens": 40, "completion_tokens": 2}}]}})).to_string(),
+            record("2026-11-11T12:00:22Z", "edge-max-string", "us-east-1", "InvokeModel", "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+                json!({"input": {"inputBodyJson": {"anthropic_version": "bedrock-2023-05-31", "max_tokens": "4096"}, "inputTokenCount": 10}})).to_string(),
+            record("2026-11-11T12:00:23Z", "edge-max-nova", "us-east-1", "InvokeModel", "us.amazon.nova-pro-v1:0",
+                json!({"input": {"inputBodyJson": {"inferenceConfig": {"max_new_tokens": 222}}, "inputTokenCount": 10}})).to_string(),
         ],
     );
     // The last millisecond of a day and of a minute: Trino's decimal division put such records
@@ -254,6 +267,18 @@ fn on_athena(args: &[&str], corpus: &Path, bucket: &str, prefix: &str) -> (Run, 
 /// summary.json without what differs by engine and is compared on its own: the engine
 /// section, latency percentiles (approximate on Athena), the locations of rejected lines
 /// (Athena names the object, not the line) and objects passed over (Athena lists none).
+/// The paths below the request body Athena may read (`record::body::MAX_TOKENS_PATHS`), lowercase.
+fn crate_limits() -> Vec<String> {
+    mila::record::body::MAX_TOKENS_PATHS
+        .iter()
+        .map(|(parent, name)| match parent {
+            Some(p) => format!(".{p}.{name}'"),
+            None => format!(".{name}'"),
+        })
+        .map(|p| p.to_lowercase())
+        .collect()
+}
+
 fn comparable(run: &Run) -> Value {
     let mut v = run.json();
     let o = v.as_object_mut().unwrap();
@@ -394,7 +419,13 @@ fn athena_report_equals_the_local_report() {
         statements.contains("hour >= '2026/11/10/05'") && statements.contains("hour <= '2026/11/13/19'"),
         "{statements}"
     );
-    assert!(!statements.to_lowercase().contains("inputbodyjson"), "the prompt body is never declared or read");
+    // The prompt body is never declared or read whole: only paths to its most output tokens.
+    let limits = crate_limits();
+    let lower = statements.to_lowercase();
+    for (at, _) in lower.match_indices("inputbodyjson") {
+        let rest = &lower[at + "inputbodyjson".len()..];
+        assert!(limits.iter().any(|l| rest.starts_with(l.as_str())), "{}", &lower[at..(at + 60).min(lower.len())]);
+    }
 
     let mut out = Vec::new();
     differences(&comparable(&athena), &comparable(&local), "", &mut out);
@@ -446,14 +477,17 @@ fn athena_report_equals_the_local_report() {
     let tiers: Vec<&str> =
         a["cost"]["by_service_tier"].as_array().unwrap().iter().map(|r| r["service_tier"].as_str().unwrap()).collect();
     assert_eq!(tiers, ["latency-optimized", "priority", "standard"]);
-    assert_eq!(a["engine"]["queries"], 7, "records, usage, callers, metadata, minutes and two latency tables");
+    assert_eq!(
+        a["engine"]["queries"], 8,
+        "records, usage, callers, metadata, operations, minutes and two latency tables"
+    );
     // moto reports no bytes scanned; Athena bills 10 MB at least for each query.
-    assert_eq!(a["engine"]["billed_bytes"], 7 * 10 * (1 << 20));
-    assert!(athena.stderr.contains("mila: Athena ran 7 queries and scanned 0 bytes"), "{}", athena.stderr);
+    assert_eq!(a["engine"]["billed_bytes"], 8 * 10 * (1 << 20));
+    assert!(athena.stderr.contains("mila: Athena ran 8 queries and scanned 0 bytes"), "{}", athena.stderr);
 
     // The report says how its figures were computed; nothing else in it changes.
     let md = std::fs::read_to_string(report_dir.path().join("report.md")).unwrap();
-    assert!(md.contains("Computed by: athena (7 queries, 0 bytes scanned, 73400320 bytes billed"), "{md}");
+    assert!(md.contains("Computed by: athena (8 queries, 0 bytes scanned, 83886080 bytes billed"), "{md}");
     assert_eq!(md.matches("Percentiles are approximate").count(), 2, "{md}");
     assert!(!md.contains("nearest-rank"));
 
@@ -558,12 +592,20 @@ fn dry_run_starts_nothing() {
     let _guard = lock();
     let run = expect(mila_at(&moto(), &over_table("report", "mila.invocation_logs", &["--dry-run"])), 0, "dry run");
     let statements: Vec<&str> = run.stdout.split("\n;\n").filter(|s| !s.trim().is_empty()).collect();
-    assert_eq!(statements.len(), 6, "without --by-metadata there is no metadata statement");
+    assert_eq!(statements.len(), 7, "without --by-metadata there is no metadata statement");
     assert!(run.stdout.ends_with("\n;\n"));
     let names: Vec<&str> = statements.iter().map(|s| s.lines().next().unwrap()).collect();
     assert_eq!(
         names,
-        ["-- records", "-- usage", "-- callers", "-- minutes", "-- latency_by_inference_region", "-- latency_by_route"]
+        [
+            "-- records",
+            "-- usage",
+            "-- callers",
+            "-- minutes",
+            "-- operations",
+            "-- latency_by_inference_region",
+            "-- latency_by_route"
+        ]
     );
     assert!(run.stderr.is_empty(), "{}", run.stderr);
     // --compare previous: the previous week's statements follow, in the same order.
@@ -572,7 +614,7 @@ fn dry_run_starts_nothing() {
         0,
         "dry run with compare",
     );
-    assert_eq!(both.stdout.matches("\n;\n").count(), 12);
+    assert_eq!(both.stdout.matches("\n;\n").count(), 14);
     assert!(both.stdout.contains("hour >= '2026/11/01/23'"), "the previous week's hours");
 }
 
@@ -942,6 +984,9 @@ fn athena_audits_a_cloudtrail_table_as_the_local_engine_does() {
     };
     let (mantle, runtime) = ("bedrock-mantle.amazonaws.com", "bedrock.amazonaws.com");
     let haiku = "anthropic.claude-3-haiku-20240307-v1:0";
+    let mut key_role =
+        event("t-4", runtime, "Converse", json!({"modelId": haiku}), json!({"callWithBearerToken": true}));
+    key_role["userIdentity"]["arn"] = json!(format!("arn:aws:sts::{ACCOUNT}:assumed-role/KeyRole/s1"));
     let records = json!({"Records": [
         event("m-1", mantle, "CreateInference", json!({"model": "openai.gpt-oss-120b", "callWithBearerToken": true}), json!({"inputTokens": 120, "outputTokens": "30"})),
         event("m-2", mantle, "CreateResponse", json!({"model": "openai.gpt-oss-20b"}), json!({})),
@@ -950,6 +995,8 @@ fn athena_audits_a_cloudtrail_table_as_the_local_engine_does() {
         event("t-1", runtime, "Converse", json!({"modelId": haiku}), json!({"inputTokens": 500, "outputTokens": 50})),
         event("t-2", runtime, "Converse", json!({"modelId": haiku}), json!({"inputTokens": 2_000_000_000u64})),
         event("t-3", runtime, "Converse", json!({"modelId": haiku}), json!({"inputTokens": -4, "outputTokens": "1e3"})),
+        // A role session calling with a short-term API key: its calls are an API key's.
+        key_role,
     ]});
     std::fs::write(day.join(format!("{ACCOUNT}_CloudTrail_us-east-1_20261111T1000Z_mantle.json")), records.to_string())
         .unwrap();
@@ -1014,6 +1061,10 @@ fn athena_audits_a_cloudtrail_table_as_the_local_engine_does() {
     assert!(rejects.contains("missing required field `requestParameters.model`"), "{rejects}");
     assert!(rejects.contains("token count `additionalEventData.inputTokens` above 1,000,000,000"), "{rejects}");
     assert!(!both["coverage"]["gaps"].to_string().contains("bedrock-mantle:"), "{}", both["coverage"]["gaps"]);
+    let key_role: Vec<&Value> =
+        both["callers"].as_array().unwrap().iter().filter(|c| c["principal"] == "role/KeyRole").collect();
+    assert_eq!(key_role.len(), 1, "{}", both["callers"]);
+    assert_eq!((&key_role[0]["kind"], &key_role[0]["requests"]), (&json!("api-key"), &json!(1)));
     let trail_src = format!("s3://{bucket}/all/AWSLogs/{ACCOUNT}/CloudTrail/");
     let alone = compare(
         &["report", "--engine", "athena", "--cloudtrail-table", "mila.cloudtrail"],

@@ -263,12 +263,38 @@ fn api_key_callers_are_named_as_such() {
     std::fs::write(&policy, "[[rule]]\nsource = \"us-*\"\nallow = [\"eu-*\"]\n").unwrap();
     let r = mila(&["check", l, "--policy", policy.to_str().unwrap(), "--format", "csv"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
-    let kinds: Vec<&str> = r.stdout.lines().skip(1).map(|l| l.rsplit(',').next().unwrap()).collect();
-    assert_eq!(kinds.iter().filter(|k| **k == "api-key").count(), 2, "{}", r.stdout);
-    assert_eq!(kinds.len(), 4, "{}", r.stdout);
+    let listed: Vec<&str> = r.stdout.lines().skip(1).map(|l| l.rsplit(',').next().unwrap()).collect();
+    assert_eq!(listed.iter().filter(|k| **k == "api-key").count(), 2, "{}", r.stdout);
+    assert_eq!(listed.len(), 4, "{}", r.stdout);
     assert!(
         r.stdout.starts_with("request_id,timestamp,source_region,inference_region,model_id,identity_arn,caller_kind\n"),
         "{}",
         r.stdout
     );
+    // CloudTrail's flag: the role session's logged call r1 came with a bearer token (a short-term
+    // API key, `additionalEventData.callWithBearerToken`), so that caller is an API key's too; a
+    // flag of `false` or of another type marks nothing (alice's call u1).
+    let event = |id: &str, arn: &str, flag: Value| {
+        json!({"eventVersion": "1.11", "eventTime": "2026-11-10T08:00:00Z", "eventSource": "bedrock.amazonaws.com",
+            "eventName": "Converse", "awsRegion": "us-east-1", "requestID": id,
+            "userIdentity": {"type": "AssumedRole", "arn": arn}, "requestParameters": {"modelId": HAIKU},
+            "additionalEventData": {"callWithBearerToken": flag}})
+    };
+    let trail = dir.path().join("trail.json");
+    let events = json!({"Records": [event("r1", role, json!(true)), event("u1", user, json!("true"))]});
+    std::fs::write(&trail, events.to_string()).unwrap();
+    let t = trail.to_str().unwrap();
+    let s = ok(&["report", l, t, "--prices", p, "--format", "json"]).json();
+    let want = vec![
+        ("role/AgentRole".to_string(), "api-key".to_string(), 1),
+        ("user/BedrockAPIKey-x7k2".to_string(), "api-key".to_string(), 2),
+        ("user/alice".to_string(), "user".to_string(), 1),
+    ];
+    assert_eq!(kinds(&s["callers"]), want);
+    assert_eq!(kinds(&s["cost"]["by_identity"]), want);
+    assert_eq!(s["sources"]["cloudtrail_only"], 0, "both events' calls were logged: each counted once");
+    let r = mila(&["check", l, t, "--policy", policy.to_str().unwrap(), "--format", "csv"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let listed: Vec<&str> = r.stdout.lines().skip(1).map(|l| l.rsplit(',').next().unwrap()).collect();
+    assert_eq!(listed.iter().filter(|k| **k == "api-key").count(), 3, "{}", r.stdout);
 }

@@ -77,7 +77,10 @@ fn peaks_per_minute_against_quotas() {
                     "source_region": "eu-west-1", "model": haiku, "quota_kind": "in-region", "requests": 1, "rerouted": 0,
                     "rerouting_rate": 0.0, "active_minutes": 1, "peak_requests_per_minute": 1,
                     "peak_quota_tokens_per_minute": 2, "quota_requests_per_minute": null,
-                    "quota_tokens_per_minute": null, "minutes_above_80pct": null
+                    "quota_tokens_per_minute": null, "minutes_above_80pct": null,
+                    // No body logged: each call reserves what it settled to, and is counted.
+                    "peak_reserved_tokens_per_minute": 2, "peak_reserved_minute": "2026-11-10T09:00:00Z",
+                    "requests_without_max_tokens": 1, "minutes_reserved_over_quota": null
                 }),
                 common("2026-11-10T09:00:00Z", "2026-11-10T09:00:00Z")
             ),
@@ -88,7 +91,9 @@ fn peaks_per_minute_against_quotas() {
                     "source_region": "us-east-1", "model": haiku, "quota_kind": "in-region", "requests": 4, "rerouted": 1,
                     "rerouting_rate": 0.25, "active_minutes": 3, "peak_requests_per_minute": 2,
                     "peak_quota_tokens_per_minute": 1000, "quota_requests_per_minute": 3,
-                    "quota_tokens_per_minute": 1200, "minutes_above_80pct": 1
+                    "quota_tokens_per_minute": 1200, "minutes_above_80pct": 1,
+                    "peak_reserved_tokens_per_minute": 1000, "peak_reserved_minute": "2026-11-10T08:03:00Z",
+                    "requests_without_max_tokens": 4, "minutes_reserved_over_quota": 0
                 }),
                 common("2026-11-10T08:00:00Z", "2026-11-10T08:03:00Z")
             ),
@@ -98,7 +103,9 @@ fn peaks_per_minute_against_quotas() {
                     "source_region": "us-east-1", "model": haiku, "quota_kind": "geographic", "requests": 1, "rerouted": 1,
                     "rerouting_rate": 1.0, "active_minutes": 1, "peak_requests_per_minute": 1,
                     "peak_quota_tokens_per_minute": 1000, "quota_requests_per_minute": null,
-                    "quota_tokens_per_minute": null, "minutes_above_80pct": null
+                    "quota_tokens_per_minute": null, "minutes_above_80pct": null,
+                    "peak_reserved_tokens_per_minute": 1000, "peak_reserved_minute": "2026-11-10T08:03:00Z",
+                    "requests_without_max_tokens": 1, "minutes_reserved_over_quota": null
                 }),
                 common("2026-11-10T08:03:00Z", "2026-11-10T08:03:00Z")
             ),
@@ -202,6 +209,110 @@ fn quota_tokens_burn_down_per_kind_with_throttling() {
     let r = mila(&["report", logs.to_str().unwrap(), "--burndown", burndown.to_str().unwrap()]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("burndown.csv: line 2: `rate` must be a number"), "{}", r.stderr);
+}
+
+/// Issue 26: what calls reserve when they start, beside what they settle to. Quota 10,000
+/// tokens a minute, Haiku (burndown 1), in-region, by hand:
+/// - 08:00: two Converse calls of 1,000 input and 200 output, each allowing 4,096 output tokens:
+///   settled 2,400, reserved 2 x (1,000 + 4,096) = 10,192, past the quota (throttling on the
+///   reservation, not the usage).
+/// - 08:01: one InvokeModel call of 3,000 input + 1,000 cache read, 500 output, `max_tokens` 2,000:
+///   settled 3,500, reserved 6,000; one call naming none (300 in, 100 out: reserved 400, a floor);
+///   one with a `maxTokens` of 10^15 and one with "4096" as a string (100 in, 10 out each: none
+///   read, so 110 each); a throttled call (reserves nothing, is not counted).
+/// - 08:02: one call settled past the quota (9,000 in + 2,000 out = 11,000, maxTokens 2,000,
+///   reserved 11,000): usage met the quota there, so that minute is not counted.
+#[test]
+fn reservations_per_minute_beside_settled_tokens() {
+    let haiku = "anthropic.claude-3-haiku-20240307-v1:0";
+    let converse = |id: &str, ts: &str, input: u64, output: u64, body: Value| {
+        let mut r = record(id, ts, "us-east-1", haiku, None, input, output);
+        r["input"]["inputBodyJson"] = body;
+        r
+    };
+    let limited = |n: u64| json!({"messages": [{"role": "user", "content": [{"text": "\"maxTokens\": 1"}]}], "inferenceConfig": {"maxTokens": n}});
+    let mut invoke = converse(
+        "b1",
+        "2026-11-10T08:01:10Z",
+        3_000,
+        500,
+        json!({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 2_000, "messages": []}),
+    );
+    invoke["operation"] = json!("InvokeModel");
+    invoke["input"]["cacheReadInputTokenCount"] = json!(1_000);
+    let mut throttled = converse("b5", "2026-11-10T08:01:50Z", 0, 0, limited(50_000));
+    throttled["errorCode"] = json!("ThrottlingException");
+    let records = [
+        converse("a1", "2026-11-10T08:00:01Z", 1_000, 200, limited(4_096)),
+        converse("a2", "2026-11-10T08:00:30Z", 1_000, 200, limited(4_096)),
+        invoke,
+        converse("b2", "2026-11-10T08:01:20Z", 300, 100, json!({"messages": []})),
+        converse("b3", "2026-11-10T08:01:30Z", 100, 10, limited(1_000_000_000_000_000)),
+        converse("b4", "2026-11-10T08:01:40Z", 100, 10, json!({"inferenceConfig": {"maxTokens": "4096"}})),
+        throttled,
+        converse("c1", "2026-11-10T08:02:00Z", 9_000, 2_000, limited(2_000)),
+    ];
+    let dir = tempdir();
+    let logs = dir.path().join("c.jsonl");
+    std::fs::write(&logs, lines(&records)).unwrap();
+    let quotas = dir.path().join("quotas.toml");
+    std::fs::write(
+        &quotas,
+        format!("[[quota]]\nregion = \"us-east-1\"\nmodel = \"{haiku}\"\ntokens_per_minute = 10000\n"),
+    )
+    .unwrap();
+    let out = tempdir();
+    let s = ok(&[
+        "report",
+        logs.to_str().unwrap(),
+        "--quotas",
+        quotas.to_str().unwrap(),
+        "--out",
+        out.path().to_str().unwrap(),
+        "--format",
+        "json",
+    ])
+    .json();
+    let r = row(&s, "us-east-1", haiku, "in-region");
+    // 08:01 reserves 6,000 + 400 + 110 + 110 = 6,620; 08:02 reserves 11,000, the peak.
+    assert_eq!(r["peak_reserved_tokens_per_minute"], 11_000, "{r}");
+    assert_eq!(r["peak_reserved_minute"], "2026-11-10T08:02:00Z");
+    assert_eq!(r["peak_quota_tokens_per_minute"], 11_000);
+    assert_eq!(r["requests_without_max_tokens"], 3, "b2, b3 and b4; not the throttled call");
+    assert_eq!(r["minutes_reserved_over_quota"], 1, "08:00 only");
+    assert_eq!(r["throttled"], 1);
+    // The frame keeps the value read, none where none was.
+    let sql = dir.path().join("q.sql");
+    std::fs::write(&sql, "SELECT request_id, max_tokens FROM invocations ORDER BY request_id").unwrap();
+    let q = ok(&["query", sql.to_str().unwrap(), logs.to_str().unwrap(), "--format", "json"]).json();
+    let got: Vec<(String, Option<u64>)> = q
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["request_id"].as_str().unwrap().to_string(), r["max_tokens"].as_u64()))
+        .collect();
+    let want = [
+        ("a1", Some(4_096)),
+        ("a2", Some(4_096)),
+        ("b1", Some(2_000)),
+        ("b2", None),
+        ("b3", None),
+        ("b4", None),
+        ("b5", Some(50_000)),
+        ("c1", Some(2_000)),
+    ];
+    assert_eq!(got, want.map(|(id, m)| (id.to_string(), m)));
+    // The report names the minute and the calls that named no most tokens.
+    let md = std::fs::read_to_string(out.path().join("report.md")).unwrap();
+    assert!(
+        md.contains("1 minute reserved past the quota while settling within it. 3 calls named no most output tokens"),
+        "{md}"
+    );
+    let rows = s["capacity"]["by_source_region_model_kind"].as_array().unwrap();
+    assert_eq!(rows.len(), 1);
+    // Without a quota, no minute can be judged: null, not 0.
+    let s = ok(&["report", logs.to_str().unwrap(), "--format", "json"]).json();
+    assert!(row(&s, "us-east-1", haiku, "in-region")["minutes_reserved_over_quota"].is_null());
 }
 
 #[test]

@@ -525,8 +525,24 @@ fn corpus() -> (TempDir, Vec<(i64, String)>) {
         json!({"output": {"outputBodyJson": {"metrics": {"latencyMs": 200}, "performanceConfig": {"latency": "optimized"}}, "outputTokenCount": 6}}),
     );
     let twice = converse("2026-11-13T09:30:00Z", "again-1", json!({}));
+    // Issue 26: an operation mila does not know, counted from its OpenAI usage (no counts
+    // logged), with its most output tokens; and an absurd maxTokens, which counts as none.
+    let openai = converse(
+        "2026-11-12T11:01:00Z",
+        "openai-1",
+        json!({"operation": "ChatCompletions", "modelId": "openai.gpt-oss-120b-1:0", "inferenceRegion": "us-east-1",
+               "input": {"inputContentType": "application/json", "inputBodyJson": {"messages": [], "max_completion_tokens": 300}},
+               "output": {"outputContentType": "application/json", "outputBodyJson": {"id": "chatcmpl-1", "choices": [],
+                   "usage": {"prompt_tokens": 120, "completion_tokens": 30, "prompt_tokens_details": {"cached_tokens": 100}}}}}),
+    );
+    let absurd = converse(
+        "2026-11-12T11:02:00Z",
+        "max-absurd-1",
+        json!({"input": {"inputContentType": "application/json",
+               "inputBodyJson": {"messages": [], "inferenceConfig": {"maxTokens": 1_000_000_000_000_000u64}}, "inputTokenCount": 100}}),
+    );
     let at = |t: &str| chrono::DateTime::parse_from_rfc3339(t).unwrap().timestamp_millis();
-    for v in [&long, &priority, &optimized, &twice, &twice, &twice] {
+    for v in [&long, &priority, &optimized, &twice, &twice, &twice, &openai, &absurd] {
         events.push((at(v["timestamp"].as_str().unwrap()), in_bedrock_order(v)));
     }
     events.push((at("2026-11-12T12:00:00Z"), "START RequestId: 1f0e Version: $LATEST".to_string()));
@@ -611,11 +627,11 @@ fn insights_report_equals_the_local_report() {
     });
     assert!(diff.is_empty(), "summary.json differs:\n{}", diff.iter().take(40).cloned().collect::<Vec<_>>().join("\n"));
 
-    // By hand: the sample's 1,506 lines (1,500 records, 6 of them delivered twice) and the 6
+    // By hand: the sample's 1,506 lines (1,500 records, 6 of them delivered twice) and the 8
     // added (one three times) were read, 8 extra copies taken out; the 2 events that are no record
     // were not read.
     let i = insights.json();
-    assert_eq!(i["records"]["lines"], 1514, "{}", i["records"]);
+    assert_eq!(i["records"]["lines"], 1516, "{}", i["records"]);
     assert_eq!((i["records"]["rejected"].as_u64(), i["records"]["duplicates"].as_u64()), (Some(2), Some(8)));
     assert_eq!(i["latency"]["percentiles"], "approximate");
     // The long conversation's inference region is past the fields Insights discovers: only the
@@ -775,13 +791,16 @@ fn dry_run_prints_every_query_with_its_window_and_log_groups_and_starts_none() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(server.requests().is_empty(), "nothing starts");
     assert!(
-        run.stderr.contains("mila: --dry-run: 7 Logs Insights queries over log group g (more where a window is split;"),
+        run.stderr.contains("mila: --dry-run: 8 Logs Insights queries over log group g (more where a window is split;"),
         "{}",
         run.stderr
     );
     let names: Vec<&str> = run.stdout.lines().filter_map(|l| l.strip_prefix("-- ")).collect();
-    assert_eq!(names, ["events", "usage", "callers", "metadata", "minutes", "latency_region", "duplicates"]);
-    assert_eq!(run.stdout.matches("# window 2026-11-09T00:00:00Z .. 2026-11-16T00:00:00Z ; log groups: g\nfilter @timestamp >= 1794182400000 and @timestamp < 1794787200000\n").count(), 7, "{}", run.stdout);
+    assert_eq!(
+        names,
+        ["events", "usage", "callers", "metadata", "operations", "minutes", "latency_region", "duplicates"]
+    );
+    assert_eq!(run.stdout.matches("# window 2026-11-09T00:00:00Z .. 2026-11-16T00:00:00Z ; log groups: g\nfilter @timestamp >= 1794182400000 and @timestamp < 1794787200000\n").count(), 8, "{}", run.stdout);
 }
 
 #[test]

@@ -519,7 +519,7 @@ fn a_query_that_names_few_columns_answers_as_over_all_of_them() {
 }
 
 /// The columns of `invocations` (contract section 5), in order.
-const COLUMNS: [&str; 24] = [
+const COLUMNS: [&str; 26] = [
     "timestamp",
     "request_id",
     "account_id",
@@ -544,4 +544,6 @@ const COLUMNS: [&str; 24] = [
     "service_tier",
     "body_in_s3",
     "recorded_by",
+    "max_tokens",
+    "bearer_token",
 ];

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::record::caller::{caller, Caller};
+use crate::record::caller::{caller_of, Caller};
 
 /// Sums of priced groups: requests, billed tokens (of successful calls), usd, unpriced requests.
 #[derive(Debug, Default, Serialize, PartialEq)]
@@ -57,11 +57,15 @@ pub const NO_IDENTITY: &str = "(unknown)";
 
 /// Per caller: items are an identity ARN and its priced groups' figures, in ARN order, from
 /// `cost::PricedGroups` over `callers`; they add up in that order.
-pub fn by_identity(priced: impl IntoIterator<Item = (Option<String>, Vec<Attributed>)>) -> Vec<(Caller, Attributed)> {
+/// `api_keys`: the identities CloudTrail saw calling with a bearer token (`record::caller::caller_of`).
+pub fn by_identity(
+    priced: impl IntoIterator<Item = (Option<String>, Vec<Attributed>)>,
+    api_keys: &[String],
+) -> Vec<(Caller, Attributed)> {
     let mut callers: BTreeMap<Caller, Attributed> = BTreeMap::new();
     for (arn, groups) in priced {
         let who = match arn.as_deref() {
-            Some(arn) => caller(arn),
+            Some(arn) => caller_of(arn, api_keys),
             None => Caller {
                 account: String::new(),
                 principal: NO_IDENTITY.into(),

@@ -7,6 +7,14 @@
 //! (`given::burndown`). In-region, geographic and global calls have quotas of their own, so
 //! they are separate rows (`given::quotas::QuotaKind`).
 //!
+//! Beside the quota tokens a minute settles to, what its calls **reserved** when they started:
+//! Bedrock takes input + cache-read + cache-write tokens + the request's most output tokens
+//! (`maxTokens`, `max_tokens` ...) from the quota up front and gives back the difference when the
+//! call ends, so a minute can be throttled on its reservations while its settled tokens stay
+//! under the quota. A request that names no most tokens reserves the model's own maximum, which
+//! mila does not know: it is counted, and its settled output stands in (so the reservation shown
+//! is a floor). A throttled call reserved nothing.
+//!
 //! The per-minute sums are many (one per row and minute with any request), so they are folded
 //! into each row's peaks as they are read, never held as a table.
 
@@ -39,6 +47,15 @@ pub const PEAK_THROTTLED: &str = "peak_throttled_per_minute";
 pub const THROTTLED_AT_PEAK: &str = "throttled_in_peak_minute";
 /// The burndown rate the quota tokens were counted with.
 pub const BURNDOWN: &str = "burndown_rate";
+/// The most tokens reserved in a minute.
+pub const PEAK_RESERVED: &str = "peak_reserved_tokens_per_minute";
+/// The first minute with the peak reservation.
+pub const PEAK_RESERVED_MINUTE: &str = "peak_reserved_minute";
+/// Calls (not throttled) whose request named no most output tokens.
+pub const WITHOUT_MAX_TOKENS: &str = "requests_without_max_tokens";
+/// Minutes whose reservations went past the tokens-per-minute quota while their settled quota
+/// tokens did not; null when the row has no such quota.
+pub const RESERVED_OVER_QUOTA: &str = "minutes_reserved_over_quota";
 
 /// The error code of a call refused for a quota.
 pub const THROTTLING: &str = "ThrottlingException";
@@ -66,16 +83,48 @@ pub struct Minute {
     pub tokens_once: u64,
     /// Output tokens (counted at the burndown rate).
     pub output: u64,
+    /// Tokens reserved when the calls started (`reserved`).
+    pub reserved: u64,
+    /// Calls (not throttled) that named no most output tokens.
+    pub without_max_tokens: u32,
+}
+
+/// One call as capacity counts it.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub struct Call {
+    pub rerouted: bool,
+    pub throttled: bool,
+    /// Input and cache-write tokens.
+    pub tokens_once: u64,
+    pub output: u64,
+    pub cache_read: u64,
+    /// The request's most output tokens, if it named them.
+    pub max_tokens: Option<u64>,
+}
+
+/// What a call took from the quota when it started: input + cache read + cache write + its most
+/// output tokens, or (when it named none) its settled output as a floor. A throttled call took
+/// nothing.
+pub fn reserved(tokens_once: u64, cache_read: u64, max_tokens: Option<u64>, output: u64, throttled: bool) -> u64 {
+    match throttled {
+        true => 0,
+        false => tokens_once.saturating_add(cache_read).saturating_add(max_tokens.unwrap_or(output)),
+    }
 }
 
 impl Minute {
     /// Adds one call.
-    pub fn add_call(&mut self, rerouted: bool, throttled: bool, tokens_once: u64, output: u64) {
-        self.requests = self.requests.saturating_add(1);
-        self.rerouted = self.rerouted.saturating_add(u32::from(rerouted));
-        self.throttled = self.throttled.saturating_add(u32::from(throttled));
-        self.tokens_once = self.tokens_once.saturating_add(tokens_once);
-        self.output = self.output.saturating_add(output);
+    pub fn add_call(&mut self, c: Call) {
+        let reserved = reserved(c.tokens_once, c.cache_read, c.max_tokens, c.output, c.throttled);
+        self.merge(&Minute {
+            requests: 1,
+            rerouted: u32::from(c.rerouted),
+            throttled: u32::from(c.throttled),
+            tokens_once: c.tokens_once,
+            output: c.output,
+            reserved,
+            without_max_tokens: u32::from(!c.throttled && c.max_tokens.is_none()),
+        });
     }
 
     /// Adds another part of the same minute (rows an engine returned per model id).
@@ -85,6 +134,8 @@ impl Minute {
         self.throttled = self.throttled.saturating_add(other.throttled);
         self.tokens_once = self.tokens_once.saturating_add(other.tokens_once);
         self.output = self.output.saturating_add(other.output);
+        self.reserved = self.reserved.saturating_add(other.reserved);
+        self.without_max_tokens = self.without_max_tokens.saturating_add(other.without_max_tokens);
     }
 }
 
@@ -106,6 +157,12 @@ pub struct Peaks {
     pub peak_throttled: u64,
     /// Minutes above `HOT_SHARE` of either quota.
     pub hot_minutes: u64,
+    /// The most tokens reserved in a minute, and the first minute with them.
+    pub peak_reserved: u64,
+    pub peak_reserved_minute: Option<i64>,
+    pub without_max_tokens: u64,
+    /// Minutes reserved past the tokens-per-minute quota while settled within it.
+    pub reserved_over_quota: u64,
 }
 
 fn above(n: u64, quota: Option<u64>) -> bool {
@@ -130,6 +187,13 @@ impl Peaks {
         self.peak_throttled = self.peak_throttled.max(throttled);
         let q = quota.map_or((None, None), |q| (q.requests_per_minute, q.tokens_per_minute));
         self.hot_minutes += u64::from(above(requests, q.0) || above(tokens, q.1));
+        if m.reserved > self.peak_reserved
+            || (m.reserved == self.peak_reserved && self.peak_reserved_minute.is_none_or(|p| minute_ms < p))
+        {
+            (self.peak_reserved, self.peak_reserved_minute) = (m.reserved, Some(minute_ms));
+        }
+        self.without_max_tokens += u64::from(m.without_max_tokens);
+        self.reserved_over_quota += u64::from(q.1.is_some_and(|tpm| m.reserved > tpm && tokens <= tpm));
     }
 }
 
@@ -192,6 +256,15 @@ pub fn table(mut rows: Vec<Row>) -> PolarsResult<DataFrame> {
             HOT_MINUTES.into(),
             rows.iter().map(|r| r.quota.map(|_| int(r.peaks.hot_minutes))).collect::<Vec<_>>(),
         ),
+        ints(PEAK_RESERVED, &|p| p.peak_reserved),
+        Column::new(PEAK_RESERVED_MINUTE.into(), rows.iter().map(|r| r.peaks.peak_reserved_minute).collect::<Vec<_>>()),
+        ints(WITHOUT_MAX_TOKENS, &|p| p.without_max_tokens),
+        Column::new(
+            RESERVED_OVER_QUOTA.into(),
+            rows.iter()
+                .map(|r| r.quota.and_then(|q| q.tokens_per_minute).map(|_| int(r.peaks.reserved_over_quota)))
+                .collect::<Vec<_>>(),
+        ),
     ];
     DataFrame::new(rows.len(), columns)
 }
@@ -212,7 +285,14 @@ mod tests {
 
     #[test]
     fn peaks_table() {
-        let m = |requests, tokens, rerouted| Minute { requests, rerouted, tokens_once: tokens, ..Minute::default() };
+        // Each call reserved what it settled to (no output), so the reservation peaks with the tokens.
+        let m = |requests, tokens, rerouted| Minute {
+            requests,
+            rerouted,
+            tokens_once: tokens,
+            reserved: tokens,
+            ..Minute::default()
+        };
         // (minutes in the order read, quota, want)
         let cases = [
             (
@@ -225,6 +305,8 @@ mod tests {
                     peak_rpm: 3,
                     peak_tpm: 100,
                     peak_tpm_minute: Some(60_000),
+                    peak_reserved: 100,
+                    peak_reserved_minute: Some(60_000),
                     peak_minute: Some(60_000),
                     hot_minutes: 0,
                     ..Peaks::default()
@@ -241,6 +323,8 @@ mod tests {
                     peak_rpm: 5,
                     peak_tpm: 500,
                     peak_tpm_minute: Some(120_000),
+                    peak_reserved: 500,
+                    peak_reserved_minute: Some(120_000),
                     peak_minute: Some(60_000),
                     hot_minutes: 0,
                     ..Peaks::default()
@@ -257,6 +341,8 @@ mod tests {
                     peak_rpm: 9,
                     peak_tpm: 801,
                     peak_tpm_minute: Some(120_000),
+                    peak_reserved: 801,
+                    peak_reserved_minute: Some(120_000),
                     peak_minute: Some(60_000),
                     hot_minutes: 2,
                     ..Peaks::default()
@@ -272,6 +358,8 @@ mod tests {
                     peak_rpm: 9,
                     peak_tpm: 1,
                     peak_tpm_minute: Some(0),
+                    peak_reserved: 1,
+                    peak_reserved_minute: Some(0),
                     peak_minute: Some(0),
                     hot_minutes: 0,
                     ..Peaks::default()
@@ -288,6 +376,8 @@ mod tests {
                     peak_rpm: 2,
                     peak_tpm: 0,
                     peak_tpm_minute: Some(-120_000),
+                    peak_reserved: 0,
+                    peak_reserved_minute: Some(-120_000),
                     peak_minute: Some(-120_000),
                     hot_minutes: 0,
                     ..Peaks::default()
@@ -308,14 +398,22 @@ mod tests {
         // A Sonnet 4.5 call (rate 5): 1,000 input + 2,000 cache write + 300 output x 5 = 4,500
         // (its 50,000 cache-read tokens are not in the minute at all). A second minute has two
         // calls, one throttled; the third has the peak requests, two of three throttled.
+        let call = |rerouted, throttled, tokens_once, output| Call {
+            rerouted,
+            throttled,
+            tokens_once,
+            output,
+            max_tokens: Some(1_000),
+            ..Call::default()
+        };
         let mut first = Minute::default();
-        first.add_call(false, false, 1_000 + 2_000, 300);
+        first.add_call(Call { cache_read: 50_000, ..call(false, false, 1_000 + 2_000, 300) });
         let mut second = Minute::default();
-        second.add_call(true, false, 10, 100);
-        second.add_call(false, true, 0, 0);
+        second.add_call(call(true, false, 10, 100));
+        second.add_call(call(false, true, 0, 0));
         let mut third = Minute::default();
         for throttled in [true, true, false] {
-            third.add_call(false, throttled, 1, 0);
+            third.add_call(call(false, throttled, 1, 0));
         }
         let q = quota(None, Some(5_000));
         let mut p = Peaks::default();
@@ -337,6 +435,12 @@ mod tests {
                 peak_throttled: 2,
                 // 4,500 > 80% of 5,000; 510 and 3 are not.
                 hot_minutes: 1,
+                // 3,000 + 50,000 cache read + 1,000 most tokens, past the 5,000 quota where the
+                // settled 4,500 are not; the throttled calls reserved nothing.
+                peak_reserved: 54_000,
+                peak_reserved_minute: Some(0),
+                without_max_tokens: 0,
+                reserved_over_quota: 1,
             }
         );
         // The same minute read in two parts folds as one.
@@ -344,6 +448,43 @@ mod tests {
         whole.merge(&second);
         whole.merge(&third);
         assert_eq!((whole.requests, whole.throttled, whole.tokens_once, whole.output), (5, 3, 13, 100));
+        assert_eq!(whole.reserved, 1_010 + 1_001);
+    }
+
+    #[test]
+    fn reservations_table() {
+        // (tokens once, cache read, most tokens, output, throttled) -> reserved, counted as
+        // naming no most tokens
+        let cases = [
+            (100, 0, Some(1_000), 20, false, 1_100, false),
+            (100, 50, Some(1_000), 20, false, 1_150, false),
+            // None named: the settled output stands in, and the call is counted.
+            (100, 0, None, 20, false, 120, true),
+            // Refused: nothing reserved, nothing counted.
+            (100, 0, None, 20, true, 0, false),
+            (u64::MAX, 1, Some(1), 0, false, u64::MAX, false),
+        ];
+        for (once, read, max, output, throttled, want, unnamed) in cases {
+            let mut m = Minute::default();
+            m.add_call(Call {
+                tokens_once: once,
+                cache_read: read,
+                max_tokens: max,
+                output,
+                throttled,
+                rerouted: false,
+            });
+            assert_eq!((m.reserved, m.without_max_tokens == 1), (want, unnamed), "{once} {read} {max:?} {throttled}");
+        }
+        // A minute reserved past the quota while settled within it counts; one settled past it
+        // too does not (usage, not the reservation, met the quota there).
+        let q = quota(None, Some(1_000));
+        let mut p = Peaks::default();
+        let minute = |tokens_once, reserved| Minute { requests: 1, tokens_once, reserved, ..Minute::default() };
+        for (at, m) in [(0, minute(900, 5_000)), (60_000, minute(1_200, 6_000)), (120_000, minute(10, 1_000))] {
+            p.add(at, &m, Some(&q), 1.0);
+        }
+        assert_eq!((p.reserved_over_quota, p.peak_reserved, p.peak_reserved_minute), (1, 6_000, Some(60_000)));
     }
 
     #[test]

@@ -37,7 +37,10 @@ pub fn run(s: Check) -> Result<Status> {
         None => None,
     };
     let pairs = residency::pairs(tables.usage.lazy(), &s.policy)?;
-    let violations = with_caller_kind(tables.violations.context("violations are listed whenever a policy is given")?)?;
+    let violations = with_caller_kind(
+        tables.violations.context("violations are listed whenever a policy is given")?,
+        &tables.api_key_callers,
+    )?;
     let counts = residency::by_source_region(&pairs).collect()?;
     let sum = |name: &str| rows(&counts).map(|r| r.u64(name)).sum::<u64>();
     let (unverifiable, checked) = (sum(residency::UNVERIFIABLE), sum(residency::CHECKED));
@@ -122,14 +125,17 @@ fn metrics_gaps(min: Percent, days: &[crate::summary::metrics::MetricsCoverageDa
 }
 
 /// The listing with the kind of each caller after its identity ARN: an API key's calls named as such.
-fn with_caller_kind(mut violations: polars::prelude::DataFrame) -> Result<polars::prelude::DataFrame> {
+fn with_caller_kind(
+    mut violations: polars::prelude::DataFrame,
+    api_keys: &[String],
+) -> Result<polars::prelude::DataFrame> {
     use crate::frame::col;
-    use crate::record::caller::{caller, CallerKind};
+    use crate::record::caller::{caller_of, CallerKind};
     let kinds: Vec<&str> = violations
         .column(col::IDENTITY_ARN)?
         .str()?
         .iter()
-        .map(|arn| arn.map_or(CallerKind::Other, |a| caller(a).kind).as_str())
+        .map(|arn| arn.map_or(CallerKind::Other, |a| caller_of(a, api_keys).kind).as_str())
         .collect();
     violations.with_column(polars::prelude::Column::new(col::CALLER_KIND.into(), kinds))?;
     Ok(violations)

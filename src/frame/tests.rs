@@ -1,8 +1,9 @@
 use super::*;
 use crate::given::profiles::Profiles;
 
-/// A day file written before `cache_write_1h_tokens`, `service_tier` and `recorded_by`
-/// existed reads as one whose calls had none of them: no one-hour writes, standard, logged.
+/// A day file written before `cache_write_1h_tokens`, `service_tier`, `recorded_by` and
+/// `max_tokens` existed reads as one whose calls had none of them: no one-hour writes,
+/// standard, logged, no most tokens known.
 #[test]
 fn an_old_day_file_reads_with_the_newer_columns_filled_in() {
     let profiles = Profiles::default();
@@ -14,7 +15,13 @@ fn an_old_day_file_reads_with_the_newer_columns_filled_in() {
     let mut builder = FrameBuilder::default();
     builder.take(&batch, &[Seen::New]);
     let new = builder.finish().unwrap();
-    let old = new.drop_many([col::CACHE_WRITE_1H_TOKENS, col::SERVICE_TIER, col::RECORDED_BY]);
+    let old = new.drop_many([
+        col::CACHE_WRITE_1H_TOKENS,
+        col::SERVICE_TIER,
+        col::RECORDED_BY,
+        col::MAX_TOKENS,
+        col::BEARER_TOKEN,
+    ]);
     let filled = with_all_columns(old).unwrap();
     let names: Vec<&str> = filled.get_column_names().iter().map(|n| n.as_str()).collect();
     assert_eq!(names, col::ALL);
@@ -23,6 +30,7 @@ fn an_old_day_file_reads_with_the_newer_columns_filled_in() {
     assert_eq!(batch.tokens.iter().map(|t| t[0]).collect::<Vec<_>>(), [5, 3, 0, 7, 0]);
     assert_eq!(batch.strings[s::TIER].value(batch.strings[s::TIER].codes[0]), Some("standard"));
     assert_eq!(batch.recorded_by, [RecordedBy::InvocationLog]);
+    assert_eq!((batch.max_tokens, batch.bearer_token), (vec![None], vec![false]));
 }
 
 /// A projected read of a day file: the columns not read are nulls, the ones read keep their

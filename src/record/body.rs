@@ -24,6 +24,8 @@ pub(super) struct Body<'a> {
     pub(super) service_tier: Option<ServiceTier>,
     /// Converse's `performanceConfig.latency` is `optimized`.
     pub(super) latency_optimized: bool,
+    /// The counts of an OpenAI-shaped `usage` (the last a stream carries).
+    pub(super) openai: OpenAiUsage,
 }
 
 impl Body<'_> {
@@ -95,13 +97,66 @@ pub(super) struct CacheCreation {
     pub(super) ephemeral_1h_input_tokens: Option<u64>,
 }
 
-/// A `usage` object (Anthropic's, or Converse's, which has neither field): only its cache-write
-/// split and service tier are read, in one pass; any other shape reads as empty. Every Converse
+/// An OpenAI-shaped `usage` (Chat Completions): `prompt_tokens` (cached ones included),
+/// `completion_tokens` and `prompt_tokens_details.cached_tokens`. Read for calls whose log
+/// carries no counts of its own (the OpenAI-compatible operations).
+#[derive(Default, Debug, Clone, Copy, PartialEq)]
+pub(super) struct OpenAiUsage {
+    pub(super) prompt: Option<u64>,
+    pub(super) completion: Option<u64>,
+    pub(super) cached: Option<u64>,
+}
+
+impl OpenAiUsage {
+    fn is_some(&self) -> bool {
+        self.prompt.is_some() || self.completion.is_some()
+    }
+}
+
+/// `prompt_tokens_details`: only its `cached_tokens`, and only of an object.
+struct PromptDetails(Option<u64>);
+
+impl<'de> Deserialize<'de> for PromptDetails {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(PromptDetailsVisitor)
+    }
+}
+
+struct PromptDetailsVisitor;
+
+impl<'de> Visitor<'de> for PromptDetailsVisitor {
+    type Value = PromptDetails;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("prompt token details")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<PromptDetails, A::Error> {
+        let mut cached = None;
+        while let Some(key) = map.next_key::<Text>()? {
+            match key.0.as_ref() {
+                "cached_tokens" => cached = map.next_value::<Whole>()?.0,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(PromptDetails(cached))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<PromptDetails, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(PromptDetails(None))
+    }
+    ignore_scalars!(PromptDetails, PromptDetails(None), and strings);
+}
+
+/// A `usage` object (Anthropic's, OpenAI's, or Converse's): its cache-write split, service tier
+/// and OpenAI counts are read, in one pass; any other shape reads as empty. Every Converse
 /// body has one, so it is not buffered and read twice as `Lenient` would.
 #[derive(Default)]
 pub(super) struct Usage {
     pub(super) cache_creation: Option<CacheCreation>,
     pub(super) service_tier: Option<ServiceTier>,
+    pub(super) openai: OpenAiUsage,
 }
 
 impl<'de> Deserialize<'de> for Usage {
@@ -127,6 +182,9 @@ impl<'de> Visitor<'de> for UsageVisitor {
                     usage.cache_creation = map.next_value::<Option<Lenient<CacheCreation>>>()?.and_then(|c| c.0)
                 }
                 "service_tier" => usage.service_tier = tier_of(map.next_value()?),
+                "prompt_tokens" => usage.openai.prompt = map.next_value::<Whole>()?.0,
+                "completion_tokens" => usage.openai.completion = map.next_value::<Whole>()?.0,
+                "prompt_tokens_details" => usage.openai.cached = map.next_value::<PromptDetails>()?.0,
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -144,9 +202,9 @@ impl<'de> Visitor<'de> for UsageVisitor {
 }
 
 impl Usage {
-    /// The cache-write split and the tier of a usage object.
-    fn read(usage: Option<Usage>) -> (Option<CacheCreation>, Option<ServiceTier>) {
-        usage.map_or((None, None), |u| (u.cache_creation, u.service_tier))
+    /// The cache-write split, the tier and the OpenAI counts of a usage object.
+    fn read(usage: Option<Usage>) -> (Option<CacheCreation>, Option<ServiceTier>, OpenAiUsage) {
+        usage.map_or((None, None, OpenAiUsage::default()), |u| (u.cache_creation, u.service_tier, u.openai))
     }
 }
 
@@ -282,9 +340,10 @@ impl<'de> Visitor<'de> for BodyVisitor {
                 }
                 METRICS_KEY => body.metrics = map.next_value::<Option<StreamMetrics>>()?,
                 "usage" => {
-                    let (split, tier) = Usage::read(map.next_value()?);
+                    let (split, tier, openai) = Usage::read(map.next_value()?);
                     body.cache_creation = split;
                     body.service_tier = tier.or(body.service_tier);
+                    body.openai = openai;
                 }
                 "serviceTier" | "service_tier" => {
                     body.service_tier = tier_of(map.next_value()?).or(body.service_tier);
@@ -313,6 +372,9 @@ impl<'de> Visitor<'de> for BodyVisitor {
             if chunk.service_tier.is_some() {
                 body.service_tier = chunk.service_tier;
             }
+            if chunk.openai.is_some() {
+                body.openai = chunk.openai;
+            }
         }
         Ok(body)
     }
@@ -328,6 +390,7 @@ pub(super) struct Chunk<'a> {
     pub(super) stop_reason: Option<Cow<'a, str>>,
     pub(super) cache_creation: Option<CacheCreation>,
     pub(super) service_tier: Option<ServiceTier>,
+    pub(super) openai: OpenAiUsage,
 }
 
 impl<'de: 'a, 'a> Deserialize<'de> for Chunk<'a> {
@@ -357,9 +420,12 @@ impl<'de> Visitor<'de> for ChunkVisitor {
                         "usage" => map.next_value()?,
                         _ => map.next_value::<Option<StartMessage>>()?.and_then(|m| m.usage),
                     };
-                    let (split, tier) = Usage::read(usage);
+                    let (split, tier, openai) = Usage::read(usage);
                     chunk.cache_creation = split.or(chunk.cache_creation);
                     chunk.service_tier = tier.or(chunk.service_tier);
+                    if openai.is_some() {
+                        chunk.openai = openai;
+                    }
                 }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
@@ -385,5 +451,134 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Lenient<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw: &'de serde_json::value::RawValue = Deserialize::deserialize(d)?;
         Ok(Lenient(serde_json::from_str(raw.get()).ok()))
+    }
+}
+
+/// Where request bodies name the most output tokens a call may make (its quota reservation), in
+/// the order read when a body names several: Converse's `inferenceConfig.maxTokens`; Anthropic's,
+/// OpenAI Chat Completions', Mistral's and Cohere's `max_tokens`; OpenAI's `max_completion_tokens`
+/// and (Responses) `max_output_tokens`; Nova's `inferenceConfig.max_new_tokens`; Titan's
+/// `textGenerationConfig.maxTokenCount`; Llama's `max_gen_len`. The Athena SQL and the Logs
+/// Insights QL read the same list.
+pub const MAX_TOKENS_PATHS: [(Option<&str>, &str); 7] = [
+    (Some("inferenceConfig"), "maxTokens"),
+    (None, "max_tokens"),
+    (None, "max_completion_tokens"),
+    (None, "max_output_tokens"),
+    (Some("inferenceConfig"), "max_new_tokens"),
+    (Some("textGenerationConfig"), "maxTokenCount"),
+    (None, "max_gen_len"),
+];
+
+/// A request body's `MAX_TOKENS_PATHS` values. Only those keys are read; the messages, system
+/// prompt and tools are skipped, never buffered.
+#[derive(Default, Debug, Clone, Copy, PartialEq)]
+pub(super) struct RequestBody([Option<u64>; MAX_TOKENS_PATHS.len()]);
+
+impl RequestBody {
+    /// The first of the paths the body names with a usable value.
+    pub(super) fn max_tokens(&self) -> Option<u64> {
+        self.0.iter().find_map(|v| *v)
+    }
+}
+
+impl<'de> Deserialize<'de> for RequestBody {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(RequestVisitor { parent: None })
+    }
+}
+
+/// Reads the keys of `MAX_TOKENS_PATHS` below `parent` (the body itself when none).
+struct RequestVisitor {
+    parent: Option<&'static str>,
+}
+
+impl<'de> de::DeserializeSeed<'de> for RequestVisitor {
+    type Value = RequestBody;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<RequestBody, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RequestVisitor {
+    type Value = RequestBody;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a request body")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RequestBody, A::Error> {
+        let mut body = RequestBody::default();
+        while let Some(key) = map.next_key::<Text>()? {
+            let key = key.0.as_ref();
+            if let Some(i) = MAX_TOKENS_PATHS.iter().position(|(p, k)| *p == self.parent && *k == key) {
+                body.0[i] = map.next_value::<Whole>()?.0.filter(|v| *v <= super::parse::MAX_TOKENS);
+            } else if let Some(parent) =
+                MAX_TOKENS_PATHS.iter().find_map(|(p, _)| p.filter(|p| self.parent.is_none() && *p == key))
+            {
+                let inner = map.next_value_seed(RequestVisitor { parent: Some(parent) })?;
+                for (a, b) in body.0.iter_mut().zip(inner.0) {
+                    *a = a.or(b);
+                }
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(body)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RequestBody, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(RequestBody::default())
+    }
+
+    ignore_scalars!(RequestBody, RequestBody::default(), and strings);
+}
+
+/// A whole number a u64 holds; anything else (a string, a fraction, a negative number, an
+/// object) is no value. A most-tokens value past `parse::MAX_TOKENS` is no value either: Bedrock
+/// would have refused the call, and the record's own counts are still good, so it is not
+/// rejected for it.
+pub(super) struct Whole(pub(super) Option<u64>);
+
+impl<'de> Deserialize<'de> for Whole {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(WholeVisitor)
+    }
+}
+
+struct WholeVisitor;
+
+impl<'de> Visitor<'de> for WholeVisitor {
+    type Value = Whole;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a whole number")
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Whole, E> {
+        Ok(Whole(Some(v)))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Whole, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Whole(None))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Whole, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Whole(None))
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Whole, E> {
+        Ok(Whole(None))
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Whole, E> {
+        Ok(Whole(None))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Whole, E> {
+        Ok(Whole(None))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Whole, E> {
+        Ok(Whole(None))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Whole, E> {
+        Ok(Whole(None))
     }
 }

@@ -99,6 +99,16 @@ pub fn caller(arn: &str) -> Caller {
     Caller { account, principal, session, kind }
 }
 
+/// A caller, and an API key's whatever its ARN's form when CloudTrail saw it call with a bearer
+/// token (`api_keys`, sorted: a role session using a short-term key, a user of any name).
+pub fn caller_of(arn: &str, api_keys: &[String]) -> Caller {
+    let mut c = caller(arn);
+    if api_keys.binary_search_by(|k| k.as_str().cmp(arn)).is_ok() {
+        c.kind = CallerKind::ApiKey;
+    }
+    c
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,6 +165,18 @@ mod tests {
         ];
         for (arn, kind) in kinds {
             assert_eq!(caller(arn).kind, kind, "{arn}");
+        }
+        // CloudTrail's bearer-token flag makes any caller an API key's, and only that one.
+        let keys = ["arn:aws:iam::1:user/alice".to_string(), "arn:aws:sts::1:assumed-role/R/s".to_string()];
+        let cases = [
+            ("arn:aws:iam::1:user/alice", CallerKind::ApiKey),
+            ("arn:aws:sts::1:assumed-role/R/s", CallerKind::ApiKey),
+            ("arn:aws:sts::1:assumed-role/R/other", CallerKind::Role),
+            ("arn:aws:iam::1:user/BedrockAPIKey-x7k2", CallerKind::ApiKey),
+            ("arn:aws:iam::1:user/bob", CallerKind::User),
+        ];
+        for (arn, kind) in cases {
+            assert_eq!(caller_of(arn, &keys).kind, kind, "{arn}");
         }
     }
 }

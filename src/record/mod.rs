@@ -29,7 +29,7 @@ macro_rules! ignore_scalars {
     };
 }
 
-mod body;
+pub mod body;
 pub mod caller;
 pub mod model_id;
 pub mod parse;
@@ -39,6 +39,11 @@ use std::borrow::Cow;
 
 pub use model_id::{ModelIdKind, Route};
 pub use parse::{parse_line, Reject};
+
+/// The operations Bedrock's invocation logs were written for when mila was made. Any other
+/// (the OpenAI-compatible Chat Completions and Responses calls on bedrock-runtime, say) is kept
+/// under its own name, counted, and shown as not known.
+pub const KNOWN_OPERATIONS: [&str; 4] = ["Converse", "ConverseStream", "InvokeModel", "InvokeModelWithResponseStream"];
 
 /// One ModelInvocationLog record (or CloudTrail event) as the frame needs it (contract section
 /// 3), its model id as logged: kind, model and route are resolved where records meet their
@@ -71,6 +76,12 @@ pub struct Record<'a> {
     pub body_in_s3: bool,
     pub recorded_by: RecordedBy,
     pub service_tier: ServiceTier,
+    /// The most output tokens the request allowed (`body::MAX_TOKENS_PATHS`): with its input, what
+    /// Bedrock reserves of a tokens-per-minute quota when the call starts.
+    pub max_tokens: Option<u64>,
+    /// A CloudTrail event that says the call came with a bearer token (an API key:
+    /// `additionalEventData.callWithBearerToken` is `true`); never an invocation-log record.
+    pub bearer_token: bool,
 }
 
 /// How a call was served, as its response says (Converse's `serviceTier.type` and

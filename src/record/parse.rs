@@ -10,7 +10,7 @@ use std::fmt;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
-use super::body::{Body, METRICS_KEY};
+use super::body::{Body, RequestBody, METRICS_KEY};
 use super::{Record, RecordedBy};
 
 /// Why a line was not taken. Messages name fields and positions, never the line's content,
@@ -116,7 +116,8 @@ struct Input {
     cache_read_input_token_count: Option<u64>,
     cache_write_input_token_count: Option<u64>,
     input_body_s3_path: Option<IgnoredAny>,
-    // inputBodyJson is an unknown field here, so serde skips it without building it.
+    // Only its most-tokens values are read; the rest of it is skipped without being built.
+    input_body_json: Option<RequestBody>,
 }
 
 #[derive(Deserialize)]
@@ -232,14 +233,23 @@ pub fn parse_line(line: &[u8]) -> Result<Record<'_>, Reject> {
 
     let input = raw.input.as_ref();
     let output = raw.output;
+    let logged_input = input.and_then(|i| i.input_token_count);
     let output_tokens = output.as_ref().and_then(|o| o.output_token_count);
     let body_in_s3 = input.is_some_and(|i| i.input_body_s3_path.is_some())
         || output.as_ref().is_some_and(|o| o.output_body_s3_path.is_some());
     let body = output.and_then(|o| o.output_body_json).unwrap_or_default();
     let metrics = body.metrics;
+    // A count the log does not carry (an OpenAI-compatible call's) is read from the response's
+    // OpenAI usage: its prompt tokens less the cached ones (Bedrock's input count leaves cache
+    // reads out), its completion tokens, its cached tokens.
+    let openai = body.openai;
+    let cached = openai.cached;
+    let input_tokens = logged_input.or_else(|| openai.prompt.map(|p| p.saturating_sub(cached.unwrap_or(0))));
+    let output_tokens = output_tokens.or(openai.completion);
     let cache_read = input
         .and_then(|i| i.cache_read_input_token_count)
-        .or_else(|| metrics.and_then(|m| m.cache_read_input_token_count));
+        .or_else(|| metrics.and_then(|m| m.cache_read_input_token_count))
+        .or(cached);
     // The log's own count, else the stream metrics', else Anthropic's split added up. Of them,
     // the one-hour writes (never more than the whole).
     let split = body.cache_creation;
@@ -271,7 +281,7 @@ pub fn parse_line(line: &[u8]) -> Result<Record<'_>, Reject> {
         operation,
         model_id,
         inference_region: raw.inference_region.map(|t| t.0),
-        input_tokens: input.and_then(|i| i.input_token_count).unwrap_or(0),
+        input_tokens: input_tokens.unwrap_or(0),
         output_tokens: output_tokens.unwrap_or(0),
         cache_read_tokens: cache_read.unwrap_or(0),
         cache_write_tokens: cache_write.unwrap_or(0),
@@ -283,6 +293,8 @@ pub fn parse_line(line: &[u8]) -> Result<Record<'_>, Reject> {
         body_in_s3,
         recorded_by: RecordedBy::InvocationLog,
         service_tier: tier,
+        max_tokens: input.and_then(|i| i.input_body_json).and_then(|b| b.max_tokens()),
+        bearer_token: false,
     };
     in_range(&record)?;
     Ok(record)

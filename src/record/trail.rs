@@ -297,6 +297,9 @@ struct Parameters<'a> {
     /// bedrock-mantle's model (an OpenAI-style request's `model`); any other value is none.
     #[serde(borrow)]
     model: Option<StrOrSkip<'a>>,
+    /// bedrock-mantle writes the bearer-token flag here ("The requestParameters field of each
+    /// event also contains callWithBearerToken", Bedrock user guide, logging-cloudtrail-mantle).
+    call_with_bearer_token: Option<Flag>,
 }
 
 #[derive(Deserialize)]
@@ -307,6 +310,53 @@ struct Additional<'a> {
     /// The call's token counts, as events from real accounts carry them.
     input_tokens: Option<Count>,
     output_tokens: Option<Count>,
+    /// `true` when the call came with a bearer token (a Bedrock API key).
+    call_with_bearer_token: Option<Flag>,
+}
+
+/// A flag as CloudTrail writes it: JSON `true` is set; anything else (`false`, a string, an
+/// object) is not.
+struct Flag(bool);
+
+impl<'de> Deserialize<'de> for Flag {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(FlagVisitor)
+    }
+}
+
+struct FlagVisitor;
+
+impl<'de> Visitor<'de> for FlagVisitor {
+    type Value = Flag;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a flag")
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Flag, E> {
+        Ok(Flag(v))
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Flag, E> {
+        Ok(Flag(false))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Flag, E> {
+        Ok(Flag(false))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Flag, E> {
+        Ok(Flag(false))
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Flag, E> {
+        Ok(Flag(false))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Flag, E> {
+        Ok(Flag(false))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Flag, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Flag(false))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Flag, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Flag(false))
+    }
 }
 
 /// A token count as CloudTrail writes it: a whole number, or its digits as a string. Anything
@@ -379,19 +429,23 @@ pub fn parse_event(event: &RawValue) -> Result<Option<Record<'_>>, Reject> {
     let timestamp = required(raw.event_time, "eventTime")?;
     let request_id = required(raw.request_id, "requestID")?;
     let region = required(raw.aws_region, "awsRegion")?;
+    let (model_id, model, bearer_in_parameters) = match raw.request_parameters {
+        Some(p) => (p.model_id, p.model.and_then(|m| m.0), p.call_with_bearer_token.is_some_and(|f| f.0)),
+        None => (None, None, false),
+    };
     let model_id = match mantle {
-        false => required(raw.request_parameters.and_then(|p| p.model_id), "requestParameters.modelId")?,
-        true => required(
-            raw.request_parameters.and_then(|p| p.model.and_then(|m| m.0)).map(Text),
-            "requestParameters.model",
-        )?,
+        false => required(model_id, "requestParameters.modelId")?,
+        true => required(model.map(Text), "requestParameters.model")?,
     };
     let timestamp_ms = parse_timestamp_ms(&timestamp).ok_or(Reject::BadTimestamp)?;
-    let (inference_region, input, output) = match raw.additional_event_data {
-        Some(a) => {
-            (a.inference_region.map(|t| t.0), a.input_tokens.and_then(|c| c.0), a.output_tokens.and_then(|c| c.0))
-        }
-        None => (None, None, None),
+    let (inference_region, input, output, bearer_token) = match raw.additional_event_data {
+        Some(a) => (
+            a.inference_region.map(|t| t.0),
+            a.input_tokens.and_then(|c| c.0),
+            a.output_tokens.and_then(|c| c.0),
+            a.call_with_bearer_token.is_some_and(|f| f.0),
+        ),
+        None => (None, None, None, false),
     };
     for (count, field) in [(input, INPUT_TOKENS_FIELD), (output, OUTPUT_TOKENS_FIELD)] {
         if count.is_some_and(|c| c > super::parse::MAX_TOKENS) {
@@ -428,6 +482,8 @@ pub fn parse_event(event: &RawValue) -> Result<Option<Record<'_>>, Reject> {
         request_metadata: Cow::Borrowed("{}"),
         body_in_s3: false,
         recorded_by: RecordedBy::CloudTrail,
+        max_tokens: None,
+        bearer_token: bearer_token || bearer_in_parameters,
     };
     in_range(&record)?;
     Ok(Some(record))
@@ -523,6 +579,37 @@ mod tests {
         ];
         for (text, want) in cases {
             assert_eq!(parsed(&text), want, "{text}");
+        }
+    }
+
+    /// The bearer-token flag: `additionalEventData.callWithBearerToken` (bedrock-runtime) or
+    /// `requestParameters.callWithBearerToken` (bedrock-mantle), JSON `true` only.
+    #[test]
+    fn bearer_token_flag_table() {
+        let runtime = |extra: &str| {
+            format!(
+                r#"{{"eventSource":"bedrock.amazonaws.com","eventName":"Converse","eventTime":"2026-03-02T08:14:31Z","awsRegion":"us-east-1","requestID":"r","requestParameters":{{"modelId":"m"}},"additionalEventData":{extra}}}"#
+            )
+        };
+        let mantle = |params: &str| {
+            format!(
+                r#"{{"eventSource":"bedrock-mantle.amazonaws.com","eventName":"CreateInference","eventTime":"2026-03-02T08:14:31Z","awsRegion":"us-east-1","requestID":"m","requestParameters":{params}}}"#
+            )
+        };
+        let cases = [
+            (runtime(r#"{"callWithBearerToken":true}"#), true),
+            (runtime(r#"{"callWithBearerToken":false}"#), false),
+            (runtime(r#"{"callWithBearerToken":"true"}"#), false),
+            (runtime(r#"{"callWithBearerToken":1}"#), false),
+            (runtime(r#"{"callWithBearerToken":{"a":[true]}}"#), false),
+            (runtime(r#"{"inferenceRegion":"us-east-1"}"#), false),
+            (mantle(r#"{"model":"x","callWithBearerToken":true,"bearerTokenType":"SHORT_TERM"}"#), true),
+            (mantle(r#"{"model":"x","callWithBearerToken":null}"#), false),
+        ];
+        for (text, want) in cases {
+            let raw: &RawValue = serde_json::from_str(&text).unwrap();
+            let r = parse_event(raw).unwrap().unwrap();
+            assert_eq!(r.bearer_token, want, "{text}");
         }
     }
 

@@ -462,6 +462,7 @@ fn tokens_and_cost(d: &mut Doc, t: &crate::summary::Tokens, c: &crate::summary::
             ]
         }),
     );
+    operations(d, &t.by_operation);
 
     d.heading("Cost by model");
     d.para(format!(
@@ -525,28 +526,29 @@ fn capacity(d: &mut Doc, cap: &crate::summary::Capacity, charts: &[Drawing]) {
     ));
     let n = Column::number;
     d.table(
-        vec![
-            Column::text("Source region"),
-            Column::text("Model"),
-            Column::text("Quota kind"),
-            n("Requests"),
-            n("Rerouting rate"),
-            n("Peak req/min"),
-            n("Peak quota tokens/min"),
-            n("Burndown"),
-            Column::text("Peak minute"),
-            n("Throttled"),
-            n("Throttled in peak minute"),
-            n("Peak throttled/min"),
-            n("Quota req/min"),
-            n("Quota tokens/min"),
-            n("Above 80%"),
-        ],
+        capacity_key_columns()
+            .into_iter()
+            .chain([
+                n("Requests"),
+                n("Rerouting rate"),
+                n("Peak req/min"),
+                n("Peak quota tokens/min"),
+                n("Burndown"),
+                Column::text("Peak minute"),
+                n("Throttled"),
+                n("Throttled in peak minute"),
+                n("Peak throttled/min"),
+                n("Quota req/min"),
+                n("Quota tokens/min"),
+                n("Above 80%"),
+            ])
+            .collect(),
         cap.by_source_region_model_kind.iter().map(|x| {
+            let [source, model, kind] = capacity_key(x);
             vec![
-                Cell::text(&x.source_region),
-                Cell::text(&x.model),
-                Cell::text(&x.quota_kind),
+                source,
+                model,
+                kind,
                 Cell::count(x.requests),
                 Cell::Percent(x.rerouting_rate),
                 Cell::count(x.peak_requests_per_minute),
@@ -563,6 +565,87 @@ fn capacity(d: &mut Doc, cap: &crate::summary::Capacity, charts: &[Drawing]) {
         }),
     );
     figure(d, charts, Id::Capacity);
+    reservations(d, cap);
+}
+
+/// Tokens per operation, the ones mila does not know named as such.
+fn operations(d: &mut Doc, ops: &[crate::summary::OperationTokens]) {
+    let unknown: Vec<&str> = ops.iter().filter(|x| !x.known).map(|x| x.operation.as_str()).collect();
+    d.heading("Tokens by operation");
+    d.para(match unknown.len() {
+        0 => "Every record is of an operation mila knows (Converse, ConverseStream, InvokeModel, InvokeModelWithResponseStream).".to_string(),
+        n => format!(
+            "{n} operation{} mila does not know ({}): kept and counted like the others. Their tokens are the log's counts or, where the log has none, the response's OpenAI usage (prompt tokens less cached ones, completion tokens, cached tokens as cache reads). mila reads no latency for them.",
+            if n == 1 { "" } else { "s" },
+            unknown.join(", ")
+        ),
+    });
+    let figures = ["Requests", "Input", "Output", "Cache read", "Cache write"];
+    d.table(
+        [Column::text("Operation"), Column::text("Known")].into_iter().chain(figures.map(Column::number)).collect(),
+        ops.iter().map(|x| {
+            vec![
+                Cell::text(&x.operation),
+                Cell::text(if x.known { "yes" } else { "no" }),
+                Cell::count(x.requests),
+                Cell::count(x.input),
+                Cell::count(x.output),
+                Cell::count(x.cache_read),
+                Cell::count(x.cache_write),
+            ]
+        }),
+    );
+}
+
+/// A capacity row's key cells, and its key columns.
+fn capacity_key(x: &crate::summary::CapacityRow) -> [Cell; 3] {
+    [Cell::text(&x.source_region), Cell::text(&x.model), Cell::text(&x.quota_kind)]
+}
+
+fn capacity_key_columns() -> [Column; 3] {
+    [Column::text("Source region"), Column::text("Model"), Column::text("Quota kind")]
+}
+
+/// What calls reserved when they started, beside what they settled to.
+fn reservations(d: &mut Doc, cap: &crate::summary::Capacity) {
+    let rows = &cap.by_source_region_model_kind;
+    let over: u64 = rows.iter().filter_map(|x| x.minutes_reserved_over_quota).sum();
+    let unnamed: u64 = rows.iter().map(|x| x.requests_without_max_tokens).sum();
+    d.para(format!(
+        "Reservations: Bedrock takes input + cache-read + cache-write tokens + the request's most output tokens (`maxTokens`, `max_tokens` ...) from the quota when a call starts, and gives back what it did not use when it ends, so a minute can be throttled on its reservations while its settled quota tokens stay under the quota. The most output tokens count once in the reservation, while output settles at the burndown rate, so a 5x model's settled tokens can pass what it reserved. {} minute{} reserved past the quota while settling within it. {} call{} named no most output tokens (or had no body logged): such a call reserves the model's own maximum, which mila does not know, so its settled output stands in and the reservation shown is a floor.",
+        over,
+        if over == 1 { "" } else { "s" },
+        unnamed,
+        if unnamed == 1 { "" } else { "s" },
+    ));
+    let n = Column::number;
+    d.table(
+        capacity_key_columns()
+            .into_iter()
+            .chain([
+                n("Peak reserved tokens/min"),
+                Column::text("Peak reserved minute"),
+                n("Peak quota tokens/min"),
+                n("Without maxTokens"),
+                n("Quota tokens/min"),
+                n("Reserved over quota"),
+            ])
+            .collect(),
+        rows.iter().map(|x| {
+            let [source, model, kind] = capacity_key(x);
+            vec![
+                source,
+                model,
+                kind,
+                Cell::count(x.peak_reserved_tokens_per_minute),
+                x.peak_reserved_minute.clone().map_or(Cell::Null, Cell::Text),
+                Cell::count(x.peak_quota_tokens_per_minute),
+                Cell::count(x.requests_without_max_tokens),
+                known_count(x.quota_tokens_per_minute),
+                known_count(x.minutes_reserved_over_quota),
+            ]
+        }),
+    );
 }
 
 /// Which records the figures come from, when CloudTrail was read.

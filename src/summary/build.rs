@@ -70,11 +70,11 @@ pub fn build(tables: &Tables, stats: &LoadStats, window: Window, given: &Given) 
         records: records_section(stats, &errors),
         rerouting: rerouting_section(usage())?,
         latency: known.then(|| latency_section(tables)).transpose()?,
-        tokens: known.then(|| tokens_section(logged(&tables.usage))).transpose()?,
+        tokens: known.then(|| tokens_section(logged(&tables.usage), &tables.operations)).transpose()?,
         cost,
         residency: given.policy.map(|p| residency_section(usage(), p)).transpose()?,
         errors,
-        callers: callers_section(&tables.callers)?,
+        callers: callers_section(&tables.callers, &tables.api_key_callers)?,
         coverage: coverage_section(tables, &sources, false)?,
         sources,
         comparison: None,
@@ -131,7 +131,7 @@ fn cloudtrail_tokens(tables: &Tables, given: &Given) -> PolarsResult<Option<Clou
     Ok(Some(CloudTrailTokens { input_tokens: input, output_tokens: output, usd }))
 }
 
-fn callers_section(callers: &DataFrame) -> PolarsResult<Vec<CallerCalls>> {
+fn callers_section(callers: &DataFrame, api_keys: &[String]) -> PolarsResult<Vec<CallerCalls>> {
     let df = callers
         .clone()
         .lazy()
@@ -144,7 +144,7 @@ fn callers_section(callers: &DataFrame) -> PolarsResult<Vec<CallerCalls>> {
     let mut out: std::collections::BTreeMap<crate::record::caller::Caller, (u64, u64)> = Default::default();
     for r in rows(&df) {
         let who = match r.opt_str(col::IDENTITY_ARN) {
-            Some(arn) => crate::record::caller::caller(&arn),
+            Some(arn) => crate::record::caller::caller_of(&arn, api_keys),
             None => crate::record::caller::Caller {
                 account: String::new(),
                 principal: attribution::NO_IDENTITY.into(),
@@ -372,7 +372,7 @@ fn local_vs_rerouted(df: &DataFrame) -> Vec<RouteLatencyRow> {
     out
 }
 
-fn tokens_section(usage: LazyFrame) -> PolarsResult<Tokens> {
+fn tokens_section(usage: LazyFrame, operations: &DataFrame) -> PolarsResult<Tokens> {
     let by_model = rows(&tokens::by_model(usage).collect()?)
         .map(|r| TokenRow {
             model: r.str(col::MODEL),
@@ -384,7 +384,21 @@ fn tokens_section(usage: LazyFrame) -> PolarsResult<Tokens> {
             cache_write_1h: r.u64(col::CACHE_WRITE_1H_TOKENS),
         })
         .collect();
-    Ok(Tokens { by_model })
+    let by_operation = rows(operations)
+        .map(|r| {
+            let operation = r.str(col::OPERATION);
+            OperationTokens {
+                known: crate::record::KNOWN_OPERATIONS.contains(&operation.as_str()),
+                operation,
+                requests: r.u64(col::REQUESTS),
+                input: r.u64(col::INPUT_TOKENS),
+                output: r.u64(col::OUTPUT_TOKENS),
+                cache_read: r.u64(col::CACHE_READ_TOKENS),
+                cache_write: r.u64(col::CACHE_WRITE_TOKENS),
+            }
+        })
+        .collect();
+    Ok(Tokens { by_model, by_operation })
 }
 
 fn cost_section(tables: &Tables, given: &Given) -> PolarsResult<Cost> {
@@ -409,17 +423,19 @@ fn cost_section(tables: &Tables, given: &Given) -> PolarsResult<Cost> {
             figures: Attributed::from_row(&r),
         })
         .collect();
-    let by_identity =
-        attribution::by_identity(PricedGroups::new(&tables.callers, given.prices, col::IDENTITY_ARN, true)?)
-            .into_iter()
-            .map(|(c, figures)| CostIdentity {
-                kind: c.kind.as_str(),
-                account: c.account,
-                principal: c.principal,
-                session: c.session,
-                figures,
-            })
-            .collect();
+    let by_identity = attribution::by_identity(
+        PricedGroups::new(&tables.callers, given.prices, col::IDENTITY_ARN, true)?,
+        &tables.api_key_callers,
+    )
+    .into_iter()
+    .map(|(c, figures)| CostIdentity {
+        kind: c.kind.as_str(),
+        account: c.account,
+        principal: c.principal,
+        session: c.session,
+        figures,
+    })
+    .collect();
     let by_request_metadata = match given.metadata_keys {
         [] => Vec::new(),
         keys => attribution::by_request_metadata(
@@ -500,6 +516,10 @@ fn capacity_section(tables: &Tables, given: &Given) -> Capacity {
                 quota_requests_per_minute: r.opt_u64(capacity::QUOTA_RPM),
                 quota_tokens_per_minute: r.opt_u64(capacity::QUOTA_TPM),
                 minutes_above_80pct: r.opt_u64(capacity::HOT_MINUTES),
+                peak_reserved_tokens_per_minute: r.u64(capacity::PEAK_RESERVED),
+                peak_reserved_minute: r.opt_i64(capacity::PEAK_RESERVED_MINUTE).map(crate::window::rfc3339),
+                requests_without_max_tokens: r.u64(capacity::WITHOUT_MAX_TOKENS),
+                minutes_reserved_over_quota: r.opt_u64(capacity::RESERVED_OVER_QUOTA),
             }
         })
         .collect();

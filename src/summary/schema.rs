@@ -347,6 +347,21 @@ pub struct LatencyRow {
 #[derive(Debug, Serialize, PartialEq)]
 pub struct Tokens {
     pub by_model: Vec<TokenRow>,
+    /// Per operation as logged, sorted by name: the ones mila knows and any other (kept and
+    /// counted, never dropped), with their invocation-log records and tokens.
+    pub by_operation: Vec<OperationTokens>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct OperationTokens {
+    pub operation: String,
+    /// One of `record::KNOWN_OPERATIONS`.
+    pub known: bool,
+    pub requests: u64,
+    pub input: u64,
+    pub output: u64,
+    pub cache_read: u64,
+    pub cache_write: u64,
 }
 
 #[derive(Debug, Serialize, PartialEq)]
@@ -505,6 +520,18 @@ pub struct CapacityRow {
     pub quota_tokens_per_minute: Option<u64>,
     /// Null when the pair has no quota.
     pub minutes_above_80pct: Option<u64>,
+    /// Input + cache-read + cache-write tokens + each request's most output tokens (its settled
+    /// output when it named none): what the calls of a minute took from the quota when they
+    /// started, the most in one minute.
+    pub peak_reserved_tokens_per_minute: u64,
+    /// The first minute with the peak reservation.
+    pub peak_reserved_minute: Option<String>,
+    /// Calls (not throttled) whose request named no most output tokens, or whose body was not
+    /// logged: they reserve the model's own maximum, which the reservation above leaves out.
+    pub requests_without_max_tokens: u64,
+    /// Minutes whose reservations went past `quota_tokens_per_minute` while their settled quota
+    /// tokens did not; null without that quota.
+    pub minutes_reserved_over_quota: Option<u64>,
 }
 
 #[derive(Debug, Serialize, PartialEq)]

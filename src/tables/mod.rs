@@ -36,6 +36,12 @@ pub struct Tables {
     pub percentiles: Percentiles,
     /// Logging coverage: per (day, source region, model id, operation), the `coverage::COUNTS`.
     pub coverage: DataFrame,
+    /// Identity ARNs CloudTrail saw calling with a bearer token (an API key), sorted: their calls
+    /// are an API key's whatever the ARN's form (`record::caller::caller_of`).
+    pub api_key_callers: Vec<String>,
+    /// Per operation as logged (known or not: `record::KNOWN_OPERATIONS`), the invocation-log
+    /// records' requests and token sums; empty for `check`.
+    pub operations: DataFrame,
     /// The oldest calls found in CloudTrail and not in the invocation logs (at most
     /// `tally::CLOUDTRAIL_ONLY_LISTED`): request id, time, source region, model id, operation.
     pub cloudtrail_only: DataFrame,

@@ -233,7 +233,7 @@ fn lex(s: &str) -> Vec<Tok> {
                     i += 2;
                 }
                 None => {
-                    let one = ["(", ")", ",", "[", "]", "+", "=", "<", ">", "*"]
+                    let one = ["(", ")", ",", "[", "]", "+", "-", "=", "<", ">", "*"]
                         .into_iter()
                         .find(|p| p.as_bytes()[0] == b[i])
                         .unwrap_or_else(|| panic!("evaluator: unexpected `{c}` in {s}"));
@@ -323,10 +323,14 @@ impl Parser {
     }
     fn sum(&mut self) -> E {
         let mut l = self.atom();
-        while self.eat("+") {
-            l = E::Bin("+", Box::new(l), Box::new(self.atom()));
+        loop {
+            let op = match () {
+                _ if self.eat("+") => "+",
+                _ if self.eat("-") => "-",
+                _ => return l,
+            };
+            l = E::Bin(op, Box::new(l), Box::new(self.atom()));
         }
-        l
     }
     fn atom(&mut self) -> E {
         match self.next() {
@@ -396,8 +400,9 @@ fn eval(e: &E, r: &BTreeMap<String, V>) -> V {
             match *op {
                 "and" => V::B(a.truthy() && b.truthy()),
                 "or" => V::B(a.truthy() || b.truthy()),
-                "+" => match (a.num(), b.num()) {
-                    (Some(x), Some(y)) => V::N(x + y),
+                "+" | "-" => match (a.num(), b.num()) {
+                    (Some(x), Some(y)) if *op == "+" => V::N(x + y),
+                    (Some(x), Some(y)) => V::N(x - y),
                     _ => V::Null,
                 },
                 _ if !a.present() || !b.present() => V::B(false),
@@ -431,6 +436,10 @@ fn eval(e: &E, r: &BTreeMap<String, V>) -> V {
                 "least" => {
                     let nums: Vec<f64> = vals.iter().filter_map(V::num).collect();
                     nums.into_iter().reduce(f64::min).map_or(V::Null, V::N)
+                }
+                "greatest" => {
+                    let nums: Vec<f64> = vals.iter().filter_map(V::num).collect();
+                    nums.into_iter().reduce(f64::max).map_or(V::Null, V::N)
                 }
                 other => panic!("evaluator: no function {other}"),
             }

@@ -185,6 +185,18 @@ fn coverage_tables(results: &[ResultTable]) -> Result<(DataFrame, DataFrame), Re
     Ok((covered, only))
 }
 
+/// The identities CloudTrail saw calling with a bearer token, sorted; none without a trail.
+fn api_key_callers(results: &[ResultTable]) -> Result<Vec<String>, ResultError> {
+    let Ok(t) = find(results, sql::API_KEY_CALLERS) else { return Ok(Vec::new()) };
+    let mut out = Vec::new();
+    for row in &t.rows {
+        out.extend(text(t, row, col::IDENTITY_ARN)?);
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
 /// A `timestamp` column of epoch ms as the local tables' datetime.
 fn as_time(df: &mut DataFrame) -> Result<(), ResultError> {
     let ts = df
@@ -288,7 +300,11 @@ pub fn report(results: &[ResultTable], cx: &Context) -> Result<Tables, ResultErr
             (latency::P90, Int),
         ],
     )?;
+    let operations =
+        sorted(frame(find(results, sql::OPERATIONS)?, &with_sums(&[(col::OPERATION, Text)]))?, &[col::OPERATION])?;
     Ok(Tables {
+        api_key_callers: api_key_callers(results)?,
+        operations,
         usage,
         callers,
         metadata,
@@ -350,6 +366,8 @@ fn capacity(t: &ResultTable, rules: Rules) -> Result<DataFrame, ResultError> {
             throttled: count(capacity::THROTTLED)?,
             tokens_once: int(t, row, sql::minutes::TOKENS_ONCE)?,
             output: int(t, row, col::OUTPUT_TOKENS)?,
+            reserved: int(t, row, sql::minutes::RESERVED)?,
+            without_max_tokens: count(sql::minutes::WITHOUT_MAX_TOKENS)?,
         };
         rows.entry((source, model, kind)).or_default().entry(minute_ms).or_default().merge(&part);
     }
@@ -364,11 +382,11 @@ pub fn usage(results: &[ResultTable], profiles: &Profiles) -> Result<Tables, Res
     same_models(usage_rows, profiles)?;
     let usage = frame(usage_rows, &with_sums(&USAGE_KEYS))?;
     let (coverage, cloudtrail_only) = coverage_tables(results)?;
-    Ok(Tables { violations: None, ..usage_tables(usage, coverage, cloudtrail_only) })
+    Ok(Tables { violations: None, ..usage_tables(usage, coverage, cloudtrail_only, api_key_callers(results)?) })
 }
 
 /// The tables of a check: everything but usage, violations and coverage is empty.
-fn usage_tables(usage: DataFrame, coverage: DataFrame, cloudtrail_only: DataFrame) -> Tables {
+fn usage_tables(usage: DataFrame, coverage: DataFrame, cloudtrail_only: DataFrame, api_keys: Vec<String>) -> Tables {
     Tables {
         usage,
         callers: DataFrame::empty(),
@@ -379,6 +397,8 @@ fn usage_tables(usage: DataFrame, coverage: DataFrame, cloudtrail_only: DataFram
         violations: None,
         percentiles: crate::tables::Percentiles::Approximate,
         coverage,
+        operations: DataFrame::empty(),
+        api_key_callers: api_keys,
         cloudtrail_only,
     }
 }
@@ -414,7 +434,10 @@ pub fn check(results: &[ResultTable], profiles: &Profiles, policy: &Policy) -> R
     )?;
     as_time(&mut violations)?;
     let (coverage, cloudtrail_only) = coverage_tables(results)?;
-    Ok(Tables { violations: Some(violations), ..usage_tables(usage, coverage, cloudtrail_only) })
+    Ok(Tables {
+        violations: Some(violations),
+        ..usage_tables(usage, coverage, cloudtrail_only, api_key_callers(results)?)
+    })
 }
 
 #[cfg(test)]

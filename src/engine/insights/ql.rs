@@ -24,7 +24,7 @@ pub const MAX_QUERY: usize = 10_000;
 
 /// Result names, as the Athena statements' (so `athena::tables` reads them), and those only this
 /// engine asks.
-pub use crate::engine::athena::sql::{CALLERS, METADATA, MINUTES, USAGE, VIOLATIONS};
+pub use crate::engine::athena::sql::{CALLERS, METADATA, MINUTES, OPERATIONS, USAGE, VIOLATIONS};
 /// Every event of the window, read or not.
 pub const EVENTS: &str = "events";
 /// Latency per inference region as logged.
@@ -47,9 +47,15 @@ pub mod f {
     pub const INFERENCE: &str = "m_inference";
     pub const ERROR: &str = "m_error";
     pub const ARN: &str = "m_arn";
+    /// The counts as mila takes them: the log's own, else an OpenAI-shaped usage's.
     pub const INPUT: &str = "m_input";
     pub const OUTPUT: &str = "m_output";
     pub const CACHE_READ: &str = "m_cache_read";
+    /// The request's most output tokens (`record::body::MAX_TOKENS_PATHS`).
+    pub const MAX_TOKENS: &str = "m_max_tokens";
+    /// What the call reserved of its quota when it started (`analysis::capacity::reserved`;
+    /// throttled calls are taken out by their error code where the rows are read).
+    pub const RESERVED: &str = "m_reserved";
     pub const CACHE_WRITE: &str = "m_cache_write";
     pub const ONE_HOUR: &str = "m_1h";
     pub const LATENCY: &str = "m_latency";
@@ -71,6 +77,9 @@ pub mod s {
     pub const LINES: &str = "lines";
     /// Input and cache-write tokens (`minutes`).
     pub const TOKENS_ONCE: &str = "tokens_once";
+    /// `f::RESERVED` summed, and the calls that named their most output tokens (`minutes`).
+    pub const RESERVED: &str = "reserved";
+    pub const WITH_MAX_TOKENS: &str = "with_max_tokens";
     pub const N: &str = "n";
     pub const LATENCY_N: &str = "latency_n";
     pub const LATENCY_SUM: &str = "latency_sum";
@@ -128,10 +137,26 @@ fn fields() -> Vec<Field> {
             json: true,
             pattern: format!(r#""identity"\s*:\s*\{{[^{{}}]*{}(?<q_arn>[^"]+)""#, text_after("arn")),
         },
-        number(f::INPUT, &["input.inputTokenCount"], "inputTokenCount"),
-        number(f::OUTPUT, &["output.outputTokenCount"], "outputTokenCount"),
+        number(LOGGED_INPUT, &["input.inputTokenCount"], "inputTokenCount"),
+        number(LOGGED_OUTPUT, &["output.outputTokenCount"], "outputTokenCount"),
         // The log's own count first (input comes before output), else the stream metrics'.
-        number(f::CACHE_READ, &["input.cacheReadInputTokenCount"], "cacheReadInputTokenCount"),
+        number(LOGGED_CACHE_READ, &["input.cacheReadInputTokenCount"], "cacheReadInputTokenCount"),
+        number("m_prompt", &["output.outputBodyJson.usage.prompt_tokens"], "prompt_tokens"),
+        number("m_completion", &["output.outputBodyJson.usage.completion_tokens"], "completion_tokens"),
+        number("m_cached", &["output.outputBodyJson.usage.prompt_tokens_details.cached_tokens"], "cached_tokens"),
+        // By expression only: a whole number up to the limit, followed by what ends a JSON
+        // number (so a fraction, a string or a larger number is none, as the parser reads it).
+        Field {
+            name: f::MAX_TOKENS,
+            discovered: &[],
+            json: false,
+            pattern: format!(
+                r#""(?:{})"\s*:\s*(?<q_max_tokens>{}|[0-9]{{1,{}}})[,}}\]\s]"#,
+                crate::record::body::MAX_TOKENS_PATHS.iter().map(|(_, k)| *k).collect::<Vec<_>>().join("|"),
+                crate::record::parse::MAX_TOKENS,
+                crate::record::parse::MAX_TOKENS.to_string().len() - 1,
+            ),
+        },
         number(f::CACHE_WRITE, &["input.cacheWriteInputTokenCount"], "cacheWriteInputTokenCount"),
         number("m_5m", &[], "ephemeral_5m_input_tokens"),
         number(f::ONE_HOUR, &[], "ephemeral_1h_input_tokens"),
@@ -164,6 +189,11 @@ fn fields() -> Vec<Field> {
 
 /// The event parsed as JSON.
 const JSON: &str = "m_json";
+
+/// The counts as the log writes them (`f::INPUT` ... are these, else the OpenAI usage's).
+const LOGGED_INPUT: &str = "m_in_logged";
+const LOGGED_OUTPUT: &str = "m_out_logged";
+const LOGGED_CACHE_READ: &str = "m_read_logged";
 
 /// A `--by-metadata` key as Logs Insights names and finds it. Only keys of letters, digits and
 /// `_ - : .` are asked for (others cannot be written in a field name or a pattern safely).
@@ -224,6 +254,17 @@ fn prelude(metadata_keys: &[String]) -> String {
         h = f::ONE_HOUR,
     ));
     out.push_str(&format!("\n| fields least(coalesce({}, 0), m_writes) as m_writes_1h", f::ONE_HOUR));
+    // Each count the log's own, else the OpenAI usage's (`record::parse`): prompt tokens less the
+    // cached ones, completion tokens, cached tokens.
+    // Then what the call reserved (`analysis::capacity::reserved`).
+    out.push_str(&format!(
+        "\n| fields coalesce({LOGGED_INPUT}, greatest(m_prompt - coalesce(m_cached, 0), 0)) as {i}, coalesce({LOGGED_OUTPUT}, m_completion) as {o}, coalesce({LOGGED_CACHE_READ}, m_cached) as {cr}\n| fields coalesce({i}, 0) + coalesce({cr}, 0) + m_writes + coalesce({max}, {o}, 0) as {reserved}",
+        i = f::INPUT,
+        o = f::OUTPUT,
+        cr = f::CACHE_READ,
+        max = f::MAX_TOKENS,
+        reserved = f::RESERVED,
+    ));
     let required: Vec<String> =
         [f::REQUEST, f::TIME, f::REGION, f::OPERATION, f::MODEL_ID].iter().map(|n| format!("ispresent({n})")).collect();
     let within = |field: &str, max: u64| format!("(not ispresent({field}) or {field} <= {max})");
@@ -299,11 +340,16 @@ pub fn report(metadata_keys: &[String]) -> Vec<Query> {
         keys.extend(PRICED.iter().map(|k| k.to_string()));
         out.push(Query { name: METADATA, body: format!("{p}\n| stats {} by {}", sums(), keys.join(", ")) });
     }
+    out.push(Query { name: OPERATIONS, body: format!("{p}\n| stats {} by {}", sums(), f::OPERATION) });
     out.push(Query {
         name: MINUTES,
         body: format!(
-            "{p}\n| stats count(*) as {req}, sum({i} + m_writes) as {once}, sum({o}) as {out} by bin(1m) as {m}, {r}, {id}, {ir}, {e}",
+            "{p}\n| stats count(*) as {req}, sum({i} + m_writes) as {once}, sum({o}) as {out}, sum({rf}) as {rs}, count({mf}) as {ms} by bin(1m) as {m}, {r}, {id}, {ir}, {e}",
             req = s::REQUESTS,
+            rf = f::RESERVED,
+            rs = s::RESERVED,
+            mf = f::MAX_TOKENS,
+            ms = s::WITH_MAX_TOKENS,
             i = f::INPUT,
             once = s::TOKENS_ONCE,
             o = f::OUTPUT,
@@ -405,8 +451,12 @@ fn duplicates(p: &str, metadata: usize) -> Query {
     Query {
         name: DUPLICATES,
         body: format!(
-            "{p}\n| stats {sums}, count(m_any_latency) as {n_lat}, sum(m_any_latency) as {sum_lat} by {keys}\n| filter {req} > 1",
+            "{p}\n| stats {sums}, count(m_any_latency) as {n_lat}, sum(m_any_latency) as {sum_lat}, sum({rf}) as {rs}, count({mf}) as {ms} by {keys}\n| filter {req} > 1",
             sums = sums(),
+            rf = f::RESERVED,
+            rs = s::RESERVED,
+            mf = f::MAX_TOKENS,
+            ms = s::WITH_MAX_TOKENS,
             n_lat = s::LATENCY_N,
             sum_lat = s::LATENCY_SUM,
             keys = keys.join(", "),
@@ -498,7 +548,12 @@ mod tests {
             "{body}"
         );
         assert!(
-            body.contains("coalesce(input.inputTokenCount, m_json.input.inputTokenCount, q_input) as m_input"),
+            body.contains("coalesce(input.inputTokenCount, m_json.input.inputTokenCount, q_in_logged) as m_in_logged"),
+            "{body}"
+        );
+        assert!(body.contains("| fields coalesce(m_in_logged, greatest(m_prompt - coalesce(m_cached, 0), 0)) as m_input, coalesce(m_out_logged, m_completion) as m_output, coalesce(m_read_logged, m_cached) as m_cache_read"), "{body}");
+        assert!(
+            body.contains(r#"| parse @message /"(?:maxTokens|max_tokens|max_completion_tokens|max_output_tokens|max_new_tokens|maxTokenCount|max_gen_len)"\s*:\s*(?<q_max_tokens>1000000000|[0-9]{1,9})[,}\]\s]/"#),
             "{body}"
         );
         // A stream's latency is in its last chunk: only the expression finds it.

@@ -140,6 +140,9 @@ struct Extra {
     copies: i64,
     each: Sums,
     latency_each: Option<i64>,
+    /// One copy's reservation, and whether it named its most output tokens (1 or 0).
+    reserved_each: i64,
+    with_max_each: i64,
 }
 
 /// The duplicates query's rows -> the copies to take back out, and how many there were.
@@ -156,7 +159,16 @@ fn extras(dups: &[Row]) -> Result<(Vec<Extra>, u64), RowError> {
         let latency_each =
             (latency_n > 0).then(|| int(ql::DUPLICATES, row, s::LATENCY_SUM)).transpose()?.map(|v| v / n);
         copies = copies.saturating_add((n - 1) as u64);
-        out.push(Extra { row: row.clone(), copies: n - 1, each: sums.per_copy(), latency_each });
+        let reserved_each = int(ql::DUPLICATES, row, s::RESERVED)? / n;
+        let with_max_each = int(ql::DUPLICATES, row, s::WITH_MAX_TOKENS)? / n;
+        out.push(Extra {
+            row: row.clone(),
+            copies: n - 1,
+            each: sums.per_copy(),
+            latency_each,
+            reserved_each,
+            with_max_each,
+        });
     }
     Ok((out, copies))
 }
@@ -233,6 +245,9 @@ impl Answers<'_> {
         }
         if self.by_name.contains_key(sql::METADATA) {
             out.push(self.metadata(&extras)?);
+        }
+        if self.by_name.contains_key(sql::OPERATIONS) {
+            out.push(self.operations(&extras)?);
         }
         if self.by_name.contains_key(sql::MINUTES) {
             out.push(self.minutes(&extras)?);
@@ -313,15 +328,37 @@ impl Answers<'_> {
         Ok(table(name, columns, rows))
     }
 
+    /// Sums per operation as logged, the extra copies taken out.
+    fn operations(&self, extras: &[Extra]) -> Result<ResultTable, RowError> {
+        let key = |row: &Row| text(row, f::OPERATION).unwrap_or_default().to_string();
+        let mut g = Grouped::new();
+        for row in self.get(sql::OPERATIONS) {
+            g.add(key(row), Sums::of(sql::OPERATIONS, row)?, 1);
+        }
+        for e in extras {
+            g.add(key(&e.row), e.each, -e.copies);
+        }
+        let rows = g.rows().map(|(op, sums)| std::iter::once(cell(op)).chain(sum_cells(sums)).collect()).collect();
+        let columns = std::iter::once(col::OPERATION.to_string()).chain(sum_columns()).collect();
+        Ok(table(sql::OPERATIONS, columns, rows))
+    }
+
     fn minutes(&self, extras: &[Extra]) -> Result<ResultTable, RowError> {
-        // (source, model, model id, minute) -> requests, tokens once, output, rerouted, throttled.
-        let mut g: BTreeMap<(String, String, String, i64), [i64; 5]> = BTreeMap::new();
-        let mut add = |row: &Row, minute: i64, v: [i64; 3], times: i64| {
+        // (source, model, model id, minute) -> requests, tokens once, output, rerouted, throttled,
+        // reserved, without most tokens. A throttled call reserved nothing (`capacity::reserved`).
+        let mut g: BTreeMap<(String, String, String, i64), [i64; 7]> = BTreeMap::new();
+        let mut add = |row: &Row, minute: i64, v: [i64; 5], times: i64| {
             let p = priced(row, self.profiles);
-            let rerouted = if p.route == Route::Rerouted.as_str() { v[0] } else { 0 };
-            let throttled = if p.error.as_deref() == Some(crate::analysis::capacity::THROTTLING) { v[0] } else { 0 };
+            let [requests, once, output, reserved, with_max] = v;
+            let rerouted = if p.route == Route::Rerouted.as_str() { requests } else { 0 };
+            let throttled = p.error.as_deref() == Some(crate::analysis::capacity::THROTTLING);
+            let (reserved, without) = match throttled {
+                true => (0, 0),
+                false => (reserved, requests - with_max),
+            };
+            let throttled = if throttled { requests } else { 0 };
             let e = g.entry((p.source, p.model, p.model_id, minute)).or_default();
-            for (a, b) in e.iter_mut().zip([v[0], v[1], v[2], rerouted, throttled]) {
+            for (a, b) in e.iter_mut().zip([requests, once, output, rerouted, throttled, reserved, without]) {
                 *a = a.saturating_add(b.saturating_mul(times));
             }
         };
@@ -330,11 +367,13 @@ impl Answers<'_> {
                 int(sql::MINUTES, row, s::REQUESTS)?,
                 int(sql::MINUTES, row, s::TOKENS_ONCE)?,
                 int(sql::MINUTES, row, col::OUTPUT_TOKENS)?,
+                int(sql::MINUTES, row, s::RESERVED)?,
+                int(sql::MINUTES, row, s::WITH_MAX_TOKENS)?,
             ];
             add(row, time_ms(sql::MINUTES, row, f::MINUTE)?, v, 1);
         }
         for e in extras {
-            let v = [1, e.each.0[1] + e.each.0[4], e.each.0[2]];
+            let v = [1, e.each.0[1] + e.each.0[4], e.each.0[2], e.reserved_each, e.with_max_each];
             add(&e.row, time_ms(ql::DUPLICATES, &e.row, f::MINUTE)?, v, -e.copies);
         }
         let rows = g
@@ -354,6 +393,8 @@ impl Answers<'_> {
             col::OUTPUT_TOKENS,
             col::REROUTED,
             crate::analysis::capacity::THROTTLED,
+            sql::minutes::RESERVED,
+            sql::minutes::WITHOUT_MAX_TOKENS,
         ];
         Ok(table(sql::MINUTES, columns.map(str::to_string).to_vec(), rows))
     }

@@ -31,3 +31,115 @@ fn timestamp_table() {
         assert_eq!(parse_timestamp_ms(s), want, "{s}");
     }
 }
+
+/// A record of `operation` with `input` and `output` objects as given.
+fn with(operation: &str, input: serde_json::Value, output: serde_json::Value) -> String {
+    serde_json::json!({
+        "timestamp": "2026-11-10T08:00:00Z", "requestId": "r", "region": "us-east-1",
+        "operation": operation, "modelId": "m", "input": input, "output": output,
+    })
+    .to_string()
+}
+
+#[test]
+fn max_tokens_table() {
+    use serde_json::json;
+    // (request body, most tokens read)
+    let cases = [
+        (json!({"messages": [], "inferenceConfig": {"maxTokens": 512}}), Some(512)),
+        (json!({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 1024, "messages": []}), Some(1024)),
+        (json!({"model": "openai.gpt-oss-120b-1:0", "max_completion_tokens": 300}), Some(300)),
+        (json!({"input": "hi", "max_output_tokens": 64}), Some(64)),
+        (json!({"inferenceConfig": {"max_new_tokens": 200}}), Some(200)),
+        (json!({"inputText": "x", "textGenerationConfig": {"maxTokenCount": 4096}}), Some(4096)),
+        (json!({"prompt": "x", "max_gen_len": 128}), Some(128)),
+        // Several named: the first of MAX_TOKENS_PATHS, in whatever order written.
+        (json!({"max_tokens": 7, "inferenceConfig": {"maxTokens": 9}}), Some(9)),
+        // None named, or not where the parser looks (a message's text, a tool's schema).
+        (json!({"messages": [{"role": "user", "content": [{"text": "\"max_tokens\": 5"}]}]}), None),
+        (json!({"toolConfig": {"tools": [{"inputSchema": {"json": {"max_tokens": 3}}}]}}), None),
+        (json!({"inferenceConfig": {"max_tokens": 3}}), None),
+        // Hostile: absurd, a string, a fraction, negative, an object: no value, record kept.
+        (json!({"max_tokens": 1_000_000_000_000_000u64}), None),
+        (json!({"max_tokens": 1_000_000_001u64}), None),
+        (json!({"max_tokens": 1_000_000_000u64}), Some(1_000_000_000)),
+        (json!({"max_tokens": "1024"}), None),
+        (json!({"max_tokens": 10.5}), None),
+        (json!({"max_tokens": -1}), None),
+        (json!({"inferenceConfig": {"maxTokens": {"value": 3}}}), None),
+        (json!({"inferenceConfig": "fast", "max_tokens": 8}), Some(8)),
+        (json!("a body that is text"), None),
+        (json!([1, 2]), None),
+    ];
+    for (body, want) in cases {
+        let line = with("Converse", json!({"inputBodyJson": body, "inputTokenCount": 1}), json!({}));
+        let r = parse_line(line.as_bytes()).unwrap_or_else(|e| panic!("{body}: {e}"));
+        assert_eq!(r.max_tokens, want, "{body}");
+    }
+    // A number past u64 (a JSON float to serde) is no value either.
+    let line = r#"{"timestamp":"2026-11-10T08:00:00Z","requestId":"r","region":"us-east-1","operation":"InvokeModel","modelId":"m","input":{"inputBodyJson":{"max_tokens":99999999999999999999999999}}}"#;
+    assert_eq!(parse_line(line.as_bytes()).unwrap().max_tokens, None);
+}
+
+#[test]
+fn openai_usage_table() {
+    use serde_json::json;
+    let usage = |u: serde_json::Value| json!({"outputBodyJson": {"id": "chatcmpl-1", "choices": [], "usage": u}});
+    // (input, output) objects -> (input, output, cache read) tokens
+    let cases = [
+        // No counts logged: the usage's, cached tokens taken out of the prompt's.
+        (
+            json!({}),
+            usage(
+                json!({"prompt_tokens": 120, "completion_tokens": 30, "prompt_tokens_details": {"cached_tokens": 100}}),
+            ),
+            (20, 30, 100),
+        ),
+        (json!({}), usage(json!({"prompt_tokens": 12, "completion_tokens": 3})), (12, 3, 0)),
+        // The log's own counts win, each where it has one.
+        (json!({"inputTokenCount": 5}), usage(json!({"prompt_tokens": 120, "completion_tokens": 30})), (5, 30, 0)),
+        (
+            json!({"inputTokenCount": 5, "cacheReadInputTokenCount": 1}),
+            {
+                let mut o = usage(
+                    json!({"prompt_tokens": 9, "completion_tokens": 30, "prompt_tokens_details": {"cached_tokens": 4}}),
+                );
+                o["outputTokenCount"] = json!(7);
+                o
+            },
+            (5, 7, 1),
+        ),
+        // A stream: the last chunk with counts.
+        (
+            json!({}),
+            json!({"outputBodyJson": [
+                {"choices": [{"delta": {"content": "hi"}}]},
+                {"choices": [], "usage": {"prompt_tokens": 40, "completion_tokens": 2}},
+                {"choices": [], "usage": null}
+            ]}),
+            (40, 2, 0),
+        ),
+        // Hostile: more cached than prompt, strings, details that are no object.
+        (
+            json!({}),
+            usage(json!({"prompt_tokens": 10, "completion_tokens": 1, "prompt_tokens_details": {"cached_tokens": 50}})),
+            (0, 1, 50),
+        ),
+        (
+            json!({}),
+            usage(json!({"prompt_tokens": "10", "completion_tokens": 1, "prompt_tokens_details": [1]})),
+            (0, 1, 0),
+        ),
+        // Anthropic's usage has no OpenAI counts.
+        (json!({}), usage(json!({"input_tokens": 10, "output_tokens": 1})), (0, 0, 0)),
+    ];
+    for (input, output, want) in cases {
+        let line = with("ChatCompletions", input.clone(), output.clone());
+        let r = parse_line(line.as_bytes()).unwrap_or_else(|e| panic!("{output}: {e}"));
+        assert_eq!((r.input_tokens, r.output_tokens, r.cache_read_tokens), want, "{input} {output}");
+        assert_eq!(r.operation, "ChatCompletions");
+    }
+    // A count past the limit rejects the record, as a logged one does.
+    let line = with("ChatCompletions", json!({}), usage(json!({"prompt_tokens": 2_000_000_000u64})));
+    assert_eq!(parse_line(line.as_bytes()), Err(Reject::TooManyTokens("input.inputTokenCount")));
+}

@@ -17,6 +17,8 @@ pub const TRAIL_RECORDS: &str = "trail_records";
 pub const TRAIL_OTHER: &str = "trail_other_events";
 pub const COVERAGE: &str = "coverage";
 pub const CLOUDTRAIL_ONLY: &str = "cloudtrail_only";
+pub const OPERATIONS: &str = "operations";
+pub const API_KEY_CALLERS: &str = "api_key_callers";
 
 /// Result column of the trail's other events.
 pub const OTHER_EVENTS: &str = "other_events";
@@ -35,6 +37,10 @@ pub mod minutes {
     /// Input and cache-write tokens, which count once against a tokens-per-minute quota (output
     /// tokens count at the model's burndown rate, applied to the sums by `analysis::capacity`).
     pub const TOKENS_ONCE: &str = "tokens_once";
+    /// Tokens reserved when the calls started (`analysis::capacity::reserved`).
+    pub const RESERVED: &str = "reserved";
+    /// Calls not throttled whose request named no most output tokens.
+    pub const WITHOUT_MAX_TOKENS: &str = "without_max_tokens";
 }
 
 /// The metadata value columns: `m0`, `m1`... one per `--by-metadata` key, in order.
@@ -96,14 +102,29 @@ GROUP BY {groups}, model_id, model, model_id_kind, source_region, error_code, se
         format!(
             "SELECT source_region, model, model_id, {minute} AS minute,
   count(*) AS requests, sum(input_tokens + cache_write_tokens) AS {tokens}, sum(output_tokens) AS output_tokens,
-  count_if(route = 'rerouted') AS rerouted, count_if(error_code = {throttling}) AS {throttled}
+  count_if(route = 'rerouted') AS rerouted, count_if(error_code = {throttling}) AS {throttled},
+  sum(CASE WHEN coalesce(error_code, '') = {throttling} THEN 0
+    ELSE input_tokens + cache_read_tokens + cache_write_tokens + coalesce(max_tokens, output_tokens) END) AS {reserved},
+  count_if(max_tokens IS NULL AND coalesce(error_code, '') <> {throttling}) AS {without}
 FROM invocations
 WHERE recorded_by = {log}
 GROUP BY 1, 2, 3, 4",
             minute = bucket("ts_ms", MINUTE_MS),
             tokens = minutes::TOKENS_ONCE,
+            reserved = minutes::RESERVED,
+            without = minutes::WITHOUT_MAX_TOKENS,
             throttling = literal(crate::analysis::capacity::THROTTLING),
             throttled = crate::analysis::capacity::THROTTLED,
+            log = literal(RecordedBy::InvocationLog.as_str()),
+        ),
+    ));
+    out.push(stmt(
+        OPERATIONS,
+        format!(
+            "SELECT operation, {SUMS}
+FROM invocations
+WHERE recorded_by = {log}
+GROUP BY operation",
             log = literal(RecordedBy::InvocationLog.as_str()),
         ),
     ));
@@ -229,6 +250,15 @@ GROUP BY 1, 2, 3, 4",
                 logs = crate::tables::coverage::LOG_RECORDS,
                 calls = crate::tables::coverage::CLOUDTRAIL_CALLS,
                 only = crate::tables::coverage::CLOUDTRAIL_ONLY,
+            ),
+        },
+        Statement {
+            // Each event, its call logged or not: only CloudTrail says a call came with a key.
+            name: API_KEY_CALLERS,
+            sql: format!(
+                "{with}SELECT DISTINCT identity_arn
+FROM routed
+WHERE recorded_by = {cloudtrail} AND bearer_token AND identity_arn IS NOT NULL"
             ),
         },
         Statement {

@@ -332,7 +332,7 @@ invocations AS (
     coalesce(cache_write_1h_tokens, 0) AS cache_write_1h_tokens, coalesce(service_tier, {standard}) AS service_tier,
     latency_ms, first_byte_ms, NULLIF(errorcode, '') AS error_code, stop_reason,
     coalesce(json_format(CAST(requestmetadata AS JSON)), '{{}}') AS request_metadata, body_in_s3, recorded_by,
-    requestmetadata
+    max_tokens, bearer_token, requestmetadata
   FROM routed
   WHERE copy = 1
 )
@@ -367,7 +367,7 @@ pub(super) fn store_partitions(window: Window) -> Vec<String> {
 /// The columns the tail reads, the same from log lines, store rows and CloudTrail events.
 pub(super) const TAIL_COLUMNS: &str = "object, ts_ms, requestid, accountid, identity_arn, region, operation, modelid, mid, kind, base, \
 inferenceregion, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, service_tier, \
-latency_ms, first_byte_ms, errorcode, stop_reason, requestmetadata, body_in_s3, recorded_by";
+latency_ms, first_byte_ms, max_tokens, errorcode, stop_reason, requestmetadata, body_in_s3, recorded_by, bearer_token";
 
 /// The CloudTrail events that are Bedrock calls (`record::trail::parse_event`): runtime calls,
 /// and every bedrock-mantle event but its management ones.

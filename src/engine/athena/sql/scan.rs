@@ -112,7 +112,9 @@ impl TrailTable {
     try(json_extract_scalar(additionaleventdata, '$.inferenceRegion')) AS inferenceregion,
     {input_count} AS input_n, {output_count} AS output_n,
     NULLIF(errorcode, '') AS errorcode, coalesce(NULLIF(recipientaccountid, ''), useridentity.accountid) AS accountid,
-    NULLIF(useridentity.arn, '') AS identity_arn
+    NULLIF(useridentity.arn, '') AS identity_arn,
+    (coalesce(try(json_format(json_extract(additionaleventdata, '$.callWithBearerToken'))) = 'true', false)
+      OR coalesce(try(json_format(json_extract(requestparameters, '$.callWithBearerToken'))) = 'true', false)) AS bearer_token
   FROM {table}
   WHERE {filters}
 ),
@@ -138,9 +140,10 @@ trail_resolved AS (
   SELECT object, ts_ms, requestid, accountid, identity_arn, region, operation, modelid, mid, kind, {base} AS base,
     inferenceregion, input_n AS input_tokens, output_n AS output_tokens,
     CAST(NULL AS BIGINT) AS cache_read_tokens, CAST(NULL AS BIGINT) AS cache_write_tokens,
-    CAST(NULL AS BIGINT) AS cache_write_1h_tokens, CAST(NULL AS VARCHAR) AS service_tier, CAST(NULL AS BIGINT) AS latency_ms, CAST(NULL AS BIGINT) AS first_byte_ms, errorcode,
+    CAST(NULL AS BIGINT) AS cache_write_1h_tokens, CAST(NULL AS VARCHAR) AS service_tier, CAST(NULL AS BIGINT) AS latency_ms, CAST(NULL AS BIGINT) AS first_byte_ms,
+    CAST(NULL AS BIGINT) AS max_tokens, errorcode,
     CAST(NULL AS VARCHAR) AS stop_reason, CAST(NULL AS MAP(VARCHAR, VARCHAR)) AS requestmetadata,
-    false AS body_in_s3, {cloudtrail} AS recorded_by
+    false AS body_in_s3, {cloudtrail} AS recorded_by, bearer_token
   FROM trail_named
 ),
 ",
@@ -203,9 +206,10 @@ impl Scan<'_> {
                     | "cache_write_tokens"
                     | "cache_write_1h_tokens"
                     | "latency_ms"
-                    | "first_byte_ms" => "BIGINT",
+                    | "first_byte_ms"
+                    | "max_tokens" => "BIGINT",
                     "requestmetadata" => "MAP(VARCHAR, VARCHAR)",
-                    "body_in_s3" => "BOOLEAN",
+                    "body_in_s3" | "bearer_token" => "BOOLEAN",
                     _ => "VARCHAR",
                 };
                 format!("CAST(NULL AS {t}) AS {c}")
@@ -243,8 +247,8 @@ checked AS (
   SELECT object, ts_ms, request_id AS requestid, account_id AS accountid, identity_arn,
     source_region AS region, operation, model_id AS modelid, trim(model_id) AS mid, model_id_kind AS kind,
     model AS base, inference_region AS inferenceregion, input_tokens, output_tokens, cache_read_tokens,
-    cache_write_tokens, cache_write_1h_tokens, service_tier, latency_ms, first_byte_ms, error_code AS errorcode, stop_reason, body_in_s3,
-    coalesce(recorded_by, {log}) AS recorded_by,
+    cache_write_tokens, cache_write_1h_tokens, service_tier, latency_ms, first_byte_ms, max_tokens, error_code AS errorcode, stop_reason, body_in_s3,
+    coalesce(recorded_by, {log}) AS recorded_by, coalesce(bearer_token, false) AS bearer_token,
     CAST(json_parse(request_metadata) AS MAP(VARCHAR, VARCHAR)) AS requestmetadata,
     CASE WHEN {outside} THEN {outside_status} ELSE {ok} END AS status
   FROM stored
@@ -303,13 +307,49 @@ resolved AS (
             ("metrics_cache_write", key("metrics", "cacheWriteInputTokenCount")),
             ("five_m", key("split", "ephemeral_5m_input_tokens")),
             ("one_h", key("split", "ephemeral_1h_input_tokens")),
+            ("prompt", key("openai", "prompt_tokens")),
+            ("completion", key("openai", "completion_tokens")),
+            ("cached", key(&key("openai", "prompt_tokens_details"), "cached_tokens")),
         ];
+        // The request's most output tokens, each place the parser looks (`MAX_TOKENS_PATHS`).
+        let limits: Vec<(String, String)> = crate::record::body::MAX_TOKENS_PATHS
+            .iter()
+            .enumerate()
+            .map(|(i, (parent, name))| {
+                // One path from the input to the number, so no column ever holds the body itself.
+                let path: Vec<&str> = ["inputBodyJson"].into_iter().chain(*parent).chain([*name]).collect();
+                let path = format!("$.{}", path.join("."));
+                let lower = path.to_ascii_lowercase();
+                let j = format!(
+                    "coalesce(json_extract(input_j, {}), json_extract(input_j, {}))",
+                    literal(&path),
+                    literal(&lower)
+                );
+                (format!("limit_{i}"), j)
+            })
+            .collect();
+        let counts: Vec<(&str, String)> =
+            counts.into_iter().chain(limits.iter().map(|(n, j)| (n.as_str(), j.clone()))).collect();
+        let max_tokens = limits
+            .iter()
+            .map(|(n, _)| format!("CASE WHEN {n}_n <= {MAX_TOKENS} THEN {n}_n END"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        // An OpenAI-shaped usage: the body's, else the last stream chunk's with counts in it.
+        let has_counts = |u: &str| {
+            format!(
+                "({} IS NOT NULL OR {} IS NOT NULL)",
+                u64_digits(&key(u, "prompt_tokens")),
+                u64_digits(&key(u, "completion_tokens"))
+            )
+        };
         format!(
             "WITH logs AS (
   SELECT \"$path\" AS object, \"timestamp\" AS ts, schematype, requestid, region, operation, modelid,
     trim(modelid) AS mid, inferenceregion, errorcode, accountid, identity, input, output,
     requestmetadata AS metadata_text, try(json_parse(identity)) AS identity_j, try(json_parse(input)) AS input_j,
-    try(json_parse(output)) AS output_j, try(json_parse(requestmetadata)) AS metadata_j, {log} AS recorded_by
+    try(json_parse(output)) AS output_j, try(json_parse(requestmetadata)) AS metadata_j, {log} AS recorded_by,
+    false AS bearer_token
   FROM {table}
   WHERE {filters}
 ),
@@ -336,7 +376,9 @@ bodied AS (
       ELSE element_at(filter(transform(chunks, c -> {chunk_tier}), x -> x IS NOT NULL), -1) END AS tier_name,
     coalesce(lower({latency_text}) = 'optimized', false) AS latency_optimized,
     CASE WHEN top IS NOT NULL THEN coalesce({top_stop_a}, {top_stop_b})
-      ELSE element_at(filter(transform(chunks, c -> {chunk_stop}), x -> x IS NOT NULL), -1) END AS stop_reason
+      ELSE element_at(filter(transform(chunks, c -> {chunk_stop}), x -> x IS NOT NULL), -1) END AS stop_reason,
+    CASE WHEN top IS NOT NULL THEN {top_usage}
+      ELSE element_at(filter(transform(chunks, c -> {chunk_usage}), u -> {u_counts}), -1) END AS openai
   FROM shaped
 ),
 measured AS (
@@ -354,8 +396,10 @@ counted AS (
 ),
 summed AS (
   SELECT *,
-    coalesce(input_n, 0) AS input_tokens, coalesce(output_n, 0) AS output_tokens,
-    coalesce(logged_cache_read_n, metrics_cache_read_n, 0) AS cache_read_tokens,
+    coalesce(input_n, CASE WHEN prompt_n IS NOT NULL THEN greatest(prompt_n - coalesce(cached_n, 0), 0) END) AS input_count,
+    coalesce(output_n, completion_n) AS output_count,
+    coalesce(logged_cache_read_n, metrics_cache_read_n, cached_n, 0) AS cache_read_tokens,
+    coalesce({max_tokens}) AS max_tokens,
     coalesce(logged_cache_write_n, metrics_cache_write_n,
       CASE WHEN five_m_digits IS NOT NULL OR one_h_digits IS NOT NULL THEN coalesce(five_m_n, 0) + coalesce(one_h_n, 0) END) AS cache_write_total,
     coalesce(one_h_n, 0) AS one_h,
@@ -365,16 +409,21 @@ summed AS (
     {tier} AS service_tier
   FROM counted
 ),
+totals AS (
+  SELECT *,
+    coalesce(input_count, 0) AS input_tokens, coalesce(output_count, 0) AS output_tokens,
+    coalesce(cache_write_total, 0) AS cache_write_tokens,
+    least(one_h, coalesce(cache_write_total, 0)) AS cache_write_1h_tokens
+  FROM summed
+),
 checked AS (
   SELECT *,
-    coalesce(cache_write_total, 0) AS cache_write_tokens,
-    least(one_h, coalesce(cache_write_total, 0)) AS cache_write_1h_tokens,
     try(CAST(metadata_j AS MAP(VARCHAR, VARCHAR))) AS requestmetadata,
     CASE{status}
       WHEN {window} THEN {outside}
       ELSE {ok}
     END AS status
-  FROM summed
+  FROM totals
 ),
 named AS (
   SELECT *, {kind} AS kind
@@ -397,6 +446,9 @@ resolved AS (
             output_tokens = key("output_j", "outputTokenCount"),
             output_s3 = key("output_j", "outputBodyS3Path"),
             body = key("output_j", "outputBodyJson"),
+            top_usage = key("top", "usage"),
+            chunk_usage = key("c", "usage"),
+            u_counts = has_counts("u"),
             converse_metrics = key("top", "metrics"),
             top_metrics = key("top", STREAM_METRICS),
             chunk_metrics = last_present(&format!("transform(chunks, c -> {})", key("c", STREAM_METRICS))),

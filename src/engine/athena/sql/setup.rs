@@ -101,8 +101,10 @@ pub(super) fn store_type(column: &str) -> &'static str {
     use crate::frame::col;
     match column {
         col::TIMESTAMP => "timestamp",
-        col::BODY_IN_S3 => "boolean",
-        c if col::TOKENS.contains(&c) || c == col::LATENCY_MS || c == col::FIRST_BYTE_MS => "bigint",
+        col::BODY_IN_S3 | col::BEARER_TOKEN => "boolean",
+        c if col::TOKENS.contains(&c) || [col::LATENCY_MS, col::FIRST_BYTE_MS, col::MAX_TOKENS].contains(&c) => {
+            "bigint"
+        }
         _ => "string",
     }
 }

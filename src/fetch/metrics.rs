@@ -364,7 +364,9 @@ pub async fn fetch(
         }
         let mut latency: BTreeMap<usize, Latency> = BTreeMap::new();
         let mut daily: BTreeMap<(usize, i64), [f64; SUMS.len()]> = BTreeMap::new();
-        let mut quota_minutes: BTreeMap<usize, Vec<(i64, f64)>> = BTreeMap::new();
+        // Per series, one sum per minute: a server that sends a minute twice (or millions of
+        // times) costs no memory past the window's distinct minutes.
+        let mut quota_minutes: BTreeMap<usize, BTreeMap<i64, f64>> = BTreeMap::new();
         for (group, group_period, whole) in
             [(&sums, period_s, false), (&percentiles, whole_s, true), (&per_minute, 60, false)]
         {
@@ -419,7 +421,9 @@ pub async fn fetch(
                                         let l = latency.entry(i).or_default();
                                         l.samples = Some(l.samples.unwrap_or(0.0) + v);
                                     }
-                                    Wanted::QuotaMinute(i) => quota_minutes.entry(i).or_default().push((ms, v)),
+                                    Wanted::QuotaMinute(i) => {
+                                        *quota_minutes.entry(i).or_default().entry(ms).or_default() += v
+                                    }
                                 }
                             }
                         }
@@ -437,9 +441,8 @@ pub async fn fetch(
         for (i, l) in latency {
             read.latency.insert(found[i].0.clone(), l);
         }
-        for (i, mut minutes) in quota_minutes {
-            minutes.sort_by_key(|(ms, _)| *ms);
-            read.quota_minutes.insert(found[i].0.clone(), minutes);
+        for (i, minutes) in quota_minutes {
+            read.quota_minutes.insert(found[i].0.clone(), minutes.into_iter().collect());
         }
     }
     Ok(read)

@@ -375,3 +375,143 @@ fn a_window_past_retention_reads_nothing_and_says_so() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("expected metrics:REGION"), "{}", run.stderr);
 }
+
+/// A GetMetricData page: each query's datapoints, in CloudWatch's query-protocol XML
+/// (`MetricDataResults` of `Id`, `Timestamps`, `Values`, `StatusCode`; `NextToken`).
+fn metric_data_page(results: &[(String, Vec<(i64, &str)>)], next: Option<String>) -> String {
+    use std::fmt::Write;
+    let mut x = String::from(
+        r#"<GetMetricDataResponse xmlns="http://monitoring.amazonaws.com/doc/2010-08-01/"><GetMetricDataResult><MetricDataResults>"#,
+    );
+    for (id, points) in results {
+        let _ = write!(x, "<member><Id>{id}</Id><Label>{id}</Label><StatusCode>Complete</StatusCode><Timestamps>");
+        for (ms, _) in points {
+            let _ = write!(x, "<member>{}</member>", rfc3339(*ms));
+        }
+        x.push_str("</Timestamps><Values>");
+        for (_, v) in points {
+            let _ = write!(x, "<member>{v}</member>");
+        }
+        x.push_str("</Values></member>");
+    }
+    x.push_str("</MetricDataResults>");
+    if let Some(t) = next {
+        let _ = write!(x, "<NextToken>{t}</NextToken>");
+    }
+    x.push_str(
+        "</GetMetricDataResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></GetMetricDataResponse>",
+    );
+    x
+}
+
+/// Issue 26's hostile metric: a CloudWatch (a loopback server in the query protocol the SDK
+/// speaks) that answers each of mila's GetMetricData calls with 10 pages of 100,800 datapoints a
+/// query (the API's most a call), over 2 million in all, every minute of the window sent 350
+/// times, with NaN, infinite and negative values and datapoints outside the window on every
+/// page. By hand:
+/// - `Invocations` (hourly sums): 48 hours x 2,100 x 10 pages of 1 = 1,008,000 calls, 504,000 a day;
+/// - `EstimatedTPMQuotaUsage` (minutes): 2,880 minutes x 35 x 10 pages of 2 = 700 each minute;
+/// - 3 bad values a page of each: 60 left out and counted; the ones outside the window dropped;
+/// - summary.json stays the size of the distinct data (two days, one model).
+#[test]
+fn a_metric_with_millions_of_datapoints_is_summed_in_the_memory_of_its_minutes() {
+    use common::replay::Replay;
+    let since = day0() + DAY;
+    let until = since + 2 * DAY;
+    let region = "eu-south-1";
+    let ids = regex::Regex::new(r"MetricDataQueries\.member\.(\d+)\.Id=([^&]+)").unwrap();
+    let names = regex::Regex::new(r"MetricDataQueries\.member\.(\d+)\.MetricStat\.Metric\.MetricName=([^&]+)").unwrap();
+    let server = Replay::start(move |r| {
+        let form = &r.body;
+        if form.contains("Action=ListMetrics") {
+            let metrics = match form.contains("Namespace=AWS%2FBedrock&") || form.ends_with("Namespace=AWS%2FBedrock") {
+                true => format!("<member><Namespace>AWS/Bedrock</Namespace><MetricName>Invocations</MetricName><Dimensions><member><Name>ModelId</Name><Value>{HAIKU}</Value></member></Dimensions></member>"),
+                false => String::new(),
+            };
+            let body = format!(
+                r#"<ListMetricsResponse xmlns="http://monitoring.amazonaws.com/doc/2010-08-01/"><ListMetricsResult><Metrics>{metrics}</Metrics></ListMetricsResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></ListMetricsResponse>"#
+            );
+            return (200, body);
+        }
+        let page: usize =
+            form.split('&').find_map(|kv| kv.strip_prefix("NextToken=p")).map_or(1, |n| n.parse().unwrap());
+        let name_of: std::collections::BTreeMap<String, String> =
+            names.captures_iter(form).map(|c| (c[1].to_string(), c[2].to_string())).collect();
+        let mut results = Vec::new();
+        let mut paged = false;
+        for c in ids.captures_iter(form) {
+            let (step, each, value) = match name_of.get(&c[1]).map(String::as_str) {
+                Some("Invocations") => (HOUR, 2_100, "1.0"),
+                Some("EstimatedTPMQuotaUsage") => (60_000, 35, "2.0"),
+                _ => {
+                    results.push((c[2].to_string(), Vec::new()));
+                    continue;
+                }
+            };
+            paged = true;
+            let slots = (until - since) / step;
+            let mut points: Vec<(i64, &str)> = Vec::with_capacity((slots * each) as usize + 5);
+            for _ in 0..each {
+                points.extend((0..slots).map(|k| (since + k * step, value)));
+            }
+            points.extend([
+                (since, "NaN"),
+                (since, "Infinity"),
+                (since + step, "-5.0"),
+                (since - step, "1.0"),
+                (until, "1.0"),
+            ]);
+            results.push((c[2].to_string(), points));
+        }
+        let next = (paged && page < 10).then(|| format!("p{}", page + 1));
+        (200, metric_data_page(&results, next))
+    });
+    let dir = tempdir();
+    // One logged call, so the report has a record of its own beside the metrics.
+    let logs = dir.path().join("logs.jsonl");
+    std::fs::write(&logs, record(region, since + 5 * 60_000, "one", None)).unwrap();
+    let out = dir.path().join("out");
+    let (src, from, to) = (format!("metrics:{region}"), rfc3339(since), rfc3339(until));
+    let run = mila_at(
+        &server.url,
+        &[
+            "report",
+            logs.to_str().unwrap(),
+            &src,
+            "--since",
+            &from,
+            "--until",
+            &to,
+            "--out",
+            out.to_str().unwrap(),
+            "--format",
+            "json",
+            "--quiet",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let s = run.json();
+    let m = &s["metrics"];
+    assert_eq!(m["bad_values"], 60, "{}", m["notes"]);
+    let haiku: Vec<&Value> = m["traffic"].as_array().unwrap().iter().filter(|t| t["model"] == HAIKU).collect();
+    assert_eq!(haiku.len(), 1, "{}", m["traffic"]);
+    assert_eq!((&haiku[0]["calls"], &haiku[0]["logged_requests"]), (&json!(1_008_000), &json!(1)));
+    let days: Vec<(String, u64)> = m["coverage_by_day"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["day"].as_str().unwrap().to_string(), d["calls"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(days, [(rfc3339(since)[..10].to_string(), 504_000), (rfc3339(since + DAY)[..10].to_string(), 504_000)]);
+    let c = &m["capacity"][0];
+    assert_eq!(
+        (&c["minutes"], &c["aws_peak_tpm"], &c["aws_p90_tpm"]),
+        (&json!(2_880), &json!(700), &json!(700)),
+        "{c}"
+    );
+    // Two ListMetrics calls (runtime, mantle), 10 pages each of the sums and the quota minutes,
+    // and one of the percentiles.
+    assert_eq!(m["calls"], 23, "{}", m["notes"]);
+    let size = std::fs::metadata(out.join("summary.json")).unwrap().len();
+    assert!(size < 200_000, "summary.json is {size} bytes for two days of one model");
+}

@@ -109,9 +109,10 @@ fn seed(region: &str) -> (common::TempDir, String, String) {
     for ms in 1..=10 {
         runtime.push(datum("InvocationLatency", &model, d0 + DAY + 10 * HOUR + ms * 1000, ms as f64 * 100.0));
     }
-    // Bedrock's quota usage: 130 at the logs' peak minute (d0 10:00, 120 quota tokens logged);
-    // 100, 200, ... 1,000 in the minutes of the day logging stopped.
-    runtime.push(datum("EstimatedTPMQuotaUsage", &model, d0 + 10 * HOUR, 130.0));
+    // Bedrock's quota usage: 120 at the logs' peak minute (d0 10:00), as the logs' 100 input + 20
+    // output tokens at burndown 1 make it; 100, 200, ... 1,000 in the minutes of the day logging
+    // stopped.
+    runtime.push(datum("EstimatedTPMQuotaUsage", &model, d0 + 10 * HOUR, 120.0));
     for i in 0..10 {
         runtime.push(datum(
             "EstimatedTPMQuotaUsage",
@@ -260,7 +261,7 @@ fn metrics_count_what_the_logs_lack() {
     assert_eq!([&l[0]["model_id"], &l[0]["samples"]], [&json!(HAIKU), &json!(10)]);
     assert_eq!([&l[0]["p50_ms"], &l[0]["p90_ms"], &l[0]["p99_ms"]], [&json!(500.0), &json!(900.0), &json!(1000.0)]);
     // AWS's figure beside the logs': the logs' peak is 120 quota tokens (100 input + 20 output at
-    // burndown 1), first at d0 10:00, where AWS counted 130. AWS's busiest minute, 1,000, is 83%
+    // burndown 1), first at d0 10:00, where AWS counted the same 120. AWS's busiest minute, 1,000, is 83%
     // of the 1,200 quota; its p90 minute (10th of 11 by nearest rank) 900.
     let c = m["capacity"].as_array().unwrap();
     assert_eq!(c.len(), 1, "{c:#?}");
@@ -270,7 +271,7 @@ fn metrics_count_what_the_logs_lack() {
         json!({
             "source_region": region, "model_id": HAIKU, "model": HAIKU, "quota_kind": "in-region", "minutes": 11,
             "aws_peak_tpm": 1000, "aws_peak_minute": rfc3339(d0 + DAY + 10 * HOUR + 9 * 60_000), "aws_p90_tpm": 900,
-            "log_peak_tpm": 120, "log_peak_minute": rfc3339(d0 + 10 * HOUR), "aws_at_log_peak": 130, "difference": -10,
+            "log_peak_tpm": 120, "log_peak_minute": rfc3339(d0 + 10 * HOUR), "aws_at_log_peak": 120, "difference": 0,
             "quota_tpm": 1200, "peak_share": 1000.0 / 1200.0, "p90_share": 0.75, "above_80pct": true
         })
     );
@@ -509,6 +510,8 @@ fn a_metric_with_millions_of_datapoints_is_summed_in_the_memory_of_its_minutes()
         (&json!(2_880), &json!(700), &json!(700)),
         "{c}"
     );
+    // The one logged call's 120 quota tokens against the 700 this CloudWatch claims for its minute.
+    assert_eq!((&c["log_peak_tpm"], &c["aws_at_log_peak"], &c["difference"]), (&json!(120), &json!(700), &json!(-580)));
     // Two ListMetrics calls (runtime, mantle), 10 pages each of the sums and the quota minutes,
     // and one of the percentiles.
     assert_eq!(m["calls"], 23, "{}", m["notes"]);

@@ -518,3 +518,83 @@ fn a_metric_with_millions_of_datapoints_is_summed_in_the_memory_of_its_minutes()
     let size = std::fs::metadata(out.join("summary.json")).unwrap().len();
     assert!(size < 200_000, "summary.json is {size} bytes for two days of one model");
 }
+
+/// `ingest metrics:REGION` keeps the window's whole days of metrics in the store, and a report of
+/// the store reads them as a report of the metrics would: the same traffic, coverage and quota
+/// usage, with no CloudWatch call (and no latency, which does not add up across days). A window
+/// that cuts a day keeps only its whole days; a day ingested again replaces its region's figures.
+#[test]
+fn ingest_keeps_whole_days_of_metrics_and_a_report_of_the_store_reads_them() {
+    let region = "eu-west-3";
+    let (dir, since, until) = seed(region);
+    let logs = dir.path().join("logs.jsonl");
+    let (prices, quotas) = (dir.path().join("prices.csv"), dir.path().join("quotas.toml"));
+    let store = dir.path().join("store");
+    let (src, st) = (format!("metrics:{region}"), store.to_str().unwrap().to_string());
+    let given = ["--prices", prices.to_str().unwrap(), "--quotas", quotas.to_str().unwrap(), "--format", "json"];
+    let run = |args: &[&str]| {
+        let run = mila_at(&moto(), args);
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+        run
+    };
+    let window = ["--since", since.as_str(), "--until", until.as_str()];
+    let ingest = run(&[&["ingest", "--store", &st, logs.to_str().unwrap(), &src], &window[..]].concat());
+    assert!(ingest.stderr.contains("mila: stored the metrics of 3 whole UTC days"), "{}", ingest.stderr);
+    let direct = run(&[&["report", logs.to_str().unwrap(), &src], &window[..], &given[..]].concat()).json();
+    let stored = run(&[&["report", "--store", &st], &window[..], &given[..]].concat());
+    assert!(
+        stored.stderr.contains("read from the store (kept by ingest): no CloudWatch call made"),
+        "{}",
+        stored.stderr
+    );
+    let stored = stored.json();
+    let (d, s) = (&direct["metrics"], &stored["metrics"]);
+    for key in ["regions", "period_seconds", "traffic", "totals", "coverage_by_day", "capacity"] {
+        assert_eq!(s[key], d[key], "{key}");
+    }
+    assert_eq!((&s["calls"], &s["metrics_requested"], &s["latency"]), (&json!(0), &json!(0), &json!([])));
+    // By hand, as in `metrics_count_what_the_logs_lack`: 12 Haiku calls over the three days.
+    let haiku = s["traffic"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["service_tier"] == "standard" && t["endpoint"] == "bedrock-runtime")
+        .unwrap();
+    assert_eq!(haiku["calls"], 12, "{haiku}");
+
+    // Again over a window that starts at noon of the first day: its two whole days are read again
+    // and replace theirs; the first day is kept as it was. Three days, three files.
+    let d0 = day0();
+    let noon = rfc3339(d0 + 12 * HOUR);
+    let cut = ["--since", noon.as_str(), "--until", until.as_str()];
+    let again = run(&[&["ingest", "--store", &st, &src], &cut[..]].concat());
+    assert!(again.stderr.contains("mila: stored the metrics of 2 whole UTC days"), "{}", again.stderr);
+    assert!(again.stderr.contains("the store holds metrics of 3 days"), "{}", again.stderr);
+    let files: Vec<_> = walk(&store.join("metrics"));
+    assert_eq!(files.len(), 3, "replaced files are removed: {files:?}");
+    let whole = run(&[&["report", "--store", &st], &window[..], &given[..]].concat()).json();
+    assert_eq!(whole["metrics"]["traffic"], d["traffic"]);
+    // A report over the cut window compares the whole days only, and says which day it cut.
+    let part = run(&[&["report", "--store", &st], &cut[..], &given[..]].concat());
+    assert!(part.stderr.contains(&format!("the window cuts the stored day {}", &rfc3339(d0)[..10])), "{}", part.stderr);
+    let days: Vec<String> = part.json()["metrics"]["coverage_by_day"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["day"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!days.contains(&rfc3339(d0)[..10].to_string()), "{days:?}");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}

@@ -40,6 +40,7 @@ pub fn run(s: Ingest) -> Result<Status> {
         added += store.add_day(day, records)?;
     }
     let known = read - added;
+    let metrics_days = store_metrics(&s, &mut store)?;
     crash("written");
     let files_read_before = plan.files_read_before;
     store.state.record(plan, &loaded, added, known);
@@ -57,5 +58,27 @@ pub fn run(s: Ingest) -> Result<Status> {
         store.state.totals.records,
         store.state.days.len()
     ));
+    if let Some(days) = metrics_days {
+        tell::line(&format!(
+            "mila: stored the metrics of {days} whole UTC days of the window (a day the window cuts is not stored); the store holds metrics of {} days",
+            store.state.metrics.len()
+        ));
+    }
     Ok(Status::Ok)
+}
+
+/// With `metrics:REGION` sources: reads them over the window and keeps its whole days; how many.
+fn store_metrics(s: &Ingest, store: &mut Store) -> Result<Option<usize>> {
+    if s.scope.metrics.is_empty() {
+        return Ok(None);
+    }
+    let read = super::fetch_metrics(&s.scope)?;
+    let since = s.scope.window.since.expect("settings require a window for metrics: sources");
+    let until = s.scope.window.until.unwrap_or(s.scope.now_ms);
+    let days = read.whole_days(since, until);
+    let n = days.len();
+    for day in days {
+        store.put_metrics_day(day)?;
+    }
+    Ok(Some(n))
 }

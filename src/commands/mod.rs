@@ -84,12 +84,31 @@ fn answers(
     Ok(Some(EngineOut::of(spent.as_ref(), engine.log_groups())))
 }
 
-/// The `metrics:REGION` sources read, on a runtime of their own that ends before anything is
-/// computed; none when there are none or the engine only prints what it would run.
+/// The `metrics:REGION` sources read, else what a store read by the engine kept of them (`mila
+/// ingest metrics:REGION`); none when there are none or the engine only prints what it would run.
 fn read_metrics(engine: &Engine, scope: &Scope) -> Result<Option<crate::fetch::metrics::MetricsRead>> {
-    if scope.metrics.is_empty() || engine.dry_run() {
+    if engine.dry_run() {
         return Ok(None);
     }
+    if scope.metrics.is_empty() {
+        let Some((at, aws)) = engine.store() else { return Ok(None) };
+        let store = crate::store::Store::open_for_reading(at, aws)?;
+        let days = store.metrics_between(scope.window.since, scope.window.until)?;
+        if days.is_empty() {
+            return Ok(None);
+        }
+        let read = crate::fetch::metrics::MetricsRead::from_days(days, scope.window.since, scope.window.until);
+        for note in &read.notes {
+            tell::line(&format!("mila: metrics: {note}"));
+        }
+        return Ok(Some(read));
+    }
+    fetch_metrics(scope).map(Some)
+}
+
+/// Reads the `metrics:REGION` sources, on a runtime of their own that ends before anything is
+/// computed, and says what they cost.
+pub(crate) fn fetch_metrics(scope: &Scope) -> Result<crate::fetch::metrics::MetricsRead> {
     let runtime = crate::source::aws::runtime().context("cannot start the async runtime")?;
     let m = &scope.metrics;
     let read = runtime
@@ -110,7 +129,7 @@ fn read_metrics(engine: &Engine, scope: &Scope) -> Result<Option<crate::fetch::m
             read.bad_values
         ));
     }
-    Ok(Some(read))
+    Ok(read)
 }
 
 /// The one answer of a command that asks one question; None with `--dry-run`.

@@ -33,6 +33,17 @@ pub enum Engine {
     Insights(Box<insights::Insights>),
 }
 
+impl Engine {
+    /// The store the engine reads, if it reads one, and how AWS is reached for it.
+    pub fn store(&self) -> Option<(&crate::store::StoreAt, &crate::source::aws::AwsSettings)> {
+        match self {
+            Engine::Local(l) => l.store.as_ref().map(|at| (at, &l.aws)),
+            Engine::Athena(a) => a.store.as_ref().map(|at| (at, &a.run.aws)),
+            Engine::Insights(_) => None,
+        }
+    }
+}
+
 /// What a command asks of an engine.
 #[derive(Clone, Copy)]
 pub enum Question<'a> {

@@ -37,7 +37,7 @@ impl MetricsRegion {
 
 /// Which endpoint a metric counts: bedrock-runtime (`AWS/Bedrock`, whose calls the invocation
 /// logs hold when logging is on) or bedrock-mantle (`AWS/BedrockMantle`, never logged).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Endpoint {
     BedrockRuntime,
@@ -100,7 +100,7 @@ pub const USD_PER_1000_METRICS: f64 = 0.01;
 pub const RETENTION: [(i64, i64); 3] = [(60, 15 * DAY_MS), (300, 63 * DAY_MS), (3600, 455 * DAY_MS)];
 
 /// One metric series mila reads: its endpoint, model and (mantle) project.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Series {
     pub region: String,
     pub endpoint: Endpoint,
@@ -279,6 +279,98 @@ fn query(id: usize, series: &Series, dims: &[Dimension], metric: &str, stat: &st
         .build();
     let stat = MetricStat::builder().metric(metric).period(period_s as i32).stat(stat).build();
     MetricDataQuery::builder().id(format!("q{id}")).metric_stat(stat).return_data(true).build()
+}
+
+/// One UTC day of what the metrics counted, as a store keeps it (`store::Store::put_metrics_day`):
+/// each series' sums and Bedrock's quota usage per minute. Latency percentiles are of a whole
+/// window and do not add up across days, so a store keeps none.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MetricsDay {
+    /// Start of the UTC day (ms).
+    pub day_ms: i64,
+    /// The regions read, each with the period its sums were read at (seconds).
+    pub regions: BTreeMap<String, i64>,
+    pub sums: Vec<(Series, [f64; SUMS.len()])>,
+    pub quota_minutes: Vec<(Series, Vec<(i64, f64)>)>,
+}
+
+impl MetricsDay {
+    /// This day with `newer`'s regions replaced by `newer` (a region read again is read whole).
+    pub fn updated_by(mut self, newer: MetricsDay) -> MetricsDay {
+        let replaced = |s: &Series| newer.regions.contains_key(&s.region);
+        self.sums.retain(|(s, _)| !replaced(s));
+        self.quota_minutes.retain(|(s, _)| !replaced(s));
+        self.regions.extend(newer.regions);
+        self.sums.extend(newer.sums);
+        self.quota_minutes.extend(newer.quota_minutes);
+        self.sums.sort_by(|a, b| a.0.cmp(&b.0));
+        self.quota_minutes.sort_by(|a, b| a.0.cmp(&b.0));
+        self
+    }
+}
+
+impl MetricsRead {
+    /// The UTC days wholly inside `[since, until)`, as a store keeps them: a day the window cuts
+    /// is left out, as its sums would stand for the whole day.
+    pub fn whole_days(&self, since: i64, until: i64) -> Vec<MetricsDay> {
+        let first = (since + DAY_MS - 1).div_euclid(DAY_MS) * DAY_MS;
+        let mut out = Vec::new();
+        let mut day = first;
+        while day + DAY_MS <= until {
+            let sums = self.daily.iter().filter(|((_, d), _)| *d == day).map(|((s, _), v)| (s.clone(), *v)).collect();
+            let quota_minutes = self
+                .quota_minutes
+                .iter()
+                .map(|(s, m)| {
+                    (s.clone(), m.iter().filter(|(ms, _)| (day..day + DAY_MS).contains(ms)).copied().collect())
+                })
+                .filter(|(_, m): &(Series, Vec<(i64, f64)>)| !m.is_empty())
+                .collect();
+            let regions = self.regions.iter().map(|r| (r.clone(), self.period_s)).collect();
+            out.push(MetricsDay { day_ms: day, regions, sums, quota_minutes });
+            day += DAY_MS;
+        }
+        out
+    }
+
+    /// What a store's days hold for `[since, until)`: the sums of the days wholly inside it (a
+    /// day it cuts is named in a note), the quota minutes inside it. No call is made, so none
+    /// is billed; no latency is kept.
+    pub fn from_days(days: Vec<MetricsDay>, since: Option<i64>, until: Option<i64>) -> MetricsRead {
+        let inside = |ms: i64| since.is_none_or(|s| ms >= s) && until.is_none_or(|u| ms < u);
+        let mut read = MetricsRead::default();
+        let mut regions = std::collections::BTreeSet::new();
+        let mut cut = Vec::new();
+        for d in days {
+            for (r, period) in &d.regions {
+                regions.insert(r.clone());
+                read.period_s = read.period_s.max(*period);
+            }
+            if inside(d.day_ms) && inside(d.day_ms + DAY_MS - 1) {
+                for (s, v) in d.sums {
+                    read.daily.insert((s, d.day_ms), v);
+                }
+            } else {
+                cut.push(crate::window::rfc3339(d.day_ms)[..10].to_string());
+            }
+            for (s, minutes) in d.quota_minutes {
+                read.quota_minutes.entry(s).or_default().extend(minutes.into_iter().filter(|(ms, _)| inside(*ms)));
+            }
+        }
+        read.quota_minutes.retain(|_, m| !m.is_empty());
+        read.regions = regions.into_iter().collect();
+        read.notes.push(
+            "read from the store (kept by ingest): no CloudWatch call made; latency percentiles are not kept in a store, read metrics:REGION for them".into(),
+        );
+        if !cut.is_empty() {
+            read.notes.push(format!(
+                "the window cuts the stored day{} {}: a store keeps whole days' sums, so their calls are not compared",
+                if cut.len() == 1 { "" } else { "s" },
+                cut.join(", ")
+            ));
+        }
+        read
+    }
 }
 
 /// Reads `regions`' Bedrock metrics over `window` (which needs both ends).

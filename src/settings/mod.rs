@@ -261,9 +261,6 @@ fn ingest(a: IngestArgs, now: DateTime<Utc>) -> Result<Ingest> {
     let args =
         SourceArgs { sources: a.sources, store: None, window: a.window, profiles: None, limits: a.limits, aws: a.aws };
     let (scope, mut sources) = reading(&args, now)?;
-    if !scope.metrics.is_empty() {
-        bail!("ingest stores records; metrics: sources are read by report and check");
-    }
     sources.progress = !quiet;
     if sources.sources.contains(&SourceSpec::Stdin) {
         bail!("ingest reads files, directories, s3:// and cloudwatch: sources, not standard input");

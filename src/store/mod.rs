@@ -4,6 +4,7 @@
 //! ```text
 //! state.json                        the checkpoint: which file holds each day, what was read
 //! records/day=YYYY-MM-DD/gN.parquet one file per day, rewritten when the day gains records
+//! metrics/day=YYYY-MM-DD/gN.json    a whole day's CloudWatch metrics (`ingest metrics:REGION`)
 //! .lock                             held by a writer (and, locally, shared by readers)
 //! ```
 //!
@@ -34,6 +35,7 @@ use place::{Lock, Place};
 
 const STATE: &str = "state.json";
 const RECORDS: &str = "records";
+const METRICS: &str = "metrics";
 const FORMAT: &str = "mila.store/1";
 
 /// The checkpoint.
@@ -52,6 +54,9 @@ pub struct State {
     /// again over the same folder reads only what changed, as for S3 objects.
     #[serde(default)]
     pub files: BTreeMap<String, Seen>,
+    /// Day (YYYY-MM-DD) -> its metrics file, relative to the store.
+    #[serde(default)]
+    pub metrics: BTreeMap<String, String>,
     pub totals: Totals,
 }
 
@@ -179,10 +184,12 @@ fn read_state(place: &Place) -> Result<Option<(State, Option<String>)>> {
     if state.format != FORMAT {
         bail!("{}: store format {:?}, this mila reads {FORMAT}", place.file_name(STATE), state.format);
     }
-    for (day, file) in &state.days {
-        if !is_day_file(day, file) {
+    let records = state.days.iter().map(|(day, file)| (RECORDS, "parquet", day, file));
+    let metrics = state.metrics.iter().map(|(day, file)| (METRICS, "json", day, file));
+    for (folder, ext, day, file) in records.chain(metrics) {
+        if !is_file_of(folder, ext, day, file) {
             bail!(
-                "{}: day {day:?} names the file {file:?}, which is not a day file of this store ({RECORDS}/day={day}/gNNNNNN.parquet); the checkpoint was edited or damaged, refusing to read it",
+                "{}: day {day:?} names the file {file:?}, which is not a day file of this store ({folder}/day={day}/gNNNNNN.{ext}); the checkpoint was edited or damaged, refusing to read it",
                 place.file_name(STATE)
             );
         }
@@ -190,13 +197,14 @@ fn read_state(place: &Place) -> Result<Option<(State, Option<String>)>> {
     Ok(Some((state, version)))
 }
 
-/// The only names mila gives day files: `records/day=YYYY-MM-DD/gNNNNNN.parquet`, for that day.
-/// Anything else in a checkpoint (`../x.parquet`, an absolute path, another day's folder) would
-/// read or delete a file outside the store.
-fn is_day_file(day: &str, file: &str) -> bool {
+/// The only names mila gives day files: `records/day=YYYY-MM-DD/gNNNNNN.parquet` (and
+/// `metrics/day=YYYY-MM-DD/gNNNNNN.json`), for that day. Anything else in a checkpoint
+/// (`../x.parquet`, an absolute path, another day's folder) would read or delete a file outside
+/// the store.
+fn is_file_of(folder: &str, ext: &str, day: &str, file: &str) -> bool {
     let valid_day = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").is_ok() && day.len() == 10;
-    let Some(rest) = file.strip_prefix(&format!("{RECORDS}/day={day}/g")) else { return false };
-    let Some(generation) = rest.strip_suffix(".parquet") else { return false };
+    let Some(rest) = file.strip_prefix(&format!("{folder}/day={day}/g")) else { return false };
+    let Some(generation) = rest.strip_suffix(&format!(".{ext}")) else { return false };
     valid_day && !generation.is_empty() && generation.bytes().all(|b| b.is_ascii_digit())
 }
 
@@ -235,15 +243,56 @@ impl Store {
         Ok(Store { place, state, read_version, lock })
     }
 
-    /// Files under `records/` that the state does not name: a dead run's, or replaced ones.
+    /// Files under `records/` and `metrics/` that the state does not name: a dead run's, or
+    /// replaced ones.
     fn remove_leftovers(&self) -> Result<()> {
-        let named: HashSet<&str> = self.state.days.values().map(String::as_str).collect();
-        for file in self.place.list(RECORDS)? {
-            if !named.contains(file.as_str()) {
-                self.place.delete(&file)?;
+        let named: HashSet<&str> =
+            self.state.days.values().chain(self.state.metrics.values()).map(String::as_str).collect();
+        for folder in [RECORDS, METRICS] {
+            for file in self.place.list(folder)? {
+                if !named.contains(file.as_str()) {
+                    self.place.delete(&file)?;
+                }
             }
         }
         Ok(())
+    }
+
+    /// Keeps a whole day's metrics, its regions replacing what the store held of them. Writes the
+    /// day's file; the caller then commits.
+    pub fn put_metrics_day(&mut self, day: crate::fetch::metrics::MetricsDay) -> Result<()> {
+        let generation = self.state.generation + 1;
+        let name = day_name(day.day_ms.div_euclid(DAY_MS));
+        let merged = match self.state.metrics.get(&name) {
+            Some(file) => self.read_metrics_file(file)?.updated_by(day),
+            None => day,
+        };
+        let relative = format!("{METRICS}/day={name}/g{generation:06}.json");
+        self.place.create(&relative, serde_json::to_vec(&merged)?)?;
+        self.state.metrics.insert(name, relative);
+        Ok(())
+    }
+
+    /// The metrics of the days that overlap `[since, until)`, oldest first.
+    pub fn metrics_between(
+        &self,
+        since_ms: Option<i64>,
+        until_ms: Option<i64>,
+    ) -> Result<Vec<crate::fetch::metrics::MetricsDay>> {
+        let mut out = Vec::new();
+        for (day, file) in &self.state.metrics {
+            let start = day_start_ms(day)?;
+            if !(since_ms.is_some_and(|s| start + DAY_MS <= s) || until_ms.is_some_and(|u| start >= u)) {
+                out.push(self.read_metrics_file(file)?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn read_metrics_file(&self, rel: &str) -> Result<crate::fetch::metrics::MetricsDay> {
+        let name = self.place.file_name(rel);
+        let (bytes, _) = self.place.read(rel)?.with_context(|| format!("{name}: missing (the checkpoint names it)"))?;
+        serde_json::from_slice(&bytes).with_context(|| format!("{name} is not a day of metrics this mila wrote"))
     }
 
     /// Hands the record frame of each day that overlaps `[since, until)` to `each`, a day at a
@@ -438,8 +487,12 @@ mod tests {
             ("2026-02-30", "records/day=2026-02-30/g1.parquet", false),
         ];
         for (day, file, ok) in cases {
-            assert_eq!(is_day_file(day, file), ok, "{day} {file}");
+            assert_eq!(is_file_of(RECORDS, "parquet", day, file), ok, "{day} {file}");
+            let metrics = file.replace(RECORDS, METRICS).replace(".parquet", ".json");
+            assert_eq!(is_file_of(METRICS, "json", day, &metrics), ok, "{day} {metrics}");
         }
+        assert!(!is_file_of(METRICS, "json", "2026-11-16", "records/day=2026-11-16/g1.json"));
+        assert!(!is_file_of(METRICS, "json", "2026-11-16", "metrics/day=2026-11-16/g1.parquet"));
     }
 
     #[test]

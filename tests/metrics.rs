@@ -350,25 +350,25 @@ fn a_window_past_retention_reads_nothing_and_says_so() {
     );
     let s: Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!([&s["metrics"]["calls"], &s["metrics"]["metrics_requested"]], [&json!(0), &json!(0)]);
-    // A metrics: source needs a window, and only report and check read one.
+    // A metrics: source needs a window, for ingest too; query reads records only.
     let run = mila_at(&moto(), &["report", logs.to_str().unwrap(), "metrics:eu-south-2"]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("metrics: sources need a window"), "{}", run.stderr);
+    let store = dir.path().join("s");
+    let run =
+        mila_at(&moto(), &["ingest", logs.to_str().unwrap(), "metrics:eu-south-2", "--store", store.to_str().unwrap()]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("metrics: sources need a window"), "{}", run.stderr);
+    let sql = dir.path().join("q.sql");
+    std::fs::write(&sql, "SELECT count(*) AS n FROM invocations").unwrap();
     let run = mila_at(
         &moto(),
-        &[
-            "ingest",
-            logs.to_str().unwrap(),
-            "metrics:eu-south-2",
-            "--since",
-            "2026-11-01",
-            "--store",
-            dir.path().join("s").to_str().unwrap(),
-        ],
+        &["query", sql.to_str().unwrap(), logs.to_str().unwrap(), "metrics:eu-south-2", "--since", "2026-11-01"],
     );
     assert_eq!(run.code, 2);
     assert!(
-        run.stderr.contains("ingest stores records; metrics: sources are read by report and check"),
+        run.stderr
+            .contains("query runs SQL over records; metrics: sources are read by report and check, and kept by ingest"),
         "{}",
         run.stderr
     );

@@ -201,7 +201,7 @@ fn check(a: CheckArgs, now: DateTime<Utc>) -> Result<Check> {
 fn query(a: QueryArgs, now: DateTime<Utc>) -> Result<Query> {
     let (scope, sources) = reading(&a.read, now)?;
     if !scope.metrics.is_empty() {
-        bail!("query runs SQL over records; metrics: sources are read by report and check");
+        bail!("query runs SQL over records; metrics: sources are read by report and check, and kept by ingest");
     }
     let engine = engine::engine(&a.engine, sources)?;
     let sql = crate::given::read_to_string(&a.sql).context("cannot read the SQL file")?;

@@ -255,8 +255,8 @@ fn prelude(metadata_keys: &[String]) -> String {
     ));
     out.push_str(&format!("\n| fields least(coalesce({}, 0), m_writes) as m_writes_1h", f::ONE_HOUR));
     // Each count the log's own, else the OpenAI usage's (`record::parse`): prompt tokens less the
-    // cached ones, completion tokens, cached tokens.
-    // Then what the call reserved (`analysis::capacity::reserved`).
+    // cached ones, completion tokens, cached tokens; then what the call reserved
+    // (`analysis::capacity::reserved`).
     out.push_str(&format!(
         "\n| fields coalesce({LOGGED_INPUT}, greatest(m_prompt - coalesce(m_cached, 0), 0)) as {i}, coalesce({LOGGED_OUTPUT}, m_completion) as {o}, coalesce({LOGGED_CACHE_READ}, m_cached) as {cr}\n| fields coalesce({i}, 0) + coalesce({cr}, 0) + m_writes + coalesce({max}, {o}, 0) as {reserved}",
         i = f::INPUT,

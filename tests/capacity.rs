@@ -222,6 +222,7 @@ fn quota_tokens_burn_down_per_kind_with_throttling() {
 ///   read, so 110 each); a throttled call (reserves nothing, is not counted).
 /// - 08:02: one call settled past the quota (9,000 in + 2,000 out = 11,000, maxTokens 2,000,
 ///   reserved 11,000): usage met the quota there, so that minute is not counted.
+/// - 09:00: a `ChatCompletions` call (an operation mila does not know), naming no limit.
 #[test]
 fn reservations_per_minute_beside_settled_tokens() {
     let haiku = "anthropic.claude-3-haiku-20240307-v1:0";
@@ -251,6 +252,12 @@ fn reservations_per_minute_beside_settled_tokens() {
         converse("b4", "2026-11-10T08:01:40Z", 100, 10, json!({"inferenceConfig": {"maxTokens": "4096"}})),
         throttled,
         converse("c1", "2026-11-10T08:02:00Z", 9_000, 2_000, limited(2_000)),
+        // An operation mila does not know, an hour later: kept and counted (reserved 15, no limit named).
+        {
+            let mut r = record("d1", "2026-11-10T09:00:00Z", "us-east-1", haiku, None, 10, 5);
+            r["operation"] = json!("ChatCompletions");
+            r
+        },
     ];
     let dir = tempdir();
     let logs = dir.path().join("c.jsonl");
@@ -278,7 +285,7 @@ fn reservations_per_minute_beside_settled_tokens() {
     assert_eq!(r["peak_reserved_tokens_per_minute"], 11_000, "{r}");
     assert_eq!(r["peak_reserved_minute"], "2026-11-10T08:02:00Z");
     assert_eq!(r["peak_quota_tokens_per_minute"], 11_000);
-    assert_eq!(r["requests_without_max_tokens"], 3, "b2, b3 and b4; not the throttled call");
+    assert_eq!(r["requests_without_max_tokens"], 4, "b2, b3, b4 and d1; not the throttled call");
     assert_eq!(r["minutes_reserved_over_quota"], 1, "08:00 only");
     assert_eq!(r["throttled"], 1);
     // The frame keeps the value read, none where none was.
@@ -300,13 +307,30 @@ fn reservations_per_minute_beside_settled_tokens() {
         ("b4", None),
         ("b5", Some(50_000)),
         ("c1", Some(2_000)),
+        ("d1", None),
     ];
     assert_eq!(got, want.map(|(id, m)| (id.to_string(), m)));
     // The report names the minute and the calls that named no most tokens.
     let md = std::fs::read_to_string(out.path().join("report.md")).unwrap();
     assert!(
-        md.contains("1 minute reserved past the quota while settling within it. 3 calls named no most output tokens"),
+        md.contains("1 minute reserved past the quota while settling within it. 4 calls named no most output tokens"),
         "{md}"
+    );
+    let ops = &s["tokens"]["by_operation"];
+    assert_eq!(
+        ops[0],
+        json!({"operation": "ChatCompletions", "known": false, "requests": 1, "input": 10, "output": 5, "cache_read": 0, "cache_write": 0})
+    );
+    assert_eq!(
+        (&ops[1]["operation"], &ops[1]["requests"], &ops[1]["known"]),
+        (&json!("Converse"), &json!(7), &json!(true))
+    );
+    // The terminal says both.
+    let terminal = ok(&["report", logs.to_str().unwrap(), "--quotas", quotas.to_str().unwrap()]).stdout;
+    assert!(terminal.contains("operation 1 not known to mila, counted: ChatCompletions (1)\n"), "{terminal}");
+    assert!(
+        terminal.contains("reserved  1 minutes reserved past a quota while their settled tokens stayed within it (maxTokens); 4 calls named none\n"),
+        "{terminal}"
     );
     let rows = s["capacity"]["by_source_region_model_kind"].as_array().unwrap();
     assert_eq!(rows.len(), 1);

@@ -99,6 +99,28 @@ pub fn summary(s: &Summary, width: Option<usize>) -> Vec<u8> {
             m.coverage_by_day.iter().filter(|d| d.status != CoverageStatus::Logged).count()
         );
     }
+    // Operations mila does not know: kept and counted, and said here so that nobody misses them.
+    let unknown: Vec<String> = s
+        .tokens
+        .iter()
+        .flat_map(|t| &t.by_operation)
+        .filter(|o| !o.known)
+        .map(|o| format!("{} ({})", t(&o.operation), o.requests))
+        .collect();
+    if !unknown.is_empty() {
+        let _ = writeln!(o, "operation {} not known to mila, counted: {}", unknown.len(), unknown.join(", "));
+    }
+    if let Some(c) = &s.capacity {
+        let rows = &c.by_source_region_model_kind;
+        let over: u64 = rows.iter().filter_map(|r| r.minutes_reserved_over_quota).sum();
+        if over > 0 {
+            let _ = writeln!(
+                o,
+                "reserved  {over} minutes reserved past a quota while their settled tokens stayed within it (maxTokens); {} calls named none",
+                rows.iter().map(|r| r.requests_without_max_tokens).sum::<u64>()
+            );
+        }
+    }
     if let Some(res) = &s.residency {
         let _ = writeln!(
             o,

@@ -162,6 +162,16 @@ fn corpus() -> TempDir {
                 json!({"input": {"inputBodyJson": {"anthropic_version": "bedrock-2023-05-31", "max_tokens": "4096"}, "inputTokenCount": 10}})).to_string(),
             record("2026-11-11T12:00:23Z", "edge-max-nova", "us-east-1", "InvokeModel", "us.amazon.nova-pro-v1:0",
                 json!({"input": {"inputBodyJson": {"inferenceConfig": {"max_new_tokens": 222}}, "inputTokenCount": 10}})).to_string(),
+            // Issue 27: Converse's cache-write split in `usage.cacheDetails` (one-hour writes priced
+            // apart), with and without the log's count, and entries mila skips.
+            record("2026-11-11T12:00:24Z", "edge-details-1", "us-east-1", "Converse", "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+                json!({"input": {"inputTokenCount": 10, "cacheWriteInputTokenCount": 2000},
+                       "output": {"outputTokenCount": 5, "outputBodyJson": {"stopReason": "end_turn", "metrics": {"latencyMs": 400},
+                           "usage": {"cacheDetails": [{"inputTokens": 500, "ttl": "1h"}, {"inputTokens": 1500, "ttl": "5m"}]}}}})).to_string(),
+            record("2026-11-11T12:00:25Z", "edge-details-2", "us-east-1", "Converse", "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+                json!({"input": {"inputTokenCount": 10},
+                       "output": {"outputTokenCount": 5, "outputBodyJson": {"stopReason": "end_turn", "metrics": {"latencyMs": 400},
+                           "usage": {"cacheDetails": [7, {"inputTokens": "9", "ttl": "1h"}, {"inputTokens": 300, "ttl": "1h"}, {"inputTokens": 700, "ttl": "24h"}]}}}})).to_string(),
         ],
     );
     // The last millisecond of a day and of a minute: Trino's decimal division put such records

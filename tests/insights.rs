@@ -541,8 +541,16 @@ fn corpus() -> (TempDir, Vec<(i64, String)>) {
         json!({"input": {"inputContentType": "application/json",
                "inputBodyJson": {"messages": [], "inferenceConfig": {"maxTokens": 1_000_000_000_000_000u64}}, "inputTokenCount": 100}}),
     );
+    // Issue 27: Converse's cache-write split in `usage.cacheDetails`.
+    let details = converse(
+        "2026-11-12T11:03:00Z",
+        "details-1",
+        json!({"input": {"inputContentType": "application/json", "inputBodyJson": {"messages": []}, "inputTokenCount": 100, "cacheWriteInputTokenCount": 2000},
+               "output": {"outputContentType": "application/json", "outputBodyJson": {"metrics": {"latencyMs": 700}, "stopReason": "end_turn",
+                   "usage": {"cacheDetails": [{"inputTokens": 500, "ttl": "1h"}, {"inputTokens": 1500, "ttl": "5m"}]}}, "outputTokenCount": 20}}),
+    );
     let at = |t: &str| chrono::DateTime::parse_from_rfc3339(t).unwrap().timestamp_millis();
-    for v in [&long, &priority, &optimized, &twice, &twice, &twice, &openai, &absurd] {
+    for v in [&long, &priority, &optimized, &twice, &twice, &twice, &openai, &absurd, &details] {
         events.push((at(v["timestamp"].as_str().unwrap()), in_bedrock_order(v)));
     }
     events.push((at("2026-11-12T12:00:00Z"), "START RequestId: 1f0e Version: $LATEST".to_string()));
@@ -627,11 +635,11 @@ fn insights_report_equals_the_local_report() {
     });
     assert!(diff.is_empty(), "summary.json differs:\n{}", diff.iter().take(40).cloned().collect::<Vec<_>>().join("\n"));
 
-    // By hand: the sample's 1,506 lines (1,500 records, 6 of them delivered twice) and the 8
+    // By hand: the sample's 1,506 lines (1,500 records, 6 of them delivered twice) and the 9
     // added (one three times) were read, 8 extra copies taken out; the 2 events that are no record
     // were not read.
     let i = insights.json();
-    assert_eq!(i["records"]["lines"], 1516, "{}", i["records"]);
+    assert_eq!(i["records"]["lines"], 1517, "{}", i["records"]);
     assert_eq!((i["records"]["rejected"].as_u64(), i["records"]["duplicates"].as_u64()), (Some(2), Some(8)));
     assert_eq!(i["latency"]["percentiles"], "approximate");
     // The long conversation's inference region is past the fields Insights discovers: only the

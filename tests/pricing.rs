@@ -298,6 +298,55 @@ fn one_hour_cache_writes_are_priced_apart() {
     assert!(md.contains(&format!("| {SONNET} | 1 | 1000 | 300 | 0 | 1500 | 500 |")), "{md}");
 }
 
+/// Issue 27: Converse reports the split in `usage.cacheDetails` (Bedrock API Reference,
+/// `TokenUsage.cacheDetails`: `CacheDetail` {`inputTokens`, `ttl`}, sorted 1h first). Bundled
+/// Sonnet 4.5 prices (per million): input 3.3, output 16.5, five-minute writes 4.125, one-hour 6.6.
+#[test]
+fn converse_cache_details_price_one_hour_writes_apart() {
+    let converse = |logged: Option<u64>, details: Value| {
+        let mut r = record("us-east-1", &format!("us.{SONNET}"), input(1_000), 300);
+        if let Some(n) = logged {
+            r["input"]["cacheWriteInputTokenCount"] = json!(n);
+        }
+        r["output"]["outputBodyJson"] = json!({"output": {"message": {"role": "assistant", "content": [{"text": "{\"inputTokens\": 9, \"ttl\": \"1h\"}"}]}},
+            "stopReason": "end_turn", "metrics": {"latencyMs": 900},
+            "usage": {"inputTokens": 1_000, "outputTokens": 300, "totalTokens": 3_300, "cacheWriteInputTokens": 2_000, "cacheDetails": details}});
+        r
+    };
+    let entry = |ttl: &str, n: Value| json!({"inputTokens": n, "ttl": ttl});
+    let base = 1_000.0 * 3.3 + 300.0 * 16.5;
+    // 1,500 five-minute writes and 500 one-hour ones: 1,500 x 4.125 + 500 x 6.6.
+    let split = (base + 1_500.0 * 4.125 + 500.0 * 6.6) / M as f64;
+    let all_five_minutes = (base + 2_000.0 * 4.125) / M as f64;
+    let cases = [
+        (
+            "the log's count, split by cacheDetails",
+            converse(Some(2_000), json!([entry("1h", json!(500)), entry("5m", json!(1_500))])),
+            split,
+        ),
+        (
+            "no count in the log: the entries added up",
+            converse(None, json!([entry("1h", json!(500)), entry("5m", json!(1_500))])),
+            split,
+        ),
+        ("nothing written: an empty list", converse(Some(2_000), json!([])), all_five_minutes),
+        ("a count in text is no count", converse(Some(2_000), json!([entry("1h", json!("500"))])), all_five_minutes),
+        ("a lifetime mila does not know", converse(Some(2_000), json!([entry("24h", json!(500))])), all_five_minutes),
+        ("not a list", converse(Some(2_000), json!({"ttl": "1h", "inputTokens": 500})), all_five_minutes),
+        // Never more one-hour writes than the log counts.
+        (
+            "more one-hour writes than written",
+            converse(Some(1_000), json!([entry("1h", json!(5_000))])),
+            (base + 1_000.0 * 6.6) / M as f64,
+        ),
+    ];
+    for (what, r, want) in cases {
+        let (usd, unpriced, _) = bill(&r, None);
+        assert!((usd - want).abs() < 1e-12, "{what}: {usd} != {want}");
+        assert_eq!(unpriced, 0, "{what}");
+    }
+}
+
 /// `mila prices --check SOURCE`: the model ids a report would count unpriced, before the report.
 #[test]
 fn prices_check_lists_what_the_table_cannot_price() {

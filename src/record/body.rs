@@ -155,8 +155,62 @@ impl<'de> Visitor<'de> for PromptDetailsVisitor {
 #[derive(Default)]
 pub(super) struct Usage {
     pub(super) cache_creation: Option<CacheCreation>,
+    /// Converse's `cacheDetails`, the same split in another shape.
+    pub(super) cache_details: Option<CacheCreation>,
     pub(super) service_tier: Option<ServiceTier>,
     pub(super) openai: OpenAiUsage,
+}
+
+/// Converse's `usage.cacheDetails`: `[{"inputTokens": N, "ttl": "1h" | "5m"}]`, one entry a
+/// lifetime, 1h first (Bedrock API Reference, `TokenUsage.cacheDetails`, `CacheDetail`). The
+/// first entry of each lifetime is read; an entry of another shape, or a count that is no whole
+/// number, is none. Nothing of either lifetime reads as no split.
+struct CacheDetails(Option<CacheCreation>);
+
+impl<'de> Deserialize<'de> for CacheDetails {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(CacheDetailsVisitor)
+    }
+}
+
+struct CacheDetailsVisitor;
+
+impl<'de> Visitor<'de> for CacheDetailsVisitor {
+    type Value = CacheDetails;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("cache details")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<CacheDetails, A::Error> {
+        let mut split = CacheCreation::default();
+        while let Some(entry) = seq.next_element::<Option<Lenient<CacheDetail>>>()? {
+            let Some(CacheDetail { input_tokens: Some(Whole(Some(n))), ttl: Some(StrOrSkip(Some(ttl))) }) =
+                entry.and_then(|e| e.0)
+            else {
+                continue;
+            };
+            match ttl.as_ref() {
+                "5m" => split.ephemeral_5m_input_tokens = split.ephemeral_5m_input_tokens.or(Some(n)),
+                "1h" => split.ephemeral_1h_input_tokens = split.ephemeral_1h_input_tokens.or(Some(n)),
+                _ => {}
+            }
+        }
+        let any = split.ephemeral_5m_input_tokens.is_some() || split.ephemeral_1h_input_tokens.is_some();
+        Ok(CacheDetails(any.then_some(split)))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<CacheDetails, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(CacheDetails(None))
+    }
+    ignore_scalars!(CacheDetails, CacheDetails(None), and strings);
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CacheDetail<'a> {
+    input_tokens: Option<Whole>,
+    #[serde(borrow)]
+    ttl: Option<StrOrSkip<'a>>,
 }
 
 impl<'de> Deserialize<'de> for Usage {
@@ -181,6 +235,7 @@ impl<'de> Visitor<'de> for UsageVisitor {
                 "cache_creation" => {
                     usage.cache_creation = map.next_value::<Option<Lenient<CacheCreation>>>()?.and_then(|c| c.0)
                 }
+                "cacheDetails" => usage.cache_details = map.next_value::<CacheDetails>()?.0,
                 "service_tier" => usage.service_tier = tier_of(map.next_value()?),
                 "prompt_tokens" => usage.openai.prompt = map.next_value::<Whole>()?.0,
                 "completion_tokens" => usage.openai.completion = map.next_value::<Whole>()?.0,
@@ -340,8 +395,11 @@ impl<'de> Visitor<'de> for BodyVisitor {
                 }
                 METRICS_KEY => body.metrics = map.next_value::<Option<StreamMetrics>>()?,
                 "usage" => {
-                    let (split, tier, openai) = Usage::read(map.next_value()?);
-                    body.cache_creation = split;
+                    let usage: Option<Usage> = map.next_value()?;
+                    // Anthropic's split, else Converse's `cacheDetails` (a body's own usage only).
+                    let details = usage.as_ref().and_then(|u| u.cache_details);
+                    let (split, tier, openai) = Usage::read(usage);
+                    body.cache_creation = split.or(details);
                     body.service_tier = tier.or(body.service_tier);
                     body.openai = openai;
                 }

@@ -109,6 +109,16 @@ fn number_after(key: &str) -> String {
     format!(r#""{key}"\s*:\s*"#)
 }
 
+/// A `cacheDetails` entry of one lifetime, by expression only.
+fn detail(name: &'static str, ttl: &str) -> Field {
+    Field {
+        name,
+        discovered: &[],
+        json: false,
+        pattern: format!(r#"\{{\s*"inputTokens"\s*:\s*(?<q_{}>\d+)\s*,\s*"ttl"\s*:\s*"{ttl}"\s*\}}"#, &name[2..]),
+    }
+}
+
 fn fields() -> Vec<Field> {
     let text = |name, discovered, key: &str| Field {
         name,
@@ -160,6 +170,9 @@ fn fields() -> Vec<Field> {
         number(f::CACHE_WRITE, &["input.cacheWriteInputTokenCount"], "cacheWriteInputTokenCount"),
         number("m_5m", &[], "ephemeral_5m_input_tokens"),
         number(f::ONE_HOUR, &[], "ephemeral_1h_input_tokens"),
+        // Converse's `cacheDetails` entries, as Bedrock writes them (`inputTokens` before `ttl`).
+        detail("m_5m_details", "5m"),
+        detail("m_1h_details", "1h"),
         number("m_converse_latency", &["output.outputBodyJson.metrics.latencyMs"], "latencyMs"),
         number("m_stream_latency", &[], "invocationLatency"),
         number(f::FIRST_BYTE, &[], "firstByteLatency"),
@@ -249,11 +262,11 @@ fn prelude(metadata_keys: &[String]) -> String {
     // The cache writes as the parser reads them: the logged count, else the stream metrics' (both
     // in m_cache_write), else the split added up; of them, the one-hour writes.
     out.push_str(&format!(
-        "\n| fields coalesce({cw}, coalesce(m_5m, 0) + coalesce({h}, 0)) as m_writes, coalesce(m_converse_latency, m_stream_latency) as m_any_latency",
+        "\n| fields coalesce({cw}, coalesce(m_5m, m_5m_details, 0) + coalesce({h}, m_1h_details, 0)) as m_writes, coalesce(m_converse_latency, m_stream_latency) as m_any_latency",
         cw = f::CACHE_WRITE,
         h = f::ONE_HOUR,
     ));
-    out.push_str(&format!("\n| fields least(coalesce({}, 0), m_writes) as m_writes_1h", f::ONE_HOUR));
+    out.push_str(&format!("\n| fields least(coalesce({}, m_1h_details, 0), m_writes) as m_writes_1h", f::ONE_HOUR));
     // Each count the log's own, else the OpenAI usage's (`record::parse`): prompt tokens less the
     // cached ones, completion tokens, cached tokens; then what the call reserved
     // (`analysis::capacity::reserved`).

@@ -143,3 +143,35 @@ fn openai_usage_table() {
     let line = with("ChatCompletions", json!({}), usage(json!({"prompt_tokens": 2_000_000_000u64})));
     assert_eq!(parse_line(line.as_bytes()), Err(Reject::TooManyTokens("input.inputTokenCount")));
 }
+
+#[test]
+fn converse_cache_details_table() {
+    use serde_json::json;
+    // (usage.cacheDetails, logged cache writes) -> (cache write, of which one hour)
+    let cases = [
+        (json!([{"inputTokens": 500, "ttl": "1h"}, {"inputTokens": 1500, "ttl": "5m"}]), Some(2_000), (2_000, 500)),
+        (json!([{"inputTokens": 500, "ttl": "1h"}, {"inputTokens": 1500, "ttl": "5m"}]), None, (2_000, 500)),
+        (json!([{"ttl": "5m", "inputTokens": 1500}]), None, (1_500, 0)),
+        // The first entry of a lifetime; entries of other shapes skipped.
+        (
+            json!([7, {"inputTokens": "9", "ttl": "1h"}, {"inputTokens": 300, "ttl": "1h"}, {"inputTokens": 1, "ttl": "1h"}]),
+            Some(1_000),
+            (1_000, 300),
+        ),
+        (json!([{"inputTokens": 300, "ttl": 1}]), Some(1_000), (1_000, 0)),
+        (json!([]), Some(1_000), (1_000, 0)),
+        (json!("1h"), Some(1_000), (1_000, 0)),
+        (json!({"inputTokens": 300, "ttl": "1h"}), Some(1_000), (1_000, 0)),
+    ];
+    for (details, logged, want) in cases {
+        let mut input = json!({"inputTokenCount": 1});
+        if let Some(n) = logged {
+            input["cacheWriteInputTokenCount"] = json!(n);
+        }
+        let output =
+            json!({"outputTokenCount": 1, "outputBodyJson": {"usage": {"inputTokens": 1, "cacheDetails": details}}});
+        let line = with("Converse", input, output);
+        let r = parse_line(line.as_bytes()).unwrap_or_else(|e| panic!("{details}: {e}"));
+        assert_eq!((r.cache_write_tokens, r.cache_write_1h_tokens), want, "{details}");
+    }
+}

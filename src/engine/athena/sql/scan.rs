@@ -293,6 +293,21 @@ resolved AS (
             tier_name(&key(&key("c", "usage"), "service_tier")),
             tier_name(&key(&key(&key("c", "message"), "usage"), "service_tier"))
         );
+        // Anthropic's split, else Converse's `cacheDetails`: the first entry of the lifetime whose
+        // count is a whole number, as `record::body::CacheDetails` reads it.
+        let split_or_details = |field: &str, ttl: &str| {
+            format!("CASE WHEN split IS NOT NULL THEN {} ELSE details_{ttl}_j END", key("split", field))
+        };
+        let details = |ttl: &str| {
+            let entry = format!(
+                "element_at(filter(try(CAST({} AS ARRAY(JSON))), x -> {} = {} AND {} IS NOT NULL), 1)",
+                key(&key("top", "usage"), "cacheDetails"),
+                text_of(&key("x", "ttl")),
+                literal(ttl),
+                u64_digits(&key("x", "inputTokens"))
+            );
+            format!("{} AS details_{ttl}_j", key(&entry, "inputTokens"))
+        };
         // Every count the chain reads, and where: its digits (`NAME_digits`, null when it is no
         // count) and its value (`NAME_n`).
         let counts = [
@@ -305,8 +320,8 @@ resolved AS (
             ("first_byte", key("metrics", "firstByteLatency")),
             ("metrics_cache_read", key("metrics", "cacheReadInputTokenCount")),
             ("metrics_cache_write", key("metrics", "cacheWriteInputTokenCount")),
-            ("five_m", key("split", "ephemeral_5m_input_tokens")),
-            ("one_h", key("split", "ephemeral_1h_input_tokens")),
+            ("five_m", split_or_details("ephemeral_5m_input_tokens", "5m")),
+            ("one_h", split_or_details("ephemeral_1h_input_tokens", "1h")),
             ("prompt", key("openai", "prompt_tokens")),
             ("completion", key("openai", "completion_tokens")),
             ("cached", key(&key("openai", "prompt_tokens_details"), "cached_tokens")),
@@ -372,6 +387,7 @@ bodied AS (
     ({top_metrics_bad} OR coalesce(cardinality(filter(transform(chunks, c -> {c_metrics}), m -> {m_bad})) > 0, false)) AS metrics_bad,
     CASE WHEN top IS NOT NULL THEN (CASE WHEN {top_split_valid} THEN {top_split} END)
       ELSE element_at(filter(transform(chunks, c -> {chunk_split}), x -> {x_split_valid}), -1) END AS split,
+    {details_5m}, {details_1h},
     CASE WHEN top IS NOT NULL THEN coalesce({top_tier_a}, {top_tier_b}, {top_tier_c})
       ELSE element_at(filter(transform(chunks, c -> {chunk_tier}), x -> x IS NOT NULL), -1) END AS tier_name,
     coalesce(lower({latency_text}) = 'optimized', false) AS latency_optimized,
@@ -456,6 +472,8 @@ resolved AS (
             c_metrics = key("c", STREAM_METRICS),
             m_bad = bad_metrics("m"),
             top_split = cache_creation(&key("top", "usage")),
+            details_5m = details("5m"),
+            details_1h = details("1h"),
             top_split_valid = valid_split(&cache_creation(&key("top", "usage"))),
             x_split_valid = valid_split("x"),
             top_tier_a = tier_name(&key("top", "serviceTier")),

@@ -606,7 +606,7 @@ impl Batch {
 
     /// The rows of a record frame (a store's day file) in `window`, resolved with `profiles`
     /// (the store keeps application profiles unresolved); returns the batch and how many rows
-    /// fell outside the window.
+    /// fell outside the window. The frame has every column of `col::ALL` (`with_all_columns`).
     pub fn from_frame(frame: &DataFrame, window: Window, profiles: &Profiles) -> PolarsResult<(Batch, u64)> {
         let mut batch = Batch::default();
         let ts = timestamps_ms(frame)?;
@@ -617,26 +617,12 @@ impl Batch {
             let c = frame.column(name)?.cast(&DataType::Int64)?;
             Ok(c.i64()?.iter().map(|v| v.map(|v| v.max(0) as u64)).collect())
         };
-        // A store written before one-hour cache writes were read has no such column: none.
-        let tokens: Vec<Vec<Option<u64>>> = col::TOKENS
-            .iter()
-            .map(|c| match frame.column(c) {
-                Err(_) if *c == col::CACHE_WRITE_1H_TOKENS => Ok(vec![None; frame.height()]),
-                _ => ints(c),
-            })
-            .collect::<PolarsResult<_>>()?;
+        // The frame has every column (`with_all_columns`): an old store's are filled in.
+        let tokens: Vec<Vec<Option<u64>>> = col::TOKENS.iter().map(|c| ints(c)).collect::<PolarsResult<_>>()?;
         let (latency, first_byte) = (ints(col::LATENCY_MS)?, ints(col::FIRST_BYTE_MS)?);
-        // A store written before request bodies' most tokens were read: none.
-        let max_tokens = match frame.column(col::MAX_TOKENS) {
-            Err(_) => vec![None; frame.height()],
-            Ok(_) => ints(col::MAX_TOKENS)?,
-        };
+        let max_tokens = ints(col::MAX_TOKENS)?;
         let body = frame.column(col::BODY_IN_S3)?.bool()?.clone();
-        // A store written before the flag was read: none set.
-        let bearer = match frame.column(col::BEARER_TOKEN) {
-            Err(_) => BooleanChunked::full(col::BEARER_TOKEN.into(), false, frame.height()),
-            Ok(c) => c.bool()?.clone(),
-        };
+        let bearer = frame.column(col::BEARER_TOKEN)?.bool()?.clone();
         let by = recorded_by_of(frame)?;
         let mut outside = 0;
         // Invocation-log rows first, so a CloudTrail event of the same call meets its log record.
@@ -826,7 +812,8 @@ pub fn recorded_by_of(frame: &DataFrame) -> PolarsResult<Vec<RecordedBy>> {
 }
 
 /// The columns a day file written by an older mila may lack: `with_all_columns` fills them in.
-pub const ADDED_LATER: [&str; 3] = [col::SERVICE_TIER, col::CACHE_WRITE_1H_TOKENS, col::RECORDED_BY];
+pub const ADDED_LATER: [&str; 5] =
+    [col::SERVICE_TIER, col::CACHE_WRITE_1H_TOKENS, col::RECORDED_BY, col::MAX_TOKENS, col::BEARER_TOKEN];
 
 /// A record frame with every column of `col::ALL`: an old store's day file gains the columns
 /// `ADDED_LATER`.

@@ -256,13 +256,6 @@ impl<'de> Visitor<'de> for UsageVisitor {
     ignore_scalars!(Usage, Usage::default(), and strings);
 }
 
-impl Usage {
-    /// The cache-write split, the tier and the OpenAI counts of a usage object.
-    fn read(usage: Option<Usage>) -> (Option<CacheCreation>, Option<ServiceTier>, OpenAiUsage) {
-        usage.map_or((None, None, OpenAiUsage::default()), |u| (u.cache_creation, u.service_tier, u.openai))
-    }
-}
-
 /// A stream's `message_start` message: only its usage is read; any other shape reads as empty.
 #[derive(Default)]
 pub(super) struct StartMessage {
@@ -395,13 +388,11 @@ impl<'de> Visitor<'de> for BodyVisitor {
                 }
                 METRICS_KEY => body.metrics = map.next_value::<Option<StreamMetrics>>()?,
                 "usage" => {
-                    let usage: Option<Usage> = map.next_value()?;
+                    let u = map.next_value::<Option<Usage>>()?.unwrap_or_default();
                     // Anthropic's split, else Converse's `cacheDetails` (a body's own usage only).
-                    let details = usage.as_ref().and_then(|u| u.cache_details);
-                    let (split, tier, openai) = Usage::read(usage);
-                    body.cache_creation = split.or(details);
-                    body.service_tier = tier.or(body.service_tier);
-                    body.openai = openai;
+                    body.cache_creation = u.cache_creation.or(u.cache_details);
+                    body.service_tier = u.service_tier.or(body.service_tier);
+                    body.openai = u.openai;
                 }
                 "serviceTier" | "service_tier" => {
                     body.service_tier = tier_of(map.next_value()?).or(body.service_tier);
@@ -478,11 +469,11 @@ impl<'de> Visitor<'de> for ChunkVisitor {
                         "usage" => map.next_value()?,
                         _ => map.next_value::<Option<StartMessage>>()?.and_then(|m| m.usage),
                     };
-                    let (split, tier, openai) = Usage::read(usage);
-                    chunk.cache_creation = split.or(chunk.cache_creation);
-                    chunk.service_tier = tier.or(chunk.service_tier);
-                    if openai.is_some() {
-                        chunk.openai = openai;
+                    let u: Usage = usage.unwrap_or_default();
+                    chunk.cache_creation = u.cache_creation.or(chunk.cache_creation);
+                    chunk.service_tier = u.service_tier.or(chunk.service_tier);
+                    if u.openai.is_some() {
+                        chunk.openai = u.openai;
                     }
                 }
                 _ => {
@@ -503,7 +494,7 @@ impl<'de> Visitor<'de> for ChunkVisitor {
 /// Inside a model's own body, shapes vary by provider: a `delta` or `metrics` of an unexpected
 /// shape is not the log's fault, so it is read as absent instead of rejecting the record.
 /// The value is borrowed raw (no allocation) and read again: these values are a few bytes.
-pub(super) struct Lenient<T>(Option<T>);
+pub(super) struct Lenient<T>(pub(super) Option<T>);
 
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Lenient<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -570,6 +561,8 @@ impl<'de> Visitor<'de> for RequestVisitor {
         while let Some(key) = map.next_key::<Text>()? {
             let key = key.0.as_ref();
             if let Some(i) = MAX_TOKENS_PATHS.iter().position(|(p, k)| *p == self.parent && *k == key) {
+                // Past `parse::MAX_TOKENS` it is no value either: Bedrock would have refused the
+                // call, and the record's own counts are still good, so it is not rejected for it.
                 body.0[i] = map.next_value::<Whole>()?.0.filter(|v| *v <= super::parse::MAX_TOKENS);
             } else if let Some(parent) =
                 MAX_TOKENS_PATHS.iter().find_map(|(p, _)| p.filter(|p| self.parent.is_none() && *p == key))
@@ -594,9 +587,7 @@ impl<'de> Visitor<'de> for RequestVisitor {
 }
 
 /// A whole number a u64 holds; anything else (a string, a fraction, a negative number, an
-/// object) is no value. A most-tokens value past `parse::MAX_TOKENS` is no value either: Bedrock
-/// would have refused the call, and the record's own counts are still good, so it is not
-/// rejected for it.
+/// object) is no value.
 pub(super) struct Whole(pub(super) Option<u64>);
 
 impl<'de> Deserialize<'de> for Whole {

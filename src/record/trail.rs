@@ -11,6 +11,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use super::body::Lenient;
 use super::parse::{in_range, map_keys, parse_timestamp_ms, required, Reject, StrOrSkip, Text};
 use super::{Record, RecordedBy};
 
@@ -299,7 +300,7 @@ struct Parameters<'a> {
     model: Option<StrOrSkip<'a>>,
     /// bedrock-mantle writes the bearer-token flag here ("The requestParameters field of each
     /// event also contains callWithBearerToken", Bedrock user guide, logging-cloudtrail-mantle).
-    call_with_bearer_token: Option<Flag>,
+    call_with_bearer_token: Option<Lenient<bool>>,
 }
 
 #[derive(Deserialize)]
@@ -310,53 +311,13 @@ struct Additional<'a> {
     /// The call's token counts, as events from real accounts carry them.
     input_tokens: Option<Count>,
     output_tokens: Option<Count>,
-    /// `true` when the call came with a bearer token (a Bedrock API key).
-    call_with_bearer_token: Option<Flag>,
+    /// `true` when the call came with a bearer token (a Bedrock API key); only JSON `true` is.
+    call_with_bearer_token: Option<Lenient<bool>>,
 }
 
-/// A flag as CloudTrail writes it: JSON `true` is set; anything else (`false`, a string, an
-/// object) is not.
-struct Flag(bool);
-
-impl<'de> Deserialize<'de> for Flag {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(FlagVisitor)
-    }
-}
-
-struct FlagVisitor;
-
-impl<'de> Visitor<'de> for FlagVisitor {
-    type Value = Flag;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a flag")
-    }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Flag, E> {
-        Ok(Flag(v))
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Flag, E> {
-        Ok(Flag(false))
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Flag, E> {
-        Ok(Flag(false))
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Flag, E> {
-        Ok(Flag(false))
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Flag, E> {
-        Ok(Flag(false))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Flag, E> {
-        Ok(Flag(false))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Flag, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(Flag(false))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Flag, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(Flag(false))
-    }
+/// Whether a flag is set: JSON `true` only (`false`, a string, an object are not).
+fn set(flag: Option<Lenient<bool>>) -> bool {
+    flag.is_some_and(|f| f.0 == Some(true))
 }
 
 /// A token count as CloudTrail writes it: a whole number, or its digits as a string. Anything
@@ -430,7 +391,7 @@ pub fn parse_event(event: &RawValue) -> Result<Option<Record<'_>>, Reject> {
     let request_id = required(raw.request_id, "requestID")?;
     let region = required(raw.aws_region, "awsRegion")?;
     let (model_id, model, bearer_in_parameters) = match raw.request_parameters {
-        Some(p) => (p.model_id, p.model.and_then(|m| m.0), p.call_with_bearer_token.is_some_and(|f| f.0)),
+        Some(p) => (p.model_id, p.model.and_then(|m| m.0), set(p.call_with_bearer_token)),
         None => (None, None, false),
     };
     let model_id = match mantle {
@@ -443,7 +404,7 @@ pub fn parse_event(event: &RawValue) -> Result<Option<Record<'_>>, Reject> {
             a.inference_region.map(|t| t.0),
             a.input_tokens.and_then(|c| c.0),
             a.output_tokens.and_then(|c| c.0),
-            a.call_with_bearer_token.is_some_and(|f| f.0),
+            set(a.call_with_bearer_token),
         ),
         None => (None, None, None, false),
     };

@@ -495,6 +495,37 @@ mod tests {
         assert!(!is_file_of(METRICS, "json", "2026-11-16", "metrics/day=2026-11-16/g1.parquet"));
     }
 
+    /// A day file written before `max_tokens` and `bearer_token` existed is read, whole or for
+    /// only the columns a query names, with them filled in (none known, not set).
+    #[test]
+    fn an_old_day_file_is_read_for_the_newer_columns() {
+        let dir = std::env::temp_dir().join(format!("mila-old-store-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let mut store = Store::open_for_writing(&StoreAt::Dir(dir.clone()), &AwsSettings::default()).unwrap();
+        let line = br#"{"timestamp":"2026-11-10T08:00:00Z","requestId":"r1","region":"us-east-1","operation":"Converse","modelId":"m","input":{"inputTokenCount":5,"inputBodyJson":{"inferenceConfig":{"maxTokens":9}}}}"#;
+        let mut batch = crate::frame::Batch::default();
+        batch.push(&crate::record::parse_line(line).unwrap(), &crate::given::profiles::Profiles::default());
+        let mut builder = crate::frame::FrameBuilder::default();
+        crate::frame::Sink::take(&mut builder, &batch, &[crate::frame::Seen::New]);
+        let old = builder.finish().unwrap().drop_many([col::MAX_TOKENS, col::BEARER_TOKEN]);
+        store.add_day(1_762_732_800_000 / DAY_MS, old).unwrap();
+        for columns in [None, Some(crate::frame::read_for(&[col::MAX_TOKENS, col::BEARER_TOKEN]))] {
+            let mut seen = Vec::new();
+            store
+                .for_each_day(None, None, columns.as_deref(), |day| {
+                    seen.push((
+                        day.column(col::MAX_TOKENS)?.i64()?.get(0),
+                        day.column(col::BEARER_TOKEN)?.bool()?.get(0),
+                    ));
+                    Ok(())
+                })
+                .unwrap();
+            assert_eq!(seen, [(None, Some(false))], "{columns:?}");
+        }
+        drop(store);
+        let _ = fs::remove_dir_all(&dir);
+    }
+
     #[test]
     fn day_names_round_trip() {
         for (ms, name) in [(0i64, "1970-01-01"), (1_762_646_400_000, "2025-11-09"), (1_798_761_599_999, "2026-12-31")] {

@@ -522,6 +522,12 @@ mod tests {
                 .unwrap();
             assert_eq!(seen, [(None, Some(false))], "{columns:?}");
         }
+        // A metrics day file that is not what mila wrote is an error naming it, not a guess.
+        store.state.metrics.insert("2026-11-10".into(), "metrics/day=2026-11-10/g000001.json".into());
+        fs::create_dir_all(dir.join("metrics/day=2026-11-10")).unwrap();
+        fs::write(dir.join("metrics/day=2026-11-10/g000001.json"), b"\x1f\x8b not json").unwrap();
+        let e = store.metrics_between(None, None).unwrap_err().to_string();
+        assert!(e.contains("g000001.json is not a day of metrics this mila wrote"), "{e}");
         drop(store);
         let _ = fs::remove_dir_all(&dir);
     }

@@ -25,7 +25,8 @@ pub enum Command {
     Query(QueryArgs),
     /// Write a realistic synthetic corpus in the S3 delivery layout
     Sample(SampleArgs),
-    /// Print the price and token-burndown tables in force and their dates
+    /// Print the price and token-burndown tables in force and their dates; `fetch` writes a prices
+    /// file from the AWS Price List
     Prices(PricesArgs),
     /// Read sources into a local store (Parquet by day), incrementally; report/check --store read it
     Ingest(IngestArgs),
@@ -397,11 +398,26 @@ pub enum Bodies {
     Agent,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum PricesCommand {
+    /// Read Bedrock's token prices for each --region from the AWS Price List Query API
+    /// (pricing:GetProducts) into a prices file; products it cannot map are listed, never guessed
+    Fetch(FetchArgs),
+}
+
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct PricesArgs {
+    #[command(subcommand)]
+    pub command: Option<PricesCommand>,
     /// Prices CSV to show instead of the bundled table
     #[arg(long, value_name = "FILE")]
     pub prices: Option<PathBuf>,
+    /// Instead of printing the tables: compare the table in force (bundled, or --prices) with
+    /// FILE, such as one `prices fetch` wrote: every price of FILE that the table prices
+    /// otherwise, or not at all (exit 1 if any)
+    #[arg(long, value_name = "FILE", conflicts_with = "check")]
+    pub against: Option<PathBuf>,
     /// Token-burndown CSV to show instead of the bundled table
     #[arg(long, value_name = "FILE")]
     pub burndown: Option<PathBuf>,

@@ -84,8 +84,8 @@ pub mod col {
 
     /// What prices a row of usage, callers or metadata besides its tokens, in this order wherever
     /// they travel together.
-    pub const PRICED: [&str; 7] =
-        [MODEL_ID, MODEL, MODEL_ID_KIND, SOURCE_REGION, ERROR_CODE, SERVICE_TIER, RECORDED_BY];
+    pub const PRICED: [&str; 8] =
+        [MODEL_ID, MODEL, MODEL_ID_KIND, SOURCE_REGION, ERROR_CODE, SERVICE_TIER, CONTEXT, RECORDED_BY];
 
     /// The token counts, in this order wherever they travel together.
     pub const TOKENS: [&str; 5] =
@@ -104,6 +104,9 @@ pub mod col {
     pub const DAY: &str = "day";
     /// Start of the UTC minute, ms since the epoch.
     pub const MINUTE: &str = "minute";
+    /// A call's size for pricing (`given::prices::Context`: `standard`, or `long` past
+    /// `LONG_CONTEXT_TOKENS` of input), worked out from its token counts by every engine.
+    pub const CONTEXT: &str = "context";
     /// A `--by-metadata` key and the record's value under it.
     pub const KEY: &str = "key";
     pub const VALUE: &str = "value";

@@ -14,6 +14,7 @@ use crate::frame::{
     col, count, gather, recorded_by_column, s, Batch, Interned, Seen, Sink, Translation, NULL_CODE, STRINGS,
 };
 use crate::given::policy::{Policy, Verdict};
+use crate::given::prices::Context;
 use crate::given::quotas::QuotaKind;
 use crate::record::{RecordedBy, Route};
 use crate::tables::Tables;
@@ -25,6 +26,16 @@ type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 type Tokens = [u64; col::TOKENS.len()];
 type Sums = [u64; 1 + col::TOKENS.len()];
 
+/// A call's size for pricing, from its input, cache-read and cache-write tokens.
+fn context_of(tokens: Tokens) -> Context {
+    let [input, _, cache_read, cache_write, _] = tokens;
+    Context::of(input, cache_read, cache_write)
+}
+
+fn context_column(values: impl Iterator<Item = Context>) -> Column {
+    Column::new(col::CONTEXT.into(), values.map(Context::as_str).collect::<Vec<_>>())
+}
+
 fn add(into: &mut Sums, tokens: Tokens) {
     into[0] += 1;
     for (a, t) in into[1..].iter_mut().zip(tokens) {
@@ -34,11 +45,11 @@ fn add(into: &mut Sums, tokens: Tokens) {
 
 /// The string columns of a usage row, after its day (and before which record counted it).
 const USAGE: [usize; 8] = [s::SOURCE, s::MODEL_ID, s::MODEL, s::KIND, s::ROUTE, s::INFERENCE, s::ERROR, s::TIER];
-type UsageKey = (i64, [u32; USAGE.len()], RecordedBy);
+type UsageKey = (i64, [u32; USAGE.len()], Context, RecordedBy);
 
 /// The string columns of a callers or metadata row, after the identity or metadata text.
 const PRICED: [usize; 6] = [s::MODEL_ID, s::MODEL, s::KIND, s::SOURCE, s::ERROR, s::TIER];
-type PricedKey = (u32, [u32; PRICED.len()], RecordedBy);
+type PricedKey = (u32, [u32; PRICED.len()], Context, RecordedBy);
 
 /// The string columns of a coverage row, after its day.
 const COVERAGE: [usize; 3] = [s::SOURCE, s::MODEL_ID, s::OPERATION];
@@ -171,12 +182,13 @@ impl Tally<'_> {
     fn report_row(&mut self, batch: &Batch, i: usize, ts: i64, c: &[u32; STRINGS.len()], tokens: Tokens) {
         let priced = PRICED.map(|k| c[k]);
         let by = batch.recorded_by[i];
-        add(self.callers.entry((c[s::IDENTITY], priced, by)).or_default(), tokens);
+        let context = context_of(tokens);
+        add(self.callers.entry((c[s::IDENTITY], priced, context, by)).or_default(), tokens);
         if by == RecordedBy::CloudTrail {
             return;
         }
         if self.metadata {
-            add(self.by_metadata.entry((c[s::METADATA], priced, by)).or_default(), tokens);
+            add(self.by_metadata.entry((c[s::METADATA], priced, context, by)).or_default(), tokens);
         }
 
         if let Some(rules) = self.capacity {
@@ -269,7 +281,7 @@ impl Sink for Tally<'_> {
                 continue;
             }
             let tokens: Tokens = std::array::from_fn(|k| batch.tokens[k][i]);
-            add(self.usage.entry((day, USAGE.map(|k| c[k]), by)).or_default(), tokens);
+            add(self.usage.entry((day, USAGE.map(|k| c[k]), context_of(tokens), by)).or_default(), tokens);
             if by == RecordedBy::InvocationLog {
                 add(self.operations.entry(c[s::OPERATION]).or_default(), tokens);
             }
@@ -324,7 +336,8 @@ impl Tally<'_> {
         for (j, k) in PRICED.into_iter().enumerate() {
             columns.push(strings(STRINGS[k], &d[k], keys.iter().map(|key| key.1[j]))?);
         }
-        columns.push(recorded_by_column(keys.iter().map(|k| k.2))?);
+        columns.push(context_column(keys.iter().map(|k| k.2)));
+        columns.push(recorded_by_column(keys.iter().map(|k| k.3))?);
         columns.extend(sums_columns(&sums));
         frame(columns)
     }
@@ -364,7 +377,8 @@ impl Tally<'_> {
         for (j, k) in USAGE.into_iter().enumerate() {
             columns.push(strings(STRINGS[k], &d[k], keys.iter().map(|key| key.1[j]))?);
         }
-        columns.push(recorded_by_column(keys.iter().map(|k| k.2))?);
+        columns.push(context_column(keys.iter().map(|k| k.2)));
+        columns.push(recorded_by_column(keys.iter().map(|k| k.3))?);
         columns.extend(sums_columns(&sums));
         let usage = frame(columns)?;
         let (callers, by_metadata) = (std::mem::take(&mut self.callers), std::mem::take(&mut self.by_metadata));

@@ -151,7 +151,8 @@ fn corpus() -> TempDir {
                     "stopReason": "tool_use", "metrics": {"latencyMs": 701}, "usage": {"inputTokens": 4, "outputTokens": 9}}}})).to_string(),
             // Issue 26: operations mila does not know, counted from the OpenAI usage where the
             // log has no counts (a body and a stream); most output tokens where each API names
-            // them, and hostile ones (absurd, a string) that count as none.
+            // them, and hostile ones (absurd, a string) that count as none. Issue 27: the string
+            // one is a long-context call (150,000 input and 50,001 cache reads: one past 200,000).
             record("2026-11-11T12:00:20Z", "edge-openai-1", "us-east-1", "ChatCompletions", "openai.gpt-oss-120b-1:0",
                 json!({"input": {"inputBodyJson": {"model": "openai.gpt-oss-120b-1:0", "messages": [{"role": "user", "content": "\"max_tokens\": 5"}], "max_completion_tokens": 300}},
                        "output": {"outputBodyJson": {"id": "chatcmpl-1", "choices": [], "usage": {"prompt_tokens": 120, "completion_tokens": 30, "prompt_tokens_details": {"cached_tokens": 100}}}}})).to_string(),
@@ -159,7 +160,7 @@ fn corpus() -> TempDir {
                 json!({"input": {"inputBodyJson": {"max_tokens": 1_000_000_000_000_000u64}},
                        "output": {"outputBodyJson": [{"choices": [{"delta": {"content": "hi"}}]}, {"choices": [], "usage": {"prompt_tokens": 40, "completion_tokens": 2}}]}})).to_string(),
             record("2026-11-11T12:00:22Z", "edge-max-string", "us-east-1", "InvokeModel", "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
-                json!({"input": {"inputBodyJson": {"anthropic_version": "bedrock-2023-05-31", "max_tokens": "4096"}, "inputTokenCount": 10}})).to_string(),
+                json!({"input": {"inputBodyJson": {"anthropic_version": "bedrock-2023-05-31", "max_tokens": "4096"}, "inputTokenCount": 150_000, "cacheReadInputTokenCount": 50_001}})).to_string(),
             record("2026-11-11T12:00:23Z", "edge-max-nova", "us-east-1", "InvokeModel", "us.amazon.nova-pro-v1:0",
                 json!({"input": {"inputBodyJson": {"inferenceConfig": {"max_new_tokens": 222}}, "inputTokenCount": 10}})).to_string(),
             // Issue 27: Converse's cache-write split in `usage.cacheDetails` (one-hour writes priced

@@ -514,6 +514,8 @@ fn corpus() -> (TempDir, Vec<(i64, String)>) {
     long["input"]["inputBodyJson"] = json!({"messages": turns});
     long["inferenceRegion"] = json!("us-east-2");
     long["input"]["inputTokenCount"] = json!(90_000);
+    // Issue 27: with its cache reads, past 200,000 input tokens: priced at the long-context rows.
+    long["input"]["cacheReadInputTokenCount"] = json!(110_001);
     let priority = converse(
         "2026-11-12T11:00:00.250Z",
         "tier-1",

@@ -192,10 +192,12 @@ fn bundled_table_tiers() {
         ("us.meta.llama3-3-70b-instruct-v1:0".into(), 0.72),
         ("us.deepseek.r1-v1:0".into(), 1.35),
     ];
+    // 100,000 input tokens, a tenth of the price per million: a million would be a long-context
+    // call, priced at Sonnet 4 and 4.5's long rows (`bundled_long_context_rows`).
     for (model_id, want) in cases {
-        let (usd, unpriced, _) = bill(&record("us-east-1", &model_id, input(M), 0), None);
+        let (usd, unpriced, _) = bill(&record("us-east-1", &model_id, input(M / 10), 0), None);
         assert_eq!(unpriced, 0, "{model_id}");
-        assert!(approx(usd, want), "{model_id}: {usd}, want {want}");
+        assert!(approx(usd * 10.0, want), "{model_id}: {usd}, want {want} / 10");
     }
     let out = ok(&["prices"]).stdout;
     assert!(out.starts_with("# bundled price table of 2026-12-01; USD per million tokens\n"), "{out}");
@@ -218,6 +220,39 @@ fn bundled_table_tiers() {
         "deepseek.",
     ] {
         assert!(out.lines().any(|l| l.starts_with(family)), "{family} missing from the bundled table");
+    }
+}
+
+/// Issue 27: the bundled long-context rows. Bedrock bills a Claude Sonnet 4 or 4.5 call whose
+/// input, counting cache reads and writes, is more than 200,000 tokens at the long-context rates
+/// for all its tokens: Sonnet 4.5 regional input 6.6, output 24.75, cache read 0.66 (global 6,
+/// 22.5, 0.6); Sonnet 4 input 6, output 22.5. Other models bill every size alike.
+#[test]
+fn bundled_long_context_rows() {
+    let call = |model_id: &str, input: u64, cache_read: u64, output: u64| {
+        let mut r = record(
+            "us-east-1",
+            model_id,
+            json!({"inputTokenCount": input, "cacheReadInputTokenCount": cache_read}),
+            output,
+        );
+        r["requestId"] = json!("long");
+        r
+    };
+    let cases = [
+        // 200,000 exactly: standard. 3.3 x 0.19 + 0.33 x 0.01 + 16.5 x 0.001.
+        (call(&format!("us.{SONNET}"), 190_000, 10_000, 1_000), 0.627 + 0.0033 + 0.0165),
+        // One more: long. 6.6 x 0.19 + 0.66 x 0.010001 + 24.75 x 0.001.
+        (call(&format!("us.{SONNET}"), 190_000, 10_001, 1_000), 1.254 + 0.00660066 + 0.02475),
+        (call(&format!("global.{SONNET}"), 300_000, 0, 2_000), 1.8 + 0.045),
+        (call("us.anthropic.claude-sonnet-4-20250514-v1:0", 250_000, 0, 1_000), 1.5 + 0.0225),
+        // Haiku 4.5 has no long row: 1.1 x 0.3 + 5.5 x 0.001.
+        (call("us.anthropic.claude-haiku-4-5-20251001-v1:0", 300_000, 0, 1_000), 0.33 + 0.0055),
+    ];
+    for (r, want) in cases {
+        let (usd, unpriced, _) = bill(&r, None);
+        assert_eq!(unpriced, 0, "{r}");
+        assert!((usd - want).abs() < 1e-12, "{}: {usd}, want {want}", r["modelId"]);
     }
 }
 

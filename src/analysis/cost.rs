@@ -9,7 +9,7 @@ use polars::prelude::*;
 use super::{requests, requests_where, sort_by};
 use crate::analysis::attribution::Attributed;
 use crate::frame::col::{self, REQUESTS};
-use crate::given::prices::{Price, Prices, Tier};
+use crate::given::prices::{Context, Key, Price, Prices, Tier};
 use crate::given::profiles::Profiles;
 use crate::record::{ModelIdKind, RecordedBy, ServiceTier};
 use crate::tables::row::rows;
@@ -50,7 +50,7 @@ pub fn priced(lf: LazyFrame, prices: &Prices, by: &[&str]) -> PolarsResult<LazyF
     // The base model and the id's kind follow from the model id, so two keys are enough
     // (fewer, shorter group keys keep the group-by's row encoding small).
     let mut keys = by.to_vec();
-    keys.extend([col::MODEL_ID, col::SOURCE_REGION, col::SERVICE_TIER]);
+    keys.extend([col::MODEL_ID, col::SOURCE_REGION, col::SERVICE_TIER, col::CONTEXT]);
     let ok = col(col::ERROR_CODE).is_null();
     let mut aggs = vec![
         col(col::MODEL).first().alias(col::MODEL),
@@ -69,9 +69,9 @@ pub fn priced(lf: LazyFrame, prices: &Prices, by: &[&str]) -> PolarsResult<LazyF
     for r in rows(&usage) {
         let (m, region, kind) = (r.str(col::MODEL), r.str(col::SOURCE_REGION), r.str(col::MODEL_ID_KIND));
         let service = ServiceTier::parse(&r.str(col::SERVICE_TIER)).unwrap_or(ServiceTier::Other);
-        let p = prices
-            .lookup(&m, &region, tier_of(&kind), service)
-            .map(|p| [p.input, p.output, p.cache_read, p.cache_write, p.cache_write_1h]);
+        let context = Context::parse(&r.str(col::CONTEXT)).unwrap_or(Context::Standard);
+        let key = Key { source_region: &region, tier: tier_of(&kind), service, context };
+        let p = prices.lookup(&m, key).map(|p| [p.input, p.output, p.cache_read, p.cache_write, p.cache_write_1h]);
         for (i, c) in cols.iter_mut().enumerate() {
             c.push(p.map(|p| p[i]));
         }
@@ -100,6 +100,7 @@ pub fn priced(lf: LazyFrame, prices: &Prices, by: &[&str]) -> PolarsResult<LazyF
         col(col::MODEL_ID_KIND),
         col(col::SOURCE_REGION),
         col(col::SERVICE_TIER),
+        col(col::CONTEXT),
         col(REQUESTS),
         when(priced.clone()).then(billed / lit(1_000_000.0)).otherwise(lit(0.0)).alias(USD),
         when(priced).then(lit(0i64)).otherwise(col(OK_REQUESTS)).alias(UNPRICED),
@@ -120,6 +121,7 @@ pub struct PricedGroups<'a> {
     kind: StringChunked,
     source: StringChunked,
     tier: StringChunked,
+    context: StringChunked,
     failed: BooleanChunked,
     /// Requests, then `BILLED` (the token columns).
     sums: [Int64Chunked; 1 + BILLED.len()],
@@ -138,17 +140,23 @@ impl<'a> PricedGroups<'a> {
         let ints = |c: &str| -> PolarsResult<Int64Chunked> {
             Ok(table.column(c)?.cast(&DataType::Int64)?.i64()?.rechunk().into_owned())
         };
-        let (keys, model_id, source, tier) =
-            (text(key)?, text(col::MODEL_ID)?, text(col::SOURCE_REGION)?, text(col::SERVICE_TIER)?);
+        let (keys, model_id, source, tier, context) = (
+            text(key)?,
+            text(col::MODEL_ID)?,
+            text(col::SOURCE_REGION)?,
+            text(col::SERVICE_TIER)?,
+            text(col::CONTEXT)?,
+        );
         let logged = RecordedBy::InvocationLog.as_str();
         let recorded_by = text(col::RECORDED_BY)?;
-        let (k, m, s, t, by) = [&keys, &model_id, &source, &tier, &recorded_by].map(|c| c.downcast_as_array()).into();
+        let (k, m, s, t, c, by) =
+            [&keys, &model_id, &source, &tier, &context, &recorded_by].map(|c| c.downcast_as_array()).into();
         let rows = (0..table.height()).filter(|&i| !logged_only || by.get(i) == Some(logged));
         // Each row's key and pricing key as codes, then the codes as ranks in sorted order
         // (None first, as polars sorts nulls first by default): the rows sort on two integers.
         let (mut key_codes, mut pricing_codes) = (Codes::default(), Codes::default());
         let mut order: Vec<[u32; 3]> = rows
-            .map(|i| [key_codes.code(k.get(i)), pricing_codes.code((m.get(i), s.get(i), t.get(i))), i as u32])
+            .map(|i| [key_codes.code(k.get(i)), pricing_codes.code((m.get(i), s.get(i), t.get(i), c.get(i))), i as u32])
             .collect();
         let (key_rank, pricing_rank) = (key_codes.ranks(), pricing_codes.ranks());
         for o in order.iter_mut() {
@@ -166,6 +174,7 @@ impl<'a> PricedGroups<'a> {
             kind: text(col::MODEL_ID_KIND)?,
             source: source.clone(),
             tier: tier.clone(),
+            context: context.clone(),
             failed: table.column(col::ERROR_CODE)?.is_not_null().rechunk().into_owned(),
             sums: sums.try_into().map_err(|_| polars_err!(ComputeError: "token columns"))?,
             order,
@@ -182,9 +191,13 @@ impl<'a> PricedGroups<'a> {
             Some((at, price)) if same(at, &self.model) && same(at, &self.kind) => price,
             _ => {
                 let text = |c| str_at(c, row).unwrap_or_default();
-                let service = ServiceTier::parse(text(&self.tier)).unwrap_or(ServiceTier::Other);
-                let price =
-                    self.prices.lookup(text(&self.model), text(&self.source), tier_of(text(&self.kind)), service);
+                let key = Key {
+                    source_region: text(&self.source),
+                    tier: tier_of(text(&self.kind)),
+                    service: ServiceTier::parse(text(&self.tier)).unwrap_or(ServiceTier::Other),
+                    context: Context::parse(text(&self.context)).unwrap_or(Context::Standard),
+                };
+                let price = self.prices.lookup(text(&self.model), key);
                 self.looked_up[pricing as usize] = Some((row, price));
                 price
             }
@@ -378,7 +391,7 @@ mod tests {
             x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             (x >> 33) % n
         };
-        let mut cols: [Vec<Option<String>>; 8] = Default::default();
+        let mut cols: [Vec<Option<String>>; 9] = Default::default();
         let mut ints: [Vec<i64>; 6] = Default::default();
         for _ in 0..rows {
             let (model, kind) = models[next(4) as usize];
@@ -396,6 +409,7 @@ mod tests {
                 [Some("us-east-1"), Some("eu-west-1"), None][next(3) as usize],
                 [None, None, None, Some("ThrottlingException")][next(4) as usize],
                 [Some("standard"), Some("priority"), None][next(3) as usize],
+                [Some("standard"), Some("long")][next(2) as usize],
                 [Some("invocation_log"), Some("invocation_log"), Some("cloudtrail")][next(3) as usize],
             ];
             for (c, v) in cols.iter_mut().zip(text) {

@@ -167,3 +167,96 @@ pub fn profiles(s: Fetch) -> Result<Status> {
     }
     Ok(Status::Ok)
 }
+
+/// Writes a prices file from the Price List: each token price it can map to a (model, region,
+/// tier, service tier, context) row; every product it cannot map is listed, never guessed.
+pub fn prices(s: Fetch) -> Result<Status> {
+    use crate::fetch::prices::{self as pricelist, SERVICE_CODES};
+    use crate::given::price_list::{assemble, read_product, Skip};
+    use crate::given::prices::{csv_row, Prices, COLUMNS};
+    // The file is replaced, so it must be a prices file already (or not exist).
+    if s.out.exists() {
+        Prices::load(&s.out).context("--out names a file that is not a prices file; not overwriting it")?;
+    }
+    let fetched = per_region(&s, pricelist::fetch)?;
+    let (mut read, mut left_out, mut not_tokens) = (Vec::new(), std::collections::BTreeSet::new(), 0usize);
+    let mut published: Option<String> = None;
+    for region in &fetched {
+        for (code, doc) in &region.products {
+            match read_product(code, doc) {
+                Ok(p) => {
+                    published = published.max(p.published.clone());
+                    read.push(p);
+                }
+                Err(Skip::NotTokens) => not_tokens += 1,
+                Err(Skip::NotMapped(why)) => {
+                    left_out.insert(format!("{}: {}", region.region, escape::terminal(&why)));
+                }
+            }
+        }
+    }
+    let assembled = assemble(&read);
+    let mut lines = Vec::new();
+    let (mut incomplete, mut no_cache) = (Vec::new(), 0usize);
+    // Sorted by the key as written, as `mila prices` prints a table.
+    let mut rows: Vec<_> = assembled.rows.iter().collect();
+    rows.sort_by_key(|((model, region, tier, service, long), _)| {
+        (model, region, tier.as_str(), service.as_str(), *long)
+    });
+    for ((model, region, tier, service, long), cells) in rows {
+        if cells[0].is_none() || cells[1].is_none() {
+            incomplete.push(format!(
+                "{region}: {model} {} {}{}: no {} price",
+                tier.as_str(),
+                service.as_str(),
+                if *long { " long context" } else { "" },
+                if cells[0].is_none() { "input" } else { "output" }
+            ));
+            continue;
+        }
+        if cells[2..4].iter().any(Option::is_none) {
+            no_cache += 1;
+        }
+        lines.push(csv_row(model, Some(region), Some(*tier), Some(*service), *long, *cells));
+    }
+    left_out.extend(assembled.conflicts.iter().map(|c| format!("two prices: {}", escape::terminal(c))));
+    left_out.extend(incomplete.into_iter().map(|c| format!("incomplete: {c}")));
+    let regions: Vec<&str> = fetched.iter().map(|r| r.region.as_str()).collect();
+    let mut header = format!(
+        "Bedrock token prices, USD per million tokens, from `mila prices fetch` (AWS Price List Query API, service codes {}) for {}, on {}{}.\n\
+         Read with `mila report --prices FILE`; compare with the bundled table by `mila prices --against FILE`.\n\
+         An empty cache cell: the price list gives no such price, and mila reads it as Anthropic's multiple of the input price.",
+        SERVICE_CODES.join(" and "),
+        regions.join(", "),
+        s.today,
+        published.as_deref().map(|p| format!(" (newest publicationDate {})", escape::terminal(p))).unwrap_or_default(),
+    );
+    if !left_out.is_empty() {
+        header.push_str("\n\nLeft out (add them by hand if they matter):");
+        for line in &left_out {
+            header.push_str(&format!("\n  {line}"));
+        }
+    }
+    let comment: String = header.lines().map(|l| format!("# {l}\n").replace("# \n", "#\n")).collect();
+    let text =
+        format!("{comment}{}\n{}", COLUMNS.join(","), lines.iter().map(|l| format!("{l}\n")).collect::<String>());
+    // What is written must load: a row the parser refuses is a bug here, not a file to leave.
+    Prices::parse(&text, &s.out).context("the prices file made from the price list does not load")?;
+    output::write_atomic(&s.out, text.as_bytes())?;
+    let mut msg = format!(
+        "mila: wrote {} to {} ({} token prices read from {} products)",
+        plural(lines.len(), "price row"),
+        s.out.display(),
+        read.len(),
+        fetched.iter().map(|r| r.products.len()).sum::<usize>()
+    );
+    if no_cache > 0 {
+        msg.push_str(&format!("; {no_cache} rows have no cache price in the list"));
+    }
+    msg.push_str(&format!("; {} left out; {not_tokens} products are not token prices", left_out.len()));
+    tell::line(&escape::terminal(&msg));
+    for line in &left_out {
+        tell::line(&format!("mila: left out: {line}"));
+    }
+    Ok(Status::Ok)
+}

@@ -38,6 +38,7 @@ pub fn run(settings: Settings) -> Result<Status> {
         Settings::Ingest(s) => ingest::run(s),
         Settings::ProfilesFetch(s) => fetch::profiles(s),
         Settings::QuotasFetch(s) => fetch::quotas(s),
+        Settings::PricesFetch(s) => fetch::prices(s),
         Settings::AthenaSetup(s) => athena_setup::run(s),
     }
 }

@@ -3,6 +3,7 @@
 //! `source::aws`'s set-up, retries, page guard and error messages.
 
 pub mod metrics;
+pub mod prices;
 pub mod profiles;
 pub mod quotas;
 

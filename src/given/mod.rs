@@ -4,6 +4,7 @@
 pub mod burndown;
 pub mod glob;
 pub mod policy;
+pub mod price_list;
 pub mod prices;
 pub mod profiles;
 pub mod quotas;

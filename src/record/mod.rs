@@ -95,17 +95,21 @@ pub enum ServiceTier {
     Flex,
     Reserved,
     LatencyOptimized,
+    /// A batch inference job's records: priced by a prices file's `batch` rows. No invocation log
+    /// names it (`from_response` never gives it).
+    Batch,
     /// A tier name mila does not know: priced only by a `*` row, never as standard.
     Other,
 }
 
 impl ServiceTier {
-    pub const ALL: [ServiceTier; 6] = [
+    pub const ALL: [ServiceTier; 7] = [
         ServiceTier::Standard,
         ServiceTier::Priority,
         ServiceTier::Flex,
         ServiceTier::Reserved,
         ServiceTier::LatencyOptimized,
+        ServiceTier::Batch,
         ServiceTier::Other,
     ];
 
@@ -116,6 +120,7 @@ impl ServiceTier {
             ServiceTier::Flex => "flex",
             ServiceTier::Reserved => "reserved",
             ServiceTier::LatencyOptimized => "latency-optimized",
+            ServiceTier::Batch => "batch",
             ServiceTier::Other => "other",
         }
     }

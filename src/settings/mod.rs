@@ -11,8 +11,8 @@ use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Utc};
 
 use crate::cli::{
-    AthenaCommand, AthenaSetupArgs, CheckArgs, Cli, Command, FetchArgs, IngestArgs, PricesArgs, ProfilesCommand,
-    QueryArgs, QuotasCommand, ReportArgs, SampleArgs, SourceArgs,
+    AthenaCommand, AthenaSetupArgs, CheckArgs, Cli, Command, FetchArgs, IngestArgs, PricesArgs, PricesCommand,
+    ProfilesCommand, QueryArgs, QuotasCommand, ReportArgs, SampleArgs, SourceArgs,
 };
 use crate::engine::athena::{self, sql::TableRef};
 use crate::engine::Engine;
@@ -43,10 +43,11 @@ pub enum Settings {
     Ingest(Ingest),
     ProfilesFetch(Fetch),
     QuotasFetch(Fetch),
+    PricesFetch(Fetch),
     AthenaSetup(athena::SetupPlan),
 }
 
-/// `profiles fetch` and `quotas fetch`.
+/// `profiles fetch`, `quotas fetch` and `prices fetch`.
 pub struct Fetch {
     /// Each once, in the order given; empty: the configured region.
     pub regions: Vec<String>,
@@ -72,6 +73,8 @@ pub struct PriceTables {
     pub burndown: Burndown,
     /// `--check SOURCE...`: the logs to check the price table against.
     pub check: Option<(Scope, LocalSources)>,
+    /// `--against FILE`: a prices file to compare the table in force with.
+    pub against: Option<Prices>,
     pub width: Option<usize>,
 }
 
@@ -127,6 +130,9 @@ pub fn from_cli(cli: Cli, now: DateTime<Utc>) -> Result<Settings> {
         Command::Check(a) => Settings::Check(check(a, now)?),
         Command::Query(a) => Settings::Query(query(a, now)?),
         Command::Sample(a) => Settings::Sample(sample(a, now)?),
+        Command::Prices(PricesArgs { command: Some(PricesCommand::Fetch(a)), .. }) => {
+            Settings::PricesFetch(fetch(a, now)?)
+        }
         Command::Prices(a) => Settings::Prices(prices(a, now)?),
         Command::Ingest(a) => Settings::Ingest(ingest(a, now)?),
         Command::Athena(AthenaCommand::Setup(a)) => Settings::AthenaSetup(athena_setup(a, now)?),
@@ -250,6 +256,7 @@ fn prices(a: PricesArgs, now: DateTime<Utc>) -> Result<PriceTables> {
     Ok(PriceTables {
         prices: parse::prices(a.prices.as_deref())?,
         burndown: parse::burndown(a.burndown.as_deref())?,
+        against: a.against.as_deref().map(Prices::load).transpose()?,
         check,
         width: output_width(),
     })

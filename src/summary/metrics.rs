@@ -15,7 +15,7 @@ use super::schema::{CapacityRow, CoverageStatus};
 use crate::analysis::cost::tier_of;
 use crate::fetch::metrics::{self as m, Endpoint, MetricsRead};
 use crate::frame::col;
-use crate::given::prices::Prices;
+use crate::given::prices::{self, Context, Prices};
 use crate::given::profiles::Profiles;
 use crate::record::{RecordedBy, ServiceTier};
 use crate::tables::row::rows;
@@ -325,8 +325,14 @@ pub fn section(
         let not_in_logs = calls.saturating_sub(logged);
         let (in_missing, out_missing) = (input.saturating_sub(logged_in), output.saturating_sub(logged_out));
         let kind = crate::resolve::resolve(&region, &model, None, profiles).kind;
-        let price =
-            prices.lookup(&model, &region, tier_of(kind.as_str()), ServiceTier::parse(tier).unwrap_or_default());
+        // Metrics do not say how long each call was: the calls are priced at the standard rows.
+        let key = prices::Key {
+            source_region: &region,
+            tier: tier_of(kind.as_str()),
+            service: ServiceTier::parse(tier).unwrap_or_default(),
+            context: Context::Standard,
+        };
+        let price = prices.lookup(&model, key);
         let usd = price.map(|p| (in_missing as f64 * p.input + out_missing as f64 * p.output) / 1_000_000.0);
         totals.calls += calls;
         totals.logged_requests += logged.min(calls);

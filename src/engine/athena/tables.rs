@@ -237,7 +237,7 @@ fn same_models(usage: &ResultTable, profiles: &Profiles) -> Result<(), ResultErr
     Ok(())
 }
 
-const USAGE_KEYS: [(&str, Kind); 10] = [
+const USAGE_KEYS: [(&str, Kind); 11] = [
     (col::DAY, Int),
     (col::SOURCE_REGION, Text),
     (col::MODEL_ID, Text),
@@ -247,11 +247,12 @@ const USAGE_KEYS: [(&str, Kind); 10] = [
     (col::INFERENCE_REGION, Text),
     (col::ERROR_CODE, Text),
     (col::SERVICE_TIER, Text),
+    (col::CONTEXT, Text),
     (col::RECORDED_BY, Text),
 ];
 
 /// `col::PRICED`, every one text.
-fn priced_keys() -> [(&'static str, Kind); 7] {
+fn priced_keys() -> [(&'static str, Kind); col::PRICED.len()] {
     col::PRICED.map(|c| (c, Text))
 }
 

@@ -61,6 +61,8 @@ pub mod f {
     pub const LATENCY: &str = "m_latency";
     pub const FIRST_BYTE: &str = "m_first_byte";
     pub const TIER: &str = "m_tier";
+    /// 1 for a call past `LONG_CONTEXT_TOKENS` of input, cache reads and writes, else 0.
+    pub const LONG: &str = "m_long";
     pub const PERFORMANCE: &str = "m_performance";
     /// `bin(1d)` and `bin(1m)` of `@timestamp`.
     pub const DAY: &str = "day";
@@ -298,6 +300,16 @@ fn prelude(metadata_keys: &[String]) -> String {
         within("m_any_latency", latency),
         within(f::FIRST_BYTE, latency),
     ));
+    // A call's size for pricing (`given::prices::Context`), as 1 or 0 (QL has no conditional
+    // expression): the tokens past the threshold, held between 0 and 1. Each count is within the
+    // parser's limit here, so the sum is exact.
+    out.push_str(&format!(
+        "\n| fields least(greatest(coalesce({i}, 0) + coalesce({cr}, 0) + m_writes - {LONG_CONTEXT_TOKENS}, 0), 1) as {long}",
+        i = f::INPUT,
+        cr = f::CACHE_READ,
+        long = f::LONG,
+        LONG_CONTEXT_TOKENS = crate::given::prices::LONG_CONTEXT_TOKENS,
+    ));
     out
 }
 
@@ -319,7 +331,7 @@ fn sums() -> String {
 }
 
 /// The keys that price a row (model, source region, error, tier as logged).
-pub const PRICED: [&str; 5] = [f::MODEL_ID, f::REGION, f::ERROR, f::TIER, f::PERFORMANCE];
+pub const PRICED: [&str; 6] = [f::MODEL_ID, f::REGION, f::ERROR, f::TIER, f::PERFORMANCE, f::LONG];
 
 /// One query of a question, before its window is known.
 #[derive(Debug, Clone, PartialEq)]
@@ -573,8 +585,9 @@ mod tests {
         assert!(body.contains("coalesce(q_stream_latency) as m_stream_latency"), "{body}");
         assert!(body.contains("coalesce(output.outputBodyJson.serviceTier.type, output.outputBodyJson.serviceTier, output.outputBodyJson.service_tier, output.outputBodyJson.usage.service_tier, q_tier) as m_tier"), "{body}");
         assert!(body.ends_with(
-            "| stats count(*) as requests, sum(m_input) as input_tokens, sum(m_output) as output_tokens, sum(m_cache_read) as cache_read_tokens, sum(m_writes) as cache_write_tokens, sum(m_writes_1h) as cache_write_1h_tokens by bin(1d) as day, m_inference, m_model, m_region, m_error, m_tier, m_performance"
+            "| stats count(*) as requests, sum(m_input) as input_tokens, sum(m_output) as output_tokens, sum(m_cache_read) as cache_read_tokens, sum(m_writes) as cache_write_tokens, sum(m_writes_1h) as cache_write_1h_tokens by bin(1d) as day, m_inference, m_model, m_region, m_error, m_tier, m_performance, m_long"
         ), "{body}");
+        assert!(body.contains("| fields least(greatest(coalesce(m_input, 0) + coalesce(m_cache_read, 0) + m_writes - 200000, 0), 1) as m_long\n"), "{body}");
     }
 
     #[test]

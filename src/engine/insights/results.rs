@@ -14,6 +14,7 @@ use crate::engine::athena::client::ResultTable;
 use crate::engine::athena::sql::{self, records};
 use crate::frame::col;
 use crate::given::policy::{Policy, Verdict};
+use crate::given::prices::Context;
 use crate::given::profiles::Profiles;
 use crate::record::{RecordedBy, Route, ServiceTier};
 use crate::resolve::resolve;
@@ -109,6 +110,7 @@ struct Priced {
     source: String,
     error: Option<String>,
     tier: &'static str,
+    context: &'static str,
     route: &'static str,
     ran_in: Option<String>,
     /// The inference region as logged (for the violations' pairs).
@@ -127,6 +129,7 @@ fn priced(row: &Row, profiles: &Profiles) -> Priced {
         source: source.into(),
         error: text(row, f::ERROR).map(str::to_string),
         tier: tier(text(row, f::TIER), text(row, f::PERFORMANCE)).as_str(),
+        context: context(text(row, f::LONG)).as_str(),
         route: r.route.as_str(),
         ran_in: r.ran_in.map(str::to_string),
         logged: logged.map(str::to_string),
@@ -208,7 +211,7 @@ fn table(name: &'static str, columns: Vec<String>, rows: Vec<Vec<Option<String>>
 }
 
 /// The priced columns of callers and metadata (`col::PRICED`), after their own keys.
-fn priced_cells(p: &Priced) -> [Option<String>; 7] {
+fn priced_cells(p: &Priced) -> [Option<String>; col::PRICED.len()] {
     [
         cell(&p.model_id),
         cell(&p.model),
@@ -216,8 +219,17 @@ fn priced_cells(p: &Priced) -> [Option<String>; 7] {
         cell(&p.source),
         p.error.clone(),
         cell(p.tier),
+        cell(p.context),
         cell(RecordedBy::InvocationLog.as_str()),
     ]
+}
+
+/// A call's size for pricing from the `m_long` field (`1` or `0`; printed as a number).
+pub fn context(long: Option<&str>) -> Context {
+    match long.and_then(|v| v.parse::<f64>().ok()) {
+        Some(v) if v > 0.0 => Context::Long,
+        _ => Context::Standard,
+    }
 }
 
 /// What the question's queries gave, by query name.
@@ -710,6 +722,7 @@ fn usage_table(usage: Grouped<(i64, Priced)>) -> ResultTable {
                 p.ran_in.clone(),
                 p.error.clone(),
                 cell(p.tier),
+                cell(p.context),
                 cell(RecordedBy::InvocationLog.as_str()),
             ]
             .into_iter()
@@ -727,6 +740,7 @@ fn usage_table(usage: Grouped<(i64, Priced)>) -> ResultTable {
         col::INFERENCE_REGION,
         col::ERROR_CODE,
         col::SERVICE_TIER,
+        col::CONTEXT,
         col::RECORDED_BY,
     ]
     .map(str::to_string)

@@ -73,9 +73,11 @@ pub fn report(scan: &Scan, metadata_keys: &[String]) -> Vec<Statement> {
     out.push(stmt(
         CALLERS,
         format!(
-            "SELECT identity_arn, model_id, model, model_id_kind, source_region, error_code, service_tier, recorded_by, {SUMS}
+            "SELECT identity_arn, model_id, model, model_id_kind, source_region, error_code, service_tier, {context} AS context,
+  recorded_by, {SUMS}
 FROM invocations
-GROUP BY identity_arn, model_id, model, model_id_kind, source_region, error_code, service_tier, recorded_by"
+GROUP BY identity_arn, model_id, model, model_id_kind, source_region, error_code, service_tier, {context}, recorded_by",
+            context = context()
         ),
     ));
     if !metadata_keys.is_empty() {
@@ -88,9 +90,11 @@ GROUP BY identity_arn, model_id, model, model_id_kind, source_region, error_code
         out.push(stmt(
             METADATA,
             format!(
-                "SELECT {groups}, model_id, model, model_id_kind, source_region, error_code, service_tier, recorded_by, {SUMS}
+                "SELECT {groups}, model_id, model, model_id_kind, source_region, error_code, service_tier, {context} AS context,
+  recorded_by, {SUMS}
 FROM (SELECT *, {values} FROM invocations WHERE recorded_by = {log}) AS keyed
-GROUP BY {groups}, model_id, model, model_id_kind, source_region, error_code, service_tier, recorded_by",
+GROUP BY {groups}, model_id, model, model_id_kind, source_region, error_code, service_tier, {context}, recorded_by",
+                context = context(),
                 log = literal(RecordedBy::InvocationLog.as_str()),
                 groups = groups.join(", "),
                 values = values.join(", ")
@@ -159,10 +163,23 @@ GROUP BY source_region, model, route"
 pub(super) fn usage() -> String {
     format!(
         "SELECT {day}, source_region, model_id, model, model_id_kind, route, inference_region, error_code, service_tier,
-  recorded_by, {SUMS}
+  {context} AS context, recorded_by, {SUMS}
 FROM invocations
-GROUP BY 1, source_region, model_id, model, model_id_kind, route, inference_region, error_code, service_tier, recorded_by",
-        day = day("day")
+GROUP BY 1, source_region, model_id, model, model_id_kind, route, inference_region, error_code, service_tier, {context},
+  recorded_by",
+        day = day("day"),
+        context = context()
+    )
+}
+
+/// A call's size for pricing (`given::prices::Context`), from its counts (never null in
+/// `invocations`): `long` past `LONG_CONTEXT_TOKENS` of input, cache reads and writes.
+pub(super) fn context() -> String {
+    use crate::given::prices::{Context, LONG_CONTEXT_TOKENS};
+    format!(
+        "CASE WHEN input_tokens + cache_read_tokens + cache_write_tokens > {LONG_CONTEXT_TOKENS} THEN {} ELSE {} END",
+        literal(Context::Long.as_str()),
+        literal(Context::Standard.as_str())
     )
 }
 

@@ -15,9 +15,12 @@ pub struct Scope {
     pub now_ms: i64,
     /// `metrics:REGION` sources: CloudWatch metrics read beside the records (`fetch::metrics`).
     pub metrics: MetricsSources,
+    /// `batch:` sources: batch inference jobs read beside the records (`fetch::batch`), through
+    /// `metrics.aws`.
+    pub batch: Vec<crate::fetch::batch::BatchSource>,
 }
 
-/// The `metrics:REGION` sources, and how AWS is reached for them.
+/// The `metrics:REGION` sources, and how AWS is reached for them (and for `batch:` sources).
 #[derive(Debug, Clone, Default)]
 pub struct MetricsSources {
     pub regions: Vec<crate::fetch::metrics::MetricsRegion>,

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::record::caller::{caller_of, Caller};
 
 /// Sums of priced groups: requests, billed tokens (of successful calls), usd, unpriced requests.
-#[derive(Debug, Default, Serialize, PartialEq)]
+#[derive(Debug, Default, Clone, Serialize, PartialEq)]
 pub struct Attributed {
     pub requests: u64,
     #[serde(rename = "input_tokens")]

@@ -107,6 +107,34 @@ fn read_metrics(engine: &Engine, scope: &Scope) -> Result<Option<crate::fetch::m
     fetch_metrics(scope).map(Some)
 }
 
+/// Reads the `batch:` sources for every window asked (none when there are none), on a runtime of
+/// their own that ends before anything is computed.
+fn read_batch(
+    engine: &Engine,
+    scope: &Scope,
+    windows: &[crate::window::Window],
+) -> Result<Option<crate::fetch::batch::BatchRead>> {
+    if scope.batch.is_empty() || engine.dry_run() {
+        return Ok(None);
+    }
+    // One listing for all the windows: from the earliest start to the latest end.
+    let window = crate::window::Window {
+        since: windows.iter().map(|w| w.since).min().flatten(),
+        until: windows.iter().map(|w| w.until).try_fold(i64::MIN, |m, u| u.map(|u| m.max(u))),
+    };
+    let runtime = crate::source::aws::runtime().context("cannot start the async runtime")?;
+    let read = runtime
+        .block_on(crate::fetch::batch::read(&scope.batch, window, &scope.metrics.aws))
+        .context("cannot read the batch: sources")?;
+    let unread = read.jobs.values().filter(|j| !matches!(j.manifest, Some(Ok(_)))).count();
+    tell::line(&format!(
+        "mila: batch: {} jobs read ({} ListModelInvocationJobs calls); {unread} without a manifest read",
+        read.jobs.len(),
+        read.api_calls
+    ));
+    Ok(Some(read))
+}
+
 /// Reads the `metrics:REGION` sources, on a runtime of their own that ends before anything is
 /// computed, and says what they cost.
 pub(crate) fn fetch_metrics(scope: &Scope) -> Result<crate::fetch::metrics::MetricsRead> {

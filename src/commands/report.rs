@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result};
 
-use super::{answers, read_metrics, Status};
+use super::{answers, read_batch, read_metrics, Status};
 use crate::engine::{Ask, Question};
 use crate::settings::{Report, ReportFormat};
 use crate::summary::{self, Given, Summary};
@@ -22,6 +22,7 @@ pub fn run(s: Report) -> Result<Status> {
         metadata_keys: &s.metadata_keys,
     };
     let metrics = read_metrics(&s.engine, &s.scope)?;
+    let batch = read_batch(&s.engine, &s.scope, &asks.iter().map(|a| a.window).collect::<Vec<_>>())?;
     // Each window's tables become its summary before the next window is read.
     let mut summaries: Vec<Summary> = Vec::new();
     let engine = answers(&s.engine, &s.scope, &asks, |i, answer| {
@@ -34,6 +35,10 @@ pub fn run(s: Report) -> Result<Status> {
             let section = summary::metrics::section(read, &tables, &s.prices, &s.scope.profiles, logs_usd, rows)
                 .context("comparing the metrics with the records")?;
             summary.metrics = Some(section);
+        }
+        // After the metrics, which compare the logs' own cost.
+        if let Some(read) = &batch {
+            summary::batch::apply(&mut summary, read, asks[i].window, &s.prices, &s.scope.profiles);
         }
         summaries.push(summary);
         Ok(())

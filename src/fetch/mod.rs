@@ -2,6 +2,7 @@
 //! application inference profiles, `quotas fetch` Service Quotas' Bedrock quotas. They share
 //! `source::aws`'s set-up, retries, page guard and error messages.
 
+pub mod batch;
 pub mod metrics;
 pub mod prices;
 pub mod profiles;

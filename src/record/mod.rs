@@ -29,6 +29,7 @@ macro_rules! ignore_scalars {
     };
 }
 
+pub mod batch;
 pub mod body;
 pub mod caller;
 pub mod model_id;

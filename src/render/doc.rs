@@ -282,6 +282,9 @@ pub fn report(s: &Summary, charts: &[Drawing]) -> Doc {
             not_available(&mut d, "Cost", "cost");
         }
     }
+    if let Some(b) = &s.batch {
+        batch(&mut d, b);
+    }
     residency(&mut d, s);
     match &s.capacity {
         Some(cap) => capacity(&mut d, cap, charts),
@@ -758,6 +761,24 @@ fn coverage(d: &mut Doc, c: &crate::summary::Coverage, charts: &[Drawing]) {
             }),
         );
     }
+}
+
+/// Batch inference jobs: never in the invocation logs, billed at the batch rate.
+fn batch(d: &mut Doc, b: &crate::summary::batch::BatchOut) {
+    let t = &b.totals;
+    d.heading("Batch inference jobs");
+    d.para(format!(
+        "{} jobs, {} records succeeded and {} failed, {} input and {} output tokens as their manifests count them: {} USD at the batch rows of the price table (in the cost above as kind batch, never as on-demand calls). {} jobs unpriced; {} jobs without counts (no manifest read: their tokens are not known, not zero).",
+        t.jobs,
+        t.records_succeeded,
+        t.records_failed,
+        t.input_tokens,
+        t.output_tokens,
+        usd(t.usd),
+        t.unpriced_jobs,
+        t.jobs_without_counts
+    ));
+    d.blocks.push(Block::Table(tables::batch_jobs(b)));
 }
 
 /// What Bedrock's CloudWatch metrics count beside the logs: traffic the logs lack, logging

@@ -99,6 +99,18 @@ pub fn summary(s: &Summary, width: Option<usize>) -> Vec<u8> {
             m.coverage_by_day.iter().filter(|d| d.status != CoverageStatus::Logged).count()
         );
     }
+    if let Some(b) = &s.batch {
+        let t = &b.totals;
+        let _ = writeln!(
+            o,
+            "batch     {} jobs, {} records, {} at batch rates (in the cost above); {} unpriced, {} without counts",
+            t.jobs,
+            t.records_succeeded + t.records_failed,
+            usd(t.usd),
+            t.unpriced_jobs,
+            t.jobs_without_counts
+        );
+    }
     // Operations mila does not know: kept and counted, and said here so that nobody misses them.
     let unknown: Vec<String> = s
         .tokens

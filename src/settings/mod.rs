@@ -16,6 +16,7 @@ use crate::cli::{
 };
 use crate::engine::athena::{self, sql::TableRef};
 use crate::engine::Engine;
+use crate::fetch::batch::BatchSource;
 use crate::fetch::metrics::MetricsRegion;
 use crate::given::burndown::Burndown;
 use crate::given::policy::Policy;
@@ -141,9 +142,23 @@ pub fn from_cli(cli: Cli, now: DateTime<Utc>) -> Result<Settings> {
     })
 }
 
+/// `batch:` sources hold jobs, not calls: only a report reads them.
+fn only_report_reads_batch(scope: &Scope, command: &str) -> Result<()> {
+    if !scope.batch.is_empty() {
+        bail!("{command} does not read batch: sources; report does (batch jobs are in its cost and its batch section)");
+    }
+    Ok(())
+}
+
 /// What a command that reads logs reads, over which scope.
 fn reading(a: &SourceArgs, now: DateTime<Utc>) -> Result<(Scope, LocalSources)> {
     let (metrics, logs): (Vec<&String>, Vec<&String>) = a.sources.iter().partition(|s| s.starts_with("metrics:"));
+    let (batch, logs): (Vec<&String>, Vec<&String>) =
+        logs.into_iter().partition(|s| s.starts_with(BatchSource::PREFIX));
+    let batch = batch
+        .into_iter()
+        .map(|b| BatchSource::parse(b).map_err(|e| anyhow::anyhow!("source {e}")))
+        .collect::<Result<Vec<_>>>()?;
     let sources: Vec<SourceSpec> = logs.into_iter().map(|s| source(s)).collect::<Result<_>>()?;
     let metrics = metrics
         .into_iter()
@@ -154,6 +169,7 @@ fn reading(a: &SourceArgs, now: DateTime<Utc>) -> Result<(Scope, LocalSources)> 
     }
     let scope = Scope {
         metrics: crate::scope::MetricsSources { regions: metrics, aws: aws(&a.aws)? },
+        batch,
         window: window_of(&a.window, now)?,
         profiles: match &a.profiles {
             Some(p) => Profiles::load(p)?,
@@ -193,6 +209,7 @@ fn report(a: ReportArgs, now: DateTime<Utc>) -> Result<Report> {
 
 fn check(a: CheckArgs, now: DateTime<Utc>) -> Result<Check> {
     let (scope, sources) = reading(&a.read, now)?;
+    only_report_reads_batch(&scope, "check")?;
     Ok(Check {
         engine: engine::engine(&a.engine, sources)?,
         scope,
@@ -206,6 +223,7 @@ fn check(a: CheckArgs, now: DateTime<Utc>) -> Result<Check> {
 
 fn query(a: QueryArgs, now: DateTime<Utc>) -> Result<Query> {
     let (scope, sources) = reading(&a.read, now)?;
+    only_report_reads_batch(&scope, "query")?;
     if !scope.metrics.is_empty() {
         bail!("query runs SQL over records; metrics: sources are read by report and check, and kept by ingest");
     }
@@ -253,6 +271,9 @@ fn prices(a: PricesArgs, now: DateTime<Utc>) -> Result<PriceTables> {
             now,
         )?),
     };
+    if let Some((scope, _)) = &check {
+        only_report_reads_batch(scope, "prices --check")?;
+    }
     Ok(PriceTables {
         prices: parse::prices(a.prices.as_deref())?,
         burndown: parse::burndown(a.burndown.as_deref())?,
@@ -268,6 +289,7 @@ fn ingest(a: IngestArgs, now: DateTime<Utc>) -> Result<Ingest> {
     let args =
         SourceArgs { sources: a.sources, store: None, window: a.window, profiles: None, limits: a.limits, aws: a.aws };
     let (scope, mut sources) = reading(&args, now)?;
+    only_report_reads_batch(&scope, "ingest")?;
     sources.progress = !quiet;
     if sources.sources.contains(&SourceSpec::Stdin) {
         bail!("ingest reads files, directories, s3:// and cloudwatch: sources, not standard input");

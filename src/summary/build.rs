@@ -79,6 +79,7 @@ pub fn build(tables: &Tables, stats: &LoadStats, window: Window, given: &Given) 
         sources,
         comparison: None,
         metrics: None,
+        batch: None,
         capacity: known.then(|| capacity_section(tables, given)),
         daily: daily_section(usage(), given, known)?,
         read: read_section(stats),
@@ -405,7 +406,11 @@ fn cost_section(tables: &Tables, given: &Given) -> PolarsResult<Cost> {
     let priced = cost::priced(logged(&tables.usage), given.prices, &[])?;
     let grouped = |keys: &[&str]| cost::grouped(priced.clone(), keys).collect();
     let by_model: Vec<CostModel> = rows(&cost::by_model(priced.clone(), &[]).collect()?)
-        .map(|r| CostModel { model: r.str(col::MODEL), figures: Attributed::from_row(&r) })
+        .map(|r| CostModel {
+            model: r.str(col::MODEL),
+            kind: super::batch::ON_DEMAND,
+            figures: Attributed::from_row(&r),
+        })
         .collect();
     let by_source_region = rows(&grouped(&[col::SOURCE_REGION])?)
         .map(|r| CostRegion { source_region: r.str(col::SOURCE_REGION), figures: Attributed::from_row(&r) })
@@ -570,6 +575,7 @@ fn daily_section(usage: LazyFrame, given: &Given, tokens_known: bool) -> PolarsR
             DayCost {
                 day: day(&r),
                 model: r.str(col::MODEL),
+                kind: super::batch::ON_DEMAND,
                 usd: a.usd,
                 requests: a.requests,
                 unpriced_requests: a.unpriced,

@@ -37,6 +37,9 @@ pub struct Summary {
     /// With `metrics:REGION` sources only: what Bedrock's CloudWatch metrics count beside the logs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metrics: Option<super::metrics::MetricsOut>,
+    /// With `batch:` sources only: batch inference jobs, which invocation logs never hold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch: Option<super::batch::BatchOut>,
     /// Null when only CloudTrail was read (it records no tokens per minute).
     pub capacity: Option<Capacity>,
     /// Per UTC day: the series the charts draw.
@@ -443,6 +446,8 @@ pub struct CostMetadata {
 #[derive(Debug, Serialize, PartialEq)]
 pub struct CostModel {
     pub model: String,
+    /// `on-demand` (the records' calls) or `batch` (batch inference jobs, `summary::batch`).
+    pub kind: &'static str,
     #[serde(flatten)]
     pub figures: Attributed,
 }
@@ -563,6 +568,8 @@ pub struct DayRegion {
 pub struct DayCost {
     pub day: String,
     pub model: String,
+    /// As `cost.by_model[].kind`.
+    pub kind: &'static str,
     pub usd: f64,
     pub requests: u64,
     pub unpriced_requests: u64,

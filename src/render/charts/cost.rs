@@ -19,6 +19,16 @@ pub struct PerDay {
 impl PerDay {
     pub fn new(s: &Summary, cost: &Cost) -> Self {
         let key = stack_key(cost);
+        // A model's batch jobs are a series of their own: never stacked as its on-demand calls.
+        let models: Vec<String> = s
+            .daily
+            .cost_by_model
+            .iter()
+            .map(|r| match r.kind {
+                crate::summary::batch::BATCH => format!("{} (batch)", r.model),
+                _ => r.model.clone(),
+            })
+            .collect();
         let (by, rows): (String, Vec<(&str, &str, f64)>) = match &key {
             Some(k) => (
                 format!("tag `{}`", label(k, 32)),
@@ -31,7 +41,7 @@ impl PerDay {
             ),
             None => (
                 "model".into(),
-                s.daily.cost_by_model.iter().map(|r| (r.day.as_str(), r.model.as_str(), r.usd)).collect(),
+                s.daily.cost_by_model.iter().zip(&models).map(|(r, m)| (r.day.as_str(), m.as_str(), r.usd)).collect(),
             ),
         };
         let axis = Axis::new(&s.window, rows.iter().map(|r| r.0));

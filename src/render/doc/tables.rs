@@ -92,10 +92,60 @@ pub(super) fn latency(rows: &[crate::summary::LatencyRow]) -> Table {
     )
 }
 
+/// Per model; with batch jobs read, per model and kind (on-demand or batch).
 pub(super) fn cost_by_model(rows: &[crate::summary::CostModel]) -> Table {
+    if rows.iter().all(|x| x.kind == crate::summary::batch::ON_DEMAND) {
+        return Table::new(
+            with_figures(vec![Column::text("Model").short("model")]),
+            rows.iter().map(|x| row(vec![Cell::text(&x.model)], &x.figures)).collect(),
+        );
+    }
     Table::new(
-        with_figures(vec![Column::text("Model").short("model")]),
-        rows.iter().map(|x| row(vec![Cell::text(&x.model)], &x.figures)).collect(),
+        with_figures(vec![Column::text("Model").short("model"), Column::text("Kind").short("kind")]),
+        rows.iter().map(|x| row(vec![Cell::text(&x.model), Cell::text(x.kind)], &x.figures)).collect(),
+    )
+}
+
+/// One row per batch inference job.
+pub(super) fn batch_jobs(b: &crate::summary::batch::BatchOut) -> Table {
+    let text = |v: &Option<String>| v.as_deref().map_or(Cell::Null, Cell::text);
+    let count = |v: Option<u64>| v.map_or(Cell::Null, Cell::count);
+    Table::new(
+        vec![
+            Column::text("Job").short("job"),
+            Column::text("Name"),
+            Column::text("Region"),
+            Column::text("Model").short("model"),
+            Column::text("Status").short("status"),
+            Column::text("Submitted"),
+            Column::text("Ended"),
+            Column::number("Succeeded").short("succeeded"),
+            Column::number("Failed").short("failed"),
+            Column::number("Input tokens"),
+            Column::number("Output tokens"),
+            Column::number("USD").short("USD"),
+            Column::text("Problem"),
+        ],
+        b.jobs
+            .iter()
+            .map(|j| {
+                vec![
+                    Cell::text(&j.job_id),
+                    text(&j.job_name),
+                    text(&j.region),
+                    text(&j.model),
+                    text(&j.status),
+                    text(&j.submit_time),
+                    text(&j.end_time),
+                    count(j.records_succeeded),
+                    count(j.records_failed),
+                    count(j.input_tokens),
+                    count(j.output_tokens),
+                    j.usd.map_or(Cell::Null, Cell::Usd),
+                    text(&j.problem),
+                ]
+            })
+            .collect(),
     )
 }
 

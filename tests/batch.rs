@@ -99,7 +99,14 @@ fn batch_jobs_are_priced_at_batch_rates_beside_the_logs_and_never_twice() {
     // 400,000 x 1.65 + 100,000 x 8.25 = 1,485,000.
     put("out/bbbbbbbbbbbb/manifest.json.out", &manifest(100, 80, 70, 10, 400_000, 100_000));
     // cccccccccccc failed before writing one: no counts, not zero.
+    // dddddddddddd expired with a damaged manifest: its records are counted instead, for their
+    // counts only: 2 succeeded (2 x 1,000 input, 2 x 200 output) and 1 failed, at Haiku's batch
+    // row: 2,000 x 0.125 + 400 x 0.625 = 500.
     put("out/dddddddddddd/manifest.json.out", "{not json");
+    let ok = r#"{"recordId":"R","modelInput":{"messages":[{"role":"user","content":"SECRET-PROMPT"}]},"modelOutput":{"content":[{"type":"text","text":"SECRET-COMPLETION"}],"usage":{"input_tokens":1000,"output_tokens":200}}}"#;
+    let failed = r#"{"recordId":"E","modelInput":{"prompt":"SECRET-PROMPT"},"error":{"errorCode":400,"errorMessage":"bad request"}}"#;
+    put("out/dddddddddddd/part-1.jsonl.out", &format!("{ok}\n{failed}\n"));
+    put("out/dddddddddddd/part-2.jsonl.out", ok);
     put("out/eeeeeeeeeeee/manifest.json.out", &manifest(5, 5, 5, 0, 1_000_000, 1_000_000));
     // A model the price table does not have: counted, unpriced.
     put("out/ffffffffffff/manifest.json.out", &manifest(1, 1, 1, 0, 1_000, 1_000));
@@ -124,7 +131,9 @@ fn batch_jobs_are_priced_at_batch_rates_beside_the_logs_and_never_twice() {
         args.extend(["--since", "2026-11-10", "--until", "2026-11-17", "--format", "json"]);
         let run = aws::mila_env(&aws::moto(), &[("AWS_ENDPOINT_URL_BEDROCK", &api.url)], &args);
         assert_eq!(run.code, 0, "{}", run.stderr);
-        assert!(!run.stdout.contains("SECRET-PROMPT") && !run.stderr.contains("SECRET-PROMPT"));
+        for secret in ["SECRET-PROMPT", "SECRET-COMPLETION"] {
+            assert!(!run.stdout.contains(secret) && !run.stderr.contains(secret));
+        }
         run
     };
     let folders = [format!("batch:s3://{bucket}/out/"), format!("batch:s3://{bucket}/other/")];
@@ -133,39 +142,50 @@ fn batch_jobs_are_priced_at_batch_rates_beside_the_logs_and_never_twice() {
     let b = &s["batch"];
     let t = &b["totals"];
     assert_eq!(t["jobs"], 6, "{b}");
-    assert_eq!((t["records_succeeded"].as_u64(), t["records_failed"].as_u64()), (Some(990 + 70 + 1 + 5), Some(20)));
-    assert_eq!((t["input_tokens"].as_u64(), t["output_tokens"].as_u64()), (Some(2_401_010), Some(601_010)));
-    assert_close(&t["usd"], (562_500.0 + 1_485_000.0) / 1e6, "batch usd");
-    assert_eq!((t["unpriced_jobs"].as_u64(), t["jobs_without_counts"].as_u64()), (Some(2), Some(2)));
+    assert_eq!((t["records_succeeded"].as_u64(), t["records_failed"].as_u64()), (Some(990 + 70 + 2 + 1 + 5), Some(21)));
+    assert_eq!((t["input_tokens"].as_u64(), t["output_tokens"].as_u64()), (Some(2_403_010), Some(601_410)));
+    assert_close(&t["usd"], (562_500.0 + 1_485_000.0 + 500.0) / 1e6, "batch usd");
+    assert_eq!((t["unpriced_jobs"].as_u64(), t["jobs_without_counts"].as_u64()), (Some(2), Some(1)));
     let by_id = |id: &str| b["jobs"].as_array().unwrap().iter().find(|j| j["job_id"] == id).cloned().unwrap();
     let a = by_id("aaaaaaaaaaaa");
     assert_eq!(
         (&a["status"], &a["model"], &a["end_time"]),
         (&json!("Completed"), &json!(HAIKU), &json!("2026-11-10T03:00:00Z"))
     );
-    assert_eq!(a["manifest"], format!("s3://{bucket}/out/aaaaaaaaaaaa/manifest.json.out"));
+    assert_eq!(a["folder"], format!("s3://{bucket}/out/aaaaaaaaaaaa/"));
     let b_job = by_id("bbbbbbbbbbbb");
     assert_eq!(
         (&b_job["status"], &b_job["records_processed"], &b_job["records_total"]),
         (&json!("PartiallyCompleted"), &json!(80), &json!(100))
     );
-    assert!(by_id("cccccccccccc")["problem"].as_str().unwrap().starts_with("manifest not read: "), "{b}");
-    assert!(by_id("dddddddddddd")["problem"].as_str().unwrap().contains("not JSON"), "{b}");
+    assert_eq!(by_id("cccccccccccc")["problem"], "no manifest and no records in its output folder", "{b}");
+    let d = by_id("dddddddddddd");
+    let problem = d["problem"].as_str().unwrap();
+    assert!(
+        problem.starts_with("manifest not read: not JSON") && problem.ends_with("; counted from its records"),
+        "{d}"
+    );
+    assert_eq!(
+        (&d["counted_from"], &d["records_succeeded"], &d["records_failed"]),
+        (&json!("records"), &json!(2), &json!(1))
+    );
+    assert_eq!(by_id("aaaaaaaaaaaa")["counted_from"], "manifest");
     assert_eq!(by_id("ffffffffffff")["problem"], "no batch price for acme.frontier-9-v1:0: unpriced");
     assert_eq!(by_id("gggggggggggg")["problem"], "no model known (no job API record): unpriced");
     assert!(b["jobs"].as_array().unwrap().iter().all(|j| j["job_id"] != "eeeeeeeeeeee"), "{b}");
     // In the cost as rows of kind batch, beside the on-demand call, and in the total.
     let c = &s["cost"];
-    assert_close(&c["total"], (375.0 + 562_500.0 + 1_485_000.0) / 1e6, "total");
+    assert_close(&c["total"], (375.0 + 562_500.0 + 1_485_000.0 + 500.0) / 1e6, "total");
     let row = |model: &str, kind: &str| {
         c["by_model"].as_array().unwrap().iter().find(|r| r["model"] == model && r["kind"] == kind).cloned()
     };
     assert_close(&row(HAIKU, "on-demand").unwrap()["usd"], 0.000375, "on-demand haiku");
-    assert_close(&row(HAIKU, "batch").unwrap()["usd"], 0.5625, "batch haiku");
-    assert_eq!(row(HAIKU, "batch").unwrap()["requests"], 1_000);
+    // Jobs aaaaaaaaaaaa and dddddddddddd: 562,500 + 500, of 1,000 and 3 records.
+    assert_close(&row(HAIKU, "batch").unwrap()["usd"], 0.563, "batch haiku");
+    assert_eq!(row(HAIKU, "batch").unwrap()["requests"], 1_003);
     assert_eq!(row("(unknown)", "batch").unwrap()["unpriced_requests"], 5);
     let tier = c["by_service_tier"].as_array().unwrap().iter().find(|r| r["service_tier"] == "batch").cloned().unwrap();
-    assert_close(&tier["usd"], 2.0475, "batch tier");
+    assert_close(&tier["usd"], 2.048, "batch tier");
     let day = s["daily"]["cost_by_model"]
         .as_array()
         .unwrap()
@@ -178,7 +198,7 @@ fn batch_jobs_are_priced_at_batch_rates_beside_the_logs_and_never_twice() {
     assert_eq!(s["tokens"]["by_model"][0]["input"], 1_000);
     assert_eq!(s["tokens"]["by_model"].as_array().unwrap().len(), 1);
     assert!(
-        run.stderr.contains("mila: batch: 6 jobs read (2 ListModelInvocationJobs calls); 2 without a manifest read"),
+        run.stderr.contains("mila: batch: 6 jobs read (2 ListModelInvocationJobs calls); 1 counted from its records (no usable manifest), 1 without counts"),
         "{}",
         run.stderr
     );
@@ -191,14 +211,29 @@ fn batch_jobs_are_priced_at_batch_rates_beside_the_logs_and_never_twice() {
     // for the folder no job names; the folders read again add nothing.
     let alone = report(&["batch:us-east-1"]).json();
     assert_eq!(alone["batch"]["totals"]["jobs"], 5);
-    assert_eq!(alone["batch"]["totals"]["input_tokens"], 2_401_000);
-    assert_close(&alone["batch"]["totals"]["usd"], 2.0475, "api alone");
-    // A directory of job folders, no API: no model, so counted and unpriced.
-    let local = report(&[&format!("batch:{}", out.join("other").display())]).json();
+    assert_eq!(alone["batch"]["totals"]["input_tokens"], 2_403_000);
+    assert_close(&alone["batch"]["totals"]["usd"], 2.048, "api alone");
+    // A directory of job folders, no API: no model, so counted and unpriced; a manifest of a
+    // megabyte and one of absurd counts are each their job's problem, read no further.
+    let local_dir = dir.path().join("local");
+    for d in ["big0", "absurd", "g"] {
+        std::fs::create_dir_all(local_dir.join(d)).unwrap();
+    }
+    std::fs::write(local_dir.join("big0/manifest.json.out"), " ".repeat(1 << 20)).unwrap();
+    let absurd = manifest(1, 1, 1, 0, 1, 1).replace("\"inputTokenCount\":1", "\"inputTokenCount\":1e300");
+    assert!(absurd.contains("1e300"), "{absurd}");
+    std::fs::write(local_dir.join("absurd/manifest.json.out"), absurd).unwrap();
+    std::fs::copy(out.join("other/gggggggggggg/manifest.json.out"), local_dir.join("g/manifest.json.out")).unwrap();
+    let local = report(&[&format!("batch:{}", local_dir.display())]).json();
+    let t = &local["batch"]["totals"];
     assert_eq!(
-        (local["batch"]["totals"]["jobs"].as_u64(), local["batch"]["totals"]["unpriced_jobs"].as_u64()),
-        (Some(1), Some(1))
+        (t["jobs"].as_u64(), t["unpriced_jobs"].as_u64(), t["jobs_without_counts"].as_u64()),
+        (Some(3), Some(1), Some(2))
     );
+    let jobs = local["batch"]["jobs"].as_array().unwrap();
+    let problems: Vec<&str> = jobs.iter().filter_map(|j| j["problem"].as_str()).collect();
+    assert!(problems.contains(&"manifest not read: larger than 65536 bytes"), "{problems:?}");
+    assert!(problems.contains(&"manifest not read: `inputTokenCount` is 1e+300, not a count"), "{problems:?}");
 
     // The report shows them; the terminal says them.
     let md_dir = tempdir();
@@ -209,7 +244,7 @@ fn batch_jobs_are_priced_at_batch_rates_beside_the_logs_and_never_twice() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stdout.contains(
-            "batch     5 jobs, 1081 records, $2.0475 at batch rates (in the cost above); 1 unpriced, 2 without counts"
+            "batch     5 jobs, 1084 records, $2.0480 at batch rates (in the cost above); 1 unpriced, 1 without counts"
         ),
         "{}",
         run.stdout

@@ -126,11 +126,14 @@ fn read_batch(
     let read = runtime
         .block_on(crate::fetch::batch::read(&scope.batch, window, &scope.metrics.aws))
         .context("cannot read the batch: sources")?;
-    let unread = read.jobs.values().filter(|j| !matches!(j.manifest, Some(Ok(_)))).count();
+    let no_manifest = read.jobs.values().filter(|j| !matches!(j.manifest, Some(Ok(_))));
+    let (from_records, without): (Vec<_>, Vec<_>) = no_manifest.partition(|j| matches!(j.records, Some(Ok(_))));
     tell::line(&format!(
-        "mila: batch: {} jobs read ({} ListModelInvocationJobs calls); {unread} without a manifest read",
+        "mila: batch: {} jobs read ({} ListModelInvocationJobs calls); {} counted from its records (no usable manifest), {} without counts",
         read.jobs.len(),
-        read.api_calls
+        read.api_calls,
+        from_records.len(),
+        without.len()
     ));
     Ok(Some(read))
 }

@@ -1,14 +1,16 @@
 //! `batch:` sources: Bedrock batch inference jobs, which invocation logs never record. From the
 //! job API (`batch:REGION`: ListModelInvocationJobs, every page) each job's model, status and
 //! times and where its output went; from a job's output folder its `manifest.json.out`
-//! (`record::batch`), the job's own count of records and tokens. A folder can also be given
-//! without the API (`batch:s3://BUCKET/PREFIX`, `batch:DIR`): its jobs then name no model.
+//! (`record::batch`), the job's own count of records and tokens, else (a job stopped, expired or
+//! failed part way writes none) its `*.jsonl.out` records, read for their counts only. Folders can
+//! also be given without the API (`batch:s3://BUCKET/PREFIX`, `batch:DIR`): their jobs then name
+//! no model.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::FetchError;
-use crate::record::batch::{self as manifest, Manifest, MANIFEST, MAX_MANIFEST_BYTES};
+use crate::record::batch::{self as manifest, Lines, Manifest, RecordCounts, MANIFEST, MAX_MANIFEST_BYTES};
 use crate::source::aws::{self, Action, AwsSettings};
 use crate::source::s3::Location;
 use crate::window::Window;
@@ -62,9 +64,30 @@ pub struct Job {
     pub status: Option<String>,
     pub submit_ms: Option<i64>,
     pub end_ms: Option<i64>,
-    /// Where its manifest was looked for, and what it said (or why it was not read).
-    pub manifest_at: Option<String>,
+    /// Its output folder (s3:// or a directory), where the manifest and records were looked for.
+    pub folder: Option<String>,
+    /// What the manifest said, or why it was not read; None when the folder holds none.
     pub manifest: Option<Result<Manifest, String>>,
+    /// Without a usable manifest: what its records count, or why they were not read.
+    pub records: Option<Result<RecordCounts, String>>,
+}
+
+impl Job {
+    fn new(id: String) -> Job {
+        Job {
+            id,
+            arn: None,
+            name: None,
+            region: None,
+            model_id: None,
+            status: None,
+            submit_ms: None,
+            end_ms: None,
+            folder: None,
+            manifest: None,
+            records: None,
+        }
+    }
 }
 
 /// Every job read, by id, and how it was read.
@@ -84,60 +107,122 @@ pub fn job_time(job: &Job) -> Option<i64> {
     job.end_ms.or(job.submit_ms)
 }
 
-/// Reads every `batch:` source, then each API job's manifest from its output folder.
+/// A job's output folder as listed: where it is, its manifest and its records files.
+#[derive(Debug, Clone, Default)]
+struct Folder {
+    /// `s3://BUCKET/PREFIX/ID/` or a directory.
+    name: String,
+    bucket: Option<String>,
+    manifest: Option<String>,
+    records: Vec<String>,
+}
+
+/// Reads every `batch:` source, then each job's counts from its output folder.
 pub async fn read(sources: &[BatchSource], window: Window, settings: &AwsSettings) -> Result<BatchRead, FetchError> {
     let mut out = BatchRead::default();
+    let mut clients = Clients::default();
+    let mut folders: BTreeMap<String, Folder> = BTreeMap::new();
     for source in sources {
         match source {
             BatchSource::Region(region) => list_jobs(region, window, settings, &mut out).await?,
             BatchSource::S3(location) => {
-                for (id, at, m) in s3_manifests(location, settings).await? {
-                    found(&mut out, id, at, m);
-                }
+                let client = clients.get(&location.bucket, settings).await.map_err(FetchError::Call)?;
+                let keys = s3_keys(client, location, settings.body_attempts).await?;
+                folders.extend(group(keys.iter().map(|k| (k.as_str(), Some(location.bucket.as_str())))));
             }
             BatchSource::Dir(dir) => {
-                for (id, at, m) in dir_manifests(dir) {
-                    found(&mut out, id, at, m);
-                }
+                let paths = dir_files(dir).map_err(|e| FetchError::Call(format!("{}: {e}", dir.display())))?;
+                folders.extend(group(paths.iter().map(|p| (p.as_str(), None))));
             }
         }
     }
-    // An API job whose folder no source read: its manifest, where the API says its output went.
-    let wanted: Vec<(String, Location)> = out
-        .jobs
-        .values()
-        .filter(|j| j.manifest.is_none())
-        .filter_map(|j| {
-            let at = j.manifest_at.as_deref()?;
-            Some((j.id.clone(), Location::parse(at).ok()?))
-        })
-        .collect();
-    for (id, location) in wanted {
-        let m = s3_object(&location, settings).await;
+    for (id, folder) in &folders {
+        out.jobs.entry(id.clone()).or_insert_with(|| Job::new(id.clone())).folder = Some(folder.name.clone());
+    }
+    // Only the window's jobs are read further.
+    out.jobs.retain(|_, j| job_time(j).is_none_or(|t| window.contains(t)));
+    let ids: Vec<String> = out.jobs.keys().cloned().collect();
+    for id in ids {
+        let folder = match folders.remove(&id) {
+            Some(f) => Ok(f),
+            // An API job whose folder no source listed: listed where the API says it went.
+            None => match out.jobs[&id].folder.as_deref().map(Location::parse) {
+                Some(Ok(location)) => match clients.get(&location.bucket, settings).await {
+                    Ok(client) => s3_keys(client, &location, settings.body_attempts)
+                        .await
+                        .map(|keys| {
+                            let keys = keys.iter().map(|k| (k.as_str(), Some(location.bucket.as_str())));
+                            group(keys).remove(&id).unwrap_or_default()
+                        })
+                        .map_err(|e| e.to_string()),
+                    Err(e) => Err(e),
+                },
+                _ => Ok(Folder::default()),
+            },
+        };
+        let (manifest, records) = match folder {
+            Ok(f) => counts(&f, &mut clients, settings).await,
+            Err(e) => (Some(Err(e)), None),
+        };
         if let Some(job) = out.jobs.get_mut(&id) {
-            job.manifest = Some(m);
+            (job.manifest, job.records) = (manifest, records);
         }
     }
-    out.jobs.retain(|_, j| job_time(j).is_none_or(|t| window.contains(t)));
     Ok(out)
 }
 
-/// A manifest found in a folder: attached to the API's job of that id, else a job of its own.
-fn found(out: &mut BatchRead, id: String, at: String, m: Result<Manifest, String>) {
-    let job = out.jobs.entry(id.clone()).or_insert_with(|| Job {
-        id,
-        arn: None,
-        name: None,
-        region: None,
-        model_id: None,
-        status: None,
-        submit_ms: None,
-        end_ms: None,
-        manifest_at: None,
-        manifest: None,
-    });
-    job.manifest_at = Some(at);
-    job.manifest = Some(m);
+/// A folder's manifest; without a usable one, its records' counts.
+async fn counts(
+    f: &Folder,
+    clients: &mut Clients,
+    settings: &AwsSettings,
+) -> (Option<Result<Manifest, String>>, Option<Result<RecordCounts, String>>) {
+    let manifest = match &f.manifest {
+        None => None,
+        Some(at) => Some(match &f.bucket {
+            Some(bucket) => match read_object(clients, bucket, at, settings, Some(MAX_MANIFEST_BYTES)).await {
+                Ok(bytes) => manifest::manifest(&bytes),
+                Err(e) => Err(e),
+            },
+            None => read_capped(std::path::Path::new(at)).and_then(|b| manifest::manifest(&b)),
+        }),
+    };
+    if matches!(manifest, Some(Ok(_))) || f.records.is_empty() {
+        return (manifest, None);
+    }
+    let mut lines = Lines::default();
+    for at in &f.records {
+        let read = match &f.bucket {
+            Some(bucket) => stream_object(clients, bucket, at, settings, &mut lines).await,
+            None => stream_file(std::path::Path::new(at), &mut lines),
+        };
+        if let Err(e) = read {
+            return (manifest, Some(Err(e)));
+        }
+    }
+    (manifest, Some(Ok(lines.finish())))
+}
+
+/// One S3 client per bucket, in the bucket's own region (a job's output may be in another).
+#[derive(Default)]
+struct Clients(BTreeMap<String, aws_sdk_s3::Client>);
+
+impl Clients {
+    async fn get(&mut self, bucket: &str, settings: &AwsSettings) -> Result<&aws_sdk_s3::Client, String> {
+        if !self.0.contains_key(bucket) {
+            let mut client = crate::source::s3::client(&aws::load_config(settings, None).await);
+            let probe = Location { bucket: bucket.to_string(), prefix: String::new() };
+            let moved = crate::source::s3::bucket_region(&client, &probe, settings.body_attempts)
+                .await
+                .map_err(|e| e.to_string())?;
+            if let Some(region) = moved {
+                let other = AwsSettings { region: Some(region), ..settings.clone() };
+                client = crate::source::s3::client(&aws::load_config(&other, None).await);
+            }
+            self.0.insert(bucket.to_string(), client);
+        }
+        Ok(&self.0[bucket])
+    }
 }
 
 async fn list_jobs(
@@ -179,11 +264,11 @@ async fn list_jobs(
             let ms = |t: &DateTime| t.to_millis().ok();
             // The job's output folder: the output URI, then the job's id (User Guide, "View the
             // results of a batch inference job").
-            let manifest_at = match s.output_data_config() {
+            let folder = match s.output_data_config() {
                 Some(Output::S3OutputDataConfig(c)) => {
                     let base = c.s3_uri();
                     let sep = if base.ends_with('/') { "" } else { "/" };
-                    Some(format!("{base}{sep}{id}/{MANIFEST}"))
+                    Some(format!("{base}{sep}{id}/"))
                 }
                 _ => None,
             };
@@ -196,8 +281,9 @@ async fn list_jobs(
                 status: s.status().map(|st| st.as_str().to_string()),
                 submit_ms: ms(s.submit_time()),
                 end_ms: s.end_time().and_then(ms),
-                manifest_at,
+                folder,
                 manifest: None,
+                records: None,
             };
             // Listed twice (two regions' listings cannot hold one job; a page repeated can): once.
             out.jobs.entry(id).or_insert(job);
@@ -209,25 +295,51 @@ async fn list_jobs(
     }
 }
 
-/// `FOLDER/ID/manifest.json.out` -> ID.
-fn id_of(key: &str) -> Option<String> {
-    let folder = key.strip_suffix(MANIFEST)?.strip_suffix('/')?;
+/// `FOLDER/ID/manifest.json.out` or `FOLDER/ID/NAME.jsonl.out` -> (ID, `FOLDER/ID/`).
+fn folder_of(key: &str) -> Option<(&str, &str)> {
+    let (folder, file) = key.rsplit_once('/')?;
+    if file != MANIFEST && !file.ends_with(RECORDS) {
+        return None;
+    }
     let id = folder.rsplit('/').next()?;
-    (!id.is_empty()).then(|| id.to_string())
+    (!id.is_empty()).then(|| (id, &key[..folder.len() + 1]))
 }
 
-async fn s3_manifests(
-    location: &Location,
-    settings: &AwsSettings,
-) -> Result<Vec<(String, String, Result<Manifest, String>)>, FetchError> {
-    let config = aws::load_config(settings, None).await;
-    let client = crate::source::s3::client(&config);
+/// A job's records files end so; its manifest is `MANIFEST`.
+const RECORDS: &str = ".jsonl.out";
+
+/// Keys or paths (with their bucket, for S3) grouped into job folders by id.
+fn group<'a>(names: impl Iterator<Item = (&'a str, Option<&'a str>)>) -> BTreeMap<String, Folder> {
+    let mut out: BTreeMap<String, Folder> = BTreeMap::new();
+    for (name, bucket) in names {
+        let Some((id, folder)) = folder_of(name) else { continue };
+        let f = out.entry(id.to_string()).or_insert_with(|| Folder {
+            name: match bucket {
+                Some(b) => format!("s3://{b}/{folder}"),
+                None => folder.to_string(),
+            },
+            bucket: bucket.map(str::to_string),
+            ..Folder::default()
+        });
+        match name.ends_with(MANIFEST) {
+            true => f.manifest = Some(name.to_string()),
+            false => f.records.push(name.to_string()),
+        }
+    }
+    for f in out.values_mut() {
+        f.records.sort();
+    }
+    out
+}
+
+/// Every key below an S3 prefix, every page.
+async fn s3_keys(client: &aws_sdk_s3::Client, location: &Location, attempts: u32) -> Result<Vec<String>, FetchError> {
     let mut keys = Vec::new();
     let mut token: Option<String> = None;
     let mut pages = aws::Pages::default();
     let resource = location.url(&location.prefix);
     loop {
-        let page = aws::with_retries(settings.body_attempts, || {
+        let page = aws::with_retries(attempts, || {
             client
                 .list_objects_v2()
                 .bucket(&location.bucket)
@@ -239,59 +351,80 @@ async fn s3_manifests(
         .map_err(|e| {
             FetchError::Call(aws::describe(&e, &Action { permission: "s3:ListBucket", resource: &resource }))
         })?;
-        keys.extend(page.contents().iter().filter_map(|o| o.key()).filter(|k| id_of(k).is_some()).map(str::to_string));
+        keys.extend(page.contents().iter().filter_map(|o| o.key()).map(str::to_string));
         token = pages.next(page.next_continuation_token, &format!("ListObjectsV2 of {resource}"))?;
         if token.is_none() {
-            break;
+            return Ok(keys);
         }
     }
-    let mut out = Vec::new();
-    for key in keys {
-        let at = Location { bucket: location.bucket.clone(), prefix: key.clone() };
-        let m = s3_object(&at, settings).await;
-        out.push((id_of(&key).unwrap_or_default(), at.url(&key), m));
-    }
-    Ok(out)
 }
 
-/// One manifest object, at most `MAX_MANIFEST_BYTES` of it read; a failure to read it is the
-/// manifest's error (the job is still listed).
-async fn s3_object(at: &Location, settings: &AwsSettings) -> Result<Manifest, String> {
-    let config = aws::load_config(settings, None).await;
-    let client = crate::source::s3::client(&config);
-    let url = at.url(&at.prefix);
-    let object =
-        aws::with_retries(settings.body_attempts, || client.get_object().bucket(&at.bucket).key(&at.prefix).send())
-            .await
-            .map_err(|e| aws::describe(&e, &Action { permission: "s3:GetObject", resource: &url }))?;
-    if object.content_length().unwrap_or(0) > MAX_MANIFEST_BYTES as i64 {
-        return Err(format!("larger than {MAX_MANIFEST_BYTES} bytes"));
+/// An object's bytes, refused past `cap`.
+async fn read_object(
+    clients: &mut Clients,
+    bucket: &str,
+    key: &str,
+    settings: &AwsSettings,
+    cap: Option<usize>,
+) -> Result<Vec<u8>, String> {
+    let client = clients.get(bucket, settings).await?;
+    let url = format!("s3://{bucket}/{key}");
+    let object = aws::with_retries(settings.body_attempts, || client.get_object().bucket(bucket).key(key).send())
+        .await
+        .map_err(|e| aws::describe(&e, &Action { permission: "s3:GetObject", resource: &url }))?;
+    if let Some(cap) = cap.filter(|c| object.content_length().unwrap_or(0) > *c as i64) {
+        return Err(format!("larger than {cap} bytes"));
     }
-    let bytes = object.body.collect().await.map_err(|e| format!("reading {url}: {e}"))?.into_bytes();
-    manifest::manifest(&bytes)
+    Ok(object.body.collect().await.map_err(|e| format!("reading {url}: {e}"))?.into_bytes().to_vec())
 }
 
-/// Every `ID/manifest.json.out` below `dir`.
-fn dir_manifests(dir: &std::path::Path) -> Vec<(String, String, Result<Manifest, String>)> {
+/// An object's records, counted as its bytes arrive (never the whole object in memory).
+async fn stream_object(
+    clients: &mut Clients,
+    bucket: &str,
+    key: &str,
+    settings: &AwsSettings,
+    lines: &mut Lines,
+) -> Result<(), String> {
+    let client = clients.get(bucket, settings).await?;
+    let url = format!("s3://{bucket}/{key}");
+    let mut object = aws::with_retries(settings.body_attempts, || client.get_object().bucket(bucket).key(key).send())
+        .await
+        .map_err(|e| aws::describe(&e, &Action { permission: "s3:GetObject", resource: &url }))?;
+    while let Some(chunk) = object.body.try_next().await.map_err(|e| format!("reading {url}: {e}"))? {
+        lines.feed(&chunk);
+    }
+    Ok(())
+}
+
+fn stream_file(path: &std::path::Path, lines: &mut Lines) -> Result<(), String> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        match file.read(&mut buf).map_err(|e| format!("{}: {e}", path.display()))? {
+            0 => return Ok(()),
+            n => lines.feed(&buf[..n]),
+        }
+    }
+}
+
+/// Every file below `dir`, sorted.
+fn dir_files(dir: &std::path::Path) -> std::io::Result<Vec<String>> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            out.push((String::new(), d.display().to_string(), Err("cannot be listed".to_string())));
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
+        for entry in std::fs::read_dir(&d)? {
+            let path = entry?.path();
             if path.is_dir() {
                 stack.push(path);
-            } else if let Some(id) = id_of(&path.to_string_lossy()) {
-                let m = read_capped(&path).and_then(|b| manifest::manifest(&b));
-                out.push((id, path.display().to_string(), m));
+            } else {
+                out.push(path.to_string_lossy().into_owned());
             }
         }
     }
-    out.sort_by(|a, b| a.1.cmp(&b.1));
-    out
+    out.sort();
+    Ok(out)
 }
 
 fn read_capped(path: &std::path::Path) -> Result<Vec<u8>, String> {
@@ -317,14 +450,15 @@ mod tests {
         assert!(BatchSource::parse("batch:").is_err());
         assert_eq!(job_id("arn:aws:bedrock:us-east-1:111122223333:model-invocation-job/abc123def456"), "abc123def456");
         let cases = [
-            ("out/abc123/manifest.json.out", Some("abc123")),
-            ("abc123/manifest.json.out", Some("abc123")),
+            ("out/abc123/manifest.json.out", Some(("abc123", "out/abc123/"))),
+            ("abc123/manifest.json.out", Some(("abc123", "abc123/"))),
             ("manifest.json.out", None),
-            ("out/abc123/input.jsonl.out", None),
+            ("out/abc123/input.jsonl.out", Some(("abc123", "out/abc123/"))),
+            ("out/abc123/input.jsonl", None),
             ("out/abc123/manifest.json.out.bak", None),
         ];
         for (key, want) in cases {
-            assert_eq!(id_of(key).as_deref(), want, "{key}");
+            assert_eq!(folder_of(key), want, "{key}");
         }
     }
 }

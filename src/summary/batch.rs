@@ -35,16 +35,24 @@ pub struct BatchJob {
     pub status: Option<String>,
     pub submit_time: Option<String>,
     pub end_time: Option<String>,
-    /// From `manifest.json.out`; null when it was not read (`problem` says why).
+    /// `manifest` (its `manifest.json.out`) or `records` (its `*.jsonl.out` records counted, when
+    /// it wrote no usable manifest); null when neither was read (`problem` says why).
+    pub counted_from: Option<&'static str>,
     pub records_total: Option<u64>,
     pub records_processed: Option<u64>,
     pub records_succeeded: Option<u64>,
     pub records_failed: Option<u64>,
+    /// Lines of its records files that were no output record (counted from records only).
+    pub records_rejected: Option<u64>,
     pub input_tokens: Option<u64>,
     pub output_tokens: Option<u64>,
+    /// Counted from records only (a manifest counts none).
+    pub cache_read_tokens: Option<u64>,
+    pub cache_write_tokens: Option<u64>,
     /// At the model's batch rows; null when unpriced or without counts.
     pub usd: Option<f64>,
-    pub manifest: Option<String>,
+    /// The job's output folder.
+    pub folder: Option<String>,
     pub problem: Option<String>,
 }
 
@@ -58,7 +66,8 @@ pub struct BatchTotals {
     pub usd: f64,
     /// Jobs with counts but no batch price for their model (or no model known).
     pub unpriced_jobs: u64,
-    /// Jobs whose manifest was not read: their tokens are not known, never taken as zero.
+    /// Jobs neither whose manifest nor whose records were read: their tokens are not known, never
+    /// taken as zero.
     pub jobs_without_counts: u64,
 }
 
@@ -91,17 +100,66 @@ pub fn apply(summary: &mut Summary, read: &BatchRead, window: Window, prices: &P
     summary.batch = Some(out);
 }
 
-fn job_row(job: &Job, prices: &Prices, profiles: &Profiles) -> BatchJob {
-    let (manifest, problem) = match &job.manifest {
-        Some(Ok(m)) => (Some(*m), None),
-        Some(Err(e)) => (None, Some(format!("manifest not read: {e}"))),
-        None => (None, Some("no output folder known: its manifest was not read".to_string())),
+/// A job's counts: its manifest's, else its records'.
+struct Counted {
+    from: &'static str,
+    total: u64,
+    processed: u64,
+    succeeded: u64,
+    failed: u64,
+    rejected: Option<u64>,
+    tokens: [u64; 4],
+}
+
+fn counted(job: &Job) -> (Option<Counted>, Option<String>) {
+    let manifest_problem = match &job.manifest {
+        Some(Ok(m)) => {
+            let c = Counted {
+                from: "manifest",
+                total: m.total,
+                processed: m.processed,
+                succeeded: m.succeeded,
+                failed: m.failed,
+                rejected: None,
+                tokens: [m.input_tokens, m.output_tokens, 0, 0],
+            };
+            return (Some(c), None);
+        }
+        Some(Err(e)) => Some(format!("manifest not read: {e}")),
+        None => None,
     };
+    match (&job.records, manifest_problem) {
+        (Some(Ok(r)), problem) => {
+            let c = Counted {
+                from: "records",
+                total: r.succeeded + r.failed + r.rejected,
+                processed: r.succeeded + r.failed,
+                succeeded: r.succeeded,
+                failed: r.failed,
+                rejected: Some(r.rejected),
+                tokens: [r.input_tokens, r.output_tokens, r.cache_read_tokens, r.cache_write_tokens],
+            };
+            (Some(c), problem.map(|p| format!("{p}; counted from its records")))
+        }
+        (Some(Err(e)), _) => (None, Some(format!("records not read: {e}"))),
+        (None, Some(p)) => (None, Some(p)),
+        (None, None) => (
+            None,
+            Some(match job.folder {
+                Some(_) => "no manifest and no records in its output folder".to_string(),
+                None => "no output folder known: its counts were not read".to_string(),
+            }),
+        ),
+    }
+}
+
+fn job_row(job: &Job, prices: &Prices, profiles: &Profiles) -> BatchJob {
+    let (counts, problem) = counted(job);
     let resolved = match (&job.region, &job.model_id) {
         (Some(region), Some(model_id)) => Some((region, crate::resolve::resolve(region, model_id, None, profiles))),
         _ => None,
     };
-    let usd = manifest.zip(resolved.as_ref()).and_then(|(m, (region, r))| {
+    let usd = counts.as_ref().zip(resolved.as_ref()).and_then(|(c, (region, r))| {
         let key = Key {
             source_region: region,
             tier: tier_of(r.kind.as_str()),
@@ -109,13 +167,15 @@ fn job_row(job: &Job, prices: &Prices, profiles: &Profiles) -> BatchJob {
             context: Context::Standard,
         };
         let p = prices.lookup(r.model, key)?;
-        Some((m.input_tokens as f64 * p.input + m.output_tokens as f64 * p.output) / 1_000_000.0)
+        let [i, o, cr, cw] = c.tokens.map(|t| t as f64);
+        Some((i * p.input + o * p.output + cr * p.cache_read + cw * p.cache_write) / 1_000_000.0)
     });
-    let problem = problem.or_else(|| match (&resolved, usd) {
-        (None, _) => Some("no model known (no job API record): unpriced".to_string()),
-        (Some((_, r)), None) => Some(format!("no batch price for {}: unpriced", r.model)),
+    let problem = problem.or_else(|| match (&resolved, usd, &counts) {
+        (None, _, Some(_)) => Some("no model known (no job API record): unpriced".to_string()),
+        (Some((_, r)), None, Some(_)) => Some(format!("no batch price for {}: unpriced", r.model)),
         _ => None,
     });
+    let c = counts.as_ref();
     BatchJob {
         job_id: job.id.clone(),
         job_arn: job.arn.clone(),
@@ -126,14 +186,18 @@ fn job_row(job: &Job, prices: &Prices, profiles: &Profiles) -> BatchJob {
         status: job.status.clone(),
         submit_time: job.submit_ms.map(rfc3339),
         end_time: job.end_ms.map(rfc3339),
-        records_total: manifest.map(|m| m.total),
-        records_processed: manifest.map(|m| m.processed),
-        records_succeeded: manifest.map(|m| m.succeeded),
-        records_failed: manifest.map(|m| m.failed),
-        input_tokens: manifest.map(|m| m.input_tokens),
-        output_tokens: manifest.map(|m| m.output_tokens),
+        counted_from: c.map(|c| c.from),
+        records_total: c.map(|c| c.total),
+        records_processed: c.map(|c| c.processed),
+        records_succeeded: c.map(|c| c.succeeded),
+        records_failed: c.map(|c| c.failed),
+        records_rejected: c.and_then(|c| c.rejected),
+        input_tokens: c.map(|c| c.tokens[0]),
+        output_tokens: c.map(|c| c.tokens[1]),
+        cache_read_tokens: c.filter(|c| c.from == "records").map(|c| c.tokens[2]),
+        cache_write_tokens: c.filter(|c| c.from == "records").map(|c| c.tokens[3]),
         usd,
-        manifest: job.manifest_at.clone(),
+        folder: job.folder.clone(),
         problem,
     }
 }

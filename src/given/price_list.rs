@@ -8,7 +8,8 @@
 //!   (and `CacheReadInputTokenCount`, `CacheWriteInputTokenCount`, `CacheWrite1hInputTokenCount`,
 //!   `OutputTokenCount`), or `USE1-MP:USE1_cache_write_tokens[_lctx][_1h][_global]_standard-Units`
 //!   (`input`, `output`, `cache_read`, `cache_write`; tiers `standard`, `batch`, `flex`, `priority`).
-//! - AmazonBedrock: `USE1-NovaPro-input-tokens[-cache-read|...][-batch|-flex|-priority|-latency-optimized][-cross-region-global]`.
+//! - AmazonBedrock: `USE1-NovaPro[-cache-read|-cache-write]-input-tokens`, `...-output-tokens`, then any of
+//!   `-batch`, `-flex`, `-priority`, `-latency-optimized`, `-standard`, `-global`, `-cross-region[-global]`.
 //!
 //! Anything else that names tokens is listed as not understood; a usage type that names no tokens
 //! (images, provisioned throughput, storage) is counted as not a token price. Nothing is guessed.
@@ -169,6 +170,8 @@ fn bedrock(rest: &str) -> Option<UsageType> {
                 u.tier = Tier::Global;
                 more
             }
+            // A geographic cross-region profile is billed as the source region's own calls.
+            ["cross", "region", more @ ..] => more,
             ["batch", more @ ..] => {
                 u.service = ServiceTier::Batch;
                 more
@@ -310,6 +313,10 @@ mod tests {
             ("USE1-NovaPro-cache-read-input-tokens", u(CacheRead, Regional, Standard, false)),
             ("USE1-Llama3-1-8B-output-tokens-latency-optimized", u(Output, Regional, LatencyOptimized, false)),
             ("USE1-NovaLite-input-tokens-flex", u(Input, Regional, Flex, false)),
+            ("USE1-Nova2.0Lite-input-tokens-flex-cross-region-global", u(Input, Global, Flex, false)),
+            ("USE1-Model-input-tokens-cross-region", u(Input, Regional, Standard, false)),
+            ("USW2-anthropic.claude-opus-5-mantle-input-tokens-global-standard", u(Input, Global, Standard, false)),
+            ("USW2-Model-input-tokens-batch-global", u(Input, Global, Batch, false)),
             // Not token prices: counted, not listed.
             ("USE1-MP:USE1_Created_image-Units", Ok(None)),
             ("USE1-NovaCanvas-T2I-1024-Standard", Ok(None)),

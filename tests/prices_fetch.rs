@@ -247,6 +247,9 @@ fn fetch_names_the_permission_and_never_overwrites_another_file() {
             product("USE1-MP:USE1_OutputTokenCount-Units", "99999999999999999999999"),
             product("USE1-MP:USE1_InputTokenCount_Global-Units", "3"),
             product("USE1-MP:USE1_OutputTokenCount_Global-Units", "15"),
+            // A region that would break out of its cell.
+            product("USE1-MP:USE1_CacheReadInputTokenCount-Units", "1")
+                .replace("\"us-east-1\"", "\"us-east-1,\\n[x]\""),
         ];
         (200, json!({"PriceList": list}).to_string())
     });
@@ -260,6 +263,8 @@ fn fetch_names_the_permission_and_never_overwrites_another_file() {
         "{}",
         run.stderr
     );
+    let region = "USE1-MP:USE1_CacheReadInputTokenCount-Units: regionCode \"us-east-1,\\n[x]\" is not a region name";
+    assert!(run.stderr.contains(region), "{}", run.stderr);
     let wrong = Replay::start(|_: &Request| (200, r#"{"PriceList":"none"}"#.to_string()));
     let other_out = dir.path().join("other.csv");
     let run =

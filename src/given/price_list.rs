@@ -231,6 +231,11 @@ pub fn read_product(service_code: &str, doc: &str) -> Result<TokenPrice, Skip> {
     let model = model_of_name(name)
         .ok_or_else(|| Skip::NotMapped(format!("{ut}: model name {name:?} is not in mila's names table")))?;
     let region = attr("regionCode").ok_or_else(|| Skip::NotMapped(format!("{ut}: no regionCode")))?;
+    // It becomes a cell of the prices file: only a region's name may (a comma or a newline would
+    // break the row).
+    if !crate::names::is_region_name(region) {
+        return Err(Skip::NotMapped(format!("{ut}: regionCode {region:?} is not a region name")));
+    }
     // Exactly one on-demand price: several (tiers by volume, say) are not one rate per token.
     let dims: Vec<&Value> = v["terms"]["OnDemand"]
         .as_object()

@@ -38,6 +38,14 @@ pub fn read_to_string(path: &Path) -> Result<String, InputError> {
     Ok(text)
 }
 
+/// The model id a bundled `name,model` table (comments `#`, a header) gives the first of `names`
+/// it has, case aside: the names Service Quotas and the Price List write map to models only so.
+pub(crate) fn model_of_name(table: &'static str, names: &[&str]) -> Option<&'static str> {
+    let rows: Vec<(&str, &str)> =
+        table.lines().filter(|l| !l.starts_with('#')).skip(1).filter_map(|l| l.rsplit_once(',')).collect();
+    names.iter().find_map(|wanted| rows.iter().find(|(n, _)| n.eq_ignore_ascii_case(wanted)).map(|(_, m)| *m))
+}
+
 pub(crate) fn invalid(path: &Path, message: impl Into<String>) -> InputError {
     InputError::Invalid { path: path.to_path_buf(), message: message.into() }
 }

@@ -62,14 +62,7 @@ pub enum Skip {
 
 /// The model id of a name in the Price List, through `PRICE_NAMES_CSV` (case aside).
 pub fn model_of_name(name: &str) -> Option<&'static str> {
-    let wanted = name.trim().to_lowercase();
-    PRICE_NAMES_CSV
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .skip(1)
-        .filter_map(|l| l.rsplit_once(','))
-        .find(|(n, _)| n.to_lowercase() == wanted)
-        .map(|(_, model)| model)
+    super::model_of_name(PRICE_NAMES_CSV, &[name.trim()])
 }
 
 /// The token, tier, service tier and long context a usage type encodes.

@@ -118,15 +118,13 @@ pub const MODEL_NAMES_CSV: &str = include_str!("model_names.csv");
 /// The base model id of a model name in a quota name, through `MODEL_NAMES_CSV` (case and a
 /// trailing " V1" aside); None when the table does not have it.
 pub fn model_of_name(name: &str) -> Option<&'static str> {
-    let wanted = name.trim().to_lowercase();
-    let short = wanted.strip_suffix(" v1").unwrap_or(&wanted).to_string();
-    MODEL_NAMES_CSV
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .skip(1)
-        .filter_map(|l| l.rsplit_once(','))
-        .find(|(n, _)| n.to_lowercase() == wanted || n.to_lowercase() == short)
-        .map(|(_, model)| model)
+    let wanted = name.trim();
+    // `get`, not slicing: a name from AWS may end in any character.
+    let short = wanted
+        .len()
+        .checked_sub(3)
+        .and_then(|at| wanted.get(at..).filter(|end| end.eq_ignore_ascii_case(" v1")).and_then(|_| wanted.get(..at)));
+    super::model_of_name(MODEL_NAMES_CSV, &[Some(wanted), short].into_iter().flatten().collect::<Vec<_>>())
 }
 
 /// A Service Quotas quota name -> (base model, kind, requests or tokens), for the per-minute
@@ -235,6 +233,9 @@ mod tests {
             ("On-demand model inference tokens per hour for Anthropic Claude Sonnet 4.5", None),
             ("On-demand model inference tokens per minute for ", None),
             ("", None),
+            // A name ending in characters of several bytes: no panic, no match.
+            ("On-demand model inference tokens per minute for Modèle é", None),
+            ("On-demand model inference tokens per minute for 名", None),
         ];
         for (name, want) in cases {
             assert_eq!(map_quota_name(name), want, "{name}");
